@@ -1,0 +1,38 @@
+/**
+ * The `tsbuild` command. The only code that prints and decides exit statuses:
+ * 0 success, 1 the work failed (bad Dockerfile, failing build), 2 bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import { isBuildError } from '../errors/index.js';
+import { runCommand } from './commands.js';
+import { renderError } from './render-error.js';
+
+const argv = process.argv.slice(2);
+const debug = argv.includes('--debug');
+const sources = new Map<string, Buffer>();
+
+function sourceLine(file: string, line: number): string | undefined {
+  let data = sources.get(file);
+  if (data === undefined) {
+    try {
+      data = readFileSync(file);
+    } catch {
+      return undefined;
+    }
+  }
+  const text = data.toString('utf8').replace(/^\ufeff/, '');
+  return text.split('\n')[line - 1]?.replace(/\r$/, '');
+}
+
+try {
+  process.exitCode = await runCommand(argv, {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    readStdin: () => readFileSync(0),
+    env: process.env,
+    sources,
+  });
+} catch (e) {
+  process.stderr.write(renderError(e, sourceLine, debug));
+  process.exitCode = isBuildError(e) && e.code === 'USAGE' ? 2 : 1;
+}

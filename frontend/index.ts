@@ -1,0 +1,3 @@
+/** The Dockerfile language: parsing, expansion, instructions, stages, .dockerignore. */
+export { parseDockerfile, type ParseResult, type ParseOptions } from './parser/parse.js';
+export type * from './parser/ast.js';
