@@ -1,0 +1,9 @@
+/** `npm run bench`: every benchmark, one after the other, printing figures. */
+import { run as parse } from './parse.js';
+
+const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [['parser', parse]];
+
+for (const [name, run] of suites) {
+  process.stdout.write(`# ${name}\n`);
+  for (const line of await run()) process.stdout.write(`${line}\n`);
+}
