@@ -1,7 +1,11 @@
 /** `npm run bench`: every benchmark, one after the other, printing figures. */
+import { run as dockerignore } from './dockerignore.js';
 import { run as parse } from './parse.js';
 
-const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [['parser', parse]];
+const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [
+  ['parser', parse],
+  ['.dockerignore', dockerignore],
+];
 
 for (const [name, run] of suites) {
   process.stdout.write(`# ${name}\n`);
