@@ -3,8 +3,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { BuildError, didYouMean } from '../errors/index.js';
-import { parseDockerfile } from '../frontend/index.js';
-import { flagSet, parseArgs, usageError, type FlagSpec } from './args.js';
+import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js';
+import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
 
 export interface CommandIO {
@@ -22,12 +22,13 @@ const COMMON: readonly FlagSpec[] = [
 ];
 
 const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
-       tsbuild parse [--dump] [FILE]
+       tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
        tsbuild version
 
 Commands:
   build     build an image from a Dockerfile (the default command)
-  parse     parse a Dockerfile; --dump prints its syntax tree in BuildKit's dump format
+  parse     parse a Dockerfile; --dump prints its syntax tree in BuildKit's dump format,
+            --plan the stages a target needs after ARG/ENV expansion, as JSON
   version   print the version
 `;
 
@@ -66,20 +67,79 @@ export async function runCommand(argv: readonly string[], io: CommandIO): Promis
   throw usageError(`unknown command "${first}"`, hint ?? 'run "tsbuild --help" for the list of commands');
 }
 
+const PARSE_FLAGS: readonly FlagSpec[] = [
+  ...COMMON,
+  { name: 'dump', type: 'boolean' },
+  { name: 'plan', type: 'boolean' },
+  { name: 'file', short: 'f', type: 'string' },
+  { name: 'target', type: 'string' },
+  { name: 'build-arg', type: 'string', multiple: true },
+  { name: 'platform', type: 'string' },
+];
+
+const PARSE_HELP = `Usage: tsbuild parse [--dump | --plan] [FILE]
+
+Parse a Dockerfile (default ./Dockerfile, "-" reads stdin) and report errors.
+  --dump                print the syntax tree in BuildKit's dump format
+  --plan                print the build plan as JSON: the stages the target needs, each step
+                        after ARG/ENV expansion, and each stage's image config (base images
+                        are taken as empty: parse reads no image store and no registry)
+  --target STAGE        with --plan: the stage to build (default: the last)
+  --build-arg K[=V]     with --plan: a build arg; K alone takes the value of $K
+  --platform OS/ARCH    with --plan: the target platform
+`;
+
+/** `--build-arg K=V` and `--build-arg K` (the value of $K, skipped when unset), as docker does. */
+export function buildArgsFrom(values: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq === 0) throw usageError(`invalid --build-arg "${v}": the name is empty`, 'write --build-arg NAME=VALUE');
+    if (eq > 0) out.set(v.slice(0, eq), v.slice(eq + 1));
+    else if (env[v] !== undefined) out.set(v, env[v]!);
+  }
+  return out;
+}
+
 async function parseCommand(argv: readonly string[], io: CommandIO): Promise<number> {
-  const p = parseArgs(argv, [...COMMON, { name: 'dump', type: 'boolean' }, { name: 'file', short: 'f', type: 'string' }], 'parse');
+  const p = parseArgs(argv, PARSE_FLAGS, 'parse');
   if (flagSet(p, 'help')) {
-    io.stdout('Usage: tsbuild parse [--dump] [FILE]\n\nParse a Dockerfile (default ./Dockerfile, "-" for stdin) and report errors;\n--dump prints the syntax tree in BuildKit\'s dump format.\n');
+    io.stdout(PARSE_HELP);
     return 0;
   }
-  if (p.positionals.length > 1) throw usageError('parse takes at most one file', 'tsbuild parse [--dump] [FILE]');
-  const file = p.positionals[0] ?? p.flags.get('file')?.[0] ?? 'Dockerfile';
+  if (p.positionals.length > 1) throw usageError('parse takes at most one file', 'tsbuild parse [--dump | --plan] [FILE]');
+  if (flagSet(p, 'dump') && flagSet(p, 'plan')) throw usageError('--dump and --plan cannot be used together');
+  for (const f of ['target', 'build-arg', 'platform']) {
+    if (flagSet(p, f) && !flagSet(p, 'plan')) throw usageError(`--${f} only applies with --plan`);
+  }
+  const file = p.positionals[0] ?? flagValue(p, 'file') ?? 'Dockerfile';
   const data = readSource(file, io);
   const result = parseDockerfile(data, { file: file === '-' ? '<stdin>' : file });
   for (const w of result.ast.warnings) {
     io.stderr(`warning: ${w.range.file}:${w.range.start.line}: ${w.message}\n`);
   }
   if (flagSet(p, 'dump')) io.stdout(result.dump());
+  if (flagSet(p, 'plan')) {
+    const platform = flagValue(p, 'platform');
+    let targetPlatform;
+    try {
+      targetPlatform = platform === undefined ? undefined : parsePlatform(platform);
+    } catch (e) {
+      if (e instanceof BuildError) throw usageError(`--platform: ${e.message}`, e.hint);
+      throw e;
+    }
+    const target = flagValue(p, 'target');
+    const plan = await planBuild(result.ast, {
+      buildArgs: buildArgsFrom(flagValues(p, 'build-arg'), io.env),
+      ...(target === undefined ? {} : { target }),
+      ...(targetPlatform === undefined ? {} : { targetPlatform }),
+    });
+    for (const w of plan.warnings) {
+      const at = w.range === undefined ? '' : `${w.range.file}:${w.range.start.line}: `;
+      io.stderr(`warning: ${at}${w.message}\n`);
+    }
+    io.stdout(JSON.stringify(plan, null, 2) + '\n');
+  }
   return 0;
 }
 

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'BAD_STAGE'
   | 'BAD_INSTRUCTION'
   | 'BAD_IGNORE_FILE'
+  | 'BAD_PLATFORM'
   | 'NOT_SUPPORTED'
   | 'IO';
 

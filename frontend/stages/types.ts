@@ -1,0 +1,107 @@
+/**
+ * The frontend's output: a plain, serialisable build plan — the stages a target needs, each
+ * with its base, its steps after variable expansion, and the image config it ends with.
+ * The solver turns it into a graph of ops; nothing here touches a disk.
+ */
+import type { SourceRange } from '../../errors/index.js';
+import type { Healthcheck, Instruction, RunMount } from '../instructions/types.js';
+import type { Platform } from './platform.js';
+
+/** The part of an image config the Dockerfile reads and writes (OCI image config names). */
+export interface ImageConfig {
+  readonly User?: string;
+  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
+  readonly Env?: readonly string[];
+  readonly Entrypoint?: readonly string[] | null;
+  readonly Cmd?: readonly string[] | null;
+  readonly Volumes?: Readonly<Record<string, Record<string, never>>>;
+  readonly WorkingDir?: string;
+  readonly Labels?: Readonly<Record<string, string>>;
+  readonly StopSignal?: string;
+  readonly OnBuild?: readonly string[] | null;
+  readonly Shell?: readonly string[];
+  readonly Healthcheck?: DockerHealthcheck;
+}
+
+/** The Docker image config's health check (durations in nanoseconds). */
+export interface DockerHealthcheck {
+  readonly Test: readonly string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
+}
+
+/** What a stage starts from. */
+export type StageBase =
+  | { readonly kind: 'scratch' }
+  | { readonly kind: 'image'; readonly ref: string }
+  | { readonly kind: 'stage'; readonly stage: number };
+
+/** Where COPY --from or RUN --mount from= reads. */
+export type SourceRef =
+  | { readonly kind: 'stage'; readonly stage: number }
+  | { readonly kind: 'image'; readonly ref: string }
+  | { readonly kind: 'context' }
+  | { readonly kind: 'scratch' };
+
+export interface PlannedMount {
+  readonly mount: RunMount;
+  /** What `from` points at (bind and cache mounts); context when not given. */
+  readonly source: SourceRef;
+}
+
+/** One instruction of a stage, with words expanded where BuildKit expands them. */
+export interface Step {
+  readonly instruction: Instruction;
+  /** The environment in scope: image env, ENV and ARG values, in order (KEY=VALUE). */
+  readonly env: readonly string[];
+  /** ARGs in scope with their values (they reach RUN's environment and its cache key). */
+  readonly args: readonly { readonly key: string; readonly value: string }[];
+  /** Working directory, user and shell in effect when the step runs. */
+  readonly workdir: string;
+  readonly user: string;
+  readonly shell: readonly string[];
+  /** COPY --from. */
+  readonly from?: SourceRef;
+  /** RUN --mount, parsed after expansion, in order. */
+  readonly mounts?: readonly PlannedMount[];
+  /** The step comes from an ONBUILD trigger of the base. */
+  readonly onbuild: boolean;
+}
+
+export interface PlannedStage {
+  /** Position in the Dockerfile (what `--from=N` counts). */
+  readonly index: number;
+  /** `AS name` (lower-case), if given. */
+  readonly name?: string;
+  readonly base: StageBase;
+  /** `FROM --platform`, expanded and parsed. */
+  readonly platform?: Platform;
+  readonly steps: readonly Step[];
+  /** The stage's image config after its last step. */
+  readonly config: ImageConfig;
+  /** Stages this one needs (its base, COPY --from, RUN --mount from=), by index. */
+  readonly dependsOn: readonly number[];
+  readonly range: SourceRange;
+}
+
+export interface PlanWarning {
+  readonly code: string;
+  readonly message: string;
+  readonly range?: SourceRange;
+}
+
+export interface BuildPlan {
+  /** The stages the target needs, in Dockerfile order; the last one is the target. */
+  readonly stages: readonly PlannedStage[];
+  readonly target: number;
+  readonly buildPlatform: Platform;
+  readonly targetPlatform: Platform;
+  /** Proxy build args (HTTP_PROXY…): RUN sees them, the image and the cache key never do. */
+  readonly proxyEnv: readonly string[];
+  readonly warnings: readonly PlanWarning[];
+}
+
+export type { Healthcheck };
