@@ -79,14 +79,15 @@ const PARSE_FLAGS: readonly FlagSpec[] = [
 
 const PARSE_HELP = `Usage: tsbuild parse [--dump | --plan] [FILE]
 
-Parse a Dockerfile (default ./Dockerfile, "-" reads stdin) and report errors.
-  --dump                print the syntax tree in BuildKit's dump format
+Check a Dockerfile (default ./Dockerfile, "-" reads stdin): syntax, instructions, flags,
+stages and variable expansion, reporting the first error and any warnings.
+  --dump                print the syntax tree in BuildKit's dump format (syntax only)
   --plan                print the build plan as JSON: the stages the target needs, each step
                         after ARG/ENV expansion, and each stage's image config (base images
                         are taken as empty: parse reads no image store and no registry)
-  --target STAGE        with --plan: the stage to build (default: the last)
-  --build-arg K[=V]     with --plan: a build arg; K alone takes the value of $K
-  --platform OS/ARCH    with --plan: the target platform
+  --target STAGE        the stage to build (default: the last)
+  --build-arg K[=V]     a build arg; K alone takes the value of $K (skipped when unset)
+  --platform OS/ARCH    the target platform
 `;
 
 /** `--build-arg K=V` and `--build-arg K` (the value of $K, skipped when unset), as docker does. */
@@ -110,7 +111,7 @@ async function parseCommand(argv: readonly string[], io: CommandIO): Promise<num
   if (p.positionals.length > 1) throw usageError('parse takes at most one file', 'tsbuild parse [--dump | --plan] [FILE]');
   if (flagSet(p, 'dump') && flagSet(p, 'plan')) throw usageError('--dump and --plan cannot be used together');
   for (const f of ['target', 'build-arg', 'platform']) {
-    if (flagSet(p, f) && !flagSet(p, 'plan')) throw usageError(`--${f} only applies with --plan`);
+    if (flagSet(p, f) && flagSet(p, 'dump')) throw usageError(`--${f} does not apply to --dump`);
   }
   const file = p.positionals[0] ?? flagValue(p, 'file') ?? 'Dockerfile';
   const data = readSource(file, io);
@@ -118,8 +119,11 @@ async function parseCommand(argv: readonly string[], io: CommandIO): Promise<num
   for (const w of result.ast.warnings) {
     io.stderr(`warning: ${w.range.file}:${w.range.start.line}: ${w.message}\n`);
   }
-  if (flagSet(p, 'dump')) io.stdout(result.dump());
-  if (flagSet(p, 'plan')) {
+  // --dump shows the syntax tree as BuildKit's parser sees it, unknown instructions and all;
+  // otherwise the whole frontend runs, so that every error a build would meet shows here.
+  if (flagSet(p, 'dump')) {
+    io.stdout(result.dump());
+  } else {
     const platform = flagValue(p, 'platform');
     let targetPlatform;
     try {
@@ -138,7 +142,7 @@ async function parseCommand(argv: readonly string[], io: CommandIO): Promise<num
       const at = w.range === undefined ? '' : `${w.range.file}:${w.range.start.line}: `;
       io.stderr(`warning: ${at}${w.message}\n`);
     }
-    io.stdout(JSON.stringify(plan, null, 2) + '\n');
+    if (flagSet(p, 'plan')) io.stdout(JSON.stringify(plan, null, 2) + '\n');
   }
   return 0;
 }

@@ -104,7 +104,6 @@ class Converter {
   private readonly lex: Lex;
   private readonly rawLex = new Lex('\\', { skipProcessQuotes: true });
   private readonly buildArgs: ReadonlyMap<string, string>;
-  private readonly warnings: PlanWarning[] = [];
   /** ARG names any reached stage or the global scope declared: consumed build args. */
   private readonly declared = new Set<string>();
   private globalArgs = new Map<string, string>();
@@ -117,6 +116,7 @@ class Converter {
     private readonly ast: DockerfileAST,
     private readonly stages: readonly StageDecl[],
     private readonly opts: ConvertOptions,
+    private readonly warnings: PlanWarning[],
   ) {
     this.lex = new Lex(ast.escape);
     this.buildArgs = opts.buildArgs ?? new Map();
@@ -571,9 +571,10 @@ class StageState {
 
 /** Turn a parsed Dockerfile into the plan for a target. */
 export async function planBuild(ast: DockerfileAST, options: ConvertOptions = {}): Promise<BuildPlan> {
-  const instructions = ast.instructions.map((n) => parseInstruction(n));
+  const parseWarnings: PlanWarning[] = [];
+  const instructions = ast.instructions.map((n) => parseInstruction(n, { warn: (w) => parseWarnings.push(w) }));
   const { meta, stages } = splitStages(instructions);
-  const c = new Converter(ast, stages, options);
+  const c = new Converter(ast, stages, options, parseWarnings);
   const last = stages[stages.length - 1]!;
   const targetStage = options.target !== undefined && options.target !== '' ? options.target : (last.from.stageName ?? 'default');
   c.initGlobalArgs(meta, targetStage);
