@@ -1,0 +1,163 @@
+// The scheduler on fake ops that only carry a key seed and a delay (no disks, no processes).
+import { describe, expect, it } from 'vitest';
+import { sha256, type Digest } from './digest.js';
+import { vertex } from './graph.js';
+import { Solver, VertexError } from './solver.js';
+import type { CacheStore, Op, SolveEvent, Vertex } from './types.js';
+
+type R = string;
+
+class MemoryCache implements CacheStore<R> {
+  readonly map = new Map<Digest, R>();
+  async get(key: Digest) {
+    return this.map.get(key);
+  }
+  async put(key: Digest, r: R) {
+    this.map.set(key, r);
+  }
+}
+
+interface Log {
+  executed: string[];
+  running: number;
+  maxRunning: number;
+}
+
+function fake(seed: string, log: Log, opts: { delay?: number; fail?: boolean; content?: boolean; keySeed?: string } = {}): Op<R> {
+  return {
+    spec: { seed },
+    async cacheMap() {
+      return {
+        opDigest: sha256(opts.keySeed ?? seed),
+        inputs: [],
+      };
+    },
+    async execute(inputs, cx) {
+      log.executed.push(seed);
+      log.running++;
+      log.maxRunning = Math.max(log.maxRunning, log.running);
+      cx.log(1, new TextEncoder().encode(`${seed} ran\n`));
+      await new Promise((r) => setTimeout(r, opts.delay ?? 5));
+      log.running--;
+      if (opts.fail) throw new Error(`${seed} failed`);
+      return `${seed}(${inputs.join(',')})`;
+    },
+  };
+}
+
+function withInputs(op: Op<R>, n: number, content?: (r: R) => string): Op<R> {
+  return {
+    ...op,
+    async cacheMap(cx) {
+      const m = await op.cacheMap(cx);
+      return {
+        ...m,
+        inputs: Array.from({ length: n }, () =>
+          content === undefined ? { by: 'key' as const } : { by: 'content' as const, checksum: async (r: R) => content(r) },
+        ),
+      };
+    },
+  };
+}
+
+const newLog = (): Log => ({ executed: [], running: 0, maxRunning: 0 });
+
+describe('Solver', () => {
+  it('runs independent vertices in parallel and their dependant after both', async () => {
+    const log = newLog();
+    const a = vertex(fake('a', log, { delay: 40 }), [], { name: 'a' });
+    const b = vertex(fake('b', log, { delay: 40 }), [], { name: 'b' });
+    const c = vertex(withInputs(fake('c', log), 2), [a, b], { name: 'c' });
+    const r = await new Solver({ cache: new MemoryCache() }).solve(c);
+    expect(r).toBe('c(a(),b())');
+    expect(log.maxRunning).toBe(2);
+    expect(log.executed.at(-1)).toBe('c');
+  });
+
+  it('solves a vertex reached twice once', async () => {
+    const log = newLog();
+    const shared = vertex(fake('s', log), [], { name: 's' });
+    const shared2 = vertex(fake('s', log), [], { name: 'another name, same op' });
+    expect(shared2.digest).toBe(shared.digest);
+    const top = vertex(withInputs(fake('t', log), 2), [shared, shared2], { name: 't' });
+    await new Solver({ cache: new MemoryCache() }).solve(top);
+    expect(log.executed.filter((x) => x === 's')).toHaveLength(1);
+  });
+
+  it('reuses cached results on a second solve and reports them as cached', async () => {
+    const cache = new MemoryCache();
+    const build = (log: Log) => {
+      const a = vertex(fake('a', log), [], { name: 'a' });
+      return vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+    };
+    await new Solver({ cache }).solve(build(newLog()));
+    const log = newLog();
+    const events: SolveEvent[] = [];
+    const r = await new Solver({ cache, events: (e) => events.push(e) }).solve(build(log));
+    expect(r).toBe('b(a())');
+    expect(log.executed).toEqual([]);
+    // The top hit means the input is never even looked at.
+    expect(events.filter((e) => e.kind === 'vertex').map((e) => e.kind === 'vertex' && [e.name, e.state])).toEqual([['b', 'cached']]);
+  });
+
+  it('re-runs only what follows a changed input key', async () => {
+    const cache = new MemoryCache();
+    const build = (log: Log, seed: string) => {
+      const a = vertex(fake('a', log, { keySeed: seed }), [], { name: 'a' });
+      const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+      return vertex(withInputs(fake('c', log), 1), [b], { name: 'c' });
+    };
+    await new Solver({ cache }).solve(build(newLog(), 'v1'));
+    const log = newLog();
+    await new Solver({ cache }).solve(build(log, 'v2'));
+    expect(log.executed).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keys by content when asked: an equal checksum keeps the dependant cached', async () => {
+    const cache = new MemoryCache();
+    const build = (log: Log, seed: string) => {
+      const a = vertex(fake('a', log, { keySeed: seed }), [], { name: 'a' });
+      return vertex(withInputs(fake('b', log), 1, () => 'same content'), [a], { name: 'b' });
+    };
+    await new Solver({ cache }).solve(build(newLog(), 'v1'));
+    const log = newLog();
+    await new Solver({ cache }).solve(build(log, 'v2'));
+    expect(log.executed).toEqual(['a']);
+  });
+
+  it('honours ignoreCache (--no-cache) and the concurrency limit', async () => {
+    const cache = new MemoryCache();
+    const log = newLog();
+    const leaves = ['x', 'y', 'z'].map((s) => vertex(fake(s, log, { delay: 20 }), [], { name: s }));
+    const top = vertex(withInputs(fake('top', log), 3), leaves, { name: 'top' });
+    await new Solver({ cache, concurrency: 1 }).solve(top);
+    expect(log.maxRunning).toBe(1);
+    const again = newLog();
+    const leaves2 = ['x', 'y', 'z'].map((s) => vertex(fake(s, again), [], { name: s }));
+    await new Solver({ cache, ignoreCache: () => true }).solve(vertex(withInputs(fake('top', again), 3), leaves2, { name: 'top' }));
+    expect(again.executed.sort()).toEqual(['top', 'x', 'y', 'z']);
+  });
+
+  it('reports the failing vertex and does not cache it', async () => {
+    const cache = new MemoryCache();
+    const log = newLog();
+    const bad: Vertex<R> = vertex(fake('bad', log, { fail: true }), [], { name: 'bad step' });
+    const top = vertex(withInputs(fake('top', log), 1), [bad], { name: 'top' });
+    const err = await new Solver({ cache }).solve(top).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VertexError);
+    expect((err as VertexError).vertex).toBe(bad.digest);
+    expect((err as VertexError).vertexName).toBe('bad step');
+    expect(cache.map.size).toBe(0);
+    expect(log.executed).toEqual(['bad']);
+  });
+
+  it('stops when aborted', async () => {
+    const log = newLog();
+    const slow = vertex(fake('slow', log, { delay: 200 }), [], { name: 'slow' });
+    const top = vertex(withInputs(fake('top', log), 1), [slow], { name: 'top' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('cancelled')), 20);
+    await expect(new Solver({ cache: new MemoryCache() }).solve(top, ac.signal)).rejects.toThrow();
+    expect(log.executed).not.toContain('top');
+  });
+});
