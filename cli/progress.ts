@@ -3,6 +3,7 @@
  * `tty` (a live view of running steps with elapsed time and the tail of their output),
  * `json` (one JSON object per event) and `quiet`. Only the CLI renders; the engine emits.
  */
+import { TextDecoder } from 'node:util';
 import type { SolveEvent } from '../solver/core/index.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
