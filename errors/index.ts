@@ -35,6 +35,10 @@ export type ErrorCode =
   | 'BAD_IGNORE_FILE'
   | 'BAD_PLATFORM'
   | 'NOT_SUPPORTED'
+  | 'COPY_FAILED'
+  | 'USER_NOT_FOUND'
+  | 'RUNNER_ERROR'
+  | 'RUN_FAILED'
   | 'IO';
 
 export interface ErrorExtra {

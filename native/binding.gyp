@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "tsbuild_native",
+      "sources": ["addon/addon.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "tsbuild-runner",
+      "type": "executable",
+      "sources": [
+        "runner/runner.c",
+        "runner/caps.c",
+        "runner/json.c",
+        "runner/rootfs.c",
+        "runner/spec.c",
+        "runner/stubs.c",
+        "runner/user.c",
+        "runner/util.c"
+      ],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,186 @@
+#define _GNU_SOURCE
+#include "user.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MAX_ID 2147483647L
+#define MAX_FILE (16 << 20)
+
+/* The whole file as a string, or NULL when it does not exist. Only regular files are read, so
+ * an image cannot make the runner block on a FIFO. */
+static char *read_small_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return NULL;
+    fatal("opening %s: %s", path, strerror(errno));
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) fatal("%s is not a regular file", path);
+  if (st.st_size > MAX_FILE) fatal("%s is too large", path);
+  struct buf b = {0};
+  buf_append(&b, "", 0);
+  char chunk[8192];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fatal("reading %s: %s", path, strerror(errno));
+    if (n == 0) break;
+    buf_append(&b, chunk, (size_t)n);
+    if (b.len > MAX_FILE) fatal("%s is too large", path);
+  }
+  close(fd);
+  return b.data;
+}
+
+/* A decimal id in range, or -1. */
+static long parse_id(const char *s) {
+  if (*s == '\0') return -1;
+  long v = 0;
+  for (const char *p = s; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9') return -1;
+    v = v * 10 + (*p - '0');
+    if (v > MAX_ID) return -1;
+  }
+  return v;
+}
+
+/* Splits a line in place on ':' into at most max fields; returns the count. */
+static size_t split_fields(char *line, char **fields, size_t max) {
+  size_t n = 0;
+  fields[n++] = line;
+  for (char *p = line; *p != '\0' && n < max; p++) {
+    if (*p == ':') {
+      *p = '\0';
+      fields[n++] = p + 1;
+    }
+  }
+  return n;
+}
+
+/* Calls visit for every well-formed line of the file (a copy of `text`); stops when it returns 1. */
+typedef int (*line_visitor)(char **fields, size_t count, void *ctx);
+static void each_line(const char *text, size_t min_fields, size_t max_fields, line_visitor visit, void *ctx) {
+  if (text == NULL) return;
+  char *copy = xstrdup(text);
+  char *save = NULL;
+  for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    while (*line == ' ' || *line == '\t') line++;
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r')) line[--len] = '\0';
+    if (len == 0) continue;
+    char *fields[8];
+    size_t n = split_fields(line, fields, max_fields);
+    if (n < min_fields) continue;
+    if (visit(fields, n, ctx)) break;
+  }
+  free(copy);
+}
+
+struct passwd_query {
+  const char *name; /* match by name, or */
+  long uid;         /* by uid when name is NULL */
+  int found;
+  char *matched_name;
+  long found_uid;
+  long found_gid;
+};
+
+static int visit_passwd(char **f, size_t n, void *ctx) {
+  (void)n;
+  struct passwd_query *q = ctx;
+  long uid = parse_id(f[2]);
+  long gid = parse_id(f[3]);
+  if (uid < 0 || gid < 0) return 0;
+  if (q->name != NULL ? strcmp(f[0], q->name) != 0 : uid != q->uid) return 0;
+  q->found = 1;
+  q->matched_name = xstrdup(f[0]);
+  q->found_uid = uid;
+  q->found_gid = gid;
+  return 1; /* the first match wins */
+}
+
+struct group_query {
+  const char *name;        /* explicit group by name, or */
+  long gid;                /* by gid (>= 0), or */
+  const char *member;      /* every group listing this user */
+  long first_gid;          /* explicit: the first match */
+  gid_t *gids;             /* member: all matches */
+  size_t count;
+};
+
+static int visit_group(char **f, size_t n, void *ctx) {
+  struct group_query *q = ctx;
+  long gid = parse_id(f[2]);
+  if (gid < 0) return 0;
+  if (q->member != NULL) {
+    if (n < 4) return 0;
+    char *members = xstrdup(f[3]);
+    char *save = NULL;
+    for (char *m = strtok_r(members, ",", &save); m != NULL; m = strtok_r(NULL, ",", &save)) {
+      while (*m == ' ') m++;
+      if (strcmp(m, q->member) == 0) {
+        q->gids = xrealloc(q->gids, (q->count + 1) * sizeof *q->gids);
+        q->gids[q->count++] = (gid_t)gid;
+        break;
+      }
+    }
+    free(members);
+    return 0;
+  }
+  if (q->name != NULL ? strcmp(f[0], q->name) != 0 : gid != q->gid) return 0;
+  q->first_gid = gid;
+  return 1;
+}
+
+void resolve_user(const char *spec, struct exec_user *out) {
+  char *user_arg = xstrdup(spec);
+  char *group_arg = strchr(user_arg, ':');
+  if (group_arg != NULL) *group_arg++ = '\0';
+  else group_arg = "";
+  long uid_arg = parse_id(user_arg);
+  long gid_arg = parse_id(group_arg);
+
+  char *passwd = read_small_file("/etc/passwd");
+  char *group = read_small_file("/etc/group");
+
+  out->uid = 0;
+  out->gid = 0;
+  out->groups = NULL;
+  out->group_count = 0;
+
+  /* Empty user: root, but still looked up so root's supplementary groups apply. */
+  struct passwd_query pq = {.name = NULL, .uid = 0};
+  if (user_arg[0] != '\0') {
+    if (uid_arg >= 0) pq.uid = uid_arg; /* a number is always a uid */
+    else pq.name = user_arg;
+  }
+  each_line(passwd, 7, 7, visit_passwd, &pq);
+  if (pq.found) {
+    out->uid = (uid_t)pq.found_uid;
+    out->gid = (gid_t)pq.found_gid;
+  } else if (user_arg[0] != '\0') {
+    if (uid_arg < 0) fatal("unable to find user %s: no matching entries in passwd file", user_arg);
+    out->uid = (uid_t)uid_arg; /* a numeric uid needs no passwd entry */
+  }
+
+  if (group_arg[0] != '\0') {
+    struct group_query gq = {.name = gid_arg >= 0 ? NULL : group_arg, .gid = gid_arg, .first_gid = -1};
+    each_line(group, 3, 4, visit_group, &gq);
+    if (gq.first_gid >= 0) out->gid = (gid_t)gq.first_gid;
+    else if (gid_arg >= 0) out->gid = (gid_t)gid_arg;
+    else fatal("unable to find group %s: no matching entries in group file", group_arg);
+  } else if (pq.found) {
+    /* Supplementary groups only in the implicit form, from the groups that list the user. */
+    struct group_query gq = {.member = pq.matched_name, .gid = -1, .first_gid = -1};
+    each_line(group, 4, 4, visit_group, &gq);
+    out->groups = gq.gids;
+    out->group_count = gq.count;
+  }
+}
