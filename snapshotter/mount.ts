@@ -1,0 +1,109 @@
+/**
+ * Performing mounts given as data, through the native addon.
+ *
+ * Callers must run inside their own private mount namespace (the builder re-executes itself
+ * under `unshare -m --propagation private`, the runner unshares before mounting): a mount made
+ * there dies with the namespace, so a crash never leaves one on the host. These helpers do not
+ * check that; mounting from the host's namespace works but leaks on a crash.
+ */
+import { isAbsolute } from 'node:path';
+import { SnapshotError } from './errors.js';
+import { FLAG_OPTIONS, mountData, renderForMount } from './mount-options.js';
+import {
+  MNT_DETACH,
+  MS_BIND,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  isNativeError,
+  native,
+} from './native.js';
+import type { Mount } from './types.js';
+
+const FLAG_BITS: Readonly<Record<string, number>> = {
+  ro: MS_RDONLY,
+  rw: 0,
+  bind: MS_BIND,
+  rbind: MS_BIND | MS_REC,
+  nosuid: MS_NOSUID,
+  suid: 0,
+  nodev: MS_NODEV,
+  dev: 0,
+  noexec: MS_NOEXEC,
+  exec: 0,
+  noatime: MS_NOATIME,
+  nodiratime: MS_NODIRATIME,
+  relatime: MS_RELATIME,
+};
+
+function flagsOf(mount: Mount): number {
+  let flags = 0;
+  for (const o of mount.options) if (FLAG_OPTIONS.has(o)) flags |= FLAG_BITS[o] ?? 0;
+  if (mount.type === 'bind') flags |= MS_BIND;
+  return flags;
+}
+
+function mountOne(mount: Mount, target: string): void {
+  const addon = native();
+  const flags = flagsOf(mount);
+  try {
+    if (flags & MS_BIND) {
+      addon.mount(mount.source, target, null, flags & (MS_BIND | MS_REC), null);
+      // A bind ignores every other flag until it is remounted with them.
+      const rest = flags & ~(MS_BIND | MS_REC);
+      if (rest !== 0) {
+        try {
+          addon.mount(null, target, null, MS_REMOUNT | MS_BIND | rest, null);
+        } catch (e) {
+          addon.umount2(target, MNT_DETACH);
+          throw e;
+        }
+      }
+      return;
+    }
+    const { mount: rendered, cwd } = renderForMount(mount);
+    addon.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new SnapshotError('MOUNT', `mounting ${mount.type} ${mount.source} on ${target}: ${why}`, { cause: e });
+  }
+}
+
+/** Mounts each of `mounts` on `target` in order; on a failure, undoes the ones already made. */
+export function mountAt(mounts: readonly Mount[], target: string): void {
+  if (!isAbsolute(target)) throw new SnapshotError('MOUNT', `mount target must be absolute: ${target}`);
+  let done = 0;
+  try {
+    for (const m of mounts) {
+      mountOne(m, target);
+      done++;
+    }
+  } catch (e) {
+    for (; done > 0; done--) native().umount2(target, MNT_DETACH);
+    throw e;
+  }
+}
+
+/**
+ * Unmounts everything stacked on `target` (a no-op when nothing is). With `detach`, busy mounts
+ * are detached lazily instead of failing with EBUSY.
+ */
+export function unmount(target: string, opts: { readonly detach?: boolean } = {}): void {
+  const addon = native();
+  for (;;) {
+    try {
+      addon.umount2(target, opts.detach === true ? MNT_DETACH : 0);
+    } catch (e) {
+      if (isNativeError(e, 'EINVAL')) return; // not (or no longer) a mount point
+      const why = e instanceof Error ? e.message : String(e);
+      throw new SnapshotError('MOUNT', `unmounting ${target}: ${why}`, { cause: e });
+    }
+  }
+}

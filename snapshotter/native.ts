@@ -1,0 +1,114 @@
+/**
+ * The native addon (native/addon/addon.c): the Linux syscalls Node lacks. Loaded lazily so that
+ * code which never mounts or touches xattrs runs without it; the first call without a build
+ * fails with a clear message. Every function is synchronous and throws errors shaped like
+ * Node's fs errors (`code` is the errno name, e.g. 'ENOENT').
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SnapshotError } from './errors.js';
+
+export interface NativeBinding {
+  /** mount(2). With `cwd`, relative paths inside `data` resolve against it (done in a child). */
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+    cwd?: string | null,
+  ): void;
+  umount2(target: string, flags: number): void;
+  /** The attribute's value, or null when the file has no such attribute. Never follows a symlink. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  llistxattr(path: string): string[];
+  lremovexattr(path: string, name: string): void;
+  /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
+  mknod(path: string, mode: number, dev: number): void;
+}
+
+/** The system error the addon throws. */
+export interface NativeError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path?: string;
+}
+
+export function isNativeError(e: unknown, code?: string): e is NativeError {
+  return (
+    e instanceof Error &&
+    typeof (e as Partial<NativeError>).code === 'string' &&
+    (code === undefined || (e as NativeError).code === code)
+  );
+}
+
+// mount(2) flags and umount2(2) flags from <sys/mount.h>.
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_RELATIME = 0x200000;
+export const MNT_DETACH = 0x2;
+// setxattr(2) flags.
+export const XATTR_CREATE = 0x1;
+export const XATTR_REPLACE = 0x2;
+// File type bits for mknod.
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+/** glibc's makedev: the kernel's dev_t encoding, as fs.Stats.rdev reports it. */
+export function makedev(major: number, minor: number): number {
+  const lo = ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) >>> 0;
+  const hi = ((major & 0xfffff000) | ((minor >>> 20) & 0xfff)) >>> 0;
+  return hi * 0x100000000 + lo;
+}
+
+export function major(dev: number): number {
+  const hi = Math.floor(dev / 0x100000000);
+  return (((dev >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
+}
+
+export function minor(dev: number): number {
+  const hi = Math.floor(dev / 0x100000000);
+  return ((dev & 0xff) | ((dev >>> 12) & 0xfff00) | ((hi & 0xfff) << 20)) >>> 0;
+}
+
+const ADDON_FILE = 'tsbuild_native.node';
+
+/** native/build/Release seen from this file in the sources (snapshotter/) or in dist/snapshotter/. */
+function addonCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [
+    join(here, '..', 'native', 'build', 'Release', ADDON_FILE),
+    join(here, '..', '..', 'native', 'build', 'Release', ADDON_FILE),
+  ];
+}
+
+let loaded: NativeBinding | undefined;
+
+/** The addon, loaded on first use. Throws SnapshotError('NATIVE_MISSING') when it is not built. */
+export function native(): NativeBinding {
+  if (loaded !== undefined) return loaded;
+  const candidates = addonCandidates();
+  const path = candidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    throw new SnapshotError(
+      'NATIVE_MISSING',
+      `native addon not built: run npm ci (looked for ${candidates.join(', ')})`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  loaded = require(path) as NativeBinding;
+  return loaded;
+}

@@ -1,0 +1,271 @@
+/**
+ * The overlay snapshotter: containerd's model on plain directories.
+ *
+ * Layout under the root (the state directory's snapshots/):
+ *   <id>/info.json   the record (kind, key or name, parent, created)
+ *   <id>/fs/         the snapshot's own content: the layer, and an overlay upper dir while active
+ *   <id>/work/       overlay's work dir (same filesystem as fs/, as overlay requires)
+ *   .tmp/            staging for new snapshots and trash for removed ones
+ * where <id> is the first 128 bits of sha256(key or name), hex: short, so deep lowerdir chains
+ * fit the mount option limit, and derived from the name, so that renaming the directory is
+ * the atomic, exclusive step of prepare (staging → <id>) and commit (<id of key> → <id of name>).
+ * No second index can disagree with the directories. Keys and names share one namespace.
+ *
+ * Crash safety: a commit interrupted after its rename leaves <id of name> holding an active
+ * record that says `committing: name`; the next reader finishes it. Leftovers in .tmp/ older
+ * than an hour are deleted on open. A prepare racing a remove of its parent is caught by
+ * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat as fsStat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SnapshotError } from './errors.js';
+import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
+import { isErrnoCode, readRecord, writeRecord, type SnapshotRecord } from './records.js';
+import type {
+  ActiveKey,
+  Mount,
+  SnapshotInfo,
+  SnapshotKind,
+  SnapshotName,
+  Snapshotter,
+  Usage,
+} from './types.js';
+import { diskUsage } from './usage.js';
+
+const STAGING = '.tmp';
+const STALE_STAGING_MS = 60 * 60 * 1000;
+const MAX_DEPTH = 4096;
+
+export function snapshotId(keyOrName: string): string {
+  return createHash('sha256').update(keyOrName).digest('hex').slice(0, 32);
+}
+
+/** Opens (creating if needed) an overlay snapshotter rooted at `root`. */
+export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
+  const dir = resolve(root);
+  checkMountablePath(dir);
+  await mkdir(join(dir, STAGING), { recursive: true, mode: 0o700 });
+  await removeStaleStaging(join(dir, STAGING));
+  return new OverlaySnapshotter(dir);
+}
+
+async function removeStaleStaging(staging: string): Promise<void> {
+  const now = Date.now();
+  for (const entry of await readdir(staging)) {
+    const path = join(staging, entry);
+    try {
+      const st = await fsStat(path);
+      if (now - st.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true });
+    } catch (e) {
+      if (!isErrnoCode(e, 'ENOENT')) throw e; // another process cleaned it first
+    }
+  }
+}
+
+function isExistsError(e: unknown): boolean {
+  return isErrnoCode(e, 'EEXIST') || isErrnoCode(e, 'ENOTEMPTY');
+}
+
+export class OverlaySnapshotter implements Snapshotter {
+  constructor(readonly root: string) {}
+
+  private dirOf(keyOrName: string): string {
+    return join(this.root, snapshotId(keyOrName));
+  }
+
+  private fsDir(keyOrName: string): string {
+    return join(this.dirOf(keyOrName), 'fs');
+  }
+
+  private stagingPath(): string {
+    return join(this.root, STAGING, randomBytes(12).toString('hex'));
+  }
+
+  /** The record of `keyOrName`, finishing an interrupted commit to it; undefined when absent. */
+  private async find(keyOrName: string): Promise<SnapshotRecord | undefined> {
+    const dir = this.dirOf(keyOrName);
+    const record = await readRecord(dir);
+    if (record === undefined) return undefined;
+    if (record.name === keyOrName) return record;
+    if (record.kind === 'active' && record.committing === keyOrName) {
+      const committed: SnapshotRecord = {
+        version: 1,
+        kind: 'committed',
+        name: keyOrName,
+        ...(record.parent !== undefined ? { parent: record.parent } : {}),
+        created: new Date().toISOString(),
+      };
+      await writeRecord(dir, committed);
+      return committed;
+    }
+    // Either a 128-bit hash collision or a directory edited by hand: refuse to guess.
+    throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(record.name)}, not ${JSON.stringify(keyOrName)}`);
+  }
+
+  private async get(keyOrName: string, ...kinds: SnapshotKind[]): Promise<SnapshotRecord> {
+    const record = await this.find(keyOrName);
+    if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
+    if (kinds.length > 0 && !kinds.includes(record.kind)) {
+      throw new SnapshotError('WRONG_KIND', `snapshot ${JSON.stringify(keyOrName)} is ${record.kind}, not ${kinds.join(' or ')}`);
+    }
+    return record;
+  }
+
+  async prepare(key: ActiveKey, parent?: SnapshotName): Promise<readonly Mount[]> {
+    await this.create('active', key, parent);
+    return this.mounts(key);
+  }
+
+  async view(key: ActiveKey, parent: SnapshotName): Promise<readonly Mount[]> {
+    await this.create('view', key, parent);
+    return this.mounts(key);
+  }
+
+  private async create(kind: 'active' | 'view', key: string, parent: string | undefined): Promise<void> {
+    if (parent !== undefined) await this.get(parent, 'committed');
+    const staging = this.stagingPath();
+    await mkdir(staging, { mode: 0o700 });
+    try {
+      await mkdir(join(staging, 'fs'), { mode: 0o755 });
+      await mkdir(join(staging, 'work'), { mode: 0o700 });
+      await writeRecord(staging, {
+        version: 1,
+        kind,
+        name: key,
+        ...(parent !== undefined ? { parent } : {}),
+        created: new Date().toISOString(),
+      });
+      await rename(staging, this.dirOf(key));
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
+      throw e;
+    }
+    // A concurrent remove of the parent may have passed its children check before our rename.
+    if (parent !== undefined && (await this.find(parent)) === undefined) {
+      await this.discard(key);
+      throw new SnapshotError('NOT_FOUND', `parent snapshot ${JSON.stringify(parent)} was removed`);
+    }
+  }
+
+  async mounts(key: ActiveKey): Promise<readonly Mount[]> {
+    const record = await this.get(key, 'active', 'view');
+    const lowers = record.parent === undefined ? [] : await this.lowerDirs(record.parent as SnapshotName);
+    const dir = this.dirOf(key);
+    if (record.kind === 'active') {
+      return lowers.length === 0
+        ? [bindMount(join(dir, 'fs'), false)]
+        : [overlayMount(lowers, join(dir, 'fs'), join(dir, 'work'))];
+    }
+    if (lowers.length === 0) return [bindMount(join(dir, 'fs'), true)];
+    if (lowers.length === 1) return [bindMount(lowers[0]!, true)];
+    return [readonlyOverlayMount(lowers)];
+  }
+
+  async commit(name: SnapshotName, key: ActiveKey): Promise<void> {
+    const record = await this.get(key, 'active');
+    const from = this.dirOf(key);
+    const to = this.dirOf(name);
+    // Say where this directory is going before it goes, so a crash after the rename is finished.
+    await writeRecord(from, { ...record, committing: name });
+    try {
+      await rename(from, to);
+    } catch (e) {
+      await writeRecord(from, record); // withdraw the intent; the key stays active
+      if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(name)} already exists`);
+      throw e;
+    }
+    await this.find(name); // finishes the commit: the record becomes committed
+  }
+
+  async remove(keyOrName: ActiveKey | SnapshotName): Promise<void> {
+    const record = await this.get(keyOrName);
+    await this.refuseChildren(record);
+    const dir = this.dirOf(keyOrName);
+    const trash = this.stagingPath();
+    await rename(dir, trash);
+    // A prepare may have found this parent just before the rename; it re-checks, and so do we.
+    try {
+      await this.refuseChildren(record);
+    } catch (e) {
+      try {
+        await rename(trash, dir);
+      } catch (restoreError) {
+        throw new SnapshotError('CORRUPT', `removing ${JSON.stringify(keyOrName)} raced with a new child and could not be undone (left in ${trash})`, { cause: restoreError });
+      }
+      throw e;
+    }
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  /** Removes a snapshot this process just created, without the children checks. */
+  private async discard(key: string): Promise<void> {
+    const trash = this.stagingPath();
+    await rename(this.dirOf(key), trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  private async refuseChildren(record: SnapshotRecord): Promise<void> {
+    if (record.kind !== 'committed') return; // only committed snapshots can be parents
+    const children: string[] = [];
+    for await (const info of this.walk()) if (info.parent === record.name) children.push(info.name);
+    if (children.length > 0) {
+      throw new SnapshotError('HAS_CHILDREN', `snapshot ${JSON.stringify(record.name)} still has children: ${children.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')}${children.length > 5 ? ', …' : ''}`);
+    }
+  }
+
+  async stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo> {
+    return toInfo(await this.get(keyOrName));
+  }
+
+  async *walk(): AsyncIterable<SnapshotInfo> {
+    const entries = (await readdir(this.root)).filter((e) => e !== STAGING).sort();
+    for (const id of entries) {
+      const record = await readRecord(join(this.root, id));
+      if (record === undefined) continue; // removed meanwhile
+      if (snapshotId(record.name) === id) {
+        yield toInfo(record);
+      } else if (record.committing !== undefined && snapshotId(record.committing) === id) {
+        const finished = await this.find(record.committing);
+        if (finished !== undefined) yield toInfo(finished);
+      }
+      // Anything else is not a snapshot of ours; find() reports it when asked by name.
+    }
+  }
+
+  async usage(keyOrName: ActiveKey | SnapshotName): Promise<Usage> {
+    await this.get(keyOrName);
+    return diskUsage(this.fsDir(keyOrName));
+  }
+
+  async lowerDirs(name: SnapshotName): Promise<readonly string[]> {
+    const dirs: string[] = [];
+    let next: string | undefined = name;
+    while (next !== undefined) {
+      const record = await this.get(next, 'committed');
+      dirs.push(this.fsDir(next));
+      if (dirs.length > MAX_DEPTH) throw new SnapshotError('CORRUPT', `snapshot chain of ${JSON.stringify(name)} is deeper than ${MAX_DEPTH}`);
+      next = record.parent;
+    }
+    return dirs;
+  }
+
+  /** The layer directory: writable for an active key, the committed layer for a name. */
+  async upperDir(keyOrName: ActiveKey | SnapshotName): Promise<string> {
+    await this.get(keyOrName, 'active', 'committed');
+    return this.fsDir(keyOrName);
+  }
+
+  async workDir(key: ActiveKey): Promise<string> {
+    await this.get(key, 'active');
+    return join(this.dirOf(key), 'work');
+  }
+}
+
+function toInfo(record: SnapshotRecord): SnapshotInfo {
+  const name = record.name as ActiveKey | SnapshotName;
+  return record.parent === undefined
+    ? { name, kind: record.kind, created: record.created }
+    : { name, kind: record.kind, parent: record.parent as SnapshotName, created: record.created };
+}

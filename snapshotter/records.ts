@@ -1,0 +1,77 @@
+/**
+ * A snapshot's record (info.json in its directory), written atomically: temp file, fsync,
+ * rename. Readers see the old record or the new one, never a torn one.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapshotError } from './errors.js';
+import type { SnapshotKind } from './types.js';
+
+export const RECORD_FILE = 'info.json';
+const RECORD_VERSION = 1;
+
+export interface SnapshotRecord {
+  readonly version: typeof RECORD_VERSION;
+  readonly kind: SnapshotKind;
+  /** Key or name. */
+  readonly name: string;
+  readonly parent?: string;
+  readonly created: string;
+  /** Set on an active record just before its directory is renamed for commit(committing, name). */
+  readonly committing?: string;
+}
+
+export async function writeRecord(dir: string, record: SnapshotRecord): Promise<void> {
+  const final = join(dir, RECORD_FILE);
+  const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(`${JSON.stringify(record)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, final);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+}
+
+/** The record in `dir`, or undefined when the directory or its record does not exist. */
+export async function readRecord(dir: string): Promise<SnapshotRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RECORD_FILE), 'utf8');
+  } catch (e) {
+    if (isErrnoCode(e, 'ENOENT') || isErrnoCode(e, 'ENOTDIR')) return undefined;
+    throw e;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new SnapshotError('CORRUPT', `unreadable snapshot record in ${dir}`, { cause: e });
+  }
+  if (!isRecord(parsed)) throw new SnapshotError('CORRUPT', `invalid snapshot record in ${dir}`);
+  return parsed;
+}
+
+function isRecord(v: unknown): v is SnapshotRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    r['version'] === RECORD_VERSION &&
+    (r['kind'] === 'active' || r['kind'] === 'view' || r['kind'] === 'committed') &&
+    typeof r['name'] === 'string' &&
+    (r['parent'] === undefined || typeof r['parent'] === 'string') &&
+    typeof r['created'] === 'string' &&
+    (r['committing'] === undefined || typeof r['committing'] === 'string')
+  );
+}
+
+export function isErrnoCode(e: unknown, code: string): boolean {
+  return e instanceof Error && (e as NodeJS.ErrnoException).code === code;
+}

@@ -1,0 +1,72 @@
+/**
+ * The snapshotter's data: keys, names, mounts and snapshot info. All plain, JSON-able values.
+ * Like containerd's: an active snapshot is addressed by a key, a committed one by a name; both
+ * share one namespace. prepare/view return mounts as data; the caller (the runner) mounts them.
+ */
+import { SnapshotError } from './errors.js';
+
+declare const brand: unique symbol;
+/** The key of an active (writable) or view (read-only) snapshot. */
+export type ActiveKey = string & { readonly [brand]: 'ActiveKey' };
+/** The name of a committed, immutable snapshot. */
+export type SnapshotName = string & { readonly [brand]: 'SnapshotName' };
+
+const MAX_KEY_LENGTH = 1024;
+
+function checkKey(what: string, s: string): void {
+  if (s.length === 0 || s.length > MAX_KEY_LENGTH || s.includes('\0')) {
+    throw new SnapshotError('INVALID_ARGUMENT', `invalid snapshot ${what} ${JSON.stringify(s.slice(0, 80))}`);
+  }
+}
+
+export function asActiveKey(s: string): ActiveKey {
+  checkKey('key', s);
+  return s as ActiveKey;
+}
+
+export function asSnapshotName(s: string): SnapshotName {
+  checkKey('name', s);
+  return s as SnapshotName;
+}
+
+/** A mount as data: what mount(8) would take, minus the target. */
+export type Mount = Readonly<{ type: string; source: string; options: readonly string[] }>;
+
+export type SnapshotKind = 'active' | 'view' | 'committed';
+
+export interface SnapshotInfo {
+  /** The key (active, view) or name (committed). */
+  readonly name: ActiveKey | SnapshotName;
+  readonly kind: SnapshotKind;
+  readonly parent?: SnapshotName;
+  /** ISO 8601; for a committed snapshot, when it was committed. */
+  readonly created: string;
+}
+
+export interface Usage {
+  /** Bytes allocated on disk (st_blocks × 512), each hard-linked inode counted once. */
+  readonly size: number;
+  readonly inodes: number;
+}
+
+export interface Snapshotter {
+  /** A new writable snapshot on top of `parent`; mounts it as data (overlay, or a bind without parent). */
+  prepare(key: ActiveKey, parent?: SnapshotName): Promise<readonly Mount[]>;
+  /** A new read-only snapshot of `parent`: read-only mounts (a bind for one layer, else overlay). */
+  view(key: ActiveKey, parent: SnapshotName): Promise<readonly Mount[]>;
+  /** The mounts of an existing active or view snapshot. */
+  mounts(key: ActiveKey): Promise<readonly Mount[]>;
+  /** Turns an active key into an immutable committed name; the key is gone afterwards. */
+  commit(name: SnapshotName, key: ActiveKey): Promise<void>;
+  /** Deletes a snapshot; refuses (HAS_CHILDREN) while others name it as parent. */
+  remove(keyOrName: ActiveKey | SnapshotName): Promise<void>;
+  stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo>;
+  walk(): AsyncIterable<SnapshotInfo>;
+  usage(keyOrName: ActiveKey | SnapshotName): Promise<Usage>;
+  /** The directories of a committed snapshot and its ancestors, topmost first (overlay lowerdir order). */
+  lowerDirs(name: SnapshotName): Promise<readonly string[]>;
+  /** The layer directory: an active snapshot's writable upper dir, or a committed snapshot's layer. */
+  upperDir(keyOrName: ActiveKey | SnapshotName): Promise<string>;
+  /** The overlay work directory of an active snapshot (same filesystem as its upper dir). */
+  workDir(key: ActiveKey): Promise<string>;
+}
