@@ -1,0 +1,184 @@
+/**
+ * One ingest: a Writable into a private temp file under ingest/, hashed as it is written,
+ * committed into blobs/ only after size and digest check out.
+ *
+ * Ingest files are named `<pid>-<random>` so that any later process can tell whether the
+ * writer is still alive; each writer has its own file, so two processes ingesting the same
+ * blob never touch each other's bytes and both commits succeed.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { chmod, open, rename, rm, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { digestAlgorithm, type Digest } from './digest.js';
+import { ContentError, errnoCode } from './errors.js';
+import { fsyncDir } from './fsutil.js';
+import type { BlobInfo, BlobWriter } from './types.js';
+
+export function ingestName(): string {
+  return `${process.pid}-${randomBytes(8).toString('hex')}`;
+}
+
+/** The owner pid encoded in an ingest file name, or undefined for foreign files. */
+export function ingestOwner(name: string): number | undefined {
+  const m = /^(\d+)-[0-9a-f]+$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface IngestPaths {
+  readonly ingestDir: string;
+  /** Where a committed blob of this digest lives. */
+  readonly blobPath: (digest: Digest) => string;
+}
+
+export class IngestWriter extends Writable implements BlobWriter {
+  readonly ref: string;
+  readonly #paths: IngestPaths;
+  readonly #path: string;
+  readonly #fh: FileHandle;
+  readonly #hash: Hash;
+  #written = 0;
+  #settled = false;
+
+  private constructor(ref: string, paths: IngestPaths, path: string, fh: FileHandle) {
+    // Not autoDestroy: the file must stay open after 'finish' until commit() has synced it.
+    super({ highWaterMark: 1 << 20, autoDestroy: false });
+    this.ref = ref;
+    this.#paths = paths;
+    this.#path = path;
+    this.#fh = fh;
+    this.#hash = createHash('sha256');
+  }
+
+  static async open(ref: string, paths: IngestPaths): Promise<IngestWriter> {
+    const path = join(paths.ingestDir, ingestName());
+    const fh = await open(path, 'wx', 0o600);
+    return new IngestWriter(ref, paths, path, fh);
+  }
+
+  get written(): number {
+    return this.#written;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#append([chunk]).then(() => callback(), callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.#append(chunks.map((c) => c.chunk)).then(() => callback(), callback);
+  }
+
+  async #append(buffers: Buffer[]): Promise<void> {
+    for (const b of buffers) this.#hash.update(b);
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    let done = 0;
+    // writev may write less than asked; loop until every byte is in the file.
+    while (done < total) {
+      const rest = sliceFrom(buffers, done);
+      const { bytesWritten } = await this.#fh.writev(rest);
+      done += bytesWritten;
+    }
+    this.#written += total;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A destroyed writer never commits: close the file and drop the ingest.
+    if (this.#settled) {
+      callback(error);
+      return;
+    }
+    this.#settled = true;
+    this.#fh
+      .close()
+      .catch(() => undefined)
+      .then(() => rm(this.#path, { force: true }))
+      .then(() => callback(error), () => callback(error));
+  }
+
+  async commit(expectedSize?: number, expectedDigest?: Digest): Promise<BlobInfo> {
+    if (this.#settled) throw new Error('BlobWriter: commit after commit, abort or destroy');
+    if (!this.writableEnded) this.end();
+    try {
+      await finished(this, { readable: false });
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+    this.#settled = true;
+    try {
+      await this.#fh.sync();
+    } finally {
+      await this.#fh.close();
+    }
+    try {
+      const size = this.#written;
+      if (expectedDigest !== undefined && digestAlgorithm(expectedDigest) !== 'sha256') {
+        throw new ContentError('BAD_DIGEST', `cannot verify ${expectedDigest}: only sha256 is supported`);
+      }
+      const digest = `sha256:${this.#hash.digest('hex')}` as Digest;
+      if (expectedSize !== undefined && expectedSize !== size) {
+        throw new ContentError('SIZE_MISMATCH', `${this.ref}: got ${size} bytes, expected ${expectedSize}`);
+      }
+      if (expectedDigest !== undefined && expectedDigest !== digest) {
+        throw new ContentError('DIGEST_MISMATCH', `${this.ref}: got ${digest}, expected ${expectedDigest}`);
+      }
+      return await this.#publish(digest, size);
+    } finally {
+      await rm(this.#path, { force: true });
+    }
+  }
+
+  async #publish(digest: Digest, size: number): Promise<BlobInfo> {
+    const target = this.#paths.blobPath(digest);
+    const present = await statOrUndefined(target);
+    if (present !== undefined) {
+      // Already committed by someone: the same bytes by construction. Mark it used.
+      const now = new Date();
+      await utimes(target, now, now).catch(() => undefined);
+      return { digest, size: present.size, updatedAt: now };
+    }
+    await chmod(this.#path, 0o444);
+    // rename replaces atomically; a racing writer of the same digest renames the same bytes.
+    await rename(this.#path, target);
+    await fsyncDir(dirname(target));
+    return { digest, size, updatedAt: new Date() };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#settled) return;
+    if (this.destroyed) {
+      await finished(this).catch(() => undefined);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      this.once('close', resolve);
+      this.destroy();
+    });
+  }
+}
+
+function sliceFrom(buffers: Buffer[], offset: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = offset;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+async function statOrUndefined(path: string): Promise<{ size: number } | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}

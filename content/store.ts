@@ -1,0 +1,186 @@
+/**
+ * The local content store: committed blobs at `<root>/blobs/<algorithm>/<hex>`, ingests at
+ * `<root>/ingest/<pid>-<random>`. Only verified bytes ever appear under blobs/.
+ */
+import { mkdir, open, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { digestHex, isDigest, type Digest } from './digest.js';
+import { ContentError, errnoCode } from './errors.js';
+import { isPidAlive } from './fsutil.js';
+import { IngestWriter, ingestOwner } from './ingest.js';
+import type {
+  BlobInfo, BlobWriter, ContentStore, ExpectedContent, IngestStatus, ReadOptions,
+} from './types.js';
+
+/** Ingests untouched this long are abandoned even if their pid number is alive again. */
+export const DEFAULT_INGEST_GRACE_MS = 24 * 60 * 60 * 1000;
+/** readBytes refuses blobs above this unless told otherwise: it is for manifests and configs. */
+export const DEFAULT_READ_LIMIT = 4 << 20;
+
+export interface OpenContentStoreOptions {
+  /** Grace period for the stale-ingest cleanup done on open. */
+  readonly ingestGraceMs?: number;
+}
+
+/** Opens (creating if needed) the store at `root` and removes stale ingests. */
+export async function openContentStore(root: string, options: OpenContentStoreOptions = {}): Promise<ContentStore> {
+  const store = new LocalContentStore(root);
+  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  await mkdir(join(root, 'ingest'), { recursive: true });
+  await store.cleanupIngests(options.ingestGraceMs ?? DEFAULT_INGEST_GRACE_MS);
+  return store;
+}
+
+class LocalContentStore implements ContentStore {
+  readonly root: string;
+  readonly #ingestDir: string;
+
+  constructor(root: string) {
+    this.root = root;
+    this.#ingestDir = join(root, 'ingest');
+  }
+
+  blobPath(digest: Digest): string {
+    const colon = digest.indexOf(':');
+    return join(this.root, 'blobs', digest.slice(0, colon), digestHex(digest));
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    try {
+      await stat(this.blobPath(digest));
+      return true;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async info(digest: Digest): Promise<BlobInfo> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return { digest, size: st.size, updatedAt: st.mtime };
+    } catch (e) {
+      throw notFoundOr(e, digest);
+    }
+  }
+
+  async reader(digest: Digest, options: ReadOptions = {}): Promise<Readable> {
+    let fh;
+    try {
+      fh = await open(this.blobPath(digest), 'r');
+    } catch (e) {
+      throw notFoundOr(e, digest);
+    }
+    return fh.createReadStream({ start: options.start ?? 0, highWaterMark: 1 << 20 });
+  }
+
+  async readBytes(digest: Digest, limit = DEFAULT_READ_LIMIT): Promise<Buffer> {
+    let fh;
+    try {
+      fh = await open(this.blobPath(digest), 'r');
+    } catch (e) {
+      throw notFoundOr(e, digest);
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size > limit) throw new ContentError('TOO_LARGE', `blob ${digest} is ${size} bytes, above the ${limit}-byte limit for in-memory reads`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async writer(ref = 'unnamed'): Promise<BlobWriter> {
+    return IngestWriter.open(ref, { ingestDir: this.#ingestDir, blobPath: (d) => this.blobPath(d) });
+  }
+
+  async writeBlob(source: Uint8Array | Readable, expected: ExpectedContent = {}): Promise<BlobInfo> {
+    if (expected.digest !== undefined && (await this.has(expected.digest))) {
+      if (source instanceof Readable) source.destroy();
+      const info = await this.info(expected.digest);
+      if (expected.size !== undefined && expected.size !== info.size) {
+        throw new ContentError('SIZE_MISMATCH', `blob ${expected.digest} is ${info.size} bytes, expected ${expected.size}`);
+      }
+      const now = new Date();
+      await utimes(this.blobPath(expected.digest), now, now).catch(() => undefined);
+      return { ...info, updatedAt: now };
+    }
+    const w = await this.writer(expected.digest ?? 'writeBlob');
+    try {
+      if (source instanceof Readable) {
+        await pipeline(source, w, { end: false });
+      } else {
+        await new Promise<void>((resolve, reject) => w.write(source, (e) => (e ? reject(e) : resolve())));
+      }
+      return await w.commit(expected.size, expected.digest);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+  }
+
+  async delete(digest: Digest): Promise<boolean> {
+    try {
+      await rm(this.blobPath(digest));
+      return true;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async *walk(): AsyncIterable<BlobInfo> {
+    const blobs = join(this.root, 'blobs');
+    for (const algorithm of await readdir(blobs)) {
+      let names: string[];
+      try {
+        names = await readdir(join(blobs, algorithm));
+      } catch (e) {
+        if (errnoCode(e) === 'ENOTDIR' || errnoCode(e) === 'ENOENT') continue;
+        throw e;
+      }
+      for (const name of names) {
+        const digest = `${algorithm}:${name}`;
+        if (!isDigest(digest)) continue;
+        try {
+          const st = await stat(join(blobs, algorithm, name));
+          yield { digest, size: st.size, updatedAt: st.mtime };
+        } catch (e) {
+          if (errnoCode(e) !== 'ENOENT') throw e; // deleted while walking
+        }
+      }
+    }
+  }
+
+  async listIngests(): Promise<readonly IngestStatus[]> {
+    const out: IngestStatus[] = [];
+    for (const name of await readdir(this.#ingestDir)) {
+      try {
+        const st = await stat(join(this.#ingestDir, name));
+        out.push({ name, pid: ingestOwner(name) ?? 0, size: st.size, updatedAt: st.mtime });
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') throw e;
+      }
+    }
+    return out;
+  }
+
+  async cleanupIngests(graceMs = DEFAULT_INGEST_GRACE_MS): Promise<readonly string[]> {
+    const removed: string[] = [];
+    const now = Date.now();
+    for (const ingest of await this.listIngests()) {
+      const abandoned = now - ingest.updatedAt.getTime() > graceMs;
+      if (abandoned || !isPidAlive(ingest.pid)) {
+        await rm(join(this.#ingestDir, ingest.name), { force: true });
+        removed.push(ingest.name);
+      }
+    }
+    return removed;
+  }
+}
+
+function notFoundOr(e: unknown, digest: Digest): unknown {
+  return errnoCode(e) === 'ENOENT' ? new ContentError('NOT_FOUND', `blob ${digest} not found in the content store`, { cause: e }) : e;
+}

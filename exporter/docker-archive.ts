@@ -1,0 +1,45 @@
+/**
+ * The `docker load` archive: `manifest.json` (Config, RepoTags, Layers as paths in the tar),
+ * the blobs under `blobs/sha256/`, a `repositories` file for old loaders, and — as Docker 25
+ * writes it — `oci-layout` + `index.json`, so the same tar is also an OCI layout. Layers go in
+ * as stored (gzip or not); `docker load` decompresses them.
+ */
+import type { Descriptor } from '../content/index.js';
+import { digestHex } from '../content/index.js';
+import { ExporterError } from './errors.js';
+import { goJson } from './json.js';
+import { addBlobs, blobPath, imageBlobList, ociIndex, type ExportImage } from './oci-layout.js';
+import { parseImageName } from './reference.js';
+import { writeTarFile } from './tar.js';
+
+const EPOCH = new Date(0);
+
+export async function writeDockerArchive(dest: string, image: ExportImage, names: readonly string[]): Promise<void> {
+  const repoTags = names.map((n) => {
+    const parsed = parseImageName(n);
+    if (parsed.tag === undefined) throw new ExporterError('BAD_REFERENCE', `docker archives name images by tag; "${n}" has none`);
+    return { repository: parsed.repository, tag: parsed.tag, name: `${parsed.repository}:${parsed.tag}` };
+  });
+  const blobs = imageBlobList(image.image);
+  const manifestJson = Buffer.from(goJson([{
+    Config: blobPath(image.image.config),
+    RepoTags: repoTags.map((r) => r.name),
+    Layers: image.image.layers.map((l: Descriptor) => blobPath(l)),
+  }]));
+  const top = image.image.layers.at(-1);
+  const repositories: Record<string, Record<string, string>> = {};
+  if (top) for (const r of repoTags) (repositories[r.repository] ??= {})[r.tag] = digestHex(top.digest);
+  const repositoriesJson = Buffer.from(goJson(repositories));
+  const index = Buffer.from(goJson(ociIndex({ ...image, names: repoTags.map((r) => r.name) })));
+  const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+  await writeTarFile(dest, async (w) => {
+    await w.add({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
+    await w.add({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime: EPOCH });
+    await addBlobs(w, image.provider, blobs);
+    const file = (name: string, bytes: Buffer) => w.addBytes({ name, type: 'file', mode: 0o644, mtime: EPOCH, size: bytes.length }, bytes);
+    await file('oci-layout', layout);
+    await file('index.json', index);
+    await file('manifest.json', manifestJson);
+    await file('repositories', repositoriesJson);
+  });
+}

@@ -1,0 +1,21 @@
+/** Image assembly and outputs: config, manifests, layer blobs, the local image store, OCI layout, docker archive, rootfs. */
+export { MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, type Compression } from './mediatypes.js';
+export { goJson, goJsonBytes, goTime } from './json.js';
+export { imageConfigObject, imageConfigBytes, type ImageConfigInput, type ImagePlatform, type HistoryEntry } from './config.js';
+export { manifestObject, manifestBytes, descriptorObject, type ManifestInput } from './manifest.js';
+export {
+  assembleImage, readImageBlobs, readImageConfig,
+  type AssembleInput, type ImageBlobs, type LayerRef, type ParsedImageConfig,
+} from './image.js';
+export { compressLayer, openLayerTar, type CompressLayerOptions, type CompressedLayer } from './layers.js';
+export { parseImageName, normalizeImageName, type ImageName } from './reference.js';
+export { withLock, type LockOptions } from './lock.js';
+export {
+  openImageStore, DEFAULT_PRUNE_GRACE_MS,
+  type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,
+  type PruneOptions, type PruneResult,
+} from './image-store.js';
+export { writeOciLayout, ociIndex, type ExportImage, type OciLayoutOptions } from './oci-layout.js';
+export { writeDockerArchive } from './docker-archive.js';
+export { writeRootfsDir, writeRootfsTar, type OpenLayerTar, type RootfsDirOptions } from './rootfs.js';
+export { ExporterError, isExporterError, type ExporterErrorReason } from './errors.js';

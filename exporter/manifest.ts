@@ -1,0 +1,68 @@
+/**
+ * Image manifests: OCI (image-spec manifest.md) or Docker distribution schema 2, which share
+ * one shape (schemaVersion, mediaType, config, layers) and differ in media types.
+ */
+import type { Descriptor } from '../content/index.js';
+import { ExporterError } from './errors.js';
+import { goJsonBytes } from './json.js';
+import { layerCompression, layerMediaType, MediaType } from './mediatypes.js';
+
+export interface ManifestInput {
+  /** The config blob; its mediaType is replaced by the flavour's. */
+  readonly config: Descriptor;
+  /** Layer blobs, bottom first; OCI or Docker layer media types, converted to the flavour's. */
+  readonly layers: readonly Descriptor[];
+  /** true (default): OCI media types; false: Docker schema 2 (`oci-mediatypes=false`). */
+  readonly ociMediaTypes?: boolean;
+  /** OCI manifests only. */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export function manifestObject(input: ManifestInput): Record<string, unknown> {
+  const oci = input.ociMediaTypes ?? true;
+  const out: Record<string, unknown> = {
+    schemaVersion: 2,
+    mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
+    config: descriptorObject({ ...input.config, mediaType: oci ? MediaType.ociConfig : MediaType.dockerConfig }),
+    layers: input.layers.map((l) => descriptorObject({ ...l, mediaType: flavourLayerType(l.mediaType, oci) })),
+  };
+  if (input.annotations && Object.keys(input.annotations).length > 0) {
+    if (!oci) throw new ExporterError('NOT_SUPPORTED', 'Docker schema 2 manifests cannot carry annotations; use OCI media types');
+    out['annotations'] = sortedRecord(input.annotations);
+  }
+  return out;
+}
+
+export function manifestBytes(input: ManifestInput): Buffer {
+  return goJsonBytes(manifestObject(input));
+}
+
+/** A descriptor in the image-spec's field order, empty fields left out. */
+export function descriptorObject(d: Descriptor): Record<string, unknown> {
+  const out: Record<string, unknown> = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  if (d.urls && d.urls.length > 0) out['urls'] = d.urls;
+  if (d.annotations && Object.keys(d.annotations).length > 0) out['annotations'] = sortedRecord(d.annotations);
+  if (d.platform) {
+    const p: Record<string, unknown> = { architecture: d.platform.architecture, os: d.platform.os };
+    if (d.platform.variant) p['variant'] = d.platform.variant;
+    out['platform'] = p;
+  }
+  return out;
+}
+
+function flavourLayerType(mediaType: string, oci: boolean): string {
+  const compression = layerCompression(mediaType);
+  if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${mediaType}`);
+  const converted = layerMediaType(compression, oci);
+  if (converted === undefined) {
+    throw new ExporterError('NOT_SUPPORTED', `Docker media types have no ${compression} layers; use oci-mediatypes=true or gzip`);
+  }
+  return converted;
+}
+
+/** Go writes map keys sorted; annotations are maps. */
+function sortedRecord(r: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * The OCI image layout output (image-spec image-layout.md): `oci-layout`, `index.json`,
+ * `blobs/sha256/<hex>`, as a directory or a tar. index.json names the image the way BuildKit
+ * does: `io.containerd.image.name` = the full name, `org.opencontainers.image.ref.name` = its
+ * tag, which is what `skopeo … oci:DIR:TAG` and `umoci --image DIR:TAG` look up.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { digestHex, type ContentProvider, type Descriptor } from '../content/index.js';
+import type { ImageBlobs } from './image.js';
+import { goJson } from './json.js';
+import { descriptorObject } from './manifest.js';
+import { Annotation, MediaType } from './mediatypes.js';
+import { parseImageName } from './reference.js';
+import { writeDirAtomically } from './dir-output.js';
+import { writeTarFile, type TarWriter } from './tar.js';
+
+
+/** An image to write out: its blobs, where to read them, and the names to give it. */
+export interface ExportImage {
+  readonly provider: ContentProvider;
+  readonly image: ImageBlobs;
+  readonly names?: readonly string[];
+}
+
+export interface OciLayoutOptions {
+  readonly dest: string;
+  /** true: one tar file at dest; false: a directory. */
+  readonly tar: boolean;
+}
+
+const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
+/** Fixed times keep the tar's bytes a function of the image alone. */
+const EPOCH = new Date(0);
+
+export async function writeOciLayout(options: OciLayoutOptions, image: ExportImage): Promise<void> {
+  const index = Buffer.from(goJson(ociIndex(image)));
+  const blobs = imageBlobList(image.image);
+  if (options.tar) {
+    await writeTarFile(options.dest, async (w) => {
+      await w.add({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
+      await w.add({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime: EPOCH });
+      await addBlobs(w, image.provider, blobs);
+      await w.addBytes({ name: 'oci-layout', type: 'file', mode: 0o644, mtime: EPOCH, size: OCI_LAYOUT.length }, Buffer.from(OCI_LAYOUT));
+      await w.addBytes({ name: 'index.json', type: 'file', mode: 0o644, mtime: EPOCH, size: index.length }, index);
+    });
+    return;
+  }
+  await writeDirAtomically(options.dest, async (dir) => {
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    for (const b of blobs) {
+      await pipeline(await image.provider.reader(b.digest), createWriteStream(join(dir, blobPath(b)), { mode: 0o644 }));
+    }
+    await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
+    await writeFile(join(dir, 'index.json'), index);
+  });
+}
+
+/** index.json: one entry per name (or one bare entry when the image has no name). */
+export function ociIndex(image: ExportImage): Record<string, unknown> {
+  const m = image.image.manifest;
+  const bare: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.size };
+  const names = image.names ?? [];
+  const manifests = names.length === 0
+    ? [descriptorObject(bare)]
+    : names.map((n) => {
+        const parsed = parseImageName(n);
+        const annotations: Record<string, string> = { [Annotation.imageName]: parsed.name };
+        if (parsed.tag !== undefined) annotations[Annotation.refName] = parsed.tag;
+        return descriptorObject({ ...bare, annotations });
+      });
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+}
+
+/** Every blob of the image once: layers, config, manifest. */
+export function imageBlobList(image: ImageBlobs): Descriptor[] {
+  const seen = new Set<string>();
+  const out: Descriptor[] = [];
+  for (const d of [...image.layers, image.config, image.manifest]) {
+    if (seen.has(d.digest)) continue;
+    seen.add(d.digest);
+    out.push(d);
+  }
+  return out;
+}
+
+export function blobPath(d: Descriptor): string {
+  return `blobs/${d.digest.slice(0, d.digest.indexOf(':'))}/${digestHex(d.digest)}`;
+}
+
+export async function addBlobs(w: TarWriter, provider: ContentProvider, blobs: readonly Descriptor[]): Promise<void> {
+  for (const b of blobs) {
+    await w.addStream({ name: blobPath(b), type: 'file', mode: 0o644, mtime: EPOCH, size: b.size }, await provider.reader(b.digest));
+  }
+}
