@@ -1,0 +1,99 @@
+/**
+ * The content part of a COPY/ADD cache key: a BLAKE3 digest over exactly the paths the
+ * sources select in the build context, so that changing an unrelated (or .dockerignore'd)
+ * file never changes it. What goes in, per selected entry, in walk order: its path relative
+ * to the selected source, its type, its permission bits, its content hash (files), its
+ * target (symlinks) or device number (devices); each source's own name and each selector.
+ * What stays out: times (BuildKit leaves them out of its content keys too) and, unless
+ * asked, owners (the context's owners never reach the image: they are reset to 0:0).
+ */
+import { readlink } from 'node:fs/promises';
+import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { BuildError } from '../../../errors/index.js';
+import type { Matcher } from '../../../frontend/dockerignore/index.js';
+import { compilePatterns } from '../file/patterns.js';
+import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
+import { SourceView } from '../file/source-view.js';
+import { resolveWildcards } from '../file/wildcards.js';
+import { blake3File, type FileHasher } from './hash-file.js';
+import { nowNs, type StatCache } from './stat-cache.js';
+import { walkTree } from './walk.js';
+
+export interface ChecksumOptions {
+  /** The context's .dockerignore: what it excludes is not in the context. */
+  readonly matcher?: Matcher;
+  /**
+   * Follow a symlink named by a selector (inside the context), as COPY does with its sources:
+   * pass true for COPY/ADD, or the key would miss a change behind the link.
+   */
+  readonly followLinks: boolean;
+  /** COPY/ADD --exclude patterns, relative to each selected source. */
+  readonly exclude?: readonly string[];
+  /** Hash uid/gid too (for sources whose owners are copied). Default false: see the module comment. */
+  readonly includeOwnership?: boolean;
+  /** Reuses hashes of unchanged files; the caller saves it. */
+  readonly statCache?: StatCache;
+  /** Replaces BLAKE3-of-file (tests count calls through it). */
+  readonly hashFile?: FileHasher;
+  readonly signal?: AbortSignal;
+}
+
+/** `blake3:<hex>` over the selected paths of `contextDir`. Throws COPY_FAILED when a plain selector is missing. */
+export async function checksumPaths(contextDir: string, selectors: readonly string[], opts: ChecksumOptions): Promise<string> {
+  const view = new SourceView({ root: contextDir, ownership: 'reset', ignore: opts.matcher });
+  const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
+  const hashFile = opts.hashFile ?? blake3File;
+  const digest = new Blake3Hasher();
+  const put = (...fields: string[]): void => {
+    digest.update(fields.join('\0') + '\n');
+  };
+
+  for (const selector of selectors) {
+    put('selector', selector);
+    const expanded = await resolveWildcards(view, selector, opts.followLinks);
+    if (expanded.kind === 'missing-base') throw notFound(expanded.base);
+    const matches = expanded.kind === 'plain' ? [expanded.path] : expanded.paths;
+    for (const match of matches) {
+      const rel = await resolveInRoot(contextDir, match, { followFinal: opts.followLinks, visible: view.visible });
+      const st = await lstatOrUndefined(view.abs(rel));
+      if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
+      put('source', match);
+      for await (const entry of walkTree(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
+        const s = entry.stats;
+        const fields = [entry.sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];
+        if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
+        const abs = view.abs(entry.path);
+        if (s.isFile()) fields.push(await fileHash(abs, s, hashFile, opts.statCache));
+        else if (s.isSymbolicLink()) fields.push(await readlink(abs));
+        else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(String(s.rdev));
+        put('entry', ...fields);
+      }
+    }
+  }
+  return 'blake3:' + digest.digest('hex');
+}
+
+async function fileHash(abs: string, st: import('node:fs').BigIntStats, hashFile: FileHasher, cache: StatCache | undefined): Promise<string> {
+  const known = cache?.lookup(abs, st);
+  if (known !== undefined) return known;
+  const started = nowNs();
+  const hash = await hashFile(abs);
+  cache?.record(abs, st, hash, started);
+  return hash;
+}
+
+function typeOf(s: import('node:fs').BigIntStats): string {
+  if (s.isFile()) return 'file';
+  if (s.isDirectory()) return 'dir';
+  if (s.isSymbolicLink()) return 'symlink';
+  if (s.isFIFO()) return 'fifo';
+  if (s.isCharacterDevice()) return 'char';
+  if (s.isBlockDevice()) return 'block';
+  return 'socket';
+}
+
+function notFound(path: string): BuildError {
+  return new BuildError('COPY_FAILED', `failed to compute cache key: failed to calculate checksum: ${JSON.stringify(path)}: not found`, {
+    hint: 'COPY/ADD sources are paths in the build context: check the path, and that .dockerignore does not leave it out.',
+  });
+}

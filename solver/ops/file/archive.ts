@@ -1,0 +1,254 @@
+/**
+ * ADD's local archives. A source is an archive when, after decompression chosen by its first
+ * bytes (never its name), it starts with a valid tar header: Docker's rule. gzip is decoded
+ * with node:zlib; bzip2, xz and zstd (which Docker also reads) by Debian's `bzip2`, `xz` and
+ * `zstd` programs, spawned, since Node 20 has no decoder for them.
+ *
+ * Extraction happens as if chrooted into the destination directory, as BuildKit does: a
+ * name's `..` and leading `/` stop at the destination, symlinks met on the way are resolved
+ * inside it, links are created as written, hard links only to entries inside it.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { BuildError } from '../../../errors/index.js';
+import { mkdirAllInRoot } from './mkdir.js';
+import { cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
+import { makeNode } from './special-files.js';
+import type { Owner } from './users.js';
+import type { XattrIO } from './copier.js';
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+const MAGIC: readonly [Compression, readonly number[]][] = [
+  ['gzip', [0x1f, 0x8b, 0x08]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+const PROGRAMS: Readonly<Record<'bzip2' | 'xz' | 'zstd', { cmd: string; pkg: string }>> = {
+  bzip2: { cmd: 'bzip2', pkg: 'bzip2' },
+  xz: { cmd: 'xz', pkg: 'xz-utils' },
+  zstd: { cmd: 'zstd', pkg: 'zstd' },
+};
+
+export function compressionOf(head: Uint8Array): Compression {
+  for (const [kind, magic] of MAGIC) {
+    if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return kind;
+  }
+  return 'none';
+}
+
+/** A decompressed stream of the file; `done` rejects when a spawned decoder fails. */
+interface Decoded {
+  readonly stream: Readable;
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+async function decode(path: string, compression: Compression): Promise<Decoded> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const input = file.createReadStream();
+  if (compression === 'none') return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
+  if (compression === 'gzip') {
+    const gunzip = createGunzip();
+    const done = pipeline(input, gunzip).catch(() => undefined); // errors surface on the read side
+    return { stream: gunzip, done, stop: () => gunzip.destroy() };
+  }
+  const { cmd, pkg } = PROGRAMS[compression];
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let stopped = false;
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'ENOENT'
+          ? new BuildError('NOT_SUPPORTED', `not supported yet: ${compression} archives without the ${cmd} program`, {
+              hint: `Install Debian's ${pkg} package: tsbuild spawns ${cmd} to decompress ${compression}.`,
+            })
+          : e,
+      ),
+    );
+    child.on('close', (code) =>
+      stopped || code === 0 ? resolve() : reject(new Error(`${cmd} -dc exited with ${code}: ${stderr.trim()}`)),
+    );
+  });
+  const feeding = pipeline(input, child.stdin).catch(() => undefined); // a stopped decoder closes its stdin early
+  return {
+    stream: child.stdout,
+    done: Promise.all([exited, feeding]).then(() => undefined),
+    stop: () => {
+      stopped = true;
+      input.destroy();
+      child.kill();
+    },
+  };
+}
+
+/** Is this a tar header block with a correct checksum (what Go's tar reader needs to start)? */
+export function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < 512 || block.every((b) => b === 0)) return false;
+  const field = Buffer.from(block.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  if (!/^[0-7]+$/.test(field)) return false;
+  const expected = parseInt(field, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return expected === unsigned || expected === signed;
+}
+
+/** The compression of `path` if it is a (possibly compressed) tar archive; undefined when it is not. */
+export async function detectArchive(path: string): Promise<Compression | undefined> {
+  const st = await lstatOrUndefined(path);
+  if (st === undefined || !st.isFile()) return undefined;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let head: Buffer;
+  try {
+    head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    head = head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const compression = compressionOf(head);
+  const decoded = await decode(path, compression);
+  const block = await readUpTo(decoded.stream, 512).catch(() => undefined);
+  decoded.stop();
+  await decoded.done.catch((e: unknown) => {
+    if (e instanceof BuildError) throw e; // a missing decoder is loud, a corrupt stream is "not an archive"
+  });
+  return block !== undefined && isTarHeader(block) ? compression : undefined;
+}
+
+async function readUpTo(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= n) break;
+  }
+  return Buffer.concat(chunks).subarray(0, n);
+}
+
+export interface ExtractOptions {
+  /** --chown, resolved: every entry's owner; else the owners written in the archive. */
+  readonly owner?: Owner;
+  readonly xattrs?: XattrIO;
+  readonly signal?: AbortSignal;
+}
+
+/** PAX records carry what the ustar fields cannot (large ids, sub-second times, xattrs). */
+function paxOf(pax: unknown): Readonly<Record<string, string>> {
+  return pax !== null && typeof pax === 'object' ? (pax as Record<string, string>) : {};
+}
+
+function paxNumber(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/**
+ * Extract the archive at `archivePath` into directory `destDir` (which must exist; a host
+ * path). Nothing is written outside `destDir`.
+ */
+export async function extractArchive(archivePath: string, compression: Compression, destDir: string, opts: ExtractOptions): Promise<void> {
+  const decoded = await decode(archivePath, compression);
+  // V7 archives (no ustar magic) are tar archives for Go too.
+  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
+  const feeding = pipeline(decoded.stream, extract);
+  const dirTimes: { path: string; mtime: number }[] = [];
+  try {
+    for await (const entry of extract) {
+      opts.signal?.throwIfAborted();
+      const header = entry.header;
+      const parts = cleanComponents(header.name);
+      if (parts.length === 0) {
+        entry.resume();
+        continue;
+      }
+      const name = parts.pop()!;
+      // Parents: resolved inside destDir (symlinks followed there), made 0755 root-owned when missing.
+      const parentRel = await mkdirAllInRoot(destDir, parts.join('/'), { mode: 0o755 });
+      const rel = parentRel === '' ? name : `${parentRel}/${name}`;
+      const dst = hostPath(destDir, rel);
+      const existing = await lstatOrUndefined(dst);
+      if (existing !== undefined && !(existing.isDirectory() && header.type === 'directory')) {
+        await rm(dst, { recursive: true, force: true });
+      }
+      const mode = header.mode & 0o7777;
+      let setMode = true;
+      switch (header.type) {
+        case 'directory':
+          if (existing === undefined || !existing.isDirectory()) await mkdir(dst, { mode });
+          break;
+        case 'file':
+        case 'contiguous-file': {
+          const out = await open(dst, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+          await pipeline(entry, out.createWriteStream()); // the stream closes the handle
+          break;
+        }
+        case 'symlink':
+          await symlink(header.linkname, dst);
+          setMode = false;
+          break;
+        case 'link': {
+          const targetParts = cleanComponents(header.linkname);
+          const targetName = targetParts.pop();
+          const targetParent = await resolveInRoot(destDir, targetParts.join('/'), { followFinal: true });
+          const targetRel = targetName === undefined ? '' : targetParent === '' ? targetName : `${targetParent}/${targetName}`;
+          const target = await lstatOrUndefined(hostPath(destDir, targetRel));
+          if (target === undefined || targetRel === '') {
+            throw new BuildError('COPY_FAILED', `invalid hardlink ${JSON.stringify(header.name)} -> ${JSON.stringify(header.linkname)}: target not extracted`);
+          }
+          await link(hostPath(destDir, targetRel), dst);
+          setMode = !target.isSymbolicLink();
+          break;
+        }
+        case 'character-device':
+        case 'block-device':
+        case 'fifo':
+          await makeNode(dst, header.type === 'fifo' ? 'fifo' : header.type === 'character-device' ? 'char' : 'block', header.devmajor, header.devminor);
+          break;
+        default:
+          throw new BuildError('COPY_FAILED', `unhandled tar header type ${String(header.type)} for ${JSON.stringify(header.name)}`);
+      }
+      entry.resume(); // drain whatever was not consumed (non-file entries)
+      const pax = paxOf(header.pax);
+      const owner = opts.owner ?? { uid: paxNumber(pax.uid) ?? header.uid, gid: paxNumber(pax.gid) ?? header.gid };
+      await lchown(dst, owner.uid, owner.gid);
+      await applyXattrs(dst, pax, opts.xattrs);
+      if (setMode) await chmod(dst, mode);
+      const mtime = paxNumber(pax.mtime) ?? header.mtime.getTime() / 1000;
+      if (header.type === 'directory') dirTimes.push({ path: dst, mtime });
+      else if (header.type !== 'link') await lutimes(dst, mtime, mtime);
+    }
+    await feeding;
+    await decoded.done;
+  } catch (e) {
+    decoded.stop();
+    extract.destroy();
+    await feeding.catch(() => undefined);
+    if (e instanceof BuildError) throw e;
+    throw new BuildError('COPY_FAILED', `failed to extract ${archivePath}: ${(e as Error).message}`, {}, { cause: e });
+  }
+  // Directory times last: creating entries inside them changed them.
+  for (const { path, mtime } of dirTimes) await lutimes(path, mtime, mtime);
+}
+
+async function applyXattrs(dst: string, pax: Readonly<Record<string, string>> | undefined, io: XattrIO | undefined): Promise<void> {
+  if (pax === undefined || io === undefined) return;
+  for (const [key, value] of Object.entries(pax)) {
+    if (key.startsWith('SCHILY.xattr.')) await io.set(dst, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1'));
+  }
+}

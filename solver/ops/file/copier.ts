@@ -1,0 +1,270 @@
+/**
+ * Copying one resolved source into the destination with `cp -a` semantics, as fsutil's copier
+ * does for BuildKit: directories merge into existing ones, a file replaces a file or symlink
+ * (never a directory), symlinks are copied as links, hard links within one source stay hard
+ * links, mode and times come from the source, owner from --chown or the source (0:0 for the
+ * build context), --chmod applies to everything but symlinks. Nothing here follows a symlink:
+ * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
+ */
+import { constants, type BigIntStats } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, open, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { BuildError } from '../../../errors/index.js';
+import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import { applyChmod } from '../../../frontend/instructions/index.js';
+import type { Chmod } from '../../../frontend/instructions/types.js';
+import { lstatOrUndefined } from './root-path.js';
+import { makeNodeLike } from './special-files.js';
+import type { SourceView } from './source-view.js';
+import type { Owner } from './users.js';
+import { byteOrder } from './wildcards.js';
+
+/** Extended attributes, when the caller has a way to read and write them (Node has none). */
+export interface XattrIO {
+  list(path: string): Promise<readonly string[]>;
+  get(path: string, name: string): Promise<Uint8Array>;
+  set(path: string, name: string, value: Uint8Array): Promise<void>;
+}
+
+export interface CopierOptions {
+  readonly view: SourceView;
+  /** --chown, resolved; undefined keeps the source's owner (0:0 for a 'reset' view). */
+  readonly owner?: Owner;
+  readonly chmod?: Chmod;
+  /** Matched against paths relative to the copied source (BuildKit's IncludePatterns). */
+  readonly include?: Matcher;
+  /** --exclude, matched the same way. */
+  readonly exclude?: Matcher;
+  readonly xattrs?: XattrIO;
+  readonly signal?: AbortSignal;
+}
+
+interface PendingDir {
+  readonly src: string;
+  readonly dst: string;
+  copied: boolean;
+}
+
+/** Match states handed from a directory to its children. */
+interface WalkStates {
+  readonly include: DirState | undefined;
+  readonly exclude: DirState | undefined;
+  readonly ignore: DirState | undefined;
+}
+
+const S_IFMT = 0o170000;
+
+export class Copier {
+  private readonly opts: CopierOptions;
+  /** dev:ino of multiply-linked source files → the destination path of their first copy. */
+  private readonly inodes = new Map<string, string>();
+  /** Directories walked but not yet created: made when something below is copied. */
+  private readonly pending: PendingDir[] = [];
+
+  constructor(opts: CopierOptions) {
+    this.opts = opts;
+  }
+
+  /**
+   * Copy the source entry at root-relative `srcRel` (already resolved) to host path `target`.
+   * `target`'s parent must exist and lie inside the destination root.
+   */
+  async copyTop(srcRel: string, target: string): Promise<void> {
+    const ignore = this.opts.view.ignore;
+    const states: WalkStates = {
+      include: undefined,
+      exclude: undefined,
+      ignore: ignore === undefined || srcRel === '' ? undefined : this.opts.view.dirState(parentOf(srcRel)),
+    };
+    await this.copyEntry(srcRel, '', target, false, states);
+  }
+
+  private async copyEntry(srcRel: string, comps: string, target: string, overwriteMeta: boolean, parent: WalkStates): Promise<void> {
+    this.opts.signal?.throwIfAborted();
+    const { include: includeM, exclude: excludeM } = this.opts;
+    const ignoreM = this.opts.view.ignore;
+    let include = true;
+    let excluded = false;
+    if (comps !== '') {
+      if (includeM !== undefined) include = includeM.matchesIn(comps, parent.include);
+      if (excludeM !== undefined && excludeM.matchesIn(comps, parent.exclude)) {
+        include = false;
+        excluded = true;
+      }
+      if (!include && includeM === undefined && !(excludeM?.hasExceptions ?? false)) return;
+    }
+    const src = this.opts.view.abs(srcRel);
+    const fi = await lstatOrUndefined(src);
+    if (fi === undefined) throw copyError(`failed to stat /${srcRel}: no such file or directory`);
+    const isDir = fi.isDirectory();
+
+    // Left out of the build context by .dockerignore: absent, unless a directory with kept entries.
+    let ignored = false;
+    if (ignoreM !== undefined && comps !== '') {
+      ignored = ignoreM.matchesIn(srcRel, parent.ignore);
+      if (ignored && !isDir) return;
+      if (ignored) include = false;
+    }
+
+    if (!include && !isDir) return;
+    const targetFi = await lstatOrUndefined(target);
+    if (include) await this.createPendingDirs(overwriteMeta);
+    if (!isDir) await ensureEmptyFileTarget(target, targetFi);
+
+    let copyInfo = include;
+    let restoreTimes = false;
+    switch (fi.mode & BigInt(S_IFMT)) {
+      case BigInt(constants.S_IFDIR): {
+        const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
+        if (!overwriteMeta) {
+          // The top directory: metadata only when created here; else only its times come back.
+          copyInfo = created;
+          restoreTimes = !created;
+        }
+        break;
+      }
+      case BigInt(constants.S_IFREG):
+        await this.copyRegular(src, target, fi);
+        break;
+      case BigInt(constants.S_IFLNK):
+        await symlink(await readlink(src), target);
+        break;
+      case BigInt(constants.S_IFSOCK):
+        // A socket becomes an empty regular file, as fsutil's mknod without the type bits does.
+        await (await open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)).close();
+        break;
+      default:
+        await makeNodeLike(target, fi);
+    }
+
+    if (copyInfo) await this.copyFileInfo(fi, src, target);
+    else if (restoreTimes && targetFi !== undefined) await setTimes(target, fi);
+  }
+
+  private async copyDirectory(
+    srcRel: string,
+    comps: string,
+    target: string,
+    fi: BigIntStats,
+    overwriteMeta: boolean,
+    include: boolean,
+    excluded: boolean,
+    ignored: boolean,
+    parent: WalkStates,
+  ): Promise<boolean> {
+    let created = false;
+    const entry: PendingDir = { src: srcRel, dst: target, copied: false };
+    if (include) {
+      created = await copyDirectoryOnly(target, fi, overwriteMeta);
+      entry.copied = true;
+    }
+    this.pending.push(entry);
+    try {
+      const { include: includeM, exclude: excludeM } = this.opts;
+      const ignoreM = this.opts.view.ignore;
+      if (excluded && !(excludeM?.hasExceptions ?? false)) return false;
+      const ignoreState = ignoreM === undefined || srcRel === '' ? undefined : ignoreM.enterDir(srcRel, parent.ignore);
+      if (ignored && ignoreState?.verdict === 'excluded-subtree') return false;
+      const states: WalkStates = {
+        include: includeM !== undefined && comps !== '' ? includeM.enterDir(comps, parent.include) : undefined,
+        exclude: excludeM !== undefined && comps !== '' ? excludeM.enterDir(comps, parent.exclude) : undefined,
+        ignore: ignoreState,
+      };
+      const names = (await readdir(this.opts.view.abs(srcRel))).sort(byteOrder);
+      for (const name of names) {
+        const childRel = srcRel === '' ? name : `${srcRel}/${name}`;
+        await this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
+      }
+    } finally {
+      this.pending.pop();
+    }
+    return created;
+  }
+
+  /** Make the directories walked through so far (fsutil's createParentDirs). */
+  private async createPendingDirs(overwriteMeta: boolean): Promise<void> {
+    for (const dir of this.pending) {
+      if (dir.copied) continue;
+      const abs = this.opts.view.abs(dir.src);
+      const fi = await lstatOrUndefined(abs);
+      if (fi === undefined || !fi.isDirectory()) throw copyError(`/${dir.src} is not a directory`);
+      if (await copyDirectoryOnly(dir.dst, fi, overwriteMeta)) await this.copyFileInfo(fi, abs, dir.dst);
+      dir.copied = true;
+    }
+  }
+
+  private async copyRegular(src: string, target: string, fi: BigIntStats): Promise<void> {
+    if (fi.nlink > 1n) {
+      const key = `${fi.dev}:${fi.ino}`;
+      const first = this.inodes.get(key);
+      if (first !== undefined) {
+        await link(first, target);
+        return;
+      }
+      this.inodes.set(key, target);
+    }
+    const input = await open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
+    let output;
+    try {
+      output = await open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      await input.close();
+      throw e;
+    }
+    // The streams own the handles and close them, on success and on failure alike.
+    await pipeline(input.createReadStream(), output.createWriteStream(), { signal: this.opts.signal });
+  }
+
+  /** Owner, then mode (chown clears set-id bits), then times; xattrs when possible. */
+  private async copyFileInfo(fi: BigIntStats, src: string, target: string): Promise<void> {
+    const owner =
+      this.opts.owner ?? (this.opts.view.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: Number(fi.uid), gid: Number(fi.gid) });
+    await lchown(target, owner.uid, owner.gid);
+    if (!fi.isSymbolicLink()) {
+      const mode = Number(fi.mode) & 0o7777;
+      await chmod(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+    }
+    await setTimes(target, fi);
+    const xattrs = this.opts.xattrs;
+    if (xattrs !== undefined) {
+      for (const name of await xattrs.list(src)) await xattrs.set(target, name, await xattrs.get(src, name));
+    }
+  }
+}
+
+function parentOf(rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? '' : rel.slice(0, slash);
+}
+
+export function copyError(message: string, hint?: string, cause?: unknown): BuildError {
+  return new BuildError('COPY_FAILED', message, hint === undefined ? {} : { hint }, cause === undefined ? undefined : { cause });
+}
+
+/** Create directory `dst` unless it exists; an existing one takes the source mode when merging below the top. */
+async function copyDirectoryOnly(dst: string, fi: BigIntStats, overwriteMeta: boolean): Promise<boolean> {
+  const st = await lstatOrUndefined(dst);
+  if (st === undefined) {
+    await mkdir(dst, { mode: Number(fi.mode) & 0o7777 });
+    return true;
+  }
+  if (!st.isDirectory()) {
+    throw copyError(`cannot copy to non-directory: ${dst}`, 'The destination has a file or symlink where the source has a directory.');
+  }
+  if (overwriteMeta) await chmod(dst, Number(fi.mode) & 0o7777);
+  return false;
+}
+
+/** A file may replace a file or a symlink (removed, never followed), not a directory. */
+async function ensureEmptyFileTarget(target: string, st: BigIntStats | undefined): Promise<void> {
+  if (st === undefined) return;
+  if (st.isDirectory()) {
+    throw copyError(`cannot replace to directory ${target} with file`, 'A directory exists where the source has a file.');
+  }
+  await unlink(target);
+}
+
+/** Source times onto the target, without following a symlink target. Sub-microsecond digits are lost (Node takes seconds as a double). */
+async function setTimes(target: string, fi: BigIntStats): Promise<void> {
+  await lutimes(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
+}
