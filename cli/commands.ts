@@ -6,6 +6,7 @@ import { BuildError, didYouMean } from '../errors/index.js';
 import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
+import { buildCommand } from './build.js';
 
 export interface CommandIO {
   readonly stdout: (s: string | Uint8Array) => void;
@@ -14,6 +15,8 @@ export interface CommandIO {
   readonly env: NodeJS.ProcessEnv;
   /** Sources read so far, by the name errors use, so that errors can show the line. */
   readonly sources: Map<string, Buffer>;
+  /** Where build progress goes (stderr). */
+  readonly progressStream: { write(s: string): unknown; isTTY?: boolean; columns?: number };
 }
 
 const COMMON: readonly FlagSpec[] = [
@@ -45,11 +48,7 @@ const commands: Record<string, Command> = {
     io.stdout(USAGE);
     return 0;
   },
-  build: async () => {
-    throw new BuildError('NOT_SUPPORTED', 'not supported yet: building images (the build engine is still being written)', {
-      hint: 'use "tsbuild parse --dump FILE" to check a Dockerfile',
-    });
-  },
+  build: (argv, io) => buildCommand(argv, io),
 };
 
 export async function runCommand(argv: readonly string[], io: CommandIO): Promise<number> {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isBuildError } from '../errors/index.js';
 import { runCommand } from './commands.js';
+import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
 
 const argv = process.argv.slice(2);
@@ -24,13 +25,23 @@ function sourceLine(file: string, line: number): string | undefined {
   return text.split('\n')[line - 1]?.replace(/\r$/, '');
 }
 
+/** Commands that mount snapshots run in a private mount namespace of their own. */
+function needsMounts(args: readonly string[]): boolean {
+  const first = args[0];
+  if (first === undefined || args.includes('--help') || args.includes('-h')) return false;
+  return first === 'build' || first === '.' || first.startsWith('-') || first.includes('/');
+}
+
 try {
-  process.exitCode = await runCommand(argv, {
+  if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
+    process.exitCode = await reexecInMountNamespace([process.argv[1]!, ...argv]);
+  } else process.exitCode = await runCommand(argv, {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     readStdin: () => readFileSync(0),
     env: process.env,
     sources,
+    progressStream: process.stderr,
   });
 } catch (e) {
   process.stderr.write(renderError(e, sourceLine, debug));

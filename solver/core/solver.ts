@@ -23,6 +23,8 @@ export class VertexError extends Error {
     readonly vertex: Digest,
     readonly vertexName: string,
     override readonly cause: unknown,
+    /** The vertex's `meta.origin`: whatever the caller needs to point back at its source. */
+    readonly origin?: unknown,
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
@@ -31,6 +33,7 @@ export class VertexError extends Error {
 export class Solver<R> {
   private readonly keys = new Map<Digest, Promise<Digest>>();
   private readonly results = new Map<Digest, Promise<R>>();
+  private readonly reported = new Set<Digest>();
   private readonly queue: PQueue;
   private readonly events: EventSink;
 
@@ -100,6 +103,7 @@ export class Solver<R> {
       const cached = await this.opts.cache.get(key);
       if (cached !== undefined) {
         emit('cached');
+        this.reportCached(v.inputs);
         return cached;
       }
     }
@@ -131,9 +135,29 @@ export class Solver<R> {
     return result as R;
   }
 
+  /**
+   * A hit makes everything under it unnecessary: report those vertices as cached too (once
+   * each), as a user expects every step of an unchanged build to say CACHED.
+   */
+  private reportCached(inputs: readonly Vertex<R>[]): void {
+    for (const v of inputs) {
+      if (this.results.has(v.digest) || this.reported.has(v.digest)) continue;
+      this.reported.add(v.digest);
+      this.events({
+        kind: 'vertex',
+        digest: v.digest,
+        name: v.meta.name,
+        state: 'cached',
+        at: Date.now(),
+        ...(v.meta.internal ? { internal: true } : {}),
+      });
+      this.reportCached(v.inputs);
+    }
+  }
+
   /** Errors leave the solver tagged with the first vertex they failed in. */
   private failed(v: Vertex<R>, e: unknown): unknown {
     if (e instanceof VertexError || (e instanceof Error && e.name === 'AbortError')) return e;
-    return new VertexError(v.digest, v.meta.name, e);
+    return new VertexError(v.digest, v.meta.name, e, v.meta.origin);
   }
 }

@@ -1,0 +1,170 @@
+/** `tsbuild [build] [flags] CONTEXT`: the build command and its flags (docker buildx's names). */
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BuildError } from '../errors/index.js';
+import { parsePlatform } from '../frontend/index.js';
+import { build, defaultRoot, openState } from '../solver/ops/index.js';
+import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
+import type { CommandIO } from './commands.js';
+import { buildArgsFrom } from './commands.js';
+import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import { createRenderer, type ProgressMode } from './progress.js';
+
+export const BUILD_FLAGS: readonly FlagSpec[] = [
+  { name: 'debug', type: 'boolean' },
+  { name: 'help', short: 'h', type: 'boolean' },
+  { name: 'file', short: 'f', type: 'string' },
+  { name: 'tag', short: 't', type: 'string', multiple: true },
+  { name: 'target', type: 'string' },
+  { name: 'build-arg', type: 'string', multiple: true },
+  { name: 'build-context', type: 'string', multiple: true },
+  { name: 'platform', type: 'string' },
+  { name: 'label', type: 'string', multiple: true },
+  { name: 'secret', type: 'string', multiple: true },
+  { name: 'network', type: 'string' },
+  { name: 'no-cache', type: 'boolean' },
+  { name: 'no-cache-filter', type: 'string', multiple: true },
+  { name: 'pull', type: 'boolean' },
+  { name: 'output', short: 'o', type: 'string', multiple: true },
+  { name: 'push', type: 'boolean' },
+  { name: 'cache-from', type: 'string', multiple: true },
+  { name: 'cache-to', type: 'string', multiple: true },
+  { name: 'progress', type: 'string' },
+  { name: 'iidfile', type: 'string' },
+  { name: 'metadata-file', type: 'string' },
+  { name: 'root', type: 'string' },
+];
+
+export const BUILD_HELP = `Usage: tsbuild [build] [flags] CONTEXT
+
+Build an image from a Dockerfile.
+  -f, --file PATH            Dockerfile (default CONTEXT/Dockerfile; "-" reads stdin)
+  -t, --tag NAME             name the result in the local image store (repeatable)
+      --target STAGE         the stage to build
+      --build-arg K[=V]      a build arg; K alone takes the value of $K
+      --platform OS/ARCH     the target platform (default: this machine's)
+      --label K=V            a label on the image
+      --network MODE         default|none|host: the network of RUN steps (default: host)
+      --no-cache             run every step again
+      --no-cache-filter S    run the steps of stage S again
+  -o, --output SPEC          type=image|oci|docker|local|tar[,dest=PATH][,name=REF][,tar=false]
+      --progress MODE        auto|tty|plain|json|quiet (default auto)
+      --iidfile PATH         write the image ID (its config digest)
+      --metadata-file PATH   write the image's digests and names as JSON
+      --root DIR             the state directory (env TSBUILD_ROOT)
+`;
+
+const NOT_YET: Record<string, string> = {
+  'build-context': 'not supported yet: --build-context',
+  secret: 'not supported yet: --secret',
+  'cache-from': 'not supported yet: --cache-from (cache import)',
+  'cache-to': 'not supported yet: --cache-to (cache export)',
+  pull: 'not supported yet: --pull (pulling from a registry)',
+};
+
+export async function buildCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const p = parseArgs(argv, BUILD_FLAGS, 'build');
+  if (flagSet(p, 'help')) {
+    io.stdout(BUILD_HELP);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new BuildError('NOT_SUPPORTED', 'not supported yet: building without root (RUN needs namespaces and overlay mounts)', {
+      hint: 'run tsbuild as root',
+    });
+  }
+  for (const [flag, message] of Object.entries(NOT_YET)) {
+    if (flagSet(p, flag)) throw new BuildError('NOT_SUPPORTED', message);
+  }
+  if (p.positionals.length !== 1) throw usageError('build needs exactly one CONTEXT directory', 'tsbuild build [flags] CONTEXT');
+  const contextDir = resolve(p.positionals[0]!);
+  try {
+    if (!statSync(contextDir).isDirectory()) throw new Error();
+  } catch {
+    throw usageError(`the build context "${p.positionals[0]}" is not a directory`);
+  }
+  const progress = (flagValue(p, 'progress') ?? 'auto') as ProgressMode;
+  if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(progress)) throw usageError(`unknown --progress mode "${progress}"`, 'use auto, tty, plain, json or quiet');
+  const network = flagValue(p, 'network') ?? 'default';
+  if (network !== 'default' && network !== 'none' && network !== 'host') throw usageError(`unknown --network "${network}"`, 'use default, none or host');
+  const platformFlag = flagValue(p, 'platform');
+  let platform;
+  if (platformFlag !== undefined) {
+    if (platformFlag.includes(',')) throw new BuildError('NOT_SUPPORTED', 'not supported yet: building for several platforms at once');
+    try {
+      platform = parsePlatform(platformFlag);
+    } catch (e) {
+      if (e instanceof BuildError) throw usageError(`--platform: ${e.message}`, e.hint);
+      throw e;
+    }
+  }
+  const labels: Record<string, string> = {};
+  for (const l of flagValues(p, 'label')) {
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw usageError(`invalid --label "${l}"`, 'write --label KEY=VALUE');
+    labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'));
+
+  const fileFlag = flagValue(p, 'file');
+  let dockerfile: Buffer;
+  let dockerfilePath: string | undefined;
+  let dockerfileName: string;
+  if (fileFlag === '-') {
+    dockerfile = io.readStdin();
+    dockerfileName = '<stdin>';
+  } else {
+    dockerfilePath = fileFlag === undefined ? join(contextDir, 'Dockerfile') : resolve(fileFlag);
+    dockerfileName = fileFlag ?? join(p.positionals[0]!, 'Dockerfile');
+    try {
+      dockerfile = readFileSync(dockerfilePath);
+    } catch (e) {
+      throw new BuildError('IO', `cannot read the Dockerfile ${dockerfileName}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+        hint: 'name it with -f PATH',
+      });
+    }
+  }
+  io.sources.set(dockerfileName, dockerfile);
+
+  const root = flagValue(p, 'root') ?? defaultRoot(io.env);
+  const state = await openState(root);
+  const renderer = createRenderer(progress, io.progressStream);
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new BuildError('IO', 'the build was interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const image = await build({
+      state,
+      dockerfile,
+      dockerfileName,
+      ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
+      contextDir,
+      ...(flagValue(p, 'target') === undefined ? {} : { target: flagValue(p, 'target')! }),
+      buildArgs: buildArgsFrom(flagValues(p, 'build-arg'), io.env),
+      ...(platform === undefined ? {} : { platform }),
+      labels,
+      noCache: flagSet(p, 'no-cache'),
+      noCacheFilter: flagValues(p, 'no-cache-filter'),
+      network,
+      events: (e) => renderer.event(e),
+      warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
+      signal: ac.signal,
+    });
+    if (outputs.length === 0) {
+      renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
+    }
+    const written = await writeOutputs(state, image, outputs);
+    renderer.close();
+    const iid = flagValue(p, 'iidfile');
+    if (iid !== undefined) await writeIidFile(iid, written);
+    const meta = flagValue(p, 'metadata-file');
+    if (meta !== undefined) await writeMetadataFile(meta, written);
+    if (progress === 'quiet' && written.configDigest !== undefined) io.stdout(`${written.configDigest}\n`);
+    return 0;
+  } finally {
+    renderer.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

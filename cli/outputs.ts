@@ -1,0 +1,181 @@
+/**
+ * `--output` / `-t` / `--push` resolved once, up front (unknown keys are refused), and the
+ * writing of each output from a built image.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BuildError } from '../errors/index.js';
+import {
+  assembleImage,
+  compressLayer,
+  writeDockerArchive,
+  writeOciLayout,
+  writeRootfsDir,
+  writeRootfsTar,
+  type ImageBlobs,
+} from '../exporter/index.js';
+import { diffTar } from '../snapshotter/index.js';
+import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
+import { usageError } from './args.js';
+
+export type Output =
+  | { readonly type: 'image'; readonly names: readonly string[] }
+  | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[] }
+  | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[] }
+  | { readonly type: 'local'; readonly dest: string }
+  | { readonly type: 'tar'; readonly dest: string };
+
+const KEYS: Record<string, readonly string[]> = {
+  image: ['type', 'name', 'push', 'compression', 'compression-level', 'oci-mediatypes'],
+  oci: ['type', 'dest', 'tar', 'name', 'compression', 'compression-level', 'oci-mediatypes'],
+  docker: ['type', 'dest', 'name', 'compression', 'compression-level'],
+  local: ['type', 'dest'],
+  tar: ['type', 'dest'],
+  registry: ['type', 'name'],
+};
+
+function parseCsv(spec: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    out.set(k, eq < 0 ? '' : part.slice(eq + 1));
+  }
+  return out;
+}
+
+/** `-o` values, `-t` names and `--push` into the list of outputs to write. */
+export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean): Output[] {
+  if (push) {
+    throw new BuildError('NOT_SUPPORTED', 'not supported yet: --push (pushing to a registry)', { hint: 'tag into the local store with -t, or write an OCI or docker archive with -o' });
+  }
+  const outputs: Output[] = [];
+  for (const spec of specs) {
+    // `-o DIR` is `type=local,dest=DIR`, `-o -` a tar on stdout (not supported), as with buildx.
+    const kv = spec.includes('=') ? parseCsv(spec) : new Map([['type', 'local'], ['dest', spec]]);
+    const type = kv.get('type') ?? 'local';
+    const allowed = KEYS[type];
+    if (allowed === undefined) throw usageError(`unknown output type "${type}"`, 'use type=image, oci, docker, local or tar');
+    for (const k of kv.keys()) {
+      if (!allowed.includes(k)) throw usageError(`output type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
+    }
+    if (type === 'registry' || kv.get('push') === 'true') {
+      throw new BuildError('NOT_SUPPORTED', 'not supported yet: pushing to a registry');
+    }
+    for (const k of ['compression', 'compression-level', 'oci-mediatypes']) {
+      if (kv.has(k) && !(k === 'compression' && kv.get(k) === 'gzip')) {
+        throw new BuildError('NOT_SUPPORTED', `not supported yet: output option ${k}=${kv.get(k)}`, { hint: 'layers are written gzip-compressed with OCI media types' });
+      }
+    }
+    const names = [...(kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? []), ...(type === 'image' ? [] : tags)];
+    const dest = kv.get('dest');
+    if (type !== 'image' && (dest === undefined || dest === '')) throw usageError(`output type=${type} needs dest=PATH`);
+    if (dest === '-') throw new BuildError('NOT_SUPPORTED', 'not supported yet: writing an output to stdout (dest=-)');
+    switch (type) {
+      case 'image':
+        outputs.push({ type: 'image', names: names.length > 0 ? names : tags });
+        break;
+      case 'oci':
+        outputs.push({ type: 'oci', dest: resolve(dest!), tar: kv.get('tar') !== 'false', names });
+        break;
+      case 'docker':
+        outputs.push({ type: 'docker', dest: resolve(dest!), names });
+        break;
+      case 'local':
+        outputs.push({ type: 'local', dest: resolve(dest!) });
+        break;
+      case 'tar':
+        outputs.push({ type: 'tar', dest: resolve(dest!) });
+        break;
+    }
+  }
+  if (specs.length === 0 && tags.length > 0) outputs.push({ type: 'image', names: tags });
+  return outputs;
+}
+
+export interface Written {
+  /** The image's config digest (its ID) and manifest digest, when an image was assembled. */
+  readonly configDigest?: string;
+  readonly manifestDigest?: string;
+  readonly names: readonly string[];
+}
+
+/** Write every output; images are assembled once per layer form (uncompressed for the store, gzip for archives). */
+export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[]): Promise<Written> {
+  const created = new Date();
+  const base = { config: image.config, platform: image.platform, history: image.history, created };
+  let local: ImageBlobs | undefined;
+  let archived: ImageBlobs | undefined;
+  const names: string[] = [];
+  const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
+  const openTar = (diffId: string) => openSnapshotTar(state, snapshotOf.get(diffId)!);
+
+  const forStore = async () => {
+    // The local store keeps layers as the snapshots themselves: no compression, no copy.
+    local ??= await assembleImage(state.content, {
+      ...base,
+      layers: image.layers.map((l) => ({
+        diffId: l.diffId,
+        blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.size },
+      })),
+    });
+    return local;
+  };
+  const forArchive = async () => {
+    if (archived === undefined) {
+      const layers = await Promise.all(
+        image.layers.map(async (l) => {
+          const upper = await state.snapshots.upperDir(l.snapshot);
+          return compressLayer(() => diffTar(upper), 'gzip', { store: state.content, diffId: l.diffId });
+        }),
+      );
+      archived = await assembleImage(state.content, { ...base, layers });
+    }
+    return archived;
+  };
+
+  for (const out of outputs) {
+    switch (out.type) {
+      case 'image': {
+        const blobs = await forStore();
+        await registerLayers(state, image.layers);
+        for (const n of out.names) await state.images.tagImage(n, blobs.manifest);
+        names.push(...out.names);
+        break;
+      }
+      case 'oci':
+        await writeOciLayout({ dest: out.dest, tar: out.tar }, { provider: state.content, image: await forArchive(), names: out.names });
+        names.push(...out.names);
+        break;
+      case 'docker':
+        await writeDockerArchive(out.dest, { provider: state.content, image: await forArchive() }, out.names);
+        names.push(...out.names);
+        break;
+      case 'local':
+        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar);
+        break;
+      case 'tar':
+        await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
+        break;
+    }
+  }
+  const img = local ?? archived;
+  return {
+    ...(img === undefined ? {} : { configDigest: img.config.digest, manifestDigest: img.manifest.digest }),
+    names,
+  };
+}
+
+export async function writeIidFile(path: string, written: Written): Promise<void> {
+  if (written.configDigest === undefined) throw new BuildError('USAGE', '--iidfile needs an image output (-t NAME, or -o type=oci|docker|image)');
+  await writeFile(path, written.configDigest);
+}
+
+export async function writeMetadataFile(path: string, written: Written): Promise<void> {
+  const meta: Record<string, string> = {};
+  if (written.configDigest !== undefined) meta['containerimage.config.digest'] = written.configDigest;
+  if (written.manifestDigest !== undefined) meta['containerimage.digest'] = written.manifestDigest;
+  if (written.names.length > 0) meta['image.name'] = written.names.join(',');
+  await writeFile(path, JSON.stringify(meta, null, 2) + '\n');
+}

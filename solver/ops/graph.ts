@@ -1,0 +1,119 @@
+/**
+ * From a build plan to the solver's graph: one vertex per step that changes the filesystem
+ * (RUN, COPY, ADD, WORKDIR), on top of its stage's base (scratch, a local image, or another
+ * stage), plus the history entry of every step. Vertex names follow BuildKit's
+ * `[stage 2/5] RUN …` so that progress reads the same.
+ */
+import { BuildError } from '../../errors/index.js';
+import { planRunCommand } from '../../frontend/instructions/index.js';
+import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
+import { vertex, type Vertex } from '../core/index.js';
+import { historyFor } from './history.js';
+import { ExecOp, FileOp, LocalImageOp, ScratchOp, type OpEnv } from './ops.js';
+import type { Ref } from './ref.js';
+
+export interface StageGraph {
+  readonly stage: PlannedStage;
+  /** The vertex whose result is the stage's filesystem. */
+  readonly top: Vertex<Ref>;
+  /** This stage's own history entries (the base's come from its image or stage). */
+  readonly history: readonly { readonly createdBy: string; readonly layer: boolean }[];
+}
+
+export interface BuildGraph {
+  readonly stages: ReadonlyMap<number, StageGraph>;
+  readonly target: StageGraph;
+}
+
+export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
+  const images = new Map<string, Vertex<Ref>>();
+  const imageVertex = (ref: string): Vertex<Ref> => {
+    let v = images.get(ref);
+    if (v === undefined) {
+      v = vertex<Ref>(new LocalImageOp(env, ref), [], { name: `[internal] load image ${ref}`, internal: false });
+      images.set(ref, v);
+    }
+    return v;
+  };
+  const scratch = vertex<Ref>(new ScratchOp(), [], { name: 'scratch', internal: true });
+  const stages = new Map<number, StageGraph>();
+  const single = plan.stages.length === 1;
+
+  const source = (ref: SourceRef): Vertex<Ref> => {
+    switch (ref.kind) {
+      case 'stage': {
+        const s = stages.get(ref.stage);
+        if (s === undefined) throw new Error(`stage ${ref.stage} used before it was planned`);
+        return s.top;
+      }
+      case 'image':
+        return imageVertex(ref.ref);
+      case 'scratch':
+      case 'context':
+        return scratch;
+    }
+  };
+
+  for (const stage of plan.stages) {
+    const label = single ? '' : `${stage.name ?? `stage-${stage.index}`} `;
+    const layerSteps = stage.steps.filter((s) => makesLayer(s)).length;
+    const total = layerSteps + (stage.base.kind === 'image' ? 1 : 0);
+    let n = stage.base.kind === 'image' ? 1 : 0;
+    let top: Vertex<Ref>;
+    switch (stage.base.kind) {
+      case 'scratch':
+        top = scratch;
+        break;
+      case 'image':
+        top = imageVertex(stage.base.ref);
+        break;
+      case 'stage':
+        top = source({ kind: 'stage', stage: stage.base.stage });
+        break;
+    }
+    const history: { createdBy: string; layer: boolean }[] = [];
+    for (const step of stage.steps) {
+      const name = () => `[${label}${++n}/${total}] ${step.instruction.original}`;
+      const meta = (extra: object = {}) => ({ name: name(), origin: step.instruction.range, ...extra });
+      const ins = step.instruction;
+      let runArgs: readonly string[] | undefined;
+      if (ins.kind === 'run') {
+        const planned = planRunCommand(ins, plan.targetPlatform.os);
+        if ('error' in planned) throw new BuildError('BAD_INSTRUCTION', planned.error, { range: ins.range });
+        runArgs = ins.prependShell ? [...step.shell, ...planned.args] : [...planned.args];
+        const script = planned.kind === 'script' ? { name: planned.name, data: planned.data } : undefined;
+        const mountInputs = ExecOp.mountSources(step.mounts ?? []).map(source);
+        top = vertex<Ref>(
+          new ExecOp(env, {
+            args: runArgs,
+            env: step.env,
+            cwd: step.workdir,
+            user: step.user,
+            network: ins.network === 'default' ? env.network : ins.network,
+            mounts: step.mounts ?? [],
+            ...(script === undefined ? {} : { script }),
+          }),
+          [top, ...mountInputs],
+          meta(),
+        );
+      } else if (ins.kind === 'copy' || ins.kind === 'add') {
+        const from = step.from;
+        const inputs = from !== undefined && from.kind !== 'context' ? [top, source(from)] : [top];
+        top = vertex<Ref>(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from }), inputs, meta());
+      } else if (ins.kind === 'workdir' && ins.path !== '/') {
+        top = vertex<Ref>(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user }), [top], meta());
+      }
+      const h = historyFor(step, runArgs);
+      if (h !== undefined) history.push(h);
+    }
+    stages.set(stage.index, { stage, top, history });
+  }
+  const target = stages.get(plan.target);
+  if (target === undefined) throw new Error('the target stage is not in the plan');
+  return { stages, target };
+}
+
+function makesLayer(step: Step): boolean {
+  const i = step.instruction;
+  return i.kind === 'run' || i.kind === 'copy' || i.kind === 'add' || (i.kind === 'workdir' && i.path !== '/');
+}

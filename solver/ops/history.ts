@@ -1,0 +1,116 @@
+/**
+ * The image history entry each Dockerfile step leaves, worded as BuildKit words it (its
+ * `created_by` strings use Go's fmt verbs, reproduced here), and which steps make a layer.
+ */
+import { fromBinary, goQuote, toBinary } from '../../frontend/parser/gostring.js';
+import type { Instruction } from '../../frontend/instructions/types.js';
+import type { Step } from '../../frontend/stages/types.js';
+
+/** fmt's %q of a []string: `["a" "b"]`. */
+export function goQuotedList(items: readonly string[]): string {
+  return '[' + items.map((s) => fromBinary(goQuote(toBinary(s)))).join(' ') + ']';
+}
+
+/** fmt's %v of a []string: `[a b]`. */
+export function goList(items: readonly string[]): string {
+  return '[' + items.join(' ') + ']';
+}
+
+/** Go's time.Duration.String for a whole number of nanoseconds. */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const neg = ns < 0;
+  let n = Math.abs(ns);
+  let out: string;
+  if (n < 1000) out = `${n}ns`;
+  else if (n < 1_000_000) out = `${trimFraction(n / 1000)}µs`;
+  else if (n < 1_000_000_000) out = `${trimFraction(n / 1_000_000)}ms`;
+  else {
+    const h = Math.floor(n / 3_600_000_000_000);
+    n -= h * 3_600_000_000_000;
+    const m = Math.floor(n / 60_000_000_000);
+    n -= m * 60_000_000_000;
+    const s = trimFraction(n / 1_000_000_000);
+    out = h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+function trimFraction(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** BuildKit's runCommandString: `|N K=V … args`. */
+function runCommandString(args: readonly string[], step: Step): string {
+  const env = new Map(step.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const));
+  const pairs = step.args.map((a) => `${a.key}=${env.get(a.key) ?? a.value}`);
+  const prefix = pairs.length > 0 ? [`|${pairs.length}`, ...pairs] : [];
+  return [...prefix, ...args].join(' ');
+}
+
+export interface HistoryStep {
+  readonly createdBy: string;
+  readonly layer: boolean;
+}
+
+/** The history entry of a step, or undefined for steps BuildKit leaves out (ONBUILD). */
+export function historyFor(step: Step, runArgs?: readonly string[]): HistoryStep | undefined {
+  const i: Instruction = step.instruction;
+  switch (i.kind) {
+    case 'env':
+      return { createdBy: ['ENV', ...i.env.map((kv) => `${kv.key}=${kv.value}`)].join(' '), layer: false };
+    case 'arg': {
+      const values = new Map(step.args.map((a) => [a.key, a.value] as const));
+      const parts = i.args.map((a) => (values.has(a.key) ? `${a.key}=${values.get(a.key)!}` : a.key));
+      return { createdBy: `ARG ${parts.join(' ')}`, layer: false };
+    }
+    case 'label':
+      return { createdBy: ['LABEL', ...i.labels.map((kv) => `${kv.key}=${kv.value}`)].join(' '), layer: false };
+    case 'workdir':
+      return { createdBy: `WORKDIR ${i.path}`, layer: i.path !== '/' };
+    case 'user':
+      return { createdBy: `USER ${i.user}`, layer: false };
+    case 'volume':
+      return { createdBy: `VOLUME ${goList(i.paths)}`, layer: false };
+    case 'stopsignal':
+      return { createdBy: `STOPSIGNAL ${i.signal}`, layer: false };
+    case 'shell':
+      return { createdBy: `SHELL ${goList(i.shell)}`, layer: false };
+    case 'maintainer':
+      return { createdBy: `MAINTAINER ${i.maintainer}`, layer: false };
+    case 'expose':
+      return { createdBy: `EXPOSE ${goList(exposedList(i.ports))}`, layer: false };
+    case 'cmd':
+    case 'entrypoint': {
+      const argv = i.prependShell ? [...step.shell, ...i.args] : [...i.args];
+      return { createdBy: `${i.kind.toUpperCase()} ${goQuotedList(argv)}`, layer: false };
+    }
+    case 'healthcheck': {
+      const h = i.health;
+      const d = (v: number | undefined) => goDuration(v ?? 0);
+      return {
+        createdBy: `HEALTHCHECK {Test:${goList(h.test)} Interval:${d(h.interval)} Timeout:${d(h.timeout)} StartPeriod:${d(h.startPeriod)} StartInterval:${d(h.startInterval)} Retries:${h.retries ?? 0}}`,
+        layer: false,
+      };
+    }
+    case 'run':
+      return { createdBy: `RUN ${runCommandString(runArgs ?? i.args, step)} # buildkit`, layer: true };
+    case 'copy':
+    case 'add': {
+      const parts = [i.kind.toUpperCase()];
+      if (i.kind === 'copy' && i.parents) parts.push('--parents');
+      if (i.chown !== undefined && i.chown !== '') parts.push(`--chown=${i.chown}`);
+      if (i.chmod !== undefined && i.chmod !== '') parts.push(`--chmod=${i.chmod}`);
+      parts.push(...i.sources, ...i.heredocSources.map((h) => `<<${h.path}`), i.dest);
+      return { createdBy: `${parts.join(' ')} # buildkit`, layer: true };
+    }
+    case 'onbuild':
+    case 'from':
+      return undefined;
+  }
+}
+
+/** EXPOSE words as BuildKit lists them: `80/tcp`, ranges kept as written with their protocol. */
+function exposedList(ports: readonly string[]): string[] {
+  return ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+}

@@ -1,0 +1,5 @@
+/** The ops, the state directory and one build end to end; what cli/ uses. */
+export { build, type BuildRequest, type BuiltImage } from './build.js';
+export { defaultRoot, openState, type State } from './state.js';
+export { layersOf, openSnapshotTar, registerLayers, type Layer } from './layers.js';
+export { RunFailedError } from './ops.js';

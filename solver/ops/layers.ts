@@ -1,0 +1,78 @@
+/**
+ * Snapshots as image layers: the chain under a snapshot, each layer's diff id (computed once
+ * by streaming the layer's tar through sha256, remembered beside the snapshot), chain ids,
+ * and the index that lets `FROM an-image-built-here` reuse the snapshots it was built from.
+ */
+import { createHash } from 'node:crypto';
+import type { Digest as ContentDigest } from '../../content/index.js';
+import { diffTar, type SnapshotName } from '../../snapshotter/index.js';
+import type { State } from './state.js';
+import { readRecord, snapshotExists, writeRecord } from './records.js';
+import type { Readable } from 'node:stream';
+
+export interface Layer {
+  readonly snapshot: SnapshotName;
+  readonly diffId: ContentDigest;
+  /** Bytes of the uncompressed tar. */
+  readonly size: number;
+}
+
+/** The snapshots under `top`, bottom first (top included). */
+export async function snapshotChain(state: State, top: SnapshotName | null): Promise<SnapshotName[]> {
+  const chain: SnapshotName[] = [];
+  for (let name: SnapshotName | undefined = top ?? undefined; name !== undefined; ) {
+    chain.push(name);
+    name = (await state.snapshots.stat(name)).parent;
+  }
+  return chain.reverse();
+}
+
+/** A snapshot's layer tar, as every output and digest sees it. */
+export async function openSnapshotTar(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Readable> {
+  const upper = await state.snapshots.upperDir(name);
+  return diffTar(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
+}
+
+/** The layer facts of a committed snapshot, computed once. */
+export async function layerOf(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Layer> {
+  const memoKey = sourceDateEpoch === undefined ? name : `${name}@${sourceDateEpoch}`;
+  const known = await readRecord<{ diffId: ContentDigest; size: number }>(state.layerMetaDir, memoKey);
+  if (known !== undefined) return { snapshot: name, ...known };
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of await openSnapshotTar(state, name, sourceDateEpoch)) {
+    hash.update(chunk as Uint8Array);
+    size += (chunk as Uint8Array).length;
+  }
+  const diffId = `sha256:${hash.digest('hex')}` as ContentDigest;
+  await writeRecord(state.layerMetaDir, memoKey, { diffId, size });
+  return { snapshot: name, diffId, size };
+}
+
+export async function layersOf(state: State, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {
+  const chain = await snapshotChain(state, top);
+  return Promise.all(chain.map((s) => layerOf(state, s, sourceDateEpoch)));
+}
+
+/** OCI chain ids: the identity of a stack of layers. */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined ? d : `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}`);
+  }
+  return out;
+}
+
+/** Remember which snapshot holds each prefix of a layer stack. */
+export async function registerLayers(state: State, layers: readonly Layer[]): Promise<void> {
+  const ids = chainIds(layers.map((l) => l.diffId));
+  await Promise.all(ids.map((id, i) => writeRecord(state.layersDir, id, { snapshot: layers[i]!.snapshot })));
+}
+
+/** The snapshot holding a layer stack, if one is known and still there. */
+export async function snapshotForChain(state: State, chainId: string): Promise<SnapshotName | undefined> {
+  const rec = await readRecord<{ snapshot: SnapshotName }>(state.layersDir, chainId);
+  if (rec === undefined) return undefined;
+  return (await snapshotExists(state.snapshots, rec.snapshot)) ? rec.snapshot : undefined;
+}

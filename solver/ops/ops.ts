@@ -1,0 +1,414 @@
+/**
+ * The op kinds a Dockerfile needs: scratch, a local image, RUN (exec) and the file steps
+ * (COPY, ADD, WORKDIR). Each answers its cache key apart from executing (style.md §2).
+ */
+import { chmod as fsChmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { join, posix } from 'node:path';
+import { BuildError } from '../../errors/index.js';
+import { runProcess, type MountSpec, type RunnerSpec } from '../../executor/index.js';
+import { openLayerTar } from '../../exporter/index.js';
+import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
+import type { Matcher } from '../../frontend/dockerignore/index.js';
+import { parseChmod } from '../../frontend/instructions/index.js';
+import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
+import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
+import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
+import { add, copy, mkdirWorkdir } from './file/index.js';
+import { checksumPaths, type StatCache } from './context/index.js';
+import { chainIds, registerLayers, snapshotForChain, type Layer } from './layers.js';
+import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
+import type { Ref } from './ref.js';
+import type { State } from './state.js';
+
+/** What every op of one build shares. */
+export interface OpEnv {
+  readonly state: State;
+  readonly contextDir: string;
+  readonly ignore?: Matcher;
+  readonly statCache?: StatCache;
+  /** Proxy build args: in RUN's environment, never in a key or the image. */
+  readonly proxyEnv: readonly string[];
+  readonly network: 'default' | 'none' | 'host';
+}
+
+const byKey = (n: number) => Array.from({ length: n }, () => ({ by: 'key' as const }));
+
+export class ScratchOp implements Op<Ref> {
+  readonly spec = { kind: 'scratch' };
+  async cacheMap(): Promise<CacheMap<Ref>> {
+    return { opDigest: digestOf(this.spec), inputs: [] };
+  }
+  async execute(): Promise<Ref> {
+    return { snapshot: null };
+  }
+}
+
+/** An image from the local store, unpacked into snapshots (reused when already unpacked). */
+export class LocalImageOp implements Op<Ref> {
+  readonly spec: { kind: 'image'; ref: string };
+  constructor(
+    private readonly env: OpEnv,
+    ref: string,
+  ) {
+    this.spec = { kind: 'image', ref };
+  }
+
+  private async resolve() {
+    return this.env.state.images.resolveImage(this.spec.ref);
+  }
+
+  async cacheMap(): Promise<CacheMap<Ref>> {
+    // The key is the image's content: retagging the name to another image changes it.
+    const image = await this.resolve();
+    return { opDigest: digestOf({ kind: 'image', manifest: image.manifest.digest }), inputs: [] };
+  }
+
+  async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+    const { state } = this.env;
+    const image = await this.resolve();
+    const configBytes = await state.content.readBytes(image.config.digest);
+    const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    const ids = chainIds(diffIds);
+    let parent: SnapshotName | null = null;
+    const made: SnapshotName[] = [];
+    for (const [i, chainId] of ids.entries()) {
+      const known = await snapshotForChain(state, chainId);
+      if (known !== undefined) {
+        parent = known;
+        continue;
+      }
+      const layer = image.layers[i];
+      if (layer === undefined) throw new BuildError('IO', `image ${this.spec.ref} lists ${diffIds.length} layers but its manifest has ${image.layers.length}`);
+      cx.status(`unpacking layer ${i + 1}/${ids.length}`, i, ids.length);
+      const key = newActiveKey();
+      await state.snapshots.prepare(key, parent ?? undefined);
+      try {
+        await applyTar(await openLayerTar(state.content, layer), await state.snapshots.upperDir(key));
+        const name = newSnapshotName();
+        await state.snapshots.commit(name, key);
+        parent = name;
+        made.push(name);
+      } catch (e) {
+        await state.snapshots.remove(key).catch(() => {});
+        throw e;
+      }
+    }
+    if (made.length > 0) {
+      // Remember every prefix of the stack we now hold, so the next build reuses them.
+      const chain: SnapshotName[] = [];
+      for (let s: SnapshotName | undefined = parent ?? undefined; s !== undefined; s = (await state.snapshots.stat(s)).parent) {
+        chain.unshift(s);
+      }
+      await registerLayers(
+        state,
+        chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]! as Layer['diffId'], size: 0 })),
+      );
+    }
+    return { snapshot: parent };
+  }
+}
+
+/** A RUN step failed: the command, its status and the end of its output. */
+export class RunFailedError extends BuildError {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number,
+    readonly output: readonly string[],
+  ) {
+    super('RUN_FAILED', `process "${command}" did not complete successfully: exit code: ${exitCode}`, {
+      hint: output.length === 0 ? 'the command printed nothing' : `last lines of its output:\n${output.map((l) => `    ${l}`).join('\n')}`,
+    });
+  }
+}
+
+/** The last lines of a stream of output chunks. */
+class OutputTail {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max: number) {}
+  push(chunk: Uint8Array): void {
+    const parts = (this.partial + Buffer.from(chunk).toString('utf8')).split('\n');
+    this.partial = parts.pop() ?? '';
+    this.lines.push(...parts);
+    if (this.lines.length > this.max) this.lines = this.lines.slice(-this.max);
+  }
+  get(): string[] {
+    return this.partial === '' ? [...this.lines] : [...this.lines, this.partial].slice(-this.max);
+  }
+}
+
+let resolvConf: Promise<string> | undefined;
+const hostResolvConf = () => (resolvConf ??= readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+
+export interface ExecSpec {
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  readonly network: 'default' | 'none' | 'host';
+  readonly mounts: readonly PlannedMount[];
+  /** A `RUN <<EOF` script starting with #!: bound read-only at /dev/pipes/. */
+  readonly script?: { readonly name: string; readonly data: string };
+}
+
+/** RUN: the command on a new snapshot of its root, in the native runner. */
+export class ExecOp implements Op<Ref> {
+  readonly spec: unknown;
+  constructor(
+    private readonly env: OpEnv,
+    private readonly exec: ExecSpec,
+  ) {
+    // Mount sources are inputs; cache-mount ids never change a result, so they stay out.
+    this.spec = {
+      kind: 'exec',
+      args: exec.args,
+      env: exec.env,
+      cwd: exec.cwd,
+      user: exec.user,
+      network: exec.network,
+      mounts: exec.mounts.map((m) => mountKey(m.mount)),
+      script: exec.script,
+    };
+  }
+
+  /** Inputs after the root: the stages and images that bind mounts read. */
+  static mountSources(mounts: readonly PlannedMount[]): SourceRef[] {
+    return mounts.filter((m) => m.mount.type === 'bind' && (m.source.kind === 'stage' || m.source.kind === 'image')).map((m) => m.source);
+  }
+
+  async cacheMap(): Promise<CacheMap<Ref>> {
+    return { opDigest: digestOf(this.spec), inputs: byKey(1 + ExecOp.mountSources(this.exec.mounts).length) };
+  }
+
+  async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+    const { state } = this.env;
+    const root = inputs[0]!;
+    const sources = inputs.slice(1);
+    const key = newActiveKey();
+    await state.snapshots.prepare(key, root.snapshot ?? undefined);
+    const views: Array<() => Promise<void>> = [];
+    try {
+      const lowers = root.snapshot === null ? [await emptyDir(state)] : await state.snapshots.lowerDirs(root.snapshot);
+      const mounts: MountSpec[] = [];
+      let next = 0;
+      for (const m of this.exec.mounts) {
+        const target = posix.isAbsolute(m.mount.target) ? m.mount.target : posix.join(this.exec.cwd, m.mount.target);
+        mounts.push(await this.mountFor(m, target, () => sources[next++]!, views));
+      }
+      if (this.exec.script !== undefined) {
+        const dir = await writeScript(state.tmpDir, this.exec.script);
+        views.push(() => rm(dir, { recursive: true, force: true }));
+        mounts.push({ type: 'bind', target: '/dev/pipes', source: dir, readonly: true });
+      }
+      const network = this.exec.network === 'none' ? 'none' : 'host';
+      const env = [...this.exec.env, ...this.env.proxyEnv];
+      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${isRootUser(this.exec.user) ? '/root' : '/'}`);
+      const spec: RunnerSpec = {
+        version: 1,
+        args: this.exec.args,
+        env,
+        cwd: this.exec.cwd,
+        user: this.exec.user,
+        hostname: 'buildkitsandbox',
+        network,
+        hosts: '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+        resolvConf: await hostResolvConf(),
+        rootfs: { lowers, upper: await state.snapshots.upperDir(key), work: await state.snapshots.workDir(key) },
+        mounts,
+      };
+      const tail = new OutputTail(20);
+      const { exitCode } = await runProcess(spec, {
+        stdout: (b) => {
+          tail.push(b);
+          cx.log(1, b);
+        },
+        stderr: (b) => {
+          tail.push(b);
+          cx.log(2, b);
+        },
+        signal: cx.signal,
+      });
+      if (exitCode !== 0) throw new RunFailedError(this.exec.args.join(' '), exitCode, tail.get());
+      const name = newSnapshotName();
+      await state.snapshots.commit(name, key);
+      return { snapshot: name };
+    } catch (e) {
+      await state.snapshots.remove(key).catch(() => {});
+      throw e;
+    } finally {
+      for (const release of views.reverse()) await release().catch(() => {});
+    }
+  }
+
+  private async mountFor(
+    m: PlannedMount,
+    target: string,
+    nextSource: () => Ref,
+    views: Array<() => Promise<void>>,
+  ): Promise<MountSpec> {
+    const mount = m.mount;
+    switch (mount.type) {
+      case 'tmpfs':
+        return { type: 'tmpfs', target, size: mount.size };
+      case 'cache': {
+        if (mount.from !== '') throw new BuildError('NOT_SUPPORTED', 'not supported yet: RUN --mount=type=cache with from=');
+        const id = mount.id === '' ? target : mount.id;
+        const dir = join(this.env.state.cacheMountsDir, createHash('sha256').update(id).digest('hex'));
+        await mkdir(dir, { recursive: true });
+        if (mount.mode !== undefined) await fsChmod(dir, mount.mode);
+        if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
+        return { type: 'bind', target, source: dir, readonly: false };
+      }
+      case 'bind': {
+        const sub = posix.join('/', mount.source);
+        if (m.source.kind === 'context') {
+          return { type: 'bind', target, source: join(this.env.contextDir, sub), readonly: mount.readOnly };
+        }
+        // A stage or image: mount its merged view here (the runner's namespace copies ours).
+        const ref = nextSource();
+        const ready = await openView(this.env.state, ref.snapshot);
+        views.push(ready.release);
+        return { type: 'bind', target, source: join(ready.dir, sub), readonly: mount.readOnly };
+      }
+      case 'secret':
+      case 'ssh':
+        throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN --mount=type=${mount.type}`, {
+          hint: 'secret and ssh mounts arrive together with --secret and --ssh',
+        });
+    }
+  }
+}
+
+function isRootUser(user: string): boolean {
+  const u = user.split(':')[0] ?? '';
+  return u === '' || u === 'root' || u === '0';
+}
+
+function mountKey(m: RunMount): unknown {
+  if (m.type === 'cache') return { type: 'cache', target: m.target };
+  return m;
+}
+
+async function emptyDir(state: State): Promise<string> {
+  const dir = join(state.tmpDir, 'empty-lower');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** A view kept mounted until released (for RUN bind mounts from stages). */
+async function openView(state: State, snapshot: SnapshotName | null): Promise<{ dir: string; release: () => Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let ready!: (dir: string) => void;
+  const dirP = new Promise<string>((r) => (ready = r));
+  const done = withView(state, snapshot, async (dir) => {
+    ready(dir);
+    await released;
+  });
+  const dir = await Promise.race([dirP, done.then(() => '')]);
+  return {
+    dir,
+    release: async () => {
+      release();
+      await done;
+    },
+  };
+}
+
+export type FileAction =
+  | { readonly kind: 'copy'; readonly instruction: CopyInstruction | AddInstruction; readonly workdir: string; readonly from: SourceRef | undefined }
+  | { readonly kind: 'mkdir'; readonly path: string; readonly user: string };
+
+/** COPY, ADD and WORKDIR: file changes written through a mounted view of the new snapshot. */
+export class FileOp implements Op<Ref> {
+  readonly spec: unknown;
+  constructor(
+    private readonly env: OpEnv,
+    private readonly action: FileAction,
+  ) {
+    if (action.kind === 'mkdir') {
+      this.spec = { kind: 'mkdir', path: action.path, user: action.user };
+    } else {
+      const i = action.instruction;
+      this.spec = {
+        kind: i.kind,
+        sources: i.sources,
+        heredocs: i.heredocSources.map((h) => ({ path: h.path, data: h.data })),
+        dest: i.dest,
+        workdir: action.workdir,
+        chown: i.chown,
+        chmod: i.chmod,
+        exclude: i.exclude,
+        parents: i.kind === 'copy' ? i.parents : false,
+        unpack: i.kind === 'add' ? i.unpack : undefined,
+        from: action.from === undefined ? 'context' : 'input',
+      };
+    }
+  }
+
+  private get readsStage(): boolean {
+    return this.action.kind === 'copy' && this.action.from !== undefined && this.action.from.kind !== 'context';
+  }
+
+  async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
+    if (this.action.kind === 'copy' && !this.readsStage && this.action.instruction.sources.length > 0) {
+      // What the step reads from the context is part of its key: exactly the selected paths.
+      const i = this.action.instruction;
+      const sum = await checksumPaths(this.env.contextDir, i.sources, {
+        followLinks: true,
+        exclude: i.exclude,
+        ...(this.env.ignore === undefined ? {} : { matcher: this.env.ignore }),
+        ...(this.env.statCache === undefined ? {} : { statCache: this.env.statCache }),
+        signal: cx.signal,
+      });
+      return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: byKey(1) };
+    }
+    return { opDigest: digestOf(this.spec), inputs: byKey(this.readsStage ? 2 : 1) };
+  }
+
+  async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+    const { state } = this.env;
+    const action = this.action;
+    const root = inputs[0]!;
+    const snapshot = await changeSnapshot(state, root.snapshot, async (dest) => {
+      if (action.kind === 'mkdir') {
+        await mkdirWorkdir(dest, action.path, { user: action.user });
+        return;
+      }
+      const run = async (sourceRoot: string, ownership: 'reset' | 'keep') => {
+        const i = action.instruction;
+        const common = {
+          destRoot: dest,
+          dest: i.dest,
+          workdir: action.workdir,
+          source: { root: sourceRoot, ownership, ...(ownership === 'reset' && this.env.ignore !== undefined ? { ignore: this.env.ignore } : {}) },
+          sources: i.sources,
+          heredocs: i.heredocSources.map((h) => ({ path: h.path, data: h.data })),
+          ...(i.chown === undefined ? {} : { chown: i.chown }),
+          ...(i.chmod === undefined ? {} : { chmod: parseChmod(i.chmod, i.range) }),
+          exclude: i.exclude,
+          link: i.link,
+          signal: cx.signal,
+        };
+        if (i.kind === 'add') await add({ ...common, ...(i.unpack === undefined ? {} : { unpack: i.unpack }) });
+        else await copy({ ...common, parents: i.parents });
+      };
+      if (this.readsStage) await withView(state, inputs[1]!.snapshot, (src) => run(src, 'keep'));
+      else await run(this.env.contextDir, 'reset');
+    });
+    return { snapshot };
+  }
+}
+
+
+/** Writes a RUN heredoc script where the runner can bind it (read-only, executable). */
+async function writeScript(tmpDir: string, script: { name: string; data: string }): Promise<string> {
+  const dir = join(tmpDir, `pipes-${randomUUID()}`);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, script.name);
+  await writeFile(file, script.data);
+  await fsChmod(file, 0o755);
+  return dir;
+}

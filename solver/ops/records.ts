@@ -1,0 +1,58 @@
+/**
+ * Small JSON records keyed by digest: the cache index (cache key → snapshot), the layer index
+ * (chain id → snapshot) and per-snapshot layer facts. One file per record, written
+ * atomically, so concurrent builds never corrupt each other and a crash loses at most a
+ * record that was not yet written (the step then runs again).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { writeFileAtomic } from '../../content/index.js';
+import type { Digest, CacheStore } from '../core/index.js';
+import { isSnapshotError, type OverlaySnapshotter, type SnapshotName } from '../../snapshotter/index.js';
+import type { Ref } from './ref.js';
+
+const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
+
+export async function readRecord<T>(dir: string, key: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(fileFor(dir, key), 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+export async function writeRecord(dir: string, key: string, value: unknown): Promise<void> {
+  await writeFileAtomic(fileFor(dir, key), JSON.stringify(value));
+}
+
+/** Whether a committed snapshot exists (a record may outlive a pruned snapshot). */
+export async function snapshotExists(snapshots: OverlaySnapshotter, name: SnapshotName): Promise<boolean> {
+  try {
+    return (await snapshots.stat(name)).kind === 'committed';
+  } catch (e) {
+    if (isSnapshotError(e, 'NOT_FOUND')) return false;
+    throw e;
+  }
+}
+
+/** The cache index: a cache key's result is a committed snapshot (or the empty root). */
+export class CacheIndex implements CacheStore<Ref> {
+  constructor(
+    private readonly dir: string,
+    private readonly snapshots: OverlaySnapshotter,
+  ) {}
+
+  async get(key: Digest): Promise<Ref | undefined> {
+    const rec = await readRecord<{ snapshot: string | null }>(this.dir, key);
+    if (rec === undefined) return undefined;
+    if (rec.snapshot === null) return { snapshot: null };
+    const name = rec.snapshot as SnapshotName;
+    return (await snapshotExists(this.snapshots, name)) ? { snapshot: name } : undefined;
+  }
+
+  async put(key: Digest, result: Ref): Promise<void> {
+    await writeRecord(this.dir, key, { snapshot: result.snapshot });
+  }
+}

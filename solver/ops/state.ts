@@ -1,0 +1,55 @@
+/**
+ * The state directory (`--root`): where every store lives. Each store writes atomically, so
+ * a build killed at any instant leaves a root the next build uses as it is.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openContentStore, type ContentStore } from '../../content/index.js';
+import { openImageStore, type ImageStore } from '../../exporter/index.js';
+import { openOverlaySnapshotter, type OverlaySnapshotter } from '../../snapshotter/index.js';
+
+export interface State {
+  readonly root: string;
+  readonly content: ContentStore;
+  readonly snapshots: OverlaySnapshotter;
+  readonly images: ImageStore;
+  /** cache key → snapshot records. */
+  readonly cacheDir: string;
+  /** chain id → snapshot records: which snapshot holds an image layer chain. */
+  readonly layersDir: string;
+  /** Per-snapshot layer facts (diff id, size), computed once. */
+  readonly layerMetaDir: string;
+  /** RUN --mount=type=cache directories. */
+  readonly cacheMountsDir: string;
+  readonly leasesDir: string;
+  /** Scratch space for mount points and the like. */
+  readonly tmpDir: string;
+  /** The context stat cache (BLAKE3 hashes of unchanged files). */
+  readonly statCacheFile: string;
+}
+
+/** `--root`, else $TSBUILD_ROOT, else /var/lib/tsbuild (root) or $XDG_DATA_HOME/tsbuild. */
+export function defaultRoot(env: NodeJS.ProcessEnv): string {
+  if (env.TSBUILD_ROOT !== undefined && env.TSBUILD_ROOT !== '') return env.TSBUILD_ROOT;
+  if (process.getuid?.() === 0) return '/var/lib/tsbuild';
+  const data = env.XDG_DATA_HOME ?? join(env.HOME ?? '/tmp', '.local', 'share');
+  return join(data, 'tsbuild');
+}
+
+export async function openState(root: string): Promise<State> {
+  const dirs = {
+    cacheDir: join(root, 'cache'),
+    layersDir: join(root, 'layers'),
+    layerMetaDir: join(root, 'layer-meta'),
+    cacheMountsDir: join(root, 'cache-mounts'),
+    leasesDir: join(root, 'leases'),
+    tmpDir: join(root, 'tmp'),
+  };
+  for (const d of [root, ...Object.values(dirs), join(root, 'content'), join(root, 'snapshots'), join(root, 'images')]) {
+    await mkdir(d, { recursive: true });
+  }
+  const content = await openContentStore(join(root, 'content'));
+  const snapshots = await openOverlaySnapshotter(join(root, 'snapshots'));
+  const images = await openImageStore({ root: join(root, 'images'), content, leasesDir: dirs.leasesDir });
+  return { root, content, snapshots, images, ...dirs, statCacheFile: join(root, 'context-stat-cache.json') };
+}
