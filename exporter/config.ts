@@ -104,6 +104,7 @@ function containerConfig(c: ImageConfig): Record<string, unknown> {
   put('WorkingDir', c.WorkingDir);
   put('Labels', c.Labels);
   put('StopSignal', c.StopSignal);
+  if (c.ArgsEscaped === true) out['ArgsEscaped'] = true;
   if (c.Healthcheck) {
     const h = c.Healthcheck;
     const hc: Record<string, unknown> = {};

@@ -460,7 +460,7 @@ class Converter {
       case 'entrypoint': {
         const shell = st.config.Shell ?? DEFAULT_SHELL;
         const argv = raw.prependShell ? [...shell, ...raw.args] : [...raw.args];
-        if (raw.kind === 'cmd') st.update({ Cmd: argv }, 'cmd');
+        if (raw.kind === 'cmd') st.update({ Cmd: argv, ArgsEscaped: true }, 'cmd');
         else st.update({ Entrypoint: argv, ...(st.cmdSet ? {} : { Cmd: null }) });
         return snapshot(raw);
       }

@@ -18,6 +18,8 @@ export interface ImageConfig {
   readonly WorkingDir?: string;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly StopSignal?: string;
+  /** Set by CMD, as BuildKit does (a Docker field kept for compatibility). */
+  readonly ArgsEscaped?: boolean;
   readonly OnBuild?: readonly string[] | null;
   readonly Shell?: readonly string[];
   readonly Healthcheck?: DockerHealthcheck;

@@ -1,0 +1,282 @@
+// Building real Dockerfiles end to end with the `tsbuild` CLI, as root, on a busybox base the
+// test makes itself, and checking the results with tools nobody here wrote: umoci, runc,
+// skopeo.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBusyboxRootfs } from './support/rootfs.js';
+import { mountsUnder, run, tsbuildAsync, tsbuildSync } from './support/cli.js';
+import { isCI, isRoot } from './support/env.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tsbuild-e2e-'));
+const root = join(work, 'root');
+
+function context(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+function build(dir: string, extra: string[] = []) {
+  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
+}
+
+function expectOk(r: { status: number | null; stderr: string }) {
+  if (r.status !== 0) throw new Error(`build failed (${r.status}):\n${r.stderr}`);
+}
+
+/** Unpack an OCI layout tar with umoci; returns the bundle directory. */
+function unpack(ociTar: string, tag: string): string {
+  const layout = join(work, `layout-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(layout);
+  expect(run('tar', ['-xf', ociTar, '-C', layout]).status).toBe(0);
+  const bundle = `${layout}-bundle`;
+  const r = run('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle]);
+  if (r.status !== 0) throw new Error(`umoci unpack failed: ${r.stderr}`);
+  return bundle;
+}
+
+/** runc run a bundle (no terminal) and return its output. */
+function runBundle(bundle: string): string {
+  const configPath = join(bundle, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { process: { terminal: boolean } };
+  config.process.terminal = false;
+  writeFileSync(configPath, JSON.stringify(config));
+  const id = `tsbuild-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const r = run('runc', ['run', '--bundle', bundle, id]);
+  run('runc', ['delete', '--force', id]);
+  if (r.status !== 0) throw new Error(`runc run failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The image config blob of an OCI layout tar (skopeo must accept the archive too). */
+function ociConfig(ociTar: string): { config: Record<string, unknown>; history: { created_by: string; empty_layer?: boolean }[]; rootfs: { diff_ids: string[] } } {
+  expect(run('skopeo', ['inspect', `oci-archive:${ociTar}`]).status).toBe(0);
+  const layout = join(work, `cfg-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(layout);
+  run('tar', ['-xf', ociTar, '-C', layout]);
+  const blob = (d: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice('sha256:'.length)), 'utf8')) as Record<string, never>;
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = blob(index.manifests[0]!.digest) as { config: { digest: string } };
+  return blob(manifest.config.digest) as never;
+}
+
+describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
+  beforeAll(async () => {
+    const base = join(work, 'base');
+    mkdirSync(base);
+    await makeBusyboxRootfs(join(base, 'rootfs'));
+    mkdirSync(join(base, 'rootfs', 'opt', 'old'), { recursive: true });
+    writeFileSync(join(base, 'rootfs', 'opt', 'old', 'a.txt'), 'old');
+    writeFileSync(join(base, 'rootfs', 'etc', 'doomed'), 'bye');
+    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/sh"]\n');
+    expectOk(build(base, ['-t', 'busybox:test']));
+  });
+
+  afterAll(() => {
+    expect(mountsUnder(work)).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('builds a multi-stage Dockerfile whose image runc runs', () => {
+    const dir = context('multi', {
+      Dockerfile: [
+        'FROM busybox:test AS build',
+        'WORKDIR /src',
+        'COPY greeting.txt .',
+        'RUN echo "built: $(cat greeting.txt)" > /src/out.txt',
+        'FROM busybox:test',
+        'COPY --from=build /src/out.txt /srv/',
+        'CMD ["cat", "/srv/out.txt"]',
+        '',
+      ].join('\n'),
+      'greeting.txt': 'hello\n',
+    });
+    const out = join(work, 'multi.oci.tar');
+    expectOk(build(dir, ['-t', 'multi:test', '-o', `type=oci,dest=${out}`]));
+    expect(runBundle(unpack(out, 'test'))).toBe('built: hello\n');
+  });
+
+  it('produces the file tree the Dockerfile describes: modes, owners, links, deletions, opaque dirs', () => {
+    const dir = context('tree', {
+      Dockerfile: [
+        'FROM busybox:test',
+        'COPY --chown=app:extra --chmod=0640 secret.txt /data/secret.txt',
+        'RUN ln -s /data/secret.txt /link && rm /etc/doomed && rm -rf /opt/old && mkdir /opt/old && echo new > /opt/old/b.txt',
+        'RUN mkdir -p /x && echo 1 > /x/f && ln /x/f /x/hard',
+        '',
+      ].join('\n'),
+      'secret.txt': 's3cret',
+    });
+    const out = join(work, 'tree.oci.tar');
+    expectOk(build(dir, ['-o', `type=oci,dest=${out},name=tree:latest`]));
+    const rootfs = join(unpack(out, 'latest'), 'rootfs');
+    const secret = statSync(join(rootfs, 'data/secret.txt'));
+    expect(secret.mode & 0o777).toBe(0o640);
+    expect([secret.uid, secret.gid]).toEqual([1000, 2000]);
+    expect(readlinkSync(join(rootfs, 'link'))).toBe('/data/secret.txt');
+    expect(existsSync(join(rootfs, 'etc/doomed'))).toBe(false);
+    expect(existsSync(join(rootfs, 'opt/old/a.txt'))).toBe(false);
+    expect(readFileSync(join(rootfs, 'opt/old/b.txt'), 'utf8')).toBe('new\n');
+    expect(statSync(join(rootfs, 'x/f')).ino).toBe(statSync(join(rootfs, 'x/hard')).ino);
+    // Nothing the runner mounted leaked into a layer.
+    for (const p of ['proc', 'sys', 'dev', 'etc/hosts', 'etc/resolv.conf', 'etc/hostname']) {
+      expect(existsSync(join(rootfs, p)), p).toBe(false);
+    }
+  });
+
+  it('writes the image config and history as BuildKit does', () => {
+    const dir = context('config', {
+      Dockerfile: [
+        'FROM busybox:test',
+        'ENV A=1 B="two words"',
+        'ARG V=3',
+        'WORKDIR /app',
+        'RUN echo $V > v.txt',
+        'LABEL l1=x',
+        'EXPOSE 80 90/udp',
+        'USER app:app',
+        'VOLUME /data',
+        'STOPSIGNAL SIGTERM',
+        'HEALTHCHECK --interval=5s CMD echo ok',
+        'ONBUILD RUN echo hi',
+        'SHELL ["/bin/sh", "-ec"]',
+        'ENTRYPOINT ["/bin/sh"]',
+        'CMD echo hello',
+        '',
+      ].join('\n'),
+    });
+    const out = join(work, 'config.oci.tar');
+    expectOk(build(dir, ['-o', `type=oci,dest=${out}`]));
+    const img = ociConfig(out);
+    expect(img.config).toEqual({
+      User: 'app:app',
+      ExposedPorts: { '80/tcp': {}, '90/udp': {} },
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=two words'],
+      Entrypoint: ['/bin/sh'],
+      Cmd: ['/bin/sh', '-ec', 'echo hello'],
+      Volumes: { '/data': {} },
+      WorkingDir: '/app',
+      Labels: { l1: 'x' },
+      StopSignal: 'SIGTERM',
+      OnBuild: ['RUN echo hi'],
+      Shell: ['/bin/sh', '-ec'],
+      Healthcheck: { Test: ['CMD-SHELL', 'echo ok'], Interval: 5_000_000_000 },
+      ArgsEscaped: true,
+    });
+    expect(img.history.map((h) => [h.created_by, h.empty_layer === true])).toEqual([
+      ['COPY rootfs/ / # buildkit', false],
+      ['CMD ["/bin/sh"]', true],
+      ['ENV A=1 B=two words', true],
+      ['ARG V=3', true],
+      ['WORKDIR /app', false],
+      ['RUN |1 V=3 /bin/sh -c echo $V > v.txt # buildkit', false],
+      ['LABEL l1=x', true],
+      ['EXPOSE [80/tcp 90/udp]', true],
+      ['USER app:app', true],
+      ['VOLUME [/data]', true],
+      ['STOPSIGNAL SIGTERM', true],
+      ['HEALTHCHECK {Test:[CMD-SHELL echo ok] Interval:5s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}', true],
+      ['SHELL [/bin/sh -ec]', true],
+      ['ENTRYPOINT ["/bin/sh"]', true],
+      ['CMD ["/bin/sh" "-ec" "echo hello"]', true],
+    ]);
+    expect(img.rootfs.diff_ids).toHaveLength(3);
+  });
+
+  it('rebuilds from cache: unchanged → all CACHED; an unrelated file → nothing runs; a copied file → only what follows', () => {
+    const dir = context('cache', {
+      Dockerfile: 'FROM busybox:test\nRUN echo first-run\nCOPY a.txt /a.txt\nRUN echo second-run && cat /a.txt\n',
+      'a.txt': 'one\n',
+      'unrelated.txt': 'x',
+    });
+    const first = build(dir, ['-t', 'cache:test']);
+    expectOk(first);
+    // RUN output lines are `#N <seconds> text`; step names also hold the words.
+    const ran = (r: { stderr: string }, word: string) => new RegExp(`^#\\d+ [\\d.]+ ${word}$`, 'm').test(r.stderr);
+    expect(ran(first, 'first-run')).toBe(true);
+    const again = build(dir, ['-t', 'cache:test']);
+    expectOk(again);
+    expect(ran(again, 'first-run') || ran(again, 'second-run')).toBe(false);
+    expect(again.stderr.match(/CACHED/g)?.length).toBe(4);
+    writeFileSync(join(dir, 'unrelated.txt'), 'changed');
+    const unrelated = build(dir, ['-t', 'cache:test']);
+    expect(ran(unrelated, 'first-run') || ran(unrelated, 'second-run')).toBe(false);
+    writeFileSync(join(dir, 'a.txt'), 'two\n');
+    const changed = build(dir, ['-t', 'cache:test']);
+    expectOk(changed);
+    expect(ran(changed, 'first-run')).toBe(false);
+    expect(ran(changed, 'second-run')).toBe(true);
+    expect(changed.stderr).toContain('two');
+  });
+
+  it('reports a failing RUN with its step, command, exit code and output', () => {
+    const dir = context('fail', { Dockerfile: 'FROM busybox:test\nRUN echo about to fail && exit 3\n' });
+    const r = build(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Dockerfile:2:1');
+    expect(r.stderr).toContain('process "/bin/sh -c echo about to fail && exit 3" did not complete successfully: exit code: 3');
+    expect(r.stderr).toContain('about to fail');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('never copies from outside the context', () => {
+    writeFileSync(join(work, 'outside.txt'), 'secret');
+    const dir = context('escape', { Dockerfile: 'FROM busybox:test\nCOPY ../outside.txt /x\n' });
+    symlinkSync(join(work, 'outside.txt'), join(dir, 'link'));
+    const r = build(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('not found');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:test\nCOPY link /copied\nRUN test ! -e /copied || cat /copied\n');
+    const out = join(work, 'escape.oci.tar');
+    const viaLink = build(dir, ['-o', `type=oci,dest=${out}`]);
+    expect(viaLink.stderr).not.toContain('secret');
+  });
+
+  it('writes docker archives, root filesystems and tars', () => {
+    const dir = context('outputs', { Dockerfile: 'FROM busybox:test\nRUN echo made > /made.txt\n' });
+    const docker = join(work, 'img.docker.tar');
+    const local = join(work, 'rootfs-out');
+    const tar = join(work, 'rootfs.tar');
+    const iid = join(work, 'iid');
+    const meta = join(work, 'meta.json');
+    expectOk(
+      build(dir, ['-o', `type=docker,dest=${docker},name=outputs:test`, '-o', `type=local,dest=${local}`, '-o', `type=tar,dest=${tar}`, '--iidfile', iid, '--metadata-file', meta]),
+    );
+    const inspect = run('skopeo', ['inspect', `docker-archive:${docker}`]);
+    expect(inspect.status).toBe(0);
+    expect(readFileSync(join(local, 'made.txt'), 'utf8')).toBe('made\n');
+    expect(run('tar', ['-tf', tar]).stdout).toMatch(/made\.txt/);
+    expect(readFileSync(iid, 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string>;
+    expect(m['containerimage.config.digest']).toBe(readFileSync(iid, 'utf8'));
+    expect(m['image.name']).toBe('outputs:test');
+  });
+
+  it('survives kill -9 in the middle of a RUN, and two builds at once', async () => {
+    const dir = context('killed', { Dockerfile: 'FROM busybox:test\nRUN echo started && sleep 30\n' });
+    const b = tsbuildAsync(['build', '--root', root, '--progress', 'plain', dir]);
+    await new Promise<void>((resolve) => {
+      b.child.stderr!.on('data', (d: Buffer) => {
+        if (d.toString().includes('started')) resolve();
+      });
+    });
+    b.child.kill('SIGKILL');
+    await b.done;
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:test\nRUN echo started && sleep 0.1\n');
+    const other = context('parallel', { Dockerfile: 'FROM busybox:test\nRUN echo other\n' });
+    const [x, y] = await Promise.all([
+      tsbuildAsync(['build', '--root', root, '--progress', 'plain', '-t', 'x:1', dir]).done,
+      tsbuildAsync(['build', '--root', root, '--progress', 'plain', '-t', 'y:1', other]).done,
+    ]);
+    expectOk(x);
+    expectOk(y);
+    expect(run('pgrep', ['-f', 'sleep 30']).stdout).toBe('');
+  });
+});

@@ -1,0 +1,47 @@
+/** Running the built `tsbuild` binary from tests, and the checks every build test repeats. */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../shared.js';
+
+export const TSBUILD = join(repoRoot, 'bin', 'tsbuild.js');
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function tsbuildSync(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Run {
+  const r = spawnSync(process.execPath, [TSBUILD, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    input: opts.input,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tsbuildAsync(args: readonly string[], opts: { cwd?: string } = {}): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+  const child = spawn(process.execPath, [TSBUILD, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  return { child, done };
+}
+
+/** Overlay mounts below `dir` that are still mounted (there must be none after a build). */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(dir));
+}
+
+export function run(cmd: string, args: readonly string[], cwd?: string): Run {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  if (r.error !== undefined) throw new Error(`${cmd} is not installed: ${r.error.message} (bash .ci/run installs it)`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
