@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import { parsePlatform } from '../frontend/index.js';
-import { build, defaultRoot, openState } from '../solver/ops/index.js';
+import { createLease } from '../content/index.js';
+import { ALL_SNAPSHOTS, build, defaultRoot, openState } from '../solver/ops/index.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { buildArgsFrom } from './commands.js';
@@ -128,6 +129,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
 
   const root = flagValue(p, 'root') ?? defaultRoot(io.env);
   const state = await openState(root);
+  // While this build runs, prune leaves the build cache alone.
+  const lease = await createLease(state.leasesDir, { snapshots: [ALL_SNAPSHOTS] });
   const renderer = createRenderer(progress, io.progressStream);
   const ac = new AbortController();
   const onSignal = () => ac.abort(new BuildError('IO', 'the build was interrupted'));
@@ -163,6 +166,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (progress === 'quiet' && written.configDigest !== undefined) io.stdout(`${written.configDigest}\n`);
     return 0;
   } finally {
+    await lease.release().catch(() => {});
     renderer.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -7,6 +7,7 @@ import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js'
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
+import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
 
 export interface CommandIO {
   readonly stdout: (s: string | Uint8Array) => void;
@@ -26,12 +27,15 @@ const COMMON: readonly FlagSpec[] = [
 
 const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
        tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
+       tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all]
        tsbuild version
 
 Commands:
   build     build an image from a Dockerfile (the default command)
   parse     parse a Dockerfile; --dump prints its syntax tree in BuildKit's dump format,
             --plan the stages a target needs after ARG/ENV expansion, as JSON
+  images    list the local image store; tag, rmi and inspect work on its names
+  du        disk space of images, blobs and build cache; prune frees what nothing uses
   version   print the version
 `;
 
@@ -49,6 +53,12 @@ const commands: Record<string, Command> = {
     return 0;
   },
   build: (argv, io) => buildCommand(argv, io),
+  images: imagesCommand,
+  tag: tagCommand,
+  rmi: rmiCommand,
+  inspect: inspectCommand,
+  du: duCommand,
+  prune: pruneCommand,
 };
 
 export async function runCommand(argv: readonly string[], io: CommandIO): Promise<number> {

@@ -9,6 +9,11 @@ import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespa
 import { renderError } from './render-error.js';
 
 const argv = process.argv.slice(2);
+// A closed pipe (`tsbuild images | head`) ends the output, not the program with a stack.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const debug = argv.includes('--debug');
 const sources = new Map<string, Buffer>();
 

@@ -3,3 +3,4 @@ export { build, type BuildRequest, type BuiltImage } from './build.js';
 export { defaultRoot, openState, type State } from './state.js';
 export { layersOf, openSnapshotTar, registerLayers, type Layer } from './layers.js';
 export { RunFailedError } from './ops.js';
+export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
