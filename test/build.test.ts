@@ -60,7 +60,7 @@ function ociConfig(ociTar: string): { config: Record<string, unknown>; history: 
   const layout = join(work, `cfg-${Math.random().toString(36).slice(2)}`);
   mkdirSync(layout);
   run('tar', ['-xf', ociTar, '-C', layout]);
-  const blob = (d: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice('sha256:'.length)), 'utf8')) as Record<string, never>;
+  const blob = (d: string): unknown => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice('sha256:'.length)), 'utf8'));
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const manifest = blob(index.manifests[0]!.digest) as { config: { digest: string } };
   return blob(manifest.config.digest) as never;

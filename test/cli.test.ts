@@ -109,9 +109,21 @@ describe('tsbuild usage', () => {
     expect(r.stderr).toContain('build-arg "EXTRA" was not consumed by any stage');
   });
 
-  it('says plainly that building is not supported yet', () => {
-    const r = tsbuild(['build', '.']);
+  it('says plainly what is not supported yet', () => {
+    const r = tsbuild(['build', '--push', '-t', 'x', '.']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('not supported yet');
+    expect(r.stderr).toContain('not supported yet: --push');
+    const secret = tsbuild(['build', '--secret', 'id=a,src=/x', '.']);
+    expect(secret.status).toBe(1);
+    expect(secret.stderr).toContain('not supported yet: --secret');
+  });
+
+  it('refuses an unknown output type and unknown output keys as usage errors', () => {
+    const r = tsbuild(['build', '-o', 'type=bogus,dest=x', '.']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown output type "bogus"');
+    const k = tsbuild(['build', '-o', 'type=local,dest=x,zip=1', '.']);
+    expect(k.status).toBe(2);
+    expect(k.stderr).toContain('does not take "zip"');
   });
 });
