@@ -1,10 +1,12 @@
 /** `npm run bench`: every benchmark, one after the other, printing figures. */
 import { run as dockerignore } from './dockerignore.js';
+import { run as engine } from './engine.js';
 import { run as parse } from './parse.js';
 
 const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [
   ['parser', parse],
   ['.dockerignore', dockerignore],
+  ['engine (tsbuild beside BuildKit and Buildah)', engine],
 ];
 
 for (const [name, run] of suites) {
