@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isBuildError } from '../errors/index.js';
-import { runCommand } from './commands.js';
 import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
 
@@ -40,14 +39,18 @@ function needsMounts(args: readonly string[]): boolean {
 try {
   if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
     process.exitCode = await reexecInMountNamespace([process.argv[1]!, ...argv]);
-  } else process.exitCode = await runCommand(argv, {
+  } else {
+    // Loaded only here: the outer process of a re-exec never needs the engine's modules.
+    const { runCommand } = await import('./commands.js');
+    process.exitCode = await runCommand(argv, {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     readStdin: () => readFileSync(0),
     env: process.env,
     sources,
     progressStream: process.stderr,
-  });
+    });
+  }
 } catch (e) {
   process.stderr.write(renderError(e, sourceLine, debug));
   process.exitCode = isBuildError(e) && e.code === 'USAGE' ? 2 : 1;

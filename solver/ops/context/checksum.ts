@@ -7,6 +7,7 @@
  * What stays out: times (BuildKit leaves them out of its content keys too) and, unless
  * asked, owners (the context's owners never reach the image: they are reset to 0:0).
  */
+import type { BigIntStats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
@@ -58,20 +59,30 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       const st = await lstatOrUndefined(view.abs(rel));
       if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
       put('source', match);
+      // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order.
+      const window: Promise<string[]>[] = [];
       for await (const entry of walkTree(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
-        const s = entry.stats;
-        const fields = [entry.sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];
-        if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
-        const abs = view.abs(entry.path);
-        if (s.isFile()) fields.push(await fileHash(abs, s, hashFile, opts.statCache));
-        else if (s.isSymbolicLink()) fields.push(await readlink(abs));
-        else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(String(s.rdev));
-        put('entry', ...fields);
+        const fields = entryFields(entry.sub, entry.stats, view.abs(entry.path));
+        fields.catch(() => {}); // awaited below, in order; this only keeps it from counting as unhandled
+        window.push(fields);
+        if (window.length >= HASH_WINDOW) put('entry', ...(await window.shift()!));
       }
+      for (const fields of window) put('entry', ...(await fields));
     }
   }
   return 'blake3:' + digest.digest('hex');
+
+  async function entryFields(sub: string, s: BigIntStats, abs: string): Promise<string[]> {
+    const fields = [sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];
+    if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
+    if (s.isFile()) fields.push(await fileHash(abs, s, hashFile, opts.statCache));
+    else if (s.isSymbolicLink()) fields.push(await readlink(abs));
+    else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(String(s.rdev));
+    return fields;
+  }
 }
+
+const HASH_WINDOW = 32;
 
 async function fileHash(abs: string, st: import('node:fs').BigIntStats, hashFile: FileHasher, cache: StatCache | undefined): Promise<string> {
   const known = cache?.lookup(abs, st);

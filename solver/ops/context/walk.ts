@@ -26,6 +26,8 @@ export interface WalkOptions {
   readonly signal?: AbortSignal;
 }
 
+const STAT_CHUNK = 64;
+
 interface Pending {
   readonly entry: WalkEntry;
   yielded: boolean;
@@ -77,11 +79,17 @@ export async function* walkTree(root: string, start: string, opts: WalkOptions):
     pending.push({ entry, yielded: !ignored && !excluded });
     try {
       const names = (await readdir(abs(rel))).sort(byteOrder);
-      for (const name of names) {
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        const childStats = await lstatOrUndefined(abs(childRel));
-        if (childStats === undefined) continue; // removed while walking
-        yield* visit(childRel, sub === '' ? name : `${sub}/${name}`, childStats, ignoreHere, excludeHere);
+      // The children's lstat calls are issued together, a chunk at a time: a walk of an
+      // unchanged context is nothing but these calls.
+      for (let i = 0; i < names.length; i += STAT_CHUNK) {
+        const chunk = names.slice(i, i + STAT_CHUNK);
+        const stats = await Promise.all(chunk.map((name) => lstatOrUndefined(abs(rel === '' ? name : `${rel}/${name}`))));
+        for (const [j, name] of chunk.entries()) {
+          const childStats = stats[j];
+          if (childStats === undefined) continue; // removed while walking
+          const childRel = rel === '' ? name : `${rel}/${name}`;
+          yield* visit(childRel, sub === '' ? name : `${sub}/${name}`, childStats, ignoreHere, excludeHere);
+        }
       }
     } finally {
       pending.pop();

@@ -7,8 +7,7 @@
  * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, open, readdir, readlink, symlink, unlink } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { chmod, copyFile, lchown, link, lutimes, mkdir, open, readdir, readlink, symlink, unlink } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { applyChmod } from '../../../frontend/instructions/index.js';
@@ -43,7 +42,12 @@ interface PendingDir {
   readonly src: string;
   readonly dst: string;
   copied: boolean;
+  /** Set while the directory is being made, so that concurrent children make it once. */
+  creating?: Promise<void>;
 }
+
+/** How many entries of one directory are copied at once (directories stay sequential). */
+const FILE_CONCURRENCY = 32;
 
 /** Match states handed from a directory to its children. */
 interface WalkStates {
@@ -57,7 +61,8 @@ const S_IFMT = 0o170000;
 export class Copier {
   private readonly opts: CopierOptions;
   /** dev:ino of multiply-linked source files → the destination path of their first copy. */
-  private readonly inodes = new Map<string, string>();
+  /** Hard-linked files: the first copy's path, once it is written. */
+  private readonly inodes = new Map<string, Promise<string>>();
   /** Directories walked but not yet created: made when something below is copied. */
   private readonly pending: PendingDir[] = [];
 
@@ -170,11 +175,29 @@ export class Copier {
         exclude: excludeM !== undefined && comps !== '' ? excludeM.enterDir(comps, parent.exclude) : undefined,
         ignore: ignoreState,
       };
-      const names = (await readdir(this.opts.view.abs(srcRel))).sort(byteOrder);
-      for (const name of names) {
+      const entries = (await readdir(this.opts.view.abs(srcRel), { withFileTypes: true })).sort((a, b) => byteOrder(a.name, b.name));
+      // Files of a directory are copied in parallel; a subdirectory waits for them and is
+      // walked alone, so the stack of pending directories stays that of one path.
+      let batch: Promise<void>[] = [];
+      const flush = async () => {
+        const settled = await Promise.allSettled(batch);
+        batch = [];
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+      };
+      for (const entry of entries) {
+        const name = entry.name;
         const childRel = srcRel === '' ? name : `${srcRel}/${name}`;
-        await this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
+        const copyChild = () => this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
+        if (entry.isDirectory()) {
+          await flush();
+          await copyChild();
+        } else {
+          batch.push(copyChild());
+          if (batch.length >= FILE_CONCURRENCY) await flush();
+        }
       }
+      await flush();
     } finally {
       this.pending.pop();
     }
@@ -185,34 +208,45 @@ export class Copier {
   private async createPendingDirs(overwriteMeta: boolean): Promise<void> {
     for (const dir of this.pending) {
       if (dir.copied) continue;
-      const abs = this.opts.view.abs(dir.src);
-      const fi = await lstatOrUndefined(abs);
-      if (fi === undefined || !fi.isDirectory()) throw copyError(`/${dir.src} is not a directory`);
-      if (await copyDirectoryOnly(dir.dst, fi, overwriteMeta)) await this.copyFileInfo(fi, abs, dir.dst);
-      dir.copied = true;
+      dir.creating ??= (async () => {
+        const abs = this.opts.view.abs(dir.src);
+        const fi = await lstatOrUndefined(abs);
+        if (fi === undefined || !fi.isDirectory()) throw copyError(`/${dir.src} is not a directory`);
+        if (await copyDirectoryOnly(dir.dst, fi, overwriteMeta)) await this.copyFileInfo(fi, abs, dir.dst);
+        dir.copied = true;
+      })();
+      await dir.creating;
     }
   }
 
   private async copyRegular(src: string, target: string, fi: BigIntStats): Promise<void> {
+    let written: ((path: string) => void) | undefined;
+    let failed: ((e: unknown) => void) | undefined;
     if (fi.nlink > 1n) {
       const key = `${fi.dev}:${fi.ino}`;
       const first = this.inodes.get(key);
       if (first !== undefined) {
-        await link(first, target);
+        await link(await first, target);
         return;
       }
-      this.inodes.set(key, target);
+      const firstCopy = new Promise<string>((resolve, reject) => {
+        written = resolve;
+        failed = reject;
+      });
+      firstCopy.catch(() => {}); // the copy's own error is reported where it happens
+      this.inodes.set(key, firstCopy);
     }
-    const input = await open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
-    let output;
     try {
-      output = await open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+      this.opts.signal?.throwIfAborted();
+      // The kernel copies (copy_file_range); EXCL refuses to write through anything at the
+      // target (it was emptied above), and the source was lstat'ed as a regular file.
+      await copyFile(src, target, constants.COPYFILE_EXCL);
+      await chmod(target, 0o600);
+      written?.(target);
     } catch (e) {
-      await input.close();
+      failed?.(e);
       throw e;
     }
-    // The streams own the handles and close them, on success and on failure alike.
-    await pipeline(input.createReadStream(), output.createWriteStream(), { signal: this.opts.signal });
   }
 
   /** Owner, then mode (chown clears set-id bits), then times; xattrs when possible. */
