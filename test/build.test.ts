@@ -258,6 +258,41 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     expect(m['image.name']).toBe('outputs:test');
   });
 
+  it('runs ONBUILD triggers when the image is used as a base, and resolves USER names', () => {
+    const parent = context('onbuild-parent', { Dockerfile: 'FROM busybox:test\nONBUILD RUN echo triggered > /t\nONBUILD COPY marker.txt /marker.txt\n' });
+    expectOk(build(parent, ['-t', 'onbuild:parent']));
+    const child = context('onbuild-child', {
+      Dockerfile: 'FROM onbuild:parent\nUSER app\nRUN id -u > /tmp/uid && id -G > /tmp/groups\n',
+      'marker.txt': 'from the child context\n',
+    });
+    const out = join(work, 'onbuild.oci.tar');
+    expectOk(build(child, ['-o', `type=oci,dest=${out},name=onbuild:child`]));
+    const rootfs = join(unpack(out, 'child'), 'rootfs');
+    expect(readFileSync(join(rootfs, 't'), 'utf8')).toBe('triggered\n');
+    expect(readFileSync(join(rootfs, 'marker.txt'), 'utf8')).toBe('from the child context\n');
+    expect(readFileSync(join(rootfs, 'tmp/uid'), 'utf8')).toBe('1000\n');
+    expect(readFileSync(join(rootfs, 'tmp/groups'), 'utf8').trim().split(' ').sort()).toEqual(['1000', '2000']);
+    const cfg = ociConfig(out);
+    expect(cfg.config.OnBuild).toBeUndefined();
+  });
+
+  it('survives kill -9 in the middle of a file step', async () => {
+    const dir = context('killed-copy', { Dockerfile: 'FROM busybox:test\nCOPY big /big\n' });
+    writeFileSync(join(dir, 'big'), Buffer.alloc(512 * 1024 * 1024, 7));
+    const b = tsbuildAsync(['build', '--root', root, '--progress', 'plain', dir]);
+    await new Promise<void>((resolve) => {
+      b.child.stderr!.on('data', (d: Buffer) => {
+        if (d.toString().includes('COPY big')) resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    b.child.kill('SIGKILL');
+    await b.done;
+    writeFileSync(join(dir, 'big'), 'small now');
+    expectOk(build(dir, ['-t', 'after-kill:1']));
+    expect(tsbuildSync(['du', '--root', root]).status).toBe(0);
+  });
+
   it('survives kill -9 in the middle of a RUN, and two builds at once', async () => {
     const dir = context('killed', { Dockerfile: 'FROM busybox:test\nRUN echo started && sleep 30\n' });
     const b = tsbuildAsync(['build', '--root', root, '--progress', 'plain', dir]);
