@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Debian/Ubuntu packages tsbuild's build and tests need (run as root):
+#   busybox-static       the example and test base images
+#   umoci runc skopeo    checking outputs with tools nobody here wrote
+#   util-linux           unshare/setpriv: the builder's private mount namespace
+#   make g++ python3     building native/ (node-gyp)
+#   xz-utils bzip2 zstd  ADD of compressed archives
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  ca-certificates git make g++ python3 busybox-static umoci runc skopeo util-linux tar gzip xz-utils bzip2 zstd >/dev/null
