@@ -13,7 +13,7 @@ import { makeBusyboxRootfs } from '../test/support/rootfs.js';
 import { median } from './stats.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const TSBUILD = join(repo, 'bin', 'tsbuild.js');
+const TSBUILD = join(repo, 'bin', 'tsbuild');
 const WORK = process.env.TSBUILD_BENCH_DIR ?? '/var/tmp/tsbuild-bench';
 const RUNS = Number(process.env.TSBUILD_BENCH_RUNS ?? 3);
 const DOCKER_SOCK = '/run/tsbuild-bench-docker.sock';
@@ -36,7 +36,7 @@ function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: stri
   const tag = opts.tag ?? 'bench:latest';
   switch (tool) {
     case 'tsbuild':
-      return [process.execPath, [TSBUILD, 'build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], {}];
+      return [TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], {}];
     case 'buildkit':
       return [DOCKER, ['build', '--network', 'host', '-q', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], { DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: '1' }];
     case 'buildah':
@@ -101,7 +101,7 @@ async function setup(tools: Tool[]): Promise<void> {
   if (!existsSync(join(base, 'rootfs', 'bin', 'busybox'))) await makeBusyboxRootfs(join(base, 'rootfs'));
   writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/sh"]\n');
   const archive = join(WORK, 'busybox.docker.tar');
-  must(sh(process.execPath, [TSBUILD, 'build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', 'busybox:test', '-o', 'type=image', '-o', `type=docker,dest=${archive}`, base]), 'tsbuild base image');
+  must(sh(TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', 'busybox:test', '-o', 'type=image', '-o', `type=docker,dest=${archive}`, base]), 'tsbuild base image');
   if (tools.includes('buildkit')) {
     const tar = join(WORK, 'busybox-rootfs.tar');
     must(sh('tar', ['-C', join(base, 'rootfs'), '-cf', tar, '.']), 'rootfs tar');

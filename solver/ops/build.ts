@@ -7,7 +7,7 @@ import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend
 import { parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, type HistoryEntry } from '../../exporter/index.js';
 import { Solver, VertexError, type EventSink, type Vertex } from '../core/index.js';
-import { StatCache } from './context/index.js';
+import type { StatCache } from './context/index.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
 import type { OpEnv } from './ops.js';
@@ -100,12 +100,15 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   let ignore: Matcher | undefined;
   const patterns = await readIgnorePatterns(req.dockerfilePath, req.contextDir);
   if (patterns.length > 0) ignore = compileMatcher(patterns);
-  const statCache = await StatCache.open(state.statCacheFile);
+  // One stat cache per context directory, opened only if a step reads the context.
+  let statCache: Promise<StatCache> | undefined;
+  const openStatCache = () =>
+    (statCache ??= import('./context/index.js').then(({ StatCache }) => StatCache.open(state.statCacheFile(req.contextDir))));
   const env: OpEnv = {
     state,
     contextDir: req.contextDir,
     ...(ignore === undefined ? {} : { ignore }),
-    statCache,
+    statCache: openStatCache,
     proxyEnv: plan.proxyEnv,
     network: req.network,
   };
@@ -125,7 +128,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   } catch (e) {
     throw located(e);
   } finally {
-    await statCache.save().catch(() => {});
+    if (statCache !== undefined) await (await statCache).save().catch(() => {});
   }
 
   const layers = await layersOf(state, top.snapshot);

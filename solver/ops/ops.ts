@@ -6,7 +6,7 @@ import { chmod as fsChmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs
 import { createHash, randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import { runProcess, type MountSpec, type RunnerSpec } from '../../executor/index.js';
+import type { MountSpec, RunnerSpec } from '../../executor/index.js';
 import { openLayerTar } from '../../exporter/index.js';
 import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
@@ -14,8 +14,7 @@ import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
-import { add, copy, mkdirWorkdir } from './file/index.js';
-import { checksumPaths, type StatCache } from './context/index.js';
+import type { StatCache } from './context/index.js';
 import { chainIds, registerLayers, snapshotForChain, type Layer } from './layers.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
@@ -26,7 +25,8 @@ export interface OpEnv {
   readonly state: State;
   readonly contextDir: string;
   readonly ignore?: Matcher;
-  readonly statCache?: StatCache;
+  /** Opened on first use: builds that copy nothing from the context never read it. */
+  readonly statCache?: () => Promise<StatCache>;
   /** Proxy build args: in RUN's environment, never in a key or the image. */
   readonly proxyEnv: readonly string[];
   readonly network: 'default' | 'none' | 'host';
@@ -219,6 +219,7 @@ export class ExecOp implements Op<Ref> {
         mounts,
       };
       const tail = new OutputTail(20);
+      const { runProcess } = await import('../../executor/index.js');
       const { exitCode } = await runProcess(spec, {
         stdout: (b) => {
           tail.push(b);
@@ -356,11 +357,13 @@ export class FileOp implements Op<Ref> {
     if (this.action.kind === 'copy' && !this.readsStage && this.action.instruction.sources.length > 0) {
       // What the step reads from the context is part of its key: exactly the selected paths.
       const i = this.action.instruction;
+      // Loaded on first use, like the file operations: a fully cached build needs neither.
+      const { checksumPaths } = await import('./context/index.js');
       const sum = await checksumPaths(this.env.contextDir, i.sources, {
         followLinks: true,
         exclude: i.exclude,
         ...(this.env.ignore === undefined ? {} : { matcher: this.env.ignore }),
-        ...(this.env.statCache === undefined ? {} : { statCache: this.env.statCache }),
+        ...(this.env.statCache === undefined ? {} : { statCache: await this.env.statCache() }),
         signal: cx.signal,
       });
       return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: byKey(1) };
@@ -372,6 +375,7 @@ export class FileOp implements Op<Ref> {
     const { state } = this.env;
     const action = this.action;
     const root = inputs[0]!;
+    const { add, copy, mkdirWorkdir } = await import('./file/index.js');
     const snapshot = await changeSnapshot(state, root.snapshot, async (dest) => {
       if (action.kind === 'mkdir') {
         await mkdirWorkdir(dest, action.path, { user: action.user });

@@ -4,10 +4,10 @@
  * atomically, so concurrent builds never corrupt each other and a crash loses at most a
  * record that was not yet written (the step then runs again).
  */
-import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { writeFileAtomic } from '../../content/index.js';
 import type { Digest, CacheStore } from '../core/index.js';
 import { isSnapshotError, type OverlaySnapshotter, type SnapshotName } from '../../snapshotter/index.js';
 import type { Ref } from './ref.js';
@@ -23,8 +23,21 @@ export async function readRecord<T>(dir: string, key: string): Promise<T | undef
   }
 }
 
+/**
+ * Written to a temp name and renamed: a reader sees the old record or the new one, never a
+ * part, whatever happens to the writer. Not fsynced: after a power loss a record may be gone
+ * or empty, which reads as "not cached" (and a record whose snapshot is gone is ignored).
+ */
 export async function writeRecord(dir: string, key: string, value: unknown): Promise<void> {
-  await writeFileAtomic(fileFor(dir, key), JSON.stringify(value));
+  const target = fileFor(dir, key);
+  const temp = `${target}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(value));
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
 }
 
 /** Whether a committed snapshot exists (a record may outlive a pruned snapshot). */

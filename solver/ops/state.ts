@@ -3,6 +3,7 @@
  * a build killed at any instant leaves a root the next build uses as it is.
  */
 import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { openContentStore, type ContentStore } from '../../content/index.js';
 import { openImageStore, type ImageStore } from '../../exporter/index.js';
@@ -24,8 +25,8 @@ export interface State {
   readonly leasesDir: string;
   /** Scratch space for mount points and the like. */
   readonly tmpDir: string;
-  /** The context stat cache (BLAKE3 hashes of unchanged files). */
-  readonly statCacheFile: string;
+  /** The stat cache of a context directory (BLAKE3 hashes of its unchanged files). */
+  statCacheFile(contextDir: string): string;
 }
 
 /** `--root`, else $TSBUILD_ROOT, else /var/lib/tsbuild (root) or $XDG_DATA_HOME/tsbuild. */
@@ -51,5 +52,14 @@ export async function openState(root: string): Promise<State> {
   const content = await openContentStore(join(root, 'content'));
   const snapshots = await openOverlaySnapshotter(join(root, 'snapshots'));
   const images = await openImageStore({ root: join(root, 'images'), content, leasesDir: dirs.leasesDir });
-  return { root, content, snapshots, images, ...dirs, statCacheFile: join(root, 'context-stat-cache.json') };
+  const statDir = join(root, 'context-stat');
+  await mkdir(statDir, { recursive: true });
+  return {
+    root,
+    content,
+    snapshots,
+    images,
+    ...dirs,
+    statCacheFile: (contextDir) => join(statDir, `${createHash('sha256').update(contextDir).digest('hex')}.json`),
+  };
 }
