@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SnapshotError } from './errors.js';
@@ -27,6 +27,10 @@ export interface DiffOptions {
 }
 
 const READ_CHUNK = 1024 * 1024;
+const STAT_CHUNK = 64;
+/** Small files are read ahead, this many at once, while earlier entries are written out. */
+const READ_AHEAD = 32;
+const SMALL_FILE = 256 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The deterministic tar of the layer in `upperDir`, as a stream. Nothing is buffered whole. */
@@ -76,15 +80,22 @@ function layerXattrs(path: string): [string, Buffer][] {
 
 async function children(dir: string): Promise<Child[]> {
   const entries: Child[] = [];
-  for (const raw of await readdir(dir, { encoding: 'buffer' })) {
-    let name: string;
+  const raws = await readdir(dir, { encoding: 'buffer' });
+  const names = raws.map((raw) => {
     try {
-      name = utf8.decode(raw);
+      return utf8.decode(raw);
     } catch {
       throw new SnapshotError('NOT_SUPPORTED', `file name is not valid UTF-8: ${join(dir, raw.toString('latin1'))}`);
     }
+  });
+  // The lstat calls of a directory go out together, a chunk at a time.
+  const stats: BigIntStats[] = [];
+  for (let i = 0; i < names.length; i += STAT_CHUNK) {
+    stats.push(...(await Promise.all(names.slice(i, i + STAT_CHUNK).map((n) => lstat(join(dir, n), { bigint: true })))));
+  }
+  for (const [i, name] of names.entries()) {
     const path = join(dir, name);
-    const st = await lstat(path, { bigint: true });
+    const st = stats[i]!;
     const whiteout = isWhiteout(st);
     if (!whiteout && name.startsWith(WHITEOUT_PREFIX)) {
       throw new SnapshotError('NOT_SUPPORTED', `${path}: a file named ${WHITEOUT_PREFIX}* cannot be stored in a layer (it would read as a whiteout)`);
@@ -107,7 +118,21 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
   const firstPaths = new Map<string, string>();
 
   async function* walk(dir: string, prefix: string): AsyncGenerator<Buffer> {
-    for (const child of await children(dir)) {
+    const kids = await children(dir);
+    const ahead = new Map<number, Promise<Buffer>>();
+    const readAhead = (from: number) => {
+      for (let j = from; j < Math.min(kids.length, from + READ_AHEAD); j++) {
+        const k = kids[j]!;
+        if (ahead.has(j) || !k.st.isFile() || k.whiteout || k.st.size > BigInt(SMALL_FILE)) continue;
+        const data = readFile(k.path);
+        data.catch(() => {}); // awaited when its turn comes
+        ahead.set(j, data);
+      }
+    };
+    for (const [index, child] of kids.entries()) {
+      readAhead(index);
+      const prefetched = ahead.get(index);
+      ahead.delete(index);
       const { st, path } = child;
       const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: mtimeOf(st), size: 0 };
 
@@ -141,7 +166,13 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
       if (st.isFile()) {
         const size = Number(st.size);
         yield encodeHeader({ ...base, name, type: 'file', size, xattrs });
-        yield* fileContent(path, size);
+        if (prefetched !== undefined) {
+          const data = await prefetched;
+          if (data.length !== size) throw new SnapshotError('CORRUPT', `${path} changed size while its layer was being written`);
+          yield data;
+        } else {
+          yield* fileContent(path, size);
+        }
         yield padding(size);
       } else if (st.isSymbolicLink()) {
         yield encodeHeader({ ...base, name, type: 'symlink', linkname: await readlink(path), xattrs });
