@@ -240,8 +240,8 @@ export class Copier {
       this.opts.signal?.throwIfAborted();
       // The kernel copies (copy_file_range); EXCL refuses to write through anything at the
       // target (it was emptied above), and the source was lstat'ed as a regular file.
+      // Owner, mode and times follow in copyFileInfo (chown first: it clears set-id bits).
       await copyFile(src, target, constants.COPYFILE_EXCL);
-      await chmod(target, 0o600);
       written?.(target);
     } catch (e) {
       failed?.(e);
