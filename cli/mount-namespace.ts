@@ -21,11 +21,7 @@ export function reexecInMountNamespace(argv: readonly string[]): Promise<number>
     const child = spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...argv],
-      {
-        stdio: 'inherit',
-        // File steps and context hashing keep many reads and writes in flight.
-        env: { UV_THREADPOOL_SIZE: '16', ...process.env, [MARK]: '1' },
-      },
+      { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
     );
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
