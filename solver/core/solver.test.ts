@@ -98,8 +98,8 @@ describe('Solver', () => {
     expect(log.executed).toEqual([]);
     // The top hit means the input is never even looked at, yet it is reported as cached.
     expect(events.filter((e) => e.kind === 'vertex').map((e) => e.kind === 'vertex' && [e.name, e.state])).toEqual([
-      ['b', 'cached'],
       ['a', 'cached'],
+      ['b', 'cached'],
     ]);
   });
 

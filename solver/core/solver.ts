@@ -102,8 +102,9 @@ export class Solver<R> {
     if (!(this.opts.ignoreCache?.(v) ?? false)) {
       const cached = await this.opts.cache.get(key);
       if (cached !== undefined) {
-        emit('cached');
         this.reportCached(v.inputs);
+        this.reported.add(v.digest);
+        emit('cached');
         return cached;
       }
     }
@@ -140,9 +141,11 @@ export class Solver<R> {
    * each), as a user expects every step of an unchanged build to say CACHED.
    */
   private reportCached(inputs: readonly Vertex<R>[]): void {
+    // Inputs first, so that steps are reported in the order they would have run.
     for (const v of inputs) {
       if (this.results.has(v.digest) || this.reported.has(v.digest)) continue;
       this.reported.add(v.digest);
+      this.reportCached(v.inputs);
       this.events({
         kind: 'vertex',
         digest: v.digest,
@@ -151,7 +154,6 @@ export class Solver<R> {
         at: Date.now(),
         ...(v.meta.internal ? { internal: true } : {}),
       });
-      this.reportCached(v.inputs);
     }
   }
 
