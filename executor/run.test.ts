@@ -182,9 +182,13 @@ describe('runProcess', () => {
   });
 
   describe('environment, working directory, user', () => {
-    it('sets exactly the given environment', async () => {
+    it('sets exactly the given environment, plus HOME from passwd when it has none (as runc)', async () => {
       const r = await run(['env'], { env: [PATH, TEST_TAG, 'FOO=bar baz', 'EMPTY='] });
-      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([PATH, TEST_TAG, 'EMPTY=', 'FOO=bar baz'].sort());
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([PATH, TEST_TAG, 'EMPTY=', 'FOO=bar baz', 'HOME=/root'].sort());
+      const given = await run(['env'], { env: [PATH, TEST_TAG, 'HOME=/elsewhere'] });
+      expect(given.stdout.split('\n').filter(Boolean).sort()).toEqual([PATH, TEST_TAG, 'HOME=/elsewhere'].sort());
+      const unknownUid = await run(['sh', '-c', 'echo $HOME'], { env: [PATH, TEST_TAG], user: '4321' });
+      expect(unknownUid.stdout).toBe('/\n');
     });
 
     it('runs in the working directory, created owned by root when missing', async () => {

@@ -258,11 +258,11 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     expect(m['image.name']).toBe('outputs:test');
   });
 
-  it('runs ONBUILD triggers when the image is used as a base, and resolves USER names', () => {
+  it('runs ONBUILD triggers when the image is used as a base, and resolves USER names and HOME', () => {
     const parent = context('onbuild-parent', { Dockerfile: 'FROM busybox:test\nONBUILD RUN echo triggered > /t\nONBUILD COPY marker.txt /marker.txt\n' });
     expectOk(build(parent, ['-t', 'onbuild:parent']));
     const child = context('onbuild-child', {
-      Dockerfile: 'FROM onbuild:parent\nUSER app\nRUN id -u > /tmp/uid && id -G > /tmp/groups\n',
+      Dockerfile: 'FROM onbuild:parent\nUSER app\nRUN id -u > /tmp/uid && id -G > /tmp/groups && echo $HOME > /tmp/home\n',
       'marker.txt': 'from the child context\n',
     });
     const out = join(work, 'onbuild.oci.tar');
@@ -272,6 +272,8 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     expect(readFileSync(join(rootfs, 'marker.txt'), 'utf8')).toBe('from the child context\n');
     expect(readFileSync(join(rootfs, 'tmp/uid'), 'utf8')).toBe('1000\n');
     expect(readFileSync(join(rootfs, 'tmp/groups'), 'utf8').trim().split(' ').sort()).toEqual(['1000', '2000']);
+    // HOME comes from the user's passwd entry when the image sets none, as under runc.
+    expect(readFileSync(join(rootfs, 'tmp/home'), 'utf8')).toBe('/home/app\n');
     const cfg = ociConfig(out);
     expect(cfg.config.OnBuild).toBeUndefined();
   });

@@ -84,10 +84,24 @@ static const char *env_path(const char *const *env) {
 }
 
 /* execvp's search, with the container's PATH from the spec's env rather than ours. */
-static void exec_command(const struct spec *spec) {
+/* The environment as given, plus HOME from passwd ("/" without an entry) when the spec has
+ * none: what runc does, so `RUN echo $HOME` prints what it prints under Docker. */
+static char *const *environment(const struct spec *spec, const struct exec_user *user) {
+  size_t n = 0;
+  for (; spec->env[n] != NULL; n++) {
+    if (strncmp(spec->env[n], "HOME=", 5) == 0) return (char *const *)spec->env;
+  }
+  const char **env = xrealloc(NULL, (n + 2) * sizeof *env);
+  memcpy(env, spec->env, n * sizeof *env);
+  env[n] = xasprintf("HOME=%s", user->home != NULL && user->home[0] != '\0' ? user->home : "/");
+  env[n + 1] = NULL;
+  return (char *const *)env;
+}
+
+static void exec_command(const struct spec *spec, const struct exec_user *user) {
   const char *file = spec->args[0];
   char *const *argv = (char *const *)spec->args;
-  char *const *envp = (char *const *)spec->env;
+  char *const *envp = environment(spec, user);
   if (strchr(file, '/') != NULL) {
     execve(file, argv, envp);
     fatal("exec %s: %s", file, strerror(errno));
@@ -122,7 +136,7 @@ static void run_command(const struct spec *spec, const struct exec_user *user) {
   if (setresgid(user->gid, user->gid, user->gid) < 0) fatal("setgid %u: %s", (unsigned)user->gid, strerror(errno));
   /* To a non-root uid the kernel clears permitted and effective capabilities, as in Docker. */
   if (setresuid(user->uid, user->uid, user->uid) < 0) fatal("setuid %u: %s", (unsigned)user->uid, strerror(errno));
-  exec_command(spec);
+  exec_command(spec, user);
 }
 
 /* ---- init ---- */

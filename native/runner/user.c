@@ -90,6 +90,7 @@ struct passwd_query {
   char *matched_name;
   long found_uid;
   long found_gid;
+  char *home;
 };
 
 static int visit_passwd(char **f, size_t n, void *ctx) {
@@ -103,6 +104,7 @@ static int visit_passwd(char **f, size_t n, void *ctx) {
   q->matched_name = xstrdup(f[0]);
   q->found_uid = uid;
   q->found_gid = gid;
+  q->home = xstrdup(f[5]);
   return 1; /* the first match wins */
 }
 
@@ -154,6 +156,7 @@ void resolve_user(const char *spec, struct exec_user *out) {
   out->gid = 0;
   out->groups = NULL;
   out->group_count = 0;
+  out->home = NULL;
 
   /* Empty user: root, but still looked up so root's supplementary groups apply. */
   struct passwd_query pq = {.name = NULL, .uid = 0};
@@ -165,6 +168,7 @@ void resolve_user(const char *spec, struct exec_user *out) {
   if (pq.found) {
     out->uid = (uid_t)pq.found_uid;
     out->gid = (gid_t)pq.found_gid;
+    out->home = pq.home;
   } else if (user_arg[0] != '\0') {
     if (uid_arg < 0) fatal("unable to find user %s: no matching entries in passwd file", user_arg);
     out->uid = (uid_t)uid_arg; /* a numeric uid needs no passwd entry */

@@ -10,6 +10,7 @@ struct exec_user {
   gid_t gid;
   gid_t *groups; /* supplementary groups */
   size_t group_count;
+  char *home;    /* the passwd entry's home directory, NULL without an entry */
 };
 
 /* `user` as written after USER: "", "name", "uid", "name:group", "uid:gid" (and mixes).

@@ -203,8 +203,8 @@ export class ExecOp implements Op<Ref> {
         mounts.push({ type: 'bind', target: '/dev/pipes', source: dir, readonly: true });
       }
       const network = this.exec.network === 'none' ? 'none' : 'host';
+      // HOME, when unset, comes from the user's passwd entry (the runner sets it, as runc does).
       const env = [...this.exec.env, ...this.env.proxyEnv];
-      if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${isRootUser(this.exec.user) ? '/root' : '/'}`);
       const spec: RunnerSpec = {
         version: 1,
         args: this.exec.args,
@@ -280,11 +280,6 @@ export class ExecOp implements Op<Ref> {
         });
     }
   }
-}
-
-function isRootUser(user: string): boolean {
-  const u = user.split(':')[0] ?? '';
-  return u === '' || u === 'root' || u === '0';
 }
 
 function mountKey(m: RunMount): unknown {
