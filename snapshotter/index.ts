@@ -22,3 +22,4 @@ export {
 export { mountAt, unmount } from './mount.js';
 export { diffTar, diffID, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
+export { fileXattrs, type FileXattrs } from './xattr-io.js';

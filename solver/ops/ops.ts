@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
 import { openLayerTar } from '../../exporter/index.js';
-import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
+import { applyTar, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
@@ -389,6 +389,8 @@ export class FileOp implements Op<Ref> {
           ...(i.chmod === undefined ? {} : { chmod: parseChmod(i.chmod, i.range) }),
           exclude: i.exclude,
           link: i.link,
+          // A stage's or image's files keep their extended attributes (file capabilities).
+          ...(ownership === 'keep' ? { xattrs: fileXattrs } : {}),
           signal: cx.signal,
         };
         if (i.kind === 'add') await add({ ...common, ...(i.unpack === undefined ? {} : { unpack: i.unpack }) });

@@ -1,0 +1,25 @@
+/**
+ * Extended attributes of files in snapshots and views, for file operations that copy them
+ * (COPY --from keeps `security.capability` and the like, as BuildKit does). Only the
+ * attributes a layer carries are listed (not overlayfs' own).
+ */
+import { native } from './native.js';
+import { isLayerXattr } from './xattrs.js';
+
+export interface FileXattrs {
+  list(path: string): Promise<readonly string[]>;
+  get(path: string, name: string): Promise<Uint8Array>;
+  set(path: string, name: string, value: Uint8Array): Promise<void>;
+}
+
+export const fileXattrs: FileXattrs = {
+  async list(path) {
+    return native().llistxattr(path).filter(isLayerXattr);
+  },
+  async get(path, name) {
+    return native().lgetxattr(path, name) ?? new Uint8Array(0);
+  },
+  async set(path, name, value) {
+    native().lsetxattr(path, name, Buffer.from(value), 0);
+  },
+};
