@@ -278,6 +278,41 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     expect(cfg.config.OnBuild).toBeUndefined();
   });
 
+  it('honours .dockerignore, --target, --build-arg, ADD of a local archive and RUN --network=none', () => {
+    const dir = context('everyday', {
+      Dockerfile: [
+        'ARG FLAVOUR=plain',
+        'FROM busybox:test AS base',
+        'ARG FLAVOUR',
+        'COPY . /ctx/',
+        'ADD bundle.tar.gz /opt/',
+        'RUN --network=none ip -o link | cut -d: -f2 | tr -d " " > /links && echo $FLAVOUR > /flavour',
+        'FROM base AS never',
+        'RUN exit 1',
+        '',
+      ].join('\n'),
+      '.dockerignore': '*.log\nsecrets/\n!secrets/public.txt\n',
+      'keep.txt': 'k',
+      'debug.log': 'x',
+      'secrets/private.key': 'p',
+      'secrets/public.txt': 'pub',
+    });
+    const payload = join(work, 'payload');
+    mkdirSync(join(payload, 'tool'), { recursive: true });
+    writeFileSync(join(payload, 'tool', 'run.sh'), 'echo tool\n');
+    expect(run('tar', ['-czf', join(dir, 'bundle.tar.gz'), '-C', payload, 'tool']).status).toBe(0);
+    const out = join(work, 'everyday.oci.tar');
+    expectOk(build(dir, ['--target', 'base', '--build-arg', 'FLAVOUR=spicy', '-o', `type=oci,dest=${out},name=everyday:latest`]));
+    const rootfs = join(unpack(out, 'latest'), 'rootfs');
+    expect(existsSync(join(rootfs, 'ctx/keep.txt'))).toBe(true);
+    expect(existsSync(join(rootfs, 'ctx/debug.log'))).toBe(false);
+    expect(existsSync(join(rootfs, 'ctx/secrets/private.key'))).toBe(false);
+    expect(readFileSync(join(rootfs, 'ctx/secrets/public.txt'), 'utf8')).toBe('pub');
+    expect(readFileSync(join(rootfs, 'opt/tool/run.sh'), 'utf8')).toBe('echo tool\n');
+    expect(readFileSync(join(rootfs, 'links'), 'utf8')).toBe('lo\n');
+    expect(readFileSync(join(rootfs, 'flavour'), 'utf8')).toBe('spicy\n');
+  });
+
   it('survives kill -9 in the middle of a file step', async () => {
     const dir = context('killed-copy', { Dockerfile: 'FROM busybox:test\nCOPY big /big\n' });
     writeFileSync(join(dir, 'big'), Buffer.alloc(512 * 1024 * 1024, 7));
