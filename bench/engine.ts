@@ -13,7 +13,8 @@ import { makeBusyboxRootfs } from '../test/support/rootfs.js';
 import { median } from './stats.js';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const TSBUILD = join(repo, 'bin', 'tsbuild');
+// Executed directly, as the installed `tsbuild` command runs (see bin/tsbuild.js).
+const TSBUILD = join(repo, 'bin', 'tsbuild.js');
 const WORK = process.env.TSBUILD_BENCH_DIR ?? '/var/tmp/tsbuild-bench';
 const RUNS = Number(process.env.TSBUILD_BENCH_RUNS ?? 3);
 const DOCKER_SOCK = '/run/tsbuild-bench-docker.sock';
