@@ -26,6 +26,7 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'no-cache', type: 'boolean' },
   { name: 'no-cache-filter', type: 'string', multiple: true },
   { name: 'pull', type: 'boolean' },
+  { name: 'insecure-registry', type: 'string', multiple: true },
   { name: 'output', short: 'o', type: 'string', multiple: true },
   { name: 'push', type: 'boolean' },
   { name: 'cache-from', type: 'string', multiple: true },
@@ -48,6 +49,8 @@ Build an image from a Dockerfile.
       --network MODE         default|none|host: the network of RUN steps (default: host)
       --no-cache             run every step again
       --no-cache-filter S    run the steps of stage S again
+      --pull                 resolve FROM images in their registry again
+      --insecure-registry H  reach registry H over plain HTTP (loopback always is)
   -o, --output SPEC          type=image|oci|docker|local|tar[,dest=PATH][,name=REF][,tar=false]
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
@@ -60,7 +63,6 @@ const NOT_YET: Record<string, string> = {
   secret: 'not supported yet: --secret',
   'cache-from': 'not supported yet: --cache-from (cache import)',
   'cache-to': 'not supported yet: --cache-to (cache export)',
-  pull: 'not supported yet: --pull (pulling from a registry)',
 };
 
 export async function buildCommand(argv: readonly string[], io: CommandIO): Promise<number> {
@@ -148,6 +150,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       ...(platform === undefined ? {} : { platform }),
       labels,
       noCache: flagSet(p, 'no-cache'),
+      pull: flagSet(p, 'pull'),
+      insecureRegistries: flagValues(p, 'insecure-registry'),
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,
       events: (e) => renderer.event(e),

@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'BAD_INSTRUCTION'
   | 'BAD_IGNORE_FILE'
   | 'BAD_PLATFORM'
+  | 'BAD_REFERENCE'
+  | 'REGISTRY'
   | 'NOT_SUPPORTED'
   | 'COPY_FAILED'
   | 'USER_NOT_FOUND'

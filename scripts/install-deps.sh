@@ -2,6 +2,7 @@
 # The Debian/Ubuntu packages tsbuild's build and tests need (run as root):
 #   busybox-static       the example and test base images
 #   umoci runc skopeo    checking outputs with tools nobody here wrote
+#   docker-registry      a real registry for the pull tests (the tests start it)
 #   util-linux           unshare/setpriv: the builder's private mount namespace
 #   make g++ python3     building native/ (node-gyp)
 #   xz-utils bzip2 zstd  ADD of compressed archives
@@ -13,4 +14,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 busybox-static umoci runc skopeo util-linux tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 busybox-static umoci runc skopeo docker-registry util-linux tar gzip xz-utils bzip2 zstd >/dev/null

@@ -310,7 +310,11 @@ class Converter {
       config = parent.config;
       triggers = parent.config.OnBuild ?? [];
     } else if (base.kind === 'image' && this.opts.resolveImage !== undefined) {
-      config = (await this.opts.resolveImage(base.ref, platform ?? this.targetPlatform)) ?? {};
+      try {
+        config = (await this.opts.resolveImage(base.ref, platform ?? this.targetPlatform)) ?? {};
+      } catch (e) {
+        located(e, s.from.range); // a base image that cannot be had is the FROM's error
+      }
       triggers = config.OnBuild ?? [];
     }
     const onbuild = triggers.map((t) => parseTrigger(t, s.from.range));

@@ -6,7 +6,8 @@ import { BuildError, type SourceRange } from '../../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend/dockerignore/index.js';
 import { parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, type HistoryEntry } from '../../exporter/index.js';
-import { Solver, VertexError, type EventSink, type Vertex } from '../core/index.js';
+import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
+import { formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
@@ -28,6 +29,10 @@ export interface BuildRequest {
   readonly platform?: Platform;
   readonly labels: Readonly<Record<string, string>>;
   readonly noCache: boolean;
+  /** Resolve FROM images in their registry even when the local store has the name. */
+  readonly pull: boolean;
+  /** Registries reached over plain HTTP although not on loopback. */
+  readonly insecureRegistries: readonly string[];
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
   readonly events: EventSink;
@@ -57,19 +62,35 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   for (const w of parsed.ast.warnings) req.warn(w.message, `${w.range.file}:${w.range.start.line}`);
 
   const bases = new Map<string, BaseImage>();
-  const loadBase = async (ref: string): Promise<BaseImage> => {
+  /** A FROM image missing here (or every one, with --pull) comes from its registry once. */
+  const pullInto = async (ref: string, platform: Platform): Promise<void> => {
+    const parsed = parseReference(ref);
+    const digest = sha256(`pull ${ref}`);
+    const name = `[internal] pull ${formatReference(parsed)}`;
+    req.events({ kind: 'vertex', digest, name, state: 'started', at: Date.now() });
+    try {
+      const pulled = await pullImage(parsed, platform, state.content, { insecure: req.insecureRegistries });
+      await state.images.tagImage(ref, pulled.manifest);
+    } catch (e) {
+      req.events({ kind: 'vertex', digest, name, state: 'failed', at: Date.now(), error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+    req.events({ kind: 'vertex', digest, name, state: 'done', at: Date.now() });
+  };
+  const loadBase = async (ref: string, platform: Platform): Promise<BaseImage> => {
     const known = bases.get(ref);
     if (known !== undefined) return known;
+    parseReference(ref); // a malformed name is the Dockerfile's error, before any lookup
+    if (req.pull) await pullInto(ref, platform);
     let image;
     try {
       image = await state.images.resolveImage(ref);
     } catch (e) {
-      if (isExporterError(e, 'IMAGE_NOT_FOUND') || isExporterError(e, 'BAD_REFERENCE')) {
-        throw new BuildError('NOT_SUPPORTED', `not supported yet: pulling images from a registry ("${ref}" is not in the local image store)`, {
-          hint: `build the base image here and tag it with -t ${ref}, or list local images with "tsbuild images"`,
-        });
-      }
-      throw e;
+      if (!isExporterError(e, 'IMAGE_NOT_FOUND') || req.pull) throw e;
+      // Not here: like BuildKit, resolve it in its registry now and keep it, so that the next
+      // build uses the same image without asking the registry again (unless --pull).
+      await pullInto(ref, platform);
+      image = await state.images.resolveImage(ref);
     }
     const raw = JSON.parse((await state.content.readBytes(image.config.digest)).toString('utf8')) as {
       config?: ImageConfig;
@@ -93,7 +114,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     buildArgs: req.buildArgs,
     ...(req.target === undefined ? {} : { target: req.target }),
     ...(req.platform === undefined ? {} : { targetPlatform: req.platform }),
-    resolveImage: async (ref) => (await loadBase(ref)).config,
+    resolveImage: async (ref, platform) => (await loadBase(ref, platform)).config,
   });
   for (const w of plan.warnings) req.warn(w.message, w.range === undefined ? undefined : `${w.range.file}:${w.range.start.line}`);
 
@@ -132,7 +153,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   }
 
   const layers = await layersOf(state, top.snapshot);
-  const history = await stageHistory(graph.target, graph.stages, loadBase);
+  const history = await stageHistory(graph.target, graph.stages, (ref) => loadBase(ref, plan.targetPlatform));
   const layerEntries = history.filter((h) => h.empty_layer !== true).length;
   if (layerEntries !== layers.length) {
     throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);

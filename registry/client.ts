@@ -1,0 +1,185 @@
+/**
+ * Pulling an image from an OCI distribution registry on undici: the manifest (through an
+ * index or manifest list, choosing the platform), then config and layers streamed into the
+ * content store, every digest verified on the way (nothing unverified becomes visible).
+ * Anonymous access, including Docker-style bearer tokens; credentials come later.
+ */
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { BuildError } from '../errors/index.js';
+import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
+import { formatReference, registryEndpoint, type ImageReference } from './reference.js';
+
+export interface PlatformSpec {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string;
+}
+
+export interface PulledImage {
+  /** The platform's image manifest (stored in the content store). */
+  readonly manifest: Descriptor;
+  readonly config: Descriptor;
+  readonly layers: readonly Descriptor[];
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+const INDEX_TYPES = new Set(MANIFEST_TYPES.slice(0, 2));
+
+function registryError(ref: ImageReference, message: string, hint?: string): BuildError {
+  return new BuildError('REGISTRY', `${formatReference(ref)}: ${message}`, hint === undefined ? {} : { hint });
+}
+
+class Session {
+  private token: string | undefined;
+  private readonly base: string;
+
+  constructor(private readonly ref: ImageReference, insecure: readonly string[]) {
+    this.base = registryEndpoint(ref.domain, insecure);
+  }
+
+  /** A GET of a registry path, answering a bearer challenge once with an anonymous token. */
+  async get(path: string, accept: readonly string[]) {
+    let url = new URL(`${this.base}/v2/${this.ref.repository}/${path}`);
+    for (let attempt = 0, redirects = 0; ; attempt++) {
+      let res;
+      try {
+        // The token goes to the registry only, never to where it redirects (blob storage).
+        const sameOrigin = url.origin === new URL(this.base).origin;
+        res = await request(url, {
+          method: 'GET',
+          headers: { accept: accept.join(', '), ...(this.token === undefined || !sameOrigin ? {} : { authorization: `Bearer ${this.token}` }) },
+        });
+      } catch (e) {
+        throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
+      }
+      if ([301, 302, 303, 307, 308].includes(res.statusCode) && redirects < 5) {
+        await res.body.dump();
+        url = new URL(String(res.headers.location ?? ''), url);
+        redirects++;
+        attempt--;
+        continue;
+      }
+      if (res.statusCode === 401 && attempt === 0) {
+        await res.body.dump();
+        const challenge = String(res.headers['www-authenticate'] ?? '');
+        await this.anonymousToken(challenge);
+        continue;
+      }
+      if (res.statusCode === 404) {
+        await res.body.dump();
+        throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
+      }
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        await res.body.dump();
+        throw new BuildError('NOT_SUPPORTED', `not supported yet: registries that need credentials (${this.ref.domain} answered ${res.statusCode})`);
+      }
+      if (res.statusCode >= 300) {
+        await res.body.dump();
+        throw registryError(this.ref, `the registry answered ${res.statusCode} for ${path}`);
+      }
+      return res;
+    }
+  }
+
+  private async anonymousToken(challenge: string): Promise<void> {
+    const m = /^Bearer\s+(.*)$/i.exec(challenge);
+    if (m === null) {
+      throw new BuildError('NOT_SUPPORTED', `not supported yet: registries that need credentials (${this.ref.domain} asks for ${challenge.split(' ')[0] || 'authentication'})`);
+    }
+    const params = new Map<string, string>();
+    for (const p of m[1]!.matchAll(/(\w+)="([^"]*)"/g)) params.set(p[1]!, p[2]!);
+    const realm = params.get('realm');
+    if (realm === undefined) throw registryError(this.ref, 'the registry asked for a token without a realm');
+    const url = new URL(realm);
+    const service = params.get('service');
+    if (service !== undefined) url.searchParams.set('service', service);
+    url.searchParams.set('scope', `repository:${this.ref.repository}:pull`);
+    const res = await request(url, { method: 'GET' });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw registryError(this.ref, `the token service answered ${res.statusCode}`);
+    }
+    const body = (await res.body.json()) as { token?: string; access_token?: string };
+    this.token = body.token ?? body.access_token;
+  }
+}
+
+async function fetchJSON(s: Session, ref: ImageReference, target: string, expected?: string) {
+  const res = await s.get(`manifests/${target}`, MANIFEST_TYPES);
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const digest = sha256Of(bytes);
+  if (expected !== undefined && digest !== expected) {
+    throw registryError(ref, `manifest digest mismatch: expected ${expected}, got ${digest}`);
+  }
+  const headerType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: unknown[] };
+  const mediaType = parsed.mediaType ?? headerType;
+  return { bytes, digest, mediaType, parsed };
+}
+
+interface IndexEntry extends Omit<Descriptor, 'platform'> {
+  readonly platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+function pickPlatform(entries: readonly IndexEntry[], want: PlatformSpec): IndexEntry | undefined {
+  const matches = entries.filter((e) => e.platform?.os === want.os && e.platform?.architecture === want.architecture);
+  if (want.variant !== undefined) {
+    const exact = matches.find((e) => e.platform?.variant === want.variant);
+    if (exact !== undefined) return exact;
+  }
+  return matches.find((e) => e.platform?.variant === undefined || e.platform.variant === '') ?? matches[0];
+}
+
+async function storeBlob(s: Session, store: ContentStore, ref: ImageReference, desc: Descriptor): Promise<void> {
+  if (await store.has(desc.digest)) return;
+  const res = await s.get(`blobs/${desc.digest}`, ['*/*']);
+  try {
+    // The writer verifies size and digest at commit; a mismatch leaves nothing behind.
+    await store.writeBlob(Readable.from(res.body), { digest: desc.digest, size: desc.size });
+  } catch (e) {
+    throw registryError(ref, `blob ${desc.digest} did not arrive intact: ${(e as Error).message}`);
+  }
+}
+
+/** Pull `ref` for `platform` into `store`. */
+export async function pullImage(
+  ref: ImageReference,
+  platform: PlatformSpec,
+  store: ContentStore,
+  opts: { insecure?: readonly string[] } = {},
+): Promise<PulledImage> {
+  const s = new Session(ref, opts.insecure ?? []);
+  let m = await fetchJSON(s, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
+  if (INDEX_TYPES.has(m.mediaType)) {
+    const entries = (m.parsed.manifests ?? []) as IndexEntry[];
+    const chosen = pickPlatform(entries, platform);
+    if (chosen === undefined) {
+      const have = entries.map((e) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join('/')).join(', ');
+      throw registryError(ref, `no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`, `the image has: ${have}`);
+    }
+    m = await fetchJSON(s, ref, chosen.digest, chosen.digest);
+  }
+  const manifest = m.parsed as unknown as { config?: Descriptor; layers?: Descriptor[] };
+  if (manifest.config === undefined || manifest.layers === undefined) {
+    throw registryError(ref, `unsupported manifest type ${m.mediaType || '(none)'}`);
+  }
+  const stored = await store.writeBlob(m.bytes, { digest: m.digest as Digest, size: m.bytes.length });
+  await storeBlob(s, store, ref, manifest.config);
+  // Layers arrive concurrently, each streamed straight into the store.
+  const queue = [...manifest.layers];
+  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let d = queue.shift(); d !== undefined; d = queue.shift()) await storeBlob(s, store, ref, d);
+  });
+  await Promise.all(workers);
+  return {
+    manifest: { mediaType: m.mediaType, digest: stored.digest, size: stored.size },
+    config: manifest.config,
+    layers: manifest.layers,
+  };
+}

@@ -1,0 +1,84 @@
+// FROM images in a real registry: pulled (OCI and Docker media types, digest pinning),
+// kept in the local store so the next build asks the registry nothing, and refused cleanly
+// when missing or unreachable.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBusyboxRootfs } from './support/rootfs.js';
+import { run, tsbuildSync } from './support/cli.js';
+import { isCI, isRoot } from './support/env.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tsbuild-registry-'));
+const root = join(work, 'root');
+let registry: TestRegistry;
+
+function build(dockerfile: string, extra: string[] = []) {
+  const dir = mkdtempSync(join(work, 'ctx-'));
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
+}
+
+describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
+  beforeAll(async () => {
+    registry = await startRegistry(join(work, 'registry'));
+    const base = join(work, 'base');
+    mkdirSync(base);
+    await makeBusyboxRootfs(join(base, 'rootfs'));
+    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
+    const archive = join(work, 'base.oci.tar');
+    const made = tsbuildSync(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]);
+    expect(made.status, made.stderr).toBe(0);
+    // skopeo, not tsbuild, puts the image there: in OCI and in Docker media types.
+    for (const [tag, format] of [['oci', 'oci'], ['docker', 'v2s2']] as const) {
+      const r = run('skopeo', ['copy', '-q', '--format', format, '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/library/busybox:${tag}`]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('pulls OCI and Docker manifests, runs on them, and pins digests', () => {
+    for (const tag of ['oci', 'docker']) {
+      const r = build(`FROM ${registry.host}/library/busybox:${tag}\nRUN echo on-${tag}\n`);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`[internal] pull ${registry.host}/library/busybox:${tag}`);
+      expect(r.stderr).toMatch(new RegExp(`^#\\d+ [\\d.]+ on-${tag}$`, 'm'));
+    }
+    const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/library/busybox:oci`]);
+    const digest = (JSON.parse(inspect.stdout) as { Digest: string }).Digest;
+    const pinned = build(`FROM ${registry.host}/library/busybox@${digest}\nRUN echo pinned\n`);
+    expect(pinned.status, pinned.stderr).toBe(0);
+  });
+
+  it('keeps a pulled image: the next build asks the registry nothing', async () => {
+    const first = build(`FROM ${registry.host}/library/busybox:oci\nRUN echo kept\n`, ['-t', 'kept:1']);
+    expect(first.status, first.stderr).toBe(0);
+    await registry.stop();
+    try {
+      const again = build(`FROM ${registry.host}/library/busybox:oci\nRUN echo kept\n`, ['-t', 'kept:1']);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stderr).not.toContain('[internal] pull');
+      // --pull asks the registry, which is gone: a clear error, not a stack.
+      const pulled = build(`FROM ${registry.host}/library/busybox:oci\n`, ['--pull']);
+      expect(pulled.status).toBe(1);
+      expect(pulled.stderr).toContain(`cannot reach http://${registry.host}`);
+      expect(pulled.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      registry = await startRegistry(join(work, 'registry'));
+    }
+  });
+
+  it('names a missing image and a malformed reference clearly', () => {
+    const missing = build(`FROM ${registry.host}/library/nothing:here\n`);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`${registry.host}/library/nothing:here: not found in the registry`);
+    const upper = build(`FROM ${registry.host}/Library/Busybox:oci\n`);
+    expect(upper.status).toBe(1);
+    expect(upper.stderr).toContain('repository name must be lowercase');
+  });
+});

@@ -1,0 +1,59 @@
+/** A real Docker distribution registry (Debian's docker-registry) on a free loopback port. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT` */
+  readonly host: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(dir: string): Promise<TestRegistry> {
+  const port = await freePort();
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const config = join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\nlog:\n  level: error\n`,
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  const failed = new Promise<never>((_, reject) =>
+    child.once('error', (e) => reject(new Error(`docker-registry is not installed (bash scripts/install-deps.sh installs it): ${e.message}`))),
+  );
+  const host = `127.0.0.1:${port}`;
+  const ready = (async () => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        const res = await fetch(`http://${host}/v2/`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('docker-registry did not start');
+  })();
+  await Promise.race([ready, failed]);
+  return {
+    host,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
