@@ -152,6 +152,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       noCache: flagSet(p, 'no-cache'),
       pull: flagSet(p, 'pull'),
       insecureRegistries: flagValues(p, 'insecure-registry'),
+      env: io.env,
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,
       events: (e) => renderer.event(e),

@@ -7,6 +7,7 @@ import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js'
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
+import { loginCommand, logoutCommand } from './login.js';
 import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
 
 export interface CommandIO {
@@ -28,6 +29,7 @@ const COMMON: readonly FlagSpec[] = [
 const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
        tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
        tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all]
+       tsbuild login [-u USER] [--password-stdin] [REGISTRY] | logout [REGISTRY]
        tsbuild version
 
 Commands:
@@ -59,6 +61,8 @@ const commands: Record<string, Command> = {
   inspect: inspectCommand,
   du: duCommand,
   prune: pruneCommand,
+  login: loginCommand,
+  logout: logoutCommand,
 };
 
 export async function runCommand(argv: readonly string[], io: CommandIO): Promise<number> {

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
+import type { Credentials } from './credentials.js';
 import { formatReference, registryEndpoint, type ImageReference } from './reference.js';
 
 export interface PlatformSpec {
@@ -36,24 +37,36 @@ function registryError(ref: ImageReference, message: string, hint?: string): Bui
 }
 
 class Session {
-  private token: string | undefined;
+  private authorization: string | undefined;
   private readonly base: string;
 
-  constructor(private readonly ref: ImageReference, insecure: readonly string[]) {
+  constructor(
+    private readonly ref: ImageReference,
+    insecure: readonly string[],
+    private readonly credentials: Credentials | undefined,
+  ) {
     this.base = registryEndpoint(ref.domain, insecure);
   }
 
-  /** A GET of a registry path, answering a bearer challenge once with an anonymous token. */
-  async get(path: string, accept: readonly string[]) {
-    let url = new URL(`${this.base}/v2/${this.ref.repository}/${path}`);
+  /** GET `/v2/<repository>/<path>`. */
+  get(path: string, accept: readonly string[]) {
+    return this.getURL(`/v2/${this.ref.repository}/${path}`, accept);
+  }
+
+  /**
+   * A GET of a registry path, answering one authentication challenge (Basic with the saved
+   * credentials, or a bearer token from the realm, anonymous or with them) and following
+   * redirects (without the registry's authorization).
+   */
+  async getURL(path: string, accept: readonly string[]) {
+    let url = new URL(`${this.base}${path}`);
     for (let attempt = 0, redirects = 0; ; attempt++) {
       let res;
       try {
-        // The token goes to the registry only, never to where it redirects (blob storage).
         const sameOrigin = url.origin === new URL(this.base).origin;
         res = await request(url, {
           method: 'GET',
-          headers: { accept: accept.join(', '), ...(this.token === undefined || !sameOrigin ? {} : { authorization: `Bearer ${this.token}` }) },
+          headers: { accept: accept.join(', '), ...(this.authorization === undefined || !sameOrigin ? {} : { authorization: this.authorization }) },
         });
       } catch (e) {
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
@@ -67,17 +80,22 @@ class Session {
       }
       if (res.statusCode === 401 && attempt === 0) {
         await res.body.dump();
-        const challenge = String(res.headers['www-authenticate'] ?? '');
-        await this.anonymousToken(challenge);
+        await this.authenticate(String(res.headers['www-authenticate'] ?? ''));
         continue;
+      }
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        await res.body.dump();
+        throw new BuildError(
+          'REGISTRY',
+          this.credentials === undefined
+            ? `${this.ref.domain} requires authentication`
+            : `${this.ref.domain} refused the credentials (HTTP ${res.statusCode})`,
+          { hint: `log in with: tsbuild login ${this.ref.domain}` },
+        );
       }
       if (res.statusCode === 404) {
         await res.body.dump();
         throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
-      }
-      if (res.statusCode === 401 || res.statusCode === 403) {
-        await res.body.dump();
-        throw new BuildError('NOT_SUPPORTED', `not supported yet: registries that need credentials (${this.ref.domain} answered ${res.statusCode})`);
       }
       if (res.statusCode >= 300) {
         await res.body.dump();
@@ -87,27 +105,51 @@ class Session {
     }
   }
 
-  private async anonymousToken(challenge: string): Promise<void> {
-    const m = /^Bearer\s+(.*)$/i.exec(challenge);
-    if (m === null) {
-      throw new BuildError('NOT_SUPPORTED', `not supported yet: registries that need credentials (${this.ref.domain} asks for ${challenge.split(' ')[0] || 'authentication'})`);
+  private async authenticate(challenge: string): Promise<void> {
+    const scheme = challenge.split(' ')[0]?.toLowerCase() ?? '';
+    const c = this.credentials;
+    if (scheme === 'basic') {
+      if (c?.username === undefined) return; // the retry fails with "requires authentication"
+      this.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}`;
+      return;
     }
+    if (scheme !== 'bearer') throw registryError(this.ref, `unsupported authentication scheme "${scheme}"`);
     const params = new Map<string, string>();
-    for (const p of m[1]!.matchAll(/(\w+)="([^"]*)"/g)) params.set(p[1]!, p[2]!);
+    for (const p of challenge.matchAll(/(\w+)="([^"]*)"/g)) params.set(p[1]!, p[2]!);
     const realm = params.get('realm');
     if (realm === undefined) throw registryError(this.ref, 'the registry asked for a token without a realm');
-    const url = new URL(realm);
     const service = params.get('service');
-    if (service !== undefined) url.searchParams.set('service', service);
-    url.searchParams.set('scope', `repository:${this.ref.repository}:pull`);
-    const res = await request(url, { method: 'GET' });
+    const scope = params.get('scope') ?? `repository:${this.ref.repository}:pull`;
+    let res;
+    if (c?.identityToken !== undefined) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tsbuild', scope });
+      if (service !== undefined) form.set('service', service);
+      res = await request(realm, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    } else {
+      const url = new URL(realm);
+      if (service !== undefined) url.searchParams.set('service', service);
+      url.searchParams.set('scope', scope);
+      const basic = c?.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}` };
+      res = await request(url, { method: 'GET', headers: basic });
+    }
     if (res.statusCode !== 200) {
       await res.body.dump();
-      throw registryError(this.ref, `the token service answered ${res.statusCode}`);
+      throw new BuildError('REGISTRY', `the token service of ${this.ref.domain} answered ${res.statusCode}`, {
+        hint: c === undefined ? `log in with: tsbuild login ${this.ref.domain}` : 'check the saved credentials',
+      });
     }
     const body = (await res.body.json()) as { token?: string; access_token?: string };
-    this.token = body.token ?? body.access_token;
+    const token = body.token ?? body.access_token;
+    if (token === undefined) throw registryError(this.ref, 'the token service sent no token');
+    this.authorization = `Bearer ${token}`;
   }
+}
+
+/** Whether `credentials` open the registry (what `tsbuild login` checks before saving). */
+export async function checkLogin(domain: string, credentials: Credentials, insecure: readonly string[] = []): Promise<void> {
+  const s = new Session({ domain, repository: '' }, insecure, credentials);
+  const res = await s.getURL('/v2/', ['application/json']);
+  await res.body.dump();
 }
 
 async function fetchJSON(s: Session, ref: ImageReference, target: string, expected?: string) {
@@ -152,9 +194,9 @@ export async function pullImage(
   ref: ImageReference,
   platform: PlatformSpec,
   store: ContentStore,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; credentials?: Credentials } = {},
 ): Promise<PulledImage> {
-  const s = new Session(ref, opts.insecure ?? []);
+  const s = new Session(ref, opts.insecure ?? [], opts.credentials);
   let m = await fetchJSON(s, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
   if (INDEX_TYPES.has(m.mediaType)) {
     const entries = (m.parsed.manifests ?? []) as IndexEntry[];

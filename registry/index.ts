@@ -1,3 +1,4 @@
-/** The OCI distribution client: references and pulls. */
+/** The OCI distribution client: references, credentials, pulls. */
 export { parseReference, formatReference, registryEndpoint, type ImageReference } from './reference.js';
-export { pullImage, type PlatformSpec, type PulledImage } from './client.js';
+export { checkLogin, pullImage, type PlatformSpec, type PulledImage } from './client.js';
+export { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials, type Credentials } from './credentials.js';

@@ -3,6 +3,7 @@
 #   busybox-static       the example and test base images
 #   umoci runc skopeo    checking outputs with tools nobody here wrote
 #   docker-registry      a real registry for the pull tests (the tests start it)
+#   apache2-utils        htpasswd, for the registry with Basic auth
 #   util-linux           unshare/setpriv: the builder's private mount namespace
 #   make g++ python3     building native/ (node-gyp)
 #   xz-utils bzip2 zstd  ADD of compressed archives
@@ -14,4 +15,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 busybox-static umoci runc skopeo docker-registry util-linux tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 busybox-static umoci runc skopeo docker-registry apache2-utils util-linux tar gzip xz-utils bzip2 zstd >/dev/null

@@ -7,7 +7,7 @@ import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend
 import { parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, type HistoryEntry } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
-import { formatReference, parseReference, pullImage } from '../../registry/index.js';
+import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
@@ -33,6 +33,8 @@ export interface BuildRequest {
   readonly pull: boolean;
   /** Registries reached over plain HTTP although not on loopback. */
   readonly insecureRegistries: readonly string[];
+  /** Where registry credentials are looked up ($DOCKER_CONFIG, $HOME). */
+  readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
   readonly events: EventSink;
@@ -69,7 +71,11 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     const name = `[internal] pull ${formatReference(parsed)}`;
     req.events({ kind: 'vertex', digest, name, state: 'started', at: Date.now() });
     try {
-      const pulled = await pullImage(parsed, platform, state.content, { insecure: req.insecureRegistries });
+      const credentials = await credentialsFor(parsed.domain, req.env);
+      const pulled = await pullImage(parsed, platform, state.content, {
+        insecure: req.insecureRegistries,
+        ...(credentials === undefined ? {} : { credentials }),
+      });
       await state.images.tagImage(ref, pulled.manifest);
     } catch (e) {
       req.events({ kind: 'vertex', digest, name, state: 'failed', at: Date.now(), error: e instanceof Error ? e.message : String(e) });

@@ -21,13 +21,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(dir: string): Promise<TestRegistry> {
+/** `htpasswd`: a bcrypt htpasswd file's contents; the registry then requires Basic auth. */
+export async function startRegistry(dir: string, opts: { htpasswd?: string } = {}): Promise<TestRegistry> {
   const port = await freePort();
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'config.yml');
+  let auth = '';
+  if (opts.htpasswd !== undefined) {
+    writeFileSync(join(dir, 'htpasswd'), opts.htpasswd);
+    auth = `auth:\n  htpasswd:\n    realm: tsbuild-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  }
   writeFileSync(
     config,
-    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\nlog:\n  level: error\n`,
+    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\nlog:\n  level: error\n`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) =>
@@ -38,7 +44,7 @@ export async function startRegistry(dir: string): Promise<TestRegistry> {
     for (let i = 0; i < 100; i++) {
       try {
         const res = await fetch(`http://${host}/v2/`);
-        if (res.status === 200) return;
+        if (res.status === 200 || res.status === 401) return;
       } catch {
         // not listening yet
       }
