@@ -9,6 +9,7 @@ import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } 
 import type { CommandIO } from './commands.js';
 import { buildArgsFrom } from './commands.js';
 import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import { readRegistryCAs } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
 
 export const BUILD_FLAGS: readonly FlagSpec[] = [
@@ -27,6 +28,7 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'no-cache-filter', type: 'string', multiple: true },
   { name: 'pull', type: 'boolean' },
   { name: 'insecure-registry', type: 'string', multiple: true },
+  { name: 'registry-ca', type: 'string', multiple: true },
   { name: 'output', short: 'o', type: 'string', multiple: true },
   { name: 'push', type: 'boolean' },
   { name: 'cache-from', type: 'string', multiple: true },
@@ -50,7 +52,8 @@ Build an image from a Dockerfile.
       --no-cache             run every step again
       --no-cache-filter S    run the steps of stage S again
       --pull                 resolve FROM images in their registry again
-      --insecure-registry H  reach registry H over plain HTTP (loopback always is)
+      --insecure-registry H  reach registry H over plain HTTP (loopback is, by default)
+      --registry-ca H=FILE   trust the CA in FILE (PEM) for registry H, beside the system's
   -o, --output SPEC          type=image|oci|docker|local|tar[,dest=PATH][,name=REF][,tar=false]
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
@@ -152,6 +155,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       noCache: flagSet(p, 'no-cache'),
       pull: flagSet(p, 'pull'),
       insecureRegistries: flagValues(p, 'insecure-registry'),
+      registryCAs: readRegistryCAs(flagValues(p, 'registry-ca')),
       env: io.env,
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,

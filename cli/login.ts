@@ -2,6 +2,7 @@
 import { checkLogin, removeCredentials, saveCredentials } from '../registry/index.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
+import { readRegistryCAs } from './registry-options.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },
@@ -10,6 +11,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'password', short: 'p', type: 'string' },
   { name: 'password-stdin', type: 'boolean' },
   { name: 'insecure-registry', type: 'string', multiple: true },
+  { name: 'registry-ca', type: 'string', multiple: true },
 ];
 
 /** `docker.io` when no registry is named, as docker does. */
@@ -35,7 +37,7 @@ export async function loginCommand(argv: readonly string[], io: CommandIO): Prom
   }
   if (password === undefined || password === '') throw usageError('login needs a password', 'pass it with --password-stdin');
   if (flagSet(p, 'password')) io.stderr('WARNING! Using --password on the command line is insecure. Use --password-stdin.\n');
-  await checkLogin(domain, { username, password }, flagValues(p, 'insecure-registry'));
+  await checkLogin(domain, { username, password }, { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')) });
   await saveCredentials(domain, username, password, io.env);
   io.stdout('Login Succeeded\n');
   return 0;

@@ -5,7 +5,8 @@
  * Anonymous access, including Docker-style bearer tokens; credentials come later.
  */
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
 import type { Credentials } from './credentials.js';
@@ -36,16 +37,38 @@ function registryError(ref: ImageReference, message: string, hint?: string): Bui
   return new BuildError('REGISTRY', `${formatReference(ref)}: ${message}`, hint === undefined ? {} : { hint });
 }
 
+/** How to reach registries: plain-HTTP exceptions and extra CAs (PEM text) by host. */
+export interface ConnectionOptions {
+  readonly insecure?: readonly string[];
+  readonly ca?: ReadonlyMap<string, string>;
+}
+
+const agents = new Map<string, Dispatcher>();
+
+/** A connection pool that trusts the system CAs plus the host's own CA. */
+function agentFor(domain: string, ca: string | undefined): Dispatcher | undefined {
+  if (ca === undefined) return undefined;
+  let a = agents.get(domain);
+  if (a === undefined) {
+    a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    agents.set(domain, a);
+  }
+  return a;
+}
+
 class Session {
   private authorization: string | undefined;
   private readonly base: string;
+  private readonly dispatcher: Dispatcher | undefined;
 
   constructor(
     private readonly ref: ImageReference,
-    insecure: readonly string[],
+    connection: ConnectionOptions,
     private readonly credentials: Credentials | undefined,
   ) {
-    this.base = registryEndpoint(ref.domain, insecure);
+    const ca = connection.ca?.get(ref.domain);
+    this.base = registryEndpoint(ref.domain, connection.insecure ?? [], ca === undefined ? [] : [ref.domain]);
+    this.dispatcher = agentFor(ref.domain, ca);
   }
 
   /** GET `/v2/<repository>/<path>`. */
@@ -67,6 +90,7 @@ class Session {
         res = await request(url, {
           method: 'GET',
           headers: { accept: accept.join(', '), ...(this.authorization === undefined || !sameOrigin ? {} : { authorization: this.authorization }) },
+          ...(this.dispatcher === undefined || !sameOrigin ? {} : { dispatcher: this.dispatcher }),
         });
       } catch (e) {
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
@@ -124,13 +148,18 @@ class Session {
     if (c?.identityToken !== undefined) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tsbuild', scope });
       if (service !== undefined) form.set('service', service);
-      res = await request(realm, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      res = await request(realm, {
+        method: 'POST',
+        body: form.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
+      });
     } else {
       const url = new URL(realm);
       if (service !== undefined) url.searchParams.set('service', service);
       url.searchParams.set('scope', scope);
       const basic = c?.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}` };
-      res = await request(url, { method: 'GET', headers: basic });
+      res = await request(url, { method: 'GET', headers: basic, ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }) });
     }
     if (res.statusCode !== 200) {
       await res.body.dump();
@@ -146,8 +175,8 @@ class Session {
 }
 
 /** Whether `credentials` open the registry (what `tsbuild login` checks before saving). */
-export async function checkLogin(domain: string, credentials: Credentials, insecure: readonly string[] = []): Promise<void> {
-  const s = new Session({ domain, repository: '' }, insecure, credentials);
+export async function checkLogin(domain: string, credentials: Credentials, connection: ConnectionOptions = {}): Promise<void> {
+  const s = new Session({ domain, repository: '' }, connection, credentials);
   const res = await s.getURL('/v2/', ['application/json']);
   await res.body.dump();
 }
@@ -194,9 +223,9 @@ export async function pullImage(
   ref: ImageReference,
   platform: PlatformSpec,
   store: ContentStore,
-  opts: { insecure?: readonly string[]; credentials?: Credentials } = {},
+  opts: ConnectionOptions & { credentials?: Credentials } = {},
 ): Promise<PulledImage> {
-  const s = new Session(ref, opts.insecure ?? [], opts.credentials);
+  const s = new Session(ref, opts, opts.credentials);
   let m = await fetchJSON(s, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
   if (INDEX_TYPES.has(m.mediaType)) {
     const entries = (m.parsed.manifests ?? []) as IndexEntry[];

@@ -62,9 +62,13 @@ export function formatReference(r: ImageReference): string {
   return `${r.domain}/${r.repository}${r.tag === undefined ? '' : `:${r.tag}`}${r.digest === undefined ? '' : `@${r.digest}`}`;
 }
 
-/** Where the registry's API is: Docker Hub's endpoint for docker.io; plain HTTP for loopback. */
-export function registryEndpoint(domain: string, insecure: readonly string[] = []): string {
+/**
+ * Where the registry's API is: Docker Hub's endpoint for docker.io; plain HTTP for loopback
+ * and for hosts marked insecure, unless a CA was given for the host (then it speaks TLS).
+ */
+export function registryEndpoint(domain: string, insecure: readonly string[] = [], tlsHosts: readonly string[] = []): string {
   if (domain === 'docker.io') return 'https://registry-1.docker.io';
+  if (tlsHosts.includes(domain)) return `https://${domain}`;
   const host = domain.replace(/:\d+$/, '');
   const loopback = host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
   return `${loopback || insecure.includes(domain) ? 'http' : 'https'}://${domain}`;

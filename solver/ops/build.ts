@@ -33,6 +33,8 @@ export interface BuildRequest {
   readonly pull: boolean;
   /** Registries reached over plain HTTP although not on loopback. */
   readonly insecureRegistries: readonly string[];
+  /** Extra CAs (PEM) by registry host, trusted beside the system's. */
+  readonly registryCAs: ReadonlyMap<string, string>;
   /** Where registry credentials are looked up ($DOCKER_CONFIG, $HOME). */
   readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
@@ -74,6 +76,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       const credentials = await credentialsFor(parsed.domain, req.env);
       const pulled = await pullImage(parsed, platform, state.content, {
         insecure: req.insecureRegistries,
+        ca: req.registryCAs,
         ...(credentials === undefined ? {} : { credentials }),
       });
       await state.images.tagImage(ref, pulled.manifest);

@@ -1,7 +1,7 @@
 /** A real Docker distribution registry (Debian's docker-registry) on a free loopback port. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export interface TestRegistry {
@@ -22,7 +22,18 @@ async function freePort(): Promise<number> {
 }
 
 /** `htpasswd`: a bcrypt htpasswd file's contents; the registry then requires Basic auth. */
-export async function startRegistry(dir: string, opts: { htpasswd?: string } = {}): Promise<TestRegistry> {
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startRegistry(dir: string, opts: { htpasswd?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
   const port = await freePort();
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'config.yml');
@@ -31,9 +42,10 @@ export async function startRegistry(dir: string, opts: { htpasswd?: string } = {
     writeFileSync(join(dir, 'htpasswd'), opts.htpasswd);
     auth = `auth:\n  htpasswd:\n    realm: tsbuild-test\n    path: ${join(dir, 'htpasswd')}\n`;
   }
+  const tls = opts.tls === undefined ? '' : `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n`;
   writeFileSync(
     config,
-    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\nlog:\n  level: error\n`,
+    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n${tls}log:\n  level: error\n`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) =>
@@ -42,12 +54,7 @@ export async function startRegistry(dir: string, opts: { htpasswd?: string } = {
   const host = `127.0.0.1:${port}`;
   const ready = (async () => {
     for (let i = 0; i < 100; i++) {
-      try {
-        const res = await fetch(`http://${host}/v2/`);
-        if (res.status === 200 || res.status === 401) return;
-      } catch {
-        // not listening yet
-      }
+      if (await listening(port)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('docker-registry did not start');
