@@ -22,10 +22,14 @@ function tsbuild(args: string[], input?: string) {
   return r;
 }
 
-function build(dockerfile: string) {
+function contextWith(dockerfile: string): string {
   const dir = mkdtempSync(join(work, 'ctx-'));
   writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return tsbuild(['build', '--root', join(work, 'root'), '--progress', 'plain', dir]);
+  return dir;
+}
+
+function build(dockerfile: string) {
+  return tsbuild(['build', '--root', join(work, 'root'), '--progress', 'plain', contextWith(dockerfile)]);
 }
 
 describe.skipIf(!isRoot && !isCI)('registry credentials', () => {
@@ -69,6 +73,17 @@ describe.skipIf(!isRoot && !isCI)('registry credentials', () => {
     const pulled = build(from);
     expect(pulled.status, pulled.stderr).toBe(0);
     expect(pulled.stderr).toMatch(/^#\d+ [\d.]+ authenticated$/m);
+
+    // Wrong saved credentials: the pull names the registry, never the password.
+    writeFileSync(
+      join(dockerConfig, 'config.json'),
+      JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`alice:${PASSWORD}-stale`).toString('base64') } } }),
+    );
+    const stale = tsbuild(['build', '--root', join(work, 'root-stale'), '--progress', 'plain', contextWith(from)]);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain(`${registry.host} refused the credentials`);
+    expect(stale.stderr).not.toContain('-stale');
+    tsbuild(['login', '-u', 'alice', '--password-stdin', registry.host], `${PASSWORD}\n`);
 
     const logout = tsbuild(['logout', registry.host]);
     expect(logout.stdout).toBe(`Removing login credentials for ${registry.host}\n`);

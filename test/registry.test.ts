@@ -1,7 +1,7 @@
 // FROM images in a real registry: pulled (OCI and Docker media types, digest pinning),
 // kept in the local store so the next build asks the registry nothing, and refused cleanly
 // when missing or unreachable.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,30 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
       expect(pulled.stderr).not.toMatch(/\n\s+at /);
     } finally {
       registry = await startRegistry(join(work, 'registry'));
+    }
+  });
+
+  it('refuses a blob whose bytes do not match its digest, and stores nothing of it', () => {
+    // Corrupt the layer in the registry's own storage: it serves what it has on disk.
+    const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/library/busybox:oci`]);
+    const layer = (JSON.parse(inspect.stdout) as { Layers: string[] }).Layers[0]!;
+    const hex = layer.slice('sha256:'.length);
+    const blobFile = join(work, 'registry', 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+    const original = readFileSync(blobFile);
+    const corrupt = Buffer.from(original);
+    corrupt[corrupt.length - 10] = corrupt[corrupt.length - 10]! ^ 0xff;
+    writeFileSync(blobFile, corrupt);
+    try {
+      const fresh = join(work, 'fresh-root');
+      const dir = mkdtempSync(join(work, 'ctx-'));
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry.host}/library/busybox:oci\n`);
+      const r = tsbuildSync(['build', '--root', fresh, '--progress', 'plain', dir]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`blob ${layer} did not arrive intact`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(fresh, 'content', 'blobs', 'sha256', hex))).toBe(false);
+    } finally {
+      writeFileSync(blobFile, original);
     }
   });
 
