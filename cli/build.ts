@@ -54,7 +54,9 @@ Build an image from a Dockerfile.
       --pull                 resolve FROM images in their registry again
       --insecure-registry H  reach registry H over plain HTTP (loopback is, by default)
       --registry-ca H=FILE   trust the CA in FILE (PEM) for registry H, beside the system's
-  -o, --output SPEC          type=image|oci|docker|local|tar[,dest=PATH][,name=REF][,tar=false]
+  -o, --output SPEC          type=image|oci|docker|local|tar|registry[,dest=PATH][,name=REF]
+                             [,tar=false][,push=true]
+      --push                 push the -t names to their registries (type=image,push=true)
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
       --metadata-file PATH   write the image's digests and names as JSON
@@ -166,7 +168,11 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (outputs.length === 0) {
       renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
     }
-    const written = await writeOutputs(state, image, outputs);
+    const written = await writeOutputs(state, image, outputs, {
+      insecure: flagValues(p, 'insecure-registry'),
+      ca: readRegistryCAs(flagValues(p, 'registry-ca')),
+      env: io.env,
+    });
     renderer.close();
     const iid = flagValue(p, 'iidfile');
     if (iid !== undefined) await writeIidFile(iid, written);

@@ -15,6 +15,7 @@ import {
   type ImageBlobs,
 } from '../exporter/index.js';
 import { diffTar } from '../snapshotter/index.js';
+import { credentialsFor, parseReference, pushImage, type PushBlob } from '../registry/index.js';
 import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
 import { usageError } from './args.js';
 
@@ -23,7 +24,8 @@ export type Output =
   | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[] }
   | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[] }
   | { readonly type: 'local'; readonly dest: string }
-  | { readonly type: 'tar'; readonly dest: string };
+  | { readonly type: 'tar'; readonly dest: string }
+  | { readonly type: 'registry'; readonly names: readonly string[] };
 
 const KEYS: Record<string, readonly string[]> = {
   image: ['type', 'name', 'push', 'compression', 'compression-level', 'oci-mediatypes'],
@@ -47,10 +49,12 @@ function parseCsv(spec: string): Map<string, string> {
 
 /** `-o` values, `-t` names and `--push` into the list of outputs to write. */
 export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean): Output[] {
-  if (push) {
-    throw new BuildError('NOT_SUPPORTED', 'not supported yet: --push (pushing to a registry)', { hint: 'tag into the local store with -t, or write an OCI or docker archive with -o' });
-  }
   const outputs: Output[] = [];
+  if (push) {
+    // As with buildx: --push is `type=image,push=true` for the -t names.
+    if (tags.length === 0) throw usageError('--push needs at least one -t NAME to push to');
+    outputs.push({ type: 'registry', names: tags });
+  }
   for (const spec of specs) {
     // `-o DIR` is `type=local,dest=DIR`, `-o -` a tar on stdout (not supported), as with buildx.
     const kv = spec.includes('=') ? parseCsv(spec) : new Map([['type', 'local'], ['dest', spec]]);
@@ -60,21 +64,24 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
     for (const k of kv.keys()) {
       if (!allowed.includes(k)) throw usageError(`output type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
     }
-    if (type === 'registry' || kv.get('push') === 'true') {
-      throw new BuildError('NOT_SUPPORTED', 'not supported yet: pushing to a registry');
-    }
+    if (kv.has('push') && kv.get('push') !== 'true' && kv.get('push') !== 'false') throw usageError(`push=${kv.get('push')}: use true or false`);
     for (const k of ['compression', 'compression-level', 'oci-mediatypes']) {
       if (kv.has(k) && !(k === 'compression' && kv.get(k) === 'gzip')) {
         throw new BuildError('NOT_SUPPORTED', `not supported yet: output option ${k}=${kv.get(k)}`, { hint: 'layers are written gzip-compressed with OCI media types' });
       }
     }
-    const names = [...(kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? []), ...(type === 'image' ? [] : tags)];
+    const names = [...(kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? []), ...(type === 'image' || type === 'registry' ? [] : tags)];
     const dest = kv.get('dest');
-    if (type !== 'image' && (dest === undefined || dest === '')) throw usageError(`output type=${type} needs dest=PATH`);
+    if (type !== 'image' && type !== 'registry' && (dest === undefined || dest === '')) throw usageError(`output type=${type} needs dest=PATH`);
     if (dest === '-') throw new BuildError('NOT_SUPPORTED', 'not supported yet: writing an output to stdout (dest=-)');
     switch (type) {
       case 'image':
-        outputs.push({ type: 'image', names: names.length > 0 ? names : tags });
+        if (kv.get('push') === 'true') outputs.push({ type: 'registry', names: names.length > 0 ? names : tags });
+        else outputs.push({ type: 'image', names: names.length > 0 ? names : tags });
+        break;
+      case 'registry':
+        if (names.length === 0 && tags.length === 0) throw usageError('output type=registry needs name=REF (or -t NAME)');
+        outputs.push({ type: 'registry', names: names.length > 0 ? names : tags });
         break;
       case 'oci':
         outputs.push({ type: 'oci', dest: resolve(dest!), tar: kv.get('tar') !== 'false', names });
@@ -102,7 +109,13 @@ export interface Written {
 }
 
 /** Write every output; images are assembled once per layer form (uncompressed for the store, gzip for archives). */
-export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[]): Promise<Written> {
+export interface RegistryAccess {
+  readonly insecure: readonly string[];
+  readonly ca: ReadonlyMap<string, string>;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess): Promise<Written> {
   const created = new Date();
   const base = { config: image.config, platform: image.platform, history: image.history, created };
   let local: ImageBlobs | undefined;
@@ -158,6 +171,22 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
       case 'tar':
         await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
         break;
+      case 'registry': {
+        const blobs = await forArchive();
+        const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
+        const pushBlobs: PushBlob[] = [...blobs.layers, blobs.config].map((d) => ({ descriptor: d, open: () => state.content.reader(d.digest) }));
+        for (const n of out.names) {
+          const ref = parseReference(n);
+          const credentials = await credentialsFor(ref.domain, access.env);
+          await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, {
+            insecure: access.insecure,
+            ca: access.ca,
+            ...(credentials === undefined ? {} : { credentials }),
+          });
+        }
+        names.push(...out.names);
+        break;
+      }
     }
   }
   const img = local ?? archived;

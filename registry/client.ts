@@ -65,6 +65,8 @@ class Session {
     private readonly ref: ImageReference,
     connection: ConnectionOptions,
     private readonly credentials: Credentials | undefined,
+    /** `pull`, or `pull,push` for a session that uploads. */
+    private readonly actions = 'pull',
   ) {
     const ca = connection.ca?.get(ref.domain);
     this.base = registryEndpoint(ref.domain, connection.insecure ?? [], ca === undefined ? [] : [ref.domain]);
@@ -74,6 +76,39 @@ class Session {
   /** GET `/v2/<repository>/<path>`. */
   get(path: string, accept: readonly string[]) {
     return this.getURL(`/v2/${this.ref.repository}/${path}`, accept);
+  }
+
+  /**
+   * Any request to the registry (HEAD, POST, PUT) with the session's authorization; a 401
+   * is answered once. `body` is a function so that a retry after the challenge sends it anew.
+   */
+  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Buffer | Readable, headers: Record<string, string> = {}) {
+    const url = new URL(target, `${this.base}/`);
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await request(url, {
+          method,
+          headers: { ...headers, ...(this.authorization === undefined ? {} : { authorization: this.authorization }) },
+          ...(body === undefined ? {} : { body: body() }),
+          ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
+        });
+      } catch (e) {
+        throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
+      }
+      if (res.statusCode === 401 && attempt === 0) {
+        await res.body.dump();
+        await this.authenticate(String(res.headers['www-authenticate'] ?? ''));
+        continue;
+      }
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        await res.body.dump();
+        throw new BuildError('REGISTRY', `${this.ref.domain} refused to let ${this.credentials === undefined ? 'an anonymous client' : 'these credentials'} push to ${this.ref.repository} (HTTP ${res.statusCode})`, {
+          hint: `log in with: tsbuild login ${this.ref.domain}`,
+        });
+      }
+      return res;
+    }
   }
 
   /**
@@ -143,7 +178,7 @@ class Session {
     const realm = params.get('realm');
     if (realm === undefined) throw registryError(this.ref, 'the registry asked for a token without a realm');
     const service = params.get('service');
-    const scope = params.get('scope') ?? `repository:${this.ref.repository}:pull`;
+    const scope = `repository:${this.ref.repository}:${this.actions}`;
     let res;
     if (c?.identityToken !== undefined) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tsbuild', scope });
@@ -172,6 +207,58 @@ class Session {
     if (token === undefined) throw registryError(this.ref, 'the token service sent no token');
     this.authorization = `Bearer ${token}`;
   }
+}
+
+export interface PushBlob {
+  readonly descriptor: Descriptor;
+  /** A fresh stream of the blob's bytes. */
+  open(): Promise<Readable>;
+}
+
+/**
+ * Push an image: each blob the registry does not have yet (HEAD) is uploaded in one PUT,
+ * then the manifest goes last, under the reference's tag (or digest).
+ */
+export async function pushImage(
+  ref: ImageReference,
+  blobs: readonly PushBlob[],
+  manifest: { readonly mediaType: string; readonly bytes: Buffer },
+  opts: ConnectionOptions & { credentials?: Credentials } = {},
+): Promise<Digest> {
+  const s = new Session(ref, opts, opts.credentials, 'pull,push');
+  const repo = ref.repository;
+  const queue = [...blobs];
+  const upload = async (b: PushBlob) => {
+    const head = await s.send('HEAD', `v2/${repo}/blobs/${b.descriptor.digest}`);
+    await head.body.dump();
+    if (head.statusCode === 200) return;
+    const start = await s.send('POST', `v2/${repo}/blobs/uploads/`, undefined, { 'content-length': '0' });
+    await start.body.dump();
+    const location = start.headers.location;
+    if (start.statusCode !== 202 || location === undefined) {
+      throw registryError(ref, `the registry refused to start an upload (HTTP ${start.statusCode})`);
+    }
+    const target = new URL(String(location), `${registryEndpoint(ref.domain, opts.insecure ?? [], opts.ca?.has(ref.domain) ? [ref.domain] : [])}/`);
+    target.searchParams.set('digest', b.descriptor.digest);
+    const stream = await b.open();
+    const put = await s.send('PUT', target.href, () => stream, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(b.descriptor.size),
+    });
+    await put.body.dump();
+    if (put.statusCode !== 201) throw registryError(ref, `the upload of ${b.descriptor.digest} failed (HTTP ${put.statusCode})`);
+  };
+  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let b = queue.shift(); b !== undefined; b = queue.shift()) await upload(b);
+  });
+  await Promise.all(workers);
+  const digest = sha256Of(manifest.bytes);
+  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, () => manifest.bytes, {
+    'content-type': manifest.mediaType,
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw registryError(ref, `the registry refused the manifest (HTTP ${res.statusCode})`);
+  return digest;
 }
 
 /** Whether `credentials` open the registry (what `tsbuild login` checks before saving). */

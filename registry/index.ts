@@ -1,4 +1,4 @@
 /** The OCI distribution client: references, credentials, pulls. */
 export { parseReference, formatReference, registryEndpoint, type ImageReference } from './reference.js';
-export { checkLogin, pullImage, type ConnectionOptions, type PlatformSpec, type PulledImage } from './client.js';
+export { checkLogin, pullImage, pushImage, type ConnectionOptions, type PlatformSpec, type PulledImage, type PushBlob } from './client.js';
 export { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials, type Credentials } from './credentials.js';

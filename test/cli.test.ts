@@ -110,9 +110,9 @@ describe('tsbuild usage', () => {
   });
 
   it('says plainly what is not supported yet', () => {
-    const r = tsbuild(['build', '--push', '-t', 'x', '.']);
+    const r = tsbuild(['build', '--cache-to', 'type=local,dest=x', '.']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('not supported yet: --push');
+    expect(r.stderr).toContain('not supported yet: --cache-to');
     const secret = tsbuild(['build', '--secret', 'id=a,src=/x', '.']);
     expect(secret.status).toBe(1);
     expect(secret.stderr).toContain('not supported yet: --secret');

@@ -97,6 +97,29 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     }
   });
 
+  it('pushes with --push and -o type=registry; skopeo, umoci and runc accept the result', () => {
+    const name = `${registry.host}/app/pushed:1`;
+    const pushed = build(`FROM ${registry.host}/library/busybox:oci\nRUN echo pushed > /pushed.txt\nCMD ["cat", "/pushed.txt"]\n`, ['--push', '-t', name]);
+    expect(pushed.status, pushed.stderr).toBe(0);
+    const again = build(`FROM ${registry.host}/library/busybox:oci\nRUN echo pushed > /pushed.txt\nCMD ["cat", "/pushed.txt"]\n`, ['-o', `type=registry,name=${registry.host}/app/pushed:2`]);
+    expect(again.status, again.stderr).toBe(0);
+    const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`]);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect((JSON.parse(inspect.stdout) as { Layers: string[] }).Layers).toHaveLength(2);
+    const layout = join(work, 'pulled-layout');
+    expect(run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.host}/app/pushed:2`, `oci:${layout}:1`]).status).toBe(0);
+    const bundle = join(work, 'pulled-bundle');
+    expect(run('umoci', ['unpack', '--image', `${layout}:1`, bundle]).status).toBe(0);
+    const configPath = join(bundle, 'config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as { process: { terminal: boolean } };
+    config.process.terminal = false;
+    writeFileSync(configPath, JSON.stringify(config));
+    const id = `tsbuild-push-${process.pid}`;
+    const ran = run('runc', ['run', '--bundle', bundle, id]);
+    run('runc', ['delete', '--force', id]);
+    expect(ran.stdout).toBe('pushed\n');
+  });
+
   it('names a missing image and a malformed reference clearly', () => {
     const missing = build(`FROM ${registry.host}/library/nothing:here\n`);
     expect(missing.status).toBe(1);
