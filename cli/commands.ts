@@ -7,7 +7,7 @@ import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js'
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
-import { loginCommand, logoutCommand } from './login.js';
+import { loginCommand, logoutCommand, pushCommand } from './login.js';
 import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
 
 export interface CommandIO {
@@ -30,6 +30,7 @@ const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
        tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
        tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all]
        tsbuild login [-u USER] [--password-stdin] [REGISTRY] | logout [REGISTRY]
+       tsbuild push NAME [TARGET]
        tsbuild version
 
 Commands:
@@ -62,6 +63,7 @@ const commands: Record<string, Command> = {
   du: duCommand,
   prune: pruneCommand,
   login: loginCommand,
+  push: pushCommand,
   logout: logoutCommand,
 };
 

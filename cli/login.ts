@@ -1,5 +1,11 @@
-/** `tsbuild login` and `logout`: registry credentials in docker's config.json, as docker does. */
-import { checkLogin, removeCredentials, saveCredentials } from '../registry/index.js';
+/**
+ * `tsbuild login` and `logout` (registry credentials in docker's config.json, as docker
+ * keeps them) and `tsbuild push` (an image of the local store to a registry).
+ */
+import { isExporterError } from '../exporter/index.js';
+import { BuildError } from '../errors/index.js';
+import { checkLogin, credentialsFor, parseReference, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
+import { defaultRoot, openState, pushableImage } from '../solver/ops/index.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { readRegistryCAs } from './registry-options.js';
@@ -51,5 +57,44 @@ export async function logoutCommand(argv: readonly string[], io: CommandIO): Pro
   }
   const domain = registryArg(p.positionals, 'logout');
   io.stdout((await removeCredentials(domain, io.env)) ? `Removing login credentials for ${domain}\n` : `Not logged in to ${domain}\n`);
+  return 0;
+}
+
+export async function pushCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const p = parseArgs(
+    argv,
+    [
+      { name: 'debug', type: 'boolean' },
+      { name: 'help', short: 'h', type: 'boolean' },
+      { name: 'insecure-registry', type: 'string', multiple: true },
+      { name: 'registry-ca', type: 'string', multiple: true },
+      { name: 'root', type: 'string' },
+    ],
+    'push',
+  );
+  if (flagSet(p, 'help')) {
+    io.stdout('Usage: tsbuild push NAME [TARGET]\n\nPush an image of the local store to NAME\'s registry (or to TARGET).\n');
+    return 0;
+  }
+  if (p.positionals.length < 1 || p.positionals.length > 2) throw usageError('push takes an image name and an optional target', 'tsbuild push NAME [TARGET]');
+  const name = p.positionals[0]!;
+  const target = parseReference(p.positionals[1] ?? name);
+  const state = await openState(flagValue(p, 'root') ?? defaultRoot(io.env));
+  let image;
+  try {
+    image = await state.images.resolveImage(name);
+  } catch (e) {
+    if (isExporterError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
+    throw e;
+  }
+  const ready = await pushableImage(state, image);
+  const credentials = await credentialsFor(target.domain, io.env);
+  const digest = await pushImage(
+    target,
+    ready.blobs.map((d) => ({ descriptor: d, open: () => state.content.reader(d.digest) })),
+    ready.manifest,
+    { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')), ...(credentials === undefined ? {} : { credentials }) },
+  );
+  io.stdout(`${p.positionals[1] ?? name}: digest: ${digest}\n`);
   return 0;
 }

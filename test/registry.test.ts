@@ -120,6 +120,24 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     expect(ran.stdout).toBe('pushed\n');
   });
 
+  it('pushes images of the local store with tsbuild push: built layers compressed, pulled ones as they came', () => {
+    const built = build(`FROM ${registry.host}/library/busybox:oci\nRUN echo stored > /stored.txt\n`, ['-t', 'local/stored:1']);
+    expect(built.status, built.stderr).toBe(0);
+    const target = `${registry.host}/app/from-store:1`;
+    const r = tsbuildSync(['push', '--root', root, 'local/stored:1', target]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${target.replace(/[.]/g, '\\.')}: digest: sha256:[0-9a-f]{64}\n$`));
+    const layers = (name: string) =>
+      (JSON.parse(run('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`]).stdout) as { Layers: string[] }).Layers;
+    const pushedLayers = layers(target);
+    expect(pushedLayers).toHaveLength(2);
+    // The base layer goes as it was pulled: the same blob as in the base image.
+    expect(pushedLayers[0]).toBe(layers(`${registry.host}/library/busybox:oci`)[0]);
+    const missing = tsbuildSync(['push', '--root', root, 'not/there:1', target]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no such image: not/there:1');
+  });
+
   it('names a missing image and a malformed reference clearly', () => {
     const missing = build(`FROM ${registry.host}/library/nothing:here\n`);
     expect(missing.status).toBe(1);

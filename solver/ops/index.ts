@@ -4,3 +4,4 @@ export { defaultRoot, openState, type State } from './state.js';
 export { layersOf, openSnapshotTar, registerLayers, type Layer } from './layers.js';
 export { RunFailedError } from './ops.js';
 export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
+export { pushableImage, type PushableImage } from './push.js';
