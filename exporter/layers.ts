@@ -78,6 +78,17 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
   return blob.pipe(decompressor);
 }
 
+/**
+ * Remember that `blob` (already in the store) is the layer `diffId` compressed with
+ * `compression`: a layer pulled from a registry is then pushed and exported as it came,
+ * never compressed again.
+ */
+export async function rememberLayerBlob(store: ContentStore, diffId: Digest, compression: Compression, blob: Descriptor): Promise<void> {
+  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size };
+  await mkdir(join(store.root, 'layers'), { recursive: true });
+  await writeFileAtomic(memoFile(store, diffId, compression), JSON.stringify(file));
+}
+
 function memoFile(store: ContentStore, diffId: Digest, compression: Compression): string {
   return join(store.root, 'layers', `${digestHex(diffId)}.${compression}.json`);
 }

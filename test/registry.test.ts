@@ -105,7 +105,11 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     expect(again.status, again.stderr).toBe(0);
     const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`]);
     expect(inspect.status, inspect.stderr).toBe(0);
-    expect((JSON.parse(inspect.stdout) as { Layers: string[] }).Layers).toHaveLength(2);
+    const pushedLayers = (JSON.parse(inspect.stdout) as { Layers: string[] }).Layers;
+    expect(pushedLayers).toHaveLength(2);
+    // The base layer is pushed as it was pulled, not compressed again.
+    const base = run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/library/busybox:oci`]);
+    expect(pushedLayers[0]).toBe((JSON.parse(base.stdout) as { Layers: string[] }).Layers[0]);
     const layout = join(work, 'pulled-layout');
     expect(run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.host}/app/pushed:2`, `oci:${layout}:1`]).status).toBe(0);
     const bundle = join(work, 'pulled-bundle');

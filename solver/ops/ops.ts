@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
-import { openLayerTar } from '../../exporter/index.js';
+import { layerCompression, openLayerTar, rememberLayerBlob } from '../../exporter/index.js';
 import { applyTar, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
@@ -86,6 +86,9 @@ export class LocalImageOp implements Op<Ref> {
       await state.snapshots.prepare(key, parent ?? undefined);
       try {
         await applyTar(await openLayerTar(state.content, layer), await state.snapshots.upperDir(key));
+        // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
+        const compression = layerCompression(layer.mediaType);
+        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]! as Layer['diffId'], compression, layer);
         const name = newSnapshotName();
         await state.snapshots.commit(name, key);
         parent = name;
