@@ -45,6 +45,11 @@ export interface ConnectionOptions {
 
 const agents = new Map<string, Dispatcher>();
 
+/** Waits before the 2nd, 3rd and 4th attempt of a request that failed in a way worth retrying. */
+const BACKOFF_MS = [250, 1000, 3000];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const retryable = (status: number) => status === 429 || status >= 500;
+
 /** A connection pool that trusts the system CAs plus the host's own CA. */
 function agentFor(domain: string, ca: string | undefined): Dispatcher | undefined {
   if (ca === undefined) return undefined;
@@ -82,19 +87,30 @@ class Session {
    * Any request to the registry (HEAD, POST, PUT) with the session's authorization; a 401
    * is answered once. `body` is a function so that a retry after the challenge sends it anew.
    */
-  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Buffer | Readable, headers: Record<string, string> = {}) {
+  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Promise<Buffer | Readable>, headers: Record<string, string> = {}) {
     const url = new URL(target, `${this.base}/`);
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, retries = 0; ; attempt++) {
       let res;
       try {
         res = await request(url, {
           method,
           headers: { ...headers, ...(this.authorization === undefined ? {} : { authorization: this.authorization }) },
-          ...(body === undefined ? {} : { body: body() }),
+          ...(body === undefined ? {} : { body: await body() }),
           ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
         });
       } catch (e) {
+        if (retries < BACKOFF_MS.length) {
+          await sleep(BACKOFF_MS[retries++]!);
+          attempt--;
+          continue;
+        }
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
+      }
+      if (retryable(res.statusCode) && retries < BACKOFF_MS.length) {
+        await res.body.dump();
+        await sleep(BACKOFF_MS[retries++]!);
+        attempt--;
+        continue;
       }
       if (res.statusCode === 401 && attempt === 0) {
         await res.body.dump();
@@ -118,7 +134,7 @@ class Session {
    */
   async getURL(path: string, accept: readonly string[]) {
     let url = new URL(`${this.base}${path}`);
-    for (let attempt = 0, redirects = 0; ; attempt++) {
+    for (let attempt = 0, redirects = 0, retries = 0; ; attempt++) {
       let res;
       try {
         const sameOrigin = url.origin === new URL(this.base).origin;
@@ -128,7 +144,18 @@ class Session {
           ...(this.dispatcher === undefined || !sameOrigin ? {} : { dispatcher: this.dispatcher }),
         });
       } catch (e) {
+        if (retries < BACKOFF_MS.length) {
+          await sleep(BACKOFF_MS[retries++]!);
+          attempt--;
+          continue;
+        }
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
+      }
+      if (retryable(res.statusCode) && retries < BACKOFF_MS.length) {
+        await res.body.dump();
+        await sleep(BACKOFF_MS[retries++]!);
+        attempt--;
+        continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && redirects < 5) {
         await res.body.dump();
@@ -228,7 +255,7 @@ export async function pushImage(
   const s = new Session(ref, opts, opts.credentials, 'pull,push');
   const repo = ref.repository;
   const queue = [...blobs];
-  const upload = async (b: PushBlob) => {
+  const uploadOnce = async (b: PushBlob) => {
     const head = await s.send('HEAD', `v2/${repo}/blobs/${b.descriptor.digest}`);
     await head.body.dump();
     if (head.statusCode === 200) return;
@@ -240,20 +267,30 @@ export async function pushImage(
     }
     const target = new URL(String(location), `${registryEndpoint(ref.domain, opts.insecure ?? [], opts.ca?.has(ref.domain) ? [ref.domain] : [])}/`);
     target.searchParams.set('digest', b.descriptor.digest);
-    const stream = await b.open();
-    const put = await s.send('PUT', target.href, () => stream, {
+    const put = await s.send('PUT', target.href, () => b.open(), {
       'content-type': 'application/octet-stream',
       'content-length': String(b.descriptor.size),
     });
     await put.body.dump();
     if (put.statusCode !== 201) throw registryError(ref, `the upload of ${b.descriptor.digest} failed (HTTP ${put.statusCode})`);
   };
+  // An upload that breaks is started again from scratch (a new upload session), a few times.
+  const upload = async (b: PushBlob) => {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await uploadOnce(b);
+      } catch (e) {
+        if (retry >= 2 || !(e instanceof BuildError) || e.code === 'NOT_SUPPORTED') throw e;
+        await sleep(BACKOFF_MS[retry]!);
+      }
+    }
+  };
   const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
     for (let b = queue.shift(); b !== undefined; b = queue.shift()) await upload(b);
   });
   await Promise.all(workers);
   const digest = sha256Of(manifest.bytes);
-  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, () => manifest.bytes, {
+  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, async () => manifest.bytes, {
     'content-type': manifest.mediaType,
   });
   await res.body.dump();

@@ -1,12 +1,12 @@
 // FROM images in a real registry: pulled (OCI and Docker media types, digest pinning),
 // kept in the local store so the next build asks the registry nothing, and refused cleanly
 // when missing or unreachable.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from './support/rootfs.js';
-import { run, tsbuildSync } from './support/cli.js';
+import { run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
@@ -140,6 +140,37 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     const missing = tsbuildSync(['push', '--root', root, 'not/there:1', target]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('no such image: not/there:1');
+  });
+
+  it('fails cleanly when the registry dies in the middle of a push, and a rerun completes it', async () => {
+    const built = build(`FROM ${registry.host}/library/busybox:oci\nRUN head -c 100000000 /dev/urandom > /big\n`, ['-t', 'local/big:1']);
+    expect(built.status, built.stderr).toBe(0);
+    const target = `${registry.host}/app/big:1`;
+    const uploads = join(work, 'registry', 'data', 'docker', 'registry', 'v2', 'repositories', 'app', 'big', '_uploads');
+    const push = tsbuildAsync(['push', '--root', root, 'local/big:1', target]);
+    // Kill the registry once an upload of the big layer has bytes on its disk.
+    let killed = false;
+    for (let i = 0; i < 600 && !killed; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (!existsSync(uploads)) continue;
+      const growing = readdirSync(uploads).some((u) => {
+        const data = join(uploads, u, 'data');
+        return existsSync(data) && statSync(data).size > 1_000_000;
+      });
+      if (growing) {
+        await registry.kill();
+        killed = true;
+      }
+    }
+    expect(killed).toBe(true);
+    const failed = await push.done;
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`cannot reach http://${registry.host}`);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    registry = await startRegistry(join(work, 'registry'), { port: Number(registry.host.split(':')[1]) });
+    const rerun = tsbuildSync(['push', '--root', root, 'local/big:1', target]);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(run('skopeo', ['inspect', '--tls-verify=false', `docker://${target}`]).status).toBe(0);
   });
 
   it('names a missing image and a malformed reference clearly', () => {

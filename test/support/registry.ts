@@ -8,6 +8,8 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   readonly host: string;
   stop(): Promise<void>;
+  /** SIGKILL: the registry goes away mid-request. */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -33,8 +35,11 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startRegistry(dir: string, opts: { htpasswd?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
-  const port = await freePort();
+export async function startRegistry(
+  dir: string,
+  opts: { htpasswd?: string; tls?: { cert: string; key: string }; port?: number } = {},
+): Promise<TestRegistry> {
+  const port = opts.port ?? (await freePort());
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'config.yml');
   let auth = '';
@@ -60,13 +65,11 @@ export async function startRegistry(dir: string, opts: { htpasswd?: string; tls?
     throw new Error('docker-registry did not start');
   })();
   await Promise.race([ready, failed]);
-  return {
-    host,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  return { host, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
