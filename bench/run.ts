@@ -2,11 +2,13 @@
 import { run as dockerignore } from './dockerignore.js';
 import { run as engine } from './engine.js';
 import { run as parse } from './parse.js';
+import { run as registry } from './registry.js';
 
 const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [
   ['parser', parse],
   ['.dockerignore', dockerignore],
   ['engine (tsbuild beside BuildKit and Buildah)', engine],
+  ['registry (tsbuild beside skopeo copy)', registry],
 ];
 
 for (const [name, run] of suites) {
