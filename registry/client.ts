@@ -84,69 +84,32 @@ class Session {
   }
 
   /**
-   * Any request to the registry (HEAD, POST, PUT) with the session's authorization; a 401
-   * is answered once. `body` is a function so that a retry after the challenge sends it anew.
+   * The request loop every call goes through: retries with backoff on broken connections,
+   * 5xx and 429; redirects followed (without the registry's authorization or CA); one 401
+   * answered with the challenge. `body` is a function so that each attempt sends it anew.
+   * Returns the first response that is none of those; the caller judges its status.
    */
-  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Promise<Buffer | Readable>, headers: Record<string, string> = {}) {
-    const url = new URL(target, `${this.base}/`);
-    for (let attempt = 0, retries = 0; ; attempt++) {
+  private async exchange(
+    method: 'GET' | 'HEAD' | 'POST' | 'PUT',
+    target: string,
+    headers: Record<string, string>,
+    body?: () => Promise<Buffer | Readable>,
+  ) {
+    let url = new URL(target, `${this.base}/`);
+    const origin = new URL(this.base).origin;
+    for (let challenged = false, redirects = 0, retries = 0; ; ) {
+      const sameOrigin = url.origin === origin;
       let res;
       try {
         res = await request(url, {
           method,
-          headers: { ...headers, ...(this.authorization === undefined ? {} : { authorization: this.authorization }) },
+          headers: { ...headers, ...(this.authorization === undefined || !sameOrigin ? {} : { authorization: this.authorization }) },
           ...(body === undefined ? {} : { body: await body() }),
-          ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
-        });
-      } catch (e) {
-        if (retries < BACKOFF_MS.length) {
-          await sleep(BACKOFF_MS[retries++]!);
-          attempt--;
-          continue;
-        }
-        throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
-      }
-      if (retryable(res.statusCode) && retries < BACKOFF_MS.length) {
-        await res.body.dump();
-        await sleep(BACKOFF_MS[retries++]!);
-        attempt--;
-        continue;
-      }
-      if (res.statusCode === 401 && attempt === 0) {
-        await res.body.dump();
-        await this.authenticate(String(res.headers['www-authenticate'] ?? ''));
-        continue;
-      }
-      if (res.statusCode === 401 || res.statusCode === 403) {
-        await res.body.dump();
-        throw new BuildError('REGISTRY', `${this.ref.domain} refused to let ${this.credentials === undefined ? 'an anonymous client' : 'these credentials'} push to ${this.ref.repository} (HTTP ${res.statusCode})`, {
-          hint: `log in with: tsbuild login ${this.ref.domain}`,
-        });
-      }
-      return res;
-    }
-  }
-
-  /**
-   * A GET of a registry path, answering one authentication challenge (Basic with the saved
-   * credentials, or a bearer token from the realm, anonymous or with them) and following
-   * redirects (without the registry's authorization).
-   */
-  async getURL(path: string, accept: readonly string[]) {
-    let url = new URL(`${this.base}${path}`);
-    for (let attempt = 0, redirects = 0, retries = 0; ; attempt++) {
-      let res;
-      try {
-        const sameOrigin = url.origin === new URL(this.base).origin;
-        res = await request(url, {
-          method: 'GET',
-          headers: { accept: accept.join(', '), ...(this.authorization === undefined || !sameOrigin ? {} : { authorization: this.authorization }) },
           ...(this.dispatcher === undefined || !sameOrigin ? {} : { dispatcher: this.dispatcher }),
         });
       } catch (e) {
         if (retries < BACKOFF_MS.length) {
           await sleep(BACKOFF_MS[retries++]!);
-          attempt--;
           continue;
         }
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
@@ -154,41 +117,63 @@ class Session {
       if (retryable(res.statusCode) && retries < BACKOFF_MS.length) {
         await res.body.dump();
         await sleep(BACKOFF_MS[retries++]!);
-        attempt--;
         continue;
       }
-      if ([301, 302, 303, 307, 308].includes(res.statusCode) && redirects < 5) {
+      if (method === 'GET' && [301, 302, 303, 307, 308].includes(res.statusCode) && redirects < 5) {
         await res.body.dump();
         url = new URL(String(res.headers.location ?? ''), url);
         redirects++;
-        attempt--;
         continue;
       }
-      if (res.statusCode === 401 && attempt === 0) {
+      if (res.statusCode === 401 && !challenged) {
         await res.body.dump();
+        challenged = true;
         await this.authenticate(String(res.headers['www-authenticate'] ?? ''));
         continue;
       }
-      if (res.statusCode === 401 || res.statusCode === 403) {
-        await res.body.dump();
-        throw new BuildError(
-          'REGISTRY',
-          this.credentials === undefined
-            ? `${this.ref.domain} requires authentication`
-            : `${this.ref.domain} refused the credentials (HTTP ${res.statusCode})`,
-          { hint: `log in with: tsbuild login ${this.ref.domain}` },
-        );
-      }
-      if (res.statusCode === 404) {
-        await res.body.dump();
-        throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
-      }
-      if (res.statusCode >= 300) {
-        await res.body.dump();
-        throw registryError(this.ref, `the registry answered ${res.statusCode} for ${path}`);
-      }
       return res;
     }
+  }
+
+  /** A location the registry named (an upload URL), as an absolute URL. */
+  resolve(location: string): URL {
+    return new URL(location, `${this.base}/`);
+  }
+
+  /** HEAD, POST or PUT for uploads; a refusal is about pushing. */
+  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Promise<Buffer | Readable>, headers: Record<string, string> = {}) {
+    const res = await this.exchange(method, target, headers, body);
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new BuildError('REGISTRY', `${this.ref.domain} refused to let ${this.credentials === undefined ? 'an anonymous client' : 'these credentials'} push to ${this.ref.repository} (HTTP ${res.statusCode})`, {
+        hint: `log in with: tsbuild login ${this.ref.domain}`,
+      });
+    }
+    return res;
+  }
+
+  /** A GET of a registry path that must succeed (2xx); anything else is a clear error. */
+  async getURL(path: string, accept: readonly string[]) {
+    const res = await this.exchange('GET', path, { accept: accept.join(', ') });
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new BuildError(
+        'REGISTRY',
+        this.credentials === undefined
+          ? `${this.ref.domain} requires authentication`
+          : `${this.ref.domain} refused the credentials (HTTP ${res.statusCode})`,
+        { hint: `log in with: tsbuild login ${this.ref.domain}` },
+      );
+    }
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
+    }
+    if (res.statusCode >= 300) {
+      await res.body.dump();
+      throw registryError(this.ref, `the registry answered ${res.statusCode} for ${path}`);
+    }
+    return res;
   }
 
   private async authenticate(challenge: string): Promise<void> {
@@ -265,7 +250,7 @@ export async function pushImage(
     if (start.statusCode !== 202 || location === undefined) {
       throw registryError(ref, `the registry refused to start an upload (HTTP ${start.statusCode})`);
     }
-    const target = new URL(String(location), `${registryEndpoint(ref.domain, opts.insecure ?? [], opts.ca?.has(ref.domain) ? [ref.domain] : [])}/`);
+    const target = s.resolve(String(location));
     target.searchParams.set('digest', b.descriptor.digest);
     const put = await s.send('PUT', target.href, () => b.open(), {
       'content-type': 'application/octet-stream',
