@@ -164,14 +164,19 @@ static int status_to_code(int status) {
   return SETUP_FAILED;
 }
 
+/* The signals init waits for: children ending, and those it forwards to the command. */
+static void init_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
+}
+
 /* PID 1: reap everything, forward signals to the command, leave with its status. */
 static void init_loop(pid_t command) {
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
+  init_signals(&set);
   for (;;) {
     siginfo_t info;
     int sig = sigwaitinfo(&set, &info);
@@ -211,11 +216,7 @@ static void init_main(const struct spec *spec, int alive_fd) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
+  init_signals(&set);
   sigprocmask(SIG_BLOCK, &set, NULL);
 
   pid_t command = fork();
