@@ -1,7 +1,7 @@
 /** `tsbuild images | tag | rmi | inspect | du | prune`: the local image store and build cache. */
 import { BuildError } from '../errors/index.js';
 import { readLiveLeases } from '../content/index.js';
-import { isExporterError } from '../exporter/index.js';
+import { isExporterError, readImageConfig } from '../exporter/index.js';
 import { defaultRoot, openState, type State } from '../solver/ops/index.js';
 import { ALL_SNAPSHOTS, pruneBuildCache } from '../solver/ops/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
@@ -38,7 +38,7 @@ async function imageFacts(state: State, name: string) {
     }
     throw e;
   }
-  const config = JSON.parse((await state.content.readBytes(image.config.digest)).toString('utf8')) as Record<string, unknown>;
+  const config = (await readImageConfig(state.content, image)).raw;
   const layers = image.layers.reduce((sum, l) => sum + l.size, 0);
   return { image, config, layers };
 }

@@ -5,7 +5,7 @@
 import { BuildError, type SourceRange } from '../../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend/dockerignore/index.js';
 import { parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
-import { isExporterError, type HistoryEntry } from '../../exporter/index.js';
+import { isExporterError, readImageConfig, type HistoryEntry } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
 import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
@@ -52,12 +52,10 @@ export interface BuiltImage {
   readonly plan: BuildPlan;
 }
 
+/** What a stage takes from a base image: its config and its history. */
 interface BaseImage {
   readonly config: ImageConfig;
   readonly history: readonly HistoryEntry[];
-  readonly os?: string;
-  readonly architecture?: string;
-  readonly variant?: string;
 }
 
 export async function build(req: BuildRequest): Promise<BuiltImage> {
@@ -101,19 +99,10 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       await pullInto(ref, platform);
       image = await state.images.resolveImage(ref);
     }
-    const raw = JSON.parse((await state.content.readBytes(image.config.digest)).toString('utf8')) as {
-      config?: ImageConfig;
-      history?: HistoryEntry[];
-      os?: string;
-      architecture?: string;
-      variant?: string;
-    };
+    const { raw } = await readImageConfig(state.content, image);
     const base: BaseImage = {
-      config: raw.config ?? {},
-      history: raw.history ?? [],
-      ...(raw.os === undefined ? {} : { os: raw.os }),
-      ...(raw.architecture === undefined ? {} : { architecture: raw.architecture }),
-      ...(raw.variant === undefined ? {} : { variant: raw.variant }),
+      config: (raw['config'] as ImageConfig | undefined) ?? {},
+      history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
     };
     bases.set(ref, base);
     return base;

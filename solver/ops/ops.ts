@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
-import { layerCompression, openLayerTar, rememberLayerBlob } from '../../exporter/index.js';
+import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob } from '../../exporter/index.js';
 import { applyTar, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
@@ -15,7 +15,7 @@ import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/i
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
 import type { StatCache } from './context/index.js';
-import { chainIds, registerLayers, snapshotForChain, type Layer } from './layers.js';
+import { chainIds, registerLayers, snapshotForChain } from './layers.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
@@ -67,9 +67,8 @@ export class LocalImageOp implements Op<Ref> {
   async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
     const { state } = this.env;
     const image = await this.resolve();
-    const configBytes = await state.content.readBytes(image.config.digest);
-    const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-    const diffIds = config.rootfs?.diff_ids ?? [];
+    // Also checks that the config lists one diff id per manifest layer.
+    const { diffIds } = await readImageConfig(state.content, image);
     const ids = chainIds(diffIds);
     let parent: SnapshotName | null = null;
     const made: SnapshotName[] = [];
@@ -79,8 +78,7 @@ export class LocalImageOp implements Op<Ref> {
         parent = known;
         continue;
       }
-      const layer = image.layers[i];
-      if (layer === undefined) throw new BuildError('IO', `image ${this.spec.ref} lists ${diffIds.length} layers but its manifest has ${image.layers.length}`);
+      const layer = image.layers[i]!;
       cx.status(`unpacking layer ${i + 1}/${ids.length}`, i, ids.length);
       const key = newActiveKey();
       await state.snapshots.prepare(key, parent ?? undefined);
@@ -88,7 +86,7 @@ export class LocalImageOp implements Op<Ref> {
         await applyTar(await openLayerTar(state.content, layer), await state.snapshots.upperDir(key));
         // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
         const compression = layerCompression(layer.mediaType);
-        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]! as Layer['diffId'], compression, layer);
+        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]!, compression, layer);
         const name = newSnapshotName();
         await state.snapshots.commit(name, key);
         parent = name;
@@ -106,7 +104,7 @@ export class LocalImageOp implements Op<Ref> {
       }
       await registerLayers(
         state,
-        chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]! as Layer['diffId'], size: 0 })),
+        chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]!, size: 0 })),
       );
     }
     return { snapshot: parent };

@@ -3,6 +3,7 @@
  * removed, leftovers of killed builds (active snapshots) included. The caller makes sure no
  * build is running (builds hold a lease while they run).
  */
+import { readImageConfig } from '../../exporter/index.js';
 import { isSnapshotError, type SnapshotName } from '../../snapshotter/index.js';
 import { chainIds, snapshotForChain } from './layers.js';
 import type { State } from './state.js';
@@ -14,8 +15,7 @@ export async function pruneBuildCache(state: State): Promise<{ removed: number; 
   const keep = new Set<string>();
   for (const rec of await state.images.listImages()) {
     const image = await state.images.resolveImage(rec.name);
-    const config = JSON.parse((await state.content.readBytes(image.config.digest)).toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-    const ids = chainIds(config.rootfs?.diff_ids ?? []);
+    const ids = chainIds((await readImageConfig(state.content, image)).diffIds);
     const top = ids.length === 0 ? undefined : await snapshotForChain(state, ids[ids.length - 1]!);
     for (let s: SnapshotName | undefined = top; s !== undefined; s = (await state.snapshots.stat(s)).parent) keep.add(s);
   }

@@ -4,7 +4,7 @@
  * once from their snapshots. Returns the blobs and the manifest to send.
  */
 import { BuildError } from '../../errors/index.js';
-import { compressLayer, manifestBytes, type ResolvedImage } from '../../exporter/index.js';
+import { compressLayer, manifestBytes, readImageConfig, type ResolvedImage } from '../../exporter/index.js';
 import type { Descriptor } from '../../content/index.js';
 import { diffTar } from '../../snapshotter/index.js';
 import { chainIds, snapshotForChain } from './layers.js';
@@ -16,8 +16,7 @@ export interface PushableImage {
 }
 
 export async function pushableImage(state: State, image: ResolvedImage): Promise<PushableImage> {
-  const config = JSON.parse((await state.content.readBytes(image.config.digest)).toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-  const diffIds = config.rootfs?.diff_ids ?? [];
+  const { diffIds } = await readImageConfig(state.content, image);
   const ids = chainIds(diffIds);
   const layers = await Promise.all(
     image.layers.map(async (layer, i): Promise<Descriptor> => {
@@ -29,7 +28,7 @@ export async function pushableImage(state: State, image: ResolvedImage): Promise
         });
       }
       const upper = await state.snapshots.upperDir(snapshot);
-      return (await compressLayer(() => diffTar(upper), 'gzip', { store: state.content, diffId: diffIds[i]! as Descriptor['digest'] })).blob;
+      return (await compressLayer(() => diffTar(upper), 'gzip', { store: state.content, diffId: diffIds[i]! })).blob;
     }),
   );
   const bytes = manifestBytes({ config: image.config, layers });
