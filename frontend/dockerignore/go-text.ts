@@ -5,21 +5,10 @@
  * results are only reproduced with these.
  */
 
-/** Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property. */
-export function isGoSpace(code: number): boolean {
-  if (code <= 0xff) {
-    return (code >= 0x09 && code <= 0x0d) || code === 0x20 || code === 0x85 || code === 0xa0;
-  }
-  return (
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000
-  );
-}
+import { isGoSpace } from '../parser/gostring.js';
+
+/** Go's unicode.IsSpace (one definition for the frontend). */
+export { isGoSpace };
 
 /** Index of the first character that is not Go white space, or `s.length`. */
 export function goTrimStartIndex(s: string): number {

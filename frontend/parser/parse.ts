@@ -8,7 +8,7 @@ import { BuildError, type ErrorCode, type Pos, type SourceRange } from '../../er
 import type { DockerfileAST, Flag, Heredoc, InstructionNode, ParserDirective, ParseWarning } from './ast.js';
 import { ArgsError, splitArgs, type SplitArgs } from './args.js';
 import { DirectiveScanner, DuplicateDirectiveError } from './directives.js';
-import { fromBinary, goQuote, goToLower, trimLeftSpace, utf16Length } from './gostring.js';
+import { fromBinary, goQuote, goToLower, trimLeftSpace, trimSpace, utf16Length } from './gostring.js';
 import { splitHead, type HeadFlag } from './head.js';
 import { findHeredocs, HeredocError, type RawHeredoc } from './heredoc.js';
 import { discardBOM, LineReader, trimContinuation, trimNewline, type PhysicalLine } from './lines.js';
@@ -171,7 +171,7 @@ export function parseDockerfile(source: Uint8Array | string, options: ParseOptio
       text = noBom;
     }
     if (isComment(text)) {
-      const c = fromBinary(trimSpaceJS(trimLeftSpace(text).slice(1)));
+      const c = fromBinary(trimSpace(trimLeftSpace(text).slice(1)));
       comments = c === '' ? [] : [...comments, c];
     }
     text = trimNewline(text);
@@ -292,11 +292,6 @@ export function parseDockerfile(source: Uint8Array | string, options: ParseOptio
   return { ast, dump: () => Buffer.from(dumpRaw(raws), 'latin1') };
 }
 
-/** strings.TrimSpace on a binary string, for comment text. */
-function trimSpaceJS(s: string): string {
-  return s.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, '');
-}
-
 function toInstruction(r: RawInstruction, node: RawNode, positions: Positions): InstructionNode {
   const file = positions;
   const rangeAt = (from: number, to: number): SourceRange => {
@@ -338,12 +333,7 @@ function dumpNode(node: RawNode): string {
   if (node.flags.length > 0) s += ' [' + node.flags.map((f) => goQuote(f.text)).join(' ') + ']';
   for (const a of node.split.args) s += ' ' + goQuote(a);
   if (node.sub !== undefined) s += ' (' + dumpNode(node.sub) + ')';
-  return trimSpaceDump(s);
-}
-
-/** strings.TrimSpace, which the dump applies to every node. */
-function trimSpaceDump(s: string): string {
-  return s.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, '');
+  return trimSpace(s); // the dump trims every node (strings.TrimSpace)
 }
 
 function dumpRaw(raws: readonly RawInstruction[]): string {

@@ -6,19 +6,8 @@
 /** Returned by readers at the end of input, like text/scanner's EOF. */
 export const EOF = -1;
 
-/** Go's unicode.IsSpace. Differs from JS `\s`: U+FEFF is not a space here. */
-export function isGoSpace(cp: number): boolean {
-  if (cp <= 0xff) return cp === 0x20 || (cp >= 0x09 && cp <= 0x0d) || cp === 0x85 || cp === 0xa0;
-  return (
-    cp === 0x1680 ||
-    (cp >= 0x2000 && cp <= 0x200a) ||
-    cp === 0x2028 ||
-    cp === 0x2029 ||
-    cp === 0x202f ||
-    cp === 0x205f ||
-    cp === 0x3000
-  );
-}
+/** Go's unicode.IsSpace (one definition for the frontend). Differs from JS `\s`: U+FEFF is not a space. */
+export { isGoSpace } from '../parser/gostring.js';
 
 const LETTER = /^\p{L}$/u;
 const DECIMAL_DIGIT = /^\p{Nd}$/u;
