@@ -55,7 +55,9 @@ Build an image from a Dockerfile.
       --insecure-registry H  reach registry H over plain HTTP (loopback is, by default)
       --registry-ca H=FILE   trust the CA in FILE (PEM) for registry H, beside the system's
   -o, --output SPEC          type=image|oci|docker|local|tar|registry[,dest=PATH][,name=REF]
-                             [,tar=false][,push=true]
+                             [,tar=false][,push=true][,compression=gzip|zstd|uncompressed]
+                             [,compression-level=N][,force-compression=true]
+                             [,oci-mediatypes=true|false]
       --push                 push the -t names to their registries (type=image,push=true)
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
@@ -112,7 +114,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (eq <= 0) throw usageError(`invalid --label "${l}"`, 'write --label KEY=VALUE');
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
-  const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'));
+  const outputWarnings: string[] = [];
+  const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
 
   const fileFlag = flagValue(p, 'file');
   let dockerfile: Buffer;
@@ -139,6 +142,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   // While this build runs, prune leaves the build cache alone.
   const lease = await createLease(state.leasesDir, { snapshots: [ALL_SNAPSHOTS] });
   const renderer = createRenderer(progress, io.progressStream);
+  for (const message of outputWarnings) renderer.warning({ message });
   const ac = new AbortController();
   const onSignal = () => ac.abort(new BuildError('IO', 'the build was interrupted'));
   process.once('SIGINT', onSignal);

@@ -7,12 +7,15 @@ import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import {
   assembleImage,
-  compressLayer,
+  DEFAULT_LAYER_FORMAT,
+  exportLayer,
   writeDockerArchive,
   writeOciLayout,
   writeRootfsDir,
   writeRootfsTar,
+  type Compression,
   type ImageBlobs,
+  type LayerFormat,
 } from '../exporter/index.js';
 import { diffTar } from '../snapshotter/index.js';
 import { credentialsFor, parseReference, pushImage, type PushBlob } from '../registry/index.js';
@@ -21,20 +24,61 @@ import { usageError } from './args.js';
 
 export type Output =
   | { readonly type: 'image'; readonly names: readonly string[] }
-  | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[] }
-  | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[] }
+  | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[]; readonly format: LayerFormat }
+  | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[]; readonly format: LayerFormat }
   | { readonly type: 'local'; readonly dest: string }
   | { readonly type: 'tar'; readonly dest: string }
-  | { readonly type: 'registry'; readonly names: readonly string[] };
+  | { readonly type: 'registry'; readonly names: readonly string[]; readonly format: LayerFormat };
 
+const FORMAT_KEYS = ['compression', 'compression-level', 'force-compression', 'oci-mediatypes'];
 const KEYS: Record<string, readonly string[]> = {
-  image: ['type', 'name', 'push', 'compression', 'compression-level', 'oci-mediatypes'],
-  oci: ['type', 'dest', 'tar', 'name', 'compression', 'compression-level', 'oci-mediatypes'],
-  docker: ['type', 'dest', 'name', 'compression', 'compression-level'],
+  image: ['type', 'name', 'push', ...FORMAT_KEYS],
+  oci: ['type', 'dest', 'tar', 'name', ...FORMAT_KEYS],
+  docker: ['type', 'dest', 'name', ...FORMAT_KEYS],
   local: ['type', 'dest'],
   tar: ['type', 'dest'],
-  registry: ['type', 'name'],
+  registry: ['type', 'name', ...FORMAT_KEYS],
 };
+
+const LEVELS: Record<Compression, [number, number] | undefined> = { gzip: [0, 9], zstd: [1, 22], uncompressed: undefined };
+
+function parseBool(kv: ReadonlyMap<string, string>, key: string, fallback: boolean): boolean {
+  const v = kv.get(key);
+  if (v === undefined) return fallback;
+  // A bare key (`force-compression`) means true, as with buildx.
+  if (v === '' || v === 'true') return true;
+  if (v === 'false') return false;
+  throw usageError(`${key}=${v}: use true or false`);
+}
+
+/**
+ * The layer format an output asks for. As with BuildKit, OCI media types are the default but
+ * for type=docker, and zstd turns them on (Docker media types cannot name zstd layers).
+ */
+export function layerFormat(kv: ReadonlyMap<string, string>, type: string, warnings: string[]): LayerFormat {
+  const compression = kv.get('compression') ?? 'gzip';
+  if (compression === 'estargz') throw new BuildError('NOT_SUPPORTED', 'not supported yet: compression=estargz', { hint: 'use gzip, zstd or uncompressed' });
+  if (compression !== 'gzip' && compression !== 'zstd' && compression !== 'uncompressed') {
+    throw usageError(`unknown compression "${compression}"`, 'use gzip, zstd or uncompressed');
+  }
+  let ociMediaTypes = parseBool(kv, 'oci-mediatypes', type !== 'docker');
+  if (compression === 'zstd' && !ociMediaTypes) {
+    warnings.push('compression=zstd needs OCI media types: oci-mediatypes=true is used');
+    ociMediaTypes = true;
+  }
+  const format: { -readonly [K in keyof LayerFormat]: LayerFormat[K] } = { compression, ociMediaTypes, force: parseBool(kv, 'force-compression', false) };
+  const level = kv.get('compression-level');
+  if (level !== undefined) {
+    const range = LEVELS[compression];
+    if (range === undefined) throw usageError('compression-level does not apply to uncompressed layers');
+    const n = Number(level);
+    if (!/^\d+$/.test(level) || n < range[0] || n > range[1]) {
+      throw usageError(`compression-level=${level} is out of range for ${compression}`, `use ${range[0]}..${range[1]}`);
+    }
+    format.level = n;
+  }
+  return format;
+}
 
 function parseCsv(spec: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -47,13 +91,16 @@ function parseCsv(spec: string): Map<string, string> {
   return out;
 }
 
-/** `-o` values, `-t` names and `--push` into the list of outputs to write. */
-export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean): Output[] {
+/**
+ * `-o` values, `-t` names and `--push` into the list of outputs to write; `warnings` receives
+ * what an option changed on its own.
+ */
+export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean, warnings: string[] = []): Output[] {
   const outputs: Output[] = [];
   if (push) {
     // As with buildx: --push is `type=image,push=true` for the -t names.
     if (tags.length === 0) throw usageError('--push needs at least one -t NAME to push to');
-    outputs.push({ type: 'registry', names: tags });
+    outputs.push({ type: 'registry', names: tags, format: DEFAULT_LAYER_FORMAT });
   }
   for (const spec of specs) {
     // `-o DIR` is `type=local,dest=DIR`, `-o -` a tar on stdout (not supported), as with buildx.
@@ -65,10 +112,9 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
       if (!allowed.includes(k)) throw usageError(`output type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
     }
     if (kv.has('push') && kv.get('push') !== 'true' && kv.get('push') !== 'false') throw usageError(`push=${kv.get('push')}: use true or false`);
-    for (const k of ['compression', 'compression-level', 'oci-mediatypes']) {
-      if (kv.has(k) && !(k === 'compression' && kv.get(k) === 'gzip')) {
-        throw new BuildError('NOT_SUPPORTED', `not supported yet: output option ${k}=${kv.get(k)}`, { hint: 'layers are written gzip-compressed with OCI media types' });
-      }
+    const format = layerFormat(kv, type, warnings);
+    if (type === 'image' && kv.get('push') !== 'true' && FORMAT_KEYS.some((k) => kv.has(k))) {
+      throw usageError(`output type=image takes ${FORMAT_KEYS.join(', ')} only with push=true`, 'the local image store keeps layers uncompressed, as snapshots');
     }
     const names = [...(kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? []), ...(type === 'image' || type === 'registry' ? [] : tags)];
     const dest = kv.get('dest');
@@ -76,18 +122,18 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
     if (dest === '-') throw new BuildError('NOT_SUPPORTED', 'not supported yet: writing an output to stdout (dest=-)');
     switch (type) {
       case 'image':
-        if (kv.get('push') === 'true') outputs.push({ type: 'registry', names: names.length > 0 ? names : tags });
+        if (kv.get('push') === 'true') outputs.push({ type: 'registry', names: names.length > 0 ? names : tags, format });
         else outputs.push({ type: 'image', names: names.length > 0 ? names : tags });
         break;
       case 'registry':
         if (names.length === 0 && tags.length === 0) throw usageError('output type=registry needs name=REF (or -t NAME)');
-        outputs.push({ type: 'registry', names: names.length > 0 ? names : tags });
+        outputs.push({ type: 'registry', names: names.length > 0 ? names : tags, format });
         break;
       case 'oci':
-        outputs.push({ type: 'oci', dest: resolve(dest!), tar: kv.get('tar') !== 'false', names });
+        outputs.push({ type: 'oci', dest: resolve(dest!), tar: kv.get('tar') !== 'false', names, format });
         break;
       case 'docker':
-        outputs.push({ type: 'docker', dest: resolve(dest!), names });
+        outputs.push({ type: 'docker', dest: resolve(dest!), names, format });
         break;
       case 'local':
         outputs.push({ type: 'local', dest: resolve(dest!) });
@@ -119,7 +165,8 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   const created = new Date();
   const base = { config: image.config, platform: image.platform, history: image.history, created };
   let local: ImageBlobs | undefined;
-  let archived: ImageBlobs | undefined;
+  // One assembled image per layer format: several outputs of one format share it.
+  const archived = new Map<string, ImageBlobs>();
   const names: string[] = [];
   const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
   const openTar = (diffId: string) => openSnapshotTar(state, snapshotOf.get(diffId)!);
@@ -135,17 +182,17 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
     });
     return local;
   };
-  const forArchive = async () => {
-    if (archived === undefined) {
+  const forArchive = async (format: LayerFormat) => {
+    const key = JSON.stringify(format);
+    let blobs = archived.get(key);
+    if (blobs === undefined) {
       const layers = await Promise.all(
-        image.layers.map(async (l) => {
-          const upper = await state.snapshots.upperDir(l.snapshot);
-          return compressLayer(() => diffTar(upper), 'gzip', { store: state.content, diffId: l.diffId });
-        }),
+        image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, async () => diffTar(await state.snapshots.upperDir(l.snapshot)))),
       );
-      archived = await assembleImage(state.content, { ...base, layers });
+      blobs = await assembleImage(state.content, { ...base, layers, ociMediaTypes: format.ociMediaTypes });
+      archived.set(key, blobs);
     }
-    return archived;
+    return blobs;
   };
 
   for (const out of outputs) {
@@ -158,11 +205,11 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         break;
       }
       case 'oci':
-        await writeOciLayout({ dest: out.dest, tar: out.tar }, { provider: state.content, image: await forArchive(), names: out.names });
+        await writeOciLayout({ dest: out.dest, tar: out.tar }, { provider: state.content, image: await forArchive(out.format), names: out.names });
         names.push(...out.names);
         break;
       case 'docker':
-        await writeDockerArchive(out.dest, { provider: state.content, image: await forArchive() }, out.names);
+        await writeDockerArchive(out.dest, { provider: state.content, image: await forArchive(out.format) }, out.names);
         names.push(...out.names);
         break;
       case 'local':
@@ -172,7 +219,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
         break;
       case 'registry': {
-        const blobs = await forArchive();
+        const blobs = await forArchive(out.format);
         const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
         const pushBlobs: PushBlob[] = [...blobs.layers, blobs.config].map((d) => ({ descriptor: d, open: () => state.content.reader(d.digest) }));
         for (const n of out.names) {
@@ -189,7 +236,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
       }
     }
   }
-  const img = local ?? archived;
+  const img = local ?? archived.values().next().value;
   return {
     ...(img === undefined ? {} : { configDigest: img.config.digest, manifestDigest: img.manifest.digest }),
     names,

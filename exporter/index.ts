@@ -7,7 +7,10 @@ export {
   assembleImage, readImageBlobs, readImageConfig,
   type AssembleInput, type ImageBlobs, type LayerRef, type ParsedImageConfig,
 } from './image.js';
-export { compressLayer, openLayerTar, rememberLayerBlob, type CompressLayerOptions, type CompressedLayer } from './layers.js';
+export {
+  compressLayer, exportLayer, openLayerTar, rememberLayerBlob, DEFAULT_LAYER_FORMAT,
+  type CompressLayerOptions, type CompressedLayer, type LayerFormat,
+} from './layers.js';
 export { parseImageName, normalizeImageName, type ImageName } from './reference.js';
 export { withLock, type LockOptions } from './lock.js';
 export {

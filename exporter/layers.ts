@@ -6,11 +6,10 @@
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import {
-  digestHex, DigestTap, isDigest, writeFileAtomic,
+  compressor, decompressor, digestHex, DigestTap, isDigest, writeFileAtomic,
   type ContentProvider, type ContentStore, type Descriptor, type Digest,
 } from '../content/index.js';
 import { ExporterError } from './errors.js';
@@ -35,10 +34,60 @@ interface MemoFile {
   readonly compression: Compression;
   readonly digest: string;
   readonly size: number;
+  /** The blob came from a registry (a base image layer), not from compressing a build's layer. */
+  readonly pulled?: boolean;
+}
+
+/** How an output wants its layers (the `compression`, `compression-level`, `force-compression` and `oci-mediatypes` options). */
+export interface LayerFormat {
+  readonly compression: Compression;
+  readonly level?: number;
+  /** Recompress base layers pulled with another compression too. */
+  readonly force?: boolean;
+  /** Docker media types (false) cannot name zstd layers. */
+  readonly ociMediaTypes: boolean;
+}
+
+export const DEFAULT_LAYER_FORMAT: LayerFormat = { compression: 'gzip', ociMediaTypes: true };
+
+const COMPRESSIONS: readonly Compression[] = ['gzip', 'zstd', 'uncompressed'];
+
+/**
+ * The blob an output lists for layer `diffId`. A layer built here is compressed as the format
+ * asks (once: the result is remembered). A base layer goes as it was pulled, whatever its
+ * compression, unless `force` asks otherwise or the media types cannot name it; then its pulled
+ * blob is decompressed and compressed again — the same tar, so the same diff id.
+ * `openBuiltTar` gives the tar of a layer built here (it has no pulled blob).
+ */
+export async function exportLayer(
+  store: ContentStore,
+  diffId: Digest,
+  format: LayerFormat,
+  openBuiltTar: () => Readable | Promise<Readable>,
+): Promise<CompressedLayer> {
+  const level = format.level === undefined ? {} : { level: format.level };
+  const asWanted = await readMemo(memoFile(store, diffId, format.compression), store);
+  if (asWanted !== undefined) return { blob: { mediaType: layerMediaType(format.compression, true)!, ...asWanted }, diffId };
+  let pulled: { compression: Compression; blob: Descriptor } | undefined;
+  for (const c of COMPRESSIONS) {
+    if (c === format.compression) continue;
+    const memo = await readMemo(memoFile(store, diffId, c), store);
+    if (memo?.pulled === true) {
+      pulled = { compression: c, blob: { mediaType: layerMediaType(c, true)!, digest: memo.digest, size: memo.size } };
+      break;
+    }
+  }
+  if (pulled !== undefined) {
+    const nameable = format.ociMediaTypes || layerMediaType(pulled.compression, false) !== undefined;
+    if (!format.force && nameable) return { blob: pulled.blob, diffId };
+    const source = pulled.blob;
+    return compressLayer(() => openLayerTar(store, source), format.compression, { store, diffId, ...level });
+  }
+  return compressLayer(openBuiltTar, format.compression, { store, diffId, ...level });
 }
 
 export async function compressLayer(
-  openTar: () => Readable,
+  openTar: () => Readable | Promise<Readable>,
   compression: Compression,
   options: CompressLayerOptions,
 ): Promise<CompressedLayer> {
@@ -48,13 +97,14 @@ export async function compressLayer(
     const known = await readMemo(memoPath, options.store);
     if (known !== undefined) return { blob: { mediaType, digest: known.digest, size: known.size }, diffId: options.diffId! };
   }
-  const compressor = compressorFor(compression, options.level);
+  const compress = compressor(compression, options.level);
   const tap = new DigestTap(options.diffId === undefined ? undefined : { digest: options.diffId });
   const writer = await options.store.writer(`layer-${compression}-${options.diffId ?? 'new'}`);
   try {
     // end: false — commit() ends the writer itself, after the last byte is in.
-    if (compressor) await pipeline(openTar(), tap, compressor, writer, { end: false });
-    else await pipeline(openTar(), tap, writer, { end: false });
+    const tar = await openTar();
+    if (compress) await pipeline(tar, tap, compress, writer, { end: false });
+    else await pipeline(tar, tap, writer, { end: false });
     const info = await writer.commit();
     const diffId = tap.digest;
     const file: MemoFile = { diffId, compression, digest: info.digest, size: info.size };
@@ -72,10 +122,10 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
   const compression = layerCompression(layer.mediaType);
   if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${layer.mediaType}`);
   const blob = await provider.reader(layer.digest);
-  const decompressor = decompressorFor(compression);
-  if (!decompressor) return blob;
-  blob.on('error', (e) => decompressor.destroy(e));
-  return blob.pipe(decompressor);
+  const decompress = decompressor(compression);
+  if (!decompress) return blob;
+  blob.on('error', (e) => decompress.destroy(e));
+  return blob.pipe(decompress);
 }
 
 /**
@@ -84,7 +134,7 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
  * never compressed again.
  */
 export async function rememberLayerBlob(store: ContentStore, diffId: Digest, compression: Compression, blob: Descriptor): Promise<void> {
-  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size };
+  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size, pulled: true };
   await mkdir(join(store.root, 'layers'), { recursive: true });
   await writeFileAtomic(memoFile(store, diffId, compression), JSON.stringify(file));
 }
@@ -93,7 +143,7 @@ function memoFile(store: ContentStore, diffId: Digest, compression: Compression)
   return join(store.root, 'layers', `${digestHex(diffId)}.${compression}.json`);
 }
 
-async function readMemo(path: string, store: ContentStore): Promise<{ digest: Digest; size: number } | undefined> {
+async function readMemo(path: string, store: ContentStore): Promise<{ digest: Digest; size: number; pulled?: boolean } | undefined> {
   let memo: MemoFile;
   try {
     memo = JSON.parse(await readFile(path, 'utf8')) as MemoFile;
@@ -102,44 +152,7 @@ async function readMemo(path: string, store: ContentStore): Promise<{ digest: Di
   }
   // The blob may have been pruned since; then the memo is void.
   if (!isDigest(memo.digest) || !(await store.has(memo.digest))) return undefined;
-  return { digest: memo.digest, size: memo.size };
-}
-
-/** zstd exists in Node's zlib only from Node 22.15/23.8; feature-detect rather than assume. */
-interface ZstdZlib {
-  createZstdCompress?: (options?: { params?: Record<number, number> }) => Transform;
-  createZstdDecompress?: () => Transform;
-  constants: { ZSTD_c_compressionLevel?: number };
-}
-
-function compressorFor(compression: Compression, level: number | undefined): Transform | undefined {
-  switch (compression) {
-    case 'uncompressed':
-      return undefined;
-    case 'gzip':
-      return zlib.createGzip(level === undefined ? {} : { level });
-    case 'zstd': {
-      const z = zlib as unknown as ZstdZlib;
-      if (!z.createZstdCompress || z.constants.ZSTD_c_compressionLevel === undefined) {
-        throw new ExporterError('NOT_SUPPORTED', 'not supported yet: zstd compression (this Node has no zstd in zlib)');
-      }
-      return z.createZstdCompress(level === undefined ? {} : { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
-    }
-  }
-}
-
-function decompressorFor(compression: Compression): Transform | undefined {
-  switch (compression) {
-    case 'uncompressed':
-      return undefined;
-    case 'gzip':
-      return zlib.createGunzip();
-    case 'zstd': {
-      const z = zlib as unknown as ZstdZlib;
-      if (!z.createZstdDecompress) throw new ExporterError('NOT_SUPPORTED', 'not supported yet: zstd compression (this Node has no zstd in zlib)');
-      return z.createZstdDecompress();
-    }
-  }
+  return { digest: memo.digest, size: memo.size, ...(memo.pulled === true ? { pulled: true } : {}) };
 }
 
 /** Blobs the layer memo still names (compressed layers kept as cache). */

@@ -1,4 +1,6 @@
 /** Media types of OCI (image-spec) and Docker (distribution schema 2) images. */
+import type { Compression } from '../content/index.js';
+
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -13,7 +15,7 @@ export const MediaType = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
-export type Compression = 'gzip' | 'zstd' | 'uncompressed';
+export type { Compression };
 
 /** How a layer blob of this media type is compressed, or undefined when it is not a layer. */
 export function layerCompression(mediaType: string): Compression | undefined {

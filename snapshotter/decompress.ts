@@ -1,21 +1,15 @@
 /**
  * Layer streams arrive gzip-compressed, zstd-compressed or plain; the magic bytes tell which.
+ * The codecs are the content store's (zstd through zlib or the zstd program).
  */
 import { Readable, pipeline } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { SnapshotError } from './errors.js';
+import { decompressor as decompressorFor } from '../content/index.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd] as const;
 
 function startsWith(head: Buffer, magic: readonly number[]): boolean {
   return head.length >= magic.length && magic.every((b, i) => head[i] === b);
-}
-
-/** zlib's zstd decompressor where this Node has one (22.15+, 23.8+), else undefined. */
-function zstdDecompressor(): NodeJS.ReadWriteStream | undefined {
-  const make = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
-  return typeof make === 'function' ? make() : undefined;
 }
 
 /** The uncompressed bytes of `source`, whatever its compression. */
@@ -40,18 +34,9 @@ export async function decompressed(source: AsyncIterable<Uint8Array>): Promise<A
     for (let next = await it.next(); next.done !== true; next = await it.next()) yield next.value;
   };
 
-  let decompressor: NodeJS.ReadWriteStream | undefined;
-  if (startsWith(first, GZIP_MAGIC)) {
-    decompressor = zlib.createGunzip();
-  } else if (startsWith(first, ZSTD_MAGIC)) {
-    decompressor = zstdDecompressor();
-    if (decompressor === undefined) {
-      await it.return?.();
-      throw new SnapshotError('NOT_SUPPORTED', `zstd-compressed layers are not supported yet: Node ${process.versions.node} has no zstd decompressor`);
-    }
-  } else {
-    return whole();
-  }
+  const compression = startsWith(first, GZIP_MAGIC) ? 'gzip' : startsWith(first, ZSTD_MAGIC) ? 'zstd' : 'uncompressed';
+  const decompressor = decompressorFor(compression);
+  if (decompressor === undefined) return whole();
   // pipeline tears both down when either fails or the reader stops early.
   const output = pipeline(Readable.from(whole()), decompressor, () => {});
   return output as unknown as AsyncIterable<Uint8Array>;

@@ -1,10 +1,13 @@
 /**
- * An image of the local store, made ready to push: layers that came from a registry go as
- * they were pulled; layers built here (kept as snapshots, never compressed) are compressed
- * once from their snapshots. Returns the blobs and the manifest to send.
+ * An image of the local store, made ready to push or export: base layers go as they were
+ * pulled (unless the format asks otherwise); layers built here (kept as snapshots, never
+ * compressed) are compressed once from their snapshots. Returns the blobs and the manifest.
  */
 import { BuildError } from '../../errors/index.js';
-import { compressLayer, manifestBytes, readImageConfig, type ResolvedImage } from '../../exporter/index.js';
+import {
+  exportLayer, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
+  type LayerFormat, type ResolvedImage,
+} from '../../exporter/index.js';
 import type { Descriptor } from '../../content/index.js';
 import { diffTar } from '../../snapshotter/index.js';
 import { chainIds, snapshotForChain } from './layers.js';
@@ -15,23 +18,33 @@ export interface PushableImage {
   readonly manifest: { readonly mediaType: string; readonly bytes: Buffer };
 }
 
-export async function pushableImage(state: State, image: ResolvedImage): Promise<PushableImage> {
+export async function pushableImage(state: State, image: ResolvedImage, format: LayerFormat): Promise<PushableImage> {
   const { diffIds } = await readImageConfig(state.content, image);
   const ids = chainIds(diffIds);
   const layers = await Promise.all(
     image.layers.map(async (layer, i): Promise<Descriptor> => {
-      if (await state.content.has(layer.digest)) return layer; // pulled: pushed as it came
-      const snapshot = await snapshotForChain(state, ids[i]!);
-      if (snapshot === undefined) {
-        throw new BuildError('IO', `layer ${i + 1} of ${image.name} is neither in the content store nor in a snapshot`, {
-          hint: 'build the image again, then push it',
-        });
+      const diffId = diffIds[i]!;
+      // A pulled image's blobs are in the content store: they count as pulled layers.
+      const compression = layerCompression(layer.mediaType);
+      if (compression !== undefined && layer.digest !== diffId && (await state.content.has(layer.digest))) {
+        await rememberLayerBlob(state.content, diffId, compression, layer);
       }
-      const upper = await state.snapshots.upperDir(snapshot);
-      return (await compressLayer(() => diffTar(upper), 'gzip', { store: state.content, diffId: diffIds[i]! })).blob;
+      const made = await exportLayer(state.content, diffId, format, async () => {
+        const snapshot = await snapshotForChain(state, ids[i]!);
+        if (snapshot === undefined) {
+          throw new BuildError('IO', `layer ${i + 1} of ${image.name} is neither in the content store nor in a snapshot`, {
+            hint: 'build the image again, then push it',
+          });
+        }
+        return diffTar(await state.snapshots.upperDir(snapshot));
+      });
+      return made.blob;
     }),
   );
-  const bytes = manifestBytes({ config: image.config, layers });
+  const bytes = manifestBytes({ config: image.config, layers, ociMediaTypes: format.ociMediaTypes });
   await state.content.writeBlob(bytes);
-  return { blobs: [...layers, image.config], manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', bytes } };
+  return {
+    blobs: [...layers, image.config],
+    manifest: { mediaType: format.ociMediaTypes ? MediaType.ociManifest : MediaType.dockerManifest, bytes },
+  };
 }

@@ -1,0 +1,101 @@
+/**
+ * Compression codecs of layer blobs as streams: gzip through node's zlib; zstd through zlib
+ * where this Node has it (22.15+, 23.8+), else through Debian's `zstd` program, fed and read
+ * as a pipe so nothing is buffered whole. A codec that cannot run here fails loudly.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { Duplex, Readable, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { BuildError } from '../errors/index.js';
+
+export type Compression = 'gzip' | 'zstd' | 'uncompressed';
+
+/** What zlib offers for zstd, where it offers anything. */
+interface ZstdZlib {
+  createZstdCompress?: (options?: { params?: Record<number, number> }) => Transform;
+  createZstdDecompress?: () => Transform;
+  constants: { ZSTD_c_compressionLevel?: number; ZSTD_c_nbWorkers?: number };
+}
+const z = zlib as unknown as ZstdZlib;
+
+/** A compressing stream, or undefined for `uncompressed`. `level`: gzip 0..9, zstd 1..22. */
+export function compressor(compression: Compression, level?: number): Duplex | undefined {
+  switch (compression) {
+    case 'uncompressed':
+      return undefined;
+    case 'gzip':
+      return zlib.createGzip(level === undefined ? {} : { level });
+    case 'zstd':
+      if (z.createZstdCompress && z.constants.ZSTD_c_compressionLevel !== undefined) {
+        return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level ?? 3 } });
+      }
+      return program('zstd', ['-q', '-c', `-${level ?? 3}`, ...(level !== undefined && level > 19 ? ['--ultra'] : [])]);
+  }
+}
+
+/** A decompressing stream, or undefined for `uncompressed`. */
+export function decompressor(compression: Compression): Duplex | undefined {
+  switch (compression) {
+    case 'uncompressed':
+      return undefined;
+    case 'gzip':
+      return zlib.createGunzip();
+    case 'zstd':
+      if (z.createZstdDecompress) return z.createZstdDecompress();
+      return program('zstd', ['-q', '-d', '-c']);
+  }
+}
+
+/**
+ * A program reading stdin and writing stdout, as one duplex stream. Its failure (missing
+ * program, non-zero exit) becomes the stream's error, so a pipeline through it fails too.
+ */
+function program(cmd: string, args: readonly string[]): Duplex {
+  const path = onPath(cmd);
+  if (path === undefined) {
+    throw new BuildError('NOT_SUPPORTED', `not supported yet: ${cmd} compression without the ${cmd} program (Node ${process.versions.node} has no ${cmd} in zlib)`, {
+      hint: `install it (apt-get install ${cmd}) or use Node 22.15 or newer`,
+    });
+  }
+  const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (b: Buffer) => stderr.push(b));
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const why = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop() ?? '';
+      reject(new BuildError('IO', `${cmd} ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}${why === '' ? '' : `: ${why}`}`));
+    });
+  });
+  exited.catch(() => {}); // observed through the readable side below
+  // The output ends only once the program has exited well: a late failure still fails the stream.
+  async function* output(): AsyncGenerator<Buffer> {
+    yield* child.stdout as AsyncIterable<Buffer>;
+    await exited;
+  }
+  child.stdin.on('error', () => {}); // EPIPE when the program dies early; its exit says why
+  const duplex = Duplex.from({ writable: child.stdin, readable: Readable.from(output(), { objectMode: false }) });
+  // The consumer stopped early (an error elsewhere in the pipeline): stop the program too.
+  duplex.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return duplex;
+}
+
+/** The program's path on $PATH, looked up before spawning so that its absence is one clear error. */
+function onPath(cmd: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    if (dir === '') continue;
+    const candidate = join(dir, cmd);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
