@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { mountsUnder, run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
+import { runBundle, umociUnpack } from './support/oci.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-e2e-'));
 const root = join(work, 'root');
@@ -35,23 +36,7 @@ function unpack(ociTar: string, tag: string): string {
   const layout = join(work, `layout-${Math.random().toString(36).slice(2)}`);
   mkdirSync(layout);
   expect(run('tar', ['-xf', ociTar, '-C', layout]).status).toBe(0);
-  const bundle = `${layout}-bundle`;
-  const r = run('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle]);
-  if (r.status !== 0) throw new Error(`umoci unpack failed: ${r.stderr}`);
-  return bundle;
-}
-
-/** runc run a bundle (no terminal) and return its output. */
-function runBundle(bundle: string): string {
-  const configPath = join(bundle, 'config.json');
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { process: { terminal: boolean } };
-  config.process.terminal = false;
-  writeFileSync(configPath, JSON.stringify(config));
-  const id = `tsbuild-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const r = run('runc', ['run', '--bundle', bundle, id]);
-  run('runc', ['delete', '--force', id]);
-  if (r.status !== 0) throw new Error(`runc run failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
+  return umociUnpack(layout, tag, `${layout}-bundle`);
 }
 
 /** The image config blob of an OCI layout tar (skopeo must accept the archive too). */

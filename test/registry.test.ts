@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
+import { runBundle, umociUnpack } from './support/oci.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-registry-'));
@@ -112,16 +113,7 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     expect(pushedLayers[0]).toBe((JSON.parse(base.stdout) as { Layers: string[] }).Layers[0]);
     const layout = join(work, 'pulled-layout');
     expect(run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry.host}/app/pushed:2`, `oci:${layout}:1`]).status).toBe(0);
-    const bundle = join(work, 'pulled-bundle');
-    expect(run('umoci', ['unpack', '--image', `${layout}:1`, bundle]).status).toBe(0);
-    const configPath = join(bundle, 'config.json');
-    const config = JSON.parse(readFileSync(configPath, 'utf8')) as { process: { terminal: boolean } };
-    config.process.terminal = false;
-    writeFileSync(configPath, JSON.stringify(config));
-    const id = `tsbuild-push-${process.pid}`;
-    const ran = run('runc', ['run', '--bundle', bundle, id]);
-    run('runc', ['delete', '--force', id]);
-    expect(ran.stdout).toBe('pushed\n');
+    expect(runBundle(umociUnpack(layout, '1', join(work, 'pulled-bundle')))).toBe('pushed\n');
   });
 
   it('pushes images of the local store with tsbuild push: built layers compressed, pulled ones as they came', () => {

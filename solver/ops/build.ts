@@ -4,7 +4,7 @@
  */
 import { BuildError, type SourceRange } from '../../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend/dockerignore/index.js';
-import { parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
+import { formatPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, readImageConfig, type HistoryEntry } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
 import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
@@ -85,7 +85,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     req.events({ kind: 'vertex', digest, name, state: 'done', at: Date.now() });
   };
   const loadBase = async (ref: string, platform: Platform): Promise<BaseImage> => {
-    const known = bases.get(ref);
+    const key = `${ref}\0${formatPlatform(platform)}`;
+    const known = bases.get(key);
     if (known !== undefined) return known;
     parseReference(ref); // a malformed name is the Dockerfile's error, before any lookup
     if (req.pull) await pullInto(ref, platform);
@@ -99,12 +100,28 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       await pullInto(ref, platform);
       image = await state.images.resolveImage(ref);
     }
-    const { raw } = await readImageConfig(state.content, image);
+    let parsedConfig = await readImageConfig(state.content, image);
+    if (!req.pull && !samePlatform(parsedConfig, platform)) {
+      // The name is kept for another platform: this one comes from the registry (and the
+      // name then follows it, as with `docker pull --platform`).
+      const have = formatPlatform(parsedConfig);
+      try {
+        await pullInto(ref, platform);
+      } catch (e) {
+        if (e instanceof BuildError) {
+          throw new BuildError(e.code, `${ref} in the local store is ${have}, not ${formatPlatform(platform)}, and pulling it failed: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
+        }
+        throw e;
+      }
+      image = await state.images.resolveImage(ref);
+      parsedConfig = await readImageConfig(state.content, image);
+    }
+    const { raw } = parsedConfig;
     const base: BaseImage = {
       config: (raw['config'] as ImageConfig | undefined) ?? {},
       history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
     };
-    bases.set(ref, base);
+    bases.set(key, base);
     return base;
   };
 
@@ -212,4 +229,10 @@ function located(e: unknown): unknown {
     }, { cause });
   }
   return new BuildError('IO', `${e.vertexName}: ${e.message}`, range === undefined ? {} : { range }, { cause });
+}
+
+/** An image fits the platform when OS and architecture agree, and the variant where both name one. */
+function samePlatform(image: { readonly os: string; readonly architecture: string; readonly variant?: string }, want: Platform): boolean {
+  if (image.os !== want.os || image.architecture !== want.architecture) return false;
+  return image.variant === undefined || image.variant === '' || want.variant === undefined || want.variant === '' || image.variant === want.variant;
 }
