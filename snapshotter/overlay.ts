@@ -17,8 +17,8 @@
  * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat as fsStat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
 import { isErrnoCode, readRecord, writeRecord, type SnapshotRecord } from './records.js';
@@ -161,6 +161,23 @@ export class OverlaySnapshotter implements Snapshotter {
     if (lowers.length === 0) return [bindMount(join(dir, 'fs'), true)];
     if (lowers.length === 1) return [bindMount(lowers[0]!, true)];
     return [readonlyOverlayMount(lowers)];
+  }
+
+  async stagingDir(): Promise<string> {
+    const dir = this.stagingPath();
+    await mkdir(dir, { mode: 0o755 });
+    return dir;
+  }
+
+  async adopt(key: ActiveKey, dir: string): Promise<void> {
+    await this.get(key, 'active');
+    if (dirname(dir) !== join(this.root, STAGING)) {
+      throw new SnapshotError('INVALID_ARGUMENT', `${dir} was not made by stagingDir()`);
+    }
+    const fs = this.fsDir(key);
+    if ((await readdir(fs)).length > 0) throw new SnapshotError('INVALID_ARGUMENT', `snapshot ${JSON.stringify(key)} is not empty`);
+    await rmdir(fs);
+    await rename(dir, fs);
   }
 
   async commit(name: SnapshotName, key: ActiveKey): Promise<void> {

@@ -51,6 +51,25 @@ export function describeSnapshotter(label: string, open: () => Promise<Snapshott
       expect(await s.stat(key('child'))).toMatchObject({ kind: 'active', parent: 'base' });
     });
 
+    it('adopt makes a directory filled elsewhere the content of an empty active snapshot', async () => {
+      const s = await open();
+      const filled = await s.stagingDir();
+      await writeFile(join(filled, 'unpacked'), 'beside the others');
+      await s.prepare(key('adopter'));
+      await s.adopt(key('adopter'), filled);
+      await s.commit(name('adopted'), key('adopter'));
+      const { readFile } = await import('node:fs/promises');
+      expect(await readFile(join(await s.upperDir(name('adopted')), 'unpacked'), 'utf8')).toBe('beside the others');
+      // Only into an empty active snapshot, and only what stagingDir() made.
+      const other = await s.stagingDir();
+      await rejectsWith(s.adopt(key('adopted'), other), 'WRONG_KIND');
+      await s.prepare(key('full'));
+      await writeFile(join(await s.upperDir(key('full')), 'x'), 'x');
+      await rejectsWith(s.adopt(key('full'), other), 'INVALID_ARGUMENT');
+      await s.prepare(key('elsewhere'));
+      await rejectsWith(s.adopt(key('elsewhere'), '/tmp'), 'INVALID_ARGUMENT');
+    });
+
     it('lowerDirs lists the chain topmost first', async () => {
       const s = await open();
       let parent: ReturnType<typeof name> | undefined;

@@ -57,6 +57,10 @@ export interface Snapshotter {
   /** The mounts of an existing active or view snapshot. */
   mounts(key: ActiveKey): Promise<readonly Mount[]>;
   /** Turns an active key into an immutable committed name; the key is gone afterwards. */
+  /** A new empty directory on the snapshots' filesystem, to fill elsewhere (a layer unpacked beside others) and then `adopt`. */
+  stagingDir(): Promise<string>;
+  /** Makes `dir`, from stagingDir() and filled, the content of the empty active snapshot `key`. */
+  adopt(key: ActiveKey, dir: string): Promise<void>;
   commit(name: SnapshotName, key: ActiveKey): Promise<void>;
   /** Deletes a snapshot; refuses (HAS_CHILDREN) while others name it as parent. */
   remove(keyOrName: ActiveKey | SnapshotName): Promise<void>;

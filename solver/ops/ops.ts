@@ -15,7 +15,7 @@ import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/i
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
 import type { StatCache } from './context/index.js';
-import { chainIds, registerLayers, snapshotForChain } from './layers.js';
+import { unpackImage } from './unpack.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
@@ -69,45 +69,7 @@ export class LocalImageOp implements Op<Ref> {
     const image = await this.resolve();
     // Also checks that the config lists one diff id per manifest layer.
     const { diffIds } = await readImageConfig(state.content, image);
-    const ids = chainIds(diffIds);
-    let parent: SnapshotName | null = null;
-    const made: SnapshotName[] = [];
-    for (const [i, chainId] of ids.entries()) {
-      const known = await snapshotForChain(state, chainId);
-      if (known !== undefined) {
-        parent = known;
-        continue;
-      }
-      const layer = image.layers[i]!;
-      cx.status(`unpacking layer ${i + 1}/${ids.length}`, i, ids.length);
-      const key = newActiveKey();
-      await state.snapshots.prepare(key, parent ?? undefined);
-      try {
-        await applyTar(await openLayerTar(state.content, layer), await state.snapshots.upperDir(key));
-        // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
-        const compression = layerCompression(layer.mediaType);
-        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]!, compression, layer);
-        const name = newSnapshotName();
-        await state.snapshots.commit(name, key);
-        parent = name;
-        made.push(name);
-      } catch (e) {
-        await state.snapshots.remove(key).catch(() => {});
-        throw e;
-      }
-    }
-    if (made.length > 0) {
-      // Remember every prefix of the stack we now hold, so the next build reuses them.
-      const chain: SnapshotName[] = [];
-      for (let s: SnapshotName | undefined = parent ?? undefined; s !== undefined; s = (await state.snapshots.stat(s)).parent) {
-        chain.unshift(s);
-      }
-      await registerLayers(
-        state,
-        chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]!, size: 0 })),
-      );
-    }
-    return { snapshot: parent };
+    return { snapshot: await unpackImage(state, image.layers, diffIds, (m, done, total) => cx.status(m, done, total)) };
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * An image's layers made into a chain of snapshots. Layers not unpacked yet are unpacked
+ * side by side, each into a staging directory of the snapshotter (a layer needs no other to
+ * be applied); the chain is then put together bottom up, each staged layer adopted by a
+ * snapshot whose parent is the one below. Layers already unpacked are reused.
+ */
+import { availableParallelism } from 'node:os';
+import { rm } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import type { Descriptor, Digest } from '../../content/index.js';
+import { layerCompression, openLayerTar, rememberLayerBlob } from '../../exporter/index.js';
+import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
+import { chainIds, registerLayers, snapshotForChain } from './layers.js';
+import { newActiveKey, newSnapshotName } from './mounted.js';
+import type { State } from './state.js';
+
+/** The top snapshot of the image's chain (null for an image without layers). */
+export async function unpackImage(
+  state: State,
+  layers: readonly Descriptor[],
+  diffIds: readonly Digest[],
+  status: (message: string, done: number, total: number) => void,
+): Promise<SnapshotName | null> {
+  const ids = chainIds(diffIds);
+  const known = await Promise.all(ids.map((id) => snapshotForChain(state, id)));
+  if (known.every((k) => k !== undefined)) return known.at(-1) ?? null;
+
+  // Decompression runs on libuv's threads and writes wait on the disk: a few at once pay off.
+  const queue = new PQueue({ concurrency: Math.min(4, Math.max(2, availableParallelism())) });
+  let unpacked = 0;
+  let failed = false;
+  const staged = ids.map((_, i) => {
+    if (known[i] !== undefined) return undefined;
+    const layer = layers[i]!;
+    return queue.add(async () => {
+      if (failed) return undefined;
+      const dir = await state.snapshots.stagingDir();
+      try {
+        await applyTar(await openLayerTar(state.content, layer), dir);
+      } catch (e) {
+        await rm(dir, { recursive: true, force: true });
+        throw e;
+      }
+      status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, known.filter((k) => k === undefined).length);
+      return dir;
+    });
+  });
+
+  let parent: SnapshotName | null = null;
+  let made = false;
+  try {
+    for (const [i, already] of known.entries()) {
+      if (already !== undefined) {
+        parent = already;
+        continue;
+      }
+      const dir = (await staged[i])!;
+      const key = newActiveKey();
+      await state.snapshots.prepare(key, parent ?? undefined);
+      try {
+        await state.snapshots.adopt(key, dir);
+        // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
+        const compression = layerCompression(layers[i]!.mediaType);
+        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]!, compression, layers[i]!);
+        const name = newSnapshotName();
+        await state.snapshots.commit(name, key);
+        parent = name;
+        made = true;
+      } catch (e) {
+        await state.snapshots.remove(key).catch(() => {});
+        throw e;
+      }
+    }
+  } catch (e) {
+    failed = true; // layers not started yet are not needed any more
+    throw e;
+  } finally {
+    // On failure, staged layers not adopted are thrown away (adopted ones are gone from staging).
+    const left = await Promise.allSettled(staged.map((p) => p ?? Promise.resolve(undefined)));
+    for (const r of left) if (r.status === 'fulfilled' && r.value !== undefined) await rm(r.value, { recursive: true, force: true });
+  }
+  if (made) {
+    // Remember every prefix of the stack we now hold, so the next build reuses them.
+    const chain: SnapshotName[] = [];
+    for (let s: SnapshotName | undefined = parent ?? undefined; s !== undefined; s = (await state.snapshots.stat(s)).parent) chain.unshift(s);
+    await registerLayers(state, chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]!, size: 0 })));
+  }
+  return parent;
+}
