@@ -39,6 +39,17 @@ export function registryError(ref: ImageReference, message: string, hint?: strin
   return new BuildError('REGISTRY', `${formatReference(ref)}: ${message}`, hint === undefined ? {} : { hint });
 }
 
+/** Errors of a registry or token service refusing access: retrying cannot help them. */
+const denials = new WeakSet<BuildError>();
+
+function denied(domain: string, message: string): BuildError {
+  const e = new BuildError('REGISTRY', message, { hint: `log in with: tsbuild login ${domain}` });
+  denials.add(e);
+  return e;
+}
+
+export const isDenied = (e: unknown): boolean => e instanceof BuildError && denials.has(e);
+
 /** How to reach registries: plain-HTTP exceptions and extra CAs (PEM text) by host. */
 export interface ConnectionOptions {
   readonly insecure?: readonly string[];
@@ -214,9 +225,8 @@ export class Session {
 
   /** The error for a 401 or 403 to an upload. */
   refused(status: number): BuildError {
-    return new BuildError('REGISTRY', `${this.ref.domain} refused to let ${this.credentials === undefined ? 'an anonymous client' : 'these credentials'} push to ${this.ref.repository} (HTTP ${status})`, {
-      hint: `log in with: tsbuild login ${this.ref.domain}`,
-    });
+    const who = this.credentials === undefined ? 'an anonymous client' : 'these credentials';
+    return denied(this.ref.domain, `${this.ref.domain} refused to let ${who} push to ${this.ref.repository} (HTTP ${status})`);
   }
 
   /** A call for uploads: a refusal is about pushing. */
@@ -234,12 +244,11 @@ export class Session {
     const res = await this.call('GET', path, { headers: { accept: accept.join(', ') } });
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
-      throw new BuildError(
-        'REGISTRY',
+      throw denied(
+        this.ref.domain,
         this.credentials === undefined
           ? `${this.ref.domain} requires authentication`
           : `${this.ref.domain} refused the credentials (HTTP ${res.statusCode})`,
-        { hint: `log in with: tsbuild login ${this.ref.domain}` },
       );
     }
     if (res.statusCode === 404) {
@@ -279,10 +288,9 @@ export class Session {
     }
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
-      throw new BuildError(
-        'REGISTRY',
+      throw denied(
+        this.ref.domain,
         c === undefined ? `${this.ref.domain} requires authentication` : `${this.ref.domain} refused the credentials (its token service answered ${res.statusCode})`,
-        { hint: `log in with: tsbuild login ${this.ref.domain}` },
       );
     }
     if (res.statusCode !== 200) {

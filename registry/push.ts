@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type BlobSources, type ContentProvider, type Descriptor, type Digest } from '../content/index.js';
-import { BACKOFF_MS, Session, registryError, retryable, sleep, type ConnectionOptions } from './client.js';
+import { BACKOFF_MS, Session, isDenied, registryError, retryable, sleep, type ConnectionOptions } from './client.js';
 import type { Credentials } from './credentials.js';
 import type { ImageReference } from './reference.js';
 
@@ -181,22 +181,28 @@ export async function pushImage(
     }
     await opts.sources?.recordSource(digest, ref.domain, repo);
   };
-  // An upload that breaks is started again from scratch (a new upload session), a few times.
+  // An upload that breaks is started again from scratch (a new upload session), a few times;
+  // a refusal is final.
   const upload = async (b: PushBlob) => {
     for (let retry = 0; ; retry++) {
       try {
         return await uploadOnce(b);
       } catch (e) {
-        if (retry >= 2 || !(e instanceof BuildError) || e.code === 'NOT_SUPPORTED') throw e;
+        if (retry >= 2 || !(e instanceof BuildError) || isDenied(e)) throw e;
         await sleep(BACKOFF_MS[retry]!);
       }
     }
   };
+  // Four at a time; the first failure stops the others taking more.
   const queue = [...blobs];
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
-    for (let b = queue.shift(); b !== undefined; b = queue.shift()) await upload(b);
+    for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
+      await upload(b).catch((error: unknown) => void (failure ??= { error }));
+    }
   });
   await Promise.all(workers);
+  if (failure !== undefined) throw failure.error;
   const digest = sha256Of(manifest.bytes);
   const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, {
     headers: { 'content-type': manifest.mediaType },

@@ -23,13 +23,33 @@ export function tsbuildSync(args: readonly string[], opts: { cwd?: string; env?:
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function tsbuildAsync(args: readonly string[], opts: { cwd?: string } = {}): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
-  const child = spawn(process.execPath, [TSBUILD, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function tsbuildAsync(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+  return spawnAsync(process.execPath, [TSBUILD, ...args], opts);
+}
+
+/** `run` without blocking the event loop: for tools that talk to servers the test runs in-process. */
+export function runAsync(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return spawnAsync(cmd, args, opts).done;
+}
+
+function spawnAsync(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string },
+): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  const done = new Promise<Run>((resolve, reject) => {
+    child.once('error', (e) => reject(new Error(`${cmd} is not installed: ${e.message} (bash .ci/run installs it)`)));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
   return { child, done };
 }
 
