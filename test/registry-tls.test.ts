@@ -1,12 +1,11 @@
 // A registry that speaks TLS with a certificate from a CA the test makes (openssl): refused
 // without that CA, pulled from with --registry-ca HOST=FILE.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates } from './support/certs.js';
-import { makeBusyboxRootfs } from './support/rootfs.js';
-import { run, tsbuildSync } from './support/cli.js';
+import { makeBaseArchive, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
@@ -28,12 +27,7 @@ describe.skipIf(!isRoot && !isCI)('a registry behind TLS with its own CA', () =>
     ca = certs.ca;
     otherCa = makeCertificates(work, 'other').ca;
     registry = await startRegistry(join(work, 'registry'), { tls: { cert: certs.cert, key: certs.key } });
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    const archive = join(work, 'base.oci.tar');
-    expect(tsbuildSync(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]).status).toBe(0);
+    const archive = await makeBaseArchive(work);
     const push = run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/tls/busybox:1`]);
     expect(push.status, push.stderr).toBe(0);
   });

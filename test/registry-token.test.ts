@@ -3,12 +3,11 @@
 // the registry trusts. tsbuild logs in, pulls, builds, pushes, reuses its tokens, mounts
 // blobs across repositories with the right scopes, and never prints the password.
 // The tools run asynchronously: the token service answers from this process's event loop.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
-import { runAsync, tsbuildAsync } from './support/cli.js';
+import { contextWith as contextFor, makeBaseArchive, runAsync, tsbuildAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { startTokenServer, type TokenRequest, type TokenServer } from './support/token-server.js';
@@ -27,11 +26,7 @@ async function tsbuild(args: string[], input?: string) {
   return r;
 }
 
-function contextWith(dockerfile: string): string {
-  const dir = mkdtempSync(join(work, 'ctx-'));
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return dir;
-}
+const contextWith = (dockerfile: string) => contextFor(work, dockerfile);
 
 const skopeoInspect = (name: string) => runAsync('skopeo', ['inspect', '--tls-verify=false', '--creds', `alice:${PASSWORD}`, `docker://${name}`]);
 
@@ -61,13 +56,7 @@ describe.skipIf(!isRoot && !isCI)('a registry behind a token service', () => {
   beforeAll(async () => {
     tokens = await startTokenServer(work, { username: 'alice', password: PASSWORD });
     registry = await startRegistry(join(work, 'registry'), { token: tokens });
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    const archive = join(work, 'base.oci.tar');
-    const made = await tsbuild(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]);
-    expect(made.status, made.stderr).toBe(0);
+    const archive = await makeBaseArchive(work);
     // skopeo, not tsbuild, puts the base image there, through the same token service.
     const push = await runAsync('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-creds', `alice:${PASSWORD}`, `oci-archive:${archive}`, `docker://${registry.host}/private/busybox:1`]);
     expect(push.status, push.stderr).toBe(0);

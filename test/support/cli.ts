@@ -1,8 +1,9 @@
 /** Running the built `tsbuild` binary from tests, and the checks every build test repeats. */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../shared.js';
+import { makeBusyboxRootfs } from './rootfs.js';
 
 export const TSBUILD = join(repoRoot, 'bin', 'tsbuild.js');
 
@@ -64,4 +65,25 @@ export function run(cmd: string, args: readonly string[], cwd?: string): Run {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
   if (r.error !== undefined) throw new Error(`${cmd} is not installed: ${r.error.message} (bash .ci/run installs it)`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh build context below `parent` holding only `dockerfile`. */
+export function contextWith(parent: string, dockerfile: string): string {
+  const dir = mkdtempSync(join(parent, 'ctx-'));
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  return dir;
+}
+
+/**
+ * A busybox base image (FROM scratch, COPY of a busybox rootfs) built by tsbuild into an OCI
+ * archive under `work`, for tests to put into their registries with skopeo; its path.
+ */
+export async function makeBaseArchive(work: string): Promise<string> {
+  const base = mkdtempSync(join(work, 'base-'));
+  await makeBusyboxRootfs(join(base, 'rootfs'));
+  writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
+  const archive = join(work, 'base.oci.tar');
+  const made = await tsbuildAsync(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]).done;
+  if (made.status !== 0) throw new Error(`the base image could not be built: ${made.stderr}`);
+  return archive;
 }
