@@ -4,12 +4,12 @@
  */
 import { isExporterError, type LayerFormat } from '../exporter/index.js';
 import { BuildError } from '../errors/index.js';
-import { checkLogin, credentialsFor, parseReference, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
+import { checkLogin, parseReference, pushBlobsOf, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
 import { defaultRoot, openState, pushableImage } from '../solver/ops/index.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { layerFormat } from './outputs.js';
 import type { CommandIO } from './commands.js';
-import { readRegistryCAs } from './registry-options.js';
+import { pushOptionsFor, readRegistryCAs } from './registry-options.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },
@@ -125,13 +125,8 @@ export async function pushCommand(argv: readonly string[], io: CommandIO): Promi
     throw e;
   }
   const ready = await pushableImage(state, image, pushFormat(p, io));
-  const credentials = await credentialsFor(target.domain, io.env);
-  const digest = await pushImage(
-    target,
-    ready.blobs.map((d) => ({ descriptor: d, open: () => state.content.reader(d.digest) })),
-    ready.manifest,
-    { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')), ...(credentials === undefined ? {} : { credentials }) },
-  );
+  const access = { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')), env: io.env };
+  const digest = await pushImage(target, pushBlobsOf(state.content, ready.blobs), ready.manifest, await pushOptionsFor(target.domain, access, state.content));
   io.stdout(`${p.positionals[1] ?? name}: digest: ${digest}\n`);
   return 0;
 }

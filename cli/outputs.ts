@@ -18,9 +18,10 @@ import {
   type LayerFormat,
 } from '../exporter/index.js';
 import { diffTar } from '../snapshotter/index.js';
-import { credentialsFor, parseReference, pushImage, type PushBlob } from '../registry/index.js';
+import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
 import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
 import { usageError } from './args.js';
+import { pushOptionsFor } from './registry-options.js';
 
 export type Output =
   | { readonly type: 'image'; readonly names: readonly string[] }
@@ -221,15 +222,10 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
       case 'registry': {
         const blobs = await forArchive(out.format);
         const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
-        const pushBlobs: PushBlob[] = [...blobs.layers, blobs.config].map((d) => ({ descriptor: d, open: () => state.content.reader(d.digest) }));
+        const pushBlobs = pushBlobsOf(state.content, [...blobs.layers, blobs.config]);
         for (const n of out.names) {
           const ref = parseReference(n);
-          const credentials = await credentialsFor(ref.domain, access.env);
-          await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, {
-            insecure: access.insecure,
-            ca: access.ca,
-            ...(credentials === undefined ? {} : { credentials }),
-          });
+          await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, await pushOptionsFor(ref.domain, access, state.content));
         }
         names.push(...out.names);
         break;

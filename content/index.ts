@@ -1,7 +1,7 @@
 /** The content store: verified blobs by digest, atomic ingest, leases; digest helpers. */
 export { asDigest, isDigest, digestHex, digestAlgorithm, sha256Of, DigestTap, type Digest, type DigestAlgorithm } from './digest.js';
 export type {
-  BlobInfo, BlobWriter, ContentIngester, ContentManager, ContentProvider, ContentStore, Descriptor,
+  BlobInfo, BlobSources, BlobWriter, ContentIngester, ContentManager, ContentProvider, ContentStore, Descriptor,
   DescriptorPlatform, ExpectedContent, IngestManager, IngestStatus, ReadOptions,
 } from './types.js';
 export { openContentStore, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, type OpenContentStoreOptions } from './store.js';

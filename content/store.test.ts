@@ -144,6 +144,37 @@ describe('content store', () => {
     expect(await ingestFiles()).toEqual([]);
   });
 
+  it('reader reads a byte range: start inclusive, end exclusive', async () => {
+    await store.writeBlob(hello);
+    const slice = async (start: number, end?: number) => {
+      const chunks: Buffer[] = [];
+      for await (const c of await store.reader(helloDigest, end === undefined ? { start } : { start, end })) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString();
+    };
+    expect(await slice(7, 14)).toBe('content');
+    expect(await slice(15)).toBe('store\n');
+  });
+
+  it('records where a blob lives in registries, latest first, and forgets it with the blob', async () => {
+    await store.writeBlob(hello);
+    expect(await store.sourcesOf(helloDigest, 'registry.test')).toEqual([]);
+    await store.recordSource(helloDigest, 'registry.test', 'team/a');
+    await store.recordSource(helloDigest, 'registry.test', 'team/b');
+    await store.recordSource(helloDigest, 'other.test:5000', 'x');
+    await store.recordSource(helloDigest, 'registry.test', 'team/a');
+    expect(await store.sourcesOf(helloDigest, 'registry.test')).toEqual(['team/a', 'team/b']);
+    expect(await store.sourcesOf(helloDigest, 'other.test:5000')).toEqual(['x']);
+    // Kept in the store's own area, and reopened as it was.
+    const reopened = await openContentStore(store.root);
+    expect(await reopened.sourcesOf(helloDigest, 'registry.test')).toEqual(['team/a', 'team/b']);
+    for (let i = 0; i < 20; i++) await store.recordSource(helloDigest, 'registry.test', `r${i}`);
+    expect((await store.sourcesOf(helloDigest, 'registry.test'))[0]).toBe('r19');
+    expect((await store.sourcesOf(helloDigest, 'registry.test')).length).toBeLessThanOrEqual(8);
+    await store.delete(helloDigest);
+    expect(await store.sourcesOf(helloDigest, 'registry.test')).toEqual([]);
+    expect(await readdir(join(store.root, 'sources', 'sha256'))).toEqual([]);
+  });
+
   it('stale ingests are removed on open: dead owner, or older than the grace period', async () => {
     const ingest = join(store.root, 'ingest');
     const deadPid = await deadProcessPid();

@@ -10,6 +10,7 @@ import { digestHex, isDigest, type Digest } from './digest.js';
 import { ContentError, errnoCode } from './errors.js';
 import { isPidAlive } from './fsutil.js';
 import { IngestWriter, ingestOwner } from './ingest.js';
+import { forgetSources, recordSource, sourcesOf } from './sources.js';
 import type {
   BlobInfo, BlobWriter, ContentStore, ExpectedContent, IngestStatus, ReadOptions,
 } from './types.js';
@@ -29,6 +30,7 @@ export async function openContentStore(root: string, options: OpenContentStoreOp
   const store = new LocalContentStore(root);
   await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
   await mkdir(join(root, 'ingest'), { recursive: true });
+  await mkdir(join(root, 'sources', 'sha256'), { recursive: true });
   await store.cleanupIngests(options.ingestGraceMs ?? DEFAULT_INGEST_GRACE_MS);
   return store;
 }
@@ -73,7 +75,8 @@ class LocalContentStore implements ContentStore {
     } catch (e) {
       throw notFoundOr(e, digest);
     }
-    return fh.createReadStream({ start: options.start ?? 0, highWaterMark: 1 << 20 });
+    const end = options.end === undefined ? {} : { end: options.end - 1 }; // fs counts it inclusive
+    return fh.createReadStream({ start: options.start ?? 0, ...end, highWaterMark: 1 << 20 });
   }
 
   async readBytes(digest: Digest, limit = DEFAULT_READ_LIMIT): Promise<Buffer> {
@@ -121,7 +124,16 @@ class LocalContentStore implements ContentStore {
     }
   }
 
+  sourcesOf(digest: Digest, domain: string): Promise<readonly string[]> {
+    return sourcesOf(this.root, digest, domain);
+  }
+
+  recordSource(digest: Digest, domain: string, repository: string): Promise<void> {
+    return recordSource(this.root, digest, domain, repository);
+  }
+
   async delete(digest: Digest): Promise<boolean> {
+    await forgetSources(this.root, digest);
     try {
       await rm(this.blobPath(digest));
       return true;

@@ -32,6 +32,8 @@ export interface BlobInfo {
 export interface ReadOptions {
   /** Byte offset to start at (resuming a copy). */
   readonly start?: number;
+  /** Byte offset to stop before (exclusive); the end of the blob when absent. */
+  readonly end?: number;
 }
 
 /** Reads committed, verified blobs. */
@@ -98,8 +100,21 @@ export interface ContentManager {
   walk(): AsyncIterable<BlobInfo>;
 }
 
-export interface ContentStore extends ContentProvider, ContentIngester, ContentManager, IngestManager {
-  /** The store's directory (blobs/, ingest/). */
+/**
+ * Where blobs are known to exist in registries (containerd keeps the same fact as
+ * `containerd.io/distribution.source.HOST=REPO` labels): recorded when a blob is pulled from or
+ * pushed to a repository, read to try a cross-repository mount. A hint, never a promise: a
+ * record lost to a race or a repository deleted since costs an upload, not a failed push.
+ */
+export interface BlobSources {
+  /** Repositories of registry `domain` known to hold the blob, the latest seen first. */
+  sourcesOf(digest: Digest, domain: string): Promise<readonly string[]>;
+  /** Remembers that `domain/repository` holds the blob. */
+  recordSource(digest: Digest, domain: string, repository: string): Promise<void>;
+}
+
+export interface ContentStore extends ContentProvider, ContentIngester, ContentManager, IngestManager, BlobSources {
+  /** The store's directory (blobs/, ingest/, sources/). */
   readonly root: string;
   /** Where a committed blob lives (for hard-linking into layouts); it may not exist. */
   blobPath(digest: Digest): string;

@@ -1,8 +1,9 @@
 /**
- * Pulling an image from an OCI distribution registry on undici: the manifest (through an
- * index or manifest list, choosing the platform), then config and layers streamed into the
- * content store, every digest verified on the way (nothing unverified becomes visible).
- * Anonymous access, including Docker-style bearer tokens; credentials come later.
+ * Talking to an OCI distribution registry on undici: one session per repository, through one
+ * request loop (retries, redirects, the authentication challenge), and pulls: the manifest
+ * (through an index or manifest list, choosing the platform), then config and layers streamed
+ * into the content store, every digest verified on the way (nothing unverified becomes
+ * visible). Pushes are in push.ts. Credentials never appear in a message.
  */
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
@@ -11,6 +12,7 @@ import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
 import type { Credentials } from './credentials.js';
 import { formatReference, registryEndpoint, type ImageReference } from './reference.js';
+import { expiryOf, parseChallenge, processTokens, TokenCache, type BearerChallenge, type IssuedToken } from './tokens.js';
 
 export interface PlatformSpec {
   readonly os: string;
@@ -33,22 +35,35 @@ const MANIFEST_TYPES = [
 ];
 const INDEX_TYPES = new Set(MANIFEST_TYPES.slice(0, 2));
 
-function registryError(ref: ImageReference, message: string, hint?: string): BuildError {
+export function registryError(ref: ImageReference, message: string, hint?: string): BuildError {
   return new BuildError('REGISTRY', `${formatReference(ref)}: ${message}`, hint === undefined ? {} : { hint });
 }
+
+/** Errors of a registry or token service refusing access: retrying cannot help them. */
+const denials = new WeakSet<BuildError>();
+
+function denied(domain: string, message: string): BuildError {
+  const e = new BuildError('REGISTRY', message, { hint: `log in with: tsbuild login ${domain}` });
+  denials.add(e);
+  return e;
+}
+
+export const isDenied = (e: unknown): boolean => e instanceof BuildError && denials.has(e);
 
 /** How to reach registries: plain-HTTP exceptions and extra CAs (PEM text) by host. */
 export interface ConnectionOptions {
   readonly insecure?: readonly string[];
   readonly ca?: ReadonlyMap<string, string>;
+  /** Bearer tokens shared across sessions; the process's own cache when absent. */
+  readonly tokens?: TokenCache;
 }
 
 const agents = new Map<string, Dispatcher>();
 
 /** Waits before the 2nd, 3rd and 4th attempt of a request that failed in a way worth retrying. */
-const BACKOFF_MS = [250, 1000, 3000];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const retryable = (status: number) => status === 429 || status >= 500;
+export const BACKOFF_MS = [250, 1000, 3000];
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const retryable = (status: number) => status === 429 || status >= 500;
 
 /** A connection pool that trusts the system CAs plus the host's own CA. */
 function agentFor(domain: string, ca: string | undefined): Dispatcher | undefined {
@@ -61,21 +76,65 @@ function agentFor(domain: string, ca: string | undefined): Dispatcher | undefine
   return a;
 }
 
-class Session {
-  private authorization: string | undefined;
+const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username ?? ''}:${c.password ?? ''}`).toString('base64')}`;
+
+/**
+ * Token scopes (`repository:NAME:ACTIONS`) as a set: one entry per resource, its actions
+ * merged, so that "pull,push" and a challenge's "pull" for the same repository ask for one
+ * token, and the same scopes always make the same cache key.
+ */
+class Scopes {
+  readonly #actions = new Map<string, Set<string>>();
+
+  add(scope: string): void {
+    const cut = scope.lastIndexOf(':');
+    if (cut <= 0) return;
+    const resource = scope.slice(0, cut);
+    const actions = this.#actions.get(resource) ?? new Set<string>();
+    for (const a of scope.slice(cut + 1).split(',')) if (a !== '') actions.add(a);
+    this.#actions.set(resource, actions);
+  }
+
+  list(): string[] {
+    return [...this.#actions].map(([resource, actions]) => `${resource}:${[...actions].sort().join(',')}`).sort();
+  }
+}
+
+export interface CallOptions {
+  readonly headers?: Record<string, string>;
+  /** Called anew for each attempt. */
+  readonly body?: () => Promise<Buffer | Readable>;
+  /** Retry broken connections, 5xx and 429 (default); off where a retry could send bytes twice. */
+  readonly retry?: boolean;
+}
+
+export class Session {
   private readonly base: string;
+  private readonly origin: string;
   private readonly dispatcher: Dispatcher | undefined;
+  private readonly tokens: TokenCache;
+  private readonly scopes = new Scopes();
+  private basic: string | undefined;
+  private bearer: BearerChallenge | undefined;
 
   constructor(
-    private readonly ref: ImageReference,
+    readonly ref: ImageReference,
     connection: ConnectionOptions,
     private readonly credentials: Credentials | undefined,
     /** `pull`, or `pull,push` for a session that uploads. */
-    private readonly actions = 'pull',
+    actions = 'pull',
+    /** More scopes its token needs (`repository:OTHER:pull` to mount blobs from OTHER). */
+    extraScopes: readonly string[] = [],
   ) {
     const ca = connection.ca?.get(ref.domain);
     this.base = registryEndpoint(ref.domain, connection.insecure ?? [], ca === undefined ? [] : [ref.domain]);
+    this.origin = new URL(this.base).origin;
     this.dispatcher = agentFor(ref.domain, ca);
+    this.tokens = connection.tokens ?? processTokens;
+    if (ref.repository !== '') this.scopes.add(`repository:${ref.repository}:${actions}`);
+    for (const scope of extraScopes) this.scopes.add(scope);
+    // A token service this registry named before: ask it first, saving a 401 per session.
+    this.bearer = this.tokens.challengeFor(this.origin);
   }
 
   /** GET `/v2/<repository>/<path>`. */
@@ -83,38 +142,44 @@ class Session {
     return this.getURL(`/v2/${this.ref.repository}/${path}`, accept);
   }
 
+  /** What to send as Authorization to the registry: Basic, a live bearer token, or nothing. */
+  private async authorization(): Promise<{ header: string; key?: string; token?: string } | undefined> {
+    if (this.basic !== undefined) return { header: this.basic };
+    const challenge = this.bearer;
+    if (challenge === undefined) return undefined;
+    const key = TokenCache.key(this.origin, challenge, this.scopes.list(), this.credentials);
+    const token = await this.tokens.obtain(key, () => this.fetchToken(challenge));
+    return { header: `Bearer ${token}`, key, token };
+  }
+
   /**
    * The request loop every call goes through: retries with backoff on broken connections,
-   * 5xx and 429; redirects followed (without the registry's authorization or CA); one 401
-   * answered with the challenge. `body` is a function so that each attempt sends it anew.
+   * 5xx and 429 (unless `retry` is false); redirects followed (without the registry's
+   * authorization or CA); one 401 answered with the challenge, a refused token forgotten.
    * Returns the first response that is none of those; the caller judges its status.
    */
-  private async exchange(
-    method: 'GET' | 'HEAD' | 'POST' | 'PUT',
-    target: string,
-    headers: Record<string, string>,
-    body?: () => Promise<Buffer | Readable>,
-  ) {
+  async call(method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', target: string, opts: CallOptions = {}) {
     let url = new URL(target, `${this.base}/`);
-    const origin = new URL(this.base).origin;
+    const retry = opts.retry ?? true;
     for (let challenged = false, redirects = 0, retries = 0; ; ) {
-      const sameOrigin = url.origin === origin;
+      const sameOrigin = url.origin === this.origin;
+      const auth = sameOrigin ? await this.authorization() : undefined;
       let res;
       try {
         res = await request(url, {
           method,
-          headers: { ...headers, ...(this.authorization === undefined || !sameOrigin ? {} : { authorization: this.authorization }) },
-          ...(body === undefined ? {} : { body: await body() }),
+          headers: { ...opts.headers, ...(auth === undefined ? {} : { authorization: auth.header }) },
+          ...(opts.body === undefined ? {} : { body: await opts.body() }),
           ...(this.dispatcher === undefined || !sameOrigin ? {} : { dispatcher: this.dispatcher }),
         });
       } catch (e) {
-        if (retries < BACKOFF_MS.length) {
+        if (retry && retries < BACKOFF_MS.length) {
           await sleep(BACKOFF_MS[retries++]!);
           continue;
         }
         throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, 'check the registry address and that it is running');
       }
-      if (retryable(res.statusCode) && retries < BACKOFF_MS.length) {
+      if (retry && retryable(res.statusCode) && retries < BACKOFF_MS.length) {
         await res.body.dump();
         await sleep(BACKOFF_MS[retries++]!);
         continue;
@@ -125,14 +190,32 @@ class Session {
         redirects++;
         continue;
       }
-      if (res.statusCode === 401 && !challenged) {
+      if (res.statusCode === 401 && !challenged && sameOrigin) {
         await res.body.dump();
         challenged = true;
-        await this.authenticate(String(res.headers['www-authenticate'] ?? ''));
+        // The registry refused the token it was sent (expired, or short of a scope): never again.
+        if (auth?.key !== undefined) await this.tokens.drop(auth.key, auth.token!);
+        this.challenged(String(res.headers['www-authenticate'] ?? ''));
         continue;
       }
       return res;
     }
+  }
+
+  private challenged(header: string): void {
+    const { scheme, params } = parseChallenge(header);
+    if (scheme === 'basic') {
+      // Without a username the retry fails with "requires authentication".
+      if (this.credentials?.username !== undefined) this.basic = basicAuth(this.credentials);
+      return;
+    }
+    if (scheme !== 'bearer') throw registryError(this.ref, `unsupported authentication scheme "${scheme}"`);
+    const realm = params.get('realm');
+    if (realm === undefined) throw registryError(this.ref, 'the registry asked for a token without a realm');
+    for (const scope of (params.get('scope') ?? '').split(' ')) if (scope !== '') this.scopes.add(scope);
+    const service = params.get('service');
+    this.bearer = { realm, ...(service === undefined ? {} : { service }) };
+    this.tokens.rememberChallenge(this.origin, this.bearer);
   }
 
   /** A location the registry named (an upload URL), as an absolute URL. */
@@ -140,29 +223,32 @@ class Session {
     return new URL(location, `${this.base}/`);
   }
 
-  /** HEAD, POST or PUT for uploads; a refusal is about pushing. */
-  async send(method: 'HEAD' | 'POST' | 'PUT', target: string, body?: () => Promise<Buffer | Readable>, headers: Record<string, string> = {}) {
-    const res = await this.exchange(method, target, headers, body);
+  /** The error for a 401 or 403 to an upload. */
+  refused(status: number): BuildError {
+    const who = this.credentials === undefined ? 'an anonymous client' : 'these credentials';
+    return denied(this.ref.domain, `${this.ref.domain} refused to let ${who} push to ${this.ref.repository} (HTTP ${status})`);
+  }
+
+  /** A call for uploads: a refusal is about pushing. */
+  async send(method: 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', target: string, opts: CallOptions = {}) {
+    const res = await this.call(method, target, opts);
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
-      throw new BuildError('REGISTRY', `${this.ref.domain} refused to let ${this.credentials === undefined ? 'an anonymous client' : 'these credentials'} push to ${this.ref.repository} (HTTP ${res.statusCode})`, {
-        hint: `log in with: tsbuild login ${this.ref.domain}`,
-      });
+      throw this.refused(res.statusCode);
     }
     return res;
   }
 
   /** A GET of a registry path that must succeed (2xx); anything else is a clear error. */
   async getURL(path: string, accept: readonly string[]) {
-    const res = await this.exchange('GET', path, { accept: accept.join(', ') });
+    const res = await this.call('GET', path, { headers: { accept: accept.join(', ') } });
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
-      throw new BuildError(
-        'REGISTRY',
+      throw denied(
+        this.ref.domain,
         this.credentials === undefined
           ? `${this.ref.domain} requires authentication`
           : `${this.ref.domain} refused the credentials (HTTP ${res.statusCode})`,
-        { hint: `log in with: tsbuild login ${this.ref.domain}` },
       );
     }
     if (res.statusCode === 404) {
@@ -176,37 +262,36 @@ class Session {
     return res;
   }
 
-  private async authenticate(challenge: string): Promise<void> {
-    const scheme = challenge.split(' ')[0]?.toLowerCase() ?? '';
+  /** A token from the challenge's realm for this session's scopes (the distribution token spec). */
+  private async fetchToken(challenge: BearerChallenge): Promise<IssuedToken> {
     const c = this.credentials;
-    if (scheme === 'basic') {
-      if (c?.username === undefined) return; // the retry fails with "requires authentication"
-      this.authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}`;
-      return;
-    }
-    if (scheme !== 'bearer') throw registryError(this.ref, `unsupported authentication scheme "${scheme}"`);
-    const params = new Map<string, string>();
-    for (const p of challenge.matchAll(/(\w+)="([^"]*)"/g)) params.set(p[1]!, p[2]!);
-    const realm = params.get('realm');
-    if (realm === undefined) throw registryError(this.ref, 'the registry asked for a token without a realm');
-    const service = params.get('service');
-    const scope = `repository:${this.ref.repository}:${this.actions}`;
+    const scopes = this.scopes.list();
+    const realm = new URL(challenge.realm, `${this.base}/`);
+    const dispatcher = this.dispatcher === undefined || realm.origin !== this.origin ? {} : { dispatcher: this.dispatcher };
+    const sentAt = Date.now();
     let res;
-    if (c?.identityToken !== undefined) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tsbuild', scope });
-      if (service !== undefined) form.set('service', service);
-      res = await request(realm, {
-        method: 'POST',
-        body: form.toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
+    try {
+      if (c?.identityToken !== undefined) {
+        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tsbuild', scope: scopes.join(' ') });
+        if (challenge.service !== undefined) form.set('service', challenge.service);
+        res = await request(realm, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, ...dispatcher });
+      } else {
+        if (challenge.service !== undefined) realm.searchParams.set('service', challenge.service);
+        for (const scope of scopes) realm.searchParams.append('scope', scope);
+        const headers = c?.username === undefined ? {} : { authorization: basicAuth(c) };
+        res = await request(realm, { method: 'GET', headers, ...dispatcher });
+      }
+    } catch (e) {
+      throw new BuildError('REGISTRY', `cannot reach the token service of ${this.ref.domain} at ${realm.origin}: ${(e as Error).message}`, {
+        hint: 'check the registry address and that its token service is running',
       });
-    } else {
-      const url = new URL(realm);
-      if (service !== undefined) url.searchParams.set('service', service);
-      url.searchParams.set('scope', scope);
-      const basic = c?.username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64')}` };
-      res = await request(url, { method: 'GET', headers: basic, ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }) });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw denied(
+        this.ref.domain,
+        c === undefined ? `${this.ref.domain} requires authentication` : `${this.ref.domain} refused the credentials (its token service answered ${res.statusCode})`,
+      );
     }
     if (res.statusCode !== 200) {
       await res.body.dump();
@@ -214,73 +299,11 @@ class Session {
         hint: c === undefined ? `log in with: tsbuild login ${this.ref.domain}` : 'check the saved credentials',
       });
     }
-    const body = (await res.body.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (token === undefined) throw registryError(this.ref, 'the token service sent no token');
-    this.authorization = `Bearer ${token}`;
+    const body = (await res.body.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
+    if (typeof token !== 'string' || token === '') throw registryError(this.ref, 'the token service sent no token');
+    return { token, expiresAt: expiryOf(sentAt, body.expires_in) };
   }
-}
-
-export interface PushBlob {
-  readonly descriptor: Descriptor;
-  /** A fresh stream of the blob's bytes. */
-  open(): Promise<Readable>;
-}
-
-/**
- * Push an image: each blob the registry does not have yet (HEAD) is uploaded in one PUT,
- * then the manifest goes last, under the reference's tag (or digest).
- */
-export async function pushImage(
-  ref: ImageReference,
-  blobs: readonly PushBlob[],
-  manifest: { readonly mediaType: string; readonly bytes: Buffer },
-  opts: ConnectionOptions & { credentials?: Credentials } = {},
-): Promise<Digest> {
-  const s = new Session(ref, opts, opts.credentials, 'pull,push');
-  const repo = ref.repository;
-  const queue = [...blobs];
-  const uploadOnce = async (b: PushBlob) => {
-    const head = await s.send('HEAD', `v2/${repo}/blobs/${b.descriptor.digest}`);
-    await head.body.dump();
-    if (head.statusCode === 200) return;
-    const start = await s.send('POST', `v2/${repo}/blobs/uploads/`, undefined, { 'content-length': '0' });
-    await start.body.dump();
-    const location = start.headers.location;
-    if (start.statusCode !== 202 || location === undefined) {
-      throw registryError(ref, `the registry refused to start an upload (HTTP ${start.statusCode})`);
-    }
-    const target = s.resolve(String(location));
-    target.searchParams.set('digest', b.descriptor.digest);
-    const put = await s.send('PUT', target.href, () => b.open(), {
-      'content-type': 'application/octet-stream',
-      'content-length': String(b.descriptor.size),
-    });
-    await put.body.dump();
-    if (put.statusCode !== 201) throw registryError(ref, `the upload of ${b.descriptor.digest} failed (HTTP ${put.statusCode})`);
-  };
-  // An upload that breaks is started again from scratch (a new upload session), a few times.
-  const upload = async (b: PushBlob) => {
-    for (let retry = 0; ; retry++) {
-      try {
-        return await uploadOnce(b);
-      } catch (e) {
-        if (retry >= 2 || !(e instanceof BuildError) || e.code === 'NOT_SUPPORTED') throw e;
-        await sleep(BACKOFF_MS[retry]!);
-      }
-    }
-  };
-  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
-    for (let b = queue.shift(); b !== undefined; b = queue.shift()) await upload(b);
-  });
-  await Promise.all(workers);
-  const digest = sha256Of(manifest.bytes);
-  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, async () => manifest.bytes, {
-    'content-type': manifest.mediaType,
-  });
-  await res.body.dump();
-  if (res.statusCode !== 201) throw registryError(ref, `the registry refused the manifest (HTTP ${res.statusCode})`);
-  return digest;
 }
 
 /** Whether `credentials` open the registry (what `tsbuild login` checks before saving). */
@@ -316,15 +339,21 @@ function pickPlatform(entries: readonly IndexEntry[], want: PlatformSpec): Index
   return matches.find((e) => e.platform?.variant === undefined || e.platform.variant === '') ?? matches[0];
 }
 
+/**
+ * A blob of the image into the store, unless it is there. Either way the repository holds it
+ * (its manifest names it), which is recorded for cross-repository mounts on later pushes.
+ */
 async function storeBlob(s: Session, store: ContentStore, ref: ImageReference, desc: Descriptor): Promise<void> {
-  if (await store.has(desc.digest)) return;
-  const res = await s.get(`blobs/${desc.digest}`, ['*/*']);
-  try {
-    // The writer verifies size and digest at commit; a mismatch leaves nothing behind.
-    await store.writeBlob(Readable.from(res.body), { digest: desc.digest, size: desc.size });
-  } catch (e) {
-    throw registryError(ref, `blob ${desc.digest} did not arrive intact: ${(e as Error).message}`);
+  if (!(await store.has(desc.digest))) {
+    const res = await s.get(`blobs/${desc.digest}`, ['*/*']);
+    try {
+      // The writer verifies size and digest at commit; a mismatch leaves nothing behind.
+      await store.writeBlob(Readable.from(res.body), { digest: desc.digest, size: desc.size });
+    } catch (e) {
+      throw registryError(ref, `blob ${desc.digest} did not arrive intact: ${(e as Error).message}`);
+    }
   }
+  await store.recordSource(desc.digest, ref.domain, ref.repository);
 }
 
 /** Pull `ref` for `platform` into `store`. */

@@ -1,4 +1,6 @@
-/** The OCI distribution client: references, credentials, pulls. */
+/** The OCI distribution client: references, credentials, tokens, pulls and pushes. */
 export { parseReference, formatReference, registryEndpoint, type ImageReference } from './reference.js';
-export { checkLogin, pullImage, pushImage, type ConnectionOptions, type PlatformSpec, type PulledImage, type PushBlob } from './client.js';
+export { checkLogin, pullImage, type ConnectionOptions, type PlatformSpec, type PulledImage } from './client.js';
+export { DEFAULT_CHUNK_SIZE, pushBlobsOf, pushImage, type PushBlob, type PushOptions } from './push.js';
+export { TokenCache } from './tokens.js';
 export { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials, type Credentials } from './credentials.js';

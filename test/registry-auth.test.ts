@@ -1,12 +1,11 @@
 // Registry credentials: a registry with htpasswd Basic auth (a real docker-registry), docker's
 // config.json written by `tsbuild login`, pulls with the saved credentials, and no password
 // in any output.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
-import { run, tsbuildSync } from './support/cli.js';
+import { contextWith as contextFor, makeBaseArchive, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
@@ -22,11 +21,7 @@ function tsbuild(args: string[], input?: string) {
   return r;
 }
 
-function contextWith(dockerfile: string): string {
-  const dir = mkdtempSync(join(work, 'ctx-'));
-  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
-  return dir;
-}
+const contextWith = (dockerfile: string) => contextFor(work, dockerfile);
 
 function build(dockerfile: string) {
   return tsbuild(['build', '--root', join(work, 'root'), '--progress', 'plain', contextWith(dockerfile)]);
@@ -37,12 +32,7 @@ describe.skipIf(!isRoot && !isCI)('registry credentials', () => {
     const hash = run('htpasswd', ['-Bbn', 'alice', PASSWORD]);
     expect(hash.status, hash.stderr).toBe(0);
     registry = await startRegistry(join(work, 'registry'), { htpasswd: hash.stdout });
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    const archive = join(work, 'base.oci.tar');
-    expect(tsbuild(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]).status).toBe(0);
+    const archive = await makeBaseArchive(work);
     const push = run('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-creds', `alice:${PASSWORD}`, `oci-archive:${archive}`, `docker://${registry.host}/private/busybox:1`]);
     expect(push.status, push.stderr).toBe(0);
   });

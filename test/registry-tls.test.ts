@@ -1,36 +1,16 @@
 // A registry that speaks TLS with a certificate from a CA the test makes (openssl): refused
 // without that CA, pulled from with --registry-ca HOST=FILE.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
-import { run, tsbuildSync } from './support/cli.js';
+import { makeCertificates } from './support/certs.js';
+import { makeBaseArchive, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-registry-tls-'));
 let registry: TestRegistry;
-
-function openssl(args: string[]): void {
-  const r = run('openssl', args);
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
-/** A CA, and a server certificate it signs for 127.0.0.1. */
-function makeCertificates(dir: string, name: string) {
-  const ca = join(dir, `${name}-ca.pem`);
-  const caKey = join(dir, `${name}-ca.key`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name} test CA`, '-keyout', caKey, '-out', ca]);
-  const key = join(dir, `${name}-server.key`);
-  const csr = join(dir, `${name}-server.csr`);
-  const cert = join(dir, `${name}-server.pem`);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr]);
-  const ext = join(dir, `${name}-ext.cnf`);
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', cert]);
-  return { ca, cert, key };
-}
 
 function build(dockerfile: string, extra: string[] = []) {
   const dir = mkdtempSync(join(work, 'ctx-'));
@@ -47,12 +27,7 @@ describe.skipIf(!isRoot && !isCI)('a registry behind TLS with its own CA', () =>
     ca = certs.ca;
     otherCa = makeCertificates(work, 'other').ca;
     registry = await startRegistry(join(work, 'registry'), { tls: { cert: certs.cert, key: certs.key } });
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    const archive = join(work, 'base.oci.tar');
-    expect(tsbuildSync(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]).status).toBe(0);
+    const archive = await makeBaseArchive(work);
     const push = run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/tls/busybox:1`]);
     expect(push.status, push.stderr).toBe(0);
   });

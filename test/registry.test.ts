@@ -1,12 +1,11 @@
 // FROM images in a real registry: pulled (OCI and Docker media types, digest pinning),
 // kept in the local store so the next build asks the registry nothing, and refused cleanly
 // when missing or unreachable.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
-import { run, tsbuildAsync, tsbuildSync } from './support/cli.js';
+import { makeBaseArchive, run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { runBundle, umociUnpack } from './support/oci.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -24,13 +23,7 @@ function build(dockerfile: string, extra: string[] = []) {
 describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
   beforeAll(async () => {
     registry = await startRegistry(join(work, 'registry'));
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    const archive = join(work, 'base.oci.tar');
-    const made = tsbuildSync(['build', '--root', join(work, 'maker'), '--progress', 'quiet', '-o', `type=oci,dest=${archive},name=base:1`, base]);
-    expect(made.status, made.stderr).toBe(0);
+    const archive = await makeBaseArchive(work);
     // skopeo, not tsbuild, puts the image there: in OCI and in Docker media types.
     for (const [tag, format] of [['oci', 'oci'], ['docker', 'v2s2']] as const) {
       const r = run('skopeo', ['copy', '-q', '--format', format, '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/library/busybox:${tag}`]);

@@ -1,12 +1,30 @@
 /** A real Docker distribution registry (Debian's docker-registry) on a free loopback port. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+
+/** One request as the registry's access log shows it. */
+export interface LoggedRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly uri: string;
+  readonly status: number;
+}
+
+/** A token service the registry trusts (see token-server.ts). */
+export interface TokenAuth {
+  readonly realm: string;
+  readonly service: string;
+  readonly issuer: string;
+  readonly rootCertBundle: string;
+}
 
 export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   readonly host: string;
+  /** The requests served since the registry started, from its access log. */
+  requests(): LoggedRequest[];
   stop(): Promise<void>;
   /** SIGKILL: the registry goes away mid-request. */
   kill(): Promise<void>;
@@ -23,7 +41,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `htpasswd`: a bcrypt htpasswd file's contents; the registry then requires Basic auth. */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -35,9 +52,13 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * `htpasswd`: a bcrypt htpasswd file's contents, the registry then requires Basic auth;
+ * `token`: it requires bearer tokens of that token service instead.
+ */
 export async function startRegistry(
   dir: string,
-  opts: { htpasswd?: string; tls?: { cert: string; key: string }; port?: number } = {},
+  opts: { htpasswd?: string; token?: TokenAuth; tls?: { cert: string; key: string }; port?: number } = {},
 ): Promise<TestRegistry> {
   const port = opts.port ?? (await freePort());
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -46,13 +67,24 @@ export async function startRegistry(
   if (opts.htpasswd !== undefined) {
     writeFileSync(join(dir, 'htpasswd'), opts.htpasswd);
     auth = `auth:\n  htpasswd:\n    realm: tsbuild-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (opts.token !== undefined) {
+    const t = opts.token;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootCertBundle}\n`;
   }
   const tls = opts.tls === undefined ? '' : `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n`;
   writeFileSync(
     config,
     `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n${tls}log:\n  level: error\n`,
   );
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+  // The access log (stdout) says what each request was and how it was answered. It goes to a
+  // file, never a pipe: a test blocked in spawnSync cannot drain a pipe, and the registry
+  // would stall on a full one.
+  const logFile = join(dir, `access-${Date.now()}.log`);
+  const out = openSync(logFile, 'w');
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', out, 'ignore'] });
+  closeSync(out);
+  const requests = () =>
+    [...readFileSync(logFile, 'utf8').matchAll(/"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /g)].map((m) => ({ method: m[1]!, uri: m[2]!, status: Number(m[3]) }));
   const failed = new Promise<never>((_, reject) =>
     child.once('error', (e) => reject(new Error(`docker-registry is not installed (bash scripts/install-deps.sh installs it): ${e.message}`))),
   );
@@ -71,5 +103,5 @@ export async function startRegistry(
       child.once('exit', () => resolve());
       child.kill(signal);
     });
-  return { host, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+  return { host, requests, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
