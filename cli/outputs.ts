@@ -14,7 +14,7 @@ import {
   writeRootfsTar,
   type ImageBlobs,
 } from '../exporter/index.js';
-import { diffTar } from '../snapshotter/index.js';
+import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { credentialsFor, parseReference, pushImage, type PushBlob } from '../registry/index.js';
 import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
 import { usageError } from './args.js';
@@ -166,7 +166,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         names.push(...out.names);
         break;
       case 'local':
-        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar);
+        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
         break;
       case 'tar':
         await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
