@@ -5,6 +5,7 @@ import { BuildError } from '../errors/index.js';
 import { parsePlatform } from '../frontend/index.js';
 import { createLease } from '../content/index.js';
 import { ALL_SNAPSHOTS, build, defaultRoot, openState } from '../solver/ops/index.js';
+import { parseBuildContexts } from './build-context.js';
 import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { buildArgsFrom } from './commands.js';
@@ -46,6 +47,11 @@ Build an image from a Dockerfile.
   -t, --tag NAME             name the result in the local image store (repeatable)
       --target STAGE         the stage to build
       --build-arg K[=V]      a build arg; K alone takes the value of $K
+      --build-context NAME=VALUE
+                             an extra context (repeatable): VALUE is a directory,
+                             docker-image://REF or oci-layout://PATH[:TAG|@sha256:…];
+                             FROM NAME, COPY --from=NAME and RUN --mount from=NAME read it,
+                             and it replaces a stage or image of that name
       --platform OS/ARCH     the target platform (default: this machine's)
       --label K=V            a label on the image
       --network MODE         default|none|host: the network of RUN steps (default: host)
@@ -66,7 +72,6 @@ Build an image from a Dockerfile.
 `;
 
 const NOT_YET: Record<string, string> = {
-  'build-context': 'not supported yet: --build-context',
   secret: 'not supported yet: --secret',
   'cache-from': 'not supported yet: --cache-from (cache import)',
   'cache-to': 'not supported yet: --cache-to (cache export)',
@@ -93,6 +98,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   } catch {
     throw usageError(`the build context "${p.positionals[0]}" is not a directory`);
   }
+  const buildContexts = parseBuildContexts(flagValues(p, 'build-context'), process.cwd());
   const progress = (flagValue(p, 'progress') ?? 'auto') as ProgressMode;
   if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(progress)) throw usageError(`unknown --progress mode "${progress}"`, 'use auto, tty, plain, json or quiet');
   const network = flagValue(p, 'network') ?? 'default';
@@ -154,6 +160,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       dockerfileName,
       ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
       contextDir,
+      buildContexts,
       ...(flagValue(p, 'target') === undefined ? {} : { target: flagValue(p, 'target')! }),
       buildArgs: buildArgsFrom(flagValues(p, 'build-arg'), io.env),
       ...(platform === undefined ? {} : { platform }),

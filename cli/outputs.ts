@@ -17,7 +17,7 @@ import {
   type ImageBlobs,
   type LayerFormat,
 } from '../exporter/index.js';
-import { diffTar } from '../snapshotter/index.js';
+import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
 import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
 import { usageError } from './args.js';
@@ -214,7 +214,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         names.push(...out.names);
         break;
       case 'local':
-        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar);
+        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
         break;
       case 'tar':
         await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);

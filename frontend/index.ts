@@ -1,5 +1,5 @@
 /** The Dockerfile language: parsing, expansion, instructions, stages, .dockerignore. */
 export { parseDockerfile, type ParseResult, type ParseOptions } from './parser/parse.js';
 export type * from './parser/ast.js';
-export { planBuild, parsePlatform, formatPlatform, hostPlatform, type ConvertOptions, type Platform } from './stages/index.js';
+export { planBuild, parsePlatform, formatPlatform, hostPlatform, type ConvertOptions, type NamedContextLookup, type Platform } from './stages/index.js';
 export type * from './stages/types.js';

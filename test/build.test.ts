@@ -1,7 +1,7 @@
 // Building real Dockerfiles end to end with the `tsbuild` CLI, as root, on a busybox base the
 // test makes itself, and checking the results with tools nobody here wrote: umoci, runc,
 // skopeo.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -314,6 +314,65 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     expectOk(build(dir, ['-t', 'after-kill:1']));
     expect(tsbuildSync(['du', '--root', root]).status).toBe(0);
   });
+
+  it('survives kill -9 while a step with many files is committed, at several points', async () => {
+    // The RUN makes 20,000 files, then the builder commits its snapshot (records, rename),
+    // records the cache entry, streams the 20,000-entry layer through the diff-id hash and
+    // tags the image: each round kills the build at another of these points, found by
+    // watching what appears under --root, then checks that the same build succeeds and the
+    // store reads back whole.
+    const files = 20_000;
+    const dir = context('killed-commit', {
+      Dockerfile: `FROM busybox:test\nARG ROUND\nRUN mkdir /many && cd /many && seq 1 ${files} | xargs touch && echo "files-made $ROUND"\n`,
+    });
+    const entries = (sub: string) => new Set(existsSync(join(root, sub)) ? readdirSync(join(root, sub)) : []);
+    /** Resolves once `sub` under the root holds an entry it did not hold when called. */
+    const newEntryIn = (sub: string) => {
+      const before = entries(sub);
+      return () => [...entries(sub)].some((e) => !before.has(e));
+    };
+    const rounds: { name: string; trigger: () => () => boolean }[] = [
+      { name: 'right after the command ends', trigger: () => () => true },
+      // The committed snapshot's directory (renamed from the active one's).
+      { name: 'when the snapshot directory is renamed into place', trigger: () => newEntryIn('snapshots') },
+      // The cache record's temp file, before its rename.
+      { name: 'when the cache record is being written', trigger: () => newEntryIn('cache') },
+      { name: 'when the layer facts appear', trigger: () => newEntryIn('layer-meta') },
+      { name: 'when a blob is being ingested', trigger: () => newEntryIn('content/ingest') },
+      { name: '300 ms into the commit', trigger: () => { const t = Date.now() + 300; return () => Date.now() >= t; } },
+    ];
+    for (const [i, round] of rounds.entries()) {
+      const args = ['build', '--root', root, '--progress', 'plain', '--build-arg', `ROUND=${i}`, '-t', `committed:${i}`, dir];
+      const b = tsbuildAsync(args);
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        b.child.stderr!.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (!seen.includes(`files-made ${i}`)) return;
+          b.child.stderr!.removeAllListeners('data');
+          resolve();
+        });
+        b.done.then(() => resolve());
+      });
+      const fired = round.trigger();
+      while (b.child.exitCode === null && !fired()) await new Promise((r) => setImmediate(r));
+      b.child.kill('SIGKILL');
+      await b.done;
+      // Give the inner process (in its mount namespace) its parent-death signal.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(mountsUnder(root), round.name).toEqual([]);
+      expectOk(tsbuildSync(args));
+      const check = context(`killed-commit-check-${i}`, {
+        Dockerfile: `FROM committed:${i}\nRUN test "$(ls /many | wc -l)" -eq ${files}\n`,
+      });
+      expectOk(build(check));
+      expect(tsbuildSync(['du', '--root', root]).status, round.name).toBe(0);
+      const images = tsbuildSync(['images', '--root', root]);
+      expect(images.status, round.name).toBe(0);
+      expect(images.stdout).toContain(`committed`);
+      expect(mountsUnder(root), round.name).toEqual([]);
+    }
+  }, 300_000);
 
   it('survives kill -9 in the middle of a RUN, and two builds at once', async () => {
     const dir = context('killed', { Dockerfile: 'FROM busybox:test\nRUN echo started && sleep 30\n' });

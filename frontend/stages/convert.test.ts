@@ -186,3 +186,39 @@ describe('stages', () => {
     expect(e.message).toBe('no build stage in current context');
   });
 });
+
+describe('named build contexts', () => {
+  // The caller normalises names; here a context named `alpine` matches only that text.
+  const named = (keys: Record<string, ImageConfigLike | undefined>): ConvertOptions => ({
+    namedContexts: {
+      match: (name) => (name in keys ? name : undefined),
+      config: async (key) => keys[key],
+    },
+  });
+  type ImageConfigLike = { Env?: string[]; OnBuild?: string[] };
+
+  it('replaces FROM, COPY --from and RUN --mount from= of an image of that name', async () => {
+    const p = await plan('FROM alpine\nCOPY --from=alpine /a /a\nRUN --mount=from=alpine,target=/m true\n', named({ alpine: { Env: ['X=1'] } }));
+    const s = lastStage(p);
+    expect(s.base).toEqual({ kind: 'named', name: 'alpine' });
+    expect(envOf(s.steps[0]!).X).toBe('1');
+    expect(s.steps[0]!.from).toEqual({ kind: 'named', name: 'alpine' });
+    expect(s.steps[1]!.mounts![0]!.source).toEqual({ kind: 'named', name: 'alpine' });
+  });
+
+  it('replaces a whole stage of the same name, whose instructions never run (BuildKit: the context wins)', async () => {
+    const p = await plan('FROM busybox AS build\nRUN exit 1\nFROM build AS next\nCOPY --from=build /x /x\n', named({ build: undefined }));
+    expect(p.stages.map((s) => s.index)).toEqual([1]);
+    expect(lastStage(p).base).toEqual({ kind: 'named', name: 'build' });
+    expect(lastStage(p).steps[0]!.from).toEqual({ kind: 'named', name: 'build' });
+    const target = await plan('FROM busybox AS build\nRUN exit 1\n', { ...named({ build: { Env: ['A=b'] } }), target: 'build' });
+    expect(lastStage(target).steps).toEqual([]);
+    expect(lastStage(target).config).toEqual({ Env: ['A=b'] });
+  });
+
+  it('runs the ONBUILD triggers of a context image used as a base, and leaves scratch alone', async () => {
+    const p = await plan('FROM base\n', named({ base: { OnBuild: ['RUN echo hi'] } }));
+    expect(lastStage(p).steps.map((s) => s.instruction.kind)).toEqual(['run']);
+    expect(lastStage(await plan('FROM scratch\n', named({ scratch: undefined }))).base).toEqual({ kind: 'scratch' });
+  });
+});

@@ -29,6 +29,21 @@ export interface ConvertOptions {
    * with an empty config. The frontend itself never touches a disk or the network.
    */
   readonly resolveImage?: (ref: string, platform: Platform) => Promise<ImageConfig | undefined>;
+  /** The `--build-context`s of the build, if any. */
+  readonly namedContexts?: NamedContextLookup;
+}
+
+/**
+ * How the frontend sees `--build-context`s, as BuildKit's Dockerfile frontend does: a stage
+ * whose name has a context is replaced by it (its instructions never run); a FROM,
+ * `COPY --from` or `RUN --mount from=` that names no stage but a context reads the context
+ * instead of an image.
+ */
+export interface NamedContextLookup {
+  /** The key of the context a name selects (a stage name, or a reference as written), if any. */
+  match(name: string): string | undefined;
+  /** The image config of a context that is an image; undefined for a directory. */
+  config(key: string, platform: Platform): Promise<ImageConfig | undefined>;
 }
 
 interface StageDecl {
@@ -109,6 +124,8 @@ class Converter {
   private globalArgs = new Map<string, string>();
   private readonly byName = new Map<string, StageDecl>();
   private readonly done = new Map<number, PlannedStage>();
+  /** Stages replaced by a build context of their name: index → context key. */
+  private readonly replaced = new Map<number, string>();
   readonly buildPlatform: Platform;
   readonly targetPlatform: Platform;
 
@@ -122,7 +139,18 @@ class Converter {
     this.buildArgs = opts.buildArgs ?? new Map();
     this.buildPlatform = opts.buildPlatform ?? hostPlatform();
     this.targetPlatform = opts.targetPlatform ?? this.buildPlatform;
-    for (const s of stages) if (s.from.stageName !== undefined) this.byName.set(s.from.stageName, s);
+    for (const s of stages) {
+      if (s.from.stageName === undefined) continue;
+      this.byName.set(s.from.stageName, s);
+      const key = opts.namedContexts?.match(s.from.stageName);
+      if (key !== undefined) this.replaced.set(s.index, key);
+    }
+  }
+
+  /** A name that is no stage: a build context when one has that name, else an image. */
+  private imageOrContext(word: string): SourceRef & StageBase {
+    const key = this.opts.namedContexts?.match(word);
+    return key === undefined ? { kind: 'image', ref: word } : { kind: 'named', name: key };
   }
 
   /** BuildKit's meta-arg pass: platform args, then the global ARGs in order. */
@@ -167,10 +195,13 @@ class Converter {
     } else {
       target = this.byName.get(word.toLowerCase());
     }
-    if (target === undefined) return { kind: 'image', ref: word };
+    if (target === undefined) return this.imageOrContext(word);
     if (target.index === from) {
       throw new BuildError('BAD_STAGE', `circular dependency detected on stage: ${word}`, { range });
     }
+    // A stage replaced by a build context is never built: what uses it reads the context.
+    const replacement = this.replaced.get(target.index);
+    if (replacement !== undefined) return { kind: 'named', name: replacement };
     if (target.index > from) {
       // BuildKit would build a later stage first; tsbuild requires stages to be defined
       // before they are used, so that the file reads top to bottom.
@@ -220,9 +251,9 @@ class Converter {
     const stage = this.byName.get(name);
     if (stage !== undefined) {
       const ref = this.stageRef(name, s.index, from.range, false);
-      if (ref.kind === 'stage') return withPlatform({ base: { kind: 'stage', stage: ref.stage } as StageBase });
+      if (ref.kind === 'stage' || ref.kind === 'named') return withPlatform({ base: ref as StageBase });
     }
-    return withPlatform({ base: { kind: 'image', ref: name } as StageBase });
+    return withPlatform({ base: this.imageOrContext(name) as StageBase });
   }
 
   /** Stage indexes a stage needs, found before expansion as BuildKit does. */
@@ -302,6 +333,22 @@ class Converter {
 
   private async planStage(s: StageDecl, need: (index: number) => Promise<PlannedStage>): Promise<PlannedStage> {
     const { base, platform } = this.base(s);
+    const replacement = this.replaced.get(s.index);
+    if (replacement !== undefined) {
+      // BuildKit: the context is the stage; none of its instructions run, its config is the
+      // context's image config (empty for a directory).
+      const config = await this.namedConfig(replacement, platform ?? this.targetPlatform, s.from.range);
+      return {
+        index: s.index,
+        ...(s.from.stageName === undefined ? {} : { name: s.from.stageName }),
+        base: { kind: 'named', name: replacement },
+        ...(platform === undefined ? {} : { platform }),
+        steps: [],
+        config,
+        dependsOn: [],
+        range: s.from.range,
+      };
+    }
     // The base's config, and the ONBUILD triggers it hands down.
     let config: ImageConfig = {};
     let triggers: readonly string[] = [];
@@ -315,6 +362,9 @@ class Converter {
       } catch (e) {
         located(e, s.from.range); // a base image that cannot be had is the FROM's error
       }
+      triggers = config.OnBuild ?? [];
+    } else if (base.kind === 'named') {
+      config = await this.namedConfig(base.name, platform ?? this.targetPlatform, s.from.range);
       triggers = config.OnBuild ?? [];
     }
     const onbuild = triggers.map((t) => parseTrigger(t, s.from.range));
@@ -338,6 +388,14 @@ class Converter {
       dependsOn,
       range: s.from.range,
     };
+  }
+
+  private async namedConfig(key: string, platform: Platform, range: SourceRange): Promise<ImageConfig> {
+    try {
+      return (await this.opts.namedContexts?.config(key, platform)) ?? {};
+    } catch (e) {
+      return located(e, range);
+    }
   }
 
   private expand(word: string, env: EnvLookup, range: SourceRange): string {

@@ -39,13 +39,16 @@ export interface DockerHealthcheck {
 export type StageBase =
   | { readonly kind: 'scratch' }
   | { readonly kind: 'image'; readonly ref: string }
-  | { readonly kind: 'stage'; readonly stage: number };
+  | { readonly kind: 'stage'; readonly stage: number }
+  /** A `--build-context` (by its key), replacing an image or a whole stage of that name. */
+  | { readonly kind: 'named'; readonly name: string };
 
 /** Where COPY --from or RUN --mount from= reads. */
 export type SourceRef =
   | { readonly kind: 'stage'; readonly stage: number }
   | { readonly kind: 'image'; readonly ref: string }
   | { readonly kind: 'context' }
+  | { readonly kind: 'named'; readonly name: string }
   | { readonly kind: 'scratch' };
 
 export interface PlannedMount {

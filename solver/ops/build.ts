@@ -4,14 +4,15 @@
  */
 import { BuildError, type SourceRange } from '../../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend/dockerignore/index.js';
-import { formatPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
-import { isExporterError, readImageConfig, type HistoryEntry } from '../../exporter/index.js';
+import { formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
+import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
 import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
-import type { OpEnv } from './ops.js';
+import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
+import type { LocalContext, NamedSource, OpEnv } from './ops.js';
 import { CacheIndex } from './records.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
@@ -24,6 +25,8 @@ export interface BuildRequest {
   /** The Dockerfile's path on disk (for Dockerfile.dockerignore), if it has one. */
   readonly dockerfilePath?: string;
   readonly contextDir: string;
+  /** `--build-context`s by key (see contextKey). */
+  readonly buildContexts?: ReadonlyMap<string, BuildContextSpec>;
   readonly target?: string;
   readonly buildArgs: ReadonlyMap<string, string>;
   readonly platform?: Platform;
@@ -125,26 +128,112 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     return base;
   };
 
+  // One stat cache per context directory, opened only if a step reads the context.
+  const statCaches = new Map<string, Promise<StatCache>>();
+  const statCacheOf = (dir: string) => () => {
+    let c = statCaches.get(dir);
+    if (c === undefined) {
+      c = import('./context/index.js').then(({ StatCache }) => StatCache.open(state.statCacheFile(dir)));
+      statCaches.set(dir, c);
+    }
+    return c;
+  };
+
+  // The named contexts: directories with their own .dockerignore (as BuildKit reads it), and
+  // images, resolved (and pulled or imported) once, when the plan first needs them.
+  const named = new Map<string, NamedSource>();
+  const namedImages = new Map<string, Promise<{ blobs: ImageBlobs; base: BaseImage }>>();
+  const contextImage = (key: string, platform: Platform) => {
+    let p = namedImages.get(key);
+    if (p === undefined) {
+      const spec = req.buildContexts!.get(key)!;
+      p = (async () => {
+        let blobs: ImageBlobs;
+        if (spec.kind === 'image') {
+          await loadBase(spec.ref, platform);
+          blobs = await state.images.resolveImage(spec.ref);
+        } else if (spec.kind === 'oci-layout') {
+          blobs = await importOciLayout(state.content, spec, platform);
+        } else {
+          throw new Error(`internal: build context ${key} is no image`);
+        }
+        const { raw } = await readImageConfig(state.content, blobs);
+        const base: BaseImage = {
+          config: (raw['config'] as ImageConfig | undefined) ?? {},
+          history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
+        };
+        return { blobs, base };
+      })();
+      namedImages.set(key, p);
+    }
+    return p;
+  };
+  const namedBase = async (key: string, platform: Platform): Promise<BaseImage | undefined> => {
+    const kind = req.buildContexts?.get(key)?.kind;
+    return kind === 'image' || kind === 'oci-layout' ? (await contextImage(key, platform)).base : undefined;
+  };
+  for (const [key, spec] of req.buildContexts ?? []) {
+    switch (spec.kind) {
+      case 'local': {
+        const patterns = await readIgnorePatterns(undefined, spec.dir);
+        const context: LocalContext = {
+          dir: spec.dir,
+          ...(patterns.length > 0 ? { ignore: compileMatcher(patterns) } : {}),
+          statCache: statCacheOf(spec.dir),
+        };
+        named.set(key, { kind: 'local', context });
+        break;
+      }
+      case 'scratch':
+        named.set(key, { kind: 'scratch' });
+        break;
+      case 'image':
+      case 'oci-layout': {
+        const label = spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`;
+        named.set(key, { kind: 'image', label, resolve: async () => (await contextImage(key, req.platform ?? hostPlatform())).blobs });
+        break;
+      }
+    }
+  }
+
   const plan = await planBuild(parsed.ast, {
     buildArgs: req.buildArgs,
     ...(req.target === undefined ? {} : { target: req.target }),
     ...(req.platform === undefined ? {} : { targetPlatform: req.platform }),
     resolveImage: async (ref, platform) => (await loadBase(ref, platform)).config,
+    ...(named.size === 0
+      ? {}
+      : {
+          namedContexts: {
+            match: (name: string) => {
+              const key = contextKey(name);
+              return key !== undefined && named.has(key) ? key : undefined;
+            },
+            config: async (key: string, platform: Platform) => (await namedBase(key, platform))?.config,
+          },
+        }),
   });
   for (const w of plan.warnings) req.warn(w.message, w.range === undefined ? undefined : `${w.range.file}:${w.range.start.line}`);
+  // Images that COPY --from and RUN --mount from= read are had (pulled, imported) before the
+  // solve, as FROM images are while planning.
+  for (const stage of plan.stages) {
+    for (const step of stage.steps) {
+      for (const ref of [step.from, ...(step.mounts ?? []).map((m) => m.source)]) {
+        if (ref?.kind === 'image') await loadBase(ref.ref, plan.targetPlatform);
+        else if (ref?.kind === 'named') await namedBase(ref.name, plan.targetPlatform);
+      }
+    }
+  }
 
   let ignore: Matcher | undefined;
   const patterns = await readIgnorePatterns(req.dockerfilePath, req.contextDir);
   if (patterns.length > 0) ignore = compileMatcher(patterns);
-  // One stat cache per context directory, opened only if a step reads the context.
-  let statCache: Promise<StatCache> | undefined;
-  const openStatCache = () =>
-    (statCache ??= import('./context/index.js').then(({ StatCache }) => StatCache.open(state.statCacheFile(req.contextDir))));
   const env: OpEnv = {
     state,
     contextDir: req.contextDir,
     ...(ignore === undefined ? {} : { ignore }),
-    statCache: openStatCache,
+    statCache: statCacheOf(req.contextDir),
+    named,
     proxyEnv: plan.proxyEnv,
     network: req.network,
   };
@@ -164,11 +253,26 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   } catch (e) {
     throw located(e);
   } finally {
-    if (statCache !== undefined) await (await statCache).save().catch(() => {});
+    for (const c of statCaches.values()) await (await c).save().catch(() => {});
   }
 
   const layers = await layersOf(state, top.snapshot);
-  const history = await stageHistory(graph.target, graph.stages, (ref) => loadBase(ref, plan.targetPlatform));
+  const unaccounted: string[] = [];
+  const history = await stageHistory(graph.target, graph.stages, {
+    image: (ref) => loadBase(ref, plan.targetPlatform),
+    named: async (key) => {
+      const base = await namedBase(key, plan.targetPlatform);
+      if (base !== undefined) return base.history;
+      // A directory's layer has no history entry of its own: BuildKit's exporter appends one
+      // for it after the others, described by the layer's origin.
+      if (named.get(key)?.kind === 'local') unaccounted.push(`local source for ${key}`);
+      return [];
+    },
+  });
+  const now = new Date();
+  for (const description of unaccounted) {
+    history.push({ created: now, created_by: description, comment: 'buildkit.exporter.image.v0' });
+  }
   const layerEntries = history.filter((h) => h.empty_layer !== true).length;
   if (layerEntries !== layers.length) {
     throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
@@ -187,12 +291,13 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
 async function stageHistory(
   g: StageGraph,
   all: ReadonlyMap<number, StageGraph>,
-  loadBase: (ref: string) => Promise<BaseImage>,
+  bases: { image: (ref: string) => Promise<BaseImage>; named: (key: string) => Promise<readonly HistoryEntry[]> },
 ): Promise<HistoryEntry[]> {
   const base = g.stage.base;
   let before: HistoryEntry[] = [];
-  if (base.kind === 'image') before = [...(await loadBase(base.ref)).history];
-  else if (base.kind === 'stage') before = await stageHistory(all.get(base.stage)!, all, loadBase);
+  if (base.kind === 'image') before = [...(await bases.image(base.ref)).history];
+  else if (base.kind === 'named') before = [...(await bases.named(base.name))];
+  else if (base.kind === 'stage') before = await stageHistory(all.get(base.stage)!, all, bases);
   const now = new Date();
   return [
     ...before,

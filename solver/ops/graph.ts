@@ -9,7 +9,7 @@ import { planRunCommand } from '../../frontend/instructions/index.js';
 import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
 import { vertex, type Vertex } from '../core/index.js';
 import { historyFor } from './history.js';
-import { ExecOp, FileOp, LocalImageOp, ScratchOp, type OpEnv } from './ops.js';
+import { ExecOp, FileOp, LocalDirOp, LocalImageOp, ScratchOp, localContextOf, type OpEnv } from './ops.js';
 import type { Ref } from './ref.js';
 
 export interface StageGraph {
@@ -36,6 +36,27 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
     return v;
   };
   const scratch = vertex<Ref>(new ScratchOp(), [], { name: 'scratch', internal: true });
+  const namedVertices = new Map<string, Vertex<Ref>>();
+  /** A build context as a filesystem (FROM it, or a RUN mount / COPY of a context that is an image). */
+  const namedVertex = (key: string): Vertex<Ref> => {
+    let v = namedVertices.get(key);
+    if (v !== undefined) return v;
+    const named = env.named?.get(key);
+    if (named === undefined) throw new Error(`internal: no build context named ${key}`);
+    switch (named.kind) {
+      case 'scratch':
+        v = scratch;
+        break;
+      case 'image':
+        v = vertex<Ref>(new LocalImageOp(env, named.label, named.resolve), [], { name: `[context ${key}] ${named.label}`, internal: false });
+        break;
+      case 'local':
+        v = vertex<Ref>(new LocalDirOp(env, named.context), [], { name: `[context ${key}] load from client`, internal: false });
+        break;
+    }
+    namedVertices.set(key, v);
+    return v;
+  };
   const stages = new Map<number, StageGraph>();
   const single = plan.stages.length === 1;
 
@@ -48,6 +69,8 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
       }
       case 'image':
         return imageVertex(ref.ref);
+      case 'named':
+        return namedVertex(ref.name);
       case 'scratch':
       case 'context':
         return scratch;
@@ -57,8 +80,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   for (const stage of plan.stages) {
     const label = single ? '' : `${stage.name ?? `stage-${stage.index}`} `;
     const layerSteps = stage.steps.filter((s) => makesLayer(s)).length;
-    const total = layerSteps + (stage.base.kind === 'image' ? 1 : 0);
-    let n = stage.base.kind === 'image' ? 1 : 0;
+    const fromSource = stage.base.kind === 'image' || stage.base.kind === 'named' ? 1 : 0;
+    const total = layerSteps + fromSource;
+    let n = fromSource;
     let top: Vertex<Ref>;
     switch (stage.base.kind) {
       case 'scratch':
@@ -69,6 +93,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         break;
       case 'stage':
         top = source({ kind: 'stage', stage: stage.base.stage });
+        break;
+      case 'named':
+        top = namedVertex(stage.base.name);
         break;
     }
     const history: { createdBy: string; layer: boolean }[] = [];
@@ -82,7 +109,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         if ('error' in planned) throw new BuildError('BAD_INSTRUCTION', planned.error, { range: ins.range });
         runArgs = ins.prependShell ? [...step.shell, ...planned.args] : [...planned.args];
         const script = planned.kind === 'script' ? { name: planned.name, data: planned.data } : undefined;
-        const mountInputs = ExecOp.mountSources(step.mounts ?? []).map(source);
+        const mountInputs = ExecOp.mountSources(env, step.mounts ?? []).map(source);
         top = vertex<Ref>(
           new ExecOp(env, {
             args: runArgs,
@@ -98,7 +125,8 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         );
       } else if (ins.kind === 'copy' || ins.kind === 'add') {
         const from = step.from;
-        const inputs = from !== undefined && from.kind !== 'context' ? [top, source(from)] : [top];
+        // A local directory (the context, or a named one) is read directly, never as an input.
+        const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];
         top = vertex<Ref>(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from }), inputs, meta());
       } else if (ins.kind === 'workdir' && ins.path !== '/') {
         top = vertex<Ref>(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user }), [top], meta());

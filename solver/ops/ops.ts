@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
-import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob } from '../../exporter/index.js';
+import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob, type ImageBlobs } from '../../exporter/index.js';
 import { applyTar, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
@@ -20,6 +20,23 @@ import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mount
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 
+/** A directory on the host that COPY reads as a build context (the main one, or a named one). */
+export interface LocalContext {
+  readonly dir: string;
+  /** Its .dockerignore: what it excludes is not in the context. */
+  readonly ignore?: Matcher;
+  /** Opened on first use: builds that copy nothing from the context never read it. */
+  readonly statCache?: () => Promise<StatCache>;
+}
+
+/** What a `--build-context` is, once resolved. */
+export type NamedSource =
+  | { readonly kind: 'local'; readonly context: LocalContext }
+  /** An image: from the local store (docker-image://) or an OCI layout (oci-layout://). */
+  | { readonly kind: 'image'; readonly label: string; readonly resolve: () => Promise<ImageBlobs> }
+  /** docker-image://scratch: the empty filesystem. */
+  | { readonly kind: 'scratch' };
+
 /** What every op of one build shares. */
 export interface OpEnv {
   readonly state: State;
@@ -27,10 +44,42 @@ export interface OpEnv {
   readonly ignore?: Matcher;
   /** Opened on first use: builds that copy nothing from the context never read it. */
   readonly statCache?: () => Promise<StatCache>;
+  /** The `--build-context`s, by key. */
+  readonly named?: ReadonlyMap<string, NamedSource>;
   /** Proxy build args: in RUN's environment, never in a key or the image. */
   readonly proxyEnv: readonly string[];
   readonly network: 'default' | 'none' | 'host';
 }
+
+/** The main build context of an OpEnv as a LocalContext. */
+export function mainContext(env: OpEnv): LocalContext {
+  return {
+    dir: env.contextDir,
+    ...(env.ignore === undefined ? {} : { ignore: env.ignore }),
+    ...(env.statCache === undefined ? {} : { statCache: env.statCache }),
+  };
+}
+
+/** The local directory a COPY or RUN mount source reads directly, if it is one. */
+export function localContextOf(env: OpEnv, ref: SourceRef | undefined): LocalContext | undefined {
+  if (ref === undefined || ref.kind === 'context') return mainContext(env);
+  if (ref.kind !== 'named') return undefined;
+  const named = env.named?.get(ref.name);
+  if (named === undefined) throw new Error(`internal: no build context named ${ref.name}`);
+  return named.kind === 'local' ? named.context : undefined;
+}
+
+/**
+ * Extended attributes of build-context files, as they reach BuildKit's COPY: its context
+ * transfer sends every attribute, the receiving side sets them and then chowns the file to
+ * 0:0, and the kernel drops `security.capability` on chown. So `user.*` (and `trusted.*`)
+ * attributes are kept, file capabilities are not.
+ */
+export const contextXattrs = {
+  list: async (path: string): Promise<readonly string[]> => (await fileXattrs.list(path)).filter((n) => n !== 'security.capability'),
+  get: (path: string, name: string) => fileXattrs.get(path, name),
+  set: (path: string, name: string, value: Uint8Array) => fileXattrs.set(path, name, value),
+};
 
 const byKey = (n: number) => Array.from({ length: n }, () => ({ by: 'key' as const }));
 
@@ -44,18 +93,20 @@ export class ScratchOp implements Op<Ref> {
   }
 }
 
-/** An image from the local store, unpacked into snapshots (reused when already unpacked). */
+/**
+ * An image from the local store (or one a build context names), unpacked into snapshots
+ * (reused when already unpacked).
+ */
 export class LocalImageOp implements Op<Ref> {
   readonly spec: { kind: 'image'; ref: string };
+  private readonly resolve: () => Promise<ImageBlobs>;
   constructor(
     private readonly env: OpEnv,
     ref: string,
+    resolve?: () => Promise<ImageBlobs>,
   ) {
     this.spec = { kind: 'image', ref };
-  }
-
-  private async resolve() {
-    return this.env.state.images.resolveImage(this.spec.ref);
+    this.resolve = resolve ?? (() => this.env.state.images.resolveImage(ref));
   }
 
   async cacheMap(): Promise<CacheMap<Ref>> {
@@ -70,6 +121,48 @@ export class LocalImageOp implements Op<Ref> {
     // Also checks that the config lists one diff id per manifest layer.
     const { diffIds } = await readImageConfig(state.content, image);
     return { snapshot: await unpackImage(state, image.layers, diffIds, (m, done, total) => cx.status(m, done, total)) };
+  }
+}
+
+/**
+ * A build context directory as a filesystem of its own (`FROM name` with
+ * `--build-context name=DIR`): everything it holds, owners reset to 0:0, its .dockerignore
+ * applied. Keyed by the content of the whole directory.
+ */
+export class LocalDirOp implements Op<Ref> {
+  readonly spec = { kind: 'local' };
+  constructor(
+    private readonly env: OpEnv,
+    private readonly context: LocalContext,
+  ) {}
+
+  async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
+    const { checksumPaths } = await import('./context/index.js');
+    const sum = await checksumPaths(this.context.dir, ['/'], {
+      followLinks: true,
+      xattrs: contextXattrs,
+      ...(this.context.ignore === undefined ? {} : { matcher: this.context.ignore }),
+      ...(this.context.statCache === undefined ? {} : { statCache: await this.context.statCache() }),
+      signal: cx.signal,
+    });
+    return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: [] };
+  }
+
+  async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+    const { copy } = await import('./file/index.js');
+    const ctx = this.context;
+    const snapshot = await changeSnapshot(this.env.state, null, async (dest) => {
+      await copy({
+        destRoot: dest,
+        dest: '/',
+        workdir: '/',
+        source: { root: ctx.dir, ownership: 'reset', ...(ctx.ignore === undefined ? {} : { ignore: ctx.ignore }) },
+        sources: ['/'],
+        xattrs: contextXattrs,
+        signal: cx.signal,
+      });
+    });
+    return { snapshot };
   }
 }
 
@@ -136,13 +229,15 @@ export class ExecOp implements Op<Ref> {
     };
   }
 
-  /** Inputs after the root: the stages and images that bind mounts read. */
-  static mountSources(mounts: readonly PlannedMount[]): SourceRef[] {
-    return mounts.filter((m) => m.mount.type === 'bind' && (m.source.kind === 'stage' || m.source.kind === 'image')).map((m) => m.source);
+  /** Inputs after the root: the stages and images that bind mounts read (not local directories). */
+  static mountSources(env: OpEnv, mounts: readonly PlannedMount[]): SourceRef[] {
+    return mounts
+      .filter((m) => m.mount.type === 'bind' && m.source.kind !== 'scratch' && localContextOf(env, m.source) === undefined)
+      .map((m) => m.source);
   }
 
   async cacheMap(): Promise<CacheMap<Ref>> {
-    return { opDigest: digestOf(this.spec), inputs: byKey(1 + ExecOp.mountSources(this.exec.mounts).length) };
+    return { opDigest: digestOf(this.spec), inputs: byKey(1 + ExecOp.mountSources(this.env, this.exec.mounts).length) };
   }
 
   async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
@@ -227,14 +322,15 @@ export class ExecOp implements Op<Ref> {
       }
       case 'bind': {
         const sub = posix.join('/', mount.source);
-        if (m.source.kind === 'context') {
-          return { type: 'bind', target, source: join(this.env.contextDir, sub), readonly: mount.readOnly };
+        const local = localContextOf(this.env, m.source);
+        if (local !== undefined) {
+          return { type: 'bind', target, source: under(local.dir, sub), readonly: mount.readOnly };
         }
         // A stage or image: mount its merged view here (the runner's namespace copies ours).
         const ref = nextSource();
         const ready = await openView(this.env.state, ref.snapshot);
         views.push(ready.release);
-        return { type: 'bind', target, source: join(ready.dir, sub), readonly: mount.readOnly };
+        return { type: 'bind', target, source: under(ready.dir, sub), readonly: mount.readOnly };
       }
       case 'secret':
       case 'ssh':
@@ -243,6 +339,11 @@ export class ExecOp implements Op<Ref> {
         });
     }
   }
+}
+
+/** `sub` (absolute, clean) below host directory `dir`, without a trailing slash (the runner wants clean paths). */
+function under(dir: string, sub: string): string {
+  return sub === '/' ? dir : join(dir, sub);
 }
 
 function mountKey(m: RunMount): unknown {
@@ -307,21 +408,28 @@ export class FileOp implements Op<Ref> {
     }
   }
 
+  /** The local directory the copy reads (the build context, or a named one), unless it reads an input. */
+  private get local(): LocalContext | undefined {
+    return this.action.kind === 'copy' ? localContextOf(this.env, this.action.from) : undefined;
+  }
+
   private get readsStage(): boolean {
-    return this.action.kind === 'copy' && this.action.from !== undefined && this.action.from.kind !== 'context';
+    return this.action.kind === 'copy' && this.local === undefined;
   }
 
   async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
-    if (this.action.kind === 'copy' && !this.readsStage && this.action.instruction.sources.length > 0) {
+    const local = this.local;
+    if (this.action.kind === 'copy' && local !== undefined && this.action.instruction.sources.length > 0) {
       // What the step reads from the context is part of its key: exactly the selected paths.
       const i = this.action.instruction;
       // Loaded on first use, like the file operations: a fully cached build needs neither.
       const { checksumPaths } = await import('./context/index.js');
-      const sum = await checksumPaths(this.env.contextDir, i.sources, {
+      const sum = await checksumPaths(local.dir, i.sources, {
         followLinks: true,
         exclude: i.exclude,
-        ...(this.env.ignore === undefined ? {} : { matcher: this.env.ignore }),
-        ...(this.env.statCache === undefined ? {} : { statCache: await this.env.statCache() }),
+        xattrs: contextXattrs,
+        ...(local.ignore === undefined ? {} : { matcher: local.ignore }),
+        ...(local.statCache === undefined ? {} : { statCache: await local.statCache() }),
         signal: cx.signal,
       });
       return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: byKey(1) };
@@ -339,28 +447,30 @@ export class FileOp implements Op<Ref> {
         await mkdirWorkdir(dest, action.path, { user: action.user });
         return;
       }
-      const run = async (sourceRoot: string, ownership: 'reset' | 'keep') => {
+      const run = async (sourceRoot: string, ownership: 'reset' | 'keep', ignore?: Matcher) => {
         const i = action.instruction;
         const common = {
           destRoot: dest,
           dest: i.dest,
           workdir: action.workdir,
-          source: { root: sourceRoot, ownership, ...(ownership === 'reset' && this.env.ignore !== undefined ? { ignore: this.env.ignore } : {}) },
+          source: { root: sourceRoot, ownership, ...(ignore === undefined ? {} : { ignore }) },
           sources: i.sources,
           heredocs: i.heredocSources.map((h) => ({ path: h.path, data: h.data })),
           ...(i.chown === undefined ? {} : { chown: i.chown }),
           ...(i.chmod === undefined ? {} : { chmod: parseChmod(i.chmod, i.range) }),
           exclude: i.exclude,
           link: i.link,
-          // A stage's or image's files keep their extended attributes (file capabilities).
-          ...(ownership === 'keep' ? { xattrs: fileXattrs } : {}),
+          // A stage's or image's files keep their extended attributes (file capabilities);
+          // context files keep theirs as BuildKit's context transfer leaves them.
+          xattrs: ownership === 'keep' ? fileXattrs : contextXattrs,
           signal: cx.signal,
         };
         if (i.kind === 'add') await add({ ...common, ...(i.unpack === undefined ? {} : { unpack: i.unpack }) });
         else await copy({ ...common, parents: i.parents });
       };
-      if (this.readsStage) await withView(state, inputs[1]!.snapshot, (src) => run(src, 'keep'));
-      else await run(this.env.contextDir, 'reset');
+      const local = this.local;
+      if (local === undefined) await withView(state, inputs[1]!.snapshot, (src) => run(src, 'keep'));
+      else await run(local.dir, 'reset', local.ignore);
     });
     return { snapshot };
   }

@@ -1,4 +1,4 @@
-import { chmod, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,6 +108,25 @@ describe('checksumPaths', () => {
     await writeFile(join(ctx, 'src/main.ts'), 'changed behind the link');
     expect(await sum(['top'])).not.toBe(followed);
     expect(await sum(['top'], { followLinks: false })).toBe(notFollowed);
+  });
+
+  it('changes with an extended attribute of a selected file when told to read them', async () => {
+    const { fileXattrs } = await import('../../../snapshotter/index.js');
+    // /var/tmp, not /tmp: tmpfs may refuse user.* attributes.
+    const dir = await mkdtemp('/var/tmp/tsbuild-ctx-xattr-');
+    try {
+      await writeFile(join(dir, 'f'), 'same');
+      const xsum = () => checksumPaths(dir, ['f'], { followLinks: true, xattrs: fileXattrs });
+      const plain = await xsum();
+      await fileXattrs.set(join(dir, 'f'), 'user.k', Buffer.from('1'));
+      const one = await xsum();
+      await fileXattrs.set(join(dir, 'f'), 'user.k', Buffer.from('2'));
+      const two = await xsum();
+      expect(new Set([plain, one, two]).size).toBe(3);
+      expect(await checksumPaths(dir, ['f'], { followLinks: true })).toBe(plain);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the selector order in the digest (a later source overwrites an earlier one)', async () => {

@@ -6,12 +6,16 @@
  * target (symlinks) or device number (devices); each source's own name and each selector.
  * What stays out: times (BuildKit leaves them out of its content keys too) and, unless
  * asked, owners (the context's owners never reach the image: they are reset to 0:0).
+ * Extended attributes go in when the caller passes the way to read the ones COPY keeps
+ * (BuildKit's key has them too); a file's are remembered in the stat cache with its content
+ * hash (setting one changes the ctime, so a cached row never hides a change).
  */
 import type { BigIntStats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
 import type { Matcher } from '../../../frontend/dockerignore/index.js';
+import type { XattrIO } from '../file/copier.js';
 import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
 import { SourceView } from '../file/source-view.js';
@@ -34,6 +38,8 @@ export interface ChecksumOptions {
   readonly includeOwnership?: boolean;
   /** Reuses hashes of unchanged files; the caller saves it. */
   readonly statCache?: StatCache;
+  /** Reads the extended attributes that belong in the key (those COPY copies). */
+  readonly xattrs?: Pick<XattrIO, 'list' | 'get'>;
   /** Replaces BLAKE3-of-file (tests count calls through it). */
   readonly hashFile?: FileHasher;
   readonly signal?: AbortSignal;
@@ -75,20 +81,46 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   async function entryFields(sub: string, s: BigIntStats, abs: string): Promise<string[]> {
     const fields = [sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];
     if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
-    if (s.isFile()) fields.push(await fileHash(abs, s, hashFile, opts.statCache));
-    else if (s.isSymbolicLink()) fields.push(await readlink(abs));
+    if (s.isFile()) {
+      fields.push(await fileHash(abs, s, hashFile, opts.statCache, opts.xattrs));
+      return fields;
+    }
+    if (s.isSymbolicLink()) fields.push(await readlink(abs));
     else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(String(s.rdev));
+    if (opts.xattrs !== undefined) {
+      const x = await xattrDigest(abs, opts.xattrs);
+      if (x !== undefined) fields.push(x);
+    }
     return fields;
   }
 }
 
+/** `xattrs:<blake3>` over the sorted names and values of a path's attributes; undefined when it has none. */
+async function xattrDigest(abs: string, io: Pick<XattrIO, 'list' | 'get'>): Promise<string | undefined> {
+  const names = [...(await io.list(abs))].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  if (names.length === 0) return undefined;
+  const h = new Blake3Hasher();
+  for (const name of names) {
+    h.update(`${name}\0${Buffer.from(await io.get(abs, name)).toString('hex')}\n`);
+  }
+  return 'xattrs:' + h.digest('hex');
+}
+
 const HASH_WINDOW = 32;
 
-async function fileHash(abs: string, st: import('node:fs').BigIntStats, hashFile: FileHasher, cache: StatCache | undefined): Promise<string> {
+async function fileHash(
+  abs: string,
+  st: import('node:fs').BigIntStats,
+  hashFile: FileHasher,
+  cache: StatCache | undefined,
+  xattrs: Pick<XattrIO, 'list' | 'get'> | undefined,
+): Promise<string> {
   const known = cache?.lookup(abs, st);
   if (known !== undefined) return known;
   const started = nowNs();
-  const hash = await hashFile(abs);
+  let hash = await hashFile(abs);
+  const x = xattrs === undefined ? undefined : await xattrDigest(abs, xattrs);
+  if (x !== undefined) hash += ` ${x}`;
   cache?.record(abs, st, hash, started);
   return hash;
 }

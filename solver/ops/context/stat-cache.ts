@@ -10,7 +10,8 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
 
-const FORMAT = 'tsbuild-stat-cache/1';
+// 2: a file's row holds its extended attributes' digest beside the content hash.
+const FORMAT = 'tsbuild-stat-cache/2';
 
 /** size, mtime ns, ctime ns, inode, hash: numbers as decimal strings (bigints in memory). */
 type Row = readonly [size: string, mtimeNs: string, ctimeNs: string, ino: string, hash: string];
