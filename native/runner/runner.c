@@ -285,6 +285,12 @@ int main(int argc, char **argv) {
   }
   set_fatal_handler(report_runner_error);
   if (argc > 1) fatal("usage: tsbuild-runner 3>outcome < spec.json (runner spec version %d)", RUNNER_SPEC_VERSION);
+  /* Dies with the builder that started it (then init, and the whole namespace, follow): a
+   * builder killed with SIGKILL leaves no RUN behind. The second getppid() closes the race
+   * with a builder that died before the prctl. */
+  pid_t builder = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fatal("prctl: %s", strerror(errno));
+  if (getppid() != builder) return SETUP_FAILED;
 
   struct spec spec;
   char *text = read_spec();
