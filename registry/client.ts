@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
 import type { Credentials } from './credentials.js';
@@ -58,6 +58,10 @@ export interface ConnectionOptions {
   readonly tokens?: TokenCache;
 }
 
+/** undici takes ~55 ms to load: builds that never talk to a registry do not pay for it. */
+let undici: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
+
 const agents = new Map<string, Dispatcher>();
 
 /** Waits before the 2nd, 3rd and 4th attempt of a request that failed in a way worth retrying. */
@@ -66,8 +70,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const retryable = (status: number) => status === 429 || status >= 500;
 
 /** A connection pool that trusts the system CAs plus the host's own CA. */
-function agentFor(domain: string, ca: string | undefined): Dispatcher | undefined {
+async function agentFor(domain: string, ca: string | undefined): Promise<Dispatcher | undefined> {
   if (ca === undefined) return undefined;
+  const { Agent } = await loadUndici();
   let a = agents.get(domain);
   if (a === undefined) {
     a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
@@ -111,7 +116,7 @@ export interface CallOptions {
 export class Session {
   private readonly base: string;
   private readonly origin: string;
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: Promise<Dispatcher | undefined>;
   private readonly tokens: TokenCache;
   private readonly scopes = new Scopes();
   private basic: string | undefined;
@@ -164,13 +169,15 @@ export class Session {
     for (let challenged = false, redirects = 0, retries = 0; ; ) {
       const sameOrigin = url.origin === this.origin;
       const auth = sameOrigin ? await this.authorization() : undefined;
+      const { request } = await loadUndici();
+      const dispatcher = await this.dispatcher;
       let res;
       try {
         res = await request(url, {
           method,
           headers: { ...opts.headers, ...(auth === undefined ? {} : { authorization: auth.header }) },
           ...(opts.body === undefined ? {} : { body: await opts.body() }),
-          ...(this.dispatcher === undefined || !sameOrigin ? {} : { dispatcher: this.dispatcher }),
+          ...(dispatcher === undefined || !sameOrigin ? {} : { dispatcher }),
         });
       } catch (e) {
         if (retry && retries < BACKOFF_MS.length) {
@@ -267,7 +274,9 @@ export class Session {
     const c = this.credentials;
     const scopes = this.scopes.list();
     const realm = new URL(challenge.realm, `${this.base}/`);
-    const dispatcher = this.dispatcher === undefined || realm.origin !== this.origin ? {} : { dispatcher: this.dispatcher };
+    const agent = await this.dispatcher;
+    const dispatcher = agent === undefined || realm.origin !== this.origin ? {} : { dispatcher: agent };
+    const { request } = await loadUndici();
     const sentAt = Date.now();
     let res;
     try {
