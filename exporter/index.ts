@@ -9,7 +9,7 @@ export {
 } from './image.js';
 export { compressLayer, openLayerTar, rememberLayerBlob, type CompressLayerOptions, type CompressedLayer } from './layers.js';
 export { parseImageName, normalizeImageName, type ImageName } from './reference.js';
-export { withLock, type LockOptions } from './lock.js';
+export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,
   type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,

@@ -9,6 +9,7 @@ import { isExporterError, readImageConfig, type HistoryEntry } from '../../expor
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
 import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
+import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
 import type { OpEnv } from './ops.js';
@@ -39,6 +40,10 @@ export interface BuildRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** --secret: a reader per secret id (read only by the steps that mount it). */
+  readonly secrets?: SecretSources;
+  /** --ssh: agent socket paths by id. */
+  readonly ssh?: SshSources;
   readonly events: EventSink;
   readonly warn: (message: string, where?: string) => void;
   readonly signal: AbortSignal;
@@ -130,6 +135,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     statCache: openStatCache,
     proxyEnv: plan.proxyEnv,
     network: req.network,
+    ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
+    ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   };
   const graph = buildGraph(plan, env);
 

@@ -5,3 +5,4 @@ export { layersOf, openSnapshotTar, registerLayers, type Layer } from './layers.
 export { RunFailedError } from './ops.js';
 export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
 export { pushableImage, type PushableImage } from './push.js';
+export type { SecretSources, SshSources } from './exec-mounts.js';
