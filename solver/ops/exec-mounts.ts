@@ -47,7 +47,8 @@ export function mountTarget(m: PlannedMount['mount'], cwd: string, sshIndex: num
       target = `/run/buildkit/ssh_agent.${sshIndex}`;
     }
   }
-  return posix.isAbsolute(target) ? posix.normalize(target) : posix.join(cwd, target);
+  // Clean, as the runner wants it: no `.`, `..`, doubled or trailing slash.
+  return posix.resolve(cwd, target);
 }
 
 /** The mounts whose `from=` is an input of the step (a stage or an image), in mount order. */
