@@ -246,6 +246,23 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
     });
   });
 
+  it('binds the root of a stage and of the context (no source=)', () => {
+    const dir = context('bind-roots', {
+      Dockerfile: [
+        'FROM busybox:test AS s',
+        'RUN echo from-stage > /s.txt',
+        'FROM busybox:test',
+        'RUN --mount=type=bind,from=s,target=/m --mount=type=bind,target=/ctx cat /m/s.txt /ctx/c.txt > /out',
+        '',
+      ].join('\n'),
+      'c.txt': 'from-context\n',
+    });
+    const out = join(work, 'bind-roots-out');
+    expectOk(build(dir, ['-o', `type=local,dest=${out}`]));
+    expect(readFileSync(join(out, 'out'), 'utf8')).toBe('from-stage\nfrom-context\n');
+    expect(existsSync(join(out, 'm')) || existsSync(join(out, 'ctx'))).toBe(false);
+  });
+
   describe('cache mounts', () => {
     it('start from the source of from= the first time, then keep their own content', () => {
       const dir = context('cache-from', {

@@ -85,12 +85,12 @@ export class StepMounts {
       case 'bind': {
         const sub = posix.join('/', mount.source);
         if (m.source.kind === 'context') {
-          this.mounts.push({ type: 'bind', target: target!, source: join(this.env_.contextDir, sub), readonly: mount.readOnly });
+          this.mounts.push({ type: 'bind', target: target!, source: below(this.env_.contextDir, sub), readonly: mount.readOnly });
           return;
         }
         // A stage or image: mount its merged view here (the runner's namespace copies ours).
         const dir = await this.view(nextSource().snapshot);
-        this.mounts.push({ type: 'bind', target: target!, source: join(dir, sub), readonly: mount.readOnly });
+        this.mounts.push({ type: 'bind', target: target!, source: below(dir, sub), readonly: mount.readOnly });
         return;
       }
       case 'secret':
@@ -263,6 +263,11 @@ export class StepMounts {
       });
     });
   }
+}
+
+/** `sub` (absolute, inside `base`) as a host path without a trailing slash, as the runner wants. */
+function below(base: string, sub: string): string {
+  return sub === '/' ? base : join(base, sub);
 }
 
 /**
