@@ -1,43 +1,22 @@
 // The agent proxy against a real OpenSSH agent, with ssh-add as the client.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sshTool as ssh, startSshAgent, type TestAgent } from '../test/support/ssh-agent.js';
 import { AgentFramer, agentRequestAllowed, serveAgentProxy, type AgentProxy } from './ssh-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbuild-agent-'));
-const agentSock = join(dir, 'agent.sock');
-let agent: ChildProcess;
-
-/** Runs an OpenSSH tool against `sock`, asynchronously: the proxy lives in this process. */
-function ssh(cmd: string, args: string[], sock: string, input?: string): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: '', DISPLAY: '' } }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code === 'string') {
-        reject(new Error(`${cmd} is not installed (bash scripts/install-deps.sh installs openssh-client): ${error.message}`));
-        return;
-      }
-      resolve({ status: error === null ? 0 : (error.code as number | undefined) ?? 1, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
+let agent: TestAgent;
+let agentSock: string;
 
 beforeAll(async () => {
-  agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    agent.once('error', (e) => reject(new Error(`ssh-agent is not installed (bash scripts/install-deps.sh installs openssh-client): ${e.message}`)));
-    const poll = () => (existsSync(agentSock) ? resolve() : setTimeout(poll, 20));
-    poll();
-  });
-  const key = join(dir, 'key');
-  expect((await ssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'proxy-test', '-f', key], agentSock)).status).toBe(0);
-  expect((await ssh('ssh-add', [key], agentSock)).status).toBe(0);
+  agent = await startSshAgent(dir, 'proxy-test');
+  agentSock = agent.sock;
 });
 
 afterAll(() => {
-  agent?.kill();
+  agent?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -55,14 +34,14 @@ describe('the SSH agent proxy', () => {
     expect(proxied.stdout).toContain('proxy-test (ED25519)');
     expect(proxied.stdout).toBe(direct.stdout);
     // ssh-add -T signs a challenge with the key and verifies the signature.
-    const signed = await ssh('ssh-add', ['-T', join(dir, 'key.pub')], proxy.path);
+    const signed = await ssh('ssh-add', ['-T', `${agent.key}.pub`], proxy.path);
     expect(signed.status, signed.stderr).toBe(0);
   });
 
   it('refuses to change the agent: its keys stay', async () => {
     expect((await ssh('ssh-add', ['-D'], proxy.path)).status).not.toBe(0);
-    expect((await ssh('ssh-add', [join(dir, 'key')], proxy.path)).status).not.toBe(0);
-    expect((await ssh('ssh-add', ['-d', join(dir, 'key.pub')], proxy.path)).status).not.toBe(0);
+    expect((await ssh('ssh-add', [agent.key], proxy.path)).status).not.toBe(0);
+    expect((await ssh('ssh-add', ['-d', `${agent.key}.pub`], proxy.path)).status).not.toBe(0);
     expect((await ssh('ssh-add', ['-l'], agentSock)).stdout).toContain('proxy-test (ED25519)');
   });
 

@@ -1,36 +1,31 @@
 // RUN --mount=type=secret, type=ssh and cache mounts with from=, end to end through the CLI
 // on the busybox base, as root. A secret's bytes are looked for afterwards in every output
 // and in every file of the state directory, layers decompressed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
+import { startSshAgent, sshTool, type TestAgent } from './support/ssh-agent.js';
+import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
 import { mountsUnder, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-secrets-'));
 const root = join(work, 'root');
 
-function context(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const context = (name: string, files: Record<string, string>) => writeContext(join(work, name), files);
 
 function build(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir], { env });
 }
 
-function expectOk(r: { status: number | null; stderr: string }) {
-  if (r.status !== 0) throw new Error(`build failed (${r.status}):\n${r.stderr}`);
+/** Builds a Dockerfile (its lines) with `files` beside it into a rootfs directory, and returns that directory. */
+function buildToDir(name: string, lines: readonly string[], files: Record<string, string> = {}): string {
+  const out = join(work, `${name}-out`);
+  expectOk(build(context(name, { Dockerfile: [...lines, ''].join('\n'), ...files }), ['-o', `type=local,dest=${out}`]));
+  return out;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -62,11 +57,7 @@ const ran = (r: { stderr: string }, word: string) => new RegExp(`^#\\d+ [\\d.]+ 
 
 describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end to end', () => {
   beforeAll(async () => {
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    expectOk(build(base, ['-t', 'busybox:test']));
+    expectOk(build(await busyboxBaseContext(join(work, 'base')), ['-t', 'busybox:test']));
   });
 
   afterAll(() => {
@@ -172,32 +163,11 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
   });
 
   describe('ssh', () => {
-    let agent: ChildProcess;
-    const agentSock = join(work, 'agent.sock');
-
+    let agent: TestAgent;
     beforeAll(async () => {
-      agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-      await new Promise<void>((resolve, reject) => {
-        agent.once('error', (e) => reject(new Error(`ssh-agent is not installed (bash scripts/install-deps.sh installs openssh-client): ${e.message}`)));
-        const poll = () => (existsSync(agentSock) ? resolve() : setTimeout(poll, 20));
-        poll();
-      });
-      const key = join(work, 'id_ed25519');
-      expect(run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-key', '-f', key]).status).toBe(0);
-      const added = tsAgent('ssh-add', [key]);
-      expect(added.status, added.stderr).toBe(0);
+      agent = await startSshAgent(work, 'e2e-key');
     });
-
-    afterAll(() => {
-      agent?.kill();
-    });
-
-    /** An OpenSSH tool talking to the test's agent. */
-    function tsAgent(cmd: string, args: string[]) {
-      const r = spawnSync(cmd, args, { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, encoding: 'utf8' });
-      if (r.error !== undefined) throw new Error(`${cmd} is not installed (bash scripts/install-deps.sh installs openssh-client)`);
-      return r;
-    }
+    afterAll(() => agent?.stop());
 
     /** The host's ssh-add and the libraries it loads, laid out to COPY into the image. */
     function sshAddTree(dest: string): void {
@@ -211,7 +181,7 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
       for (const m of ldd.stdout.matchAll(/(\/\S+) \(0x/g)) place(m[1]!);
     }
 
-    it('forwards the agent: ssh-add in the RUN lists its keys, cannot remove them, and nothing stays in the image', () => {
+    it('forwards the agent: ssh-add in the RUN lists its keys, cannot remove them, and nothing stays in the image', async () => {
       const dir = context('ssh', {
         Dockerfile: [
           'FROM busybox:test',
@@ -223,9 +193,9 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
       });
       sshAddTree(join(dir, 'tools'));
       const out = join(work, 'ssh-out');
-      const r = build(dir, ['--ssh', 'default', '--ssh', `second=${agentSock}`, '-o', `type=local,dest=${out}`], { SSH_AUTH_SOCK: agentSock });
+      const r = build(dir, ['--ssh', 'default', '--ssh', `second=${agent.sock}`, '-o', `type=local,dest=${out}`], { SSH_AUTH_SOCK: agent.sock });
       expectOk(r);
-      const hostKeys = tsAgent('ssh-add', ['-l']).stdout;
+      const hostKeys = (await sshTool('ssh-add', ['-l'], agent.sock)).stdout;
       expect(hostKeys).toContain('e2e-key (ED25519)');
       expect(readFileSync(join(out, 'sock'), 'utf8')).toBe('/run/buildkit/ssh_agent.0\n');
       expect(readFileSync(join(out, 'keys'), 'utf8')).toBe(`${hostKeys}delete exit 1\n`);
@@ -247,37 +217,30 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
   });
 
   it('binds the root of a stage and of the context (no source=)', () => {
-    const dir = context('bind-roots', {
-      Dockerfile: [
+    const out = buildToDir(
+      'bind-roots',
+      [
         'FROM busybox:test AS s',
         'RUN echo from-stage > /s.txt',
         'FROM busybox:test',
         'RUN --mount=type=bind,from=s,target=/m --mount=type=bind,target=/ctx cat /m/s.txt /ctx/c.txt > /out',
-        '',
-      ].join('\n'),
-      'c.txt': 'from-context\n',
-    });
-    const out = join(work, 'bind-roots-out');
-    expectOk(build(dir, ['-o', `type=local,dest=${out}`]));
+      ],
+      { 'c.txt': 'from-context\n' },
+    );
     expect(readFileSync(join(out, 'out'), 'utf8')).toBe('from-stage\nfrom-context\n');
     expect(existsSync(join(out, 'm')) || existsSync(join(out, 'ctx'))).toBe(false);
   });
 
   describe('cache mounts', () => {
     it('start from the source of from= the first time, then keep their own content', () => {
-      const dir = context('cache-from', {
-        Dockerfile: [
-          'FROM busybox:test AS seed',
-          'RUN mkdir -p /seed/sub && echo seeded > /seed/sub/a.txt && chown -R 1000:2000 /seed && chmod 0750 /seed',
-          'FROM busybox:test',
-          'RUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/sub/a.txt > /first && stat -c %u:%g:%a /cache /cache/sub/a.txt >> /first && echo added > /cache/b.txt',
-          'RUN --mount=type=cache,target=/cache,from=seed,source=/seed ls /cache > /second',
-          'RUN --mount=type=cache,target=/cache ls -A /cache > /unseeded',
-          '',
-        ].join('\n'),
-      });
-      const out = join(work, 'cache-from-out');
-      expectOk(build(dir, ['-o', `type=local,dest=${out}`]));
+      const out = buildToDir('cache-from', [
+        'FROM busybox:test AS seed',
+        'RUN mkdir -p /seed/sub && echo seeded > /seed/sub/a.txt && chown -R 1000:2000 /seed && chmod 0750 /seed',
+        'FROM busybox:test',
+        'RUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/sub/a.txt > /first && stat -c %u:%g:%a /cache /cache/sub/a.txt >> /first && echo added > /cache/b.txt',
+        'RUN --mount=type=cache,target=/cache,from=seed,source=/seed ls /cache > /second',
+        'RUN --mount=type=cache,target=/cache ls -A /cache > /unseeded',
+      ]);
       expect(readFileSync(join(out, 'first'), 'utf8')).toBe('seeded\n1000:2000:750\n1000:2000:644\n');
       expect(readFileSync(join(out, 'second'), 'utf8')).toBe('b.txt\nsub\n');
       // Without from=, the same target is another cache: it starts empty.
@@ -289,11 +252,7 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
       // Two stages run in parallel; each checks that the other is not inside.
       const step = (me: string, other: string) =>
         `RUN --mount=type=cache,id=locked-e2e,target=/c,sharing=locked touch /c/${me}-in && sleep 1 && (test -e /c/${other}-in && echo overlap || echo alone) > /seen && rm /c/${me}-in`;
-      const dir = context('cache-locked', {
-        Dockerfile: ['FROM busybox:test AS a', step('a', 'b'), 'FROM busybox:test AS b', step('b', 'a'), 'FROM busybox:test', 'COPY --from=a /seen /a', 'COPY --from=b /seen /b', ''].join('\n'),
-      });
-      const out = join(work, 'cache-locked-out');
-      expectOk(build(dir, ['-o', `type=local,dest=${out}`]));
+      const out = buildToDir('cache-locked', ['FROM busybox:test AS a', step('a', 'b'), 'FROM busybox:test AS b', step('b', 'a'), 'FROM busybox:test', 'COPY --from=a /seen /a', 'COPY --from=b /seen /b']);
       expect(readFileSync(join(out, 'a'), 'utf8')).toBe('alone\n');
       expect(readFileSync(join(out, 'b'), 'utf8')).toBe('alone\n');
     });
