@@ -12,6 +12,7 @@ import { buildArgsFrom } from './commands.js';
 import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
 import { readRegistryCAs } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
+import { openSecrets, openSsh, parseSecretSpec, parseSshSpec } from './secrets.js';
 
 export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },
@@ -24,6 +25,7 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'platform', type: 'string' },
   { name: 'label', type: 'string', multiple: true },
   { name: 'secret', type: 'string', multiple: true },
+  { name: 'ssh', type: 'string', multiple: true },
   { name: 'network', type: 'string' },
   { name: 'no-cache', type: 'boolean' },
   { name: 'no-cache-filter', type: 'string', multiple: true },
@@ -54,6 +56,11 @@ Build an image from a Dockerfile.
                              and it replaces a stage or image of that name
       --platform OS/ARCH     the target platform (default: this machine's)
       --label K=V            a label on the image
+      --secret SPEC          a secret for RUN --mount=type=secret (repeatable):
+                             id=ID[,src=PATH|,env=VAR][,type=file|env]; id=ID alone reads
+                             $ID when set, else the file ID
+      --ssh SPEC             an SSH agent for RUN --mount=type=ssh (repeatable):
+                             default|ID[=SOCKET] (default: $SSH_AUTH_SOCK)
       --network MODE         default|none|host: the network of RUN steps (default: host)
       --no-cache             run every step again
       --no-cache-filter S    run the steps of stage S again
@@ -72,7 +79,6 @@ Build an image from a Dockerfile.
 `;
 
 const NOT_YET: Record<string, string> = {
-  secret: 'not supported yet: --secret',
   'cache-from': 'not supported yet: --cache-from (cache import)',
   'cache-to': 'not supported yet: --cache-to (cache export)',
 };
@@ -122,6 +128,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   }
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
+  const secrets = openSecrets(flagValues(p, 'secret').map(parseSecretSpec), io.env);
+  const ssh = openSsh(flagValues(p, 'ssh').map(parseSshSpec), io.env);
 
   const fileFlag = flagValue(p, 'file');
   let dockerfile: Buffer;
@@ -172,6 +180,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       env: io.env,
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,
+      secrets,
+      ssh,
       events: (e) => renderer.event(e),
       warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
       signal: ac.signal,

@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'USER_NOT_FOUND'
   | 'RUNNER_ERROR'
   | 'RUN_FAILED'
+  | 'SECRET_NOT_FOUND'
+  | 'SSH_NOT_FOUND'
   | 'IO';
 
 export interface ErrorExtra {

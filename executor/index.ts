@@ -4,3 +4,4 @@ export type { MountSpec, NetworkMode, OverlaySpec, RunnerOutcome, RunnerSpec } f
 export { runProcess } from './run.js';
 export type { RunIO, RunResult } from './run.js';
 export { runnerBinaryPath } from './runner-binary.js';
+export { serveAgentProxy, type AgentProxy, type AgentSocketOwner } from './ssh-agent.js';

@@ -12,7 +12,7 @@ export {
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
 export { parseImageName, normalizeImageName, type ImageName } from './reference.js';
-export { withLock, type LockOptions } from './lock.js';
+export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,
   type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,

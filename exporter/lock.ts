@@ -29,21 +29,53 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>, option
   }
 }
 
-async function acquire(lockPath: string, timeoutMs: number): Promise<Server> {
+/** A held lock; `release` frees it (the process exiting frees it too). */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+const held = (server: Server): HeldLock => ({
+  release: () => new Promise<void>((resolve) => server.close(() => resolve())),
+});
+
+/**
+ * Takes the lock and keeps it until released, for locks held across long work (a RUN step).
+ * Waits as long as it takes, unless `signal` aborts.
+ */
+export async function holdLock(lockPath: string, options: { readonly signal?: AbortSignal } = {}): Promise<HeldLock> {
+  return held(await acquire(lockPath, Infinity, options.signal));
+}
+
+/** Takes the lock if it is free right now; undefined when another holder has it. */
+export async function tryLock(lockPath: string): Promise<HeldLock | undefined> {
+  const server = await tryOnce(await lockName(lockPath));
+  return server === undefined ? undefined : held(server);
+}
+
+async function lockName(lockPath: string): Promise<string> {
   const real = join(await realpath(dirname(lockPath)), basename(lockPath));
-  const name = `\0tsbuild-lock-${createHash('sha256').update(real).digest('hex').slice(0, 48)}`;
+  return `\0tsbuild-lock-${createHash('sha256').update(real).digest('hex').slice(0, 48)}`;
+}
+
+async function tryOnce(name: string): Promise<Server | undefined> {
+  const server = createServer();
+  const outcome = await new Promise<'held' | 'busy'>((resolve, reject) => {
+    server.once('error', (e) => (errnoCode(e) === 'EADDRINUSE' ? resolve('busy') : reject(e)));
+    server.listen({ path: name, exclusive: true }, () => resolve('held'));
+  });
+  if (outcome === 'busy') return undefined;
+  server.unref(); // holding a lock must not keep the process alive by itself
+  return server;
+}
+
+async function acquire(lockPath: string, timeoutMs: number, signal?: AbortSignal): Promise<Server> {
+  const name = await lockName(lockPath);
   const deadline = Date.now() + timeoutMs;
   let wait = 2;
   for (;;) {
-    const server = createServer();
-    const outcome = await new Promise<'held' | 'busy'>((resolve, reject) => {
-      server.once('error', (e) => (errnoCode(e) === 'EADDRINUSE' ? resolve('busy') : reject(e)));
-      server.listen({ path: name, exclusive: true }, () => resolve('held'));
-    });
-    if (outcome === 'held') {
-      server.unref(); // holding a lock must not keep the process alive by itself
-      return server;
-    }
+    signal?.throwIfAborted();
+    const server = await tryOnce(name);
+    if (server !== undefined) return server;
     if (Date.now() > deadline) throw new ExporterError('LOCKED', `timed out after ${timeoutMs} ms waiting for the lock on ${lockPath}`);
     await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     wait = Math.min(wait * 2, 100);

@@ -3,3 +3,4 @@ export { parseDockerfile, type ParseResult, type ParseOptions } from './parser/p
 export type * from './parser/ast.js';
 export { planBuild, parsePlatform, formatPlatform, hostPlatform, type ConvertOptions, type NamedContextLookup, type Platform } from './stages/index.js';
 export type * from './stages/types.js';
+export { csvFields, CsvError } from './instructions/csv.js';

@@ -5,6 +5,7 @@
 #   docker-registry      a real registry for the pull tests (the tests start it)
 #   apache2-utils        htpasswd, for the registry with Basic auth
 #   openssl              certificates for the registry behind TLS
+#   openssh-client       ssh-agent, ssh-add, ssh-keygen: the tests of RUN --mount=type=ssh
 #   util-linux           unshare/setpriv: the builder's private mount namespace
 #   make g++ python3     building native/ (node-gyp)
 #   xz-utils bzip2 zstd  ADD of compressed archives
@@ -16,4 +17,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 openssl busybox-static umoci runc skopeo docker-registry apache2-utils util-linux tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux tar gzip xz-utils bzip2 zstd >/dev/null

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from './support/rootfs.js';
+import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
 import { mountsUnder, run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { runBundle, umociUnpack } from './support/oci.js';
@@ -13,22 +13,10 @@ import { runBundle, umociUnpack } from './support/oci.js';
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-e2e-'));
 const root = join(work, 'root');
 
-function context(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const context = (name: string, files: Record<string, string>) => writeContext(join(work, name), files);
 
 function build(dir: string, extra: string[] = []) {
   return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
-}
-
-function expectOk(r: { status: number | null; stderr: string }) {
-  if (r.status !== 0) throw new Error(`build failed (${r.status}):\n${r.stderr}`);
 }
 
 /** Unpack an OCI layout tar with umoci; returns the bundle directory. */
@@ -53,13 +41,10 @@ function ociConfig(ociTar: string): { config: Record<string, unknown>; history: 
 
 describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
   beforeAll(async () => {
-    const base = join(work, 'base');
-    mkdirSync(base);
-    await makeBusyboxRootfs(join(base, 'rootfs'));
+    const base = await busyboxBaseContext(join(work, 'base'), ['CMD ["/bin/sh"]']);
     mkdirSync(join(base, 'rootfs', 'opt', 'old'), { recursive: true });
     writeFileSync(join(base, 'rootfs', 'opt', 'old', 'a.txt'), 'old');
     writeFileSync(join(base, 'rootfs', 'etc', 'doomed'), 'bye');
-    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/sh"]\n');
     expectOk(build(base, ['-t', 'busybox:test']));
   });
 

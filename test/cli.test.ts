@@ -113,9 +113,9 @@ describe('tsbuild usage', () => {
     const r = tsbuild(['build', '--cache-to', 'type=local,dest=x', '.']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('not supported yet: --cache-to');
-    const secret = tsbuild(['build', '--secret', 'id=a,src=/x', '.']);
-    expect(secret.status).toBe(1);
-    expect(secret.stderr).toContain('not supported yet: --secret');
+    const context = tsbuild(['build', '--build-context', 'base=docker-image://busybox', '.']);
+    expect(context.status).toBe(1);
+    expect(context.stderr).toContain('not supported yet: --build-context');
   });
 
   it('refuses an unknown output type and unknown output keys as usage errors', () => {

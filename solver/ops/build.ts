@@ -9,6 +9,7 @@ import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } 
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
 import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
 import type { StatCache } from './context/index.js';
+import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
@@ -42,6 +43,10 @@ export interface BuildRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** --secret: a reader per secret id (read only by the steps that mount it). */
+  readonly secrets?: SecretSources;
+  /** --ssh: agent socket paths by id. */
+  readonly ssh?: SshSources;
   readonly events: EventSink;
   readonly warn: (message: string, where?: string) => void;
   readonly signal: AbortSignal;
@@ -236,6 +241,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     named,
     proxyEnv: plan.proxyEnv,
     network: req.network,
+    ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
+    ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   };
   const graph = buildGraph(plan, env);
 

@@ -6,3 +6,4 @@ export { RunFailedError } from './ops.js';
 export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
 export { pushableImage, type PushableImage } from './push.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
+export type { SecretSources, SshSources } from './exec-mounts.js';

@@ -2,9 +2,9 @@
  * The op kinds a Dockerfile needs: scratch, a local image, RUN (exec) and the file steps
  * (COPY, ADD, WORKDIR). Each answers its cache key apart from executing (style.md §2).
  */
-import { chmod as fsChmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createHash, randomUUID } from 'node:crypto';
-import { join, posix } from 'node:path';
+import { chmod as fsChmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
 import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob, type ImageBlobs } from '../../exporter/index.js';
@@ -14,60 +14,16 @@ import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
+import { mountTarget, readsSource, StepMounts, type SecretSources, type SshSources } from './exec-mounts.js';
 import type { StatCache } from './context/index.js';
 import { unpackImage } from './unpack.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 
-/** A directory on the host that COPY reads as a build context (the main one, or a named one). */
-export interface LocalContext {
-  readonly dir: string;
-  /** Its .dockerignore: what it excludes is not in the context. */
-  readonly ignore?: Matcher;
-  /** Opened on first use: builds that copy nothing from the context never read it. */
-  readonly statCache?: () => Promise<StatCache>;
-}
+import { localContextOf, mainContext, type LocalContext, type OpEnv } from './env.js';
 
-/** What a `--build-context` is, once resolved. */
-export type NamedSource =
-  | { readonly kind: 'local'; readonly context: LocalContext }
-  /** An image: from the local store (docker-image://) or an OCI layout (oci-layout://). */
-  | { readonly kind: 'image'; readonly label: string; readonly resolve: () => Promise<ImageBlobs> }
-  /** docker-image://scratch: the empty filesystem. */
-  | { readonly kind: 'scratch' };
-
-/** What every op of one build shares. */
-export interface OpEnv {
-  readonly state: State;
-  readonly contextDir: string;
-  readonly ignore?: Matcher;
-  /** Opened on first use: builds that copy nothing from the context never read it. */
-  readonly statCache?: () => Promise<StatCache>;
-  /** The `--build-context`s, by key. */
-  readonly named?: ReadonlyMap<string, NamedSource>;
-  /** Proxy build args: in RUN's environment, never in a key or the image. */
-  readonly proxyEnv: readonly string[];
-  readonly network: 'default' | 'none' | 'host';
-}
-
-/** The main build context of an OpEnv as a LocalContext. */
-export function mainContext(env: OpEnv): LocalContext {
-  return {
-    dir: env.contextDir,
-    ...(env.ignore === undefined ? {} : { ignore: env.ignore }),
-    ...(env.statCache === undefined ? {} : { statCache: env.statCache }),
-  };
-}
-
-/** The local directory a COPY or RUN mount source reads directly, if it is one. */
-export function localContextOf(env: OpEnv, ref: SourceRef | undefined): LocalContext | undefined {
-  if (ref === undefined || ref.kind === 'context') return mainContext(env);
-  if (ref.kind !== 'named') return undefined;
-  const named = env.named?.get(ref.name);
-  if (named === undefined) throw new Error(`internal: no build context named ${ref.name}`);
-  return named.kind === 'local' ? named.context : undefined;
-}
+export { localContextOf, mainContext, type LocalContext, type NamedSource, type OpEnv } from './env.js';
 
 /**
  * Extended attributes of build-context files, as they reach BuildKit's COPY: its context
@@ -212,15 +168,22 @@ export interface ExecSpec {
 /** RUN: the command on a new snapshot of its root, in the native runner. */
 export class ExecOp implements Op<Ref> {
   readonly spec: unknown;
+  private readonly exec: ExecSpec;
   constructor(
     private readonly env: OpEnv,
-    private readonly exec: ExecSpec,
+    exec: ExecSpec,
   ) {
+    this.exec = exec;
     // Mount sources are inputs; cache-mount ids never change a result, so they stay out.
+    // With ssh mounts, SSH_AUTH_SOCK names the first socket unless the step sets it (BuildKit).
+    const ssh = exec.mounts.filter((m) => m.mount.type === 'ssh');
+    if (ssh.length > 0 && !exec.env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) {
+      this.exec = { ...exec, env: [...exec.env, `SSH_AUTH_SOCK=${mountTarget(ssh[0]!.mount, exec.cwd, 0)!}`] };
+    }
     this.spec = {
       kind: 'exec',
       args: exec.args,
-      env: exec.env,
+      env: this.exec.env,
       cwd: exec.cwd,
       user: exec.user,
       network: exec.network,
@@ -229,11 +192,9 @@ export class ExecOp implements Op<Ref> {
     };
   }
 
-  /** Inputs after the root: the stages and images that bind mounts read (not local directories). */
+  /** Inputs after the root: the stages and images that bind and cache mounts read (not local directories). */
   static mountSources(env: OpEnv, mounts: readonly PlannedMount[]): SourceRef[] {
-    return mounts
-      .filter((m) => m.mount.type === 'bind' && m.source.kind !== 'scratch' && localContextOf(env, m.source) === undefined)
-      .map((m) => m.source);
+    return mounts.filter((m) => readsSource(env, m)).map((m) => m.source);
   }
 
   async cacheMap(): Promise<CacheMap<Ref>> {
@@ -246,23 +207,22 @@ export class ExecOp implements Op<Ref> {
     const sources = inputs.slice(1);
     const key = newActiveKey();
     await state.snapshots.prepare(key, root.snapshot ?? undefined);
-    const views: Array<() => Promise<void>> = [];
+    const stepMounts = new StepMounts(this.env, this.exec.cwd, cx.signal);
+    let script: string | undefined;
     try {
       const lowers = root.snapshot === null ? [await emptyDir(state)] : await state.snapshots.lowerDirs(root.snapshot);
-      const mounts: MountSpec[] = [];
       let next = 0;
-      for (const m of this.exec.mounts) {
-        const target = posix.isAbsolute(m.mount.target) ? m.mount.target : posix.join(this.exec.cwd, m.mount.target);
-        mounts.push(await this.mountFor(m, target, () => sources[next++]!, views));
-      }
+      for (const m of this.exec.mounts) await stepMounts.add(m, () => sources[next++]!);
+      const mounts: MountSpec[] = [...stepMounts.mounts];
       if (this.exec.script !== undefined) {
-        const dir = await writeScript(state.tmpDir, this.exec.script);
-        views.push(() => rm(dir, { recursive: true, force: true }));
-        mounts.push({ type: 'bind', target: '/dev/pipes', source: dir, readonly: true });
+        script = await writeScript(state.tmpDir, this.exec.script);
+        mounts.push({ type: 'bind', target: '/dev/pipes', source: script, readonly: true });
       }
       const network = this.exec.network === 'none' ? 'none' : 'host';
       // HOME, when unset, comes from the user's passwd entry (the runner sets it, as runc does).
-      const env = [...this.exec.env, ...this.env.proxyEnv];
+      // Secrets given as variables replace a variable of the same name, in this run only.
+      const secretNames = new Set(stepMounts.env.map((e) => e.slice(0, e.indexOf('='))));
+      const env = [...this.exec.env, ...this.env.proxyEnv].filter((e) => !secretNames.has(e.slice(0, e.indexOf('=')))).concat(stepMounts.env);
       const spec: RunnerSpec = {
         version: 1,
         args: this.exec.args,
@@ -297,46 +257,8 @@ export class ExecOp implements Op<Ref> {
       await state.snapshots.remove(key).catch(() => {});
       throw e;
     } finally {
-      for (const release of views.reverse()) await release().catch(() => {});
-    }
-  }
-
-  private async mountFor(
-    m: PlannedMount,
-    target: string,
-    nextSource: () => Ref,
-    views: Array<() => Promise<void>>,
-  ): Promise<MountSpec> {
-    const mount = m.mount;
-    switch (mount.type) {
-      case 'tmpfs':
-        return { type: 'tmpfs', target, size: mount.size };
-      case 'cache': {
-        if (mount.from !== '') throw new BuildError('NOT_SUPPORTED', 'not supported yet: RUN --mount=type=cache with from=');
-        const id = mount.id === '' ? target : mount.id;
-        const dir = join(this.env.state.cacheMountsDir, createHash('sha256').update(id).digest('hex'));
-        await mkdir(dir, { recursive: true });
-        if (mount.mode !== undefined) await fsChmod(dir, mount.mode);
-        if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
-        return { type: 'bind', target, source: dir, readonly: false };
-      }
-      case 'bind': {
-        const sub = posix.join('/', mount.source);
-        const local = localContextOf(this.env, m.source);
-        if (local !== undefined) {
-          return { type: 'bind', target, source: under(local.dir, sub), readonly: mount.readOnly };
-        }
-        // A stage or image: mount its merged view here (the runner's namespace copies ours).
-        const ref = nextSource();
-        const ready = await openView(this.env.state, ref.snapshot);
-        views.push(ready.release);
-        return { type: 'bind', target, source: under(ready.dir, sub), readonly: mount.readOnly };
-      }
-      case 'secret':
-      case 'ssh':
-        throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN --mount=type=${mount.type}`, {
-          hint: 'secret and ssh mounts arrive together with --secret and --ssh',
-        });
+      if (script !== undefined) await rm(script, { recursive: true, force: true }).catch(() => {});
+      await stepMounts.release();
     }
   }
 }
@@ -347,7 +269,8 @@ function under(dir: string, sub: string): string {
 }
 
 function mountKey(m: RunMount): unknown {
-  if (m.type === 'cache') return { type: 'cache', target: m.target };
+  // A cache starting from another stage keys on the path it starts from (the stage is an input).
+  if (m.type === 'cache') return m.from === '' ? { type: 'cache', target: m.target } : { type: 'cache', target: m.target, source: m.source };
   return m;
 }
 
@@ -355,26 +278,6 @@ async function emptyDir(state: State): Promise<string> {
   const dir = join(state.tmpDir, 'empty-lower');
   await mkdir(dir, { recursive: true });
   return dir;
-}
-
-/** A view kept mounted until released (for RUN bind mounts from stages). */
-async function openView(state: State, snapshot: SnapshotName | null): Promise<{ dir: string; release: () => Promise<void> }> {
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let ready!: (dir: string) => void;
-  const dirP = new Promise<string>((r) => (ready = r));
-  const done = withView(state, snapshot, async (dir) => {
-    ready(dir);
-    await released;
-  });
-  const dir = await Promise.race([dirP, done.then(() => '')]);
-  return {
-    dir,
-    release: async () => {
-      release();
-      await done;
-    },
-  };
 }
 
 export type FileAction =

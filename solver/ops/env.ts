@@ -1,0 +1,64 @@
+/**
+ * What every op of one build shares, and the local directories it reads as build contexts
+ * (the main one, and named ones given as directories).
+ */
+import type { ImageBlobs } from '../../exporter/index.js';
+import type { Matcher } from '../../frontend/dockerignore/index.js';
+import type { SourceRef } from '../../frontend/stages/types.js';
+import type { StatCache } from './context/index.js';
+import type { SecretSources, SshSources } from './exec-mounts.js';
+import type { State } from './state.js';
+
+/** A directory on the host that COPY reads as a build context (the main one, or a named one). */
+export interface LocalContext {
+  readonly dir: string;
+  /** Its .dockerignore: what it excludes is not in the context. */
+  readonly ignore?: Matcher;
+  /** Opened on first use: builds that copy nothing from the context never read it. */
+  readonly statCache?: () => Promise<StatCache>;
+}
+
+/** What a `--build-context` is, once resolved. */
+export type NamedSource =
+  | { readonly kind: 'local'; readonly context: LocalContext }
+  /** An image: from the local store (docker-image://) or an OCI layout (oci-layout://). */
+  | { readonly kind: 'image'; readonly label: string; readonly resolve: () => Promise<ImageBlobs> }
+  /** docker-image://scratch: the empty filesystem. */
+  | { readonly kind: 'scratch' };
+
+/** What every op of one build shares. */
+export interface OpEnv {
+  readonly state: State;
+  readonly contextDir: string;
+  readonly ignore?: Matcher;
+  /** Opened on first use: builds that copy nothing from the context never read it. */
+  readonly statCache?: () => Promise<StatCache>;
+  /** The `--build-context`s, by key. */
+  readonly named?: ReadonlyMap<string, NamedSource>;
+  /** Proxy build args: in RUN's environment, never in a key or the image. */
+  readonly proxyEnv: readonly string[];
+  readonly network: 'default' | 'none' | 'host';
+  /** --secret: what `RUN --mount=type=secret` may read; values never enter a key. */
+  readonly secrets?: SecretSources;
+  /** --ssh: agent sockets `RUN --mount=type=ssh` may reach. */
+  readonly ssh?: SshSources;
+}
+
+/** The main build context of an OpEnv as a LocalContext. */
+export function mainContext(env: OpEnv): LocalContext {
+  return {
+    dir: env.contextDir,
+    ...(env.ignore === undefined ? {} : { ignore: env.ignore }),
+    ...(env.statCache === undefined ? {} : { statCache: env.statCache }),
+  };
+}
+
+/** The local directory a COPY or RUN mount source reads directly, if it is one. */
+export function localContextOf(env: OpEnv, ref: SourceRef | undefined): LocalContext | undefined {
+  if (ref === undefined || ref.kind === 'context') return mainContext(env);
+  if (ref.kind !== 'named') return undefined;
+  const named = env.named?.get(ref.name);
+  if (named === undefined) throw new Error(`internal: no build context named ${ref.name}`);
+  return named.kind === 'local' ? named.context : undefined;
+}
+

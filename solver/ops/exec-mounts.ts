@@ -1,0 +1,306 @@
+/**
+ * A RUN step's `--mount`s, made ready on the host for the runner: bind sources, cache
+ * directories (seeded, shared, private or locked), tmpfs, secrets and SSH agent sockets.
+ * Everything set up here is undone by `release()` once the step has ended.
+ *
+ * Secrets are written to a tmpfs that only this process's private mount namespace sees (see
+ * cli/mount-namespace.ts) and bound read-only at their target: their bytes never reach a disk,
+ * a layer, the cache key, the progress output or an error message.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { chmod, chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { BuildError } from '../../errors/index.js';
+import type { MountSpec } from '../../executor/index.js';
+import { holdLock, tryLock, withLock, type HeldLock } from '../../exporter/index.js';
+import type { PlannedMount } from '../../frontend/stages/types.js';
+import type { CacheMount, SecretMount, SshMount } from '../../frontend/instructions/types.js';
+import { fileXattrs, mountAt, unmount, type SnapshotName } from '../../snapshotter/index.js';
+import { localContextOf, type OpEnv } from './env.js';
+import type { Ref } from './ref.js';
+import type { State } from './state.js';
+import { withView } from './mounted.js';
+
+/** Where the secrets of a build come from: a reader per id given with --secret. */
+export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
+/** SSH agents of a build by id (--ssh): the agent's socket path. */
+export type SshSources = ReadonlyMap<string, string>;
+
+/** BuildKit's secret id: `id`, else `source`, else the base name of the target. */
+export function secretId(m: SecretMount): string {
+  if (m.source !== '') return m.source;
+  if (m.id !== '') return m.id;
+  return posix.basename(m.target);
+}
+
+/**
+ * Where a mount appears in the container, absolute; undefined for a secret exposed only as an
+ * environment variable. `sshIndex` counts the ssh mounts before this one.
+ */
+export function mountTarget(m: PlannedMount['mount'], cwd: string, sshIndex: number): string | undefined {
+  let target = m.target;
+  if (target === '') {
+    if (m.type === 'secret') {
+      if (m.env !== undefined) return undefined;
+      target = `/run/secrets/${posix.basename(secretId(m))}`;
+    } else if (m.type === 'ssh') {
+      target = `/run/buildkit/ssh_agent.${sshIndex}`;
+    }
+  }
+  // Clean, as the runner wants it: no `.`, `..`, doubled or trailing slash.
+  return posix.resolve(cwd, target);
+}
+
+/**
+ * The mounts whose `from=` is an input of the step (a stage, an image, a named context that
+ * is an image), in mount order. Local directories are read in place, not as inputs.
+ */
+export function readsSource(env: OpEnv, m: PlannedMount): boolean {
+  if (m.mount.type !== 'bind' && m.mount.type !== 'cache') return false;
+  if (m.source.kind === 'stage' || m.source.kind === 'image') return true;
+  return m.source.kind === 'named' && localContextOf(env, m.source) === undefined;
+}
+
+export class StepMounts {
+  /** For the runner, in mount order. */
+  readonly mounts: MountSpec[] = [];
+  /** NAME=VALUE of secrets exposed as environment variables. */
+  readonly env: string[] = [];
+  private readonly releases: Array<() => Promise<void>> = [];
+  private secretsDir: string | undefined;
+  private sshCount = 0;
+
+  constructor(
+    private readonly env_: OpEnv,
+    private readonly cwd: string,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** Sets up one mount; `nextSource` yields the step's next mount input (see readsSource). */
+  async add(m: PlannedMount, nextSource: () => Ref): Promise<void> {
+    const mount = m.mount;
+    const target = mountTarget(mount, this.cwd, mount.type === 'ssh' ? this.sshCount++ : 0);
+    switch (mount.type) {
+      case 'tmpfs':
+        this.mounts.push({ type: 'tmpfs', target: target!, size: mount.size });
+        return;
+      case 'cache':
+        this.mounts.push({ type: 'bind', target: target!, source: await this.cacheDir(mount, target!, m, nextSource), readonly: false });
+        return;
+      case 'bind': {
+        const sub = posix.join('/', mount.source);
+        const local = localContextOf(this.env_, m.source);
+        if (local !== undefined) {
+          this.mounts.push({ type: 'bind', target: target!, source: below(local.dir, sub), readonly: mount.readOnly });
+          return;
+        }
+        // A stage or image: mount its merged view here (the runner's namespace copies ours).
+        const dir = await this.view(nextSource().snapshot);
+        this.mounts.push({ type: 'bind', target: target!, source: below(dir, sub), readonly: mount.readOnly });
+        return;
+      }
+      case 'secret':
+        await this.secret(mount, target);
+        return;
+      case 'ssh':
+        await this.ssh(mount, target!);
+        return;
+    }
+  }
+
+  /** Undoes everything, last first; safe to call once whatever happened. */
+  async release(): Promise<void> {
+    for (const r of this.releases.splice(0).reverse()) await r().catch(() => {});
+  }
+
+  private get state(): State {
+    return this.env_.state;
+  }
+
+  /** A view kept mounted until release. */
+  private async view(snapshot: SnapshotName | null): Promise<string> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let ready!: (dir: string) => void;
+    const dirP = new Promise<string>((r) => (ready = r));
+    const done = withView(this.state, snapshot, async (dir) => {
+      ready(dir);
+      await released;
+    });
+    const dir = await Promise.race([dirP, done.then(() => '')]);
+    this.releases.push(async () => {
+      release();
+      await done;
+    });
+    return dir;
+  }
+
+  private async secret(mount: SecretMount, target: string | undefined): Promise<void> {
+    const id = secretId(mount);
+    const read = this.env_.secrets?.get(id);
+    if (read === undefined) {
+      if (!mount.required) return; // an optional secret nobody gave: no file, no variable
+      throw new BuildError('SECRET_NOT_FOUND', `secret ${id}: not found`, {
+        hint: `pass it with --secret id=${id},src=FILE or --secret id=${id},env=VARIABLE`,
+      });
+    }
+    const value = await read();
+    if (mount.env !== undefined) {
+      if (mount.env === '' || mount.env.includes('=')) {
+        throw new BuildError('BAD_FLAG', `secret ${id}: env=${mount.env} is not a valid environment variable name`);
+      }
+      if (value.includes(0)) throw new BuildError('BAD_FLAG', `secret ${id} holds a NUL byte and cannot be an environment variable`);
+      this.env.push(`${mount.env}=${Buffer.from(value).toString('utf8')}`);
+    }
+    if (target === undefined) return;
+    const dir = await this.secretsTmpfs();
+    const file = join(dir, `secret-${this.mounts.length}`);
+    // Written where only our namespace sees it; owner and mode as BuildKit sets them.
+    await writeFile(file, value, { mode: 0o600 });
+    await chown(file, mount.uid ?? 0, mount.gid ?? 0);
+    await chmod(file, mount.mode ?? 0o400);
+    this.mounts.push({ type: 'bind', target, source: file, readonly: true });
+  }
+
+  /** One private tmpfs per step for its secret files, unmounted and removed on release. */
+  private async secretsTmpfs(): Promise<string> {
+    if (this.secretsDir !== undefined) return this.secretsDir;
+    const dir = join(this.state.tmpDir, `secrets-${randomUUID()}`);
+    await mkdir(dir, { mode: 0o700 });
+    this.releases.push(() => rm(dir, { recursive: true, force: true }));
+    mountAt([{ type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=0700'] }], dir);
+    this.releases.push(async () => unmount(dir, { detach: true }));
+    this.secretsDir = dir;
+    return dir;
+  }
+
+  private async ssh(mount: SshMount, target: string): Promise<void> {
+    const id = mount.id === '' ? 'default' : mount.id;
+    const agent = this.env_.ssh?.get(id);
+    if (agent === undefined) {
+      if (!mount.required) return;
+      throw new BuildError('SSH_NOT_FOUND', `no SSH agent with id "${id}" was given`, {
+        hint: id === 'default' ? 'forward your agent with --ssh default' : `forward an agent with --ssh ${id}=SOCKET`,
+      });
+    }
+    // A short name: a socket path must fit in 108 bytes.
+    const dir = join(this.state.tmpDir, `ssh-${randomUUID().slice(0, 8)}`);
+    await mkdir(dir, { mode: 0o700 });
+    this.releases.push(() => rm(dir, { recursive: true, force: true }));
+    const { serveAgentProxy } = await import('../../executor/index.js');
+    const proxy = await serveAgentProxy(agent, join(dir, 'agent.sock'), {
+      uid: mount.uid ?? 0,
+      gid: mount.gid ?? 0,
+      mode: mount.mode ?? 0o600,
+    });
+    this.releases.push(() => proxy.close());
+    this.mounts.push({ type: 'bind', target, source: proxy.path, readonly: false });
+  }
+
+  /**
+   * The host directory of a cache mount. Its name follows BuildKit's cache key: the id, and
+   * with `from=` the source it starts from, so another source starts another cache.
+   */
+  private async cacheDir(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
+    const id = mount.id === '' ? target : mount.id;
+    if (mount.from !== '' && !readsSource(this.env_, m)) {
+      throw new BuildError('NOT_SUPPORTED', `not supported yet: a cache mount from= a local build context (${mount.from})`, {
+        hint: 'seed the cache from a stage that copies the directory',
+      });
+    }
+    let seed: ((into: string) => Promise<void>) | undefined;
+    let key = id;
+    if (readsSource(this.env_, m)) {
+      const from = nextSource();
+      const sub = posix.join('/', mount.source);
+      key += `\0${from.snapshot ?? 'scratch'}\0${sub}`;
+      seed = (into) => this.seedCache(from.snapshot, sub, into);
+    }
+    const base = join(this.state.cacheMountsDir, createHash('sha256').update(key).digest('hex'));
+    let dir = base;
+    switch (mount.sharing) {
+      case 'shared':
+        break;
+      case 'locked': {
+        // One step at a time, in this process or another, until this step ends.
+        this.hold(await holdLock(`${base}.lock`, { signal: this.signal }));
+        break;
+      }
+      case 'private': {
+        // The first directory of this cache nobody holds; a new one when every one is held.
+        for (let n = 0; ; n++) {
+          const candidate = n === 0 ? base : `${base}.${n}`;
+          const lock = await tryLock(`${candidate}.lock`);
+          if (lock === undefined) continue;
+          this.hold(lock);
+          dir = candidate;
+          break;
+        }
+        break;
+      }
+    }
+    await ensureCacheDir(dir, seed);
+    if (mount.mode !== undefined) await chmod(dir, mount.mode);
+    if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
+    return dir;
+  }
+
+  private hold(lock: HeldLock): void {
+    this.releases.push(() => lock.release());
+  }
+
+  /** Copies `sub` of a stage's or image's files into a new cache directory. */
+  private async seedCache(snapshot: SnapshotName | null, sub: string, into: string): Promise<void> {
+    const { copy } = await import('./file/index.js');
+    await withView(this.state, snapshot, async (root) => {
+      const from = join(root, sub);
+      const info = await stat(from).catch(() => undefined);
+      if (info === undefined) {
+        throw new BuildError('COPY_FAILED', `cache mount source ${sub}: not found in the from= stage or image`);
+      }
+      if (!info.isDirectory()) throw new BuildError('COPY_FAILED', `cache mount source ${sub} is not a directory`);
+      // The mount shows that directory itself: its owner and mode too.
+      await chown(into, info.uid, info.gid);
+      await chmod(into, info.mode & 0o7777);
+      if ((await readdir(from)).length === 0) return;
+      await copy({
+        destRoot: into,
+        dest: '/',
+        workdir: '/',
+        source: { root, ownership: 'keep' },
+        sources: [sub],
+        xattrs: fileXattrs,
+        signal: this.signal,
+      });
+    });
+  }
+}
+
+/** `sub` (absolute, inside `base`) as a host path without a trailing slash, as the runner wants. */
+function below(base: string, sub: string): string {
+  return sub === '/' ? base : join(base, sub);
+}
+
+/**
+ * Makes a cache directory exist, seeded once: the seed is copied beside it and renamed into
+ * place, under a lock, so concurrent steps see an empty name or the whole seed, never a part.
+ */
+async function ensureCacheDir(dir: string, seed: ((into: string) => Promise<void>) | undefined): Promise<void> {
+  const exists = async () => (await stat(dir).catch(() => undefined)) !== undefined;
+  if (await exists()) return;
+  if (seed === undefined) {
+    await mkdir(dir, { recursive: true });
+    return;
+  }
+  await withLock(`${dir}.create`, async () => {
+    if (await exists()) return;
+    const temp = `${dir}.seed-${randomUUID()}`;
+    await mkdir(temp, { mode: 0o755 });
+    try {
+      await seed(temp);
+      await rename(temp, dir);
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  });
+}
