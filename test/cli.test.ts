@@ -113,9 +113,12 @@ describe('tsbuild usage', () => {
     const r = tsbuild(['build', '--cache-to', 'type=local,dest=x', '.']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('not supported yet: --cache-to');
-    const context = tsbuild(['build', '--build-context', 'base=docker-image://busybox', '.']);
-    expect(context.status).toBe(1);
-    expect(context.stderr).toContain('not supported yet: --build-context');
+    const from = tsbuild(['build', '--cache-from', 'type=local,src=x', '.']);
+    expect(from.status).toBe(1);
+    expect(from.stderr).toContain('not supported yet: --cache-from');
+    const git = tsbuild(['build', '--build-context', 'src=https://example.invalid/repo.git', '.']);
+    expect(git.status).toBe(1);
+    expect(git.stderr).toContain('not supported yet');
   });
 
   it('refuses an unknown output type and unknown output keys as usage errors', () => {
