@@ -2,7 +2,9 @@
  * Pushing and pulling a 1 GB, 10-layer image through a local docker-registry, tsbuild beside
  * `skopeo copy` of the same image. Push: tsbuild uploads its already compressed layers
  * (compression is made once, before timing) and skopeo copies the same gzip blobs from an
- * OCI layout; pull: tsbuild pulls and unpacks for a build, skopeo copies into an OCI layout.
+ * OCI layout; pull: `tsbuild pull` into a fresh store beside `skopeo copy` into an OCI layout
+ * (the same work: download, verify, store), and a build FROM the image, which pulls and
+ * unpacks every layer.
  * Prints medians and tsbuild's peak memory; asserts nothing. Needs root.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -60,19 +62,26 @@ export async function run(): Promise<string[]> {
     const tsPush: number[] = [];
     const skPush: number[] = [];
     const tsPull: number[] = [];
+    const tsFrom: number[] = [];
     const skPull: number[] = [];
     let peak = 0;
     for (let i = 0; i < RUNS; i++) {
       tsPush.push(timed(TSBUILD, ['push', '--root', root, 'big:1', `${host}/ts/big${i}:1`]));
       skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${host}/sk/big${i}:1`]));
+      const pullRoot = join(WORK, `pull-root${i}`);
+      sh('sync', []);
+      let t0 = performance.now();
+      let r = sh('/usr/bin/time', ['-f', '%M', TSBUILD, 'pull', '--root', pullRoot, `${host}/ts/big${i}:1`]);
+      tsPull.push(performance.now() - t0);
+      peak = Math.max(peak, Number(r.stderr.trim().split('\n').pop()));
+      rmSync(pullRoot, { recursive: true, force: true });
       const pullCtx = join(WORK, `pull${i}`);
       mkdirSync(pullCtx);
       writeFileSync(join(pullCtx, 'Dockerfile'), `FROM ${host}/ts/big${i}:1\n`);
-      const pullRoot = join(WORK, `pull-root${i}`);
       sh('sync', []);
-      const t0 = performance.now();
-      const r = sh('/usr/bin/time', ['-f', '%M', TSBUILD, 'build', '--root', pullRoot, '--progress', 'quiet', pullCtx]);
-      tsPull.push(performance.now() - t0);
+      t0 = performance.now();
+      r = sh('/usr/bin/time', ['-f', '%M', TSBUILD, 'build', '--root', pullRoot, '--progress', 'quiet', pullCtx]);
+      tsFrom.push(performance.now() - t0);
       peak = Math.max(peak, Number(r.stderr.trim().split('\n').pop()));
       rmSync(pullRoot, { recursive: true, force: true });
       skPull.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/sk/big${i}:1`, `oci:${join(WORK, `sk-pull${i}`)}:1`]));
@@ -83,8 +92,9 @@ export async function run(): Promise<string[]> {
       `${name.padEnd(40)} tsbuild ${t.toFixed(0)} ms   skopeo copy ${s.toFixed(0)} ms   (skopeo / tsbuild = ${(s / t).toFixed(2)}×)   ${target}`;
     return [
       line(`push ${mb} GB, 10 layers (gzip)`, median(tsPush), median(skPush), 'target ≥ 1.5×'),
-      line(`pull ${mb} GB, 10 layers (+ unpack for tsbuild)`, median(tsPull), median(skPull), 'target ≥ 1×'),
-      `${'peak memory, pull'.padEnd(40)} tsbuild ${(peak / 1024).toFixed(0)} MiB   target < 200 MiB`,
+      line(`pull ${mb} GB, 10 layers`, median(tsPull), median(skPull), 'target ≥ 1×'),
+      line(`FROM it: pull + unpack ${mb} GB`, median(tsFrom), median(skPull), '(skopeo only pulls)'),
+      `${'peak memory, pull and FROM'.padEnd(40)} tsbuild ${(peak / 1024).toFixed(0)} MiB   target < 200 MiB`,
     ];
   } finally {
     await registry.stop();

@@ -8,6 +8,7 @@ import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } 
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
 import { loginCommand, logoutCommand, pushCommand } from './login.js';
+import { pullCommand } from './pull.js';
 import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
 
 export interface CommandIO {
@@ -30,7 +31,7 @@ const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
        tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
        tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all]
        tsbuild login [-u USER] [--password-stdin] [REGISTRY] | logout [REGISTRY]
-       tsbuild push NAME [TARGET]
+       tsbuild pull [--platform P] NAME | push NAME [TARGET]
        tsbuild version
 
 Commands:
@@ -39,6 +40,8 @@ Commands:
             --plan the stages a target needs after ARG/ENV expansion, as JSON
   images    list the local image store; tag, rmi and inspect work on its names
   du        disk space of images, blobs and build cache; prune frees what nothing uses
+  pull      an image from its registry into the local store; push one to a registry
+  login     save registry credentials in docker's config.json; logout removes them
   version   print the version
 `;
 
@@ -63,6 +66,7 @@ const commands: Record<string, Command> = {
   du: duCommand,
   prune: pruneCommand,
   login: loginCommand,
+  pull: pullCommand,
   push: pushCommand,
   logout: logoutCommand,
 };

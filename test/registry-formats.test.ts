@@ -162,6 +162,21 @@ describe.skipIf(!isRoot && !isCI)('layer formats and platforms in a registry', (
     }
   });
 
+  it('tsbuild pull stores an image, and a build on it then asks the registry nothing', () => {
+    const pullRoot = join(work, 'pull-root');
+    const r = tsbuildSync(['pull', '--root', pullRoot, base]);
+    expect(r.status, r.stderr).toBe(0);
+    const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${base}`]);
+    expect(r.stdout).toBe(`${base}: digest: ${(JSON.parse(inspect.stdout) as { Digest: string }).Digest}\n`);
+    expect(tsbuildSync(['images', '--root', pullRoot]).stdout).toContain(`${registry.host}/library/busybox`);
+    const on = build(context({ Dockerfile: `FROM ${base}\nRUN echo on-pulled\n` }), [], pullRoot);
+    expect(on.stderr).not.toContain('[internal] pull');
+    expect(on.stderr).toMatch(/^#\d+ [\d.]+ on-pulled$/m);
+    const missing = tsbuildSync(['pull', '--root', pullRoot, `${registry.host}/library/nothing:1`]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('not found in the registry');
+  });
+
   it('pulls the right image of an OCI index with several platforms', () => {
     // Three images, one per platform, each saying which it is; an index names them all.
     const merged = join(work, 'multi');

@@ -7,7 +7,8 @@ import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend
 import { formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
-import { credentialsFor, formatReference, parseReference, pullImage } from '../../registry/index.js';
+import { formatReference, parseReference } from '../../registry/index.js';
+import { pullToStore } from './pull.js';
 import type { StatCache } from './context/index.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
@@ -79,13 +80,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     const name = `[internal] pull ${formatReference(parsed)}`;
     req.events({ kind: 'vertex', digest, name, state: 'started', at: Date.now() });
     try {
-      const credentials = await credentialsFor(parsed.domain, req.env);
-      const pulled = await pullImage(parsed, platform, state.content, {
-        insecure: req.insecureRegistries,
-        ca: req.registryCAs,
-        ...(credentials === undefined ? {} : { credentials }),
-      });
-      await state.images.tagImage(ref, pulled.manifest);
+      await pullToStore(state, ref, platform, { insecure: req.insecureRegistries, ca: req.registryCAs, env: req.env });
     } catch (e) {
       req.events({ kind: 'vertex', digest, name, state: 'failed', at: Date.now(), error: e instanceof Error ? e.message : String(e) });
       throw e;

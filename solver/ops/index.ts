@@ -7,3 +7,4 @@ export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
 export { pushableImage, type PushableImage } from './push.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export type { SecretSources, SshSources } from './exec-mounts.js';
+export { pullToStore, type RegistryAccess } from './pull.js';
