@@ -110,6 +110,8 @@ describe.skipIf(!isRoot && !isCI)('layer formats and platforms in a registry', (
     expect(u.layers.map((l) => l.mediaType)).toEqual([OCI_GZIP, 'application/vnd.oci.image.layer.v1.tar']);
     // An uncompressed blob is the layer tar itself: its digest is the diff id.
     expect(u.layers[1]!.digest).toBe(diffIds(plain)[1]);
+    const onPlain = build(context({ Dockerfile: `FROM ${plain}\nRUN cat /built.txt\n` }), [], join(work, 'fresh-plain'));
+    expect(onPlain.stderr).toMatch(/^#\d+ [\d.]+ built-here$/m);
 
     // Each pushed image is whole: skopeo verifies every blob, umoci and runc run it.
     for (const name of [zstd, forced, plain]) expect(runFromRegistry(name)).toBe('built-here\n');
