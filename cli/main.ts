@@ -3,9 +3,14 @@
  * 0 success, 1 the work failed (bad Dockerfile, failing build), 2 bad usage.
  */
 import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { isBuildError } from '../errors/index.js';
 import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
+
+// Node 22.1+ keeps compiled code of the modules loaded below on disk: a start of tsbuild
+// then compiles almost nothing. Node 20 has no such cache; nothing changes there.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const argv = process.argv.slice(2);
 // A closed pipe (`tsbuild images | head`) ends the output, not the program with a stack.
