@@ -88,3 +88,15 @@ export function flagValues(p: ParsedArgs, name: string): readonly string[] {
 export function flagSet(p: ParsedArgs, name: string): boolean {
   return p.flags.has(name);
 }
+
+/** `--build-arg` values: `K=V`, or `K` alone taking `$K` (skipped when unset), as docker does. */
+export function buildArgsFrom(values: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq === 0) throw usageError(`invalid --build-arg "${v}": the name is empty`, 'write --build-arg NAME=VALUE');
+    if (eq > 0) out.set(v.slice(0, eq), v.slice(eq + 1));
+    else if (env[v] !== undefined) out.set(v, env[v]!);
+  }
+  return out;
+}

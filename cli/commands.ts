@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { BuildError, didYouMean } from '../errors/index.js';
 import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js';
-import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
+import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
 import { loginCommand, logoutCommand, pushCommand } from './login.js';
@@ -110,17 +110,6 @@ stages and variable expansion, reporting the first error and any warnings.
 `;
 
 /** `--build-arg K=V` and `--build-arg K` (the value of $K, skipped when unset), as docker does. */
-export function buildArgsFrom(values: readonly string[], env: NodeJS.ProcessEnv): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq === 0) throw usageError(`invalid --build-arg "${v}": the name is empty`, 'write --build-arg NAME=VALUE');
-    if (eq > 0) out.set(v.slice(0, eq), v.slice(eq + 1));
-    else if (env[v] !== undefined) out.set(v, env[v]!);
-  }
-  return out;
-}
-
 async function parseCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, PARSE_FLAGS, 'parse');
   if (flagSet(p, 'help')) {
