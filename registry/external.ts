@@ -7,7 +7,7 @@
  * exactly as a blob of the registry; nothing unverified becomes visible. A URL that fails or
  * serves other bytes gives way to the next.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ContentIngester, Descriptor } from '../content/index.js';
 
 type Request = typeof import('undici').request;
@@ -23,23 +23,20 @@ export function isForeignLayerType(mediaType: string): boolean {
   return mediaType.startsWith('application/vnd.oci.image.layer.nondistributable.') || mediaType.startsWith('application/vnd.docker.image.rootfs.foreign.');
 }
 
-/** A stream that fails as soon as more than `limit` bytes go through it. */
-export function sizeLimit(limit: number, what: string): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+/**
+ * `body` read lazily (nothing flows before the consumer reads), failing as soon as more than
+ * `limit` bytes come: a source that sends too much is cut off, not written to disk to the end.
+ */
+export function capped(body: AsyncIterable<Buffer>, limit: number, what: string): Readable {
+  async function* upTo(): AsyncGenerator<Buffer> {
+    let seen = 0;
+    for await (const chunk of body) {
       seen += chunk.length;
-      if (seen > limit) done(new Error(`${what} sent more than the ${limit} bytes expected`));
-      else done(null, chunk);
-    },
-  });
-}
-
-/** `body` through sizeLimit, its errors passed on. */
-export function capped(body: Readable, limit: number, what: string): Readable {
-  const cap = sizeLimit(limit, what);
-  body.on('error', (e) => cap.destroy(e));
-  return body.pipe(cap);
+      if (seen > limit) throw new Error(`${what} sent more than the ${limit} bytes expected`);
+      yield chunk;
+    }
+  }
+  return Readable.from(upTo());
 }
 
 /** A URL as messages show it: without user or password. */
