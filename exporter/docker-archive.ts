@@ -2,9 +2,11 @@
  * The `docker load` archive: `manifest.json` (Config, RepoTags, Layers as paths in the tar),
  * the blobs under `blobs/sha256/`, a `repositories` file for old loaders, and — as Docker 25
  * writes it — `oci-layout` + `index.json`, so the same tar is also an OCI layout. Layers go in
- * as stored (gzip or not); `docker load` decompresses them.
+ * as stored (gzip or not); `docker load` decompresses them. Non-distributable layers go in
+ * too (their manifest descriptors keep their `urls`): `docker load` needs every layer.
  */
 import type { Descriptor } from '../content/index.js';
+import { BuildError } from '../errors/index.js';
 import { digestHex } from '../content/index.js';
 import { ExporterError } from './errors.js';
 import { goJson } from './json.js';
@@ -20,7 +22,14 @@ export async function writeDockerArchive(dest: string, image: ExportImage, names
     if (parsed.tag === undefined) throw new ExporterError('BAD_REFERENCE', `docker archives name images by tag; "${n}" has none`);
     return { repository: parsed.repository, tag: parsed.tag, name: `${parsed.repository}:${parsed.tag}` };
   });
-  const blobs = imageBlobList(image.image);
+  const blobs = await imageBlobList(image.provider, image.image);
+  // `docker load` reads every layer from the archive: a non-distributable one must be here too.
+  const absent = image.image.layers.find((l) => !blobs.some((b) => b.digest === l.digest));
+  if (absent !== undefined) {
+    throw new BuildError('IO', `docker archives need every layer, and the non-distributable layer ${absent.digest} is not in the content store`, {
+      hint: 'pull the base image again (tsbuild build --pull), then export',
+    });
+  }
   const manifestJson = Buffer.from(goJson([{
     Config: blobPath(image.image.config),
     RepoTags: repoTags.map((r) => r.name),

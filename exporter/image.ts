@@ -105,11 +105,26 @@ function parseManifest(bytes: Uint8Array, digest: Digest): { config: Descriptor;
   return { config, layers };
 }
 
+/** A descriptor of a manifest, with its `urls` and annotations (a foreign layer needs its URLs). */
 function toDescriptor(v: unknown, where: Digest): Descriptor {
   if (!isObject(v) || typeof v['mediaType'] !== 'string' || typeof v['digest'] !== 'string' || !isDigest(v['digest']) || typeof v['size'] !== 'number') {
     throw new ExporterError('BAD_IMAGE', `manifest ${where} has a malformed descriptor`);
   }
-  return { mediaType: v['mediaType'], digest: v['digest'], size: v['size'] };
+  const urls = v['urls'];
+  if (urls !== undefined && (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string'))) {
+    throw new ExporterError('BAD_IMAGE', `manifest ${where}: the urls of ${v['digest']} are not a list of strings`);
+  }
+  const annotations = v['annotations'];
+  if (annotations !== undefined && (!isObject(annotations) || !Object.values(annotations).every((a) => typeof a === 'string'))) {
+    throw new ExporterError('BAD_IMAGE', `manifest ${where}: the annotations of ${v['digest']} are not a map of strings`);
+  }
+  return {
+    mediaType: v['mediaType'],
+    digest: v['digest'],
+    size: v['size'],
+    ...(urls === undefined || urls.length === 0 ? {} : { urls: urls as string[] }),
+    ...(annotations === undefined || Object.keys(annotations).length === 0 ? {} : { annotations: annotations as Record<string, string> }),
+  };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

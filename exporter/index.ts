@@ -1,5 +1,8 @@
 /** Image assembly and outputs: config, manifests, layer blobs, the local image store, OCI layout, docker archive, rootfs. */
-export { MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, type Compression } from './mediatypes.js';
+export {
+  MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, isNondistributable, nondistributableMediaType, convertLayerMediaType,
+  type Compression,
+} from './mediatypes.js';
 export { goJson, goJsonBytes, goTime } from './json.js';
 export { imageConfigObject, imageConfigBytes, type ImageConfigInput, type ImagePlatform, type HistoryEntry } from './config.js';
 export { manifestObject, manifestBytes, descriptorObject, type ManifestInput } from './manifest.js';

@@ -13,7 +13,7 @@ import {
   type ContentProvider, type ContentStore, type Descriptor, type Digest,
 } from '../content/index.js';
 import { ExporterError } from './errors.js';
-import { layerCompression, layerMediaType, type Compression } from './mediatypes.js';
+import { isNondistributable, layerCompression, layerMediaType, type Compression } from './mediatypes.js';
 
 export interface CompressLayerOptions {
   readonly store: ContentStore;
@@ -36,6 +36,21 @@ interface MemoFile {
   readonly size: number;
   /** The blob came from a registry (a base image layer), not from compressing a build's layer. */
   readonly pulled?: boolean;
+  /** A non-distributable base layer: its descriptor's media type, URLs and annotations. */
+  readonly foreign?: ForeignLayer;
+}
+
+interface ForeignLayer {
+  readonly mediaType: string;
+  readonly urls?: readonly string[];
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+interface Memo {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly pulled?: boolean;
+  readonly foreign?: ForeignLayer;
 }
 
 /** How an output wants its layers (the `compression`, `compression-level`, `force-compression` and `oci-mediatypes` options). */
@@ -57,6 +72,10 @@ const COMPRESSIONS: readonly Compression[] = ['gzip', 'zstd', 'uncompressed'];
  * asks (once: the result is remembered). A base layer goes as it was pulled, whatever its
  * compression, unless `force` asks otherwise or the media types cannot name it; then its pulled
  * blob is decompressed and compressed again — the same tar, so the same diff id.
+ * A non-distributable base layer always goes as it was pulled, its descriptor (media type,
+ * `urls`, annotations) unchanged, `force` or not: another blob would be one no URL serves, and
+ * pushing it would distribute what its owner kept back. Its memo stays valid without the blob
+ * (the descriptor is all a push needs).
  * `openBuiltTar` gives the tar of a layer built here (it has no pulled blob).
  */
 export async function exportLayer(
@@ -66,13 +85,16 @@ export async function exportLayer(
   openBuiltTar: () => Readable | Promise<Readable>,
 ): Promise<CompressedLayer> {
   const level = format.level === undefined ? {} : { level: format.level };
-  const asWanted = await readMemo(memoFile(store, diffId, format.compression), store);
-  if (asWanted !== undefined) return { blob: { mediaType: layerMediaType(format.compression, true)!, ...asWanted }, diffId };
+  const memos = new Map(await Promise.all(COMPRESSIONS.map(async (c) => [c, await readMemo(memoFile(store, diffId, c), store)] as const)));
+  for (const memo of memos.values()) {
+    if (memo?.foreign !== undefined) return { blob: foreignDescriptor(memo, memo.foreign), diffId };
+  }
+  const asWanted = memos.get(format.compression);
+  if (asWanted !== undefined) return { blob: { mediaType: layerMediaType(format.compression, true)!, digest: asWanted.digest, size: asWanted.size }, diffId };
   let pulled: { compression: Compression; blob: Descriptor } | undefined;
   for (const c of COMPRESSIONS) {
-    if (c === format.compression) continue;
-    const memo = await readMemo(memoFile(store, diffId, c), store);
-    if (memo?.pulled === true) {
+    const memo = memos.get(c);
+    if (c !== format.compression && memo?.pulled === true) {
       pulled = { compression: c, blob: { mediaType: layerMediaType(c, true)!, digest: memo.digest, size: memo.size } };
       break;
     }
@@ -86,6 +108,16 @@ export async function exportLayer(
   return compressLayer(openBuiltTar, format.compression, { store, diffId, ...level });
 }
 
+function foreignDescriptor(memo: Memo, foreign: ForeignLayer): Descriptor {
+  return {
+    mediaType: foreign.mediaType,
+    digest: memo.digest,
+    size: memo.size,
+    ...(foreign.urls === undefined || foreign.urls.length === 0 ? {} : { urls: foreign.urls }),
+    ...(foreign.annotations === undefined ? {} : { annotations: foreign.annotations }),
+  };
+}
+
 export async function compressLayer(
   openTar: () => Readable | Promise<Readable>,
   compression: Compression,
@@ -95,7 +127,8 @@ export async function compressLayer(
   const memoPath = options.diffId === undefined ? undefined : memoFile(options.store, options.diffId, compression);
   if (memoPath !== undefined) {
     const known = await readMemo(memoPath, options.store);
-    if (known !== undefined) return { blob: { mediaType, digest: known.digest, size: known.size }, diffId: options.diffId! };
+    // A non-distributable blob is not one to list as a plain layer: make a blob of our own.
+    if (known !== undefined && known.foreign === undefined) return { blob: { mediaType, digest: known.digest, size: known.size }, diffId: options.diffId! };
   }
   const compress = compressor(compression, options.level);
   const tap = new DigestTap(options.diffId === undefined ? undefined : { digest: options.diffId });
@@ -131,10 +164,17 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
 /**
  * Remember that `blob` (already in the store) is the layer `diffId` compressed with
  * `compression`: a layer pulled from a registry is then pushed and exported as it came,
- * never compressed again.
+ * never compressed again. A non-distributable blob's descriptor is remembered whole.
  */
 export async function rememberLayerBlob(store: ContentStore, diffId: Digest, compression: Compression, blob: Descriptor): Promise<void> {
-  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size, pulled: true };
+  const foreign: ForeignLayer | undefined = !isNondistributable(blob.mediaType)
+    ? undefined
+    : {
+        mediaType: blob.mediaType,
+        ...(blob.urls === undefined || blob.urls.length === 0 ? {} : { urls: blob.urls }),
+        ...(blob.annotations === undefined || Object.keys(blob.annotations).length === 0 ? {} : { annotations: blob.annotations }),
+      };
+  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size, pulled: true, ...(foreign === undefined ? {} : { foreign }) };
   await mkdir(join(store.root, 'layers'), { recursive: true });
   await writeFileAtomic(memoFile(store, diffId, compression), JSON.stringify(file));
 }
@@ -143,16 +183,19 @@ function memoFile(store: ContentStore, diffId: Digest, compression: Compression)
   return join(store.root, 'layers', `${digestHex(diffId)}.${compression}.json`);
 }
 
-async function readMemo(path: string, store: ContentStore): Promise<{ digest: Digest; size: number; pulled?: boolean } | undefined> {
+async function readMemo(path: string, store: ContentStore): Promise<Memo | undefined> {
   let memo: MemoFile;
   try {
     memo = JSON.parse(await readFile(path, 'utf8')) as MemoFile;
   } catch {
     return undefined; // absent or torn: make the blob again
   }
-  // The blob may have been pruned since; then the memo is void.
-  if (!isDigest(memo.digest) || !(await store.has(memo.digest))) return undefined;
-  return { digest: memo.digest, size: memo.size, ...(memo.pulled === true ? { pulled: true } : {}) };
+  if (!isDigest(memo.digest)) return undefined;
+  const foreign = memo.foreign !== undefined && isNondistributable(memo.foreign.mediaType) ? memo.foreign : undefined;
+  // The blob may have been pruned since; then the memo is void — unless the layer is
+  // non-distributable, whose descriptor stands without the blob.
+  if (foreign === undefined && !(await store.has(memo.digest))) return undefined;
+  return { digest: memo.digest, size: memo.size, ...(memo.pulled === true ? { pulled: true } : {}), ...(foreign === undefined ? {} : { foreign }) };
 }
 
 /** Blobs the layer memo still names (compressed layers kept as cache). */

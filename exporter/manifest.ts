@@ -5,12 +5,16 @@
 import type { Descriptor } from '../content/index.js';
 import { ExporterError } from './errors.js';
 import { goJsonBytes } from './json.js';
-import { layerCompression, layerMediaType, MediaType } from './mediatypes.js';
+import { convertLayerMediaType, isNondistributable, layerCompression, MediaType } from './mediatypes.js';
 
 export interface ManifestInput {
   /** The config blob; its mediaType is replaced by the flavour's. */
   readonly config: Descriptor;
-  /** Layer blobs, bottom first; OCI or Docker layer media types, converted to the flavour's. */
+  /**
+   * Layer blobs, bottom first; OCI or Docker layer media types, converted to the flavour's.
+   * Their `urls` and annotations go into the manifest as they are (a non-distributable
+   * layer keeps the URLs its blob comes from).
+   */
   readonly layers: readonly Descriptor[];
   /** true (default): OCI media types; false: Docker schema 2 (`oci-mediatypes=false`). */
   readonly ociMediaTypes?: boolean;
@@ -53,9 +57,10 @@ export function descriptorObject(d: Descriptor): Record<string, unknown> {
 function flavourLayerType(mediaType: string, oci: boolean): string {
   const compression = layerCompression(mediaType);
   if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${mediaType}`);
-  const converted = layerMediaType(compression, oci);
+  const converted = convertLayerMediaType(mediaType, oci);
   if (converted === undefined) {
-    throw new ExporterError('NOT_SUPPORTED', `Docker media types have no ${compression} layers; use oci-mediatypes=true or gzip`);
+    const what = isNondistributable(mediaType) ? `non-distributable ${compression} layers (${mediaType})` : `${compression} layers`;
+    throw new ExporterError('NOT_SUPPORTED', `Docker media types have no ${what}; use oci-mediatypes=true${isNondistributable(mediaType) ? '' : ' or gzip'}`);
   }
   return converted;
 }

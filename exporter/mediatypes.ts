@@ -13,6 +13,16 @@ export const MediaType = {
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /**
+   * Layers with distribution restrictions (image-spec, deprecated since 1.1 but still found in
+   * images): the blob may be absent from the registry and come from the descriptor's `urls`.
+   */
+  ociNondistributable: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  ociNondistributableGzip: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  ociNondistributableZstd: 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+  /** Docker's name for the same ("foreign" layers, Windows base layers); containerd knows both. */
+  dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar',
+  dockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
 export type { Compression };
@@ -22,11 +32,16 @@ export function layerCompression(mediaType: string): Compression | undefined {
   switch (mediaType) {
     case MediaType.ociLayer:
     case MediaType.dockerLayer:
+    case MediaType.ociNondistributable:
+    case MediaType.dockerForeignLayer:
       return 'uncompressed';
     case MediaType.ociLayerGzip:
     case MediaType.dockerLayerGzip:
+    case MediaType.ociNondistributableGzip:
+    case MediaType.dockerForeignLayerGzip:
       return 'gzip';
     case MediaType.ociLayerZstd:
+    case MediaType.ociNondistributableZstd:
       return 'zstd';
     default:
       return undefined;
@@ -43,6 +58,50 @@ export function layerMediaType(compression: Compression, oci: boolean): string |
     case 'zstd':
       return oci ? MediaType.ociLayerZstd : undefined;
   }
+}
+
+/**
+ * Whether a layer of this media type is non-distributable: pushes leave its blob out (the
+ * registry may refuse it, and its owner did not allow copies) and keep its descriptor.
+ */
+export function isNondistributable(mediaType: string): boolean {
+  switch (mediaType) {
+    case MediaType.ociNondistributable:
+    case MediaType.ociNondistributableGzip:
+    case MediaType.ociNondistributableZstd:
+    case MediaType.dockerForeignLayer:
+    case MediaType.dockerForeignLayerGzip:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The non-distributable layer media type for a compression, OCI or Docker. Docker has no zstd
+ * type (undefined); like skopeo, the OCI nondistributable types map to Docker's foreign ones
+ * and back, `.tar` to `.tar` and `+gzip` to `.tar.gzip`.
+ */
+export function nondistributableMediaType(compression: Compression, oci: boolean): string | undefined {
+  switch (compression) {
+    case 'uncompressed':
+      return oci ? MediaType.ociNondistributable : MediaType.dockerForeignLayer;
+    case 'gzip':
+      return oci ? MediaType.ociNondistributableGzip : MediaType.dockerForeignLayerGzip;
+    case 'zstd':
+      return oci ? MediaType.ociNondistributableZstd : undefined;
+  }
+}
+
+/**
+ * A layer media type in the flavour asked (OCI or Docker), keeping what it says: compression,
+ * and whether the layer is non-distributable. Undefined for what the flavour cannot name (zstd
+ * in Docker) or what is not a layer media type.
+ */
+export function convertLayerMediaType(mediaType: string, oci: boolean): string | undefined {
+  const compression = layerCompression(mediaType);
+  if (compression === undefined) return undefined;
+  return isNondistributable(mediaType) ? nondistributableMediaType(compression, oci) : layerMediaType(compression, oci);
 }
 
 export function isManifestMediaType(mediaType: string): boolean {

@@ -12,7 +12,7 @@ import { digestHex, type ContentProvider, type Descriptor } from '../content/ind
 import type { ImageBlobs } from './image.js';
 import { goJson } from './json.js';
 import { descriptorObject } from './manifest.js';
-import { Annotation, MediaType } from './mediatypes.js';
+import { Annotation, isNondistributable, MediaType } from './mediatypes.js';
 import { parseImageName } from './reference.js';
 import { writeDirAtomically } from './dir-output.js';
 import { writeTarFile, type TarWriter } from './tar.js';
@@ -37,7 +37,7 @@ const EPOCH = new Date(0);
 
 export async function writeOciLayout(options: OciLayoutOptions, image: ExportImage): Promise<void> {
   const index = Buffer.from(goJson(ociIndex(image)));
-  const blobs = imageBlobList(image.image);
+  const blobs = await imageBlobList(image.provider, image.image);
   if (options.tar) {
     await writeTarFile(options.dest, async (w) => {
       await w.add({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
@@ -74,13 +74,23 @@ export function ociIndex(image: ExportImage): Record<string, unknown> {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
 }
 
-/** Every blob of the image once: layers, config, manifest. */
-export function imageBlobList(image: ImageBlobs): Descriptor[] {
+/**
+ * Every blob of the image once, to write into a layout: layers, config, manifest. A
+ * non-distributable layer goes in only when its blob is here; its descriptor in the manifest
+ * (media type, `urls`) stays either way. Layouts disagree on this — skopeo leaves such blobs
+ * out of an `oci:` layout (readers fetch them from the URLs), containerd's export puts them in
+ * unless told to skip them — and this is the middle road: what we hold is copied (the image
+ * works offline), what we never held is not asked for. The blob is normally here, fetched when
+ * the base image was pulled; it is missing only when pruned since, or when an image was pushed
+ * from a store that never held it.
+ */
+export async function imageBlobList(provider: ContentProvider, image: ImageBlobs): Promise<Descriptor[]> {
   const seen = new Set<string>();
   const out: Descriptor[] = [];
   for (const d of [...image.layers, image.config, image.manifest]) {
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
+    if (isNondistributable(d.mediaType) && !(await provider.has(d.digest))) continue;
     out.push(d);
   }
   return out;

@@ -5,12 +5,13 @@
  * into the content store, every digest verified on the way (nothing unverified becomes
  * visible). Pushes are in push.ts. Credentials never appear in a message.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
 import type { Credentials } from './credentials.js';
+import { capped, fetchFromURLs, isForeignLayerType } from './external.js';
 import { formatReference, registryEndpoint, type ImageReference } from './reference.js';
 import { expiryOf, parseChallenge, processTokens, TokenCache, type BearerChallenge, type IssuedToken } from './tokens.js';
 
@@ -248,6 +249,13 @@ export class Session {
 
   /** A GET of a registry path that must succeed (2xx); anything else is a clear error. */
   async getURL(path: string, accept: readonly string[]) {
+    const res = await this.getIfPresent(path, accept);
+    if (res === undefined) throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
+    return res;
+  }
+
+  /** As getURL, but undefined when the registry answers 404. */
+  async getIfPresent(path: string, accept: readonly string[]) {
     const res = await this.call('GET', path, { headers: { accept: accept.join(', ') } });
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
@@ -260,7 +268,7 @@ export class Session {
     }
     if (res.statusCode === 404) {
       await res.body.dump();
-      throw registryError(this.ref, 'not found in the registry', 'check the name and tag');
+      return undefined;
     }
     if (res.statusCode >= 300) {
       await res.body.dump();
@@ -350,19 +358,45 @@ function pickPlatform(entries: readonly IndexEntry[], want: PlatformSpec): Index
 
 /**
  * A blob of the image into the store, unless it is there. Either way the repository holds it
- * (its manifest names it), which is recorded for cross-repository mounts on later pushes.
+ * (its manifest names it), which is recorded for cross-repository mounts on later pushes —
+ * except for non-distributable layers, which registries need not hold. A blob the registry
+ * does not have (404) comes from the descriptor's `urls`, when it has some (external.ts).
  */
 async function storeBlob(s: Session, store: ContentStore, ref: ImageReference, desc: Descriptor): Promise<void> {
+  let inRegistry = !isForeignLayerType(desc.mediaType);
   if (!(await store.has(desc.digest))) {
-    const res = await s.get(`blobs/${desc.digest}`, ['*/*']);
-    try {
-      // The writer verifies size and digest at commit; a mismatch leaves nothing behind.
-      await store.writeBlob(Readable.from(res.body), { digest: desc.digest, size: desc.size });
-    } catch (e) {
-      throw registryError(ref, `blob ${desc.digest} did not arrive intact: ${(e as Error).message}`);
+    const res = await s.getIfPresent(`/v2/${ref.repository}/blobs/${desc.digest}`, ['*/*']);
+    if (res === undefined) {
+      await storeExternal(ref, store, desc);
+      inRegistry = false;
+    } else {
+      try {
+        // The writer verifies size and digest at commit; a mismatch leaves nothing behind.
+        await store.writeBlob(capped(res.body, desc.size, 'the registry'), { digest: desc.digest, size: desc.size });
+      } catch (e) {
+        res.body.destroy();
+        throw registryError(ref, `blob ${desc.digest} did not arrive intact: ${(e as Error).message}`);
+      }
     }
   }
-  await store.recordSource(desc.digest, ref.domain, ref.repository);
+  if (inRegistry) await store.recordSource(desc.digest, ref.domain, ref.repository);
+}
+
+/** A blob missing from the registry, from its descriptor's URLs; one error naming them all if none serves it. */
+async function storeExternal(ref: ImageReference, store: ContentStore, desc: Descriptor): Promise<void> {
+  const what = `${isForeignLayerType(desc.mediaType) ? 'non-distributable layer' : 'blob'} ${desc.digest} (${desc.mediaType})`;
+  if (desc.urls === undefined || desc.urls.length === 0) {
+    throw registryError(ref, `${what} is not in the registry`, 'the image is incomplete in this registry; push it again');
+  }
+  const { request } = await loadUndici();
+  const got = await fetchFromURLs(desc, store, request);
+  if (!got.stored) {
+    throw registryError(
+      ref,
+      `${what} is not in the registry, and none of its URLs served it: ${got.failures.join('; ')}`,
+      `each URL must serve exactly ${desc.size} bytes with digest ${desc.digest}`,
+    );
+  }
 }
 
 /** Pull `ref` for `platform` into `store`. */

@@ -5,7 +5,7 @@
  */
 import { BuildError } from '../../errors/index.js';
 import {
-  exportLayer, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
+  exportLayer, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
   type LayerFormat, type ResolvedImage,
 } from '../../exporter/index.js';
 import type { Descriptor } from '../../content/index.js';
@@ -24,8 +24,14 @@ export async function pushableImage(state: State, image: ResolvedImage, format: 
   const layers = await Promise.all(
     image.layers.map(async (layer, i): Promise<Descriptor> => {
       const diffId = diffIds[i]!;
-      // A pulled image's blobs are in the content store: they count as pulled layers.
       const compression = layerCompression(layer.mediaType);
+      // A non-distributable layer goes as its descriptor says, whether its blob is here or not
+      // (pushes never send it); remembered, so that images built on it list it the same way.
+      if (compression !== undefined && isNondistributable(layer.mediaType)) {
+        await rememberLayerBlob(state.content, diffId, compression, layer);
+        return layer;
+      }
+      // A pulled image's blobs are in the content store: they count as pulled layers.
       if (compression !== undefined && layer.digest !== diffId && (await state.content.has(layer.digest))) {
         await rememberLayerBlob(state.content, diffId, compression, layer);
       }
@@ -44,6 +50,7 @@ export async function pushableImage(state: State, image: ResolvedImage, format: 
   const bytes = manifestBytes({ config: image.config, layers, ociMediaTypes: format.ociMediaTypes });
   await state.content.writeBlob(bytes);
   return {
+    // Non-distributable layers among them are left out by pushImage.
     blobs: [...layers, image.config],
     manifest: { mediaType: format.ociMediaTypes ? MediaType.ociManifest : MediaType.dockerManifest, bytes },
   };

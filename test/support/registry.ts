@@ -54,11 +54,13 @@ function listening(port: number): Promise<boolean> {
 
 /**
  * `htpasswd`: a bcrypt htpasswd file's contents, the registry then requires Basic auth;
- * `token`: it requires bearer tokens of that token service instead.
+ * `token`: it requires bearer tokens of that token service instead. `foreignUrls`: regular
+ * expressions of the layer URLs manifests may name — distribution 2.7 and later refuse every
+ * URL unless allowed (`validation.manifests.urls.allow`).
  */
 export async function startRegistry(
   dir: string,
-  opts: { htpasswd?: string; token?: TokenAuth; tls?: { cert: string; key: string }; port?: number } = {},
+  opts: { htpasswd?: string; token?: TokenAuth; tls?: { cert: string; key: string }; port?: number; foreignUrls?: readonly string[] } = {},
 ): Promise<TestRegistry> {
   const port = opts.port ?? (await freePort());
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -72,9 +74,12 @@ export async function startRegistry(
     auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootCertBundle}\n`;
   }
   const tls = opts.tls === undefined ? '' : `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n`;
+  const validation = opts.foreignUrls === undefined
+    ? ''
+    : `validation:\n  manifests:\n    urls:\n      allow:\n${opts.foreignUrls.map((re) => `        - ${JSON.stringify(re)}\n`).join('')}`;
   writeFileSync(
     config,
-    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n${tls}log:\n  level: error\n`,
+    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}${validation}http:\n  addr: 127.0.0.1:${port}\n${tls}log:\n  level: error\n`,
   );
   // The access log (stdout) says what each request was and how it was answered. It goes to a
   // file, never a pipe: a test blocked in spawnSync cannot drain a pipe, and the registry
