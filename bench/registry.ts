@@ -43,7 +43,9 @@ export async function run(): Promise<string[]> {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const root = join(WORK, 'root');
-  const registry = await startRegistry(join(WORK, 'registry'));
+  // Each run pushes into two new, empty registries (one per tool): a blob one of them holds
+  // already would be skipped or mounted, not uploaded, and the push would measure nothing.
+  const registries: Awaited<ReturnType<typeof startRegistry>>[] = [];
   try {
     const base = join(WORK, 'base');
     mkdirSync(base);
@@ -58,7 +60,6 @@ export async function run(): Promise<string[]> {
     // Compress once (both tools then move the same gzip blobs) and give skopeo an OCI layout.
     const layout = join(WORK, 'layout');
     sh(TSBUILD, ['build', '--root', root, '--progress', 'quiet', '-o', `type=oci,dest=${layout},tar=false,name=big:1`, big]);
-    const host = registry.host;
     const tsPush: number[] = [];
     const skPush: number[] = [];
     const tsPull: number[] = [];
@@ -66,8 +67,11 @@ export async function run(): Promise<string[]> {
     const skPull: number[] = [];
     let peak = 0;
     for (let i = 0; i < RUNS; i++) {
+      const [forTs, forSk] = [await startRegistry(join(WORK, `registry-ts${i}`)), await startRegistry(join(WORK, `registry-sk${i}`))];
+      registries.push(forTs, forSk);
+      const host = forTs.host;
       tsPush.push(timed(TSBUILD, ['push', '--root', root, 'big:1', `${host}/ts/big${i}:1`]));
-      skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${host}/sk/big${i}:1`]));
+      skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${forSk.host}/sk/big${i}:1`]));
       const pullRoot = join(WORK, `pull-root${i}`);
       sh('sync', []);
       let t0 = performance.now();
@@ -84,8 +88,11 @@ export async function run(): Promise<string[]> {
       tsFrom.push(performance.now() - t0);
       peak = Math.max(peak, Number(r.stderr.trim().split('\n').pop()));
       rmSync(pullRoot, { recursive: true, force: true });
-      skPull.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/sk/big${i}:1`, `oci:${join(WORK, `sk-pull${i}`)}:1`]));
+      skPull.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${forSk.host}/sk/big${i}:1`, `oci:${join(WORK, `sk-pull${i}`)}:1`]));
       rmSync(join(WORK, `sk-pull${i}`), { recursive: true, force: true });
+      for (const r of registries.splice(0)) await r.stop();
+      rmSync(join(WORK, `registry-ts${i}`), { recursive: true, force: true });
+      rmSync(join(WORK, `registry-sk${i}`), { recursive: true, force: true });
     }
     const mb = ((9 * LAYER_MB + 2) / 1000).toFixed(1);
     const line = (name: string, t: number, s: number, target: string) =>
@@ -97,7 +104,7 @@ export async function run(): Promise<string[]> {
       `${'peak memory, pull and FROM'.padEnd(40)} tsbuild ${(peak / 1024).toFixed(0)} MiB   target < 200 MiB`,
     ];
   } finally {
-    await registry.stop();
+    for (const r of registries) await r.stop();
     if (process.env.TSBUILD_BENCH_KEEP !== '1') rmSync(WORK, { recursive: true, force: true });
   }
 }

@@ -423,9 +423,10 @@ export async function pullImage(
   }
   const stored = await store.writeBlob(m.bytes, { digest: m.digest as Digest, size: m.bytes.length });
   await storeBlob(s, store, ref, manifest.config);
-  // Layers arrive concurrently, each streamed straight into the store.
+  // Layers arrive concurrently (6 at once, as skopeo does: measured a little faster than 4
+  // on the 10-layer bench image), each streamed straight into the store.
   const queue = [...manifest.layers];
-  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+  const workers = Array.from({ length: Math.min(6, queue.length) }, async () => {
     for (let d = queue.shift(); d !== undefined; d = queue.shift()) await storeBlob(s, store, ref, d);
   });
   await Promise.all(workers);
