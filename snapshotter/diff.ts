@@ -12,13 +12,12 @@
  * hard link. Sockets cannot be stored and are left out, as Docker does.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SnapshotError } from './errors.js';
 import { major, minor, native } from './native.js';
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar-format.js';
+import { BLOCK, END_OF_ARCHIVE, encodeHeader, type TarHeader } from './tar-format.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, USER_OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
 
 export interface DiffOptions {
@@ -26,11 +25,19 @@ export interface DiffOptions {
   readonly sourceDateEpoch?: number;
 }
 
-const READ_CHUNK = 1024 * 1024;
-const STAT_CHUNK = 64;
-/** Small files are read ahead, this many at once, while earlier entries are written out. */
-const READ_AHEAD = 32;
-const SMALL_FILE = 256 * 1024;
+/**
+ * The tar goes out in chunks of this size: headers and small files are gathered into one
+ * buffer (file content read straight into it), so a layer of 20,000 small files is a few
+ * hundred chunks, not 60,000. Larger files are read in chunks of this size.
+ */
+const CHUNK = 1024 * 1024;
+/**
+ * The walk uses synchronous calls: on a page-cached upper dir an lstat or a small read costs
+ * a few microseconds, a trip through libuv's thread pool several times that. So that other
+ * work (other layers, progress) is not held up, the walk yields to the event loop whenever it
+ * has run this long.
+ */
+const SLICE_MS = 8;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The deterministic tar of the layer in `upperDir`, as a stream. Nothing is buffered whole. */
@@ -40,9 +47,18 @@ export function diffTar(upperDir: string, opts: DiffOptions = {}): Readable {
 
 /** "sha256:<hex>" of diffTar(upperDir, opts): the layer's diff id. Streams; keeps nothing. */
 export async function diffID(upperDir: string, opts: DiffOptions = {}): Promise<string> {
+  return (await diffDigest(upperDir, opts)).diffId;
+}
+
+/** The diff id and the size in bytes of diffTar(upperDir, opts), in one pass. */
+export async function diffDigest(upperDir: string, opts: DiffOptions = {}): Promise<{ diffId: string; size: number }> {
   const hash = createHash('sha256');
-  for await (const chunk of generateTar(upperDir, opts)) hash.update(chunk);
-  return `sha256:${hash.digest('hex')}`;
+  let size = 0;
+  for await (const chunk of generateTar(upperDir, opts)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
 interface Child {
@@ -78,31 +94,82 @@ function layerXattrs(path: string): [string, Buffer][] {
   return out;
 }
 
-async function children(dir: string): Promise<Child[]> {
+function children(dir: string): Child[] {
   const entries: Child[] = [];
-  const raws = await readdir(dir, { encoding: 'buffer' });
-  const names = raws.map((raw) => {
+  const raws = readdirSync(dir, { encoding: 'buffer' });
+  for (const raw of raws) {
+    let name: string;
     try {
-      return utf8.decode(raw);
+      name = utf8.decode(raw);
     } catch {
       throw new SnapshotError('NOT_SUPPORTED', `file name is not valid UTF-8: ${join(dir, raw.toString('latin1'))}`);
     }
-  });
-  // The lstat calls of a directory go out together, a chunk at a time.
-  const stats: BigIntStats[] = [];
-  for (let i = 0; i < names.length; i += STAT_CHUNK) {
-    stats.push(...(await Promise.all(names.slice(i, i + STAT_CHUNK).map((n) => lstat(join(dir, n), { bigint: true })))));
-  }
-  for (const [i, name] of names.entries()) {
     const path = join(dir, name);
-    const st = stats[i]!;
+    const st = lstatSync(path, { bigint: true });
     const whiteout = isWhiteout(st);
     if (!whiteout && name.startsWith(WHITEOUT_PREFIX)) {
       throw new SnapshotError('NOT_SUPPORTED', `${path}: a file named ${WHITEOUT_PREFIX}* cannot be stored in a layer (it would read as a whiteout)`);
     }
-    entries.push({ name, path, st, whiteout, tarName: Buffer.from(whiteout ? WHITEOUT_PREFIX + name : name) });
+    entries.push({ name, path, st, whiteout, tarName: whiteout ? Buffer.from(WHITEOUT_PREFIX + name) : raw });
   }
   return entries.sort((a, b) => Buffer.compare(a.tarName, b.tarName));
+}
+
+/**
+ * Gathers the tar's bytes into CHUNK-sized buffers. A full buffer is handed out and never
+ * written again (a consumer may keep it), so each chunk is a fresh allocation.
+ */
+class Chunker {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
+  private readonly full: Buffer[] = [];
+
+  /** Copies `data` in. */
+  put(data: Buffer): void {
+    let from = 0;
+    while (from < data.length) {
+      const n = Math.min(data.length - from, CHUNK - this.used);
+      data.copy(this.buf, this.used, from, from + n);
+      this.used += n;
+      from += n;
+      if (this.used === CHUNK) this.seal();
+    }
+  }
+
+  /** Zero bytes, e.g. padding. */
+  zeros(count: number): void {
+    while (count > 0) {
+      const n = Math.min(count, CHUNK - this.used);
+      this.buf.fill(0, this.used, this.used + n);
+      this.used += n;
+      count -= n;
+      if (this.used === CHUNK) this.seal();
+    }
+  }
+
+  /**
+   * Up to `left` bytes of the open file `fd`, read straight into the current chunk (until it
+   * is full): how many were read. A file that shrank meanwhile is an error, not a corrupt tar.
+   */
+  read(fd: number, left: number, path: string): number {
+    const n = readSync(fd, this.buf, this.used, Math.min(left, CHUNK - this.used), null);
+    if (n === 0) throw new SnapshotError('CORRUPT', `${path} shrank while being read`);
+    this.used += n;
+    if (this.used === CHUNK) this.seal();
+    return n;
+  }
+
+  /** The chunks filled so far (and, with `all`, the partial one). */
+  take(all = false): Buffer[] {
+    if (all && this.used > 0) this.seal();
+    return this.full.splice(0);
+  }
+
+  private seal(): void {
+    this.full.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.used = 0;
+  }
 }
 
 async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buffer> {
@@ -112,41 +179,39 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
     const seconds = Number(st.mtimeNs / 1_000_000_000n - (st.mtimeNs < 0n && st.mtimeNs % 1_000_000_000n !== 0n ? 1n : 0n));
     return epoch !== undefined && seconds > epoch ? epoch : seconds;
   };
-  const rootStat = await lstat(root, { bigint: true });
+  const rootStat = lstatSync(root, { bigint: true });
   if (!rootStat.isDirectory()) throw new SnapshotError('INVALID_ARGUMENT', `${root} is not a directory`);
   /** First tar path of each multiply-linked inode. */
   const firstPaths = new Map<string, string>();
+  const out = new Chunker();
+  let sliceStart = performance.now();
+
+  /** Between entries: hand out full chunks, and let the event loop run now and then. */
+  async function* drain(): AsyncGenerator<Buffer> {
+    yield* out.take();
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 
   async function* walk(dir: string, prefix: string): AsyncGenerator<Buffer> {
-    const kids = await children(dir);
-    const ahead = new Map<number, Promise<Buffer>>();
-    const readAhead = (from: number) => {
-      for (let j = from; j < Math.min(kids.length, from + READ_AHEAD); j++) {
-        const k = kids[j]!;
-        if (ahead.has(j) || !k.st.isFile() || k.whiteout || k.st.size > BigInt(SMALL_FILE)) continue;
-        const data = readFile(k.path);
-        data.catch(() => {}); // awaited when its turn comes
-        ahead.set(j, data);
-      }
-    };
-    for (const [index, child] of kids.entries()) {
-      readAhead(index);
-      const prefetched = ahead.get(index);
-      ahead.delete(index);
+    for (const child of children(dir)) {
+      yield* drain();
       const { st, path } = child;
       const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: mtimeOf(st), size: 0 };
 
       if (child.whiteout) {
-        yield encodeHeader({ ...base, name: prefix + WHITEOUT_PREFIX + child.name, type: 'file', mode: 0, uid: 0, gid: 0 });
+        out.put(encodeHeader({ ...base, name: prefix + WHITEOUT_PREFIX + child.name, type: 'file', mode: 0, uid: 0, gid: 0 }));
         continue;
       }
       const name = prefix + child.name;
       const xattrs = layerXattrs(path);
 
       if (st.isDirectory()) {
-        yield encodeHeader({ ...base, name, type: 'dir', xattrs });
+        out.put(encodeHeader({ ...base, name, type: 'dir', xattrs }));
         if (isOpaque(path)) {
-          yield encodeHeader({ name: `${name}/${OPAQUE_MARKER}`, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: base.mtime });
+          out.put(encodeHeader({ name: `${name}/${OPAQUE_MARKER}`, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: base.mtime }));
         }
         yield* walk(path, `${name}/`);
         continue;
@@ -157,7 +222,7 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
         const inode = `${st.dev}:${st.ino}`;
         const first = firstPaths.get(inode);
         if (first !== undefined) {
-          yield encodeHeader({ ...base, name, type: 'link', linkname: first, xattrs });
+          out.put(encodeHeader({ ...base, name, type: 'link', linkname: first, xattrs }));
           continue;
         }
         firstPaths.set(inode, name);
@@ -165,19 +230,24 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
 
       if (st.isFile()) {
         const size = Number(st.size);
-        yield encodeHeader({ ...base, name, type: 'file', size, xattrs });
-        if (prefetched !== undefined) {
-          const data = await prefetched;
-          if (data.length !== size) throw new SnapshotError('CORRUPT', `${path} changed size while its layer was being written`);
-          yield data;
-        } else {
-          yield* fileContent(path, size);
+        // O_NOFOLLOW: the entry was lstat'ed as a file; whatever replaced it is not followed.
+        const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          if (fstatSync(fd, { bigint: true }).ino !== st.ino) throw new SnapshotError('CORRUPT', `${path} was replaced while its layer was being written`);
+          out.put(encodeHeader({ ...base, name, type: 'file', size, xattrs }));
+          for (let left = size; left > 0; ) {
+            left -= out.read(fd, left, path);
+            if (left > 0) yield* drain();
+          }
+          if (readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0) throw new SnapshotError('CORRUPT', `${path} grew while being read`);
+        } finally {
+          closeSync(fd);
         }
-        yield padding(size);
+        out.zeros((BLOCK - (size % BLOCK)) % BLOCK);
       } else if (st.isSymbolicLink()) {
-        yield encodeHeader({ ...base, name, type: 'symlink', linkname: await readlink(path), xattrs });
+        out.put(encodeHeader({ ...base, name, type: 'symlink', linkname: readlinkSync(path), xattrs }));
       } else if (st.isFIFO()) {
-        yield encodeHeader({ ...base, name, type: 'fifo', xattrs });
+        out.put(encodeHeader({ ...base, name, type: 'fifo', xattrs }));
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         const rdev = Number(st.rdev);
         const header: TarHeader = {
@@ -188,30 +258,12 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
           devminor: minor(rdev),
           xattrs,
         };
-        yield encodeHeader(header);
+        out.put(encodeHeader(header));
       }
     }
   }
 
   yield* walk(root, '');
-  yield END_OF_ARCHIVE;
-}
-
-/** Exactly `size` bytes of the file; a file that changes size meanwhile is an error, not a corrupt tar. */
-async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    let left = size;
-    while (left > 0) {
-      const chunk = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) throw new SnapshotError('CORRUPT', `${path} shrank while being read`);
-      left -= bytesRead;
-      yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
-    }
-    const extra = await handle.read(Buffer.alloc(1), 0, 1, null);
-    if (extra.bytesRead !== 0) throw new SnapshotError('CORRUPT', `${path} grew while being read`);
-  } finally {
-    await handle.close();
-  }
+  out.put(END_OF_ARCHIVE);
+  yield* out.take(true);
 }
