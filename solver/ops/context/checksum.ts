@@ -20,7 +20,7 @@ import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
 import { SourceView } from '../file/source-view.js';
 import { resolveWildcards } from '../file/wildcards.js';
-import { blake3File, type FileHasher } from './hash-file.js';
+import { blake3File, blake3SmallFileSync, type FileHasher } from './hash-file.js';
 import { nowNs, type StatCache } from './stat-cache.js';
 import { walkTree } from './walk.js';
 
@@ -49,7 +49,8 @@ export interface ChecksumOptions {
 export async function checksumPaths(contextDir: string, selectors: readonly string[], opts: ChecksumOptions): Promise<string> {
   const view = new SourceView({ root: contextDir, ownership: 'reset', ignore: opts.matcher });
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
-  const hashFile = opts.hashFile ?? blake3File;
+  // Small files are hashed synchronously unless the caller brings its own hasher.
+  const hashFile = opts.hashFile ?? ((path: string) => Promise.resolve(blake3SmallFileSync(path) ?? blake3File(path)));
   const digest = new Blake3Hasher();
   const put = (...fields: string[]): void => {
     digest.update(fields.join('\0') + '\n');

@@ -4,10 +4,9 @@
  * matcher says nothing below can come back), and an excluded directory yielded only when
  * something below it is kept, just before that first kept entry.
  */
-import { readdir } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import { readdirSync, type BigIntStats } from 'node:fs';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
-import { lstatOrUndefined } from '../file/root-path.js';
+import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { byteOrder } from '../file/wildcards.js';
 
 export interface WalkEntry {
@@ -26,7 +25,13 @@ export interface WalkOptions {
   readonly signal?: AbortSignal;
 }
 
-const STAT_CHUNK = 64;
+/**
+ * The walk calls readdir and lstat synchronously: on a cached tree each costs a few
+ * microseconds, a trip through libuv's thread pool several times that, and a walk of an
+ * unchanged context is nothing but these calls. It lets the event loop run whenever it has
+ * run this long.
+ */
+const SLICE_MS = 8;
 
 interface Pending {
   readonly entry: WalkEntry;
@@ -57,6 +62,7 @@ export async function* walkTree(root: string, start: string, opts: WalkOptions):
   }
   const startStats = await lstatOrUndefined(abs(start));
   if (startStats === undefined) return;
+  let sliceStart = performance.now();
 
   async function* visit(rel: string, sub: string, stats: BigIntStats, parentIgnore?: DirState, parentExclude?: DirState): AsyncGenerator<WalkEntry> {
     signal?.throwIfAborted();
@@ -78,18 +84,17 @@ export async function* walkTree(root: string, start: string, opts: WalkOptions):
     if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return;
     pending.push({ entry, yielded: !ignored && !excluded });
     try {
-      const names = (await readdir(abs(rel))).sort(byteOrder);
-      // The children's lstat calls are issued together, a chunk at a time: a walk of an
-      // unchanged context is nothing but these calls.
-      for (let i = 0; i < names.length; i += STAT_CHUNK) {
-        const chunk = names.slice(i, i + STAT_CHUNK);
-        const stats = await Promise.all(chunk.map((name) => lstatOrUndefined(abs(rel === '' ? name : `${rel}/${name}`))));
-        for (const [j, name] of chunk.entries()) {
-          const childStats = stats[j];
-          if (childStats === undefined) continue; // removed while walking
-          const childRel = rel === '' ? name : `${rel}/${name}`;
-          yield* visit(childRel, sub === '' ? name : `${sub}/${name}`, childStats, ignoreHere, excludeHere);
+      const names = readdirSync(abs(rel)).sort(byteOrder);
+      for (const name of names) {
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          signal?.throwIfAborted();
+          sliceStart = performance.now();
         }
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const childStats = lstatSyncOrUndefined(abs(childRel));
+        if (childStats === undefined) continue; // removed while walking
+        yield* visit(childRel, sub === '' ? name : `${sub}/${name}`, childStats, ignoreHere, excludeHere);
       }
     } finally {
       pending.pop();
@@ -98,3 +103,4 @@ export async function* walkTree(root: string, start: string, opts: WalkOptions):
 
   yield* visit(start, '', startStats, ignoreState, undefined);
 }
+
