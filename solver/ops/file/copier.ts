@@ -7,12 +7,13 @@
  * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lutimes, mkdir, open, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { copyFile, open } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { applyChmod } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
-import { lstatOrUndefined } from './root-path.js';
+import { lstatSyncOrUndefined } from './root-path.js';
 import { makeNodeLike } from './special-files.js';
 import type { SourceView } from './source-view.js';
 import type { Owner } from './users.js';
@@ -99,7 +100,7 @@ export class Copier {
       if (!include && includeM === undefined && !(excludeM?.hasExceptions ?? false)) return;
     }
     const src = this.opts.view.abs(srcRel);
-    const fi = await lstatOrUndefined(src);
+    const fi = lstatSyncOrUndefined(src);
     if (fi === undefined) throw copyError(`failed to stat /${srcRel}: no such file or directory`);
     const isDir = fi.isDirectory();
 
@@ -112,7 +113,7 @@ export class Copier {
     }
 
     if (!include && !isDir) return;
-    const targetFi = await lstatOrUndefined(target);
+    const targetFi = lstatSyncOrUndefined(target);
     if (include) await this.createPendingDirs(overwriteMeta);
     if (!isDir) await ensureEmptyFileTarget(target, targetFi);
 
@@ -132,7 +133,7 @@ export class Copier {
         await this.copyRegular(src, target, fi);
         break;
       case BigInt(constants.S_IFLNK):
-        await symlink(await readlink(src), target);
+        symlinkSync(readlinkSync(src), target);
         break;
       case BigInt(constants.S_IFSOCK):
         // A socket becomes an empty regular file, as fsutil's mknod without the type bits does.
@@ -175,7 +176,7 @@ export class Copier {
         exclude: excludeM !== undefined && comps !== '' ? excludeM.enterDir(comps, parent.exclude) : undefined,
         ignore: ignoreState,
       };
-      const entries = (await readdir(this.opts.view.abs(srcRel), { withFileTypes: true })).sort((a, b) => byteOrder(a.name, b.name));
+      const entries = readdirSync(this.opts.view.abs(srcRel), { withFileTypes: true }).sort((a, b) => byteOrder(a.name, b.name));
       // Files of a directory are copied in parallel; a subdirectory waits for them and is
       // walked alone, so the stack of pending directories stays that of one path.
       let batch: Promise<void>[] = [];
@@ -210,7 +211,7 @@ export class Copier {
       if (dir.copied) continue;
       dir.creating ??= (async () => {
         const abs = this.opts.view.abs(dir.src);
-        const fi = await lstatOrUndefined(abs);
+        const fi = lstatSyncOrUndefined(abs);
         if (fi === undefined || !fi.isDirectory()) throw copyError(`/${dir.src} is not a directory`);
         if (await copyDirectoryOnly(dir.dst, fi, overwriteMeta)) await this.copyFileInfo(fi, abs, dir.dst);
         dir.copied = true;
@@ -226,7 +227,7 @@ export class Copier {
       const key = `${fi.dev}:${fi.ino}`;
       const first = this.inodes.get(key);
       if (first !== undefined) {
-        await link(await first, target);
+        linkSync(await first, target);
         return;
       }
       const firstCopy = new Promise<string>((resolve, reject) => {
@@ -253,10 +254,10 @@ export class Copier {
   private async copyFileInfo(fi: BigIntStats, src: string, target: string): Promise<void> {
     const owner =
       this.opts.owner ?? (this.opts.view.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: Number(fi.uid), gid: Number(fi.gid) });
-    await lchown(target, owner.uid, owner.gid);
+    lchownSync(target, owner.uid, owner.gid);
     if (!fi.isSymbolicLink()) {
       const mode = Number(fi.mode) & 0o7777;
-      await chmod(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+      chmodSync(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
     }
     await setTimes(target, fi);
     const xattrs = this.opts.xattrs;
@@ -277,15 +278,15 @@ export function copyError(message: string, hint?: string, cause?: unknown): Buil
 
 /** Create directory `dst` unless it exists; an existing one takes the source mode when merging below the top. */
 async function copyDirectoryOnly(dst: string, fi: BigIntStats, overwriteMeta: boolean): Promise<boolean> {
-  const st = await lstatOrUndefined(dst);
+  const st = lstatSyncOrUndefined(dst);
   if (st === undefined) {
-    await mkdir(dst, { mode: Number(fi.mode) & 0o7777 });
+    mkdirSync(dst, { mode: Number(fi.mode) & 0o7777 });
     return true;
   }
   if (!st.isDirectory()) {
     throw copyError(`cannot copy to non-directory: ${dst}`, 'The destination has a file or symlink where the source has a directory.');
   }
-  if (overwriteMeta) await chmod(dst, Number(fi.mode) & 0o7777);
+  if (overwriteMeta) chmodSync(dst, Number(fi.mode) & 0o7777);
   return false;
 }
 
@@ -295,10 +296,10 @@ async function ensureEmptyFileTarget(target: string, st: BigIntStats | undefined
   if (st.isDirectory()) {
     throw copyError(`cannot replace to directory ${target} with file`, 'A directory exists where the source has a file.');
   }
-  await unlink(target);
+  unlinkSync(target);
 }
 
 /** Source times onto the target, without following a symlink target. Sub-microsecond digits are lost (Node takes seconds as a double). */
 async function setTimes(target: string, fi: BigIntStats): Promise<void> {
-  await lutimes(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
+  lutimesSync(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
 }
