@@ -12,7 +12,7 @@
  * hard link. Sockets cannot be stored and are left out, as Docker does.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SnapshotError } from './errors.js';
@@ -149,14 +149,20 @@ class Chunker {
 
   /**
    * Up to `left` bytes of the open file `fd`, read straight into the current chunk (until it
-   * is full): how many were read. A file that shrank meanwhile is an error, not a corrupt tar.
+   * is full): how many were read, and whether the end of the file was seen. Where the chunk
+   * has room, one byte more is asked for: a regular file returns less only at its end, so
+   * the usual small file takes a single read. A file that changes size is an error, never a
+   * corrupt tar.
    */
-  read(fd: number, left: number, path: string): number {
-    const n = readSync(fd, this.buf, this.used, Math.min(left, CHUNK - this.used), null);
+  read(fd: number, left: number, path: string): { n: number; atEnd: boolean } {
+    const room = CHUNK - this.used;
+    const want = Math.min(left + 1, room);
+    const n = readSync(fd, this.buf, this.used, want, null);
     if (n === 0) throw new SnapshotError('CORRUPT', `${path} shrank while being read`);
+    if (n > left) throw new SnapshotError('CORRUPT', `${path} grew while being read`);
     this.used += n;
     if (this.used === CHUNK) this.seal();
-    return n;
+    return { n, atEnd: n < want };
   }
 
   /** The chunks filled so far (and, with `all`, the partial one). */
@@ -233,13 +239,18 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
         // O_NOFOLLOW: the entry was lstat'ed as a file; whatever replaced it is not followed.
         const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
-          if (fstatSync(fd, { bigint: true }).ino !== st.ino) throw new SnapshotError('CORRUPT', `${path} was replaced while its layer was being written`);
           out.put(encodeHeader({ ...base, name, type: 'file', size, xattrs }));
+          let atEnd = false;
           for (let left = size; left > 0; ) {
-            left -= out.read(fd, left, path);
-            if (left > 0) yield* drain();
+            const r = out.read(fd, left, path);
+            left -= r.n;
+            atEnd = r.atEnd;
+            if (left > 0) {
+              if (atEnd) throw new SnapshotError('CORRUPT', `${path} shrank while being read`);
+              yield* drain();
+            }
           }
-          if (readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0) throw new SnapshotError('CORRUPT', `${path} grew while being read`);
+          if (!atEnd && readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0) throw new SnapshotError('CORRUPT', `${path} grew while being read`);
         } finally {
           closeSync(fd);
         }

@@ -113,13 +113,17 @@ export class Copier {
     }
 
     if (!include && !isDir) return;
-    const targetFi = lstatSyncOrUndefined(target);
+    // Files and symlinks are made exclusively, and what is in the way is looked at only when
+    // that fails (most targets are new: one lstat fewer per file); other kinds look first.
+    const type = fi.mode & BigInt(S_IFMT);
+    const createFirst = type === BigInt(constants.S_IFREG) || type === BigInt(constants.S_IFLNK);
+    const targetFi = createFirst ? undefined : lstatSyncOrUndefined(target);
     if (include) await this.createPendingDirs(overwriteMeta);
-    if (!isDir) await ensureEmptyFileTarget(target, targetFi);
+    if (!isDir && !createFirst) await ensureEmptyFileTarget(target, targetFi);
 
     let copyInfo = include;
     let restoreTimes = false;
-    switch (fi.mode & BigInt(S_IFMT)) {
+    switch (type) {
       case BigInt(constants.S_IFDIR): {
         const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
         if (!overwriteMeta) {
@@ -133,7 +137,7 @@ export class Copier {
         await this.copyRegular(src, target, fi);
         break;
       case BigInt(constants.S_IFLNK):
-        symlinkSync(readlinkSync(src), target);
+        await replacing(target, () => symlinkSync(readlinkSync(src), target));
         break;
       case BigInt(constants.S_IFSOCK):
         // A socket becomes an empty regular file, as fsutil's mknod without the type bits does.
@@ -227,7 +231,8 @@ export class Copier {
       const key = `${fi.dev}:${fi.ino}`;
       const first = this.inodes.get(key);
       if (first !== undefined) {
-        linkSync(await first, target);
+        const path = await first;
+        await replacing(target, () => linkSync(path, target));
         return;
       }
       const firstCopy = new Promise<string>((resolve, reject) => {
@@ -240,9 +245,9 @@ export class Copier {
     try {
       this.opts.signal?.throwIfAborted();
       // The kernel copies (copy_file_range); EXCL refuses to write through anything at the
-      // target (it was emptied above), and the source was lstat'ed as a regular file.
+      // target (emptied first when that fails), and the source was lstat'ed as a regular file.
       // Owner, mode and times follow in copyFileInfo (chown first: it clears set-id bits).
-      await copyFile(src, target, constants.COPYFILE_EXCL);
+      await replacing(target, () => copyFile(src, target, constants.COPYFILE_EXCL));
       written?.(target);
     } catch (e) {
       failed?.(e);
@@ -288,6 +293,21 @@ async function copyDirectoryOnly(dst: string, fi: BigIntStats, overwriteMeta: bo
   }
   if (overwriteMeta) chmodSync(dst, Number(fi.mode) & 0o7777);
   return false;
+}
+
+/**
+ * Make a file or link at `target` with `create` (which fails with EEXIST rather than write
+ * through anything); when something is in the way, remove it as ensureEmptyFileTarget allows
+ * and make it again.
+ */
+async function replacing(target: string, create: () => unknown): Promise<void> {
+  try {
+    await create();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await ensureEmptyFileTarget(target, lstatSyncOrUndefined(target));
+    await create();
+  }
 }
 
 /** A file may replace a file or a symlink (removed, never followed), not a directory. */
