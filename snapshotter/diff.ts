@@ -54,7 +54,8 @@ export async function diffID(upperDir: string, opts: DiffOptions = {}): Promise<
 export async function diffDigest(upperDir: string, opts: DiffOptions = {}): Promise<{ diffId: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of generateTar(upperDir, opts)) {
+  // The hash is done with each chunk before asking for the next: the chunks can be reused.
+  for await (const chunk of generateTar(upperDir, opts, true)) {
     hash.update(chunk);
     size += chunk.length;
   }
@@ -116,13 +117,21 @@ function children(dir: string): Child[] {
 }
 
 /**
- * Gathers the tar's bytes into CHUNK-sized buffers. A full buffer is handed out and never
- * written again (a consumer may keep it), so each chunk is a fresh allocation.
+ * Gathers the tar's bytes into CHUNK-sized buffers. By default a buffer handed out is never
+ * written again (a stream consumer may keep it). With `reuse`, the consumer promises to be
+ * done with the chunks of one take() when it asks for the next (a hash is): their buffers
+ * are then filled again, and a layer of any size costs a couple of chunks of memory.
  */
 class Chunker {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
   private used = 0;
   private readonly full: Buffer[] = [];
+  /** The whole buffers behind `full`, behind the chunks last handed out, and those free to fill again. */
+  private fullWhole: Buffer[] = [];
+  private handed: Buffer[] = [];
+  private readonly spare: Buffer[] = [];
+
+  constructor(private readonly reuse: boolean) {}
 
   /** Copies `data` in. */
   put(data: Buffer): void {
@@ -168,17 +177,23 @@ class Chunker {
   /** The chunks filled so far (and, with `all`, the partial one). */
   take(all = false): Buffer[] {
     if (all && this.used > 0) this.seal();
+    if (this.reuse) {
+      this.spare.push(...this.handed);
+      this.handed = this.fullWhole;
+    }
+    this.fullWhole = [];
     return this.full.splice(0);
   }
 
   private seal(): void {
     this.full.push(this.buf.subarray(0, this.used));
-    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.fullWhole.push(this.buf);
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.used = 0;
   }
 }
 
-async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buffer> {
+async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false): AsyncGenerator<Buffer> {
   const epoch = opts.sourceDateEpoch;
   if (epoch !== undefined && !Number.isInteger(epoch)) throw new SnapshotError('INVALID_ARGUMENT', `SOURCE_DATE_EPOCH must be whole seconds, got ${epoch}`);
   const mtimeOf = (st: BigIntStats): number => {
@@ -189,7 +204,7 @@ async function* generateTar(root: string, opts: DiffOptions): AsyncGenerator<Buf
   if (!rootStat.isDirectory()) throw new SnapshotError('INVALID_ARGUMENT', `${root} is not a directory`);
   /** First tar path of each multiply-linked inode. */
   const firstPaths = new Map<string, string>();
-  const out = new Chunker();
+  const out = new Chunker(reuseChunks);
   let sliceStart = performance.now();
 
   /** Between entries: hand out full chunks, and let the event loop run now and then. */
