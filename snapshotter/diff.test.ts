@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diffDigest, diffID, diffTar, followDiff } from './diff.js';
+import { diffDigest, diffID, diffTar } from './diff.js';
 import { readTar } from './tar-reader.js';
 
 let dir: string;
@@ -90,85 +90,5 @@ describe('diffDigest', () => {
     expect(b).not.toBe(a);
     await utimes(join(dir, 'd1', 'f3'), 1_700_000_001, 1_700_000_001);
     expect(await diffID(dir)).not.toBe(b);
-  });
-});
-
-describe('followDiff', () => {
-  /** An upper dir with `a/` above the directory `a/t` being filled, and a file beside. */
-  async function upper(): Promise<string> {
-    await mkdir(join(dir, 'a', 't'), { recursive: true });
-    await writeFile(join(dir, 'a', 'z'), 'beside');
-    await utimes(join(dir, 'a', 'z'), 1_700_000_000, 1_700_000_000);
-    return 'a/t';
-  }
-
-  /** Fills `a/t` with names in the order given, reporting each; entries complete out of order. */
-  async function fill(follower: ReturnType<typeof followDiff>, names: string[], report = names): Promise<void> {
-    const target = join(dir, 'a', 't');
-    await utimes(target, 1_600_000_000, 1_600_000_000); // its final times, set first
-    const jobs = names.map(async (name, i) => {
-      await new Promise((r) => setTimeout(r, (names.length - i) * 3));
-      if (name.startsWith('d')) {
-        await mkdir(join(target, name));
-        await writeFile(join(target, name, 'inner'), Buffer.alloc(5000, i));
-        await utimes(join(target, name), 1_650_000_000, 1_650_000_000);
-      } else {
-        await writeFile(join(target, name), Buffer.alloc(1000 * (i + 1), i));
-      }
-    });
-    names.forEach((name, i) => {
-      if (report.includes(name)) follower.entry(name, jobs[i]!);
-    });
-    await Promise.all(jobs);
-    await utimes(target, 1_600_000_000, 1_600_000_000); // and again once its entries are made
-  }
-
-  it('gives what diffDigest gives once the directory is filled', async () => {
-    const rel = await upper();
-    const follower = followDiff(dir, rel);
-    await fill(follower, ['b', 'd1', 'e', 'f']);
-    follower.end(true);
-    const result = await follower.result;
-    expect(result).toEqual(await diffDigest(dir));
-  });
-
-  it('vouches for nothing after a failed or incomplete filling', async () => {
-    const rel = await upper();
-    const follower = followDiff(dir, rel);
-    await fill(follower, ['b', 'c']);
-    follower.end(false);
-    expect(await follower.result).toBeUndefined();
-  });
-
-  it('vouches for nothing when the directory holds an entry it was not told of', async () => {
-    const rel = await upper();
-    const follower = followDiff(dir, rel);
-    await fill(follower, ['b', 'c', 'd2'], ['b', 'd2']);
-    follower.end(true);
-    expect(await follower.result).toBeUndefined();
-  });
-
-  it('vouches for nothing when entries come out of name order', async () => {
-    const rel = await upper();
-    const follower = followDiff(dir, rel);
-    await fill(follower, ['c', 'b']);
-    follower.end(true);
-    expect(await follower.result).toBeUndefined();
-  });
-
-  it('vouches for nothing when the directory’s own metadata changes after it was read', async () => {
-    const rel = await upper();
-    const follower = followDiff(dir, rel);
-    await fill(follower, ['b']);
-    await chmod(join(dir, 'a', 't'), 0o700);
-    follower.end(true);
-    expect(await follower.result).toBeUndefined();
-  });
-
-  it('vouches for nothing when the directory is not there', async () => {
-    await upper();
-    const follower = followDiff(dir, 'a/missing');
-    follower.end(true);
-    expect(await follower.result).toBeUndefined();
   });
 });

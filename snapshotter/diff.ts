@@ -193,20 +193,7 @@ class Chunker {
   }
 }
 
-/** A directory of the upper dir still being filled while its tar is made (see followDiff). */
-interface Filling {
-  /** Its host path. */
-  readonly path: string;
-  /** Settles once its own metadata holds its final values (the filler set them first). */
-  readonly started: Promise<void>;
-  /** Its entries' names in name order as they are started, each with the promise of its being complete. */
-  readonly entries: AsyncIterable<{ readonly name: string; readonly done: Promise<void> }>;
-}
-
-/** The tar made while a directory was filled cannot be vouched for: it is made again afterwards. */
-class Unvouched extends Error {}
-
-async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false, filling?: Filling): AsyncGenerator<Buffer> {
+async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false): AsyncGenerator<Buffer> {
   const epoch = opts.sourceDateEpoch;
   if (epoch !== undefined && !Number.isInteger(epoch)) throw new SnapshotError('INVALID_ARGUMENT', `SOURCE_DATE_EPOCH must be whole seconds, got ${epoch}`);
   const mtimeOf = (st: BigIntStats): number => {
@@ -218,14 +205,12 @@ async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false
   /** First tar path of each multiply-linked inode. */
   const firstPaths = new Map<string, string>();
   const out = new Chunker(reuseChunks);
-  // While a directory is being filled, the filler needs the event loop too: shorter slices.
-  const sliceMs = filling === undefined ? SLICE_MS : 1;
   let sliceStart = performance.now();
 
   /** Between entries: hand out full chunks, and let the event loop run now and then. */
   async function* drain(): AsyncGenerator<Buffer> {
     yield* out.take();
-    if (performance.now() - sliceStart >= sliceMs) {
+    if (performance.now() - sliceStart >= SLICE_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     }
@@ -234,85 +219,32 @@ async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false
   async function* walk(dir: string, prefix: string): AsyncGenerator<Buffer> {
     for (const child of children(dir)) {
       yield* drain();
-      yield* entry(child, prefix);
-    }
-  }
-
-  /** A directory's header (and opaque marker) as it stands. */
-  function dirHeader(st: BigIntStats, path: string, name: string): Buffer {
-    const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: mtimeOf(st), size: 0 };
-    const header = encodeHeader({ ...base, name, type: 'dir', xattrs: layerXattrs(path) });
-    if (!isOpaque(path)) return header;
-    return Buffer.concat([header, encodeHeader({ name: `${name}/${OPAQUE_MARKER}`, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: base.mtime })]);
-  }
-
-  /**
-   * The directory being filled: its header as it will end (the filler set its times first),
-   * then each entry once complete, in name order; at the end, its header and listing must
-   * be what went into the tar, or nothing is vouched for.
-   */
-  let fillingSeen = false;
-  async function* walkFilling(f: Filling, name: string): AsyncGenerator<Buffer> {
-    fillingSeen = true;
-    await f.started;
-    const header = dirHeader(lstatSync(f.path, { bigint: true }), f.path, name);
-    out.put(header);
-    const names: Buffer[] = [];
-    for await (const { name: childName, done } of f.entries) {
-      await done;
-      const path = join(f.path, childName);
-      let st: BigIntStats;
-      try {
-        st = lstatSync(path, { bigint: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // left out (ignored, excluded)
-        throw e;
-      }
-      const tarName = Buffer.from(childName);
-      const previous = names[names.length - 1];
-      // What the plain walk would refuse or order otherwise is left to it.
-      if (isWhiteout(st) || childName.startsWith(WHITEOUT_PREFIX) || (previous !== undefined && Buffer.compare(previous, tarName) >= 0)) throw new Unvouched();
-      names.push(tarName);
-      yield* drain();
-      yield* entry({ name: childName, path, st, whiteout: false, tarName }, `${name}/`);
-    }
-    const listing = readdirSync(f.path, { encoding: 'buffer' }).sort(Buffer.compare);
-    if (listing.length !== names.length || listing.some((n, i) => !n.equals(names[i]!))) throw new Unvouched();
-    if (!dirHeader(lstatSync(f.path, { bigint: true }), f.path, name).equals(header)) throw new Unvouched();
-  }
-
-  async function* entry(child: Child, prefix: string): AsyncGenerator<Buffer> {
-    {
       const { st, path } = child;
       const base = { mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), mtime: mtimeOf(st), size: 0 };
 
       if (child.whiteout) {
         out.put(encodeHeader({ ...base, name: prefix + WHITEOUT_PREFIX + child.name, type: 'file', mode: 0, uid: 0, gid: 0 }));
-        return;
+        continue;
       }
       const name = prefix + child.name;
       const xattrs = layerXattrs(path);
 
       if (st.isDirectory()) {
-        if (filling !== undefined && path === filling.path) {
-          yield* walkFilling(filling, name);
-          return;
-        }
         out.put(encodeHeader({ ...base, name, type: 'dir', xattrs }));
         if (isOpaque(path)) {
           out.put(encodeHeader({ name: `${name}/${OPAQUE_MARKER}`, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: base.mtime }));
         }
         yield* walk(path, `${name}/`);
-        return;
+        continue;
       }
-      if (st.isSocket()) return;
+      if (st.isSocket()) continue;
 
       if (st.nlink > 1n) {
         const inode = `${st.dev}:${st.ino}`;
         const first = firstPaths.get(inode);
         if (first !== undefined) {
           out.put(encodeHeader({ ...base, name, type: 'link', linkname: first, xattrs }));
-          return;
+          continue;
         }
         firstPaths.set(inode, name);
       }
@@ -358,76 +290,6 @@ async function* generateTar(root: string, opts: DiffOptions, reuseChunks = false
   }
 
   yield* walk(root, '');
-  if (filling !== undefined && !fillingSeen) throw new Unvouched();
   out.put(END_OF_ARCHIVE);
   yield* out.take(true);
-}
-
-/** Follows a directory being filled, to make the layer's diff id alongside (see followDiff). */
-export interface DiffFollower {
-  /** An entry of the directory was started (called in name order); `done` settles when it is complete. */
-  entry(name: string, done: Promise<void>): void;
-  /** The filling is over: `complete` is false when it failed or made hard links (which change entries already read). */
-  end(complete: boolean): void;
-  /** diffDigest of the upper dir as it is once filled, or undefined when that cannot be vouched for (then run diffDigest). */
-  readonly result: Promise<{ diffId: string; size: number } | undefined>;
-}
-
-/**
- * The diff id of `upperDir` made while the directory at `rel` (relative, '/'-separated) is
- * being filled, by a filler that sets that directory's own metadata first (its times as they
- * will end) and reports each entry in name order with the promise of its completion. The
- * rest of the upper dir must not change meanwhile. Each entry is read once complete, while
- * later ones are still being made; at the end the directory's header and listing are checked
- * against what went into the tar, and anything unexpected (a failed copy, hard links, a name
- * the plain walk would refuse or order otherwise) leaves the result undefined.
- */
-export function followDiff(upperDir: string, rel: string, opts: DiffOptions = {}): DiffFollower {
-  const queue: { name: string; done: Promise<void> }[] = [];
-  let ended = false;
-  let complete = false;
-  let wake: (() => void) | undefined;
-  let markStarted!: () => void;
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const notify = (): void => {
-    markStarted();
-    wake?.();
-    wake = undefined;
-  };
-  const entries: AsyncIterable<{ name: string; done: Promise<void> }> = {
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        const next = queue.shift();
-        if (next !== undefined) yield next;
-        else if (ended) return;
-        else await new Promise<void>((resolve) => (wake = resolve));
-      }
-    },
-  };
-  const filling: Filling = { path: join(upperDir, ...rel.split('/')), started, entries };
-  const result = (async () => {
-    try {
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of generateTar(upperDir, opts, true, filling)) {
-        hash.update(chunk);
-        size += chunk.length;
-      }
-      return complete ? { diffId: `sha256:${hash.digest('hex')}`, size } : undefined;
-    } catch {
-      return undefined; // the plain walk afterwards says what is wrong, if anything is
-    }
-  })();
-  return {
-    entry(name, done) {
-      queue.push({ name, done });
-      notify();
-    },
-    end(ok) {
-      ended = true;
-      complete = ok;
-      notify();
-    },
-    result,
-  };
 }

@@ -46,11 +46,6 @@ export async function layerOf(state: State, name: SnapshotName, sourceDateEpoch?
   return { snapshot: name, diffId, size };
 }
 
-/** Records the layer facts of a snapshot whose diff id was made as it was written (see followDiff). */
-export async function rememberLayer(state: State, name: SnapshotName, layer: { diffId: string; size: number }): Promise<void> {
-  await writeRecord(state.layerMetaDir, name, { diffId: layer.diffId as ContentDigest, size: layer.size });
-}
-
 export async function layersOf(state: State, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {
   const chain = await snapshotChain(state, top);
   return Promise.all(chain.map((s) => layerOf(state, s, sourceDateEpoch)));

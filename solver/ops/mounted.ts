@@ -8,15 +8,12 @@ import { join } from 'node:path';
 import {
   asActiveKey,
   asSnapshotName,
-  followDiff,
   mountAt,
   unmount,
   type ActiveKey,
-  type DiffFollower,
   type SnapshotName,
 } from '../../snapshotter/index.js';
 import type { State } from './state.js';
-import { rememberLayer } from './layers.js';
 
 export const newActiveKey = (): ActiveKey => asActiveKey(`active-${randomUUID()}`);
 export const newSnapshotName = (): SnapshotName => asSnapshotName(`layer-${randomUUID()}`);
@@ -40,11 +37,6 @@ export interface UpperWrites {
   readonly upperDir: string;
   /** Runs `task` after `fn` returns and the merged view is unmounted, before the commit; in order. */
   defer(task: () => Promise<void>): void;
-  /**
-   * For the one deferred task that fills the directory `rel` of the upper dir (see
-   * followDiff): the layer's diff id is made alongside and remembered with the commit.
-   */
-  follow(rel: string): DiffFollower;
 }
 
 /**
@@ -62,17 +54,7 @@ export async function changeSnapshot(
   const dir = await mountPoint(state);
   try {
     const deferred: (() => Promise<void>)[] = [];
-    const followers: DiffFollower[] = [];
-    const upperDir = await state.snapshots.upperDir(key);
-    const upper: UpperWrites = {
-      upperDir,
-      defer: (task) => void deferred.push(task),
-      follow: (rel) => {
-        const follower = followDiff(upperDir, rel);
-        followers.push(follower);
-        return follower;
-      },
-    };
+    const upper: UpperWrites = { upperDir: await state.snapshots.upperDir(key), defer: (task) => void deferred.push(task) };
     mountAt(mounts, dir);
     try {
       await fn(dir, upper);
@@ -80,15 +62,8 @@ export async function changeSnapshot(
       unmount(dir);
     }
     for (const task of deferred) await task();
-    // A follower vouches for its own directory only: with other deferred work beside it, the
-    // rest of the upper dir may have changed under it.
-    const results = await Promise.all(followers.map((f) => f.result));
-    const layer = deferred.length === 1 && results.length === 1 ? results[0] : undefined;
     const name = newSnapshotName();
     await state.snapshots.commit(name, key);
-    // Written after the commit, like every layer fact: a build killed in between leaves the
-    // diff id to be computed when it is first needed.
-    if (layer !== undefined) await rememberLayer(state, name, layer);
     return name;
   } catch (e) {
     await state.snapshots.remove(key).catch(() => {});

@@ -36,13 +36,6 @@ export interface CopierOptions {
   /** --exclude, matched the same way. */
   readonly exclude?: Matcher;
   readonly xattrs?: XattrIO;
-  /**
-   * Told of each entry of the top directory as its copy starts, in name order, with the
-   * promise of its completion (whole subtree, metadata included). An existing top directory
-   * then gets its times before its entries are copied too, so that its metadata already
-   * holds its final values when the first entry is reported.
-   */
-  readonly onTopEntry?: (name: string, done: Promise<void>) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -73,8 +66,6 @@ export class Copier {
   private readonly inodes = new Map<string, Promise<string>>();
   /** Directories walked but not yet created: made when something below is copied. */
   private readonly pending: PendingDir[] = [];
-  /** Whether a hard link was made (it changes the link count of a file copied earlier). */
-  linked = false;
 
   constructor(opts: CopierOptions) {
     this.opts = opts;
@@ -132,7 +123,6 @@ export class Copier {
 
     let copyInfo = include;
     let restoreTimes = false;
-    if (!overwriteMeta && isDir && this.opts.onTopEntry !== undefined && targetFi?.isDirectory() === true) await setTimes(target, fi);
     switch (type) {
       case BigInt(constants.S_IFDIR): {
         const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
@@ -203,12 +193,7 @@ export class Copier {
       for (const entry of entries) {
         const name = entry.name;
         const childRel = srcRel === '' ? name : `${srcRel}/${name}`;
-        const report = comps === '' ? this.opts.onTopEntry : undefined;
-        const copyChild = () => {
-          const done = this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
-          report?.(name, done);
-          return done;
-        };
+        const copyChild = () => this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
         if (entry.isDirectory()) {
           await flush();
           await copyChild();
@@ -247,7 +232,6 @@ export class Copier {
       const first = this.inodes.get(key);
       if (first !== undefined) {
         const path = await first;
-        this.linked = true;
         await replacing(target, () => linkSync(path, target));
         return;
       }

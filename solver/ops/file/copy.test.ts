@@ -414,43 +414,6 @@ describe('copy: writing to the upper dir', () => {
     expect(await listAll(dest)).toEqual(viaUpper);
   });
 
-  it('tells a follower of the top entries in name order, each once complete, and of a complete end', async () => {
-    await makeTree(ctx, { 'src/b.txt': 'b', 'src/a/x.txt': 'x', 'src/c': { link: 'b.txt' } });
-    const u = upperOf();
-    const seen: string[] = [];
-    const completeWhenDone: Promise<boolean>[] = [];
-    let ended: boolean | undefined;
-    const upper = {
-      ...u.upper,
-      follow: (rel: string) => {
-        expect(rel).toBe('app');
-        return {
-          entry: (name: string, done: Promise<void>) => {
-            seen.push(name);
-            completeWhenDone.push(done.then(() => exists(`app/${name}`)));
-          },
-          end: (complete: boolean) => void (ended = complete),
-        };
-      },
-    };
-    await copy(opts(['src'], '/app', { upper }));
-    await u.run();
-    expect(seen).toEqual(['a', 'b.txt', 'c']);
-    expect(await Promise.all(completeWhenDone)).toEqual([true, true, true]);
-    expect(ended).toBe(true);
-  });
-
-  it('ends a follower incomplete when it made hard links', async () => {
-    await makeTree(ctx, { 'src/one': 'same', 'src/two': { hardlink: 'src/one' } });
-    const u = upperOf();
-    let ended: boolean | undefined;
-    const upper = { ...u.upper, follow: () => ({ entry: () => {}, end: (complete: boolean) => void (ended = complete) }) };
-    await copy(opts(['src'], '/app', { upper }));
-    await u.run();
-    expect((await lstat(join(dest, 'app/two'))).nlink).toBe(2);
-    expect(ended).toBe(false);
-  });
-
   it('writes through the destination root when the destination exists, or more is copied after', async () => {
     await makeTree(ctx, { 'src/a.txt': 'a', 'b.txt': 'b' });
     await mkdir(join(dest, 'app'));

@@ -77,12 +77,6 @@ export interface UpperTarget {
   readonly upperDir: string;
   /** Runs `task` once `destRoot` is unmounted (no change under a mounted overlay), before the commit. */
   defer(task: () => Promise<void>): void;
-  /**
-   * Called in the deferred task before the directory at `rel` (in the upper dir) is filled:
-   * what it returns is told of each entry of that directory as its copy starts (in name
-   * order) and of the end, and may make the layer's diff id alongside.
-   */
-  follow?(rel: string): { entry(name: string, done: Promise<void>): void; end(complete: boolean): void };
 }
 
 export interface AddOptions extends Omit<CopyOptions, 'parents'> {
@@ -235,7 +229,7 @@ async function copyOne(a: CopyOneArgs): Promise<void> {
   await mkdirAllInRoot(opts.destRoot, parentRel, mk);
   if (targetRel === '' && !srcIsDir) throw copyError('cannot copy a file onto the root directory');
 
-  const copierOptions = {
+  const copier = new Copier({
     view: a.view,
     owner,
     chmod: opts.chmod,
@@ -243,7 +237,7 @@ async function copyOne(a: CopyOneArgs): Promise<void> {
     exclude: a.exclude,
     xattrs: opts.xattrs,
     signal: opts.signal,
-  };
+  });
   const upper = a.upper;
   if (upper !== undefined && srcIsDir && a.copyDirContents && destSt === undefined && a.include === undefined && targetRel !== '') {
     // The destination directory is new: mkdirAllInRoot has just made it through the merged
@@ -252,19 +246,11 @@ async function copyOne(a: CopyOneArgs): Promise<void> {
     const direct = hostPath(upper.upperDir, targetRel);
     upper.defer(async () => {
       if (!(lstatSyncOrUndefined(direct)?.isDirectory() ?? false)) throw new Error(`internal: ${direct} is not the new directory in the upper dir`);
-      const follower = upper.follow?.(targetRel);
-      const copier = new Copier({ ...copierOptions, ...(follower === undefined ? {} : { onTopEntry: follower.entry }) });
-      let complete = false;
-      try {
-        await copier.copyTop(a.srcRel, direct);
-        complete = !copier.linked;
-      } finally {
-        follower?.end(complete);
-      }
+      await copier.copyTop(a.srcRel, direct);
     });
     return;
   }
-  await new Copier(copierOptions).copyTop(a.srcRel, hostPath(opts.destRoot, targetRel));
+  await copier.copyTop(a.srcRel, hostPath(opts.destRoot, targetRel));
 }
 
 /** A heredoc is a 0644 root-owned file made in a scratch directory, then copied like a path. */
