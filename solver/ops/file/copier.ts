@@ -181,28 +181,39 @@ export class Copier {
         ignore: ignoreState,
       };
       const entries = readdirSync(this.opts.view.abs(srcRel), { withFileTypes: true }).sort((a, b) => byteOrder(a.name, b.name));
-      // Files of a directory are copied in parallel; a subdirectory waits for them and is
-      // walked alone, so the stack of pending directories stays that of one path.
-      let batch: Promise<void>[] = [];
-      const flush = async () => {
-        const settled = await Promise.allSettled(batch);
-        batch = [];
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed !== undefined) throw failed.reason;
+      // Files of a directory are copied FILE_CONCURRENCY at a time, the next as soon as one
+      // is done (not batch by batch: the thread pool never runs dry at the end of a batch); a
+      // subdirectory waits for them and is walked alone, so the stack of pending directories
+      // stays that of one path. After a failure, what still runs is let finish first.
+      const running = new Set<Promise<void>>();
+      let failed: { reason: unknown } | undefined;
+      const settle = async (atMost: number) => {
+        while (running.size > atMost) await Promise.race(running);
+        if (failed !== undefined) {
+          await Promise.all(running);
+          throw failed.reason;
+        }
       };
       for (const entry of entries) {
         const name = entry.name;
         const childRel = srcRel === '' ? name : `${srcRel}/${name}`;
         const copyChild = () => this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
         if (entry.isDirectory()) {
-          await flush();
+          await settle(0);
           await copyChild();
         } else {
-          batch.push(copyChild());
-          if (batch.length >= FILE_CONCURRENCY) await flush();
+          const tracked: Promise<void> = copyChild().then(
+            () => void running.delete(tracked),
+            (e: unknown) => {
+              failed ??= { reason: e };
+              running.delete(tracked);
+            },
+          );
+          running.add(tracked);
+          await settle(FILE_CONCURRENCY - 1);
         }
       }
-      await flush();
+      await settle(0);
     } finally {
       this.pending.pop();
     }
