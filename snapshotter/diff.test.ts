@@ -75,9 +75,19 @@ describe('diffDigest', () => {
       size += (chunk as Buffer).length;
     }
     const want = `sha256:${hash.digest('hex')}`;
+    expect(size).toBeGreaterThan(4 * 1024 * 1024); // hashed on the hashing thread
     expect(await diffDigest(dir)).toEqual({ diffId: want, size });
     expect(await diffID(dir)).toBe(want);
     expect(size % 512).toBe(0);
+
+    const small = createHash('sha256');
+    let smallSize = 0;
+    for await (const chunk of diffTar(join(dir, 'd0'))) {
+      small.update(chunk as Buffer);
+      smallSize += (chunk as Buffer).length;
+    }
+    expect(smallSize).toBeLessThan(4 * 1024 * 1024); // hashed in place
+    expect(await diffDigest(join(dir, 'd0'))).toEqual({ diffId: `sha256:${small.digest('hex')}`, size: smallSize });
   });
 
   it('changes with a byte of a file and with an mtime, not with a re-run', async () => {
