@@ -8,7 +8,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { fsyncDir, tempPathFor } from '../content/index.js';
 import { ExporterError } from './errors.js';
 
@@ -26,9 +26,12 @@ export interface TarEntry {
   readonly body: EntryBody;
 }
 
+/** tar-stream, loaded on first use: a build that only tags into the local store never needs it. */
+const tarStream = (): Promise<typeof tar> => import('tar-stream');
+
 /** Iterates a tar stream's entries; the source is destroyed if the loop stops early. */
 export async function* readTar(source: Readable): AsyncGenerator<TarEntry> {
-  const extract = tar.extract();
+  const extract = (await tarStream()).extract();
   const feeding = pipeline(source, extract);
   feeding.catch(() => undefined); // surfaced through the iterator or awaited below
   try {
@@ -61,7 +64,7 @@ export interface TarWriter {
  */
 export async function writeTarFile(dest: string, fill: (w: TarWriter) => Promise<void>): Promise<void> {
   const temp = tempPathFor(dest);
-  const pack = tar.pack();
+  const pack = (await tarStream()).pack();
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
   const flushing = pipeline(pack, out);
   flushing.catch(() => undefined);

@@ -20,6 +20,6 @@ export {
   renderForMount,
 } from './mount-options.js';
 export { mountAt, unmount } from './mount.js';
-export { diffTar, diffID, type DiffOptions } from './diff.js';
+export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Digest as ContentDigest } from '../../content/index.js';
-import { diffTar, type SnapshotName } from '../../snapshotter/index.js';
+import { diffDigest, diffTar, type SnapshotName } from '../../snapshotter/index.js';
 import type { State } from './state.js';
 import { readRecord, snapshotExists, writeRecord } from './records.js';
 import type { Readable } from 'node:stream';
@@ -38,13 +38,10 @@ export async function layerOf(state: State, name: SnapshotName, sourceDateEpoch?
   const memoKey = sourceDateEpoch === undefined ? name : `${name}@${sourceDateEpoch}`;
   const known = await readRecord<{ diffId: ContentDigest; size: number }>(state.layerMetaDir, memoKey);
   if (known !== undefined) return { snapshot: name, ...known };
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of await openSnapshotTar(state, name, sourceDateEpoch)) {
-    hash.update(chunk as Uint8Array);
-    size += (chunk as Uint8Array).length;
-  }
-  const diffId = `sha256:${hash.digest('hex')}` as ContentDigest;
+  const upper = await state.snapshots.upperDir(name);
+  const digest = await diffDigest(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
+  const diffId = digest.diffId as ContentDigest;
+  const size = digest.size;
   await writeRecord(state.layerMetaDir, memoKey, { diffId, size });
   return { snapshot: name, diffId, size };
 }

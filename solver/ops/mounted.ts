@@ -25,24 +25,43 @@ async function mountPoint(state: State): Promise<string> {
 }
 
 /**
- * Prepare a new snapshot on `parent`, mount it writable, let `fn` change it, and commit it.
- * On any failure the active snapshot is removed and nothing is committed.
+ * Writing straight into a new snapshot's upper dir, below a directory that the step made
+ * through the merged view and that was not there before: the merged view of such a
+ * directory is its upper dir (nothing below it comes from a lower layer), so what is written
+ * there is what writing through the overlay would leave, without overlayfs in the way of
+ * every file. overlayfs allows no changes to its layers while mounted, so that work runs once
+ * the merged view is unmounted.
+ */
+export interface UpperWrites {
+  /** The new snapshot's upper dir. */
+  readonly upperDir: string;
+  /** Runs `task` after `fn` returns and the merged view is unmounted, before the commit; in order. */
+  defer(task: () => Promise<void>): void;
+}
+
+/**
+ * Prepare a new snapshot on `parent`, mount it writable, let `fn` change it (and defer work
+ * on its upper dir, see UpperWrites), and commit it. On any failure the active snapshot is
+ * removed and nothing is committed.
  */
 export async function changeSnapshot(
   state: State,
   parent: SnapshotName | null,
-  fn: (root: string) => Promise<void>,
+  fn: (root: string, upper: UpperWrites) => Promise<void>,
 ): Promise<SnapshotName> {
   const key = newActiveKey();
   const mounts = await state.snapshots.prepare(key, parent ?? undefined);
   const dir = await mountPoint(state);
   try {
+    const deferred: (() => Promise<void>)[] = [];
+    const upper: UpperWrites = { upperDir: await state.snapshots.upperDir(key), defer: (task) => void deferred.push(task) };
     mountAt(mounts, dir);
     try {
-      await fn(dir);
+      await fn(dir, upper);
     } finally {
       unmount(dir);
     }
+    for (const task of deferred) await task();
     const name = newSnapshotName();
     await state.snapshots.commit(name, key);
     return name;

@@ -345,11 +345,12 @@ export class FileOp implements Op<Ref> {
     const action = this.action;
     const root = inputs[0]!;
     const { add, copy, mkdirWorkdir } = await import('./file/index.js');
-    const snapshot = await changeSnapshot(state, root.snapshot, async (dest) => {
+    const snapshot = await changeSnapshot(state, root.snapshot, async (dest, upper) => {
       if (action.kind === 'mkdir') {
         await mkdirWorkdir(dest, action.path, { user: action.user });
         return;
       }
+      const readsLocal = this.local !== undefined;
       const run = async (sourceRoot: string, ownership: 'reset' | 'keep', ignore?: Matcher) => {
         const i = action.instruction;
         const common = {
@@ -366,6 +367,9 @@ export class FileOp implements Op<Ref> {
           // A stage's or image's files keep their extended attributes (file capabilities);
           // context files keep theirs as BuildKit's context transfer leaves them.
           xattrs: ownership === 'keep' ? fileXattrs : contextXattrs,
+          // Upper-dir writes run after this callback: only for a source that outlives it (a
+          // local directory; a stage's view is unmounted by then).
+          ...(readsLocal ? { upper } : {}),
           signal: cx.signal,
         };
         if (i.kind === 'add') await add({ ...common, ...(i.unpack === undefined ? {} : { unpack: i.unpack }) });

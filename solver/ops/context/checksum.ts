@@ -20,9 +20,9 @@ import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
 import { SourceView } from '../file/source-view.js';
 import { resolveWildcards } from '../file/wildcards.js';
-import { blake3File, type FileHasher } from './hash-file.js';
+import { blake3File, blake3SmallFileSync, type FileHasher } from './hash-file.js';
 import { nowNs, type StatCache } from './stat-cache.js';
-import { walkTree } from './walk.js';
+import { walkTreeBatches } from './walk.js';
 
 export interface ChecksumOptions {
   /** The context's .dockerignore: what it excludes is not in the context. */
@@ -49,10 +49,17 @@ export interface ChecksumOptions {
 export async function checksumPaths(contextDir: string, selectors: readonly string[], opts: ChecksumOptions): Promise<string> {
   const view = new SourceView({ root: contextDir, ownership: 'reset', ignore: opts.matcher });
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
-  const hashFile = opts.hashFile ?? blake3File;
+  // Small files are hashed synchronously unless the caller brings its own hasher.
+  const hashFile = opts.hashFile ?? ((path: string) => Promise.resolve(blake3SmallFileSync(path) ?? blake3File(path)));
   const digest = new Blake3Hasher();
+  // The digest is over the concatenation of the lines: they go to the hasher 64 KiB at a time.
+  let lines = '';
   const put = (...fields: string[]): void => {
-    digest.update(fields.join('\0') + '\n');
+    lines += fields.join('\0') + '\n';
+    if (lines.length >= 65536) {
+      digest.update(lines);
+      lines = '';
+    }
   };
 
   for (const selector of selectors) {
@@ -65,18 +72,39 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       const st = await lstatOrUndefined(view.abs(rel));
       if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
       put('source', match);
-      // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order.
-      const window: Promise<string[]>[] = [];
-      for await (const entry of walkTree(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
-        const fields = entryFields(entry.sub, entry.stats, view.abs(entry.path));
-        fields.catch(() => {}); // awaited below, in order; this only keeps it from counting as unhandled
-        window.push(fields);
-        if (window.length >= HASH_WINDOW) put('entry', ...(await window.shift()!));
+      // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order; a
+      // file the stat cache knows needs no hashing and goes straight in when nothing waits.
+      const window: (string[] | Promise<string[]>)[] = [];
+      for await (const batch of walkTreeBatches(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
+        for (const entry of batch) {
+          const abs = view.abs(entry.path);
+          const known = knownFileFields(entry.sub, entry.stats, abs);
+          if (known !== undefined && window.length === 0) {
+            put('entry', ...known);
+            continue;
+          }
+          const fields = known ?? entryFields(entry.sub, entry.stats, abs);
+          if (fields instanceof Promise) fields.catch(() => {}); // awaited below, in order; this only keeps it from counting as unhandled
+          window.push(fields);
+          if (window.length >= HASH_WINDOW) put('entry', ...(await window.shift()!));
+        }
       }
       for (const fields of window) put('entry', ...(await fields));
     }
   }
+  if (lines !== '') digest.update(lines);
   return 'blake3:' + digest.digest('hex');
+
+  /** A file's fields when the stat cache has its hash (no I/O), else undefined. */
+  function knownFileFields(sub: string, s: BigIntStats, abs: string): string[] | undefined {
+    if (!s.isFile()) return undefined;
+    const known = opts.statCache?.lookup(abs, s);
+    if (known === undefined) return undefined;
+    const fields = [sub, 'file', (Number(s.mode) & 0o7777).toString(8)];
+    if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
+    fields.push(known);
+    return fields;
+  }
 
   async function entryFields(sub: string, s: BigIntStats, abs: string): Promise<string[]> {
     const fields = [sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];

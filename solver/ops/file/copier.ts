@@ -7,12 +7,13 @@
  * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lutimes, mkdir, open, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { copyFile, open } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { applyChmod } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
-import { lstatOrUndefined } from './root-path.js';
+import { lstatSyncOrUndefined } from './root-path.js';
 import { makeNodeLike } from './special-files.js';
 import type { SourceView } from './source-view.js';
 import type { Owner } from './users.js';
@@ -99,7 +100,7 @@ export class Copier {
       if (!include && includeM === undefined && !(excludeM?.hasExceptions ?? false)) return;
     }
     const src = this.opts.view.abs(srcRel);
-    const fi = await lstatOrUndefined(src);
+    const fi = lstatSyncOrUndefined(src);
     if (fi === undefined) throw copyError(`failed to stat /${srcRel}: no such file or directory`);
     const isDir = fi.isDirectory();
 
@@ -112,13 +113,17 @@ export class Copier {
     }
 
     if (!include && !isDir) return;
-    const targetFi = await lstatOrUndefined(target);
+    // Files and symlinks are made exclusively, and what is in the way is looked at only when
+    // that fails (most targets are new: one lstat fewer per file); other kinds look first.
+    const type = fi.mode & BigInt(S_IFMT);
+    const createFirst = type === BigInt(constants.S_IFREG) || type === BigInt(constants.S_IFLNK);
+    const targetFi = createFirst ? undefined : lstatSyncOrUndefined(target);
     if (include) await this.createPendingDirs(overwriteMeta);
-    if (!isDir) await ensureEmptyFileTarget(target, targetFi);
+    if (!isDir && !createFirst) await ensureEmptyFileTarget(target, targetFi);
 
     let copyInfo = include;
     let restoreTimes = false;
-    switch (fi.mode & BigInt(S_IFMT)) {
+    switch (type) {
       case BigInt(constants.S_IFDIR): {
         const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
         if (!overwriteMeta) {
@@ -132,7 +137,7 @@ export class Copier {
         await this.copyRegular(src, target, fi);
         break;
       case BigInt(constants.S_IFLNK):
-        await symlink(await readlink(src), target);
+        await replacing(target, () => symlinkSync(readlinkSync(src), target));
         break;
       case BigInt(constants.S_IFSOCK):
         // A socket becomes an empty regular file, as fsutil's mknod without the type bits does.
@@ -175,29 +180,40 @@ export class Copier {
         exclude: excludeM !== undefined && comps !== '' ? excludeM.enterDir(comps, parent.exclude) : undefined,
         ignore: ignoreState,
       };
-      const entries = (await readdir(this.opts.view.abs(srcRel), { withFileTypes: true })).sort((a, b) => byteOrder(a.name, b.name));
-      // Files of a directory are copied in parallel; a subdirectory waits for them and is
-      // walked alone, so the stack of pending directories stays that of one path.
-      let batch: Promise<void>[] = [];
-      const flush = async () => {
-        const settled = await Promise.allSettled(batch);
-        batch = [];
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed !== undefined) throw failed.reason;
+      const entries = readdirSync(this.opts.view.abs(srcRel), { withFileTypes: true }).sort((a, b) => byteOrder(a.name, b.name));
+      // Files of a directory are copied FILE_CONCURRENCY at a time, the next as soon as one
+      // is done (not batch by batch: the thread pool never runs dry at the end of a batch); a
+      // subdirectory waits for them and is walked alone, so the stack of pending directories
+      // stays that of one path. After a failure, what still runs is let finish first.
+      const running = new Set<Promise<void>>();
+      let failed: { reason: unknown } | undefined;
+      const settle = async (atMost: number) => {
+        while (running.size > atMost) await Promise.race(running);
+        if (failed !== undefined) {
+          await Promise.all(running);
+          throw failed.reason;
+        }
       };
       for (const entry of entries) {
         const name = entry.name;
         const childRel = srcRel === '' ? name : `${srcRel}/${name}`;
         const copyChild = () => this.copyEntry(childRel, comps === '' ? name : `${comps}/${name}`, `${target}/${name}`, true, states);
         if (entry.isDirectory()) {
-          await flush();
+          await settle(0);
           await copyChild();
         } else {
-          batch.push(copyChild());
-          if (batch.length >= FILE_CONCURRENCY) await flush();
+          const tracked: Promise<void> = copyChild().then(
+            () => void running.delete(tracked),
+            (e: unknown) => {
+              failed ??= { reason: e };
+              running.delete(tracked);
+            },
+          );
+          running.add(tracked);
+          await settle(FILE_CONCURRENCY - 1);
         }
       }
-      await flush();
+      await settle(0);
     } finally {
       this.pending.pop();
     }
@@ -210,7 +226,7 @@ export class Copier {
       if (dir.copied) continue;
       dir.creating ??= (async () => {
         const abs = this.opts.view.abs(dir.src);
-        const fi = await lstatOrUndefined(abs);
+        const fi = lstatSyncOrUndefined(abs);
         if (fi === undefined || !fi.isDirectory()) throw copyError(`/${dir.src} is not a directory`);
         if (await copyDirectoryOnly(dir.dst, fi, overwriteMeta)) await this.copyFileInfo(fi, abs, dir.dst);
         dir.copied = true;
@@ -226,7 +242,8 @@ export class Copier {
       const key = `${fi.dev}:${fi.ino}`;
       const first = this.inodes.get(key);
       if (first !== undefined) {
-        await link(await first, target);
+        const path = await first;
+        await replacing(target, () => linkSync(path, target));
         return;
       }
       const firstCopy = new Promise<string>((resolve, reject) => {
@@ -239,9 +256,9 @@ export class Copier {
     try {
       this.opts.signal?.throwIfAborted();
       // The kernel copies (copy_file_range); EXCL refuses to write through anything at the
-      // target (it was emptied above), and the source was lstat'ed as a regular file.
+      // target (emptied first when that fails), and the source was lstat'ed as a regular file.
       // Owner, mode and times follow in copyFileInfo (chown first: it clears set-id bits).
-      await copyFile(src, target, constants.COPYFILE_EXCL);
+      await replacing(target, () => copyFile(src, target, constants.COPYFILE_EXCL));
       written?.(target);
     } catch (e) {
       failed?.(e);
@@ -253,10 +270,10 @@ export class Copier {
   private async copyFileInfo(fi: BigIntStats, src: string, target: string): Promise<void> {
     const owner =
       this.opts.owner ?? (this.opts.view.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: Number(fi.uid), gid: Number(fi.gid) });
-    await lchown(target, owner.uid, owner.gid);
+    lchownSync(target, owner.uid, owner.gid);
     if (!fi.isSymbolicLink()) {
       const mode = Number(fi.mode) & 0o7777;
-      await chmod(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+      chmodSync(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
     }
     await setTimes(target, fi);
     const xattrs = this.opts.xattrs;
@@ -277,16 +294,31 @@ export function copyError(message: string, hint?: string, cause?: unknown): Buil
 
 /** Create directory `dst` unless it exists; an existing one takes the source mode when merging below the top. */
 async function copyDirectoryOnly(dst: string, fi: BigIntStats, overwriteMeta: boolean): Promise<boolean> {
-  const st = await lstatOrUndefined(dst);
+  const st = lstatSyncOrUndefined(dst);
   if (st === undefined) {
-    await mkdir(dst, { mode: Number(fi.mode) & 0o7777 });
+    mkdirSync(dst, { mode: Number(fi.mode) & 0o7777 });
     return true;
   }
   if (!st.isDirectory()) {
     throw copyError(`cannot copy to non-directory: ${dst}`, 'The destination has a file or symlink where the source has a directory.');
   }
-  if (overwriteMeta) await chmod(dst, Number(fi.mode) & 0o7777);
+  if (overwriteMeta) chmodSync(dst, Number(fi.mode) & 0o7777);
   return false;
+}
+
+/**
+ * Make a file or link at `target` with `create` (which fails with EEXIST rather than write
+ * through anything); when something is in the way, remove it as ensureEmptyFileTarget allows
+ * and make it again.
+ */
+async function replacing(target: string, create: () => unknown): Promise<void> {
+  try {
+    await create();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await ensureEmptyFileTarget(target, lstatSyncOrUndefined(target));
+    await create();
+  }
 }
 
 /** A file may replace a file or a symlink (removed, never followed), not a directory. */
@@ -295,10 +327,10 @@ async function ensureEmptyFileTarget(target: string, st: BigIntStats | undefined
   if (st.isDirectory()) {
     throw copyError(`cannot replace to directory ${target} with file`, 'A directory exists where the source has a file.');
   }
-  await unlink(target);
+  unlinkSync(target);
 }
 
 /** Source times onto the target, without following a symlink target. Sub-microsecond digits are lost (Node takes seconds as a double). */
 async function setTimes(target: string, fi: BigIntStats): Promise<void> {
-  await lutimes(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
+  lutimesSync(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
 }

@@ -380,3 +380,52 @@ describe('copy: heredocs and remote sources', () => {
     });
   });
 });
+
+describe('copy: writing to the upper dir', () => {
+  /** `dest` plays both the merged view and the upper dir; deferred work runs when told. */
+  function upperOf(): { upper: NonNullable<CopyOptions['upper']>; run: () => Promise<void>; count: () => number } {
+    const tasks: (() => Promise<void>)[] = [];
+    return {
+      upper: { upperDir: dest, defer: (t) => void tasks.push(t) },
+      run: async () => {
+        for (const t of tasks.splice(0)) await t();
+      },
+      count: () => tasks.length,
+    };
+  }
+
+  it('defers a directory copied to a new destination, and then leaves what a direct copy leaves', async () => {
+    await makeTree(ctx, { 'src/a.txt': 'a', 'src/sub/b.txt': 'b', 'src/link': { link: 'a.txt' } });
+    await chmod(join(ctx, 'src/sub'), 0o700);
+    await setTime(join(ctx, 'src/sub'), 1_600_000_000);
+    const u = upperOf();
+    await copy(opts(['src'], '/app/x', { upper: u.upper }));
+    expect(u.count()).toBe(1);
+    expect(await listAll(join(dest, 'app/x'))).toEqual([]); // made, still empty
+    await u.run();
+    const viaUpper = await listAll(dest);
+    const st = await lstat(join(dest, 'app/x/sub'));
+    expect([st.mode & 0o7777, st.mtimeMs]).toEqual([0o700, 1_600_000_000_000]);
+    expect(await read('app/x/sub/b.txt')).toBe('b');
+    expect(await readlink(join(dest, 'app/x/link'))).toBe('a.txt');
+    await removeDir(dest);
+    dest = await tempDir('tsbuild-dest-');
+    await copy(opts(['src'], '/app/x'));
+    expect(await listAll(dest)).toEqual(viaUpper);
+  });
+
+  it('writes through the destination root when the destination exists, or more is copied after', async () => {
+    await makeTree(ctx, { 'src/a.txt': 'a', 'b.txt': 'b' });
+    await mkdir(join(dest, 'app'));
+    const u = upperOf();
+    await copy(opts(['src'], '/app', { upper: u.upper }));
+    await copy(opts(['src', 'b.txt'], '/two/', { upper: u.upper }));
+    await copy(opts(['src'], '/three', { upper: u.upper, heredocs: [{ path: 'h', data: 'H' }] }));
+    await copy(opts(['b.txt'], '/four', { upper: u.upper }));
+    expect(u.count()).toBe(0);
+    expect(await read('app/a.txt')).toBe('a');
+    expect(await read('two/a.txt')).toBe('a');
+    expect(await read('three/h')).toBe('H');
+    expect(await read('four')).toBe('b');
+  });
+});

@@ -27,7 +27,7 @@ import { Copier, copyError, type XattrIO } from './copier.js';
 import { containsWildcards } from './go-match.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { compilePatterns } from './patterns.js';
-import { cleanAbs, cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
+import { cleanAbs, cleanComponents, hostPath, lstatOrUndefined, lstatSyncOrUndefined, resolveInRoot } from './root-path.js';
 import { SourceView, type SourceSpec } from './source-view.js';
 import { resolveOwner, type Owner } from './users.js';
 import { resolveWildcards } from './wildcards.js';
@@ -62,7 +62,21 @@ export interface CopyOptions {
   readonly link?: boolean;
   /** Extended attributes are copied only through this (Node has no xattr calls). */
   readonly xattrs?: XattrIO;
+  /**
+   * The new snapshot's upper dir, when `destRoot` is its merged view: a single source
+   * directory copied to a destination that did not exist is written there directly (see
+   * solver/ops/mounted.ts, UpperWrites), its top still made through `destRoot`.
+   */
+  readonly upper?: UpperTarget;
   readonly signal?: AbortSignal;
+}
+
+/** Where and when a copy may write to the upper dir itself. */
+export interface UpperTarget {
+  /** The upper dir: `destRoot`'s content where nothing comes from a lower layer. */
+  readonly upperDir: string;
+  /** Runs `task` once `destRoot` is unmounted (no change under a mounted overlay), before the commit. */
+  defer(task: () => Promise<void>): void;
 }
 
 export interface AddOptions extends Omit<CopyOptions, 'parents'> {
@@ -118,6 +132,8 @@ async function run(opts: CopyOptions, mode: Mode): Promise<CopyResult> {
   const copied: string[] = [];
   const extracted: string[] = [];
   const common = { opts, owner, dest, exclude };
+  // Writing to the upper dir must come last: one source, nothing copied after it.
+  const upperOk = opts.upper !== undefined && opts.sources.length === 1 && (opts.heredocs ?? []).length === 0 && !mode.parents;
 
   for (const written of opts.sources) {
     opts.signal?.throwIfAborted();
@@ -159,7 +175,7 @@ async function run(opts: CopyOptions, mode: Mode): Promise<CopyResult> {
           continue;
         }
       }
-      await copyOne({ ...common, view, match, srcRel, include, copyDirContents: true });
+      await copyOne({ ...common, view, match, srcRel, include, copyDirContents: true, upper: upperOk && matches.length === 1 ? opts.upper : undefined });
       copied.push(srcRel);
     }
   }
@@ -183,6 +199,8 @@ interface CopyOneArgs {
   readonly srcRel: string;
   readonly include: Matcher | undefined;
   readonly copyDirContents: boolean;
+  /** Set when this is the step's last write and it may go to the upper dir. */
+  readonly upper?: UpperTarget | undefined;
 }
 
 /** One fsutil Copy call: one source into the destination. */
@@ -220,6 +238,18 @@ async function copyOne(a: CopyOneArgs): Promise<void> {
     xattrs: opts.xattrs,
     signal: opts.signal,
   });
+  const upper = a.upper;
+  if (upper !== undefined && srcIsDir && a.copyDirContents && destSt === undefined && a.include === undefined && targetRel !== '') {
+    // The destination directory is new: mkdirAllInRoot has just made it through the merged
+    // view (so overlayfs marked it opaque if a lower layer had a whiteout there), and nothing
+    // below it comes from a lower layer. Its content goes to the upper dir directly.
+    const direct = hostPath(upper.upperDir, targetRel);
+    upper.defer(async () => {
+      if (!(lstatSyncOrUndefined(direct)?.isDirectory() ?? false)) throw new Error(`internal: ${direct} is not the new directory in the upper dir`);
+      await copier.copyTop(a.srcRel, direct);
+    });
+    return;
+  }
   await copier.copyTop(a.srcRel, hostPath(opts.destRoot, targetRel));
 }
 

@@ -4,6 +4,7 @@
  * the way is followed with its target read inside the root, an absolute target restarting
  * from the root. Nothing outside the root is ever looked at.
  */
+import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 
@@ -86,6 +87,17 @@ export async function resolveInRoot(root: string, path: string, opts: ResolveOpt
 export async function lstatOrUndefined(path: string): Promise<import('node:fs').BigIntStats | undefined> {
   try {
     return await lstat(path, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** lstatOrUndefined with a synchronous call: for walks that make thousands of them (see walk.ts). */
+export function lstatSyncOrUndefined(path: string): import('node:fs').BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
