@@ -163,7 +163,10 @@ export interface RegistryAccess {
 }
 
 export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess): Promise<Written> {
-  const created = new Date();
+  // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
+  // same image.
+  const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
+  const created = last === undefined ? new Date() : new Date(last);
   const base = { config: image.config, platform: image.platform, history: image.history, created };
   let local: ImageBlobs | undefined;
   // One assembled image per layer format: several outputs of one format share it.

@@ -12,6 +12,7 @@ import { pullToStore } from './pull.js';
 import type { StatCache } from './context/index.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
+import { fillHistoryTimes } from './history.js';
 import { layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
 import type { LocalContext, NamedSource, OpEnv } from './ops.js';
@@ -271,14 +272,13 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       return [];
     },
   });
-  const now = new Date();
-  for (const description of unaccounted) {
-    history.push({ created: now, created_by: description, comment: 'buildkit.exporter.image.v0' });
-  }
+  for (const description of unaccounted) history.push({ created_by: description, comment: 'buildkit.exporter.image.v0' });
   const layerEntries = history.filter((h) => h.empty_layer !== true).length;
   if (layerEntries !== layers.length) {
     throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
   }
+  const layerTimes = await Promise.all(layers.map(async (l) => new Date((await state.snapshots.stat(l.snapshot)).created)));
+  const timedHistory = fillHistoryTimes(history, layerTimes);
   const stagePlatform = graph.target.stage.platform;
   const platform = stagePlatform ?? plan.targetPlatform;
   const labels = { ...(graph.target.stage.config.Labels ?? {}), ...req.labels };
@@ -286,7 +286,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...graph.target.stage.config,
     ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
   };
-  return { config, platform, history, layers, plan };
+  return { config, platform, history: timedHistory, layers, plan };
 }
 
 /** The base's history, then the stage's own steps. */
@@ -300,11 +300,10 @@ async function stageHistory(
   if (base.kind === 'image') before = [...(await bases.image(base.ref)).history];
   else if (base.kind === 'named') before = [...(await bases.named(base.name))];
   else if (base.kind === 'stage') before = await stageHistory(all.get(base.stage)!, all, bases);
-  const now = new Date();
+  // Times are filled in once the layers are known (fillHistoryTimes).
   return [
     ...before,
     ...g.history.map((h) => ({
-      created: now,
       created_by: h.createdBy,
       comment: 'buildkit.dockerfile.v0',
       ...(h.layer ? {} : { empty_layer: true }),

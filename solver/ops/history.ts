@@ -114,3 +114,40 @@ export function historyFor(step: Step, runArgs?: readonly string[]): HistoryStep
 function exposedList(ports: readonly string[]): string[] {
   return ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
 }
+
+/**
+ * History times as BuildKit's exporter sets them, so that a fully cached rebuild makes the
+ * same image: a step with a layer takes its layer's creation time (when its snapshot was
+ * committed, which a cache hit reuses), and a step without one the time of the first new
+ * layer, or, once new layers have begun, of the layer before it. Times a base image brought
+ * are kept. `layerTimes` are the creation times of the image's layers, bottom first.
+ */
+export function fillHistoryTimes<H extends { readonly created?: string | Date; readonly empty_layer?: boolean }>(
+  history: readonly H[],
+  layerTimes: readonly Date[],
+): H[] {
+  let layer = 0;
+  const out = history.map((h) => {
+    const time = h.empty_layer === true ? h.created : (h.created ?? layerTimes[layer]);
+    if (h.empty_layer !== true) layer++;
+    return time === undefined ? h : { ...h, created: time };
+  });
+  // The first time after the first entry that has none (the first new layer), else the last one.
+  let fill: string | Date | undefined;
+  let missing = false;
+  for (const h of out) {
+    if (h.created !== undefined) {
+      fill = h.created;
+      if (missing) break;
+    } else missing = true;
+  }
+  missing = false;
+  return out.map((h) => {
+    if (h.created !== undefined) {
+      if (missing) fill = h.created;
+      return h;
+    }
+    missing = true;
+    return fill === undefined ? h : { ...h, created: fill };
+  });
+}
