@@ -27,7 +27,7 @@ describe('fillHistoryTimes (as BuildKit exports history)', () => {
   });
 
   it('is the same for the same layers: a cached rebuild makes the same history', () => {
-    const history = [{ created_by: 'COPY' }, { created_by: 'CMD', empty_layer: true }];
+    const history: { created?: Date; created_by: string; empty_layer?: boolean }[] = [{ created_by: 'COPY' }, { created_by: 'CMD', empty_layer: true }];
     expect(fillHistoryTimes(history, [t(5)])).toEqual(fillHistoryTimes(history, [t(5)]));
     expect(fillHistoryTimes(history, [t(5)]).map((h) => h.created)).toEqual([t(5), t(5)]);
   });

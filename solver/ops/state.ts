@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openContentStore, type ContentStore } from '../../content/index.js';
 import { openImageStore, type ImageStore } from '../../exporter/index.js';
 import { openOverlaySnapshotter, type OverlaySnapshotter } from '../../snapshotter/index.js';
@@ -37,7 +37,9 @@ export function defaultRoot(env: NodeJS.ProcessEnv): string {
   return join(data, 'tsbuild');
 }
 
-export async function openState(root: string): Promise<State> {
+export async function openState(rootPath: string): Promise<State> {
+  // Mount targets and the runner's paths must be absolute: `--root ./state` is taken from here.
+  const root = resolve(rootPath);
   const dirs = {
     cacheDir: join(root, 'cache'),
     layersDir: join(root, 'layers'),
