@@ -28,6 +28,8 @@ import { AUFS_META_PREFIX, OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX, isLayer
 export interface ApplyResult {
   /** Entries in the archive (PAX and long-name records not counted). */
   readonly entries: number;
+  /** Bytes of the (uncompressed) tar. */
+  readonly size: number;
 }
 
 function unsafe(message: string): SnapshotError {
@@ -48,8 +50,15 @@ export async function applyTar(tar: AsyncIterable<Uint8Array>, targetDir: string
   if ((await readdir(targetDir)).length > 0) throw new SnapshotError('INVALID_ARGUMENT', `${targetDir} is not empty`);
   const applier = new Applier(targetDir);
   let entries = 0;
+  let size = 0;
+  const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      size += chunk.byteLength;
+      yield chunk;
+    }
+  };
   try {
-    for await (const { header, body } of readTar(await decompressed(tar))) {
+    for await (const { header, body } of readTar(counted(await decompressed(tar)))) {
       entries++;
       await applier.entry(header, body);
     }
@@ -62,7 +71,7 @@ export async function applyTar(tar: AsyncIterable<Uint8Array>, targetDir: string
     }
     throw e;
   }
-  return { entries };
+  return { entries, size };
 }
 
 class Applier {

@@ -3,6 +3,7 @@
 // skopeo, umoci and runc against a real docker-registry.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,56 @@ describe.skipIf(!isRoot && !isCI)('layer formats and platforms in a registry', (
     const missing = tsbuildSync(['pull', '--root', pullRoot, `${registry.host}/library/nothing:1`]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('not found in the registry');
+  });
+
+  it('keeps the diff ids and blobs of a base image whose layer another tool wrote', () => {
+    // A layer GNU tar wrote (its headers are not tsbuild's): its diff id cannot be made again
+    // from the unpacked files, so the built image must list the base's own.
+    const layout = join(work, 'gnu-layout');
+    const blobs = join(layout, 'blobs', 'sha256');
+    mkdirSync(blobs, { recursive: true });
+    const tarPath = join(work, 'gnu-layer.tar');
+    expect(run('tar', ['--format=gnu', '--sort=name', '-C', join(work, 'rootfs'), '-cf', tarPath, '.']).status).toBe(0);
+    const tarBytes = readFileSync(tarPath);
+    const gz = gzipSync(tarBytes);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const put = (b: Buffer) => {
+      writeFileSync(join(blobs, sha(b)), b);
+      return { digest: `sha256:${sha(b)}`, size: b.length };
+    };
+    const diffId = `sha256:${sha(tarBytes)}`;
+    const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
+    const config = put(Buffer.from(JSON.stringify({
+      architecture, os: 'linux', config: { Env: ['PATH=/bin'] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [{ created: '2020-01-01T00:00:00Z', created_by: 'GNU tar' }],
+    })));
+    const layer = put(gz);
+    const manifest = put(Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: OCI_GZIP, ...layer }],
+    })));
+    writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(layout, 'index.json'), JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: OCI_MANIFEST, ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'gnu' } }],
+    }));
+    const name = `${registry.host}/library/gnutar:1`;
+    const copied = run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:gnu`, `docker://${name}`]);
+    expect(copied.status, copied.stderr).toBe(0);
+    // tsbuild's own tar of the same files has another digest: the case is real.
+    expect(diffIds(base)[0]).not.toBe(diffId);
+
+    const out = join(work, 'gnu-out');
+    build(context({ Dockerfile: `FROM ${name}\nRUN echo on-gnu > /on-gnu\n` }), ['-o', `type=oci,dest=${out},tar=false`], join(work, 'gnu-root'));
+    const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const blob = (d: string) => JSON.parse(readFileSync(join(out, 'blobs', 'sha256', d.slice('sha256:'.length)), 'utf8'));
+    const m = blob(index.manifests[0]!.digest) as RawManifest;
+    expect(m.layers[0]!.digest).toBe(layer.digest); // sent as pulled
+    const c = blob(m.config.digest) as { rootfs: { diff_ids: string[] } };
+    expect(c.rootfs.diff_ids[0]).toBe(diffId);
+    expect(c.rootfs.diff_ids).toHaveLength(2);
   });
 
   it('pulls the right image of an OCI index with several platforms', () => {

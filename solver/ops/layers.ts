@@ -46,6 +46,15 @@ export async function layerOf(state: State, name: SnapshotName, sourceDateEpoch?
   return { snapshot: name, diffId, size };
 }
 
+/**
+ * Record the layer facts of a snapshot made by unpacking a layer: its diff id is the image's,
+ * not the digest of the tar tsbuild would write for the same files (other tools order and
+ * encode entries differently), so outputs list the base's layers as they are.
+ */
+export async function rememberLayerFacts(state: State, name: SnapshotName, diffId: ContentDigest, size: number): Promise<void> {
+  await writeRecord(state.layerMetaDir, name, { diffId, size });
+}
+
 export async function layersOf(state: State, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {
   const chain = await snapshotChain(state, top);
   return Promise.all(chain.map((s) => layerOf(state, s, sourceDateEpoch)));

@@ -10,7 +10,7 @@ import PQueue from 'p-queue';
 import type { Descriptor, Digest } from '../../content/index.js';
 import { layerCompression, openLayerTar, rememberLayerBlob } from '../../exporter/index.js';
 import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
-import { chainIds, registerLayers, snapshotForChain } from './layers.js';
+import { chainIds, registerLayers, rememberLayerFacts, snapshotForChain } from './layers.js';
 import { newActiveKey, newSnapshotName } from './mounted.js';
 import type { State } from './state.js';
 
@@ -35,14 +35,15 @@ export async function unpackImage(
     return queue.add(async () => {
       if (failed) return undefined;
       const dir = await state.snapshots.stagingDir();
+      let size: number;
       try {
-        await applyTar(await openLayerTar(state.content, layer), dir);
+        ({ size } = await applyTar(await openLayerTar(state.content, layer), dir));
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
         throw e;
       }
       status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, known.filter((k) => k === undefined).length);
-      return dir;
+      return { dir, size };
     });
   });
 
@@ -54,7 +55,7 @@ export async function unpackImage(
         parent = already;
         continue;
       }
-      const dir = (await staged[i])!;
+      const { dir, size } = (await staged[i])!;
       const key = newActiveKey();
       await state.snapshots.prepare(key, parent ?? undefined);
       try {
@@ -62,7 +63,10 @@ export async function unpackImage(
         // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
         const compression = layerCompression(layers[i]!.mediaType);
         if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]!, compression, layers[i]!);
+        // The facts first: a crash right after the commit must not leave a snapshot whose
+        // diff id would be made up from its files.
         const name = newSnapshotName();
+        await rememberLayerFacts(state, name, diffIds[i]!, size);
         await state.snapshots.commit(name, key);
         parent = name;
         made = true;
@@ -77,7 +81,7 @@ export async function unpackImage(
   } finally {
     // On failure, staged layers not adopted are thrown away (adopted ones are gone from staging).
     const left = await Promise.allSettled(staged.map((p) => p ?? Promise.resolve(undefined)));
-    for (const r of left) if (r.status === 'fulfilled' && r.value !== undefined) await rm(r.value, { recursive: true, force: true });
+    for (const r of left) if (r.status === 'fulfilled' && r.value !== undefined) await rm(r.value.dir, { recursive: true, force: true });
   }
   if (made) {
     // Remember every prefix of the stack we now hold, so the next build reuses them.
