@@ -73,7 +73,7 @@ export async function run(): Promise<string[]> {
       const host = forTs.host;
       tsPush.push(timed(TSBUILD, ['push', '--root', root, 'big:1', `${host}/ts/big${i}:1`]));
       skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${forSk.host}/sk/big${i}:1`]));
-      // Both pull the same image from the same registry, one after the other, in turns first.
+      // Both pull the same image from the same registry, one after the other.
       const pullRoot = join(WORK, `pull-root${i}`);
       const tsbuildPull = () => {
         sh('sync', []);
@@ -87,7 +87,8 @@ export async function run(): Promise<string[]> {
         skPull.push(timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/ts/big${i}:1`, `oci:${join(WORK, `sk-pull${i}`)}:1`]));
         rmSync(join(WORK, `sk-pull${i}`), { recursive: true, force: true });
       };
-      for (const pull of i % 2 === 0 ? [tsbuildPull, skopeoPull] : [skopeoPull, tsbuildPull]) pull();
+      // Twice each, in an ABBA order: which pull comes first after a push swings by a second.
+      for (const pull of i % 2 === 0 ? [tsbuildPull, skopeoPull, skopeoPull, tsbuildPull] : [skopeoPull, tsbuildPull, tsbuildPull, skopeoPull]) pull();
       const pullCtx = join(WORK, `pull${i}`);
       mkdirSync(pullCtx);
       writeFileSync(join(pullCtx, 'Dockerfile'), `FROM ${host}/ts/big${i}:1\n`);
