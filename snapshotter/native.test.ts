@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S_IFCHR, isNativeError, major, makedev, minor, native } from './native.js';
 
-import { isCI, isRoot } from '../test/support/env.js';
+import { isRoot } from '../test/support/env.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -130,7 +130,7 @@ class Converter {
   readonly targetPlatform: Platform;
 
   constructor(
-    private readonly ast: DockerfileAST,
+    ast: DockerfileAST,
     private readonly stages: readonly StageDecl[],
     private readonly opts: ConvertOptions,
     private readonly warnings: PlanWarning[],

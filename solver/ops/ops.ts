@@ -7,21 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
-import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob, type ImageBlobs } from '../../exporter/index.js';
-import { applyTar, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
+import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
+import { fileXattrs } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
-import { mountTarget, readsSource, StepMounts, type SecretSources, type SshSources } from './exec-mounts.js';
-import type { StatCache } from './context/index.js';
+import { mountTarget, readsSource, StepMounts } from './exec-mounts.js';
 import { unpackImage } from './unpack.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 
-import { localContextOf, mainContext, type LocalContext, type OpEnv } from './env.js';
+import { localContextOf, type LocalContext, type OpEnv } from './env.js';
 
 export { localContextOf, mainContext, type LocalContext, type NamedSource, type OpEnv } from './env.js';
 
@@ -261,11 +260,6 @@ export class ExecOp implements Op<Ref> {
       await stepMounts.release();
     }
   }
-}
-
-/** `sub` (absolute, clean) below host directory `dir`, without a trailing slash (the runner wants clean paths). */
-function under(dir: string, sub: string): string {
-  return sub === '/' ? dir : join(dir, sub);
 }
 
 function mountKey(m: RunMount): unknown {
