@@ -34,7 +34,7 @@ export function compressor(compression: Compression, level?: number): Duplex | u
       if (z.createZstdCompress && z.constants.ZSTD_c_compressionLevel !== undefined) {
         return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level ?? 3 } });
       }
-      return program('zstd', ['-q', '-c', `-${level ?? 3}`, ...(level !== undefined && level > 19 ? ['--ultra'] : [])]);
+      return zstdProgram(['-q', '-c', `-${level ?? 3}`, ...(level !== undefined && level > 19 ? ['--ultra'] : [])]);
   }
 }
 
@@ -49,21 +49,26 @@ export function decompressor(compression: Compression): Duplex | undefined {
       return zlib.createGunzip({ chunkSize: CHUNK });
     case 'zstd':
       if (z.createZstdDecompress) return z.createZstdDecompress();
-      return program('zstd', ['-q', '-d', '-c']);
+      return zstdProgram(['-q', '-d', '-c']);
   }
 }
 
+/** How a program stream names its failures. */
+export interface ProgramErrors {
+  /** The program is not on $PATH. */
+  readonly missing: () => Error;
+  /** It ended badly: `status` says how ("exited with 1"), `stderr` is what it printed. */
+  readonly failed: (status: string, stderr: string) => Error;
+}
+
 /**
- * A program reading stdin and writing stdout, as one duplex stream. Its failure (missing
- * program, non-zero exit) becomes the stream's error, so a pipeline through it fails too.
+ * A program reading stdin and writing stdout, as one duplex stream (decoders Node lacks).
+ * A missing program throws at once; a bad exit fails the readable side, after its last
+ * byte, so a pipeline through it fails too; destroying the stream kills the program.
  */
-function program(cmd: string, args: readonly string[]): Duplex {
+export function programStream(cmd: string, args: readonly string[], errors: ProgramErrors): Duplex {
   const path = onPath(cmd);
-  if (path === undefined) {
-    throw new BuildError('NOT_SUPPORTED', `not supported yet: ${cmd} compression without the ${cmd} program (Node ${process.versions.node} has no ${cmd} in zlib)`, {
-      hint: `install it (apt-get install ${cmd}) or use Node 22.15 or newer`,
-    });
-  }
+  if (path === undefined) throw errors.missing();
   const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => stderr.push(b));
@@ -71,8 +76,7 @@ function program(cmd: string, args: readonly string[]): Duplex {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
-      const why = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop() ?? '';
-      reject(new BuildError('IO', `${cmd} ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}${why === '' ? '' : `: ${why}`}`));
+      reject(errors.failed(signal !== null ? `was killed by ${signal}` : `exited with ${code}`, Buffer.concat(stderr).toString('utf8')));
     });
   });
   exited.catch(() => {}); // observed through the readable side below
@@ -88,6 +92,20 @@ function program(cmd: string, args: readonly string[]): Duplex {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return duplex;
+}
+
+/** zstd through Debian's program, where zlib has none. */
+function zstdProgram(args: readonly string[]): Duplex {
+  return programStream('zstd', args, {
+    missing: () =>
+      new BuildError('NOT_SUPPORTED', `not supported yet: zstd compression without the zstd program (Node ${process.versions.node} has no zstd in zlib)`, {
+        hint: 'install it (apt-get install zstd) or use Node 22.15 or newer',
+      }),
+    failed: (status, stderr) => {
+      const why = stderr.trim().split('\n').pop() ?? '';
+      return new BuildError('IO', `zstd ${status}${why === '' ? '' : `: ${why}`}`);
+    },
+  });
 }
 
 /** The program's path on $PATH, looked up before spawning so that its absence is one clear error. */

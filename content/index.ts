@@ -8,4 +8,4 @@ export { openContentStore, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, type Ope
 export { createLease, readLiveLeases, type Lease, type LeaseContent, type LiveLeases } from './lease.js';
 export { ContentError, isContentError, errnoCode, type ContentErrorReason } from './errors.js';
 export { writeFileAtomic, fsyncDir, tempPathFor, isPidAlive } from './fsutil.js';
-export { compressor, decompressor, type Compression } from './codecs.js';
+export { compressor, decompressor, programStream, type Compression, type ProgramErrors } from './codecs.js';

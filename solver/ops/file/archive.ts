@@ -8,13 +8,13 @@
  * name's `..` and leading `/` stop at the destination, symlinks met on the way are resolved
  * inside it, links are created as written, hard links only to entries inside it.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { programStream } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
@@ -44,9 +44,10 @@ export function compressionOf(head: Uint8Array): Compression {
   return 'none';
 }
 
-/** A decompressed stream of the file; `done` rejects when a spawned decoder fails. */
+/** A decompressed stream of the file; a decoder's failure surfaces on `stream`. */
 interface Decoded {
   readonly stream: Readable;
+  /** Settles (never rejects) once the file has been fed to the decoder. */
   readonly done: Promise<void>;
   stop(): void;
 }
@@ -55,40 +56,26 @@ async function decode(path: string, compression: Compression): Promise<Decoded> 
   const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   const input = file.createReadStream();
   if (compression === 'none') return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
+  let decoder: Duplex;
   if (compression === 'gzip') {
-    const gunzip = createGunzip();
-    const done = pipeline(input, gunzip).catch(() => undefined); // errors surface on the read side
-    return { stream: gunzip, done, stop: () => gunzip.destroy() };
-  }
-  const { cmd, pkg } = PROGRAMS[compression];
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let stopped = false;
-  const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'ENOENT'
-          ? new BuildError('NOT_SUPPORTED', `not supported yet: ${compression} archives without the ${cmd} program`, {
-              hint: `Install Debian's ${pkg} package: tsbuild spawns ${cmd} to decompress ${compression}.`,
-            })
-          : e,
-      ),
-    );
-    child.on('close', (code) =>
-      stopped || code === 0 ? resolve() : reject(new Error(`${cmd} -dc exited with ${code}: ${stderr.trim()}`)),
-    );
-  });
-  const feeding = pipeline(input, child.stdin).catch(() => undefined); // a stopped decoder closes its stdin early
-  return {
-    stream: child.stdout,
-    done: Promise.all([exited, feeding]).then(() => undefined),
-    stop: () => {
-      stopped = true;
+    decoder = createGunzip();
+  } else {
+    const { cmd, pkg } = PROGRAMS[compression];
+    try {
+      decoder = programStream(cmd, ['-dc'], {
+        missing: () =>
+          new BuildError('NOT_SUPPORTED', `not supported yet: ${compression} archives without the ${cmd} program`, {
+            hint: `Install Debian's ${pkg} package: tsbuild spawns ${cmd} to decompress ${compression}.`,
+          }),
+        failed: (status, stderr) => new Error(`${cmd} -dc ${status}: ${stderr.trim()}`),
+      });
+    } catch (e) {
       input.destroy();
-      child.kill();
-    },
-  };
+      throw e;
+    }
+  }
+  const done = pipeline(input, decoder).catch(() => undefined); // errors surface on the read side
+  return { stream: decoder, done, stop: () => decoder.destroy() };
 }
 
 /** Is this a tar header block with a correct checksum (what Go's tar reader needs to start)? */
@@ -122,11 +109,10 @@ export async function detectArchive(path: string): Promise<Compression | undefin
   }
   const compression = compressionOf(head);
   const decoded = await decode(path, compression);
+  // A missing decoder is loud (decode throws); a corrupt stream is "not an archive".
   const block = await readUpTo(decoded.stream, 512).catch(() => undefined);
   decoded.stop();
-  await decoded.done.catch((e: unknown) => {
-    if (e instanceof BuildError) throw e; // a missing decoder is loud, a corrupt stream is "not an archive"
-  });
+  await decoded.done;
   return block !== undefined && isTarHeader(block) ? compression : undefined;
 }
 
