@@ -9,7 +9,7 @@ import { parseBuildContexts } from './build-context.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
-import { readRegistryCAs } from './registry-options.js';
+import { registryAccess } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
 import { openSecrets, openSsh, parseSecretSpec, parseSshSpec } from './secrets.js';
 
@@ -127,6 +127,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   }
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
+  const access = registryAccess(p, io.env);
   const secrets = openSecrets(flagValues(p, 'secret').map(parseSecretSpec), io.env);
   const ssh = openSsh(flagValues(p, 'ssh').map(parseSshSpec), io.env);
 
@@ -174,8 +175,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       labels,
       noCache: flagSet(p, 'no-cache'),
       pull: flagSet(p, 'pull'),
-      insecureRegistries: flagValues(p, 'insecure-registry'),
-      registryCAs: readRegistryCAs(flagValues(p, 'registry-ca')),
+      insecureRegistries: access.insecure,
+      registryCAs: access.ca,
       env: io.env,
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,
@@ -188,11 +189,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (outputs.length === 0) {
       renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
     }
-    const written = await writeOutputs(state, image, outputs, {
-      insecure: flagValues(p, 'insecure-registry'),
-      ca: readRegistryCAs(flagValues(p, 'registry-ca')),
-      env: io.env,
-    });
+    const written = await writeOutputs(state, image, outputs, access);
     renderer.close();
     const iid = flagValue(p, 'iidfile');
     if (iid !== undefined) await writeIidFile(iid, written);

@@ -6,10 +6,10 @@ import { isExporterError, type LayerFormat } from '../exporter/index.js';
 import { BuildError } from '../errors/index.js';
 import { checkLogin, parseReference, pushBlobsOf, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
 import { defaultRoot, openState, pushableImage } from '../solver/ops/index.js';
-import { flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
+import { flagSet, flagValue, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { layerFormat } from './outputs.js';
 import type { CommandIO } from './commands.js';
-import { pushOptionsFor, readRegistryCAs } from './registry-options.js';
+import { pushOptionsFor, registryAccess } from './registry-options.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },
@@ -44,7 +44,7 @@ export async function loginCommand(argv: readonly string[], io: CommandIO): Prom
   }
   if (password === undefined || password === '') throw usageError('login needs a password', 'pass it with --password-stdin');
   if (flagSet(p, 'password')) io.stderr('WARNING! Using --password on the command line is insecure. Use --password-stdin.\n');
-  await checkLogin(domain, { username, password }, { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')) });
+  await checkLogin(domain, { username, password }, registryAccess(p, io.env));
   await saveCredentials(domain, username, password, io.env);
   io.stdout('Login Succeeded\n');
   return 0;
@@ -125,7 +125,7 @@ export async function pushCommand(argv: readonly string[], io: CommandIO): Promi
     throw e;
   }
   const ready = await pushableImage(state, image, pushFormat(p, io));
-  const access = { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')), env: io.env };
+  const access = registryAccess(p, io.env);
   const digest = await pushImage(target, pushBlobsOf(state.content, ready.blobs), ready.manifest, await pushOptionsFor(target.domain, access, state.content));
   io.stdout(`${p.positionals[1] ?? name}: digest: ${digest}\n`);
   return 0;

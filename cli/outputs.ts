@@ -19,7 +19,7 @@ import {
 } from '../exporter/index.js';
 import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
-import { openSnapshotTar, registerLayers, type BuiltImage, type State } from '../solver/ops/index.js';
+import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../solver/ops/index.js';
 import { usageError } from './args.js';
 import { pushOptionsFor } from './registry-options.js';
 
@@ -155,13 +155,7 @@ export interface Written {
   readonly names: readonly string[];
 }
 
-/** Write every output; images are assembled once per layer form (uncompressed for the store, gzip for archives). */
-export interface RegistryAccess {
-  readonly insecure: readonly string[];
-  readonly ca: ReadonlyMap<string, string>;
-  readonly env: NodeJS.ProcessEnv;
-}
-
+/** Write every output; images are assembled once per layer format (uncompressed for the store). */
 export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess): Promise<Written> {
   // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
   // same image.

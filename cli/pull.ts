@@ -2,9 +2,9 @@
 import { BuildError } from '../errors/index.js';
 import { hostPlatform, parsePlatform, type Platform } from '../frontend/index.js';
 import { defaultRoot, openState, pullToStore } from '../solver/ops/index.js';
-import { flagSet, flagValue, flagValues, parseArgs, usageError } from './args.js';
+import { flagSet, flagValue, parseArgs, usageError } from './args.js';
 import type { CommandIO } from './commands.js';
-import { readRegistryCAs } from './registry-options.js';
+import { registryAccess } from './registry-options.js';
 
 const PULL_HELP = `Usage: tsbuild pull [flags] NAME
 
@@ -48,11 +48,7 @@ export async function pullCommand(argv: readonly string[], io: CommandIO): Promi
   }
   const name = p.positionals[0]!;
   const state = await openState(flagValue(p, 'root') ?? defaultRoot(io.env));
-  const pulled = await pullToStore(state, name, platform, {
-    insecure: flagValues(p, 'insecure-registry'),
-    ca: readRegistryCAs(flagValues(p, 'registry-ca')),
-    env: io.env,
-  });
+  const pulled = await pullToStore(state, name, platform, registryAccess(p, io.env));
   io.stdout(`${name}: digest: ${pulled.manifest.digest}\n`);
   return 0;
 }

@@ -1,9 +1,15 @@
-/** Registry options of the command line: `--registry-ca HOST=FILE`, and what a push needs. */
+/** Registry options of the command line: `--insecure-registry`, `--registry-ca HOST=FILE`, and what a push needs. */
 import { readFileSync } from 'node:fs';
 import type { BlobSources } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { credentialsFor, type PushOptions } from '../registry/index.js';
-import { usageError } from './args.js';
+import type { RegistryAccess } from '../solver/ops/index.js';
+import { flagValues, usageError, type ParsedArgs } from './args.js';
+
+/** How a command reaches registries: its `--insecure-registry` and `--registry-ca` flags (CA files read once) and the environment credentials come from. */
+export function registryAccess(p: ParsedArgs, env: NodeJS.ProcessEnv): RegistryAccess {
+  return { insecure: flagValues(p, 'insecure-registry'), ca: readRegistryCAs(flagValues(p, 'registry-ca')), env };
+}
 
 /** `--registry-ca HOST=FILE`: a CA (PEM) a registry's certificate is checked against. */
 export function readRegistryCAs(values: readonly string[]): Map<string, string> {
@@ -31,7 +37,7 @@ export function readRegistryCAs(values: readonly string[]): Map<string, string> 
  */
 export async function pushOptionsFor(
   domain: string,
-  access: { readonly insecure: readonly string[]; readonly ca: ReadonlyMap<string, string>; readonly env: NodeJS.ProcessEnv },
+  access: RegistryAccess,
   sources: BlobSources,
 ): Promise<PushOptions> {
   const credentials = await credentialsFor(domain, access.env);
