@@ -26,8 +26,11 @@ export interface TarEntry {
   readonly body: EntryBody;
 }
 
-/** tar-stream, loaded on first use: a build that only tags into the local store never needs it. */
-const tarStream = (): Promise<typeof tar> => import('tar-stream');
+/**
+ * tar-stream, loaded on first use: a build that only tags into the local store never needs it.
+ * It is CommonJS: its `default` is the module in Node and in the bundle's chunks alike.
+ */
+const tarStream = async (): Promise<typeof tar> => ((await import('tar-stream')) as unknown as { default: typeof tar }).default;
 
 /** Iterates a tar stream's entries; the source is destroyed if the loop stops early. */
 export async function* readTar(source: Readable): AsyncGenerator<TarEntry> {
