@@ -27,6 +27,7 @@ export async function unpackImage(
 
   // Decompression runs on libuv's threads and writes wait on the disk: a few at once pay off.
   const queue = new PQueue({ concurrency: Math.min(4, Math.max(2, availableParallelism())) });
+  const missing = known.filter((k) => k === undefined).length;
   let unpacked = 0;
   let failed = false;
   const staged = ids.map((_, i) => {
@@ -42,22 +43,22 @@ export async function unpackImage(
         await rm(dir, { recursive: true, force: true });
         throw e;
       }
-      status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, known.filter((k) => k === undefined).length);
+      status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, missing);
       return { dir, size };
     });
   });
 
-  let parent: SnapshotName | null = null;
-  let made = false;
+  // The image's snapshots, bottom first, as they are found or made.
+  const chain: SnapshotName[] = [];
   try {
     for (const [i, already] of known.entries()) {
       if (already !== undefined) {
-        parent = already;
+        chain.push(already);
         continue;
       }
       const { dir, size } = (await staged[i])!;
       const key = newActiveKey();
-      await state.snapshots.prepare(key, parent ?? undefined);
+      await state.snapshots.prepare(key, chain.at(-1));
       try {
         await state.snapshots.adopt(key, dir);
         // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
@@ -68,8 +69,7 @@ export async function unpackImage(
         const name = newSnapshotName();
         await rememberLayerFacts(state, name, diffIds[i]!, size);
         await state.snapshots.commit(name, key);
-        parent = name;
-        made = true;
+        chain.push(name);
       } catch (e) {
         await state.snapshots.remove(key).catch(() => {});
         throw e;
@@ -83,11 +83,7 @@ export async function unpackImage(
     const left = await Promise.allSettled(staged.map((p) => p ?? Promise.resolve(undefined)));
     for (const r of left) if (r.status === 'fulfilled' && r.value !== undefined) await rm(r.value.dir, { recursive: true, force: true });
   }
-  if (made) {
-    // Remember every prefix of the stack we now hold, so the next build reuses them.
-    const chain: SnapshotName[] = [];
-    for (let s: SnapshotName | undefined = parent ?? undefined; s !== undefined; s = (await state.snapshots.stat(s)).parent) chain.unshift(s);
-    await registerLayers(state, chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]!, size: 0 })));
-  }
-  return parent;
+  // Remember every prefix of the stack we now hold, so the next build reuses them.
+  await registerLayers(state, chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i]!, size: 0 })));
+  return chain.at(-1) ?? null;
 }
