@@ -22,14 +22,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `target` with `data` so readers see the old or the new file, never a mix. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Replaces `target` with `data` so readers see the old or the new file, never a mix. Durable
+ * (synced, file and directory) unless `durable` is false: for files that mean nothing once
+ * their process is gone, such as leases, which a crash of the machine ends anyway.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
   const temp = tempPathFor(target);
   try {
     const fh = await open(temp, 'wx', mode);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -38,7 +42,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await rm(temp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(target));
+  if (durable) await fsyncDir(dirname(target));
 }
 
 /** True while a process with this pid exists (EPERM means it exists but is not ours). */

@@ -41,7 +41,8 @@ export async function createLease(dir: string, content: LeaseContent = {}): Prom
   const createdAt = new Date().toISOString();
   const save = (): Promise<void> => {
     const file: LeaseFile = { pid: process.pid, createdAt, blobs: [...blobs], snapshots: [...snapshots] };
-    return writeFileAtomic(path, JSON.stringify(file));
+    // Not synced: a lease protects what a live process uses, and no process outlives a crash.
+    return writeFileAtomic(path, JSON.stringify(file), 0o644, false);
   };
   await save();
   let chain = Promise.resolve();

@@ -147,6 +147,8 @@ class LocalImageStore implements ImageStore {
         ...(manifest.platform ? { platform: manifest.platform } : {}),
       };
       const index = await this.#readIndex();
+      // A rebuild that made the same image leaves the index as it is.
+      if (index.some((d) => refName(d) === full && goJson(d) === goJson(entry))) return;
       await this.#writeIndex([...index.filter((d) => refName(d) !== full), entry]);
     }, this.#lockOptions);
   }

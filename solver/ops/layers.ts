@@ -73,7 +73,15 @@ export function chainIds(diffIds: readonly string[]): string[] {
 /** Remember which snapshot holds each prefix of a layer stack. */
 export async function registerLayers(state: State, layers: readonly Layer[]): Promise<void> {
   const ids = chainIds(layers.map((l) => l.diffId));
-  await Promise.all(ids.map((id, i) => writeRecord(state.layersDir, id, { snapshot: layers[i]!.snapshot })));
+  await Promise.all(
+    ids.map(async (id, i) => {
+      const snapshot = layers[i]!.snapshot;
+      // Most builds register layers that are registered already.
+      if ((await readRecord<{ snapshot: SnapshotName }>(state.layersDir, id))?.snapshot !== snapshot) {
+        await writeRecord(state.layersDir, id, { snapshot });
+      }
+    }),
+  );
 }
 
 /** The snapshot holding a layer stack, if one is known and still there. */
