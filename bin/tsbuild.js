@@ -1,17 +1,11 @@
 #!/bin/sh
-":" //; m="$(dirname "$(readlink -f "$0")")/../dist/cli/tsbuild.mjs"; [ -f "$m" ] || { printf 'error: tsbuild is not built yet\n  hint: run `npm ci` (or `npm run build`) in the tsbuild checkout\n' >&2; exit 2; }; if [ "$(id -u)" = 0 ] && [ -z "$TSBUILD_MOUNT_NAMESPACE" ] && command -v unshare >/dev/null 2>&1; then export TSBUILD_MOUNT_NAMESPACE=1; exec unshare --mount --propagation private -- node "$m" "$@"; fi; exec node "$m" "$@"
+":" //; m="$(dirname "$(readlink -f "$0")")/start.cjs"; if [ "$(id -u)" = 0 ] && [ -z "$TSBUILD_MOUNT_NAMESPACE" ] && command -v unshare >/dev/null 2>&1; then export TSBUILD_MOUNT_NAMESPACE=1; exec unshare --mount --propagation private -- node "$m" "$@"; fi; exec node "$m" "$@"
 // The `tsbuild` command, written to run two ways. Executed directly (the npm bin), the line
 // above is a shell command: as root it enters a private mount namespace of its own by exec
 // (the builder mounts snapshot views there; they die with the process), so one process runs
 // and a kill reaches the builder itself. Run as `node bin/tsbuild.js`, that line is a string
-// and a comment, and this JavaScript starts the CLI, which re-executes itself into the
+// and a comment, and this JavaScript starts the CLI (start.cjs), which re-executes itself into the
 // namespace when it needs one.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
-const main = new URL('../dist/cli/tsbuild.mjs', import.meta.url);
-if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('error: tsbuild is not built yet\n  hint: run `npm ci` (or `npm run build`) in the tsbuild checkout\n');
-  process.exit(2);
-}
-await import(main.href);
+createRequire(import.meta.url)('./start.cjs');

@@ -41,22 +41,27 @@ function needsMounts(args: readonly string[]): boolean {
   return first === 'build' || first === '.' || first.startsWith('-') || first.includes('/');
 }
 
-try {
-  if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
-    process.exitCode = await reexecInMountNamespace([process.argv[1]!, ...argv]);
-  } else {
-    // Loaded only here: the outer process of a re-exec never needs the engine's modules.
-    const { runCommand } = await import('./commands.js');
-    process.exitCode = await runCommand(argv, {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    readStdin: () => readFileSync(0),
-    env: process.env,
-    sources,
-    progressStream: process.stderr,
-    });
+/** The whole command; no top-level await, so that the bundle can be a script (see bin/start.cjs). */
+async function main(): Promise<void> {
+  try {
+    if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
+      process.exitCode = await reexecInMountNamespace([process.argv[1]!, ...argv]);
+    } else {
+      // Loaded only here: the outer process of a re-exec never needs the engine's modules.
+      const { runCommand } = await import('./commands.js');
+      process.exitCode = await runCommand(argv, {
+        stdout: (s) => process.stdout.write(s),
+        stderr: (s) => process.stderr.write(s),
+        readStdin: () => readFileSync(0),
+        env: process.env,
+        sources,
+        progressStream: process.stderr,
+      });
+    }
+  } catch (e) {
+    process.stderr.write(renderError(e, sourceLine, debug));
+    process.exitCode = isBuildError(e) && e.code === 'USAGE' ? 2 : 1;
   }
-} catch (e) {
-  process.stderr.write(renderError(e, sourceLine, debug));
-  process.exitCode = isBuildError(e) && e.code === 'USAGE' ? 2 : 1;
 }
+
+void main();

@@ -5,8 +5,8 @@
  * into the content store, every digest verified on the way (nothing unverified becomes
  * visible). Pushes are in push.ts. Credentials never appear in a message.
  */
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { BuildError } from '../errors/index.js';
 import { sha256Of, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
@@ -59,9 +59,14 @@ export interface ConnectionOptions {
   readonly tokens?: TokenCache;
 }
 
-/** undici takes ~55 ms to load: builds that never talk to a registry do not pay for it. */
+/**
+ * undici takes ~55 ms to load: builds that never talk to a registry do not pay for it. Loaded
+ * with require (undici is CommonJS): the CLI bundle runs as a script from V8's code cache,
+ * where import() has no loader to call (see bin/code-cache.cjs).
+ */
 let undici: Promise<typeof import('undici')> | undefined;
-const loadUndici = () => (undici ??= import('undici'));
+const require = createRequire(import.meta.url);
+const loadUndici = () => (undici ??= Promise.resolve().then(() => require('undici') as typeof import('undici')));
 
 const agents = new Map<string, Dispatcher>();
 
@@ -76,6 +81,8 @@ async function agentFor(domain: string, ca: string | undefined): Promise<Dispatc
   const { Agent } = await loadUndici();
   let a = agents.get(domain);
   if (a === undefined) {
+    // node:tls, like undici, only for builds that talk to a registry.
+    const { rootCertificates } = require('node:tls') as typeof import('node:tls');
     a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
     agents.set(domain, a);
   }

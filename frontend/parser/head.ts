@@ -5,20 +5,8 @@
  * byte ≥ 0x80 is re-encoded as the rune of the same number), and lexing the binary string
  * reproduces that exactly.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type * as ChevrotainApi from 'chevrotain';
-import type { Lexer as LexerType, TokenType } from 'chevrotain';
+import { Lexer, createToken, type Lexer as LexerType, type TokenType } from 'chevrotain';
 import { encodeRune, trimSpace } from './gostring.js';
-
-/**
- * chevrotain ships one bundled ES module beside its per-file sources; the bundle loads in a
- * few milliseconds where the package entry's module graph takes a fifth of a second, which
- * every tsbuild command would pay. Same package, same version, same API.
- */
-const chevrotainBundle = join(dirname(createRequire(import.meta.url).resolve('chevrotain')), '..', 'chevrotain.mjs');
-const { Lexer, createToken } = (await import(pathToFileURL(chevrotainBundle).href)) as typeof ChevrotainApi;
 
 /** The instruction keyword as written, its flags, and the rest of the line (all binary strings). */
 export interface LineHead {
@@ -70,7 +58,9 @@ function flagLexer(escape: string): FlagLexer {
   l = {
     lexer: new Lexer([blank, flag, rest], {
       positionTracking: 'onlyOffset',
-      ensureOptimizations: false,
+      // Three tokens over one line: the first-character analysis (a regexp parse per
+      // pattern) costs more at every start than it could ever save in lexing.
+      safeMode: true,
       skipValidations: true,
     }),
     flag,

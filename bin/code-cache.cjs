@@ -1,0 +1,62 @@
+'use strict';
+// The bundled CLI (dist/cli/tsbuild.cjs) compiled with V8's code cache. Parsing and compiling
+// its megabyte of JavaScript takes a few tens of milliseconds; reading compiled code back from
+// dist/cli/tsbuild.cjs.cache takes a few. The cache is made when the bundle is built
+// (scripts/bundle.mjs) with every function compiled, not only those one run happened to call.
+// V8 checks a cache against the source, its own version and its flags and rejects a stale one
+// (say, after switching Node versions): the command then runs without it and, as it ends,
+// keeps what it compiled. Written by temp file and rename, so that no reader ever sees half a
+// cache.
+const { readFileSync, writeFileSync, renameSync, rmSync } = require('node:fs');
+const { wrap } = require('node:module');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+
+function scriptOf(bundle, source, cachedData) {
+  // No import() in the bundle: code read from a cache has no module loader to call.
+  return new vm.Script(wrap(source), { filename: bundle, cachedData });
+}
+
+/** The bundle as a script, from the cache when it has a usable one; `stale` says it had none. */
+function compileBundle(bundle) {
+  const source = readFileSync(bundle, 'utf8');
+  let cachedData;
+  try {
+    cachedData = readFileSync(`${bundle}.cache`);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = scriptOf(bundle, source, cachedData);
+  return { script, stale: cachedData === undefined || script.cachedDataRejected === true };
+}
+
+function saveCache(bundle, data) {
+  const file = `${bundle}.cache`;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Compile every function of the bundle, not only those a run happens to call, and keep the
+ * result beside it. For a process of its own (the build runs it so): it switches a V8 flag.
+ */
+function writeFullCodeCache(bundle) {
+  // Eager compilation for this one script; the flag is back before the cache is taken, so the
+  // cache carries the same flags as every later run and V8 accepts it there.
+  v8.setFlagsFromString('--no-lazy');
+  let script;
+  try {
+    script = scriptOf(bundle, readFileSync(bundle, 'utf8'), undefined);
+  } finally {
+    v8.setFlagsFromString('--lazy');
+  }
+  saveCache(bundle, script.createCachedData());
+}
+
+module.exports = { compileBundle, saveCache, writeFullCodeCache };
