@@ -19,7 +19,8 @@ import { median } from './stats.js';
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TSBUILD = join(repo, 'bin', 'tsbuild.js');
 const WORK = process.env.TSBUILD_BENCH_DIR ?? '/var/tmp/tsbuild-bench-registry';
-const RUNS = Number(process.env.TSBUILD_BENCH_RUNS ?? 3);
+// Five: skopeo's push time alone swings between 3.0 and 4.8 s from one run to the next.
+const RUNS = Number(process.env.TSBUILD_BENCH_RUNS ?? 5);
 const LAYER_MB = Number(process.env.TSBUILD_BENCH_LAYER_MB ?? 100);
 
 function sh(cmd: string, args: readonly string[]): SpawnSyncReturns<string> {
