@@ -1,14 +1,15 @@
 /**
- * The native addon (native/addon/addon.c): the Linux syscalls Node lacks. Loaded lazily so that
- * code which never mounts or touches xattrs runs without it; the first call without a build
- * fails with a clear message. Every function is synchronous and throws errors shaped like
- * Node's fs errors (`code` is the errno name, e.g. 'ENOENT').
+ * The native addon (native/addon/): the Linux syscalls Node lacks. The one place that loads
+ * it, for every folder that needs it: lazily, so code which never mounts or touches xattrs
+ * runs without it; the first call without a build fails with NativeMissingError. Every
+ * function is synchronous and throws errors shaped like Node's fs errors (`code` is the errno
+ * name, e.g. 'ENOENT').
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SnapshotError } from './errors.js';
+import { BuildError } from '../errors/index.js';
 
 export interface NativeBinding {
   /** mount(2). With `cwd`, relative paths inside `data` resolve against it (done in a child). */
@@ -84,29 +85,35 @@ export function minor(dev: number): number {
   return ((dev & 0xff) | ((dev >>> 12) & 0xfff00) | ((hi & 0xfff) << 20)) >>> 0;
 }
 
+/** The addon is not built. `code` is 'IO' (errors/ has no code of its own for it). */
+export class NativeMissingError extends BuildError {
+  readonly reason = 'NATIVE_MISSING';
+
+  constructor(message: string) {
+    super('IO', message);
+  }
+}
+
 const ADDON_FILE = 'tsbuild_native.node';
 
-/** native/build/Release seen from this file in the sources (snapshotter/) or in dist/snapshotter/. */
+/** native/build/Release seen from this file in the sources (native/), in dist/native/ or in the bundle (dist/cli/). */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   return [
-    join(here, '..', 'native', 'build', 'Release', ADDON_FILE),
+    join(here, 'build', 'Release', ADDON_FILE),
     join(here, '..', '..', 'native', 'build', 'Release', ADDON_FILE),
   ];
 }
 
 let loaded: NativeBinding | undefined;
 
-/** The addon, loaded on first use. Throws SnapshotError('NATIVE_MISSING') when it is not built. */
+/** The addon, loaded on first use. Throws NativeMissingError when it is not built. */
 export function native(): NativeBinding {
   if (loaded !== undefined) return loaded;
   const candidates = addonCandidates();
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
-    throw new SnapshotError(
-      'NATIVE_MISSING',
-      `native addon not built: run npm ci (looked for ${candidates.join(', ')})`,
-    );
+    throw new NativeMissingError(`native addon not built: run npm ci (looked for ${candidates.join(', ')})`);
   }
   const require = createRequire(import.meta.url);
   loaded = require(path) as NativeBinding;
