@@ -41,6 +41,8 @@ export interface NativeBinding {
    * (looping on short writes) and feeds exactly those bytes to the hash; resolves with their
    * count. One call at a time per handle, and the buffers must not change until it settles.
    * A failed write rejects (code, errno, syscall 'writev') and the handle is unusable after.
+   * Every 8 MiB it starts the file's writeback without waiting (sync_file_range), for callers
+   * that fsync the file at the end, as an ingest does: the fsync then finds little to flush.
    */
   writeAndHash(handle: Sha256Handle, fd: number, buffers: readonly Uint8Array[]): Promise<number>;
   /** Finishes the hash: 64 lower-case hex digits. The handle takes nothing more. */

@@ -9,7 +9,9 @@
  *                                       to `fd` at its file offset, looping on short writes and
  *                                       EINTR, and feeds exactly the bytes written to the hash;
  *                                       resolves with their count. The buffers stay referenced
- *                                       until it settles and must not change meanwhile.
+ *                                       until it settles and must not change meanwhile. Every
+ *                                       8 MiB it also starts the file's writeback (see
+ *                                       WRITE_BEHIND): the caller is expected to fsync.
  *   digestHex(handle) -> string         finishes the hash: 64 lower-case hex digits
  *
  * One writeAndHash at a time per handle (a second one throws ERR_INVALID_STATE); the caller
@@ -26,6 +28,7 @@
 #include "addon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -34,6 +37,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/*
+ * Every caller fsyncs the file before it publishes it. Left to the kernel, writeback starts
+ * late (dirty_background_ratio of memory) and the fsyncs at the end of each blob flush it all
+ * at once, holding thread-pool threads and stalling the other downloads; started every few
+ * MiB, the disk works while the bytes arrive and the fsync finds little left to do.
+ */
+#define WRITE_BEHIND (8u << 20)
+
 /* Marks Externals made by sha256Writer, so that no other External passes for one. */
 static const napi_type_tag HASHER_TAG = {0x9d3c5a0e6b21f417ULL, 0x2be8c6d1a47f5039ULL};
 
@@ -41,6 +52,7 @@ typedef struct {
   EVP_MD_CTX *ctx; /* NULL once digestHex has finished the hash */
   bool busy;       /* a writeAndHash job holds the state (touched on the main thread only) */
   bool broken;     /* a write failed: what the file holds and what was hashed may differ */
+  uint64_t unflushed; /* bytes written since writeback was last started (jobs only) */
 } hasher_t;
 
 typedef struct {
@@ -168,6 +180,13 @@ static void job_execute(napi_env env, void *data) {
         left--;
       }
     }
+  }
+  /* Write-behind: start the file's writeback every WRITE_BEHIND bytes, without waiting for
+   * it. Advisory, so a failure (a pipe, a file system without it) changes nothing. */
+  job->hasher->unflushed += job->written;
+  if (job->hasher->unflushed >= WRITE_BEHIND) {
+    job->hasher->unflushed = 0;
+    sync_file_range(job->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   }
 }
 
