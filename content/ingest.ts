@@ -2,16 +2,22 @@
  * One ingest: a Writable into a private temp file under ingest/, hashed as it is written,
  * committed into blobs/ only after size and digest check out.
  *
+ * The bytes are written and hashed off the main thread, in one job per write on libuv's
+ * thread pool (the addon's writeAndHash): a pull then hashes its layers on every core while
+ * the main thread only reads the network. The Writable hands over one write (or a batch of
+ * queued chunks, _writev) at a time, which is the one-job-per-handle rule the addon asks for.
+ *
  * Ingest files are named `<pid>-<random>` so that any later process can tell whether the
  * writer is still alive; each writer has its own file, so two processes ingesting the same
  * blob never touch each other's bytes and both commits succeed.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { chmod, open, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { native, type NativeBinding, type Sha256Handle } from '../native/index.js';
 import { digestAlgorithm, type Digest } from './digest.js';
 import { ContentError, errnoCode } from './errors.js';
 import { fsyncDir } from './fsutil.js';
@@ -38,24 +44,29 @@ export class IngestWriter extends Writable implements BlobWriter {
   readonly #paths: IngestPaths;
   readonly #path: string;
   readonly #fh: FileHandle;
-  readonly #hash: Hash;
+  readonly #addon: NativeBinding;
+  readonly #hash: Sha256Handle;
   #written = 0;
   #settled = false;
+  /** The write the thread pool is doing now: the file must stay open until it ends. */
+  #inFlight: Promise<unknown> | undefined;
 
-  private constructor(ref: string, paths: IngestPaths, path: string, fh: FileHandle) {
+  private constructor(ref: string, paths: IngestPaths, path: string, fh: FileHandle, addon: NativeBinding) {
     // Not autoDestroy: the file must stay open after 'finish' until commit() has synced it.
     super({ highWaterMark: 1 << 20, autoDestroy: false });
     this.ref = ref;
     this.#paths = paths;
     this.#path = path;
     this.#fh = fh;
-    this.#hash = createHash('sha256');
+    this.#addon = addon;
+    this.#hash = addon.sha256Writer();
   }
 
   static async open(ref: string, paths: IngestPaths): Promise<IngestWriter> {
+    const addon = native(); // before the file: without the addon, no ingest is left behind
     const path = join(paths.ingestDir, ingestName());
     const fh = await open(path, 'wx', 0o600);
-    return new IngestWriter(ref, paths, path, fh);
+    return new IngestWriter(ref, paths, path, fh, addon);
   }
 
   get written(): number {
@@ -71,28 +82,28 @@ export class IngestWriter extends Writable implements BlobWriter {
   }
 
   async #append(buffers: Buffer[]): Promise<void> {
-    for (const b of buffers) this.#hash.update(b);
-    let total = 0;
-    for (const b of buffers) total += b.length;
-    let done = 0;
-    // writev may write less than asked; loop until every byte is in the file.
-    while (done < total) {
-      const rest = sliceFrom(buffers, done);
-      const { bytesWritten } = await this.#fh.writev(rest);
-      done += bytesWritten;
+    // Every byte reaches the file (short writes are continued) and the hash, or this rejects.
+    const writing = this.#addon.writeAndHash(this.#hash, this.#fh.fd, buffers);
+    this.#inFlight = writing;
+    try {
+      this.#written += await writing;
+    } finally {
+      this.#inFlight = undefined;
     }
-    this.#written += total;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // A destroyed writer never commits: close the file and drop the ingest.
+    // A destroyed writer never commits: close the file and drop the ingest. destroy() does
+    // not wait for a running _write, so wait for the thread pool's write before closing:
+    // closing under it would let the descriptor be reused and written to by that job.
     if (this.#settled) {
       callback(error);
       return;
     }
     this.#settled = true;
-    this.#fh
-      .close()
+    Promise.resolve(this.#inFlight)
+      .catch(() => undefined)
+      .then(() => this.#fh.close())
       .catch(() => undefined)
       .then(() => rm(this.#path, { force: true }))
       .then(() => callback(error), () => callback(error));
@@ -118,7 +129,7 @@ export class IngestWriter extends Writable implements BlobWriter {
       if (expectedDigest !== undefined && digestAlgorithm(expectedDigest) !== 'sha256') {
         throw new ContentError('BAD_DIGEST', `cannot verify ${expectedDigest}: only sha256 is supported`);
       }
-      const digest = `sha256:${this.#hash.digest('hex')}` as Digest;
+      const digest = `sha256:${this.#addon.digestHex(this.#hash)}` as Digest;
       if (expectedSize !== undefined && expectedSize !== size) {
         throw new ContentError('SIZE_MISMATCH', `${this.ref}: got ${size} bytes, expected ${expectedSize}`);
       }
@@ -158,20 +169,6 @@ export class IngestWriter extends Writable implements BlobWriter {
       this.destroy();
     });
   }
-}
-
-function sliceFrom(buffers: Buffer[], offset: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = offset;
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
 }
 
 async function statOrUndefined(path: string): Promise<{ size: number } | undefined> {

@@ -257,6 +257,6 @@ function runNode(script: string, args: string[]): Promise<{ code: number | null;
 }
 
 async function transpiledContent(): Promise<string> {
-  const url = await transpileForChild(join(dir, 'js'), ['content', 'errors']);
+  const url = await transpileForChild(join(dir, 'js'), ['content', 'errors', 'native']);
   return url('content/index.js');
 }

@@ -1,9 +1,10 @@
 /**
  * Test support: child processes run plain Node, which cannot load .ts, so tests transpile
  * the folders a child needs into a temp dir (never a stale dist/) and import from there.
+ * A child that ingests into the content store needs 'native' too (the addon hashes).
  * Only for tests; nothing in the library imports this file.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -24,6 +25,8 @@ export async function transpileForChild(outDir: string, folders: readonly string
       await writeFile(target, outputText);
     }
   }
+  // native/'s loader looks for the addon beside itself, in build/: show it the one built here.
+  if (folders.includes('native')) await symlink(join(repoRoot, 'native', 'build'), join(outDir, 'native', 'build'));
   await writeFile(join(outDir, 'package.json'), '{"type":"module"}');
   return (path) => pathToFileURL(join(outDir, path)).href;
 }

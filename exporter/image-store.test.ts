@@ -69,7 +69,7 @@ describe('local image store', () => {
 
   it('two processes tagging at once both land', async () => {
     const image = await buildBusyboxImage(content);
-    const url = await transpileForChild(join(dir, 'js'), ['content', 'errors', 'exporter']);
+    const url = await transpileForChild(join(dir, 'js'), ['content', 'errors', 'exporter', 'native']);
     const script = `
       import { openContentStore } from ${JSON.stringify(url('content/index.js'))};
       import { openImageStore } from ${JSON.stringify(url('exporter/image-store.js'))};

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { native } from '../native/index.js';
 import { applyTar, pathComponents } from './apply.js';
 import { isSnapshotError } from './errors.js';
-import { native } from './native.js';
 
 import { isCI, isRoot } from '../test/support/env.js';
 

@@ -18,9 +18,9 @@
 import { constants as fsc } from 'node:fs';
 import { lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
+import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
 import { decompressed } from './decompress.js';
 import { SnapshotError } from './errors.js';
-import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from './native.js';
 import { isErrnoCode } from './records.js';
 import { readTar, type TarReadHeader } from './tar-reader.js';
 import { AUFS_META_PREFIX, OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';

@@ -16,8 +16,8 @@ import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readl
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { major, minor, native } from '../native/index.js';
 import { SnapshotError } from './errors.js';
-import { major, minor, native } from './native.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, type TarHeader } from './tar-format.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, USER_OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
 

@@ -11,7 +11,6 @@ import { BuildError, type ErrorCode } from '../errors/index.js';
  * - BAD_TAR: a layer tar that cannot be read
  * - NOT_SUPPORTED: e.g. a zstd layer on a Node without zstd
  * - MOUNT: mounting or unmounting failed, or the mount options cannot be expressed
- * - NATIVE_MISSING: the native addon is not built
  * - CORRUPT: the on-disk state contradicts itself
  */
 export type SnapshotErrorReason =
@@ -24,7 +23,6 @@ export type SnapshotErrorReason =
   | 'BAD_TAR'
   | 'NOT_SUPPORTED'
   | 'MOUNT'
-  | 'NATIVE_MISSING'
   | 'CORRUPT';
 
 /** A BuildError (name stays "BuildError", which errors/ fixes) with a snapshot-specific reason. */

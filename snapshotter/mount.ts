@@ -7,8 +7,6 @@
  * check that; mounting from the host's namespace works but leaks on a crash.
  */
 import { isAbsolute } from 'node:path';
-import { SnapshotError } from './errors.js';
-import { FLAG_OPTIONS, mountData, renderForMount } from './mount-options.js';
 import {
   MNT_DETACH,
   MS_BIND,
@@ -23,7 +21,9 @@ import {
   MS_REMOUNT,
   isNativeError,
   native,
-} from './native.js';
+} from '../native/index.js';
+import { SnapshotError } from './errors.js';
+import { FLAG_OPTIONS, mountData, renderForMount } from './mount-options.js';
 import type { Mount } from './types.js';
 
 const FLAG_BITS: Readonly<Record<string, number>> = {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract, pack, type Header } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { native } from './native.js';
+import { native } from '../native/index.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar-format.js';
 import { readTar } from './tar-reader.js';
 

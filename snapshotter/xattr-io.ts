@@ -3,7 +3,7 @@
  * (COPY --from keeps `security.capability` and the like, as BuildKit does). Only the
  * attributes a layer carries are listed (not overlayfs' own).
  */
-import { native } from './native.js';
+import { native } from '../native/index.js';
 import { isLayerXattr } from './xattrs.js';
 
 export interface FileXattrs {

@@ -1,5 +1,6 @@
 /*
- * tsbuild_native: the few Linux syscalls Node lacks, as synchronous N-API functions.
+ * tsbuild_native: the few Linux syscalls Node lacks, as synchronous N-API functions (and, in
+ * ingest.c, the content store's hashing writes, off the main thread).
  *
  *   mount(source, target, fstype, flags, data, cwd?)   source/fstype/data may be null; with
  *                                                cwd, relative paths in data resolve there
@@ -9,6 +10,7 @@
  *   llistxattr(path) -> string[]
  *   lremovexattr(path, name)
  *   mknod(path, mode, dev)                        dev in the kernel's encoding (as fs.Stats.rdev)
+ *   sha256Writer, writeAndHash, digestHex          see ingest.c (asynchronous)
  *
  * Failures throw an Error shaped like Node's own fs errors: err.code is the errno name
  * ('ENOENT'), err.errno the negative errno, err.syscall and err.path are set.
@@ -16,7 +18,7 @@
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -60,8 +62,7 @@ static void set_string_prop(napi_env env, napi_value obj, const char *key, const
     napi_set_named_property(env, obj, key, v);
 }
 
-/* Throws `CODE: description, syscall 'path'` with code/errno/syscall/path properties. */
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = strerrorname_np(err);
   if (code == NULL) code = "EUNKNOWN";
   char message[4352];
@@ -81,7 +82,13 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
   if (path != NULL) set_string_prop(env, error, "path", path);
   if (napi_create_int32(env, -err, &errno_value) == napi_ok)
     napi_set_named_property(env, error, "errno", errno_value);
-  napi_throw(env, error);
+  return error;
+}
+
+/* Throws `CODE: description, syscall 'path'` with code/errno/syscall/path properties. */
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_value error = errno_error(env, err, syscall, path);
+  if (error != NULL) napi_throw(env, error);
   return NULL;
 }
 
@@ -477,6 +484,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  if (!init_ingest(env, exports)) return NULL;
   return exports;
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, symlink, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { S_IFCHR, isNativeError, major, makedev, minor, native } from './native.js';
+import { S_IFCHR, isNativeError, major, makedev, minor, native } from './index.js';
 
 import { isRoot } from '../test/support/env.js';
 

@@ -1,14 +1,20 @@
 /**
- * The native addon (native/addon/addon.c): the Linux syscalls Node lacks. Loaded lazily so that
- * code which never mounts or touches xattrs runs without it; the first call without a build
- * fails with a clear message. Every function is synchronous and throws errors shaped like
- * Node's fs errors (`code` is the errno name, e.g. 'ENOENT').
+ * The native addon (native/addon/): the Linux syscalls Node lacks, and the content store's
+ * ingest writes, hashed off the main thread (ingest.c). The one place that loads it, for
+ * every folder that needs it: lazily, so code which never mounts, touches xattrs or ingests
+ * runs without it; the first call without a build fails with NativeMissingError. The syscall
+ * functions are synchronous and throw errors shaped like Node's fs errors (`code` is the errno
+ * name, e.g. 'ENOENT'); writeAndHash is asynchronous and rejects with the same shape.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SnapshotError } from './errors.js';
+import { BuildError } from '../errors/index.js';
+
+declare const sha256Brand: unique symbol;
+/** A running SHA-256 owned by the addon (an External); only the addon's functions take it. */
+export type Sha256Handle = { readonly [sha256Brand]: 'Sha256Handle' };
 
 export interface NativeBinding {
   /** mount(2). With `cwd`, relative paths inside `data` resolve against it (done in a child). */
@@ -28,6 +34,19 @@ export interface NativeBinding {
   lremovexattr(path: string, name: string): void;
   /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
   mknod(path: string, mode: number, dev: number): void;
+  /** A fresh SHA-256 for writeAndHash. */
+  sha256Writer(): Sha256Handle;
+  /**
+   * In libuv's thread pool: writes every byte of `buffers` to `fd` at its file offset
+   * (looping on short writes) and feeds exactly those bytes to the hash; resolves with their
+   * count. One call at a time per handle, and the buffers must not change until it settles.
+   * A failed write rejects (code, errno, syscall 'writev') and the handle is unusable after.
+   * Every 8 MiB it starts the file's writeback without waiting (sync_file_range), for callers
+   * that fsync the file at the end, as an ingest does: the fsync then finds little to flush.
+   */
+  writeAndHash(handle: Sha256Handle, fd: number, buffers: readonly Uint8Array[]): Promise<number>;
+  /** Finishes the hash: 64 lower-case hex digits. The handle takes nothing more. */
+  digestHex(handle: Sha256Handle): string;
 }
 
 /** The system error the addon throws. */
@@ -84,29 +103,35 @@ export function minor(dev: number): number {
   return ((dev & 0xff) | ((dev >>> 12) & 0xfff00) | ((hi & 0xfff) << 20)) >>> 0;
 }
 
+/** The addon is not built. `code` is 'IO' (errors/ has no code of its own for it). */
+export class NativeMissingError extends BuildError {
+  readonly reason = 'NATIVE_MISSING';
+
+  constructor(message: string) {
+    super('IO', message);
+  }
+}
+
 const ADDON_FILE = 'tsbuild_native.node';
 
-/** native/build/Release seen from this file in the sources (snapshotter/) or in dist/snapshotter/. */
+/** native/build/Release seen from this file in the sources (native/), in dist/native/ or in the bundle (dist/cli/). */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   return [
-    join(here, '..', 'native', 'build', 'Release', ADDON_FILE),
+    join(here, 'build', 'Release', ADDON_FILE),
     join(here, '..', '..', 'native', 'build', 'Release', ADDON_FILE),
   ];
 }
 
 let loaded: NativeBinding | undefined;
 
-/** The addon, loaded on first use. Throws SnapshotError('NATIVE_MISSING') when it is not built. */
+/** The addon, loaded on first use. Throws NativeMissingError when it is not built. */
 export function native(): NativeBinding {
   if (loaded !== undefined) return loaded;
   const candidates = addonCandidates();
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
-    throw new SnapshotError(
-      'NATIVE_MISSING',
-      `native addon not built: run npm ci (looked for ${candidates.join(', ')})`,
-    );
+    throw new NativeMissingError(`native addon not built: run npm ci (looked for ${candidates.join(', ')})`);
   }
   const require = createRequire(import.meta.url);
   loaded = require(path) as NativeBinding;
