@@ -28,6 +28,8 @@ export interface NativeBinding {
   lremovexattr(path: string, name: string): void;
   /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
   mknod(path: string, mode: number, dev: number): void;
+  /** One directory's entries, sorted, with their lstat fields (native/addon/scan.c; decoded by dir-scan.ts). */
+  scanDir(path: string): Buffer;
 }
 
 /** The system error the addon throws. */

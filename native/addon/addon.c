@@ -32,6 +32,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "scan.h"
+
 #define MAX_ARGS 6
 
 /* Returns NULL from the calling function when an N-API call fails (an exception is pending). */
@@ -477,6 +479,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  if (!tsbuild_scan_register(env, exports)) return NULL;
   return exports;
 }
 
