@@ -8,6 +8,7 @@
  *   await cache.save();
  */
 export { checksumPaths, type ChecksumOptions } from './checksum.js';
-export { StatCache, type StatCacheOptions } from './stat-cache.js';
+export { StatCache, StatCacheDir, type StatCacheOptions } from './stat-cache.js';
+export { EntryStat } from './entry-stat.js';
 export { walkContext, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
 export { blake3File, type FileHasher } from './hash-file.js';

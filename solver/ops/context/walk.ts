@@ -4,17 +4,22 @@
  * matcher says nothing below can come back), and an excluded directory yielded only when
  * something below it is kept, just before that first kept entry.
  */
-import { readdirSync, type BigIntStats } from 'node:fs';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import { F_FLAGS, SCAN_BY_PATH, SCAN_FIELDS, scanDir } from '../../../snapshotter/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { byteOrder } from '../file/wildcards.js';
+import { EntryStat } from './entry-stat.js';
 
 export interface WalkEntry {
   /** Path relative to the walked root, slash-separated, never empty. */
   readonly path: string;
   /** Path relative to the walk's start ('' for the start itself). */
   readonly sub: string;
-  readonly stats: BigIntStats;
+  readonly stats: EntryStat;
+  /** Host path of the directory holding it (one string shared by its siblings). */
+  readonly dir: string;
+  /** Its name in `dir`. */
+  readonly name: string;
 }
 
 export interface WalkOptions {
@@ -26,12 +31,14 @@ export interface WalkOptions {
 }
 
 /**
- * The walk calls readdir and lstat synchronously: on a cached tree each costs a few
- * microseconds, a trip through libuv's thread pool several times that, and a walk of an
- * unchanged context is nothing but these calls. It lets the event loop run whenever it has
- * run this long.
+ * The walk reads each directory synchronously, with every entry's lstat, in one call (a
+ * directory scan): on a cached tree an lstat costs a microsecond or two, a trip through
+ * libuv's thread pool several times that, and a walk of an unchanged context is nothing but
+ * these calls. It lets the event loop run whenever it has run this long (checked every
+ * SLICE_CHECK entries).
  */
 const SLICE_MS = 8;
+const SLICE_CHECK = 64;
 
 interface Pending {
   readonly entry: WalkEntry;
@@ -72,9 +79,13 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
       ignoreState = ignore.enterDir(path, ignoreState);
     }
   }
-  const startStats = await lstatOrUndefined(abs(start));
-  if (startStats === undefined) return;
+  const startLstat = await lstatOrUndefined(abs(start));
+  if (startLstat === undefined) return;
+  const startStats = EntryStat.of(startLstat);
+  const startAbs = abs(start);
+  const startSlash = startAbs.lastIndexOf('/');
   let sliceStart = performance.now();
+  let untilCheck = SLICE_CHECK;
 
   /** An entry is kept: the excluded directories above it that were held back come first. */
   const keep = (entry: WalkEntry): void => {
@@ -85,13 +96,21 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     if (entry.path !== '') out.push(entry);
   };
 
-  async function* visit(rel: string, sub: string, stats: BigIntStats, parentIgnore?: DirState, parentExclude?: DirState): AsyncGenerator<WalkEntry[]> {
+  async function* visit(
+    rel: string,
+    sub: string,
+    stats: EntryStat,
+    parent: string,
+    name: string,
+    parentIgnore?: DirState,
+    parentExclude?: DirState,
+  ): AsyncGenerator<WalkEntry[]> {
     signal?.throwIfAborted();
     const isDir = stats.isDirectory();
     const ignored = ignore !== undefined && rel !== '' && ignore.matchesIn(rel, parentIgnore);
     const excluded = exclude !== undefined && sub !== '' && exclude.matchesIn(sub, parentExclude);
     if ((ignored || excluded) && !isDir) return;
-    const entry: WalkEntry = { path: rel, sub, stats };
+    const entry: WalkEntry = { path: rel, sub, stats, dir: parent, name };
     if (!ignored && !excluded) keep(entry);
     if (!isDir) return;
     const ignoreHere = ignore !== undefined && rel !== '' ? ignore.enterDir(rel, parentIgnore) : parentIgnore;
@@ -99,28 +118,43 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return;
     pending.push({ entry, yielded: !ignored && !excluded });
     try {
-      const names = readdirSync(abs(rel)).sort(byteOrder);
-      for (const name of names) {
+      const dir = abs(rel);
+      const { names, fields, byPath } = scanDir(dir);
+      // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
+      // and the order is that of the strings the walk has (as it was when read by path).
+      const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
+      for (let k = 0; k < names.length; k++) {
         if (out.length >= BATCH) {
           yield out;
           out = [];
         }
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          signal?.throwIfAborted();
-          sliceStart = performance.now();
+        if (--untilCheck === 0) {
+          untilCheck = SLICE_CHECK;
+          if (performance.now() - sliceStart >= SLICE_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            signal?.throwIfAborted();
+            sliceStart = performance.now();
+          }
         }
+        const i = order === undefined ? k : order[k]!;
+        const name = names[i]!;
         const childRel = rel === '' ? name : `${rel}/${name}`;
-        const childSub = sub === '' ? name : `${sub}/${name}`;
-        const childStats = lstatSyncOrUndefined(abs(childRel));
-        if (childStats === undefined) continue; // removed while walking
+        const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
+        let childStats: EntryStat;
+        if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
+          const st = lstatSyncOrUndefined(`${dir}/${name}`);
+          if (st === undefined) continue; // removed while walking, or a lossy name
+          childStats = EntryStat.of(st);
+        } else {
+          childStats = new EntryStat(fields, i * SCAN_FIELDS);
+        }
         if (childStats.isDirectory()) {
-          yield* visit(childRel, childSub, childStats, ignoreHere, excludeHere);
+          yield* visit(childRel, childSub, childStats, dir, name, ignoreHere, excludeHere);
         } else if (
           !(ignore !== undefined && ignore.matchesIn(childRel, ignoreHere)) &&
           !(exclude !== undefined && exclude.matchesIn(childSub, excludeHere))
         ) {
-          keep({ path: childRel, sub: childSub, stats: childStats });
+          keep({ path: childRel, sub: childSub, stats: childStats, dir, name });
         }
       }
     } finally {
@@ -128,6 +162,6 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     }
   }
 
-  yield* visit(start, '', startStats, ignoreState, undefined);
+  yield* visit(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
   if (out.length > 0) yield out;
 }
