@@ -67,6 +67,9 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   const cache = opts.statCache;
   /** The stat cache's rows of the directory the walk is in. */
   let cacheDir: StatCacheDir | undefined;
+  let cacheDirPath: string | undefined;
+  /** The file putKnownFiles stopped at: the stat cache does not know it (no second lookup). */
+  let missed: WalkEntry | undefined;
 
   for (const selector of selectors) {
     put('selector', selector);
@@ -79,27 +82,30 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
       put('source', match);
       // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order; a
-      // file the stat cache knows needs no hashing and goes straight in when nothing waits.
+      // file the stat cache knows needs no hashing and goes straight in when nothing waits,
+      // and so does any other entry (its fields need no hashing, at most its xattrs): the
+      // window then stays empty for the files after it.
       const window: (string[] | Promise<string[]>)[] = [];
       for await (const batch of walkTreeBatches(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
-        for (const entry of batch) {
-          const s = entry.stats;
-          let known: string | undefined;
-          if (cache !== undefined && s.isFile()) {
-            if (entry.dir !== cacheDir?.path) cacheDir = cache.dir(entry.dir);
-            known = cacheDir.lookup(entry.name, s);
+        let at = 0;
+        while (at < batch.length) {
+          if (window.length === 0) {
+            at = putKnownFiles(batch, at);
+            if (at === batch.length) break;
           }
-          if (known !== undefined && window.length === 0) {
-            // entryFields' line for a known file, written at once.
-            putLine(`entry\0${entry.sub}\0file\0${modeBits(s.mode)}\0${ownership ? `${s.uid}:${s.gid}\0` : ''}${known}`);
+          const entry = batch[at++]!;
+          const s = entry.stats;
+          const isFile = s.isFile();
+          const known = !isFile || entry === missed ? undefined : lookup(entry);
+          if (window.length === 0 && !isFile) {
+            put('entry', ...(await entryFields(entry, view.abs(entry.path), undefined)));
             continue;
           }
-          const fields = known !== undefined ? knownFields(entry.sub, s, known) : entryFields(entry, view.abs(entry.path));
+          const fields = known !== undefined ? knownFields(entry.sub, s, known) : entryFields(entry, view.abs(entry.path), cacheDir);
           if (fields instanceof Promise) fields.catch(() => {}); // awaited below, in order; this only keeps it from counting as unhandled
           window.push(fields);
           if (window.length >= HASH_WINDOW) put('entry', ...(await window.shift()!));
-          // What is ready at the front goes in now, so the window empties again and known
-          // files take the direct way (a directory's fields are a promise that is soon settled).
+          // What is ready at the front goes in now, so the window empties again.
           while (window.length > 0 && !(window[0] instanceof Promise)) put('entry', ...(window.shift() as string[]));
         }
       }
@@ -109,6 +115,37 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   if (lines !== '') digest.update(lines);
   return 'blake3:' + digest.digest('hex');
 
+  /** The stat cache's hash of a file entry, if it knows the file unchanged. */
+  function lookup(entry: WalkEntry): string | undefined {
+    if (cache === undefined) return undefined;
+    if (entry.dir !== cacheDirPath) {
+      cacheDirPath = entry.dir; // one string object for all siblings: V8 compares it by identity, not by content
+      cacheDir = cache.dir(entry.dir);
+    }
+    return cacheDir!.lookup(entry.name, entry.stats);
+  }
+
+  /**
+   * Writes the lines of the batch's entries from `at` on while they are files the stat cache
+   * knows (knownFields' lines, at once); returns the index of the first other entry. A plain
+   * function over a batch: V8 optimizes it early, where the async loop above would wait.
+   */
+  function putKnownFiles(batch: readonly WalkEntry[], at: number): number {
+    if (cache === undefined) return at;
+    for (; at < batch.length; at++) {
+      const entry = batch[at]!;
+      const s = entry.stats;
+      if (!s.isFile()) return at;
+      const known = lookup(entry);
+      if (known === undefined) {
+        missed = entry;
+        return at;
+      }
+      putLine(`entry\0${entry.sub}\0file\0${modeBits(s.mode)}\0${ownership ? `${s.uid}:${s.gid}\0` : ''}${known}`);
+    }
+    return at;
+  }
+
   /** A file's fields when the stat cache has its hash. */
   function knownFields(sub: string, s: EntryStat, known: string): string[] {
     const fields = [sub, 'file', modeBits(s.mode)];
@@ -117,12 +154,13 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
     return fields;
   }
 
-  async function entryFields(entry: WalkEntry, abs: string): Promise<string[]> {
+  /** `rows`: the stat cache's rows of the entry's directory (for a file, when there is a cache). */
+  async function entryFields(entry: WalkEntry, abs: string, rows: StatCacheDir | undefined): Promise<string[]> {
     const s = entry.stats;
     const fields = [entry.sub, typeOf(s), modeBits(s.mode)];
     if (ownership) fields.push(`${s.uid}:${s.gid}`);
     if (s.isFile()) {
-      fields.push(await fileHash(abs, s, hashFile, cache?.dir(entry.dir), entry.name, opts.xattrs));
+      fields.push(await fileHash(abs, s, hashFile, rows, entry.name, opts.xattrs));
       return fields;
     }
     if (s.isSymbolicLink()) fields.push(await readlink(abs));

@@ -114,3 +114,27 @@ describe('StatCache', () => {
     }
   });
 });
+
+describe('StatCache with two walks at once', () => {
+  it('keeps the changes both make to one directory', async () => {
+    const first = await StatCache.open(file);
+    first.record(join(dir, 'a/x'), stat('a/x'), 'hash of a/x', NOW);
+    await first.save();
+
+    const cache = await StatCache.open(file);
+    const one = cache.dir(join(dir, 'a'));
+    const two = cache.dir(join(dir, 'a'));
+    expect(one.lookup('x', stat('a/x'))).toBe('hash of a/x');
+    expect(two.lookup('x', stat('a/x'))).toBe('hash of a/x');
+    one.record('y', stat('a/y'), 'hash of a/y', NOW);
+    two.record('z', stat('a/z'), 'hash of a/z', NOW);
+    await writeFile(join(dir, 'a/x'), 'changed just now');
+    two.record('x', stat('a/x'), 'new hash of a/x', BigInt(Date.now()) * 1_000_000n); // racy: forgotten
+    await cache.save();
+
+    const again = await StatCache.open(file);
+    expect(again.size).toBe(2);
+    expect(again.lookup(join(dir, 'a/y'), stat('a/y'))).toBe('hash of a/y');
+    expect(again.lookup(join(dir, 'a/z'), stat('a/z'))).toBe('hash of a/z');
+  });
+});
