@@ -20,6 +20,7 @@ import {
   F_UID,
   SCAN_BY_PATH,
   SCAN_FIELDS,
+  DirScanner,
   scanDir,
   type DirScan,
 } from './dir-scan.js';
@@ -151,5 +152,58 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
     } finally {
       churn.kill('SIGKILL');
     }
+  });
+});
+
+describe('DirScanner', () => {
+  const root = join(work, 'scanner');
+  const dirs = Array.from({ length: 30 }, (_, i) => join(root, `d${String(i).padStart(2, '0')}`));
+
+  beforeAll(() => {
+    for (const [i, dir] of dirs.entries()) {
+      mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < i; f++) writeFileSync(join(dir, `f${f}`), 'x'.repeat(f));
+    }
+  });
+
+  it('gives what scanDir gives, for directories scanned ahead or not', () => {
+    const scanner = new DirScanner(4);
+    try {
+      scanner.expect(dirs.slice(0, 20));
+      for (const dir of [...dirs.slice(0, 10), dirs[25]!, ...dirs.slice(10, 20)]) expect(scanner.take(dir)).toEqual(scanDir(dir));
+      // Expected later, taken out of order, or taken twice.
+      scanner.expect(dirs.slice(20));
+      expect(scanner.take(dirs[29]!)).toEqual(scanDir(dirs[29]!));
+      expect(scanner.take(dirs[20]!)).toEqual(scanDir(dirs[20]!));
+      expect(scanner.take(dirs[20]!)).toEqual(scanDir(dirs[20]!));
+    } finally {
+      scanner.close();
+    }
+  });
+
+  it('throws scanDir’s errors from take, and leaves the directories after it unharmed', () => {
+    const scanner = new DirScanner(8);
+    try {
+      const missing = join(root, 'missing');
+      scanner.expect([dirs[1]!, missing, join(dirs[2]!, 'f0'), dirs[3]!]);
+      expect(scanner.take(dirs[1]!)).toEqual(scanDir(dirs[1]!));
+      expect(() => scanner.take(missing)).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'scandir', path: missing }));
+      expect(() => scanner.take(join(dirs[2]!, 'f0'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+      expect(scanner.take(dirs[3]!)).toEqual(scanDir(dirs[3]!));
+    } finally {
+      scanner.close();
+    }
+  });
+
+  it('closes with scans queued, under way and done, and refuses a take after', async () => {
+    for (let round = 0; round < 20; round++) {
+      const scanner = new DirScanner(16);
+      scanner.expect(dirs);
+      if (round % 2 === 0) await new Promise((r) => setTimeout(r, 1)); // let some finish
+      expect(scanner.take(dirs[0]!)).toEqual(scanDir(dirs[0]!));
+      scanner.close();
+      expect(() => scanner.take(dirs[1]!)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE' }));
+    }
+    await new Promise((r) => setTimeout(r, 20)); // the dropped scans' completions run, and free them
   });
 });

@@ -10,7 +10,7 @@
  *     if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) { ... lstat dir/name yourself ... }
  *   }
  */
-import { native } from './native.js';
+import { native, type ScanAheadHandle } from './native.js';
 
 /** Numbers per entry in DirScan.fields. */
 export const SCAN_FIELDS = 13;
@@ -53,7 +53,62 @@ export interface DirScan {
  * shaped like Node's fs errors (syscall 'scandir' or 'lstat').
  */
 export function scanDir(dir: string): DirScan {
-  const buffer = native().scanDir(dir);
+  return decode(native().scanDir(dir));
+}
+
+/**
+ * scanDir for a walk that knows which directories come next: up to `ahead` of them are
+ * scanned on libuv's thread pool while the walk works on the one it is in, in the order
+ * they are expected (a directory's subdirectories before the directories that were next
+ * before them: depth first). `take` is synchronous: it gets a finished scan at once, waits
+ * for one under way, and scans on the spot a directory no thread has started. It gives what
+ * scanDir would, errors included. `close` when done (a garbage-collected scanner closes itself).
+ */
+export class DirScanner {
+  private readonly handle: ScanAheadHandle;
+  /** Directories expected next, in order, not queued yet. */
+  private readonly expected: string[] = [];
+  /** Queued with the addon and not taken yet. */
+  private readonly queued = new Set<string>();
+
+  constructor(private readonly ahead: number) {
+    this.handle = native().scanAheadOpen();
+  }
+
+  /** The walk will visit `dirs` next, in this order, before the directories expected so far. */
+  expect(dirs: readonly string[]): void {
+    if (dirs.length > 0) this.expected.unshift(...dirs);
+    this.fill();
+  }
+
+  /** Directory `dir`'s scan. */
+  take(dir: string): DirScan {
+    if (this.queued.delete(dir)) {
+      this.fill();
+    } else {
+      const at = this.expected.indexOf(dir); // taken before a thread was free for it: scanned here
+      if (at >= 0) this.expected.splice(at, 1);
+    }
+    return decode(native().scanAheadTake(this.handle, dir));
+  }
+
+  close(): void {
+    native().scanAheadClose(this.handle);
+    this.expected.length = 0;
+    this.queued.clear();
+  }
+
+  private fill(): void {
+    while (this.queued.size < this.ahead && this.expected.length > 0) {
+      const dir = this.expected.shift()!;
+      if (this.queued.has(dir)) continue;
+      native().scanAheadQueue(this.handle, dir);
+      this.queued.add(dir);
+    }
+  }
+}
+
+function decode(buffer: Buffer): DirScan {
   let bytes = buffer.buffer;
   let at = buffer.byteOffset;
   if (at % 8 !== 0) {

@@ -25,6 +25,7 @@ export { applyTar, type ApplyResult } from './apply.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
 export {
   scanDir,
+  DirScanner,
   type DirScan,
   SCAN_FIELDS,
   SCAN_BY_PATH,

@@ -5,7 +5,7 @@
  * something below it is kept, just before that first kept entry.
  */
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
-import { F_FLAGS, SCAN_BY_PATH, SCAN_FIELDS, scanDir } from '../../../snapshotter/index.js';
+import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../snapshotter/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { byteOrder } from '../file/wildcards.js';
 import { EntryStat } from './entry-stat.js';
@@ -31,12 +31,13 @@ export interface WalkOptions {
 }
 
 /**
- * The walk reads each directory synchronously, with every entry's lstat, in one call (a
- * directory scan): on a cached tree an lstat costs a microsecond or two, a trip through
- * libuv's thread pool several times that, and a walk of an unchanged context is nothing but
- * these calls. It lets the event loop run whenever it has run this long (checked every
- * SLICE_CHECK entries).
+ * The walk reads each directory with every entry's lstat in one call (a directory scan). A
+ * walk of an unchanged context is little but these reads (an lstat costs a microsecond or
+ * two on a cached tree), so libuv's thread pool makes them up to SCAN_AHEAD directories
+ * ahead, beside the walk's own work; the walk takes each synchronously (see DirScanner). It
+ * lets the event loop run whenever it has run SLICE_MS (checked every SLICE_CHECK entries).
  */
+const SCAN_AHEAD = 8;
 const SLICE_MS = 8;
 const SLICE_CHECK = 64;
 
@@ -57,6 +58,9 @@ export function walkContext(contextDir: string, matcher?: Matcher, signal?: Abor
 export async function* walkTree(root: string, start: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   for await (const batch of walkTreeBatches(root, start, opts)) yield* batch;
 }
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
 
 /** How many entries walkTreeBatches gathers before handing them out. */
 const BATCH = 256;
@@ -86,6 +90,7 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
   const startSlash = startAbs.lastIndexOf('/');
   let sliceStart = performance.now();
   let untilCheck = SLICE_CHECK;
+  const scans = new DirScanner(SCAN_AHEAD);
 
   /** An entry is kept: the excluded directories above it that were held back come first. */
   const keep = (entry: WalkEntry): void => {
@@ -95,6 +100,57 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     }
     if (entry.path !== '') out.push(entry);
   };
+
+  /** A directory being walked: its entries in walk order, from `next` on. */
+  interface Listing {
+    readonly rel: string;
+    readonly sub: string;
+    /** Host path. */
+    readonly dir: string;
+    readonly ignore: DirState | undefined;
+    readonly exclude: DirState | undefined;
+    readonly names: readonly string[];
+    readonly fields: Float64Array;
+    /** Indices into names in walk order; undefined: in the order of names. */
+    readonly order: readonly number[] | undefined;
+    next: number;
+  }
+
+  /**
+   * Keeps the listing's entries from `next` on that are not directories (a plain function
+   * over a whole directory, which V8 optimizes early, where a generator's loop would wait).
+   * Stops at a directory, returning its stats with `next` at it; at a full batch; when the
+   * time slice is due for a check; or at the end.
+   */
+  function keepFiles(l: Listing): EntryStat | undefined {
+    const { names, fields, order, rel, sub, dir } = l;
+    let k = l.next;
+    try {
+      for (; k < names.length; k++) {
+        if (out.length >= BATCH || untilCheck <= 0) return undefined;
+        untilCheck--;
+        const i = order === undefined ? k : order[k]!;
+        const name = names[i]!;
+        let stats: EntryStat;
+        if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
+          const st = lstatSyncOrUndefined(`${dir}/${name}`);
+          if (st === undefined) continue; // removed while walking, or a lossy name
+          stats = EntryStat.of(st);
+        } else {
+          stats = new EntryStat(fields, i * SCAN_FIELDS);
+        }
+        if (stats.isDirectory()) return stats;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
+        if (ignore !== undefined && ignore.matchesIn(childRel, l.ignore)) continue;
+        if (exclude !== undefined && exclude.matchesIn(childSub, l.exclude)) continue;
+        keep({ path: childRel, sub: childSub, stats, dir, name });
+      }
+      return undefined;
+    } finally {
+      l.next = k;
+    }
+  }
 
   async function* visit(
     rel: string,
@@ -119,16 +175,28 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     pending.push({ entry, yielded: !ignored && !excluded });
     try {
       const dir = abs(rel);
-      const { names, fields, byPath } = scanDir(dir);
+      const { names, fields, byPath } = scans.take(dir);
+      // The subdirectories it will visit (all but those left out), to read ahead.
+      const subdirs: string[] = [];
+      for (let i = 0; i < names.length; i++) {
+        if ((fields[i * SCAN_FIELDS + F_MODE]! & S_IFMT) !== S_IFDIR || fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) continue;
+        const name = names[i]!;
+        if (ignore !== undefined && ignore.matchesIn(rel === '' ? name : `${rel}/${name}`, ignoreHere)) continue;
+        if (exclude !== undefined && exclude.matchesIn(sub === '' ? name : `${sub}/${name}`, excludeHere)) continue;
+        subdirs.push(`${dir}/${name}`);
+      }
+      scans.expect(subdirs);
       // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
       // and the order is that of the strings the walk has (as it was when read by path).
       const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
-      for (let k = 0; k < names.length; k++) {
+      const listing: Listing = { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, order, next: 0 };
+      while (listing.next < names.length) {
+        const subdir = keepFiles(listing);
         if (out.length >= BATCH) {
           yield out;
           out = [];
         }
-        if (--untilCheck === 0) {
+        if (untilCheck <= 0) {
           untilCheck = SLICE_CHECK;
           if (performance.now() - sliceStart >= SLICE_MS) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -136,25 +204,12 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
             sliceStart = performance.now();
           }
         }
-        const i = order === undefined ? k : order[k]!;
-        const name = names[i]!;
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
-        let childStats: EntryStat;
-        if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
-          const st = lstatSyncOrUndefined(`${dir}/${name}`);
-          if (st === undefined) continue; // removed while walking, or a lossy name
-          childStats = EntryStat.of(st);
-        } else {
-          childStats = new EntryStat(fields, i * SCAN_FIELDS);
-        }
-        if (childStats.isDirectory()) {
-          yield* visit(childRel, childSub, childStats, dir, name, ignoreHere, excludeHere);
-        } else if (
-          !(ignore !== undefined && ignore.matchesIn(childRel, ignoreHere)) &&
-          !(exclude !== undefined && exclude.matchesIn(childSub, excludeHere))
-        ) {
-          keep({ path: childRel, sub: childSub, stats: childStats, dir, name });
+        if (subdir !== undefined) {
+          const name = names[order === undefined ? listing.next : order[listing.next]!]!;
+          const childRel = rel === '' ? name : `${rel}/${name}`;
+          const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
+          listing.next++;
+          yield* visit(childRel, childSub, subdir, dir, name, ignoreHere, excludeHere);
         }
       }
     } finally {
@@ -162,6 +217,10 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     }
   }
 
-  yield* visit(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
+  try {
+    yield* visit(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
+  } finally {
+    scans.close();
+  }
   if (out.length > 0) yield out;
 }
