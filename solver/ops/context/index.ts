@@ -3,7 +3,7 @@
  * a persistent stat cache that makes re-hashing an unchanged context cost only `lstat`s,
  * and a walker of the included paths (for the context transfer).
  *
- *   const cache = await StatCache.open(join(root, 'context-stat-cache.json'));
+ *   const cache = await StatCache.open(join(root, 'context-stat-cache'));
  *   const key = await checksumPaths(ctx, ['src', '*.json'], { matcher, followLinks: true, statCache: cache });
  *   await cache.save();
  */

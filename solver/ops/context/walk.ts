@@ -117,10 +117,10 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
   }
 
   /**
-   * Keeps the listing's entries from `next` on that are not directories (a plain function
-   * over a whole directory, which V8 optimizes early, where a generator's loop would wait).
-   * Stops at a directory, returning its stats with `next` at it; at a full batch; when the
-   * time slice is due for a check; or at the end.
+   * Keeps the listing's entries from `next` on that are not directories. Stops at a
+   * directory, returning its stats with `next` at it; at a full batch; when the time slice
+   * is due for a check; or at the end. (The per-entry work is in plain functions, which V8
+   * optimizes early and cheaply; the generator's own loop runs once per stop.)
    */
   function keepFiles(l: Listing): EntryStat | undefined {
     const { names, fields, order, rel, sub, dir } = l;
@@ -152,73 +152,97 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     }
   }
 
-  async function* visit(
+  /** Host paths of the subdirectories the walk will visit (all but those left out), to read ahead. */
+  function subdirsToVisit(
+    rel: string,
+    sub: string,
+    dir: string,
+    names: readonly string[],
+    fields: Float64Array,
+    ignoreHere: DirState | undefined,
+    excludeHere: DirState | undefined,
+  ): string[] {
+    const subdirs: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      if ((fields[i * SCAN_FIELDS + F_MODE]! & S_IFMT) !== S_IFDIR || fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) continue;
+      const name = names[i]!;
+      if (ignore !== undefined && ignore.matchesIn(rel === '' ? name : `${rel}/${name}`, ignoreHere)) continue;
+      if (exclude !== undefined && exclude.matchesIn(sub === '' ? name : `${sub}/${name}`, excludeHere)) continue;
+      subdirs.push(`${dir}/${name}`);
+    }
+    return subdirs;
+  }
+
+  /**
+   * An entry met by the walk (the start, or a directory in a listing): kept unless left out,
+   * and for a directory to walk into, its listing (its scan taken, its subdirectories
+   * expected); pending then holds it until the listing is done.
+   */
+  function enter(
     rel: string,
     sub: string,
     stats: EntryStat,
     parent: string,
     name: string,
-    parentIgnore?: DirState,
-    parentExclude?: DirState,
-  ): AsyncGenerator<WalkEntry[]> {
+    parentIgnore: DirState | undefined,
+    parentExclude: DirState | undefined,
+  ): Listing | undefined {
     signal?.throwIfAborted();
     const isDir = stats.isDirectory();
     const ignored = ignore !== undefined && rel !== '' && ignore.matchesIn(rel, parentIgnore);
     const excluded = exclude !== undefined && sub !== '' && exclude.matchesIn(sub, parentExclude);
-    if ((ignored || excluded) && !isDir) return;
+    if ((ignored || excluded) && !isDir) return undefined;
     const entry: WalkEntry = { path: rel, sub, stats, dir: parent, name };
     if (!ignored && !excluded) keep(entry);
-    if (!isDir) return;
+    if (!isDir) return undefined;
     const ignoreHere = ignore !== undefined && rel !== '' ? ignore.enterDir(rel, parentIgnore) : parentIgnore;
     const excludeHere = exclude !== undefined && sub !== '' ? exclude.enterDir(sub, parentExclude) : parentExclude;
-    if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return;
+    if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return undefined;
+    const dir = abs(rel);
+    const { names, fields, byPath } = scans.take(dir);
+    scans.expect(subdirsToVisit(rel, sub, dir, names, fields, ignoreHere, excludeHere));
+    // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
+    // and the order is that of the strings the walk has (as it was when read by path).
+    const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
     pending.push({ entry, yielded: !ignored && !excluded });
-    try {
-      const dir = abs(rel);
-      const { names, fields, byPath } = scans.take(dir);
-      // The subdirectories it will visit (all but those left out), to read ahead.
-      const subdirs: string[] = [];
-      for (let i = 0; i < names.length; i++) {
-        if ((fields[i * SCAN_FIELDS + F_MODE]! & S_IFMT) !== S_IFDIR || fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) continue;
-        const name = names[i]!;
-        if (ignore !== undefined && ignore.matchesIn(rel === '' ? name : `${rel}/${name}`, ignoreHere)) continue;
-        if (exclude !== undefined && exclude.matchesIn(sub === '' ? name : `${sub}/${name}`, excludeHere)) continue;
-        subdirs.push(`${dir}/${name}`);
-      }
-      scans.expect(subdirs);
-      // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
-      // and the order is that of the strings the walk has (as it was when read by path).
-      const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
-      const listing: Listing = { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, order, next: 0 };
-      while (listing.next < names.length) {
-        const subdir = keepFiles(listing);
-        if (out.length >= BATCH) {
-          yield out;
-          out = [];
-        }
-        if (untilCheck <= 0) {
-          untilCheck = SLICE_CHECK;
-          if (performance.now() - sliceStart >= SLICE_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            signal?.throwIfAborted();
-            sliceStart = performance.now();
-          }
-        }
-        if (subdir !== undefined) {
-          const name = names[order === undefined ? listing.next : order[listing.next]!]!;
-          const childRel = rel === '' ? name : `${rel}/${name}`;
-          const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
-          listing.next++;
-          yield* visit(childRel, childSub, subdir, dir, name, ignoreHere, excludeHere);
-        }
-      }
-    } finally {
-      pending.pop();
-    }
+    return { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, order, next: 0 };
   }
 
+  // Depth first, with a stack of listings rather than nested generators: a batch is then
+  // yielded once, not once per level, and the one loop below stays small.
+  const stack: Listing[] = [];
   try {
-    yield* visit(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
+    const first = enter(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
+    if (first !== undefined) stack.push(first);
+    while (stack.length > 0) {
+      const l = stack[stack.length - 1]!;
+      if (l.next >= l.names.length) {
+        stack.pop();
+        pending.pop();
+        continue;
+      }
+      const subdir = keepFiles(l);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+      if (untilCheck <= 0) {
+        untilCheck = SLICE_CHECK;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          signal?.throwIfAborted();
+          sliceStart = performance.now();
+        }
+      }
+      if (subdir !== undefined) {
+        const name = l.names[l.order === undefined ? l.next : l.order[l.next]!]!;
+        const childRel = l.rel === '' ? name : `${l.rel}/${name}`;
+        const childSub = l.sub === l.rel ? childRel : l.sub === '' ? name : `${l.sub}/${name}`;
+        l.next++;
+        const child = enter(childRel, childSub, subdir, l.dir, name, l.ignore, l.exclude);
+        if (child !== undefined) stack.push(child);
+      }
+    }
   } finally {
     scans.close();
   }
