@@ -1,11 +1,13 @@
 /*
  * scanDir(path) -> Buffer: one directory's entries with their lstat fields, in one call, for
- * walks of a build context (snapshotter/dir-scan.ts decodes it). scanDirAsync(path) ->
- * Promise<Buffer> does the same on libuv's thread pool, so a walk can read the directories
- * ahead of it while it works through the one it is in. The entries ("." and ".."
+ * walks of a build context (snapshotter/dir-scan.ts decodes it). The entries ("." and ".."
  * left out) are sorted in byte order of their names and each is lstat'ed with fstatat
  * relative to the open directory, so a walk of 20,000 files costs 200 calls into the addon,
  * not 20,000 lstat calls with a path each and an object of bigints each.
+ *
+ * scanAheadOpen() -> handle, scanAheadQueue(handle, path), scanAheadTake(handle, path) ->
+ * Buffer, scanAheadClose(handle): the same scans made ahead of a walk on libuv's thread pool
+ * and taken synchronously (see "Scans ahead" below).
  *
  * The Buffer, native-endian:
  *
@@ -29,8 +31,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -174,9 +176,6 @@ typedef struct {
   int err;
   const char *syscall;
   char *err_path;
-  /* Asynchronous scans only. */
-  napi_async_work work;
-  napi_deferred deferred;
 } scan_job_t;
 
 static void job_free(scan_job_t *job) {
