@@ -80,6 +80,7 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
     expect(scan.names).toEqual(readdirSync(dir));
     expect(scan.names).toContain('new\nline');
     expect(scan.byPath).toBe(true);
+    expect(scan.dirs).toBe(1);
     for (let i = 0; i < scan.names.length; i++) {
       const name = scan.names[i]!;
       if (name === 'b\uFFFD') {
@@ -93,7 +94,7 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
 
   it('gives an empty directory no entries, and follows a symlink to a directory as readdir does', () => {
     mkdirSync(join(dir, 'sub', 'empty'));
-    expect(scanDir(join(dir, 'sub', 'empty'))).toEqual({ names: [], fields: new Float64Array(0), byPath: false });
+    expect(scanDir(join(dir, 'sub', 'empty'))).toEqual({ names: [], fields: new Float64Array(0), byPath: false, dirs: 0 });
     symlinkSync('sub', join(dir, 'sublink'));
     expect(scanDir(join(dir, 'sublink')).names).toEqual(['empty', 'inner']);
   });

@@ -12,6 +12,8 @@
  */
 import { native, type ScanAheadHandle } from './native.js';
 
+/** Numbers before the entries: their count, how many are SCAN_BY_PATH, how many directories. */
+const HEAD = 3;
 /** Numbers per entry in DirScan.fields. */
 export const SCAN_FIELDS = 13;
 // The fields of an entry, at i * SCAN_FIELDS + F_*: st_mode, owners, size, the times as
@@ -45,6 +47,8 @@ export interface DirScan {
   readonly fields: Float64Array;
   /** Some entry is SCAN_BY_PATH. */
   readonly byPath: boolean;
+  /** How many entries are directories (not counting SCAN_BY_PATH ones). */
+  readonly dirs: number;
 }
 
 /**
@@ -116,15 +120,9 @@ function decode(buffer: Buffer): DirScan {
     bytes = buffer.buffer.slice(at, at + buffer.length);
     at = 0;
   }
-  const count = new Float64Array(bytes, at, 1)[0]!;
-  const fields = new Float64Array(bytes, at + 8, count * SCAN_FIELDS);
-  const names = count === 0 ? [] : buffer.toString('utf8', 8 + count * SCAN_FIELDS * 8).split('/');
-  let byPath = false;
-  for (let i = F_FLAGS; i < fields.length; i += SCAN_FIELDS) {
-    if (fields[i] === SCAN_BY_PATH) {
-      byPath = true;
-      break;
-    }
-  }
-  return { names, fields, byPath };
+  const head = new Float64Array(bytes, at, HEAD);
+  const count = head[0]!;
+  const fields = new Float64Array(bytes, at + HEAD * 8, count * SCAN_FIELDS);
+  const names = count === 0 ? [] : buffer.toString('utf8', (HEAD + count * SCAN_FIELDS) * 8).split('/');
+  return { names, fields, byPath: head[1]! > 0, dirs: head[2]! };
 }

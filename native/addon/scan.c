@@ -11,7 +11,7 @@
  *
  * The Buffer, native-endian:
  *
- *   f64 count
+ *   f64 count, f64 entries with flags = SCAN_BY_PATH, f64 directories among the others
  *   count records of SCAN_FIELDS f64:
  *     mode uid gid size mtime_sec mtime_nsec ctime_sec ctime_nsec ino_hi ino_lo rdev_hi
  *     rdev_lo flags
@@ -43,6 +43,7 @@
 
 #include "scan.h"
 
+#define SCAN_HEAD 3
 #define SCAN_FIELDS 13
 #define SCAN_BY_PATH 1.0
 
@@ -248,7 +249,7 @@ static void scan_run(scan_job_t *job) {
     kept++;
   }
 
-  size_t head = (1 + kept * SCAN_FIELDS) * sizeof(double);
+  size_t head = (SCAN_HEAD + kept * SCAN_FIELDS) * sizeof(double);
   job->out_len = head + names_len;
   job->out = malloc(job->out_len == 0 ? 1 : job->out_len);
   if (job->out == NULL) {
@@ -257,14 +258,16 @@ static void scan_run(scan_job_t *job) {
     goto out;
   }
   double *f = (double *)job->out;
-  f[0] = (double)kept;
+  size_t n_by_path = 0, n_dirs = 0;
   char *names = job->out + head;
   for (size_t i = 0; i < kept; i++) {
-    double *rec = f + 1 + i * SCAN_FIELDS;
+    double *rec = f + SCAN_HEAD + i * SCAN_FIELDS;
     if (by_path[i]) {
       for (int k = 0; k < SCAN_FIELDS; k++) rec[k] = 0;
       rec[12] = SCAN_BY_PATH;
+      n_by_path++;
     } else {
+      if (S_ISDIR(stats[i].st_mode)) n_dirs++;
       const struct stat *st = &stats[i];
       rec[0] = (double)st->st_mode;
       rec[1] = (double)st->st_uid;
@@ -282,6 +285,9 @@ static void scan_run(scan_job_t *job) {
     memcpy(names, list.arena + list.names[i].off, list.names[i].len);
     names += list.names[i].len;
   }
+  f[0] = (double)kept;
+  f[1] = (double)n_by_path;
+  f[2] = (double)n_dirs;
 
 out:
   if (d != NULL) closedir(d);

@@ -71,8 +71,9 @@ export class StatCacheDir {
   ) {
     if (saved === undefined || saved.count === 0) return;
     const strings = saved.text.toString('utf8', saved.textStart, saved.textEnd).split('\0');
-    if (strings.length !== 2 * saved.count) return; // malformed: this directory starts empty
-    for (let r = 0; r < saved.count; r++) if (strings[2 * r] === '') return;
+    // Malformed, this directory starts empty. (A row with an empty name, which a damaged
+    // file could hold, matches no file and is forgotten when saved.)
+    if (strings.length !== 2 * saved.count) return;
     this.strings = strings;
     this.stamps = saved.stamps;
     this.count = saved.count;

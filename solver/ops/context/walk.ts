@@ -199,8 +199,8 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     const excludeHere = exclude !== undefined && sub !== '' ? exclude.enterDir(sub, parentExclude) : parentExclude;
     if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return undefined;
     const dir = abs(rel);
-    const { names, fields, byPath } = scans.take(dir);
-    scans.expect(subdirsToVisit(rel, sub, dir, names, fields, ignoreHere, excludeHere));
+    const { names, fields, byPath, dirs } = scans.take(dir);
+    if (dirs > 0) scans.expect(subdirsToVisit(rel, sub, dir, names, fields, ignoreHere, excludeHere));
     // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
     // and the order is that of the strings the walk has (as it was when read by path).
     const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
