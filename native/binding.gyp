@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tsbuild_native",
-      "sources": ["addon/addon.c", "addon/ingest.c"],
+      "sources": ["addon/addon.c", "addon/ingest.c", "addon/scan.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {

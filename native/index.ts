@@ -47,7 +47,19 @@ export interface NativeBinding {
   writeAndHash(handle: Sha256Handle, fd: number, buffers: readonly Uint8Array[]): Promise<number>;
   /** Finishes the hash: 64 lower-case hex digits. The handle takes nothing more. */
   digestHex(handle: Sha256Handle): string;
+  /** One directory's entries, sorted, with their lstat fields (native/addon/scan.c; decoded by dir-scan.ts). */
+  scanDir(path: string): Buffer;
+  /** A set of scans ahead of a walk (scan.c): queue directories, take each as scanDir would give it. */
+  scanAheadOpen(): ScanAheadHandle;
+  scanAheadQueue(handle: ScanAheadHandle, path: string): void;
+  scanAheadTake(handle: ScanAheadHandle, path: string): Buffer;
+  /** Drops what was queued and not taken; the handle is then unusable. */
+  scanAheadClose(handle: ScanAheadHandle): void;
 }
+
+declare const scanAheadBrand: unique symbol;
+/** An opaque native handle. */
+export type ScanAheadHandle = { readonly [scanAheadBrand]: 'ScanAheadHandle' };
 
 /** The system error the addon throws. */
 export interface NativeError extends Error {

@@ -23,3 +23,23 @@ export { mountAt, unmount } from './mount.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
+export {
+  scanDir,
+  DirScanner,
+  type DirScan,
+  SCAN_FIELDS,
+  SCAN_BY_PATH,
+  F_MODE,
+  F_UID,
+  F_GID,
+  F_SIZE,
+  F_MTIME_SEC,
+  F_MTIME_NSEC,
+  F_CTIME_SEC,
+  F_CTIME_NSEC,
+  F_INO_HI,
+  F_INO_LO,
+  F_RDEV_HI,
+  F_RDEV_LO,
+  F_FLAGS,
+} from './dir-scan.js';

@@ -34,6 +34,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "scan.h"
+
 #define MAX_ARGS 6
 
 /* Returns NULL from the calling function when an N-API call fails (an exception is pending). */
@@ -485,6 +487,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   if (!init_ingest(env, exports)) return NULL;
+  if (!tsbuild_scan_register(env, exports)) return NULL;
   return exports;
 }
 

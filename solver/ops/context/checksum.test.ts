@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -144,10 +144,10 @@ describe('StatCache', () => {
       const a = await sum(['src'], { statCache: cache, hashFile: first.hasher });
       expect(first.calls.length).toBe(2);
       await cache.save();
-      expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).entries)).toHaveLength(2);
 
       const second = countingHasher();
       const reloaded = await StatCache.open(file);
+      expect(reloaded.size).toBe(2);
       expect(await sum(['src'], { statCache: reloaded, hashFile: second.hasher })).toBe(a);
       expect(second.calls).toEqual([]);
 

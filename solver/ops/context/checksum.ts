@@ -10,7 +10,6 @@
  * (BuildKit's key has them too); a file's are remembered in the stat cache with its content
  * hash (setting one changes the ctime, so a cached row never hides a change).
  */
-import type { BigIntStats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
@@ -20,9 +19,10 @@ import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
 import { SourceView } from '../file/source-view.js';
 import { resolveWildcards } from '../file/wildcards.js';
+import type { EntryStat } from './entry-stat.js';
 import { blake3File, blake3SmallFileSync, type FileHasher } from './hash-file.js';
-import { nowNs, type StatCache } from './stat-cache.js';
-import { walkTreeBatches } from './walk.js';
+import { nowNs, type StatCache, type StatCacheDir } from './stat-cache.js';
+import { walkTreeBatches, type WalkEntry } from './walk.js';
 
 export interface ChecksumOptions {
   /** The context's .dockerignore: what it excludes is not in the context. */
@@ -54,13 +54,22 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   const digest = new Blake3Hasher();
   // The digest is over the concatenation of the lines: they go to the hasher 64 KiB at a time.
   let lines = '';
-  const put = (...fields: string[]): void => {
-    lines += fields.join('\0') + '\n';
+  /** One line: its fields joined by NULs. */
+  const putLine = (line: string): void => {
+    lines += line + '\n';
     if (lines.length >= 65536) {
       digest.update(lines);
       lines = '';
     }
   };
+  const put = (...fields: string[]): void => putLine(fields.join('\0'));
+  const ownership = opts.includeOwnership === true;
+  const cache = opts.statCache;
+  /** The stat cache's rows of the directory the walk is in. */
+  let cacheDir: StatCacheDir | undefined;
+  let cacheDirPath: string | undefined;
+  /** The file putKnownFiles stopped at: the stat cache does not know it (no second lookup). */
+  let missed: WalkEntry | undefined;
 
   for (const selector of selectors) {
     put('selector', selector);
@@ -73,20 +82,31 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
       put('source', match);
       // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order; a
-      // file the stat cache knows needs no hashing and goes straight in when nothing waits.
+      // file the stat cache knows needs no hashing and goes straight in when nothing waits,
+      // and so does any other entry (its fields need no hashing, at most its xattrs): the
+      // window then stays empty for the files after it.
       const window: (string[] | Promise<string[]>)[] = [];
       for await (const batch of walkTreeBatches(contextDir, rel, { ignore: opts.matcher, exclude, signal: opts.signal })) {
-        for (const entry of batch) {
-          const abs = view.abs(entry.path);
-          const known = knownFileFields(entry.sub, entry.stats, abs);
-          if (known !== undefined && window.length === 0) {
-            put('entry', ...known);
+        let at = 0;
+        while (at < batch.length) {
+          if (window.length === 0) {
+            at = putKnownFiles(batch, at);
+            if (at === batch.length) break;
+          }
+          const entry = batch[at++]!;
+          const s = entry.stats;
+          const isFile = s.isFile();
+          const known = !isFile || entry === missed ? undefined : lookup(entry);
+          if (window.length === 0 && !isFile) {
+            put('entry', ...(await entryFields(entry, view.abs(entry.path), undefined)));
             continue;
           }
-          const fields = known ?? entryFields(entry.sub, entry.stats, abs);
+          const fields = known !== undefined ? knownFields(entry.sub, s, known) : entryFields(entry, view.abs(entry.path), cacheDir);
           if (fields instanceof Promise) fields.catch(() => {}); // awaited below, in order; this only keeps it from counting as unhandled
           window.push(fields);
           if (window.length >= HASH_WINDOW) put('entry', ...(await window.shift()!));
+          // What is ready at the front goes in now, so the window empties again.
+          while (window.length > 0 && !(window[0] instanceof Promise)) put('entry', ...(window.shift() as string[]));
         }
       }
       for (const fields of window) put('entry', ...(await fields));
@@ -95,26 +115,56 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   if (lines !== '') digest.update(lines);
   return 'blake3:' + digest.digest('hex');
 
-  /** A file's fields when the stat cache has its hash (no I/O), else undefined. */
-  function knownFileFields(sub: string, s: BigIntStats, abs: string): string[] | undefined {
-    if (!s.isFile()) return undefined;
-    const known = opts.statCache?.lookup(abs, s);
-    if (known === undefined) return undefined;
-    const fields = [sub, 'file', (Number(s.mode) & 0o7777).toString(8)];
-    if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
+  /** The stat cache's hash of a file entry, if it knows the file unchanged. */
+  function lookup(entry: WalkEntry): string | undefined {
+    if (cache === undefined) return undefined;
+    if (entry.dir !== cacheDirPath) {
+      cacheDirPath = entry.dir; // one string object for all siblings: V8 compares it by identity, not by content
+      cacheDir = cache.dir(entry.dir);
+    }
+    return cacheDir!.lookup(entry.name, entry.stats);
+  }
+
+  /**
+   * Writes the lines of the batch's entries from `at` on while they are files the stat cache
+   * knows (knownFields' lines, at once); returns the index of the first other entry. A plain
+   * function over a batch: V8 optimizes it early, where the async loop above would wait.
+   */
+  function putKnownFiles(batch: readonly WalkEntry[], at: number): number {
+    if (cache === undefined) return at;
+    for (; at < batch.length; at++) {
+      const entry = batch[at]!;
+      const s = entry.stats;
+      if (!s.isFile()) return at;
+      const known = lookup(entry);
+      if (known === undefined) {
+        missed = entry;
+        return at;
+      }
+      putLine(`entry\0${entry.sub}\0file\0${modeBits(s.mode)}\0${ownership ? `${s.uid}:${s.gid}\0` : ''}${known}`);
+    }
+    return at;
+  }
+
+  /** A file's fields when the stat cache has its hash. */
+  function knownFields(sub: string, s: EntryStat, known: string): string[] {
+    const fields = [sub, 'file', modeBits(s.mode)];
+    if (ownership) fields.push(`${s.uid}:${s.gid}`);
     fields.push(known);
     return fields;
   }
 
-  async function entryFields(sub: string, s: BigIntStats, abs: string): Promise<string[]> {
-    const fields = [sub, typeOf(s), (Number(s.mode) & 0o7777).toString(8)];
-    if (opts.includeOwnership === true) fields.push(`${s.uid}:${s.gid}`);
+  /** `rows`: the stat cache's rows of the entry's directory (for a file, when there is a cache). */
+  async function entryFields(entry: WalkEntry, abs: string, rows: StatCacheDir | undefined): Promise<string[]> {
+    const s = entry.stats;
+    const fields = [entry.sub, typeOf(s), modeBits(s.mode)];
+    if (ownership) fields.push(`${s.uid}:${s.gid}`);
     if (s.isFile()) {
-      fields.push(await fileHash(abs, s, hashFile, opts.statCache, opts.xattrs));
+      fields.push(await fileHash(abs, s, hashFile, rows, entry.name, opts.xattrs));
       return fields;
     }
     if (s.isSymbolicLink()) fields.push(await readlink(abs));
-    else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(String(s.rdev));
+    else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(s.rdev);
     if (opts.xattrs !== undefined) {
       const x = await xattrDigest(abs, opts.xattrs);
       if (x !== undefined) fields.push(x);
@@ -138,22 +188,28 @@ const HASH_WINDOW = 32;
 
 async function fileHash(
   abs: string,
-  st: import('node:fs').BigIntStats,
+  st: EntryStat,
   hashFile: FileHasher,
-  cache: StatCache | undefined,
+  cache: StatCacheDir | undefined,
+  name: string,
   xattrs: Pick<XattrIO, 'list' | 'get'> | undefined,
 ): Promise<string> {
-  const known = cache?.lookup(abs, st);
-  if (known !== undefined) return known;
   const started = nowNs();
   let hash = await hashFile(abs);
   const x = xattrs === undefined ? undefined : await xattrDigest(abs, xattrs);
   if (x !== undefined) hash += ` ${x}`;
-  cache?.record(abs, st, hash, started);
+  cache?.record(name, st, hash, started);
   return hash;
 }
 
-function typeOf(s: import('node:fs').BigIntStats): string {
+/** Permission bits in octal, as written in the key. */
+const modeStrings: string[] = [];
+function modeBits(mode: number): string {
+  const bits = mode & 0o7777;
+  return (modeStrings[bits] ??= bits.toString(8));
+}
+
+function typeOf(s: EntryStat): string {
   if (s.isFile()) return 'file';
   if (s.isDirectory()) return 'dir';
   if (s.isSymbolicLink()) return 'symlink';

@@ -4,17 +4,22 @@
  * matcher says nothing below can come back), and an excluded directory yielded only when
  * something below it is kept, just before that first kept entry.
  */
-import { readdirSync, type BigIntStats } from 'node:fs';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../snapshotter/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { byteOrder } from '../file/wildcards.js';
+import { EntryStat } from './entry-stat.js';
 
 export interface WalkEntry {
   /** Path relative to the walked root, slash-separated, never empty. */
   readonly path: string;
   /** Path relative to the walk's start ('' for the start itself). */
   readonly sub: string;
-  readonly stats: BigIntStats;
+  readonly stats: EntryStat;
+  /** Host path of the directory holding it (one string shared by its siblings). */
+  readonly dir: string;
+  /** Its name in `dir`. */
+  readonly name: string;
 }
 
 export interface WalkOptions {
@@ -26,12 +31,15 @@ export interface WalkOptions {
 }
 
 /**
- * The walk calls readdir and lstat synchronously: on a cached tree each costs a few
- * microseconds, a trip through libuv's thread pool several times that, and a walk of an
- * unchanged context is nothing but these calls. It lets the event loop run whenever it has
- * run this long.
+ * The walk reads each directory with every entry's lstat in one call (a directory scan). A
+ * walk of an unchanged context is little but these reads (an lstat costs a microsecond or
+ * two on a cached tree), so libuv's thread pool makes them up to SCAN_AHEAD directories
+ * ahead, beside the walk's own work; the walk takes each synchronously (see DirScanner). It
+ * lets the event loop run whenever it has run SLICE_MS (checked every SLICE_CHECK entries).
  */
+const SCAN_AHEAD = 8;
 const SLICE_MS = 8;
+const SLICE_CHECK = 64;
 
 interface Pending {
   readonly entry: WalkEntry;
@@ -50,6 +58,9 @@ export function walkContext(contextDir: string, matcher?: Matcher, signal?: Abor
 export async function* walkTree(root: string, start: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   for await (const batch of walkTreeBatches(root, start, opts)) yield* batch;
 }
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
 
 /** How many entries walkTreeBatches gathers before handing them out. */
 const BATCH = 256;
@@ -72,9 +83,14 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
       ignoreState = ignore.enterDir(path, ignoreState);
     }
   }
-  const startStats = await lstatOrUndefined(abs(start));
-  if (startStats === undefined) return;
+  const startLstat = await lstatOrUndefined(abs(start));
+  if (startLstat === undefined) return;
+  const startStats = EntryStat.of(startLstat);
+  const startAbs = abs(start);
+  const startSlash = startAbs.lastIndexOf('/');
   let sliceStart = performance.now();
+  let untilCheck = SLICE_CHECK;
+  const scans = new DirScanner(SCAN_AHEAD);
 
   /** An entry is kept: the excluded directories above it that were held back come first. */
   const keep = (entry: WalkEntry): void => {
@@ -85,49 +101,150 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     if (entry.path !== '') out.push(entry);
   };
 
-  async function* visit(rel: string, sub: string, stats: BigIntStats, parentIgnore?: DirState, parentExclude?: DirState): AsyncGenerator<WalkEntry[]> {
+  /** A directory being walked: its entries in walk order, from `next` on. */
+  interface Listing {
+    readonly rel: string;
+    readonly sub: string;
+    /** Host path. */
+    readonly dir: string;
+    readonly ignore: DirState | undefined;
+    readonly exclude: DirState | undefined;
+    readonly names: readonly string[];
+    readonly fields: Float64Array;
+    /** Indices into names in walk order; undefined: in the order of names. */
+    readonly order: readonly number[] | undefined;
+    next: number;
+  }
+
+  /**
+   * Keeps the listing's entries from `next` on that are not directories. Stops at a
+   * directory, returning its stats with `next` at it; at a full batch; when the time slice
+   * is due for a check; or at the end. (The per-entry work is in plain functions, which V8
+   * optimizes early and cheaply; the generator's own loop runs once per stop.)
+   */
+  function keepFiles(l: Listing): EntryStat | undefined {
+    const { names, fields, order, rel, sub, dir } = l;
+    let k = l.next;
+    try {
+      for (; k < names.length; k++) {
+        if (out.length >= BATCH || untilCheck <= 0) return undefined;
+        untilCheck--;
+        const i = order === undefined ? k : order[k]!;
+        const name = names[i]!;
+        let stats: EntryStat;
+        if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
+          const st = lstatSyncOrUndefined(`${dir}/${name}`);
+          if (st === undefined) continue; // removed while walking, or a lossy name
+          stats = EntryStat.of(st);
+        } else {
+          stats = new EntryStat(fields, i * SCAN_FIELDS);
+        }
+        if (stats.isDirectory()) return stats;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const childSub = sub === rel ? childRel : sub === '' ? name : `${sub}/${name}`;
+        if (ignore !== undefined && ignore.matchesIn(childRel, l.ignore)) continue;
+        if (exclude !== undefined && exclude.matchesIn(childSub, l.exclude)) continue;
+        keep({ path: childRel, sub: childSub, stats, dir, name });
+      }
+      return undefined;
+    } finally {
+      l.next = k;
+    }
+  }
+
+  /** Host paths of the subdirectories the walk will visit (all but those left out), to read ahead. */
+  function subdirsToVisit(
+    rel: string,
+    sub: string,
+    dir: string,
+    names: readonly string[],
+    fields: Float64Array,
+    ignoreHere: DirState | undefined,
+    excludeHere: DirState | undefined,
+  ): string[] {
+    const subdirs: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      if ((fields[i * SCAN_FIELDS + F_MODE]! & S_IFMT) !== S_IFDIR || fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) continue;
+      const name = names[i]!;
+      if (ignore !== undefined && ignore.matchesIn(rel === '' ? name : `${rel}/${name}`, ignoreHere)) continue;
+      if (exclude !== undefined && exclude.matchesIn(sub === '' ? name : `${sub}/${name}`, excludeHere)) continue;
+      subdirs.push(`${dir}/${name}`);
+    }
+    return subdirs;
+  }
+
+  /**
+   * An entry met by the walk (the start, or a directory in a listing): kept unless left out,
+   * and for a directory to walk into, its listing (its scan taken, its subdirectories
+   * expected); pending then holds it until the listing is done.
+   */
+  function enter(
+    rel: string,
+    sub: string,
+    stats: EntryStat,
+    parent: string,
+    name: string,
+    parentIgnore: DirState | undefined,
+    parentExclude: DirState | undefined,
+  ): Listing | undefined {
     signal?.throwIfAborted();
     const isDir = stats.isDirectory();
     const ignored = ignore !== undefined && rel !== '' && ignore.matchesIn(rel, parentIgnore);
     const excluded = exclude !== undefined && sub !== '' && exclude.matchesIn(sub, parentExclude);
-    if ((ignored || excluded) && !isDir) return;
-    const entry: WalkEntry = { path: rel, sub, stats };
+    if ((ignored || excluded) && !isDir) return undefined;
+    const entry: WalkEntry = { path: rel, sub, stats, dir: parent, name };
     if (!ignored && !excluded) keep(entry);
-    if (!isDir) return;
+    if (!isDir) return undefined;
     const ignoreHere = ignore !== undefined && rel !== '' ? ignore.enterDir(rel, parentIgnore) : parentIgnore;
     const excludeHere = exclude !== undefined && sub !== '' ? exclude.enterDir(sub, parentExclude) : parentExclude;
-    if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return;
+    if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return undefined;
+    const dir = abs(rel);
+    const { names, fields, byPath, dirs } = scans.take(dir);
+    if (dirs > 0) scans.expect(subdirsToVisit(rel, sub, dir, names, fields, ignoreHere, excludeHere));
+    // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
+    // and the order is that of the strings the walk has (as it was when read by path).
+    const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
     pending.push({ entry, yielded: !ignored && !excluded });
-    try {
-      const names = readdirSync(abs(rel)).sort(byteOrder);
-      for (const name of names) {
-        if (out.length >= BATCH) {
-          yield out;
-          out = [];
-        }
+    return { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, order, next: 0 };
+  }
+
+  // Depth first, with a stack of listings rather than nested generators: a batch is then
+  // yielded once, not once per level, and the one loop below stays small.
+  const stack: Listing[] = [];
+  try {
+    const first = enter(start, '', startStats, startAbs.slice(0, startSlash), startAbs.slice(startSlash + 1), ignoreState, undefined);
+    if (first !== undefined) stack.push(first);
+    while (stack.length > 0) {
+      const l = stack[stack.length - 1]!;
+      if (l.next >= l.names.length) {
+        stack.pop();
+        pending.pop();
+        continue;
+      }
+      const subdir = keepFiles(l);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+      if (untilCheck <= 0) {
+        untilCheck = SLICE_CHECK;
         if (performance.now() - sliceStart >= SLICE_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           signal?.throwIfAborted();
           sliceStart = performance.now();
         }
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        const childSub = sub === '' ? name : `${sub}/${name}`;
-        const childStats = lstatSyncOrUndefined(abs(childRel));
-        if (childStats === undefined) continue; // removed while walking
-        if (childStats.isDirectory()) {
-          yield* visit(childRel, childSub, childStats, ignoreHere, excludeHere);
-        } else if (
-          !(ignore !== undefined && ignore.matchesIn(childRel, ignoreHere)) &&
-          !(exclude !== undefined && exclude.matchesIn(childSub, excludeHere))
-        ) {
-          keep({ path: childRel, sub: childSub, stats: childStats });
-        }
       }
-    } finally {
-      pending.pop();
+      if (subdir !== undefined) {
+        const name = l.names[l.order === undefined ? l.next : l.order[l.next]!]!;
+        const childRel = l.rel === '' ? name : `${l.rel}/${name}`;
+        const childSub = l.sub === l.rel ? childRel : l.sub === '' ? name : `${l.sub}/${name}`;
+        l.next++;
+        const child = enter(childRel, childSub, subdir, l.dir, name, l.ignore, l.exclude);
+        if (child !== undefined) stack.push(child);
+      }
     }
+  } finally {
+    scans.close();
   }
-
-  yield* visit(start, '', startStats, ignoreState, undefined);
   if (out.length > 0) yield out;
 }
