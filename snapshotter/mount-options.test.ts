@@ -7,7 +7,6 @@ import {
   mountData,
   overlayMount,
   relativeTo,
-  overlayTakesVolatile,
   renderForMount,
 } from './mount-options.js';
 
@@ -20,17 +19,9 @@ describe('overlayMount', () => {
     expect(m).toEqual({
       type: 'overlay',
       source: 'overlay',
-      options: ['index=off', 'redirect_dir=off', 'metacopy=off', ...(overlayTakesVolatile() ? ['volatile'] : []), `workdir=${root}/w/work`, `upperdir=${layer(3)}`, `lowerdir=${layer(2)}:${layer(1)}`],
+      options: ['index=off', 'redirect_dir=off', 'metacopy=off', `workdir=${root}/w/work`, `upperdir=${layer(3)}`, `lowerdir=${layer(2)}:${layer(1)}`],
     });
     expect(mountData(m)).toBe(m.options.join(','));
-  });
-
-  it('asks for a volatile overlay where the kernel has it (5.10 and later)', () => {
-    expect(overlayTakesVolatile('5.10.0-28-amd64')).toBe(true);
-    expect(overlayTakesVolatile('6.1.0-18-cloud-amd64')).toBe(true);
-    expect(overlayTakesVolatile('5.4.0-150-generic')).toBe(false);
-    expect(overlayTakesVolatile('4.19.0')).toBe(false);
-    expect(overlayTakesVolatile('not a release')).toBe(false);
   });
 
   it('refuses paths the option string cannot carry', () => {

@@ -3,7 +3,6 @@
  * an overlay mount with paths relative to a directory when its options would not fit in the one
  * page the kernel copies for mount(2)'s data.
  */
-import { release } from 'node:os';
 import { isAbsolute, relative, sep } from 'node:path';
 import { SnapshotError } from './errors.js';
 import type { Mount } from './types.js';
@@ -32,23 +31,6 @@ export function checkMountablePath(path: string): void {
   }
 }
 
-/**
- * Whether overlayfs takes `volatile` (Linux 5.10 and later): with it, unmounting a writable
- * overlay does not sync the whole filesystem under its upper dir, which after a COPY or RUN
- * that wrote 300 MB took 0.2 s. A snapshot's data is not meant to survive a machine crash
- * (commits sync no file data either; a kill of the builder leaves the page cache intact), and
- * a crashed volatile upper dir is never mounted again: active snapshots of a dead build are
- * removed, committed ones are only ever lower dirs.
- */
-export function overlayTakesVolatile(kernelRelease: string = release()): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
-  if (m === null) return false;
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 5 || (major === 5 && minor >= 10);
-}
-
-const VOLATILE: readonly string[] = overlayTakesVolatile() ? ['volatile'] : [];
-
 /** A writable overlay: `lowers` topmost first. */
 export function overlayMount(lowers: readonly string[], upper: string, work: string): Mount {
   if (lowers.length === 0) throw new SnapshotError('MOUNT', 'an overlay needs at least one lower dir');
@@ -56,7 +38,7 @@ export function overlayMount(lowers: readonly string[], upper: string, work: str
   return {
     type: 'overlay',
     source: 'overlay',
-    options: [...FAITHFUL_OVERLAY_OPTIONS, ...VOLATILE, `workdir=${work}`, `upperdir=${upper}`, `lowerdir=${lowers.join(':')}`],
+    options: [...FAITHFUL_OVERLAY_OPTIONS, `workdir=${work}`, `upperdir=${upper}`, `lowerdir=${lowers.join(':')}`],
   };
 }
 
