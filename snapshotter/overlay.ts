@@ -68,6 +68,15 @@ function isExistsError(e: unknown): boolean {
 }
 
 export class OverlaySnapshotter implements Snapshotter {
+  /**
+   * Records this instance wrote or read, by key or name: what its own next steps need (a
+   * chain's parents, an active key's directories) without reading them again. A committed
+   * record never changes; an active one changes only through this instance (keys are its
+   * own), and a running build's lease keeps prune from removing any of them. stat(), walk()
+   * and the checks against concurrent removal still read the disk.
+   */
+  private readonly known = new Map<string, SnapshotRecord>();
+
   constructor(readonly root: string) {}
 
   private dirOf(keyOrName: string): string {
@@ -82,29 +91,39 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.root, STAGING, randomBytes(12).toString('hex'));
   }
 
-  /** The record of `keyOrName`, finishing an interrupted commit to it; undefined when absent. */
+  /** The record of `keyOrName` on disk, finishing an interrupted commit to it; undefined when absent. */
   private async find(keyOrName: string): Promise<SnapshotRecord | undefined> {
     const dir = this.dirOf(keyOrName);
     const record = await readRecord(dir);
-    if (record === undefined) return undefined;
-    if (record.name === keyOrName) return record;
-    if (record.kind === 'active' && record.committing === keyOrName) {
-      const committed: SnapshotRecord = {
-        version: 1,
-        kind: 'committed',
-        name: keyOrName,
-        ...(record.parent !== undefined ? { parent: record.parent } : {}),
-        created: new Date().toISOString(),
-      };
-      await writeRecord(dir, committed);
-      return committed;
+    if (record === undefined) {
+      this.known.delete(keyOrName);
+      return undefined;
     }
+    if (record.name === keyOrName) {
+      this.known.set(keyOrName, record);
+      return record;
+    }
+    if (record.kind === 'active' && record.committing === keyOrName) return this.finishCommit(dir, record, keyOrName);
     // Either a 128-bit hash collision or a directory edited by hand: refuse to guess.
     throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(record.name)}, not ${JSON.stringify(keyOrName)}`);
   }
 
+  /** Rewrites the record of a directory renamed to `name`'s by commit as a committed one. */
+  private async finishCommit(dir: string, record: SnapshotRecord, name: string): Promise<SnapshotRecord> {
+    const committed: SnapshotRecord = {
+      version: 1,
+      kind: 'committed',
+      name,
+      ...(record.parent !== undefined ? { parent: record.parent } : {}),
+      created: new Date().toISOString(),
+    };
+    await writeRecord(dir, committed);
+    this.known.set(name, committed);
+    return committed;
+  }
+
   private async get(keyOrName: string, ...kinds: SnapshotKind[]): Promise<SnapshotRecord> {
-    const record = await this.find(keyOrName);
+    const record = this.known.get(keyOrName) ?? (await this.find(keyOrName));
     if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
     if (kinds.length > 0 && !kinds.includes(record.kind)) {
       throw new SnapshotError('WRONG_KIND', `snapshot ${JSON.stringify(keyOrName)} is ${record.kind}, not ${kinds.join(' or ')}`);
@@ -129,14 +148,16 @@ export class OverlaySnapshotter implements Snapshotter {
     try {
       await mkdir(join(staging, 'fs'), { mode: 0o755 });
       await mkdir(join(staging, 'work'), { mode: 0o700 });
-      await writeRecord(staging, {
+      const record: SnapshotRecord = {
         version: 1,
         kind,
         name: key,
         ...(parent !== undefined ? { parent } : {}),
         created: new Date().toISOString(),
-      });
+      };
+      await writeRecord(staging, record);
       await rename(staging, this.dirOf(key));
+      this.known.set(key, record);
     } catch (e) {
       await rm(staging, { recursive: true, force: true });
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
@@ -185,7 +206,8 @@ export class OverlaySnapshotter implements Snapshotter {
     const from = this.dirOf(key);
     const to = this.dirOf(name);
     // Say where this directory is going before it goes, so a crash after the rename is finished.
-    await writeRecord(from, { ...record, committing: name });
+    const intent: SnapshotRecord = { ...record, committing: name };
+    await writeRecord(from, intent);
     try {
       await rename(from, to);
     } catch (e) {
@@ -193,15 +215,18 @@ export class OverlaySnapshotter implements Snapshotter {
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(name)} already exists`);
       throw e;
     }
-    await this.find(name); // finishes the commit: the record becomes committed
+    this.known.delete(key);
+    await this.finishCommit(to, intent, name); // what find(name) would do: the record becomes committed
   }
 
   async remove(keyOrName: ActiveKey | SnapshotName): Promise<void> {
+    this.known.delete(keyOrName);
     const record = await this.get(keyOrName);
     await this.refuseChildren(record);
     const dir = this.dirOf(keyOrName);
     const trash = this.stagingPath();
     await rename(dir, trash);
+    this.known.delete(keyOrName);
     // A prepare may have found this parent just before the rename; it re-checks, and so do we.
     try {
       await this.refuseChildren(record);
@@ -218,6 +243,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** Removes a snapshot this process just created, without the children checks. */
   private async discard(key: string): Promise<void> {
+    this.known.delete(key);
     const trash = this.stagingPath();
     await rename(this.dirOf(key), trash);
     await rm(trash, { recursive: true, force: true });
@@ -233,7 +259,9 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo> {
-    return toInfo(await this.get(keyOrName));
+    const record = await this.find(keyOrName);
+    if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
+    return toInfo(record);
   }
 
   async *walk(): AsyncIterable<SnapshotInfo> {
