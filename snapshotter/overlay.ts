@@ -11,17 +11,19 @@
  * the atomic, exclusive step of prepare (staging → <id>) and commit (<id of key> → <id of name>).
  * No second index can disagree with the directories. Keys and names share one namespace.
  *
- * Crash safety: a commit interrupted after its rename leaves <id of name> holding an active
- * record that says `committing: name`; the next reader finishes it. Leftovers in .tmp/ older
+ * Commit writes the key's record once more, saying `committing: name` (and the commit time),
+ * then renames the directory: the rename is the commit, and from then on every reader takes
+ * that record in <id of name> for the committed one. A crash before the rename leaves the key
+ * active; after it, the snapshot is committed. Leftovers in .tmp/ older
  * than an hour are deleted on open. A prepare racing a remove of its parent is caught by
  * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
-import { isErrnoCode, readRecord, writeRecord, type SnapshotRecord } from './records.js';
+import { isErrnoCode, readRecord, RECORD_FILE, writeNewRecord, writeRecord, type SnapshotRecord } from './records.js';
 import type {
   ActiveKey,
   Mount,
@@ -91,35 +93,14 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.root, STAGING, randomBytes(12).toString('hex'));
   }
 
-  /** The record of `keyOrName` on disk, finishing an interrupted commit to it; undefined when absent. */
+  /** The record of `keyOrName` on disk, as committed when a commit renamed it there; undefined when absent. */
   private async find(keyOrName: string): Promise<SnapshotRecord | undefined> {
     const dir = this.dirOf(keyOrName);
-    const record = await readRecord(dir);
-    if (record === undefined) {
-      this.known.delete(keyOrName);
-      return undefined;
-    }
-    if (record.name === keyOrName) {
-      this.known.set(keyOrName, record);
-      return record;
-    }
-    if (record.kind === 'active' && record.committing === keyOrName) return this.finishCommit(dir, record, keyOrName);
-    // Either a 128-bit hash collision or a directory edited by hand: refuse to guess.
-    throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(record.name)}, not ${JSON.stringify(keyOrName)}`);
-  }
-
-  /** Rewrites the record of a directory renamed to `name`'s by commit as a committed one. */
-  private async finishCommit(dir: string, record: SnapshotRecord, name: string): Promise<SnapshotRecord> {
-    const committed: SnapshotRecord = {
-      version: 1,
-      kind: 'committed',
-      name,
-      ...(record.parent !== undefined ? { parent: record.parent } : {}),
-      created: new Date().toISOString(),
-    };
-    await writeRecord(dir, committed);
-    this.known.set(name, committed);
-    return committed;
+    const stored = await readRecord(dir);
+    const record = stored === undefined ? undefined : recordFor(stored, keyOrName, dir);
+    if (record === undefined) this.known.delete(keyOrName);
+    else this.known.set(keyOrName, record);
+    return record;
   }
 
   private async get(keyOrName: string, ...kinds: SnapshotKind[]): Promise<SnapshotRecord> {
@@ -155,7 +136,8 @@ export class OverlaySnapshotter implements Snapshotter {
         ...(parent !== undefined ? { parent } : {}),
         created: new Date().toISOString(),
       };
-      await writeRecord(staging, record);
+      // Staging is nobody else's: the record needs no temp name, the rename below publishes it.
+      await writeNewRecord(staging, record);
       await rename(staging, this.dirOf(key));
       this.known.set(key, record);
     } catch (e) {
@@ -163,8 +145,9 @@ export class OverlaySnapshotter implements Snapshotter {
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
       throw e;
     }
-    // A concurrent remove of the parent may have passed its children check before our rename.
-    if (parent !== undefined && (await this.find(parent)) === undefined) {
+    // A concurrent remove of the parent may have passed its children check before our rename:
+    // it renames the parent's directory away, so its record is gone.
+    if (parent !== undefined && !(await recordExists(this.dirOf(parent)))) {
       await this.discard(key);
       throw new SnapshotError('NOT_FOUND', `parent snapshot ${JSON.stringify(parent)} was removed`);
     }
@@ -205,8 +188,8 @@ export class OverlaySnapshotter implements Snapshotter {
     const record = await this.get(key, 'active');
     const from = this.dirOf(key);
     const to = this.dirOf(name);
-    // Say where this directory is going before it goes, so a crash after the rename is finished.
-    const intent: SnapshotRecord = { ...record, committing: name };
+    // Say where this directory is going before it goes: in <id of name>, this is the record.
+    const intent: SnapshotRecord = { ...record, created: new Date().toISOString(), committing: name };
     await writeRecord(from, intent);
     try {
       await rename(from, to);
@@ -216,7 +199,7 @@ export class OverlaySnapshotter implements Snapshotter {
       throw e;
     }
     this.known.delete(key);
-    await this.finishCommit(to, intent, name); // what find(name) would do: the record becomes committed
+    this.known.set(name, recordFor(intent, name, to));
   }
 
   async remove(keyOrName: ActiveKey | SnapshotName): Promise<void> {
@@ -272,8 +255,7 @@ export class OverlaySnapshotter implements Snapshotter {
       if (snapshotId(record.name) === id) {
         yield toInfo(record);
       } else if (record.committing !== undefined && snapshotId(record.committing) === id) {
-        const finished = await this.find(record.committing);
-        if (finished !== undefined) yield toInfo(finished);
+        yield toInfo(recordFor(record, record.committing, join(this.root, id)));
       }
       // Anything else is not a snapshot of ours; find() reports it when asked by name.
     }
@@ -305,6 +287,35 @@ export class OverlaySnapshotter implements Snapshotter {
   async workDir(key: ActiveKey): Promise<string> {
     await this.get(key, 'active');
     return join(this.dirOf(key), 'work');
+  }
+}
+
+/**
+ * What the record stored in `keyOrName`'s directory says of it: itself, or when a commit
+ * renamed the directory there, the committed snapshot (the record says `committing`).
+ * Anything else is a 128-bit hash collision or a directory edited by hand: no guess is made.
+ */
+function recordFor(stored: SnapshotRecord, keyOrName: string, dir: string): SnapshotRecord {
+  if (stored.name === keyOrName) return stored;
+  if (stored.kind === 'active' && stored.committing === keyOrName) {
+    return {
+      version: 1,
+      kind: 'committed',
+      name: keyOrName,
+      ...(stored.parent !== undefined ? { parent: stored.parent } : {}),
+      created: stored.created,
+    };
+  }
+  throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(stored.name)}, not ${JSON.stringify(keyOrName)}`);
+}
+
+async function recordExists(dir: string): Promise<boolean> {
+  try {
+    await access(join(dir, RECORD_FILE));
+    return true;
+  } catch (e) {
+    if (isErrnoCode(e, 'ENOENT') || isErrnoCode(e, 'ENOTDIR')) return false;
+    throw e;
   }
 }
 
