@@ -13,7 +13,8 @@
  *                                                starts `file` with vfork semantics (posix_spawn):
  *                                                fd 0 reads `input`, fds 1..outputs are new pipes
  *                                                whose read ends come back in `fds`
- *   waitpid(pid) -> Promise<{ code, signal }>     reaps `pid` off the main thread
+ *   waitpid(pid) -> Promise<{ code, signal }>     reaps `pid`: at once when it has ended, else
+ *                                                off the main thread
  *
  * Failures throw an Error shaped like Node's own fs errors: err.code is the errno name
  * ('ENOENT'), err.errno the negative errno, err.syscall and err.path are set.
@@ -679,15 +680,10 @@ static void wait_execute(napi_env env, void *data) {
   }
 }
 
-static void wait_complete(napi_env env, napi_status status, void *data) {
-  wait_t *w = data;
+/* Resolves w's promise with { code, signal } of w->status, or rejects it with w->err. */
+static void wait_settle(napi_env env, wait_t *w) {
   napi_value value = NULL;
-  if (status != napi_ok) {
-    napi_value msg;
-    if (napi_create_string_utf8(env, "waitpid was cancelled", NAPI_AUTO_LENGTH, &msg) == napi_ok)
-      napi_create_error(env, NULL, msg, &value);
-    if (value != NULL) napi_reject_deferred(env, w->deferred, value);
-  } else if (w->err != 0) {
+  if (w->err != 0) {
     value = errno_error(env, w->err, "waitpid", NULL);
     if (value != NULL) napi_reject_deferred(env, w->deferred, value);
   } else {
@@ -701,6 +697,18 @@ static void wait_complete(napi_env env, napi_status status, void *data) {
     ok = ok && napi_set_named_property(env, value, "code", code) == napi_ok &&
          napi_set_named_property(env, value, "signal", sig) == napi_ok;
     if (ok) napi_resolve_deferred(env, w->deferred, value);
+  }
+}
+
+static void wait_complete(napi_env env, napi_status status, void *data) {
+  wait_t *w = data;
+  if (status != napi_ok) {
+    napi_value msg, value = NULL;
+    if (napi_create_string_utf8(env, "waitpid was cancelled", NAPI_AUTO_LENGTH, &msg) == napi_ok)
+      napi_create_error(env, NULL, msg, &value);
+    if (value != NULL) napi_reject_deferred(env, w->deferred, value);
+  } else {
+    wait_settle(env, w);
   }
   napi_delete_async_work(env, w->work);
   free(w);
@@ -716,8 +724,22 @@ static napi_value js_waitpid(napi_env env, napi_callback_info info) {
   if (w == NULL) return throw_errno(env, ENOMEM, "malloc", NULL);
   w->pid = (pid_t)pid;
   napi_value promise, name;
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "tsbuild:waitpid", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+    free(w);
+    throw_napi_failure(env);
+    return NULL;
+  }
+  /* Mostly the child has ended already: then there is no need for the thread pool. */
+  pid_t got;
+  while ((got = waitpid(w->pid, &w->status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (got != 0) {
+    if (got < 0) w->err = errno;
+    wait_settle(env, w);
+    free(w);
+    return promise;
+  }
+  if (napi_create_string_utf8(env, "tsbuild:waitpid", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work) != napi_ok) {
     free(w);
     throw_napi_failure(env);
