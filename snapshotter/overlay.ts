@@ -74,8 +74,9 @@ export class OverlaySnapshotter implements Snapshotter {
    * Records this instance wrote or read, by key or name: what its own next steps need (a
    * chain's parents, an active key's directories) without reading them again. A committed
    * record never changes; an active one changes only through this instance (keys are its
-   * own), and a running build's lease keeps prune from removing any of them. stat(), walk()
-   * and the checks against concurrent removal still read the disk.
+   * own), and a running build's lease keeps prune from removing any of them. walk(), the
+   * checks against concurrent removal, and stat() of anything but a committed record it
+   * already knows still read the disk.
    */
   private readonly known = new Map<string, SnapshotRecord>();
 
@@ -242,6 +243,8 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo> {
+    const known = this.known.get(keyOrName);
+    if (known?.kind === 'committed') return toInfo(known); // immutable; the lease keeps it
     const record = await this.find(keyOrName);
     if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
     return toInfo(record);
