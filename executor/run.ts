@@ -3,14 +3,12 @@
  * output comes back on stdout/stderr, and the runner's own outcome on fd 3, so that nothing
  * the command prints can pass for a runner message.
  */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
-import { BuildError } from '../errors/index.js';
+import { BuildError, isBuildError } from '../errors/index.js';
 import { runnerBinaryPath } from './runner-binary.js';
 import type { RunnerOutcome, RunnerSpec } from './spec.js';
+import { startWithInput, type Started } from './spawn.js';
 
 export interface RunIO {
   /** The command's output, chunk by chunk, in order; dropped when not given. */
@@ -23,14 +21,6 @@ export interface RunIO {
 export interface RunResult {
   /** The command's exit status; 128 + n when a signal n ended it. */
   readonly exitCode: number;
-}
-
-async function checkBinary(path: string): Promise<void> {
-  try {
-    await access(path, constants.X_OK);
-  } catch (e) {
-    throw new BuildError('RUNNER_ERROR', `the native runner is not built (no ${path}): run npm ci`, {}, { cause: e });
-  }
 }
 
 function parseOutcome(text: string): RunnerOutcome | undefined {
@@ -56,29 +46,27 @@ export async function runProcess(spec: RunnerSpec, io: RunIO = {}): Promise<RunR
   const { signal } = io;
   signal?.throwIfAborted();
   const binary = runnerBinaryPath();
-  await checkBinary(binary);
-  signal?.throwIfAborted();
 
-  const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-  const kill = (): void => {
-    child.kill('SIGKILL');
-  };
+  let child: Started;
+  try {
+    child = startWithInput(binary, Buffer.from(JSON.stringify(spec)));
+  } catch (e) {
+    if (isBuildError(e)) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      throw new BuildError('RUNNER_ERROR', `the native runner is not built (no ${binary}): run npm ci`, {}, { cause: e });
+    }
+    throw new BuildError('RUNNER_ERROR', `starting the native runner ${binary}: ${String(e)}`, {}, { cause: e });
+  }
+  const kill = (): void => child.kill();
   signal?.addEventListener('abort', kill, { once: true });
   try {
     const outcomeChunks: Buffer[] = [];
-    const outcomeStream = child.stdio[3] as Readable;
-    outcomeStream.on('data', (chunk: Buffer) => outcomeChunks.push(chunk));
+    child.fd3.on('data', (chunk: Buffer) => outcomeChunks.push(chunk));
     collect(child.stdout, io.stdout);
     collect(child.stderr, io.stderr);
-    // The runner may exit before reading all of stdin (a bad spec): that EPIPE is not the story.
-    child.stdin.on('error', () => {});
-    child.stdin.end(JSON.stringify(spec));
-
-    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, sig) => resolve({ code, signal: sig }));
-    }).catch((e: unknown) => {
-      throw new BuildError('RUNNER_ERROR', `starting the native runner ${binary}: ${String(e)}`, {}, { cause: e });
+    const ended = await child.exited.catch((e: unknown) => {
+      throw new BuildError('RUNNER_ERROR', `waiting for the native runner ${binary}: ${String(e)}`, {}, { cause: e });
     });
 
     signal?.throwIfAborted();

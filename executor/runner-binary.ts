@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const RELATIVE_PATH = join('native', 'build', 'Release', 'tsbuild-runner');
+const BUILD_DIR = join('native', 'build', 'Release');
 
 /** The package root: the first directory above this module holding package.json (from the
  * sources that is the checkout; from dist/executor/ it is the same, two levels up). */
@@ -18,5 +18,5 @@ function packageRoot(): string {
 }
 
 export function runnerBinaryPath(): string {
-  return join(packageRoot(), RELATIVE_PATH);
+  return join(packageRoot(), BUILD_DIR, 'tsbuild-runner');
 }

@@ -18,7 +18,9 @@
         "runner/user.c",
         "runner/util.c"
       ],
-      "cflags": ["-Wall", "-Wextra", "-O2"]
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "variables": {"runner_static%": "<!(sh can-link-static.sh)"},
+      "conditions": [["runner_static==1", {"cflags": ["-fPIE"], "ldflags": ["-static-pie"]}]]
     }
   ]
 }

@@ -16,7 +16,15 @@ declare const sha256Brand: unique symbol;
 /** A running SHA-256 owned by the addon (an External); only the addon's functions take it. */
 export type Sha256Handle = { readonly [sha256Brand]: 'Sha256Handle' };
 
-export interface NativeBinding {
+/** Starting and reaping the runner without forking Node (used by executor/spawn.ts). */
+export interface SpawnBinding {
+  /** posix_spawn of `file`: fd 0 reads `input`, fds 1..outputs are new pipes whose read ends come back in `fds`. */
+  spawn(file: string, input: Buffer, outputs: number): { pid: number; fds: number[] };
+  /** Reaps `pid`: at once when it has ended, else off the main thread. */
+  waitpid(pid: number): Promise<{ code: number | null; signal: number | null }>;
+}
+
+export interface NativeBinding extends SpawnBinding {
   /** mount(2). With `cwd`, relative paths inside `data` resolve against it (done in a child). */
   mount(
     source: string | null,

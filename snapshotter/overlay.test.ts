@@ -21,11 +21,11 @@ async function freshRoot(): Promise<string> {
 describeSnapshotter('overlay', async () => openOverlaySnapshotter(join(await freshRoot(), 'snapshots')));
 
 describe('overlay snapshotter on disk', () => {
-  it('finishes a commit interrupted after its rename', async () => {
+  it('takes a directory that commit renamed, with its committing record, for the committed snapshot', async () => {
     const root = join(await freshRoot(), 'snapshots');
     const s = await openOverlaySnapshotter(root);
     await s.prepare(asActiveKey('k'));
-    // Simulate a crash between the rename and the record rewrite of commit('n', 'k').
+    // What commit('n', 'k') leaves on disk, as another process finds it.
     const record = JSON.parse(await readFile(join(root, snapshotId('k'), RECORD_FILE), 'utf8'));
     await writeRecord(join(root, snapshotId('k')), { ...record, committing: 'n' });
     await rename(join(root, snapshotId('k')), join(root, snapshotId('n')));

@@ -11,17 +11,19 @@
  * the atomic, exclusive step of prepare (staging → <id>) and commit (<id of key> → <id of name>).
  * No second index can disagree with the directories. Keys and names share one namespace.
  *
- * Crash safety: a commit interrupted after its rename leaves <id of name> holding an active
- * record that says `committing: name`; the next reader finishes it. Leftovers in .tmp/ older
+ * Commit writes the key's record once more, saying `committing: name` (and the commit time),
+ * then renames the directory: the rename is the commit, and from then on every reader takes
+ * that record in <id of name> for the committed one. A crash before the rename leaves the key
+ * active; after it, the snapshot is committed. Leftovers in .tmp/ older
  * than an hour are deleted on open. A prepare racing a remove of its parent is caught by
  * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
-import { isErrnoCode, readRecord, writeRecord, type SnapshotRecord } from './records.js';
+import { isErrnoCode, readRecord, RECORD_FILE, writeNewRecord, writeRecord, type SnapshotRecord } from './records.js';
 import type {
   ActiveKey,
   Mount,
@@ -68,6 +70,16 @@ function isExistsError(e: unknown): boolean {
 }
 
 export class OverlaySnapshotter implements Snapshotter {
+  /**
+   * Records this instance wrote or read, by key or name: what its own next steps need (a
+   * chain's parents, an active key's directories) without reading them again. A committed
+   * record never changes; an active one changes only through this instance (keys are its
+   * own), and a running build's lease keeps prune from removing any of them. walk(), the
+   * checks against concurrent removal, and stat() of anything but a committed record it
+   * already knows still read the disk.
+   */
+  private readonly known = new Map<string, SnapshotRecord>();
+
   constructor(readonly root: string) {}
 
   private dirOf(keyOrName: string): string {
@@ -82,29 +94,18 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.root, STAGING, randomBytes(12).toString('hex'));
   }
 
-  /** The record of `keyOrName`, finishing an interrupted commit to it; undefined when absent. */
+  /** The record of `keyOrName` on disk, as committed when a commit renamed it there; undefined when absent. */
   private async find(keyOrName: string): Promise<SnapshotRecord | undefined> {
     const dir = this.dirOf(keyOrName);
-    const record = await readRecord(dir);
-    if (record === undefined) return undefined;
-    if (record.name === keyOrName) return record;
-    if (record.kind === 'active' && record.committing === keyOrName) {
-      const committed: SnapshotRecord = {
-        version: 1,
-        kind: 'committed',
-        name: keyOrName,
-        ...(record.parent !== undefined ? { parent: record.parent } : {}),
-        created: new Date().toISOString(),
-      };
-      await writeRecord(dir, committed);
-      return committed;
-    }
-    // Either a 128-bit hash collision or a directory edited by hand: refuse to guess.
-    throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(record.name)}, not ${JSON.stringify(keyOrName)}`);
+    const stored = await readRecord(dir);
+    const record = stored === undefined ? undefined : recordFor(stored, keyOrName, dir);
+    if (record === undefined) this.known.delete(keyOrName);
+    else this.known.set(keyOrName, record);
+    return record;
   }
 
   private async get(keyOrName: string, ...kinds: SnapshotKind[]): Promise<SnapshotRecord> {
-    const record = await this.find(keyOrName);
+    const record = this.known.get(keyOrName) ?? (await this.find(keyOrName));
     if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
     if (kinds.length > 0 && !kinds.includes(record.kind)) {
       throw new SnapshotError('WRONG_KIND', `snapshot ${JSON.stringify(keyOrName)} is ${record.kind}, not ${kinds.join(' or ')}`);
@@ -129,21 +130,25 @@ export class OverlaySnapshotter implements Snapshotter {
     try {
       await mkdir(join(staging, 'fs'), { mode: 0o755 });
       await mkdir(join(staging, 'work'), { mode: 0o700 });
-      await writeRecord(staging, {
+      const record: SnapshotRecord = {
         version: 1,
         kind,
         name: key,
         ...(parent !== undefined ? { parent } : {}),
         created: new Date().toISOString(),
-      });
+      };
+      // Staging is nobody else's: the record needs no temp name, the rename below publishes it.
+      await writeNewRecord(staging, record);
       await rename(staging, this.dirOf(key));
+      this.known.set(key, record);
     } catch (e) {
       await rm(staging, { recursive: true, force: true });
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
       throw e;
     }
-    // A concurrent remove of the parent may have passed its children check before our rename.
-    if (parent !== undefined && (await this.find(parent)) === undefined) {
+    // A concurrent remove of the parent may have passed its children check before our rename:
+    // it renames the parent's directory away, so its record is gone.
+    if (parent !== undefined && !(await recordExists(this.dirOf(parent)))) {
       await this.discard(key);
       throw new SnapshotError('NOT_FOUND', `parent snapshot ${JSON.stringify(parent)} was removed`);
     }
@@ -184,8 +189,9 @@ export class OverlaySnapshotter implements Snapshotter {
     const record = await this.get(key, 'active');
     const from = this.dirOf(key);
     const to = this.dirOf(name);
-    // Say where this directory is going before it goes, so a crash after the rename is finished.
-    await writeRecord(from, { ...record, committing: name });
+    // Say where this directory is going before it goes: in <id of name>, this is the record.
+    const intent: SnapshotRecord = { ...record, created: new Date().toISOString(), committing: name };
+    await writeRecord(from, intent);
     try {
       await rename(from, to);
     } catch (e) {
@@ -193,15 +199,18 @@ export class OverlaySnapshotter implements Snapshotter {
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(name)} already exists`);
       throw e;
     }
-    await this.find(name); // finishes the commit: the record becomes committed
+    this.known.delete(key);
+    this.known.set(name, recordFor(intent, name, to));
   }
 
   async remove(keyOrName: ActiveKey | SnapshotName): Promise<void> {
+    this.known.delete(keyOrName);
     const record = await this.get(keyOrName);
     await this.refuseChildren(record);
     const dir = this.dirOf(keyOrName);
     const trash = this.stagingPath();
     await rename(dir, trash);
+    this.known.delete(keyOrName);
     // A prepare may have found this parent just before the rename; it re-checks, and so do we.
     try {
       await this.refuseChildren(record);
@@ -218,6 +227,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** Removes a snapshot this process just created, without the children checks. */
   private async discard(key: string): Promise<void> {
+    this.known.delete(key);
     const trash = this.stagingPath();
     await rename(this.dirOf(key), trash);
     await rm(trash, { recursive: true, force: true });
@@ -233,7 +243,11 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo> {
-    return toInfo(await this.get(keyOrName));
+    const known = this.known.get(keyOrName);
+    if (known?.kind === 'committed') return toInfo(known); // immutable; the lease keeps it
+    const record = await this.find(keyOrName);
+    if (record === undefined) throw new SnapshotError('NOT_FOUND', `snapshot ${JSON.stringify(keyOrName)} does not exist`);
+    return toInfo(record);
   }
 
   async *walk(): AsyncIterable<SnapshotInfo> {
@@ -244,8 +258,7 @@ export class OverlaySnapshotter implements Snapshotter {
       if (snapshotId(record.name) === id) {
         yield toInfo(record);
       } else if (record.committing !== undefined && snapshotId(record.committing) === id) {
-        const finished = await this.find(record.committing);
-        if (finished !== undefined) yield toInfo(finished);
+        yield toInfo(recordFor(record, record.committing, join(this.root, id)));
       }
       // Anything else is not a snapshot of ours; find() reports it when asked by name.
     }
@@ -277,6 +290,35 @@ export class OverlaySnapshotter implements Snapshotter {
   async workDir(key: ActiveKey): Promise<string> {
     await this.get(key, 'active');
     return join(this.dirOf(key), 'work');
+  }
+}
+
+/**
+ * What the record stored in `keyOrName`'s directory says of it: itself, or when a commit
+ * renamed the directory there, the committed snapshot (the record says `committing`).
+ * Anything else is a 128-bit hash collision or a directory edited by hand: no guess is made.
+ */
+function recordFor(stored: SnapshotRecord, keyOrName: string, dir: string): SnapshotRecord {
+  if (stored.name === keyOrName) return stored;
+  if (stored.kind === 'active' && stored.committing === keyOrName) {
+    return {
+      version: 1,
+      kind: 'committed',
+      name: keyOrName,
+      ...(stored.parent !== undefined ? { parent: stored.parent } : {}),
+      created: stored.created,
+    };
+  }
+  throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(stored.name)}, not ${JSON.stringify(keyOrName)}`);
+}
+
+async function recordExists(dir: string): Promise<boolean> {
+  try {
+    await access(join(dir, RECORD_FILE));
+    return true;
+  } catch (e) {
+    if (isErrnoCode(e, 'ENOENT') || isErrnoCode(e, 'ENOTDIR')) return false;
+    throw e;
   }
 }
 

@@ -18,8 +18,23 @@ export interface SnapshotRecord {
   readonly name: string;
   readonly parent?: string;
   readonly created: string;
-  /** Set on an active record just before its directory is renamed for commit(committing, name). */
+  /**
+   * Set on an active record just before commit(committing, key) renames its directory: in the
+   * directory of `committing`, the record of that committed snapshot (created: the commit).
+   */
   readonly committing?: string;
+}
+
+/** The first record of a directory no reader can see yet (it is published by renaming the
+ * directory): written in place, and on disk before that rename. */
+export async function writeNewRecord(dir: string, record: SnapshotRecord): Promise<void> {
+  const handle = await open(join(dir, RECORD_FILE), 'wx', 0o644);
+  try {
+    await handle.writeFile(`${JSON.stringify(record)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function writeRecord(dir: string, record: SnapshotRecord): Promise<void> {

@@ -11,6 +11,12 @@
  *   lremovexattr(path, name)
  *   mknod(path, mode, dev)                        dev in the kernel's encoding (as fs.Stats.rdev)
  *   sha256Writer, writeAndHash, digestHex          see ingest.c (asynchronous)
+ *   spawn(file, input: Buffer, outputs) -> { pid, fds }
+ *                                                starts `file` with vfork semantics (posix_spawn):
+ *                                                fd 0 reads `input`, fds 1..outputs are new pipes
+ *                                                whose read ends come back in `fds`
+ *   waitpid(pid) -> Promise<{ code, signal }>     reaps `pid`: at once when it has ended, else
+ *                                                off the main thread
  *
  * Failures throw an Error shaped like Node's own fs errors: err.code is the errno name
  * ('ENOENT'), err.errno the negative errno, err.syscall and err.path are set.
@@ -21,6 +27,9 @@
 #include "addon.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +73,8 @@ static void set_string_prop(napi_env env, napi_value obj, const char *key, const
     napi_set_named_property(env, obj, key, v);
 }
 
+/* An Error `CODE: description, syscall 'path'` with code/errno/syscall/path properties;
+ * NULL when even that could not be made. */
 napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = strerrorname_np(err);
   if (code == NULL) code = "EUNKNOWN";
@@ -76,7 +87,6 @@ napi_value errno_error(napi_env env, int err, const char *syscall, const char *p
   napi_value msg, error, errno_value;
   if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
       napi_create_error(env, NULL, msg, &error) != napi_ok) {
-    napi_throw_error(env, code, message);
     return NULL;
   }
   set_string_prop(env, error, "code", code);
@@ -87,10 +97,15 @@ napi_value errno_error(napi_env env, int err, const char *syscall, const char *p
   return error;
 }
 
-/* Throws `CODE: description, syscall 'path'` with code/errno/syscall/path properties. */
+/* Throws errno_error(...). */
 static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
   napi_value error = errno_error(env, err, syscall, path);
-  if (error != NULL) napi_throw(env, error);
+  if (error == NULL) {
+    const char *code = strerrorname_np(err);
+    napi_throw_error(env, code != NULL ? code : "EUNKNOWN", strerror(err));
+    return NULL;
+  }
+  napi_throw(env, error);
   return NULL;
 }
 
@@ -475,6 +490,274 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ---- spawn and waitpid ---- */
+
+#define MAX_OUTPUTS 8
+
+extern char **environ;
+
+/* fd, moved above `floor` when it is lower: the child's dup2s onto 0..floor must not clobber
+ * a descriptor they have yet to read. */
+static int above(int fd, int floor) {
+  if (fd < 0 || fd > floor) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor + 1);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return moved;
+}
+
+/* A close-on-exec memfd holding `data`, positioned at its start; -1 with errno on failure. */
+static int input_fd(const void *data, size_t length, int floor) {
+  int fd = memfd_create("tsbuild-input", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  const char *p = data;
+  for (size_t left = length; left > 0;) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      errno = err;
+      return -1;
+    }
+    p += n;
+    left -= (size_t)n;
+  }
+  if (lseek(fd, 0, SEEK_SET) < 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+  }
+  return above(fd, floor);
+}
+
+/*
+ * child_process.spawn forks Node: the kernel copies the page tables of its whole heap, and the
+ * child tears that copy down again when it execs, while the event loop waits. posix_spawn
+ * shares the address space until the exec (vfork), whatever the heap's size. The child gets
+ * what libuv gives its children: default signal dispositions, an empty signal mask, this
+ * process's environment, and no descriptor of ours but 0..outputs (ours are all close-on-exec).
+ */
+static napi_value js_spawn(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!get_args(env, info, 3, &a)) return NULL;
+  char *file = NULL;
+  int64_t outputs = 0;
+  bool is_buffer = false;
+  void *input = NULL;
+  size_t input_length = 0;
+  napi_value result = NULL;
+  int in = -1, pipes[MAX_OUTPUTS][2];
+  for (int i = 0; i < MAX_OUTPUTS; i++) pipes[i][0] = pipes[i][1] = -1;
+  bool actions_made = false, attr_made = false;
+  pid_t pid = -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+
+  if (!get_string(env, a.argv[0], false, "file", &file)) goto out;
+  if (napi_is_buffer(env, a.argv[1], &is_buffer) != napi_ok) {
+    throw_napi_failure(env);
+    goto out;
+  }
+  if (!is_buffer) {
+    throw_type(env, "input must be a Buffer");
+    goto out;
+  }
+  if (napi_get_buffer_info(env, a.argv[1], &input, &input_length) != napi_ok) {
+    throw_napi_failure(env);
+    goto out;
+  }
+  if (!get_int64(env, a.argv[2], "outputs", &outputs)) goto out;
+  if (outputs < 0 || outputs > MAX_OUTPUTS) {
+    throw_type(env, "outputs must be between 0 and 8");
+    goto out;
+  }
+  int floor = (int)outputs;
+
+  in = input_fd(input, input_length, floor);
+  if (in < 0) {
+    throw_errno(env, errno, "memfd_create", NULL);
+    goto out;
+  }
+  for (int i = 0; i < outputs; i++) {
+    if (pipe2(pipes[i], O_CLOEXEC) < 0) {
+      throw_errno(env, errno, "pipe2", NULL);
+      goto out;
+    }
+    pipes[i][0] = above(pipes[i][0], floor);
+    pipes[i][1] = above(pipes[i][1], floor);
+    if (pipes[i][0] < 0 || pipes[i][1] < 0) {
+      throw_errno(env, errno, "fcntl", NULL);
+      goto out;
+    }
+  }
+
+  int err = posix_spawn_file_actions_init(&actions);
+  if (err == 0) {
+    actions_made = true;
+    err = posix_spawn_file_actions_adddup2(&actions, in, 0);
+  }
+  for (int i = 0; err == 0 && i < outputs; i++) err = posix_spawn_file_actions_adddup2(&actions, pipes[i][1], i + 1);
+  if (err == 0) {
+    err = posix_spawnattr_init(&attr);
+    if (err == 0) attr_made = true;
+  }
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  if (err == 0) err = posix_spawnattr_setsigmask(&attr, &none);
+  if (err == 0) err = posix_spawnattr_setsigdefault(&attr, &all);
+  if (err == 0) err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (err != 0) {
+    throw_errno(env, err, "posix_spawn", file);
+    goto out;
+  }
+
+  char *argv[] = {file, NULL};
+  err = posix_spawn(&pid, file, &actions, &attr, argv, environ);
+  if (err != 0) {
+    pid = -1;
+    throw_errno(env, err, "posix_spawn", file);
+    goto out;
+  }
+
+  napi_value obj, pid_value, fds;
+  if (napi_create_object(env, &obj) != napi_ok || napi_create_int32(env, pid, &pid_value) != napi_ok ||
+      napi_set_named_property(env, obj, "pid", pid_value) != napi_ok ||
+      napi_create_array_with_length(env, (size_t)outputs, &fds) != napi_ok) {
+    throw_napi_failure(env);
+    goto out;
+  }
+  for (int i = 0; i < outputs; i++) {
+    napi_value fd;
+    if (napi_create_int32(env, pipes[i][0], &fd) != napi_ok || napi_set_element(env, fds, (uint32_t)i, fd) != napi_ok) {
+      throw_napi_failure(env);
+      goto out;
+    }
+  }
+  if (napi_set_named_property(env, obj, "fds", fds) != napi_ok) {
+    throw_napi_failure(env);
+    goto out;
+  }
+  for (int i = 0; i < outputs; i++) pipes[i][0] = -1; /* the caller's now */
+  result = obj;
+
+out:
+  if (result == NULL && pid > 0) {
+    /* Spawned, but the caller cannot hear of it: it must not outlive this call. */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (actions_made) posix_spawn_file_actions_destroy(&actions);
+  if (attr_made) posix_spawnattr_destroy(&attr);
+  if (in >= 0) close(in);
+  for (int i = 0; i < MAX_OUTPUTS; i++) {
+    if (pipes[i][0] >= 0) close(pipes[i][0]);
+    if (pipes[i][1] >= 0) close(pipes[i][1]);
+  }
+  free(file);
+  return result;
+}
+
+typedef struct {
+  pid_t pid;
+  int status;
+  int err;
+  napi_deferred deferred;
+  napi_async_work work;
+} wait_t;
+
+/* On a thread-pool thread: waitpid blocks there, not in the event loop. */
+static void wait_execute(napi_env env, void *data) {
+  (void)env;
+  wait_t *w = data;
+  while (waitpid(w->pid, &w->status, 0) < 0) {
+    if (errno != EINTR) {
+      w->err = errno;
+      break;
+    }
+  }
+}
+
+/* Resolves w's promise with { code, signal } of w->status, or rejects it with w->err. */
+static void wait_settle(napi_env env, wait_t *w) {
+  napi_value value = NULL;
+  if (w->err != 0) {
+    value = errno_error(env, w->err, "waitpid", NULL);
+    if (value != NULL) napi_reject_deferred(env, w->deferred, value);
+  } else {
+    napi_value code, sig;
+    bool ok = napi_create_object(env, &value) == napi_ok;
+    if (WIFEXITED(w->status)) {
+      ok = ok && napi_create_int32(env, WEXITSTATUS(w->status), &code) == napi_ok && napi_get_null(env, &sig) == napi_ok;
+    } else {
+      ok = ok && napi_get_null(env, &code) == napi_ok && napi_create_int32(env, WTERMSIG(w->status), &sig) == napi_ok;
+    }
+    ok = ok && napi_set_named_property(env, value, "code", code) == napi_ok &&
+         napi_set_named_property(env, value, "signal", sig) == napi_ok;
+    if (ok) napi_resolve_deferred(env, w->deferred, value);
+  }
+}
+
+static void wait_complete(napi_env env, napi_status status, void *data) {
+  wait_t *w = data;
+  if (status != napi_ok) {
+    napi_value msg, value = NULL;
+    if (napi_create_string_utf8(env, "waitpid was cancelled", NAPI_AUTO_LENGTH, &msg) == napi_ok)
+      napi_create_error(env, NULL, msg, &value);
+    if (value != NULL) napi_reject_deferred(env, w->deferred, value);
+  } else {
+    wait_settle(env, w);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+static napi_value js_waitpid(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!get_args(env, info, 1, &a)) return NULL;
+  int64_t pid = 0;
+  if (!get_int64(env, a.argv[0], "pid", &pid)) return NULL;
+  if (pid <= 0) return throw_type(env, "pid must be positive");
+  wait_t *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, ENOMEM, "malloc", NULL);
+  w->pid = (pid_t)pid;
+  napi_value promise, name;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) {
+    free(w);
+    throw_napi_failure(env);
+    return NULL;
+  }
+  /* Mostly the child has ended already: then there is no need for the thread pool. */
+  pid_t got;
+  while ((got = waitpid(w->pid, &w->status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (got != 0) {
+    if (got < 0) w->err = errno;
+    wait_settle(env, w);
+    free(w);
+    return promise;
+  }
+  if (napi_create_string_utf8(env, "tsbuild:waitpid", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, wait_execute, wait_complete, w, &w->work) != napi_ok) {
+    free(w);
+    throw_napi_failure(env);
+    return NULL;
+  }
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    free(w);
+    throw_napi_failure(env);
+    return NULL;
+  }
+  return promise;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -484,6 +767,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   if (!init_ingest(env, exports)) return NULL;

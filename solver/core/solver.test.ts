@@ -154,6 +154,44 @@ describe('Solver', () => {
     expect(log.executed).toEqual(['bad']);
   });
 
+  it('goes on to the next step while a cache record is written, and settles once all are', async () => {
+    const written: string[] = [];
+    let release = (): void => {};
+    const held = new Promise<void>((r) => (release = r));
+    const cache: CacheStore<R> = {
+      get: async () => undefined,
+      put: async (_key, r) => {
+        if (r === 'a()') await held; // the first record takes its time
+        written.push(r);
+      },
+    };
+    const log = newLog();
+    const a = vertex(fake('a', log), [], { name: 'a' });
+    const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+    let settled = false;
+    const solving = new Solver({ cache }).solve(b).then((r) => ((settled = true), r));
+    while (!log.executed.includes('b')) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    release();
+    expect(await solving).toBe('b(a())');
+    expect(written.sort()).toEqual(['a()', 'b(a())']);
+  });
+
+  it('fails when a cache record cannot be written, after the build', async () => {
+    const log = newLog();
+    const cache: CacheStore<R> = {
+      get: async () => undefined,
+      put: async (_key, r) => {
+        if (r === 'a()') throw new Error('disk full');
+      },
+    };
+    const a = vertex(fake('a', log), [], { name: 'a' });
+    const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+    await expect(new Solver({ cache }).solve(b)).rejects.toThrow('disk full');
+    expect(log.executed).toEqual(['a', 'b']);
+  });
+
   it('stops when aborted', async () => {
     const log = newLog();
     const slow = vertex(fake('slow', log, { delay: 200 }), [], { name: 'slow' });

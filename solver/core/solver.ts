@@ -42,9 +42,31 @@ export class Solver<R> {
     this.events = opts.events ?? (() => {});
   }
 
-  /** Solve `target` and everything it needs. */
-  solve(target: Vertex<R>, signal: AbortSignal = new AbortController().signal): Promise<R> {
-    return this.result(target, signal);
+  /** Cache records being written: a step's result goes on to the next step meanwhile. */
+  private readonly writes = new Set<Promise<void>>();
+  private writeError: { error: unknown } | undefined;
+
+  /** Solve `target` and everything it needs; settles once every cache record is written. */
+  async solve(target: Vertex<R>, signal: AbortSignal = new AbortController().signal): Promise<R> {
+    let result: R;
+    try {
+      result = await this.result(target, signal);
+    } finally {
+      while (this.writes.size > 0) await Promise.all(this.writes);
+    }
+    if (this.writeError !== undefined) throw this.writeError.error;
+    return result;
+  }
+
+  private record(key: Digest, result: R): void {
+    const write = this.opts.cache.put(key, result).then(
+      () => {},
+      (error: unknown) => {
+        this.writeError ??= { error };
+      },
+    );
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   /** The cache key of a vertex: its op's digest and, per input, that input's key or content. */
@@ -132,7 +154,7 @@ export class Solver<R> {
       },
       { signal },
     );
-    await this.opts.cache.put(key, result);
+    this.record(key, result as R);
     return result as R;
   }
 
