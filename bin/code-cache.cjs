@@ -9,7 +9,6 @@
 // cache.
 const { readFileSync, writeFileSync, renameSync, rmSync } = require('node:fs');
 const { wrap } = require('node:module');
-const v8 = require('node:v8');
 const vm = require('node:vm');
 
 function scriptOf(bundle, source, cachedData) {
@@ -49,6 +48,7 @@ function saveCache(bundle, data) {
 function writeFullCodeCache(bundle) {
   // Eager compilation for this one script; the flag is back before the cache is taken, so the
   // cache carries the same flags as every later run and V8 accepts it there.
+  const v8 = require('node:v8'); // only here: loading it costs every start ~1 ms
   v8.setFlagsFromString('--no-lazy');
   let script;
   try {

@@ -7,7 +7,6 @@
  * itself again under `unshare --mount --propagation private`, with a parent-death signal so
  * that killing the outer process kills the inner one too.
  */
-import { spawn } from 'node:child_process';
 
 const MARK = 'TSBUILD_MOUNT_NAMESPACE';
 
@@ -18,7 +17,7 @@ export function inPrivateMountNamespace(env: NodeJS.ProcessEnv): boolean {
 /** Run this same command again inside a private mount namespace; resolves to its exit status. */
 export function reexecInMountNamespace(argv: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
+    const child = process.getBuiltinModule('node:child_process').spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...argv],
       { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },

@@ -3,11 +3,9 @@
  * where this Node has it (22.15+, 23.8+), else through Debian's `zstd` program, fed and read
  * as a pipe so nothing is buffered whole. A codec that cannot run here fails loudly.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex, Readable, type Transform } from 'node:stream';
-import * as zlib from 'node:zlib';
 import { BuildError } from '../errors/index.js';
 
 export type Compression = 'gzip' | 'zstd' | 'uncompressed';
@@ -18,7 +16,9 @@ interface ZstdZlib {
   createZstdDecompress?: () => Transform;
   constants: { ZSTD_c_compressionLevel?: number; ZSTD_c_nbWorkers?: number };
 }
-const z = zlib as unknown as ZstdZlib;
+// node:zlib is loaded on first use, not at every start.
+const zlib = () => process.getBuiltinModule('node:zlib');
+const zstd = () => zlib() as unknown as ZstdZlib;
 
 /** Output chunk size of the zlib codecs. */
 const CHUNK = 1 << 20;
@@ -29,12 +29,14 @@ export function compressor(compression: Compression, level?: number): Duplex | u
     case 'uncompressed':
       return undefined;
     case 'gzip':
-      return zlib.createGzip({ chunkSize: CHUNK, ...(level === undefined ? {} : { level }) });
-    case 'zstd':
+      return zlib().createGzip({ chunkSize: CHUNK, ...(level === undefined ? {} : { level }) });
+    case 'zstd': {
+      const z = zstd();
       if (z.createZstdCompress && z.constants.ZSTD_c_compressionLevel !== undefined) {
         return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel]: level ?? 3 } });
       }
       return zstdProgram(['-q', '-c', `-${level ?? 3}`, ...(level !== undefined && level > 19 ? ['--ultra'] : [])]);
+    }
   }
 }
 
@@ -46,10 +48,12 @@ export function decompressor(compression: Compression): Duplex | undefined {
     case 'gzip':
       // zlib's default 16 KiB output chunks make a 100 MB layer 6,400 writes downstream;
       // 1 MiB chunks cut the per-chunk cost (measured: gunzip alone 590 → 140 ms per 100 MB).
-      return zlib.createGunzip({ chunkSize: CHUNK });
-    case 'zstd':
+      return zlib().createGunzip({ chunkSize: CHUNK });
+    case 'zstd': {
+      const z = zstd();
       if (z.createZstdDecompress) return z.createZstdDecompress();
       return zstdProgram(['-q', '-d', '-c']);
+    }
   }
 }
 
@@ -69,7 +73,8 @@ export interface ProgramErrors {
 export function programStream(cmd: string, args: readonly string[], errors: ProgramErrors): Duplex {
   const path = onPath(cmd);
   if (path === undefined) throw errors.missing();
-  const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // node:child_process only when a program runs: loading it costs every start ~3 ms.
+  const child = process.getBuiltinModule('node:child_process').spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => stderr.push(b));
   const exited = new Promise<void>((resolve, reject) => {

@@ -3,7 +3,6 @@
  * directory (`type=local`) or as one flattened tar (`type=tar`). Whiteouts (`.wh.NAME`) and
  * opaque directories (`.wh..wh..opq`) are applied, never copied.
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -187,7 +186,8 @@ async function mknod(target: string, h: TarHeader): Promise<void> {
     ? [target, 'p']
     : [target, h.type === 'block-device' ? 'b' : 'c', String(h.devmajor ?? 0), String(h.devminor ?? 0)];
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('mknod', args, { stdio: 'ignore' });
+    // node:child_process only when a device node is made: loading it costs every start ~3 ms.
+    const child = process.getBuiltinModule('node:child_process').spawn('mknod', args, { stdio: 'ignore' });
     child.on('error', reject);
     child.on('exit', resolve);
   });

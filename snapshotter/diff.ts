@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { major, minor, native } from '../native/index.js';
 import { SnapshotError } from './errors.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, type TarHeader } from './tar-format.js';
@@ -94,7 +93,8 @@ parentPort.on('message', (chunk) => {
 
 /** Hashes `early`, then the rest of `chunks`, on the hashing thread; returned buffers go to `spare`. */
 async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, sizeSoFar: number, spare: Buffer[]): Promise<{ diffId: string; size: number }> {
-  const worker = new Worker(HASH_THREAD, { eval: true });
+  // node:worker_threads only for a large layer: loading it costs every start ~1 ms.
+  const worker = new (process.getBuiltinModule('node:worker_threads').Worker)(HASH_THREAD, { eval: true });
   let size = sizeSoFar;
   let inFlight = 0;
   let room: (() => void) | undefined;

@@ -12,7 +12,6 @@ import { constants } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { programStream } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
@@ -58,7 +57,7 @@ async function decode(path: string, compression: Compression): Promise<Decoded> 
   if (compression === 'none') return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
   let decoder: Duplex;
   if (compression === 'gzip') {
-    decoder = createGunzip();
+    decoder = process.getBuiltinModule('node:zlib').createGunzip(); // loaded here, not at every start
   } else {
     const { cmd, pkg } = PROGRAMS[compression];
     try {
