@@ -8,7 +8,8 @@
 // keeps what it compiled. Written by temp file and rename, so that no reader ever sees half a
 // cache.
 const { readFileSync, writeFileSync, renameSync, rmSync } = require('node:fs');
-const { wrap } = require('node:module');
+const { createRequire, wrap } = require('node:module');
+const { dirname } = require('node:path');
 const vm = require('node:vm');
 
 function scriptOf(bundle, source, cachedData) {
@@ -59,4 +60,26 @@ function writeFullCodeCache(bundle) {
   saveCache(bundle, script.createCachedData());
 }
 
-module.exports = { compileBundle, saveCache, writeFullCodeCache };
+/**
+ * Runs a bundle (a CommonJS script made by scripts/bundle.mjs) as a module of its own
+ * directory, compiled from its cache; returns its exports. A stale cache is replaced, as the
+ * process exits, with what the run compiled.
+ */
+function runBundle(bundle) {
+  const { script, stale } = compileBundle(bundle);
+  if (stale) {
+    process.once('exit', () => {
+      try {
+        saveCache(bundle, script.createCachedData());
+      } catch {
+        // A read-only install: the next start compiles again.
+      }
+    });
+  }
+  const mod = { exports: {}, filename: bundle, id: bundle, loaded: false };
+  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
+  mod.loaded = true;
+  return mod.exports;
+}
+
+module.exports = { runBundle, writeFullCodeCache };

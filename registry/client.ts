@@ -5,7 +5,6 @@
  * into the content store, every digest verified on the way (nothing unverified becomes
  * visible). Pushes are in push.ts. Credentials never appear in a message.
  */
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BuildError } from '../errors/index.js';
@@ -60,13 +59,12 @@ export interface ConnectionOptions {
 }
 
 /**
- * undici takes ~55 ms to load: builds that never talk to a registry do not pay for it. Loaded
- * with require (undici is CommonJS): the CLI bundle runs as a script from V8's code cache,
- * where import() has no loader to call (see bin/code-cache.cjs).
+ * undici takes ~55 ms to load from its package: builds that never talk to a registry do not
+ * pay for it. The CLI runs it from a bundle of its own with V8's code cache, in ~29 ms
+ * (scripts/bundle.mjs).
  */
 let undici: Promise<typeof import('undici')> | undefined;
-const require = createRequire(import.meta.url);
-const loadUndici = () => (undici ??= Promise.resolve().then(() => require('undici') as typeof import('undici')));
+const loadUndici = () => (undici ??= import('undici'));
 
 const agents = new Map<string, Dispatcher>();
 
@@ -82,7 +80,7 @@ async function agentFor(domain: string, ca: string | undefined): Promise<Dispatc
   let a = agents.get(domain);
   if (a === undefined) {
     // node:tls, like undici, only for builds that talk to a registry.
-    const { rootCertificates } = require('node:tls') as typeof import('node:tls');
+    const { rootCertificates } = process.getBuiltinModule('node:tls');
     a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
     agents.set(domain, a);
   }
