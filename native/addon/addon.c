@@ -56,7 +56,7 @@
     }                                                                                          \
   } while (0)
 
-static void throw_napi_failure(napi_env env) {
+void throw_napi_failure(napi_env env) {
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) return;
@@ -74,21 +74,23 @@ static void set_string_prop(napi_env env, napi_value obj, const char *key, const
 }
 
 /* An Error `CODE: description, syscall 'path'` with code/errno/syscall/path properties;
- * NULL when even that could not be made. */
+ * NULL when even that could not be made. The message is as long as the path, however long. */
 napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = strerrorname_np(err);
   if (code == NULL) code = "EUNKNOWN";
-  char message[4352];
+  size_t size = strlen(code) + strlen(strerror(err)) + strlen(syscall) + (path != NULL ? strlen(path) : 0) + 16;
+  char *message = malloc(size);
+  if (message == NULL) return NULL;
   if (path != NULL)
-    snprintf(message, sizeof message, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
+    snprintf(message, size, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
   else
-    snprintf(message, sizeof message, "%s: %s, %s", code, strerror(err), syscall);
+    snprintf(message, size, "%s: %s, %s", code, strerror(err), syscall);
 
   napi_value msg, error, errno_value;
-  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
-      napi_create_error(env, NULL, msg, &error) != napi_ok) {
-    return NULL;
-  }
+  bool ok = napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) == napi_ok &&
+            napi_create_error(env, NULL, msg, &error) == napi_ok;
+  free(message);
+  if (!ok) return NULL;
   set_string_prop(env, error, "code", code);
   set_string_prop(env, error, "syscall", syscall);
   if (path != NULL) set_string_prop(env, error, "path", path);

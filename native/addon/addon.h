@@ -12,6 +12,9 @@
  */
 napi_value errno_error(napi_env env, int err, const char *syscall, const char *path);
 
+/* After a failed N-API call: throws its error message unless an exception is already pending. */
+void throw_napi_failure(napi_env env);
+
 /* ingest.c: sha256Writer, writeAndHash, digestHex on `exports`. False with an exception pending. */
 bool init_ingest(napi_env env, napi_value exports);
 

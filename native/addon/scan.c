@@ -41,45 +41,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addon.h"
 #include "scan.h"
 
 #define SCAN_HEAD 3
 #define SCAN_FIELDS 13
 #define SCAN_BY_PATH 1.0
-
-/* Node's shape of a system error: err.code, err.errno (negative), err.syscall, err.path. */
-static napi_value scan_errno_error(napi_env env, int err, const char *syscall, const char *path) {
-  const char *code = strerrorname_np(err);
-  if (code == NULL) code = "EUNKNOWN";
-  size_t size = strlen(code) + strlen(strerror(err)) + strlen(syscall) + strlen(path) + 16;
-  char *message = malloc(size);
-  if (message == NULL) return NULL;
-  snprintf(message, size, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
-  napi_value msg, error, v;
-  bool ok = napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) == napi_ok &&
-            napi_create_error(env, NULL, msg, &error) == napi_ok;
-  free(message);
-  if (!ok) return NULL;
-  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &v) == napi_ok)
-    napi_set_named_property(env, error, "code", v);
-  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v) == napi_ok)
-    napi_set_named_property(env, error, "syscall", v);
-  if (napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v) == napi_ok)
-    napi_set_named_property(env, error, "path", v);
-  if (napi_create_int32(env, -err, &v) == napi_ok) napi_set_named_property(env, error, "errno", v);
-  return error;
-}
-
-static void scan_throw_napi(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  napi_throw_error(env, "ENATIVE",
-                   info != NULL && info->error_message != NULL ? info->error_message
-                                                               : "N-API call failed");
-}
 
 /* Is s[0..n) well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF)? */
 static bool utf8_valid(const unsigned char *s, size_t n) {
@@ -301,13 +268,13 @@ static napi_value job_value(napi_env env, scan_job_t *job, bool *failed) {
   napi_value value = NULL;
   *failed = job->err != 0;
   if (*failed) {
-    value = scan_errno_error(env, job->err, job->syscall,
+    value = errno_error(env, job->err, job->syscall,
                              job->err_path != NULL ? job->err_path : job->dir);
-    if (value == NULL) scan_throw_napi(env);
+    if (value == NULL) throw_napi_failure(env);
     return value;
   }
   if (napi_create_buffer_copy(env, job->out_len, job->out, NULL, &value) != napi_ok) {
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   return value;
@@ -322,7 +289,7 @@ static scan_job_t *job_for_path(napi_env env, napi_value value) {
   }
   size_t dir_len = 0;
   if (napi_get_value_string_utf8(env, value, NULL, 0, &dir_len) != napi_ok) {
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   scan_job_t *job = calloc(1, sizeof *job);
@@ -336,7 +303,7 @@ static scan_job_t *job_for_path(napi_env env, napi_value value) {
   job->dir = dir;
   if (napi_get_value_string_utf8(env, value, dir, dir_len + 1, &dir_len) != napi_ok) {
     job_free(job);
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   if (strlen(dir) != dir_len) {
@@ -352,7 +319,7 @@ static scan_job_t *job_for_path(napi_env env, napi_value value) {
 static bool scan_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return false;
   }
   if (argc < want) {
@@ -506,7 +473,7 @@ static napi_value js_scan_ahead_open(napi_env env, napi_callback_info info) {
     pthread_cond_destroy(&a->cv);
     free(a);
     free(cell);
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   return handle;
@@ -533,14 +500,14 @@ static napi_value js_scan_ahead_queue(napi_env env, napi_callback_info info) {
       napi_create_async_work(env, NULL, name, ahead_execute, ahead_complete, e, &e->work) != napi_ok) {
     job_free(job);
     free(e);
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   if (napi_queue_async_work(env, e->work) != napi_ok) {
     napi_delete_async_work(env, e->work);
     job_free(job);
     free(e);
-    scan_throw_napi(env);
+    throw_napi_failure(env);
     return NULL;
   }
   a->live++;
