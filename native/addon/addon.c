@@ -45,7 +45,6 @@
 
 #include "scan.h"
 
-#define MAX_ARGS 6
 
 /* Returns NULL from the calling function when an N-API call fails (an exception is pending). */
 #define CHECK(call)                                                                            \
@@ -116,12 +115,7 @@ static napi_value throw_type(napi_env env, const char *message) {
   return NULL;
 }
 
-typedef struct {
-  size_t argc;
-  napi_value argv[MAX_ARGS];
-} args_t;
-
-static bool get_args(napi_env env, napi_callback_info info, size_t want, args_t *args) {
+bool get_args(napi_env env, napi_callback_info info, size_t want, args_t *args) {
   args->argc = MAX_ARGS;
   if (napi_get_cb_info(env, info, &args->argc, args->argv, NULL, NULL) != napi_ok) {
     throw_napi_failure(env);
@@ -139,8 +133,7 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want, args_t 
  * undefined give *out = NULL. Strings containing NUL are refused: the kernel would silently
  * truncate them, which for paths is a safety problem.
  */
-static bool get_string(napi_env env, napi_value value, bool nullable, const char *what,
-                       char **out) {
+bool get_string(napi_env env, napi_value value, bool nullable, const char *what, char **out) {
   napi_valuetype type;
   *out = NULL;
   if (napi_typeof(env, value, &type) != napi_ok) {

@@ -12,6 +12,23 @@
  */
 napi_value errno_error(napi_env env, int err, const char *syscall, const char *path);
 
+#define MAX_ARGS 6
+
+typedef struct {
+  size_t argc;
+  napi_value argv[MAX_ARGS];
+} args_t;
+
+/* The call's arguments; false (TypeError thrown) when fewer than `want` were passed. */
+bool get_args(napi_env env, napi_callback_info info, size_t want, args_t *args);
+
+/*
+ * A JS string argument as a malloc'd NUL-terminated copy in *out (NULL for null/undefined
+ * when `nullable`); false with an exception pending. `what` names it in errors. Strings
+ * holding NUL are refused: the kernel would truncate them, which for paths is a safety problem.
+ */
+bool get_string(napi_env env, napi_value value, bool nullable, const char *what, char **out);
+
 /* After a failed N-API call: throws its error message unless an exception is already pending. */
 void throw_napi_failure(napi_env env);
 

@@ -80,17 +80,9 @@ static napi_value throw_arg(napi_env env, const char *message) {
   return NULL;
 }
 
-/* Throws a generic error for a failed N-API call unless one is already pending. */
+/* throw_napi_failure, as a value to return. */
 static napi_value throw_failed(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) {
-    const napi_extended_error_info *info = NULL;
-    napi_get_last_error_info(env, &info);
-    napi_throw_error(env, "ENATIVE",
-                     info != NULL && info->error_message != NULL ? info->error_message
-                                                                 : "N-API call failed");
-  }
+  throw_napi_failure(env);
   return NULL;
 }
 

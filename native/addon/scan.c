@@ -282,51 +282,17 @@ static napi_value job_value(napi_env env, scan_job_t *job, bool *failed) {
 
 /* A new job for the path `value`, or NULL with an exception pending. */
 static scan_job_t *job_for_path(napi_env env, napi_value value) {
-  napi_valuetype type = napi_undefined;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "path must be a string");
-    return NULL;
-  }
-  size_t dir_len = 0;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &dir_len) != napi_ok) {
-    throw_napi_failure(env);
-    return NULL;
-  }
+  char *dir = NULL;
+  if (!get_string(env, value, false, "path", &dir)) return NULL;
   scan_job_t *job = calloc(1, sizeof *job);
-  char *dir = malloc(dir_len + 1);
-  if (job == NULL || dir == NULL) {
-    free(job);
+  if (job == NULL) {
     free(dir);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
   job->dir = dir;
-  if (napi_get_value_string_utf8(env, value, dir, dir_len + 1, &dir_len) != napi_ok) {
-    job_free(job);
-    throw_napi_failure(env);
-    return NULL;
-  }
-  if (strlen(dir) != dir_len) {
-    job_free(job);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "path must not contain NUL bytes");
-    return NULL;
-  }
-  job->dir_len = dir_len;
+  job->dir_len = strlen(dir);
   return job;
-}
-
-/* Gets `want` arguments into argv; false with an exception pending. */
-static bool scan_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    throw_napi_failure(env);
-    return false;
-  }
-  if (argc < want) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "missing arguments");
-    return false;
-  }
-  return true;
 }
 
 /* Returns the finished job's Buffer or throws its error; frees the job. */
@@ -342,9 +308,9 @@ static napi_value job_return(napi_env env, scan_job_t *job) {
 }
 
 static napi_value js_scan_dir(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!scan_args(env, info, 1, argv)) return NULL;
-  scan_job_t *job = job_for_path(env, argv[0]);
+  args_t args;
+  if (!get_args(env, info, 1, &args)) return NULL;
+  scan_job_t *job = job_for_path(env, args.argv[0]);
   if (job == NULL) return NULL;
   scan_run(job);
   return job_return(env, job);
@@ -481,10 +447,10 @@ static napi_value js_scan_ahead_open(napi_env env, napi_callback_info info) {
 
 /* scanAheadQueue(handle, dir): a thread of the pool scans `dir` for a later take. */
 static napi_value js_scan_ahead_queue(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  args_t args;
   ahead_t *a;
-  if (!scan_args(env, info, 2, argv) || !get_ahead(env, argv[0], &a)) return NULL;
-  scan_job_t *job = job_for_path(env, argv[1]);
+  if (!get_args(env, info, 2, &args) || !get_ahead(env, args.argv[0], &a)) return NULL;
+  scan_job_t *job = job_for_path(env, args.argv[1]);
   if (job == NULL) return NULL;
   ahead_entry_t *e = calloc(1, sizeof *e);
   napi_value name;
@@ -523,10 +489,10 @@ static napi_value js_scan_ahead_queue(napi_env env, napi_callback_info info) {
 
 /* scanAheadTake(handle, dir) -> Buffer: as scanDir(dir), from a scan queued before if any. */
 static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  args_t args;
   ahead_t *a;
-  if (!scan_args(env, info, 2, argv) || !get_ahead(env, argv[0], &a)) return NULL;
-  scan_job_t *job = job_for_path(env, argv[1]);
+  if (!get_args(env, info, 2, &args) || !get_ahead(env, args.argv[0], &a)) return NULL;
+  scan_job_t *job = job_for_path(env, args.argv[1]);
   if (job == NULL) return NULL;
   pthread_mutex_lock(&a->mu);
   ahead_entry_t *e = a->head;
@@ -569,10 +535,10 @@ static void ahead_close(ahead_t **cell) {
 }
 
 static napi_value js_scan_ahead_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!scan_args(env, info, 1, argv)) return NULL;
+  args_t args;
+  if (!get_args(env, info, 1, &args)) return NULL;
   void *data = NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+  if (napi_get_value_external(env, args.argv[0], &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not a scan-ahead handle");
     return NULL;
   }
