@@ -5,7 +5,8 @@
  * a lease whose pid is gone is stale and no longer protects anything.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest, type Digest } from './digest.js';
 import { errnoCode } from './errors.js';
@@ -33,7 +34,7 @@ interface LeaseFile {
 }
 
 export async function createLease(dir: string, content: LeaseContent = {}): Promise<Lease> {
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const path = join(dir, `${id}.json`);
   const blobs = new Set<string>(content.blobs ?? []);

@@ -4,7 +4,8 @@
  * atomically. Two processes recording the same blob at once may lose one entry; that is
  * acceptable for a hint (see BlobSources).
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestAlgorithm, digestHex, type Digest } from './digest.js';
 import { errnoCode } from './errors.js';
@@ -21,7 +22,7 @@ export function sourcesPath(root: string, digest: Digest): string {
 
 async function readRecord(path: string): Promise<Record> {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record) : {};
   } catch (e) {
     // Absent, or torn by something other than us: either way nothing is known.

@@ -1,8 +1,14 @@
 /**
  * The local content store: committed blobs at `<root>/blobs/<algorithm>/<hex>`, ingests at
  * `<root>/ingest/<pid>-<random>`. Only verified bytes ever appear under blobs/.
+ *
+ * Opening the store, asking for a blob and reading a small one (a manifest, a config) are
+ * synchronous system calls: each takes microseconds, while a call through libuv's thread pool
+ * costs tens of microseconds of hand-over, and a fully cached build is little but such calls.
+ * Blob contents of any size stream (reader).
  */
-import { mkdir, open, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,9 +34,9 @@ export interface OpenContentStoreOptions {
 /** Opens (creating if needed) the store at `root` and removes stale ingests. */
 export async function openContentStore(root: string, options: OpenContentStoreOptions = {}): Promise<ContentStore> {
   const store = new LocalContentStore(root);
-  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-  await mkdir(join(root, 'ingest'), { recursive: true });
-  await mkdir(join(root, 'sources', 'sha256'), { recursive: true });
+  for (const dir of [join(root, 'blobs', 'sha256'), join(root, 'ingest'), join(root, 'sources', 'sha256')]) {
+    mkdirSync(dir, { recursive: true });
+  }
   await store.cleanupIngests(options.ingestGraceMs ?? DEFAULT_INGEST_GRACE_MS);
   return store;
 }
@@ -51,7 +57,7 @@ class LocalContentStore implements ContentStore {
 
   async has(digest: Digest): Promise<boolean> {
     try {
-      await stat(this.blobPath(digest));
+      statSync(this.blobPath(digest));
       return true;
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return false;
@@ -61,7 +67,7 @@ class LocalContentStore implements ContentStore {
 
   async info(digest: Digest): Promise<BlobInfo> {
     try {
-      const st = await stat(this.blobPath(digest));
+      const st = statSync(this.blobPath(digest));
       return { digest, size: st.size, updatedAt: st.mtime };
     } catch (e) {
       throw notFoundOr(e, digest);
@@ -80,18 +86,18 @@ class LocalContentStore implements ContentStore {
   }
 
   async readBytes(digest: Digest, limit = DEFAULT_READ_LIMIT): Promise<Buffer> {
-    let fh;
+    let fd;
     try {
-      fh = await open(this.blobPath(digest), 'r');
+      fd = openSync(this.blobPath(digest), 'r');
     } catch (e) {
       throw notFoundOr(e, digest);
     }
     try {
-      const { size } = await fh.stat();
+      const { size } = fstatSync(fd);
       if (size > limit) throw new ContentError('TOO_LARGE', `blob ${digest} is ${size} bytes, above the ${limit}-byte limit for in-memory reads`);
-      return await fh.readFile();
+      return readFileSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
@@ -168,9 +174,9 @@ class LocalContentStore implements ContentStore {
 
   async listIngests(): Promise<readonly IngestStatus[]> {
     const out: IngestStatus[] = [];
-    for (const name of await readdir(this.#ingestDir)) {
+    for (const name of readdirSync(this.#ingestDir)) {
       try {
-        const st = await stat(join(this.#ingestDir, name));
+        const st = statSync(join(this.#ingestDir, name));
         out.push({ name, pid: ingestOwner(name) ?? 0, size: st.size, updatedAt: st.mtime });
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw e;

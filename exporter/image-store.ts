@@ -5,7 +5,8 @@
  * index.json is rewritten atomically (temp + rename) under a cross-process lock, so
  * concurrent taggers all land; readers never lock.
  */
-import { lstat, mkdir, readFile, symlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
   errnoCode, isContentError, readLiveLeases, writeFileAtomic, type ContentStore, type Descriptor, type Digest,
@@ -98,15 +99,16 @@ interface IndexFile {
 
 export async function openImageStore(options: ImageStoreOptions): Promise<ImageStore> {
   const { root, content } = options;
-  await mkdir(root, { recursive: true });
+  // Synchronous checks: every command opens the store, and these calls take microseconds.
+  mkdirSync(root, { recursive: true });
   try {
-    await lstat(join(root, 'oci-layout'));
+    lstatSync(join(root, 'oci-layout'));
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
     await writeFileAtomic(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   }
   try {
-    await lstat(join(root, 'blobs'));
+    lstatSync(join(root, 'blobs'));
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
     await symlink(relative(root, join(content.root, 'blobs')), join(root, 'blobs')).catch((err: unknown) => {
@@ -133,22 +135,25 @@ class LocalImageStore implements ImageStore {
 
   async tagImage(name: string, manifest: Descriptor): Promise<void> {
     const full = normalizeImageName(name);
+    const entry: Descriptor = {
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.size,
+      annotations: { ...manifest.annotations, [Annotation.refName]: full },
+      ...(manifest.platform ? { platform: manifest.platform } : {}),
+    };
+    const named = (index: readonly Descriptor[]) => index.some((d) => refName(d) === full && goJson(d) === goJson(entry));
+    // A rebuild that made the same image leaves the index as it is, and takes no lock: the
+    // name already protects the image's blobs from a prune.
+    if (named(await this.#readIndex())) return;
     await withLock(this.#lockPath, async () => {
       // Under the lock, so a concurrent prune cannot delete what we are about to name.
       const image = await readImageBlobs(this.#content, manifest);
       if (!(await this.#content.has(image.config.digest))) {
         throw new ExporterError('BAD_IMAGE', `cannot tag ${full}: config ${image.config.digest} is not in the content store`);
       }
-      const entry: Descriptor = {
-        mediaType: manifest.mediaType,
-        digest: manifest.digest,
-        size: manifest.size,
-        annotations: { ...manifest.annotations, [Annotation.refName]: full },
-        ...(manifest.platform ? { platform: manifest.platform } : {}),
-      };
       const index = await this.#readIndex();
-      // A rebuild that made the same image leaves the index as it is.
-      if (index.some((d) => refName(d) === full && goJson(d) === goJson(entry))) return;
+      if (named(index)) return;
       await this.#writeIndex([...index.filter((d) => refName(d) !== full), entry]);
     }, this.#lockOptions);
   }
@@ -280,7 +285,8 @@ class LocalImageStore implements ImageStore {
   async #readIndex(): Promise<readonly Descriptor[]> {
     let text: string;
     try {
-      text = await readFile(join(this.root, 'index.json'), 'utf8');
+      // Synchronous: a small file read several times by every build.
+      text = readFileSync(join(this.root, 'index.json'), 'utf8');
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return [];
       throw e;

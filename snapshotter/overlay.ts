@@ -19,7 +19,8 @@
  * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, rename, rm, rmdir, stat as fsStat } from 'node:fs/promises';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { access, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
@@ -47,17 +48,18 @@ export function snapshotId(keyOrName: string): string {
 export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
   const dir = resolve(root);
   checkMountablePath(dir);
-  await mkdir(join(dir, STAGING), { recursive: true, mode: 0o700 });
+  // Synchronous: every command opens the snapshotter, and these calls take microseconds.
+  mkdirSync(join(dir, STAGING), { recursive: true, mode: 0o700 });
   await removeStaleStaging(join(dir, STAGING));
   return new OverlaySnapshotter(dir);
 }
 
 async function removeStaleStaging(staging: string): Promise<void> {
   const now = Date.now();
-  for (const entry of await readdir(staging)) {
+  for (const entry of readdirSync(staging)) {
     const path = join(staging, entry);
     try {
-      const st = await fsStat(path);
+      const st = statSync(path);
       if (now - st.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true });
     } catch (e) {
       if (!isErrnoCode(e, 'ENOENT')) throw e; // another process cleaned it first

@@ -5,7 +5,8 @@
  * record that was not yet written (the step then runs again).
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Digest, CacheStore } from '../core/index.js';
@@ -14,9 +15,10 @@ import type { Ref } from './ref.js';
 
 const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
 
+/** Read synchronously: a few dozen bytes per cache lookup, where the thread pool's hand-over costs more than the read. */
 export async function readRecord<T>(dir: string, key: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(fileFor(dir, key), 'utf8')) as T;
+    return JSON.parse(readFileSync(fileFor(dir, key), 'utf8')) as T;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
     throw e;
