@@ -7,17 +7,13 @@ import * as nodeModule from 'node:module';
 import { isBuildError } from '../errors/index.js';
 import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
+import { stdoutWriter } from './stdout.js';
 
 // Node 22.1+ keeps compiled code of the modules loaded below on disk: a start of tsbuild
 // then compiles almost nothing. Node 20 has no such cache; nothing changes there.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const argv = process.argv.slice(2);
-// A closed pipe (`tsbuild images | head`) ends the output, not the program with a stack.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
 const debug = argv.includes('--debug');
 const sources = new Map<string, Buffer>();
 
@@ -50,12 +46,15 @@ async function main(): Promise<void> {
       // Loaded only here: the outer process of a re-exec never needs the engine's modules.
       const { runCommand } = await import('./commands.js');
       process.exitCode = await runCommand(argv, {
-        stdout: (s) => process.stdout.write(s),
+        stdout: stdoutWriter(),
         stderr: (s) => process.stderr.write(s),
         readStdin: () => readFileSync(0),
         env: process.env,
         sources,
-        progressStream: process.stderr,
+        // Made on first use: a quiet build never writes to standard error.
+        get progressStream() {
+          return process.stderr;
+        },
       });
     }
   } catch (e) {
