@@ -100,10 +100,46 @@ function unquoteFlag(raw: string, escape: string, atLineEnd: boolean): string {
   return out;
 }
 
-function extractFlags(
-  line: string,
-  escape: string,
-): { flags: HeadFlag[]; rest: string; restOffset: number } {
+interface FlagSplit {
+  readonly flags: HeadFlag[];
+  readonly rest: string;
+  readonly restOffset: number;
+}
+
+/** The flag lexer's blanks, as char codes of the binary string: \t \n \v \f \r space 0x85 0xa0. */
+function isFlagBlank(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0;
+}
+
+/**
+ * The flags of a line whose flag words are plain: no quote, no escape character and no byte
+ * above 0x7f, where the lexer's result is the words as written. Most lines are so, and then
+ * no lexer is built (building one costs about as much as parsing a whole Dockerfile).
+ * undefined when a flag word is not plain: the lexer splits that line.
+ */
+export function plainFlags(line: string, escape: string): FlagSplit | undefined {
+  const flags: HeadFlag[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < line.length && isFlagBlank(line.charCodeAt(i))) i++;
+    if (i === line.length) return { flags, rest: '', restOffset: i };
+    if (!line.startsWith('--', i)) return { flags, rest: line.slice(i), restOffset: i };
+    let end = i + 2;
+    for (; end < line.length; end++) {
+      const c = line.charCodeAt(end);
+      if (isFlagBlank(c)) break;
+      if (c === 0x22 || c === 0x27 || c > 0x7f || line[end] === escape) return undefined;
+    }
+    const text = line.slice(i, end);
+    // A bare "--" ends the flags; what follows it is the arguments.
+    if (text === '--') return { flags, rest: line.slice(end), restOffset: end };
+    flags.push({ text, start: i, end });
+    i = end;
+  }
+}
+
+/** The flags at the start of `line` (what follows the keyword), by the lexer. */
+export function lexFlags(line: string, escape: string): FlagSplit {
   const { lexer, flag } = flagLexer(escape);
   const tokens = lexer.tokenize(line).tokens;
   const flags: HeadFlag[] = [];
@@ -116,6 +152,11 @@ function extractFlags(
     flags.push({ text, start: t.startOffset, end });
   }
   return { flags, rest: '', restOffset: line.length };
+}
+
+/** The flags at the start of `line`: see plainFlags and lexFlags, which agree on plain lines. */
+export function extractFlags(line: string, escape: string): FlagSplit {
+  return plainFlags(line, escape) ?? lexFlags(line, escape);
 }
 
 /** Leading bytes removed by trimSpace. */
