@@ -42,6 +42,11 @@ export interface NativeBinding extends SpawnBinding {
   lremovexattr(path: string, name: string): void;
   /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
   mknod(path: string, mode: number, dev: number): void;
+  /**
+   * flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the exclusive lock, false
+   * when another open file holds it. Closing the descriptor (or any exit) releases it.
+   */
+  tryLockExclusive(fd: number): boolean;
   /** A fresh SHA-256 for writeAndHash. */
   sha256Writer(): Sha256Handle;
   /**

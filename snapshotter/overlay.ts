@@ -19,8 +19,8 @@
  * re-checking on both sides; protecting snapshots in use is the job of leases, not this class.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { accessSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
@@ -127,11 +127,12 @@ export class OverlaySnapshotter implements Snapshotter {
 
   private async create(kind: 'active' | 'view', key: string, parent: string | undefined): Promise<void> {
     if (parent !== undefined) await this.get(parent, 'committed');
+    // Synchronous, as the records: a few microseconds a call, at every step.
     const staging = this.stagingPath();
-    await mkdir(staging, { mode: 0o700 });
+    mkdirSync(staging, { mode: 0o700 });
     try {
-      await mkdir(join(staging, 'fs'), { mode: 0o755 });
-      await mkdir(join(staging, 'work'), { mode: 0o700 });
+      mkdirSync(join(staging, 'fs'), { mode: 0o755 });
+      mkdirSync(join(staging, 'work'), { mode: 0o700 });
       const record: SnapshotRecord = {
         version: 1,
         kind,
@@ -140,17 +141,17 @@ export class OverlaySnapshotter implements Snapshotter {
         created: new Date().toISOString(),
       };
       // Staging is nobody else's: the record needs no temp name, the rename below publishes it.
-      await writeNewRecord(staging, record);
-      await rename(staging, this.dirOf(key));
+      writeNewRecord(staging, record);
+      renameSync(staging, this.dirOf(key));
       this.known.set(key, record);
     } catch (e) {
-      await rm(staging, { recursive: true, force: true });
+      rmSync(staging, { recursive: true, force: true });
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(key)} already exists`);
       throw e;
     }
     // A concurrent remove of the parent may have passed its children check before our rename:
     // it renames the parent's directory away, so its record is gone.
-    if (parent !== undefined && !(await recordExists(this.dirOf(parent)))) {
+    if (parent !== undefined && !recordExists(this.dirOf(parent))) {
       await this.discard(key);
       throw new SnapshotError('NOT_FOUND', `parent snapshot ${JSON.stringify(parent)} was removed`);
     }
@@ -193,11 +194,11 @@ export class OverlaySnapshotter implements Snapshotter {
     const to = this.dirOf(name);
     // Say where this directory is going before it goes: in <id of name>, this is the record.
     const intent: SnapshotRecord = { ...record, created: new Date().toISOString(), committing: name };
-    await writeRecord(from, intent);
+    writeRecord(from, intent);
     try {
-      await rename(from, to);
+      renameSync(from, to);
     } catch (e) {
-      await writeRecord(from, record); // withdraw the intent; the key stays active
+      writeRecord(from, record); // withdraw the intent; the key stays active
       if (isExistsError(e)) throw new SnapshotError('ALREADY_EXISTS', `snapshot ${JSON.stringify(name)} already exists`);
       throw e;
     }
@@ -314,9 +315,9 @@ function recordFor(stored: SnapshotRecord, keyOrName: string, dir: string): Snap
   throw new SnapshotError('CORRUPT', `snapshot directory ${dir} holds ${JSON.stringify(stored.name)}, not ${JSON.stringify(keyOrName)}`);
 }
 
-async function recordExists(dir: string): Promise<boolean> {
+function recordExists(dir: string): boolean {
   try {
-    await access(join(dir, RECORD_FILE));
+    accessSync(join(dir, RECORD_FILE));
     return true;
   } catch (e) {
     if (isErrnoCode(e, 'ENOENT') || isErrnoCode(e, 'ENOTDIR')) return false;

@@ -3,8 +3,7 @@
  * rename. Readers see the old record or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnapshotError } from './errors.js';
 import type { SnapshotKind } from './types.js';
@@ -26,41 +25,39 @@ export interface SnapshotRecord {
   readonly committing?: string;
 }
 
-/** The first record of a directory no reader can see yet (it is published by renaming the
- * directory): written in place, and on disk before that rename. */
-export async function writeNewRecord(dir: string, record: SnapshotRecord): Promise<void> {
-  const handle = await open(join(dir, RECORD_FILE), 'wx', 0o644);
+// Records are written and read with synchronous calls: every RUN and COPY step writes two and
+// reads several, each a few microseconds of system call (a few hundred for the fsync), where a
+// round trip through libuv's thread pool would add its own hand-over to every one of them.
+
+function writeDurably(path: string, record: SnapshotRecord): void {
+  const fd = openSync(path, 'wx', 0o644);
   try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`);
-    await handle.sync();
+    writeFileSync(fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-export async function writeRecord(dir: string, record: SnapshotRecord): Promise<void> {
+/** The first record of a directory no reader can see yet (it is published by renaming the
+ * directory): written in place, and on disk before that rename. */
+export function writeNewRecord(dir: string, record: SnapshotRecord): void {
+  writeDurably(join(dir, RECORD_FILE), record);
+}
+
+export function writeRecord(dir: string, record: SnapshotRecord): void {
   const final = join(dir, RECORD_FILE);
   const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o644);
   try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, final);
+    writeDurably(temp, record);
+    renameSync(temp, final);
   } catch (e) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw e;
   }
 }
 
-/**
- * The record in `dir`, or undefined when the directory or its record does not exist. Read
- * synchronously: a few hundred bytes, read at every cache hit, where a round trip through
- * libuv's thread pool would cost ten times the read.
- */
+/** The record in `dir`, or undefined when the directory or its record does not exist. */
 export async function readRecord(dir: string): Promise<SnapshotRecord | undefined> {
   let text: string;
   try {

@@ -10,6 +10,8 @@
  *   llistxattr(path) -> string[]
  *   lremovexattr(path, name)
  *   mknod(path, mode, dev)                        dev in the kernel's encoding (as fs.Stats.rdev)
+ *   tryLockExclusive(fd) -> boolean               flock(fd, LOCK_EX | LOCK_NB): false when another
+ *                                                open file holds the lock
  *   sha256Writer, writeAndHash, digestHex          see ingest.c (asynchronous)
  *   spawn(file, input: Buffer, outputs) -> { pid, fds }
  *                                                starts `file` with vfork semantics (posix_spawn):
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -485,6 +488,20 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_try_lock_exclusive(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!get_args(env, info, 1, &a)) return NULL;
+  int64_t fd = 0;
+  if (!get_int64(env, a.argv[0], "fd", &fd)) return NULL;
+  int rc;
+  do rc = flock((int)fd, LOCK_EX | LOCK_NB);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock", NULL);
+  napi_value result;
+  CHECK(napi_get_boolean(env, rc == 0, &result));
+  return result;
+}
+
 /* ---- spawn and waitpid ---- */
 
 #define MAX_OUTPUTS 8
@@ -762,6 +779,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tryLockExclusive", NULL, js_try_lock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},
   };
