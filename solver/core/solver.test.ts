@@ -103,6 +103,24 @@ describe('Solver', () => {
     ]);
   });
 
+  it('hands each executed result to onExecuted as it is made, and no cache hit', async () => {
+    const cache = new MemoryCache();
+    const build = (log: Log, seed: string) => {
+      const a = vertex(fake('a', log), [], { name: 'a' });
+      return vertex(withInputs(fake('b', log, { keySeed: seed }), 1), [a], { name: 'b' });
+    };
+    const seen = (seed: string) => {
+      const out: string[] = [];
+      return { out, solving: new Solver<R>({ cache, onExecuted: (v, r) => out.push(`${v.meta.name}=${r}`) }).solve(build(newLog(), seed)) };
+    };
+    const first = seen('v1');
+    expect(await first.solving).toBe('b(a())');
+    expect(first.out).toEqual(['a=a()', 'b=b(a())']);
+    const second = seen('v2'); // a is a cache hit, b runs again
+    await second.solving;
+    expect(second.out).toEqual(['b=b(a())']);
+  });
+
   it('re-runs only what follows a changed input key', async () => {
     const cache = new MemoryCache();
     const build = (log: Log, seed: string) => {

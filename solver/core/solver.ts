@@ -14,6 +14,11 @@ export interface SolverOptions<R> {
   readonly concurrency?: number;
   /** Vertices whose cached result must not be used (`--no-cache`, `--no-cache-filter`). */
   readonly ignoreCache?: (v: Vertex<R>) => boolean;
+  /**
+   * Called with each result a vertex's op has just made (not with cache hits), while the
+   * solve goes on: for work on that result the caller will want anyway, started early.
+   */
+  readonly onExecuted?: (v: Vertex<R>, result: R) => void;
 }
 
 /** An error that happened while solving a vertex. */
@@ -155,6 +160,7 @@ export class Solver<R> {
       { signal },
     );
     this.record(key, result as R);
+    this.opts.onExecuted?.(v, result as R);
     return result as R;
   }
 

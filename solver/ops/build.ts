@@ -13,7 +13,7 @@ import type { StatCache } from './context/index.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { fillHistoryTimes } from './history.js';
-import { layersOf, type Layer } from './layers.js';
+import { layerOf, layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
 import type { LocalContext, NamedSource, OpEnv } from './ops.js';
 import { CacheIndex } from './records.js';
@@ -245,10 +245,17 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const noCacheStages = new Set(req.noCacheFilter.map((s) => s.toLowerCase()));
   const stageOf = new Map<Vertex<Ref>, string | undefined>();
   for (const g of graph.stages.values()) stageOf.set(g.top, g.stage.name);
+  // The image's layers are the snapshots made along the target's chain of roots: each one's
+  // diff id is computed as soon as it is committed, beside the steps that follow.
+  const targetChain = new Set<Vertex<Ref>>();
+  for (let t: Vertex<Ref> | undefined = graph.target.top; t !== undefined; t = t.inputs[0]) targetChain.add(t);
   const solver = new Solver<Ref>({
     cache: new CacheIndex(state.cacheDir, state.snapshots),
     events: req.events,
     ignoreCache: (v) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages)),
+    onExecuted: (v, ref) => {
+      if (ref.snapshot !== null && targetChain.has(v)) layerOf(state, ref.snapshot).catch(() => {});
+    },
   });
   let top: Ref;
   try {

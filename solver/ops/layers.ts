@@ -33,9 +33,26 @@ export async function openSnapshotTar(state: State, name: SnapshotName, sourceDa
   return diffTar(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
 }
 
+/** Layer facts being computed, per state directory: a second ask waits for the first. */
+const computing = new WeakMap<State, Map<string, Promise<Layer>>>();
+
 /** The layer facts of a committed snapshot, computed once. */
-export async function layerOf(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Layer> {
+export function layerOf(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Layer> {
   const memoKey = sourceDateEpoch === undefined ? name : `${name}@${sourceDateEpoch}`;
+  let pending = computing.get(state);
+  if (pending === undefined) computing.set(state, (pending = new Map()));
+  let layer = pending.get(memoKey);
+  if (layer === undefined) {
+    const forget = pending;
+    layer = computeLayer(state, name, memoKey, sourceDateEpoch);
+    pending.set(memoKey, layer);
+    // A failure is not remembered: the next ask tries again (and reports it).
+    layer.catch(() => forget.delete(memoKey));
+  }
+  return layer;
+}
+
+async function computeLayer(state: State, name: SnapshotName, memoKey: string, sourceDateEpoch: number | undefined): Promise<Layer> {
   const known = await readRecord<{ diffId: ContentDigest; size: number }>(state.layerMetaDir, memoKey);
   if (known !== undefined) return { snapshot: name, ...known };
   const upper = await state.snapshots.upperDir(name);
