@@ -12,15 +12,16 @@
  * blob never touch each other's bytes and both commits succeed.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { chmod, open, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { native, type NativeBinding, type Sha256Handle } from '../native/index.js';
-import { digestAlgorithm, type Digest } from './digest.js';
+import { digestAlgorithm, sha256Of, type Digest } from './digest.js';
 import { ContentError, errnoCode } from './errors.js';
-import { fsyncDir } from './fsutil.js';
+import { fsyncDir, fsyncDirSync } from './fsutil.js';
 import type { BlobInfo, BlobWriter } from './types.js';
 
 export function ingestName(): string {
@@ -126,16 +127,9 @@ export class IngestWriter extends Writable implements BlobWriter {
     }
     try {
       const size = this.#written;
-      if (expectedDigest !== undefined && digestAlgorithm(expectedDigest) !== 'sha256') {
-        throw new ContentError('BAD_DIGEST', `cannot verify ${expectedDigest}: only sha256 is supported`);
-      }
+      checkExpected(this.ref, expectedDigest);
       const digest = `sha256:${this.#addon.digestHex(this.#hash)}` as Digest;
-      if (expectedSize !== undefined && expectedSize !== size) {
-        throw new ContentError('SIZE_MISMATCH', `${this.ref}: got ${size} bytes, expected ${expectedSize}`);
-      }
-      if (expectedDigest !== undefined && expectedDigest !== digest) {
-        throw new ContentError('DIGEST_MISMATCH', `${this.ref}: got ${digest}, expected ${expectedDigest}`);
-      }
+      checkGot(this.ref, size, digest, expectedSize, expectedDigest);
       return await this.#publish(digest, size);
     } finally {
       await rm(this.#path, { force: true });
@@ -169,6 +163,62 @@ export class IngestWriter extends Writable implements BlobWriter {
       this.destroy();
     });
   }
+}
+
+function checkExpected(ref: string, expectedDigest: Digest | undefined): void {
+  if (expectedDigest !== undefined && digestAlgorithm(expectedDigest) !== 'sha256') {
+    throw new ContentError('BAD_DIGEST', `cannot verify ${expectedDigest}: only sha256 is supported (${ref})`);
+  }
+}
+
+function checkGot(ref: string, size: number, digest: Digest, expectedSize?: number, expectedDigest?: Digest): void {
+  if (expectedSize !== undefined && expectedSize !== size) {
+    throw new ContentError('SIZE_MISMATCH', `${ref}: got ${size} bytes, expected ${expectedSize}`);
+  }
+  if (expectedDigest !== undefined && expectedDigest !== digest) {
+    throw new ContentError('DIGEST_MISMATCH', `${ref}: got ${digest}, expected ${expectedDigest}`);
+  }
+}
+
+/**
+ * A blob held in memory (a manifest, a config), ingested as a stream would be (a private file
+ * under ingest/, synced, renamed into blobs/, the directory synced) by synchronous calls: for a
+ * few kilobytes, the thread pool's hand-overs would cost more than the writes.
+ */
+export function ingestBytes(ref: string, data: Uint8Array, paths: IngestPaths, expectedSize?: number, expectedDigest?: Digest): BlobInfo {
+  checkExpected(ref, expectedDigest);
+  const digest = sha256Of(data);
+  checkGot(ref, data.length, digest, expectedSize, expectedDigest);
+  const target = paths.blobPath(digest);
+  try {
+    const present = statSync(target);
+    const now = new Date();
+    try {
+      utimesSync(target, now, now);
+    } catch {
+      // Marking it used is a hint for prune's grace period, no more.
+    }
+    return { digest, size: present.size, updatedAt: now };
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+  const path = join(paths.ingestDir, ingestName());
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+      fchmodSync(fd, 0o444);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(path, target);
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  }
+  fsyncDirSync(dirname(target));
+  return { digest, size: data.length, updatedAt: new Date() };
 }
 
 async function statOrUndefined(path: string): Promise<{ size: number } | undefined> {

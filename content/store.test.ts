@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  asDigest, ContentError, DigestTap, isContentError, openContentStore, sha256Of, type ContentStore,
+  asDigest, ContentError, DigestTap, isContentError, openContentStore, sha256Of, type ContentStore, type Digest,
 } from './index.js';
 import { transpileForChild } from './testing.js';
 
@@ -85,6 +85,20 @@ describe('content store', () => {
   it('a size mismatch aborts and leaves nothing visible', async () => {
     await expect(store.writeBlob(hello, { size: hello.length + 1 })).rejects.toSatisfy((e) => isContentError(e, 'SIZE_MISMATCH'));
     expect(await store.has(helloDigest)).toBe(false);
+    expect(await ingestFiles()).toEqual([]);
+  });
+
+  it('writes bytes held in memory as a stream would be written: read-only, verified, nothing left in ingest/', async () => {
+    const info = await store.writeBlob(hello, { digest: helloDigest, size: hello.length });
+    expect(info).toMatchObject({ digest: helloDigest, size: hello.length });
+    const path = join(store.root, 'blobs', 'sha256', helloDigest.slice(7));
+    expect(await readFile(path)).toEqual(hello);
+    expect((await stat(path)).mode & 0o777).toBe(0o444);
+    expect(await ingestFiles()).toEqual([]);
+    const wrong = sha256Of('something else');
+    await expect(store.writeBlob(Buffer.from('other bytes'), { digest: wrong })).rejects.toSatisfy((e) => isContentError(e, 'DIGEST_MISMATCH'));
+    expect(await store.has(sha256Of('other bytes'))).toBe(false);
+    await expect(store.writeBlob(hello, { digest: 'sha512:' + 'a'.repeat(128) as Digest })).rejects.toSatisfy((e) => isContentError(e, 'BAD_DIGEST'));
     expect(await ingestFiles()).toEqual([]);
   });
 

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { digestHex, isDigest, type Digest } from './digest.js';
 import { ContentError, errnoCode } from './errors.js';
 import { isPidAlive } from './fsutil.js';
-import { IngestWriter, ingestOwner } from './ingest.js';
+import { IngestWriter, ingestBytes, ingestOwner, type IngestPaths } from './ingest.js';
 import { forgetSources, recordSource, sourcesOf } from './sources.js';
 import type {
   BlobInfo, BlobWriter, ContentStore, ExpectedContent, IngestStatus, ReadOptions,
@@ -102,7 +102,11 @@ class LocalContentStore implements ContentStore {
   }
 
   async writer(ref = 'unnamed'): Promise<BlobWriter> {
-    return IngestWriter.open(ref, { ingestDir: this.#ingestDir, blobPath: (d) => this.blobPath(d) });
+    return IngestWriter.open(ref, this.#ingestPaths());
+  }
+
+  #ingestPaths(): IngestPaths {
+    return { ingestDir: this.#ingestDir, blobPath: (d) => this.blobPath(d) };
   }
 
   async writeBlob(source: Uint8Array | Readable, expected: ExpectedContent = {}): Promise<BlobInfo> {
@@ -116,13 +120,12 @@ class LocalContentStore implements ContentStore {
       await utimes(this.blobPath(expected.digest), now, now).catch(() => undefined);
       return { ...info, updatedAt: now };
     }
+    if (!(source instanceof Readable)) {
+      return ingestBytes(expected.digest ?? 'writeBlob', source, this.#ingestPaths(), expected.size, expected.digest);
+    }
     const w = await this.writer(expected.digest ?? 'writeBlob');
     try {
-      if (source instanceof Readable) {
-        await pipeline(source, w, { end: false });
-      } else {
-        await new Promise<void>((resolve, reject) => w.write(source, (e) => (e ? reject(e) : resolve())));
-      }
+      await pipeline(source, w, { end: false });
       return await w.commit(expected.size, expected.digest);
     } catch (e) {
       await w.abort();

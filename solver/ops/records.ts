@@ -5,8 +5,7 @@
  * record that was not yet written (the step then runs again).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Digest, CacheStore } from '../core/index.js';
@@ -15,7 +14,9 @@ import type { Ref } from './ref.js';
 
 const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
 
-/** Read synchronously: a few dozen bytes per cache lookup, where the thread pool's hand-over costs more than the read. */
+// Records are read and written by synchronous calls: a few dozen bytes each, where the thread
+// pool's hand-overs (four for a write and its rename) cost more than the calls themselves.
+
 export async function readRecord<T>(dir: string, key: string): Promise<T | undefined> {
   try {
     return JSON.parse(readFileSync(fileFor(dir, key), 'utf8')) as T;
@@ -34,10 +35,10 @@ export async function writeRecord(dir: string, key: string, value: unknown): Pro
   const target = fileFor(dir, key);
   const temp = `${target}.${randomUUID()}.tmp`;
   try {
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, target);
+    writeFileSync(temp, JSON.stringify(value));
+    renameSync(temp, target);
   } catch (e) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw e;
   }
 }
