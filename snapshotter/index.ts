@@ -24,6 +24,17 @@ export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
 export {
+  byteOrder,
+  fsPath,
+  isPlainName,
+  nameBytes,
+  nameFromBytes,
+  readdirEntries,
+  readdirNames,
+  readlinkName,
+  type DirEntry,
+} from './byte-names.js';
+export {
   scanDir,
   DirScanner,
   type DirScan,
