@@ -157,6 +157,9 @@ describe('checksumPaths with names that are not UTF-8', () => {
     writeFileSync(Buffer.concat([named(0x64, 0xfe), Buffer.from('/f')]), 'two');
     const after = await sum(['src']);
     expect(after).not.toBe(before);
+    // A selector that reaches it through a wildcard, and one below it.
+    expect(await sum(['src/d?'])).toBe(await sum(['src/d?']));
+    expect(await sum(['src/d?/f'])).not.toBe(await sum(['src/d?']));
     symlinkSync(Buffer.from([0x74, 0xff]), named(0x6c));
     const ff = await sum(['src']);
     rmSync(named(0x6c));

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { programStream } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
+import { fsPath } from '../../../snapshotter/index.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import { makeNode } from './special-files.js';
@@ -52,7 +53,7 @@ interface Decoded {
 }
 
 async function decode(path: string, compression: Compression): Promise<Decoded> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const file = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   const input = file.createReadStream();
   if (compression === 'none') return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
   let decoder: Duplex;
@@ -97,7 +98,7 @@ export function isTarHeader(block: Uint8Array): boolean {
 export async function detectArchive(path: string): Promise<Compression | undefined> {
   const st = await lstatOrUndefined(path);
   if (st === undefined || !st.isFile()) return undefined;
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const handle = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   let head: Buffer;
   try {
     head = Buffer.alloc(8);
