@@ -22,6 +22,7 @@ export {
 export { mountAt, unmount } from './mount.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
+export { readTar, type TarReadEntry, type TarReadHeader } from './tar-reader.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
 export {
   byteOrder,
