@@ -13,6 +13,7 @@ import { isSnapshotError } from './errors.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar-format.js';
 
 import { isCI, isRoot } from '../test/support/env.js';
+import { rawPathIn, type PathPart } from '../test/support/raw-path.js';
 
 type PackEntry = Parameters<ReturnType<typeof pack>['entry']>[0] & { body?: string };
 
@@ -96,8 +97,7 @@ describe.skipIf(!isRoot && !isCI)('applyTar', () => {
     parts.push(END_OF_ARCHIVE);
     await applyTar(Readable.from([Buffer.concat(parts)]), target);
 
-    const at = (...p: (string | number[])[]): Buffer =>
-      Buffer.concat([Buffer.from(`${target}/`), ...p.map((x) => (typeof x === 'string' ? Buffer.from(x) : Buffer.from(x)))]);
+    const at = (...parts: PathPart[]): Buffer => rawPathIn(target, ...parts);
     const longBytes = ['x'.repeat(120), [0xff]];
     expect(readdirSync(target, { encoding: 'buffer' }).sort(Buffer.compare)).toEqual([
       Buffer.from('d\xfe', 'latin1'),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rawPathIn, type PathPart } from '../test/support/raw-path.js';
 import { byteOrder, fsPath, isPlainName, nameBytes, nameFromBytes, readdirEntries, readdirNames, readlinkName } from './byte-names.js';
 
 const bytes = (...b: number[]): Buffer => Buffer.from(b);
@@ -61,8 +62,7 @@ describe('nameFromBytes and nameBytes', () => {
 describe('reading directories and links without loss', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-byte-names-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const at = (...parts: (string | number[])[]): Buffer =>
-    Buffer.concat([Buffer.from(`${dir}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
+  const at = (...parts: PathPart[]): Buffer => rawPathIn(dir, ...parts);
 
   it('name every entry as it is on disk', () => {
     writeFileSync(at('plain'), 'p');

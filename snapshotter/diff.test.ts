@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S_IFCHR, makedev, native } from '../native/index.js';
 import { isCI, isRoot } from '../test/support/env.js';
+import { rawPath, rawPathIn, type PathPart } from '../test/support/raw-path.js';
 import { diffDigest, diffID, diffTar } from './diff.js';
 import { readTar } from './tar-reader.js';
 
@@ -70,8 +71,7 @@ describe('diffTar', () => {
   });
 
   it('stores names that are not UTF-8 with their exact bytes, link targets and long names included', async () => {
-    const at = (...parts: (string | readonly number[])[]): Buffer =>
-      Buffer.concat([Buffer.from(`${dir}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
+    const at = (...parts: PathPart[]): Buffer => rawPathIn(dir, ...parts);
     const long = ['x'.repeat(120), [0xff]] as const;
     writeFileSync(at('b', [0xff]), 'raw');
     writeFileSync(at('b\uFFFD'), 'literal');
@@ -92,18 +92,16 @@ describe('diffTar', () => {
     for (let from = 0, nl = listed.stdout.indexOf(10); nl >= 0; from = nl + 1, nl = listed.stdout.indexOf(10, from)) {
       lines.push(listed.stdout.subarray(from, nl));
     }
-    const bytes = (...parts: (string | readonly number[])[]): Buffer =>
-      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     expect(lines).toEqual([
-      bytes('b\uFFFD'),
-      bytes('b', [0xff]),
-      bytes('d', [0xfe], '/'),
-      bytes('d', [0xfe], '/inside'),
-      bytes('h', [0x80]),
-      bytes('h', [0xfa]),
-      bytes('l'),
-      bytes(...long, '/'),
-      bytes(...long, '/f'),
+      rawPath('b\uFFFD'),
+      rawPath('b', [0xff]),
+      rawPath('d', [0xfe], '/'),
+      rawPath('d', [0xfe], '/inside'),
+      rawPath('h', [0x80]),
+      rawPath('h', [0xfa]),
+      rawPath('l'),
+      rawPath(...long, '/'),
+      rawPath(...long, '/f'),
     ]);
 
     const entries: Record<string, { type: string; linkname: string; content: string }> = {};

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isCI, isRoot } from '../test/support/env.js';
+import { rawPath } from '../test/support/raw-path.js';
 import {
   F_CTIME_NSEC,
   F_CTIME_SEC,
@@ -29,9 +30,6 @@ import { fsPath, nameFromBytes } from './byte-names.js';
 
 const work = mkdtempSync('/var/tmp/tsbuild-dir-scan-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const raw = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 /** An entry's fields as lstat gives them, in the scan's layout. */
 function fieldsOf(s: BigIntStats): number[] {
@@ -61,7 +59,7 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
     writeFileSync(join(dir, 'new\nline'), 'n');
     writeFileSync(join(dir, 'ü'), 'u');
     writeFileSync(join(dir, 'B'), 'b');
-    writeFileSync(raw(dir, '/', [0x62, 0xff]), 'not utf-8');
+    writeFileSync(rawPath(dir, '/', [0x62, 0xff]), 'not utf-8');
     symlinkSync('file', join(dir, 'link'));
     symlinkSync('/nowhere', join(dir, 'dangling'));
     native().mknod(join(dir, 'fifo'), S_IFIFO | 0o640, 0);
@@ -91,10 +89,10 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
   });
 
   it('reads a directory whose path is not UTF-8, and names below it, by their bytes', () => {
-    const top = raw(work, '/', [0x64, 0xfe]);
+    const top = rawPath(work, '/', [0x64, 0xfe]);
     mkdirSync(top);
-    writeFileSync(Buffer.concat([top, raw('/x', [0x80])]), '1');
-    writeFileSync(Buffer.concat([top, raw('/x')]), '2');
+    writeFileSync(Buffer.concat([top, rawPath('/x', [0x80])]), '1');
+    writeFileSync(Buffer.concat([top, rawPath('/x')]), '2');
     const scan = scanDir(`${work}/d\uDCFE`);
     expect(scan.names).toEqual(['x', 'x\uDC80']);
     expect(entry(scan, 1)[F_SIZE]).toBe(1);

@@ -2,13 +2,13 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rawPathIn, type PathPart } from '../test/support/raw-path.js';
 import { diskUsage } from './usage.js';
 
 describe('diskUsage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-usage-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const at = (...parts: (string | number[])[]): Buffer =>
-    Buffer.concat([Buffer.from(`${dir}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
+  const at = (...parts: PathPart[]): Buffer => rawPathIn(dir, ...parts);
 
   it('counts every inode once, names that are not UTF-8 included', async () => {
     writeFileSync(at('a'), 'a');

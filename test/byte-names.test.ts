@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
+import { rawPath } from './support/raw-path.js';
 import { busyboxBaseContext, expectOk } from './support/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-e2e-bytes-'));
@@ -18,10 +19,6 @@ const root = join(work, 'root');
 function build(dir: string, extra: string[] = [], at = root) {
   return tsbuildSync(['build', '--root', at, '--progress', 'plain', ...extra, dir]);
 }
-
-/** A path from pieces: strings as UTF-8, number arrays as raw bytes. */
-const path = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 /** The OCI layout tar `ociTar` extracted into a directory of its own; that directory. */
 function extractLayout(ociTar: string): string {
@@ -76,23 +73,23 @@ describe.skipIf(!isRoot && !isCI)('names that are not UTF-8, end to end', () => 
         '',
       ].join('\n'),
     );
-    writeFileSync(path(ctx, '/b', [0xff]), 'raw;');
-    mkdirSync(path(ctx, '/d', [0xfe]));
-    writeFileSync(path(ctx, '/d', [0xfe], '/inside'), 'inside');
+    writeFileSync(rawPath(ctx, '/b', [0xff]), 'raw;');
+    mkdirSync(rawPath(ctx, '/d', [0xfe]));
+    writeFileSync(rawPath(ctx, '/d', [0xfe], '/inside'), 'inside');
     const out = join(work, 'bytes.oci.tar');
     expectOk(build(ctx, ['-o', `type=oci,dest=${out}`]));
 
     const layout = extractLayout(out);
     const [, copied, ran] = layers(layout);
-    expect(tarNames(copied!)).toEqual([path('ctx/'), path('ctx/Dockerfile'), path('ctx/b', [0xff]), path('ctx/d', [0xfe], '/'), path('ctx/d', [0xfe], '/inside')]);
-    expect(tarNames(ran!)).toEqual([path('n', [0xfe], '/'), path('n', [0xfe], '/f'), path('r', [0xff]), path('seen')]);
+    expect(tarNames(copied!)).toEqual([rawPath('ctx/'), rawPath('ctx/Dockerfile'), rawPath('ctx/b', [0xff]), rawPath('ctx/d', [0xfe], '/'), rawPath('ctx/d', [0xfe], '/inside')]);
+    expect(tarNames(ran!)).toEqual([rawPath('n', [0xfe], '/'), rawPath('n', [0xfe], '/f'), rawPath('r', [0xff]), rawPath('seen')]);
     const c = extractLayer(copied!);
-    expect(readFileSync(path(c, '/ctx/b', [0xff]), 'utf8')).toBe('raw;');
-    expect(readFileSync(path(c, '/ctx/d', [0xfe], '/inside'), 'utf8')).toBe('inside');
+    expect(readFileSync(rawPath(c, '/ctx/b', [0xff]), 'utf8')).toBe('raw;');
+    expect(readFileSync(rawPath(c, '/ctx/d', [0xfe], '/inside'), 'utf8')).toBe('inside');
     const r = extractLayer(ran!);
     expect(readFileSync(join(r, 'seen'), 'utf8')).toBe('raw;inside');
-    expect(readFileSync(path(r, '/n', [0xfe], '/f'), 'utf8')).toBe('made');
-    expect(readFileSync(path(r, '/r', [0xff]), 'utf8')).toBe('');
+    expect(readFileSync(rawPath(r, '/n', [0xfe], '/f'), 'utf8')).toBe('made');
+    expect(readFileSync(rawPath(r, '/r', [0xff]), 'utf8')).toBe('');
 
     // The same context again: its checksum, names and all, is a cache hit.
     const again = build(ctx);

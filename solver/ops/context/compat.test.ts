@@ -17,12 +17,11 @@ import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/
 import { fileXattrs } from '../../../snapshotter/index.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../../../native/index.js';
 import { isCI, isRoot } from '../../../test/support/env.js';
+import { rawPath } from '../../../test/support/raw-path.js';
 import { checksumPaths, type ChecksumOptions } from './checksum.js';
 import { StatCache } from './stat-cache.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const raw = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 /** The tree of every kind of entry at `ctx`; with `nonUtf8`, names that are not UTF-8 too. Returns its socket's server. */
 async function makeTree(ctx: string, nonUtf8: boolean): Promise<Server> {
@@ -54,9 +53,9 @@ async function makeTree(ctx: string, nonUtf8: boolean): Promise<Server> {
   // UTF-8: the replacement character itself (the lossy string of the name b\xff).
   file('b\uFFFD', 'literal replacement character', 0o644);
   if (nonUtf8) {
-    writeFileSync(raw(ctx, '/', [0x62, 0xff]), 'not utf-8');
-    mkdirSync(raw(ctx, '/', [0x64, 0xfe]));
-    writeFileSync(raw(ctx, '/', [0x64, 0xfe], '/inside'), 'x');
+    writeFileSync(rawPath(ctx, '/', [0x62, 0xff]), 'not utf-8');
+    mkdirSync(rawPath(ctx, '/', [0x64, 0xfe]));
+    writeFileSync(rawPath(ctx, '/', [0x64, 0xfe], '/inside'), 'x');
   }
   dir('logs', 0o755);
   dir('logs/keep', 0o755);

@@ -3,15 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { rawPathIn } from '../../../test/support/raw-path.js';
 import { compilePatterns } from '../file/patterns.js';
 import { walkContext, walkTree, type WalkEntry } from './walk.js';
 
 const top = mkdtempSync(join(tmpdir(), 'tsbuild-walk-'));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
 
-/** A path below `dir` from pieces: strings as UTF-8, number arrays as raw bytes. */
-const at = (dir: string, ...parts: (string | number[])[]): Buffer =>
-  Buffer.concat([Buffer.from(`${dir}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
 
 const split = (ns: bigint): [number, number] => [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
 
@@ -24,19 +22,19 @@ async function all(entries: AsyncIterable<WalkEntry>): Promise<WalkEntry[]> {
 describe('walkContext with names that are not UTF-8', () => {
   const ctx = join(top, 'ctx');
   mkdirSync(ctx);
-  writeFileSync(at(ctx, 'a'), 'a');
-  writeFileSync(at(ctx, 'b', [0xff]), 'raw');
-  writeFileSync(at(ctx, 'b\uFFFD'), 'literal');
-  mkdirSync(at(ctx, 'd', [0xfe]));
-  writeFileSync(at(ctx, 'd', [0xfe], '/inside'), 'in');
-  writeFileSync(at(ctx, 'd', [0xfe], '/x', [0x80], 'y'), 'xy');
-  writeFileSync(at(ctx, 'z'), 'z');
+  writeFileSync(rawPathIn(ctx, 'a'), 'a');
+  writeFileSync(rawPathIn(ctx, 'b', [0xff]), 'raw');
+  writeFileSync(rawPathIn(ctx, 'b\uFFFD'), 'literal');
+  mkdirSync(rawPathIn(ctx, 'd', [0xfe]));
+  writeFileSync(rawPathIn(ctx, 'd', [0xfe], '/inside'), 'in');
+  writeFileSync(rawPathIn(ctx, 'd', [0xfe], '/x', [0x80], 'y'), 'xy');
+  writeFileSync(rawPathIn(ctx, 'z'), 'z');
 
   it('yields them byte-escaped, in byte order, with their own stats', async () => {
     const entries = await all(walkContext(ctx));
     expect(entries.map((e) => e.path)).toEqual(['a', 'b\uFFFD', 'b\uDCFF', 'd\uDCFE', 'd\uDCFE/inside', 'd\uDCFE/x\uDC80y', 'z']);
     const raw = entries.find((e) => e.path === 'b\uDCFF')!;
-    const want = lstatSync(at(ctx, 'b', [0xff]), { bigint: true });
+    const want = lstatSync(rawPathIn(ctx, 'b', [0xff]), { bigint: true });
     expect([raw.stats.size, raw.stats.mode]).toEqual([3, Number(want.mode)]);
     expect(raw.stats.sameStamp(new Float64Array([3, ...split(want.mtimeNs), ...split(want.ctimeNs), Number(want.ino >> 32n), Number(want.ino & 0xffffffffn)]), 0)).toBe(true);
     expect(raw.name).toBe('b\uDCFF');

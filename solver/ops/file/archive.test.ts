@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { native } from '../../../native/index.js';
 import { fileXattrs } from '../../../snapshotter/index.js';
 import { isCI, isRoot } from '../../../test/support/env.js';
+import { rawPathIn } from '../../../test/support/raw-path.js';
 import { compressionOf, detectArchive, isTarHeader } from './archive.js';
 import { add, copy, type CopyOptions } from './copy.js';
 import { removeDir, tempDir } from './testing.js';
@@ -202,22 +203,20 @@ describe('ADD extraction', () => {
     // GNU tar writes the archive: short names in the ustar fields, a long one in a PAX record.
     const src = await tempDir('tsbuild-archive-src-');
     try {
-      const at = (dir: string, ...parts: (string | number[])[]): Buffer =>
-        Buffer.concat([Buffer.from(`${dir}/`), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
       const long = 'x'.repeat(120);
-      mkdirSync(at(src, 'd', [0xfe]));
-      writeFileSync(at(src, 'd', [0xfe], '/f', [0xff]), 'raw');
-      writeFileSync(at(src, long, [0x80]), 'long');
-      symlinkSync(Buffer.from([0x74, 0xff]), at(src, 'l'));
-      native().lsetxattr(at(src, 'd', [0xfe], '/f', [0xff]), 'user.k', Buffer.from([0, 255, 10]), 0);
+      mkdirSync(rawPathIn(src, 'd', [0xfe]));
+      writeFileSync(rawPathIn(src, 'd', [0xfe], '/f', [0xff]), 'raw');
+      writeFileSync(rawPathIn(src, long, [0x80]), 'long');
+      symlinkSync(Buffer.from([0x74, 0xff]), rawPathIn(src, 'l'));
+      native().lsetxattr(rawPathIn(src, 'd', [0xfe], '/f', [0xff]), 'user.k', Buffer.from([0, 255, 10]), 0);
       execFileSync('tar', ['--format=posix', '--xattrs', '--xattrs-include=user.*', '-czf', join(ctx, 't.tgz'), '-C', src, '.']);
       await add(opts(['t.tgz'], '/x/', { xattrs: fileXattrs }));
       const names = (dir: Buffer): Buffer[] => readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare);
-      expect(names(at(dest, 'x'))).toEqual([Buffer.from('d\xfe', 'latin1'), Buffer.from('l'), Buffer.from(`${long}\x80`, 'latin1')]);
-      expect(readFileSync(at(dest, 'x/d', [0xfe], '/f', [0xff]), 'utf8')).toBe('raw');
-      expect(readFileSync(at(dest, `x/${long}`, [0x80]), 'utf8')).toBe('long');
-      expect(readlinkSync(at(dest, 'x/l'), { encoding: 'buffer' })).toEqual(Buffer.from([0x74, 0xff]));
-      expect(native().lgetxattr(at(dest, 'x/d', [0xfe], '/f', [0xff]), 'user.k')).toEqual(Buffer.from([0, 255, 10]));
+      expect(names(rawPathIn(dest, 'x'))).toEqual([Buffer.from('d\xfe', 'latin1'), Buffer.from('l'), Buffer.from(`${long}\x80`, 'latin1')]);
+      expect(readFileSync(rawPathIn(dest, 'x/d', [0xfe], '/f', [0xff]), 'utf8')).toBe('raw');
+      expect(readFileSync(rawPathIn(dest, `x/${long}`, [0x80]), 'utf8')).toBe('long');
+      expect(readlinkSync(rawPathIn(dest, 'x/l'), { encoding: 'buffer' })).toEqual(Buffer.from([0x74, 0xff]));
+      expect(native().lgetxattr(rawPathIn(dest, 'x/d', [0xfe], '/f', [0xff]), 'user.k')).toEqual(Buffer.from([0, 255, 10]));
     } finally {
       await removeDir(src);
     }
