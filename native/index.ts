@@ -24,6 +24,9 @@ export interface SpawnBinding {
   waitpid(pid: number): Promise<{ code: number | null; signal: number | null }>;
 }
 
+/** A path as the addon takes it: a string, or a Buffer of its bytes when they are not UTF-8 (as Node's fs takes it). */
+export type PathArg = string | Buffer;
+
 export interface NativeBinding extends SpawnBinding {
   /** mount(2). With `cwd`, relative paths inside `data` resolve against it (done in a child). */
   mount(
@@ -36,12 +39,12 @@ export interface NativeBinding extends SpawnBinding {
   ): void;
   umount2(target: string, flags: number): void;
   /** The attribute's value, or null when the file has no such attribute. Never follows a symlink. */
-  lgetxattr(path: string, name: string): Buffer | null;
-  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
-  llistxattr(path: string): string[];
-  lremovexattr(path: string, name: string): void;
+  lgetxattr(path: PathArg, name: string): Buffer | null;
+  lsetxattr(path: PathArg, name: string, value: Buffer, flags: number): void;
+  llistxattr(path: PathArg): string[];
+  lremovexattr(path: PathArg, name: string): void;
   /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
-  mknod(path: string, mode: number, dev: number): void;
+  mknod(path: PathArg, mode: number, dev: number): void;
   /**
    * flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the exclusive lock, false
    * when another open file holds it. Closing the descriptor (or any exit) releases it.
@@ -61,11 +64,11 @@ export interface NativeBinding extends SpawnBinding {
   /** Finishes the hash: 64 lower-case hex digits. The handle takes nothing more. */
   digestHex(handle: Sha256Handle): string;
   /** One directory's entries, sorted, with their lstat fields (native/addon/scan.c; decoded by dir-scan.ts). */
-  scanDir(path: string): Buffer;
+  scanDir(path: PathArg): Buffer;
   /** A set of scans ahead of a walk (scan.c): queue directories, take each as scanDir would give it. */
   scanAheadOpen(): ScanAheadHandle;
-  scanAheadQueue(handle: ScanAheadHandle, path: string): void;
-  scanAheadTake(handle: ScanAheadHandle, path: string): Buffer;
+  scanAheadQueue(handle: ScanAheadHandle, path: PathArg): void;
+  scanAheadTake(handle: ScanAheadHandle, path: PathArg): Buffer;
   /** Drops what was queued and not taken; the handle is then unusable. */
   scanAheadClose(handle: ScanAheadHandle): void;
 }

@@ -1,3 +1,4 @@
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { native } from '../native/index.js';
 import { applyTar, pathComponents } from './apply.js';
 import { isSnapshotError } from './errors.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar-format.js';
 
 import { isCI, isRoot } from '../test/support/env.js';
+import { rawPathIn, type PathPart } from '../test/support/raw-path.js';
 
 type PackEntry = Parameters<ReturnType<typeof pack>['entry']>[0] & { body?: string };
 
@@ -72,6 +75,47 @@ describe.skipIf(!isRoot && !isCI)('applyTar', () => {
     expect([f.mode & 0o7777, f.uid, f.gid, f.nlink, f.mtimeMs]).toEqual([0o4755, 7, 8, 2, 1_600_000_000_000]);
     expect(await readFile(join(target, 'd', 'h'), 'utf8')).toBe('content');
     expect(await readlink(join(target, 'd', 's'))).toBe('/nowhere/at/all');
+  });
+
+  it('writes names that are not UTF-8 with their exact bytes, whiteouts, links and metadata included', async () => {
+    const base = { mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 1_600_000_000 } as const;
+    const long = `${'x'.repeat(120)}\uDCFF`; // in a PAX path record
+    const entries: [TarHeader, string?][] = [
+      [{ ...base, name: 'd\uDCFE', type: 'dir', mode: 0o750, uid: 5, gid: 6 }],
+      [{ ...base, name: 'd\uDCFE/f\uDC80', type: 'file', size: 3, uid: 7, xattrs: [['user.k', Buffer.from('v')]] }, 'raw'],
+      [{ ...base, name: 'd\uDCFE/h\uDCFA', type: 'link', linkname: 'd\uDCFE/f\uDC80' }],
+      [{ ...base, name: 'l', type: 'symlink', linkname: '../t\uDCFF' }],
+      [{ ...base, name: '.wh.w\uDCFE', type: 'file' }],
+      [{ ...base, name: `${long}/.wh..wh..opq`, type: 'file' }],
+      [{ ...base, name: `${long}/inside`, type: 'file', size: 4 }, 'deep'],
+    ];
+    const parts: Buffer[] = [];
+    for (const [h, body] of entries) {
+      parts.push(encodeHeader(h));
+      if (body !== undefined) parts.push(Buffer.from(body), padding(body.length));
+    }
+    parts.push(END_OF_ARCHIVE);
+    await applyTar(Readable.from([Buffer.concat(parts)]), target);
+
+    const at = (...parts: PathPart[]): Buffer => rawPathIn(target, ...parts);
+    const longBytes = ['x'.repeat(120), [0xff]];
+    expect(readdirSync(target, { encoding: 'buffer' }).sort(Buffer.compare)).toEqual([
+      Buffer.from('d\xfe', 'latin1'),
+      Buffer.from('l'),
+      Buffer.from('w\xfe', 'latin1'),
+      Buffer.from(`${'x'.repeat(120)}\xff`, 'latin1'),
+    ]);
+    const d = lstatSync(at('d', [0xfe]));
+    expect([d.mode & 0o7777, d.uid, d.gid]).toEqual([0o750, 5, 6]);
+    const f = lstatSync(at('d', [0xfe], '/f', [0x80]));
+    expect([f.uid, f.nlink, f.mtimeMs]).toEqual([7, 2, 1_600_000_000_000]);
+    expect(readFileSync(at('d', [0xfe], '/h', [0xfa]), 'utf8')).toBe('raw');
+    expect(native().lgetxattr(at('d', [0xfe], '/f', [0x80]), 'user.k')?.toString()).toBe('v');
+    expect(readlinkSync(at('l'), { encoding: 'buffer' })).toEqual(Buffer.from('../t\xff', 'latin1'));
+    const wh = lstatSync(at('w', [0xfe]));
+    expect([wh.isCharacterDevice(), wh.rdev]).toEqual([true, 0]);
+    expect(native().lgetxattr(at(...longBytes), 'trusted.overlay.opaque')?.toString()).toBe('y');
+    expect(readFileSync(at(...longBytes, '/inside'), 'utf8')).toBe('deep');
   });
 
   it('turns .wh. entries into whiteouts and .wh..wh..opq into an opaque dir', async () => {

@@ -12,6 +12,7 @@
  *   directory opaque (trusted.overlay.opaque=y); overlay's own xattrs in the archive are dropped.
  * - Ownership, modes (after chown, which clears setuid and capabilities), xattrs and mtimes
  *   are restored; directory mtimes last, once their content stops changing.
+ * - Names are written with their exact bytes, UTF-8 or not (see byte-names.ts).
  * An unsafe or unreadable archive fails with a SnapshotError and leaves a partial directory
  * for the caller to remove with its snapshot.
  */
@@ -19,6 +20,7 @@ import { constants as fsc } from 'node:fs';
 import { lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
+import { fsPath } from './byte-names.js';
 import { decompressed } from './decompress.js';
 import { SnapshotError } from './errors.js';
 import { isErrnoCode } from './records.js';
@@ -90,11 +92,11 @@ class Applier {
       if (this.safeDirs.has(dir)) continue;
       let st;
       try {
-        st = await lstat(dir);
+        st = await lstat(fsPath(dir));
       } catch (e) {
         if (!isErrnoCode(e, 'ENOENT')) throw e;
-        await mkdir(dir, { mode: 0o755 });
-        await chmod(dir, 0o755); // whatever the umask
+        await mkdir(fsPath(dir), { mode: 0o755 });
+        await chmod(fsPath(dir), 0o755); // whatever the umask
         this.safeDirs.add(dir);
         continue;
       }
@@ -109,12 +111,12 @@ class Applier {
   /** Removes whatever is at `path` (not following a symlink) so a new entry can take its place. */
   private async clear(path: string): Promise<void> {
     try {
-      await lstat(path);
+      await lstat(fsPath(path));
     } catch (e) {
       if (isErrnoCode(e, 'ENOENT')) return;
       throw e;
     }
-    await rm(path, { recursive: true, force: true });
+    await rm(fsPath(path), { recursive: true, force: true });
     this.safeDirs.clear();
   }
 
@@ -133,7 +135,7 @@ class Applier {
 
     if (base === OPAQUE_MARKER) {
       const dir = await this.ensureDir(parentParts, h.name);
-      native().lsetxattr(dir, OPAQUE_XATTR, Buffer.from('y'), 0);
+      native().lsetxattr(fsPath(dir), OPAQUE_XATTR, Buffer.from('y'), 0);
       return;
     }
     if (base.startsWith(AUFS_META_PREFIX)) return; // aufs bookkeeping, never content
@@ -142,8 +144,8 @@ class Applier {
       if (hidden === '' || hidden === '.' || hidden === '..') throw unsafe(`invalid whiteout ${JSON.stringify(h.name)}`);
       const path = join(await this.ensureDir(parentParts, h.name), hidden);
       await this.clear(path);
-      native().mknod(path, S_IFCHR, makedev(0, 0));
-      await lutimes(path, h.mtime, h.mtime);
+      native().mknod(fsPath(path), S_IFCHR, makedev(0, 0));
+      await lutimes(fsPath(path), h.mtime, h.mtime);
       return;
     }
 
@@ -151,13 +153,13 @@ class Applier {
     const path = join(dir, base);
 
     if (h.type === 'dir') {
-      const existing = await lstat(path).catch((e: unknown) => {
+      const existing = await lstat(fsPath(path)).catch((e: unknown) => {
         if (isErrnoCode(e, 'ENOENT')) return undefined;
         throw e;
       });
       if (existing === undefined || !existing.isDirectory()) {
         await this.clear(path);
-        await mkdir(path, { mode: 0o700 });
+        await mkdir(fsPath(path), { mode: 0o700 });
       }
       this.safeDirs.add(path);
       await this.restoreMetadata(path, h);
@@ -171,26 +173,26 @@ class Applier {
         await this.writeFile(path, body);
         break;
       case 'symlink':
-        await symlink(h.linkname, path);
+        await symlink(fsPath(h.linkname), fsPath(path));
         break;
       case 'link':
-        await link(await this.linkSource(h), path);
+        await link(fsPath(await this.linkSource(h)), fsPath(path));
         return; // same inode as its source: nothing more to restore
       case 'char':
       case 'block':
       case 'fifo': {
         const type = h.type === 'char' ? S_IFCHR : h.type === 'block' ? S_IFBLK : S_IFIFO;
-        native().mknod(path, type | 0o600, h.type === 'fifo' ? 0 : makedev(h.devmajor, h.devminor));
+        native().mknod(fsPath(path), type | 0o600, h.type === 'fifo' ? 0 : makedev(h.devmajor, h.devminor));
         break;
       }
     }
     await this.restoreMetadata(path, h);
-    await lutimes(path, h.mtime, h.mtime);
+    await lutimes(fsPath(path), h.mtime, h.mtime);
   }
 
   private async writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
     const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
-    const handle = await open(path, flags, 0o600);
+    const handle = await open(fsPath(path), flags, 0o600);
     try {
       for await (const chunk of body) {
         let written = 0;
@@ -212,13 +214,13 @@ class Applier {
     let dir = this.root;
     for (const part of parts.slice(0, -1)) {
       dir = join(dir, part);
-      const st = await lstat(dir).catch(() => undefined);
+      const st = await lstat(fsPath(dir)).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) {
         throw unsafe(`hard link ${JSON.stringify(h.name)} → ${JSON.stringify(h.linkname)}: no such directory inside the layer`);
       }
     }
     const source = join(dir, base);
-    const st = await lstat(source).catch(() => undefined);
+    const st = await lstat(fsPath(source)).catch(() => undefined);
     if (st === undefined || st.isDirectory()) {
       throw unsafe(`hard link ${JSON.stringify(h.name)} → ${JSON.stringify(h.linkname)}: no such file earlier in the layer`);
     }
@@ -227,12 +229,13 @@ class Applier {
 
   /** Owner, then mode (chown clears setuid bits and capabilities), then xattrs. */
   private async restoreMetadata(path: string, h: TarReadHeader): Promise<void> {
-    await lchown(path, h.uid, h.gid);
-    if (h.type !== 'symlink') await chmod(path, h.mode & 0o7777);
+    const at = fsPath(path);
+    await lchown(at, h.uid, h.gid);
+    if (h.type !== 'symlink') await chmod(at, h.mode & 0o7777);
     for (const [name, value] of h.xattrs) {
       if (!isLayerXattr(name)) continue; // overlay's own markers come only from whiteout entries
       try {
-        native().lsetxattr(path, name, value, 0);
+        native().lsetxattr(at, name, value, 0);
       } catch (e) {
         throw new SnapshotError('BAD_TAR', `cannot set xattr ${name} on ${h.name}: ${(e as Error).message}`, { cause: e });
       }
@@ -241,8 +244,8 @@ class Applier {
 
   async finish(): Promise<void> {
     for (const [path, mtime] of this.dirTimes) {
-      const st = await lstat(path).catch(() => undefined);
-      if (st?.isDirectory() === true) await lutimes(path, mtime, mtime);
+      const st = await lstat(fsPath(path)).catch(() => undefined);
+      if (st?.isDirectory() === true) await lutimes(fsPath(path), mtime, mtime);
     }
   }
 }

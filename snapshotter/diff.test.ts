@@ -1,8 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S_IFCHR, makedev, native } from '../native/index.js';
+import { isCI, isRoot } from '../test/support/env.js';
+import { rawPath, rawPathIn, type PathPart } from '../test/support/raw-path.js';
 import { diffDigest, diffID, diffTar } from './diff.js';
 import { readTar } from './tar-reader.js';
 
@@ -62,6 +68,62 @@ describe('diffTar', () => {
       count++;
     }
     expect(count).toBeGreaterThan(4);
+  });
+
+  it('stores names that are not UTF-8 with their exact bytes, link targets and long names included', async () => {
+    const at = (...parts: PathPart[]): Buffer => rawPathIn(dir, ...parts);
+    const long = ['x'.repeat(120), [0xff]] as const;
+    writeFileSync(at('b', [0xff]), 'raw');
+    writeFileSync(at('b\uFFFD'), 'literal');
+    mkdirSync(at('d', [0xfe]));
+    writeFileSync(at('d', [0xfe], '/inside'), 'in');
+    symlinkSync(Buffer.from([0x74, 0xff]), at('l'));
+    writeFileSync(at('h', [0x80]), 'linked');
+    linkSync(at('h', [0x80]), at('h', [0xfa]));
+    mkdirSync(at(...long));
+    writeFileSync(at(...long, '/f'), 'deep');
+
+    const tar: Buffer[] = [];
+    for await (const chunk of diffTar(dir)) tar.push(chunk as Buffer);
+    // GNU tar lists the names as they are in the archive, byte for byte.
+    const listed = spawnSync('tar', ['--quoting-style=literal', '-tf', '-'], { input: Buffer.concat(tar) });
+    expect(listed.status).toBe(0);
+    const lines: Buffer[] = [];
+    for (let from = 0, nl = listed.stdout.indexOf(10); nl >= 0; from = nl + 1, nl = listed.stdout.indexOf(10, from)) {
+      lines.push(listed.stdout.subarray(from, nl));
+    }
+    expect(lines).toEqual([
+      rawPath('b\uFFFD'),
+      rawPath('b', [0xff]),
+      rawPath('d', [0xfe], '/'),
+      rawPath('d', [0xfe], '/inside'),
+      rawPath('h', [0x80]),
+      rawPath('h', [0xfa]),
+      rawPath('l'),
+      rawPath(...long, '/'),
+      rawPath(...long, '/f'),
+    ]);
+
+    const entries: Record<string, { type: string; linkname: string; content: string }> = {};
+    for await (const { header, body } of readTar(Readable.from(tar))) {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c);
+      entries[header.name] = { type: header.type, linkname: header.linkname, content: Buffer.concat(chunks).toString() };
+    }
+    expect(entries['b\uDCFF']).toEqual({ type: 'file', linkname: '', content: 'raw' });
+    expect(entries['b\uFFFD']).toEqual({ type: 'file', linkname: '', content: 'literal' });
+    expect(entries['d\uDCFE/inside']).toEqual({ type: 'file', linkname: '', content: 'in' });
+    expect(entries['l']).toMatchObject({ type: 'symlink', linkname: 't\uDCFF' });
+    expect(entries['h\uDC80']).toEqual({ type: 'file', linkname: '', content: 'linked' });
+    expect(entries['h\uDCFA']).toMatchObject({ type: 'link', linkname: 'h\uDC80' });
+    expect(entries[`${'x'.repeat(120)}\uDCFF/f`]).toEqual({ type: 'file', linkname: '', content: 'deep' });
+  });
+
+  it.skipIf(!isRoot && !isCI)('writes the whiteout of a name that is not UTF-8 as .wh. and its bytes', async () => {
+    native().mknod(Buffer.concat([Buffer.from(`${dir}/w`), Buffer.of(0xfe)]), S_IFCHR, makedev(0, 0));
+    const names: string[] = [];
+    for await (const { header } of readTar(diffTar(dir))) names.push(header.name);
+    expect(names).toEqual(['.wh.w\uDCFE']);
   });
 });
 

@@ -9,13 +9,16 @@
  * atime, ctime or inode numbers. The same upper dir gives the same bytes.
  * Overlay whiteouts (char device 0:0) become empty `.wh.NAME` files. A hard link inside the
  * layer is stored once, later paths as link entries; overlay's shared whiteout inode is not a
- * hard link. Sockets cannot be stored and are left out, as Docker does.
+ * hard link. Sockets cannot be stored and are left out, as Docker does. Names (and link
+ * targets) go in as their exact bytes, UTF-8 or not (byte-escaped in the walk's strings;
+ * see byte-names.ts), as BuildKit's do.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { major, minor, native } from '../native/index.js';
+import { fsPath, nameFromBytes, readlinkName } from './byte-names.js';
 import { SnapshotError } from './errors.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, type TarHeader } from './tar-format.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, USER_OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
@@ -38,7 +41,7 @@ const CHUNK = 1024 * 1024;
  * has run this long.
  */
 const SLICE_MS = 8;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const WHITEOUT_PREFIX_BYTES = Buffer.from(WHITEOUT_PREFIX);
 
 /** The deterministic tar of the layer in `upperDir`, as a stream. Nothing is buffered whole. */
 export function diffTar(upperDir: string, opts: DiffOptions = {}): Readable {
@@ -143,6 +146,7 @@ async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, siz
 }
 
 interface Child {
+  /** Byte-escaped, as byte-names.ts has names. */
   readonly name: string;
   readonly path: string;
   readonly st: BigIntStats;
@@ -157,8 +161,9 @@ function isWhiteout(st: BigIntStats): boolean {
 
 function isOpaque(path: string): boolean {
   const addon = native();
+  const at = fsPath(path);
   for (const name of [OPAQUE_XATTR, USER_OPAQUE_XATTR]) {
-    const value = addon.lgetxattr(path, name);
+    const value = addon.lgetxattr(at, name);
     if (value !== null && value.length === 1 && value[0] === 0x79 /* 'y' */) return true;
   }
   return false;
@@ -166,10 +171,11 @@ function isOpaque(path: string): boolean {
 
 function layerXattrs(path: string): [string, Buffer][] {
   const addon = native();
-  const names = addon.llistxattr(path).filter(isLayerXattr).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const at = fsPath(path);
+  const names = addon.llistxattr(at).filter(isLayerXattr).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const out: [string, Buffer][] = [];
   for (const name of names) {
-    const value = addon.lgetxattr(path, name);
+    const value = addon.lgetxattr(at, name);
     if (value !== null) out.push([name, value]);
   }
   return out;
@@ -177,21 +183,16 @@ function layerXattrs(path: string): [string, Buffer][] {
 
 function children(dir: string): Child[] {
   const entries: Child[] = [];
-  const raws = readdirSync(dir, { encoding: 'buffer' });
+  const raws = readdirSync(fsPath(dir), { encoding: 'buffer' });
   for (const raw of raws) {
-    let name: string;
-    try {
-      name = utf8.decode(raw);
-    } catch {
-      throw new SnapshotError('NOT_SUPPORTED', `file name is not valid UTF-8: ${join(dir, raw.toString('latin1'))}`);
-    }
+    const name = nameFromBytes(raw);
     const path = join(dir, name);
-    const st = lstatSync(path, { bigint: true });
+    const st = lstatSync(fsPath(path), { bigint: true });
     const whiteout = isWhiteout(st);
     if (!whiteout && name.startsWith(WHITEOUT_PREFIX)) {
       throw new SnapshotError('NOT_SUPPORTED', `${path}: a file named ${WHITEOUT_PREFIX}* cannot be stored in a layer (it would read as a whiteout)`);
     }
-    entries.push({ name, path, st, whiteout, tarName: whiteout ? Buffer.from(WHITEOUT_PREFIX + name) : raw });
+    entries.push({ name, path, st, whiteout, tarName: whiteout ? Buffer.concat([WHITEOUT_PREFIX_BYTES, raw]) : raw });
   }
   return entries.sort((a, b) => Buffer.compare(a.tarName, b.tarName));
 }
@@ -276,7 +277,7 @@ async function* generateTar(root: string, opts: DiffOptions, spare?: Buffer[]): 
     const seconds = Number(st.mtimeNs / 1_000_000_000n - (st.mtimeNs < 0n && st.mtimeNs % 1_000_000_000n !== 0n ? 1n : 0n));
     return epoch !== undefined && seconds > epoch ? epoch : seconds;
   };
-  const rootStat = lstatSync(root, { bigint: true });
+  const rootStat = lstatSync(fsPath(root), { bigint: true });
   if (!rootStat.isDirectory()) throw new SnapshotError('INVALID_ARGUMENT', `${root} is not a directory`);
   /** First tar path of each multiply-linked inode. */
   const firstPaths = new Map<string, string>();
@@ -328,7 +329,7 @@ async function* generateTar(root: string, opts: DiffOptions, spare?: Buffer[]): 
       if (st.isFile()) {
         const size = Number(st.size);
         // O_NOFOLLOW: the entry was lstat'ed as a file; whatever replaced it is not followed.
-        const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           out.put(encodeHeader({ ...base, name, type: 'file', size, xattrs }));
           let atEnd = false;
@@ -347,7 +348,7 @@ async function* generateTar(root: string, opts: DiffOptions, spare?: Buffer[]): 
         }
         out.zeros((BLOCK - (size % BLOCK)) % BLOCK);
       } else if (st.isSymbolicLink()) {
-        out.put(encodeHeader({ ...base, name, type: 'symlink', linkname: readlinkSync(path), xattrs }));
+        out.put(encodeHeader({ ...base, name, type: 'symlink', linkname: readlinkName(path), xattrs }));
       } else if (st.isFIFO()) {
         out.put(encodeHeader({ ...base, name, type: 'fifo', xattrs }));
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isCI, isRoot } from '../test/support/env.js';
+import { rawPath } from '../test/support/raw-path.js';
 import {
   F_CTIME_NSEC,
   F_CTIME_SEC,
@@ -25,12 +26,10 @@ import {
   type DirScan,
 } from './dir-scan.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
+import { fsPath, nameFromBytes } from './byte-names.js';
 
 const work = mkdtempSync('/var/tmp/tsbuild-dir-scan-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const raw = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 /** An entry's fields as lstat gives them, in the scan's layout. */
 function fieldsOf(s: BigIntStats): number[] {
@@ -60,7 +59,7 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
     writeFileSync(join(dir, 'new\nline'), 'n');
     writeFileSync(join(dir, 'ü'), 'u');
     writeFileSync(join(dir, 'B'), 'b');
-    writeFileSync(raw(dir, '/', [0x62, 0xff]), 'not utf-8');
+    writeFileSync(rawPath(dir, '/', [0x62, 0xff]), 'not utf-8');
     symlinkSync('file', join(dir, 'link'));
     symlinkSync('/nowhere', join(dir, 'dangling'));
     native().mknod(join(dir, 'fifo'), S_IFIFO | 0o640, 0);
@@ -76,20 +75,32 @@ describe.skipIf(!isRoot && !isCI)('scanDir', () => {
 
   it('gives readdir’s names in byte order, each with the fields lstat gives', () => {
     const scan = scanDir(dir);
-    // libuv sorts fs.readdirSync's names by their bytes (strcmp), as scanDir does.
-    expect(scan.names).toEqual(readdirSync(dir));
+    // libuv sorts fs.readdirSync's names by their bytes (strcmp), as scanDir does; a name
+    // that is not UTF-8 comes back byte-escaped, where readdirSync gives a lossy string.
+    expect(scan.names).toEqual(readdirSync(dir, { encoding: 'buffer' }).map(nameFromBytes));
     expect(scan.names).toContain('new\nline');
-    expect(scan.byPath).toBe(true);
+    expect(scan.names).toContain('b\uDCFF');
+    expect(scan.byPath).toBe(false);
     expect(scan.dirs).toBe(1);
     for (let i = 0; i < scan.names.length; i++) {
       const name = scan.names[i]!;
-      if (name === 'b\uFFFD') {
-        // Not UTF-8: the string names no file, so the fields are left to a lookup by path.
-        expect(entry(scan, i)[F_FLAGS]).toBe(SCAN_BY_PATH);
-        continue;
-      }
-      expect({ name, fields: entry(scan, i) }).toEqual({ name, fields: fieldsOf(lstatSync(join(dir, name), { bigint: true })) });
+      expect({ name, fields: entry(scan, i) }).toEqual({ name, fields: fieldsOf(lstatSync(fsPath(join(dir, name)), { bigint: true })) });
     }
+  });
+
+  it('reads a directory whose path is not UTF-8, and names below it, by their bytes', () => {
+    const top = rawPath(work, '/', [0x64, 0xfe]);
+    mkdirSync(top);
+    writeFileSync(Buffer.concat([top, rawPath('/x', [0x80])]), '1');
+    writeFileSync(Buffer.concat([top, rawPath('/x')]), '2');
+    const scan = scanDir(`${work}/d\uDCFE`);
+    expect(scan.names).toEqual(['x', 'x\uDC80']);
+    expect(entry(scan, 1)[F_SIZE]).toBe(1);
+    expect(entry(scan, 1)[F_FLAGS]).toBe(0);
+    const scanner = new DirScanner(2);
+    onTestFinished(() => scanner.close());
+    scanner.expect([`${work}/d\uDCFE`]);
+    expect(scanner.take(`${work}/d\uDCFE`)).toEqual(scan);
   });
 
   it('gives an empty directory no entries, and follows a symlink to a directory as readdir does', () => {

@@ -3,6 +3,8 @@
  * native/addon/scan.c): names in byte order, "." and ".." left out, each entry lstat'ed
  * relative to the open directory. For walks that stat every entry of a large tree, where a
  * `fs.lstatSync` per path (and its object of bigints) costs several times the syscall.
+ * Names and paths are strings as byte-names.ts has them: a name that is not UTF-8 comes back
+ * byte-escaped, and a directory path holding escapes goes to the addon as its bytes.
  *
  *   const { names, fields } = scanDir(dir);
  *   for (let i = 0; i < names.length; i++) {
@@ -11,9 +13,13 @@
  *   }
  */
 import { native, type ScanAheadHandle } from '../native/index.js';
+import { fsPath, nameFromBytes } from './byte-names.js';
 
-/** Numbers before the entries: their count, how many are SCAN_BY_PATH, how many directories. */
-const HEAD = 3;
+/**
+ * Numbers before the entries: their count, how many are SCAN_BY_PATH, how many directories,
+ * how many names are not UTF-8.
+ */
+const HEAD = 4;
 /** Numbers per entry in DirScan.fields. */
 export const SCAN_FIELDS = 13;
 // The fields of an entry, at i * SCAN_FIELDS + F_*: st_mode, owners, size, the times as
@@ -33,15 +39,14 @@ export const F_RDEV_HI = 10;
 export const F_RDEV_LO = 11;
 export const F_FLAGS = 12;
 /**
- * F_FLAGS: the entry's other fields are not filled in, because a lookup by path would not
- * reach the same file: its name is not valid UTF-8 (`names` holds a lossy decoding, as
- * fs.readdirSync gives) or its full path is longer than one lstat takes. Look it up by
- * `${dir}/${name}` as a walk by path does (and meet the same outcome).
+ * F_FLAGS: the entry's other fields are not filled in, because its full path is longer than
+ * one lstat takes. Look it up by `${dir}/${name}` as a walk by path does (and meet the same
+ * outcome).
  */
 export const SCAN_BY_PATH = 1;
 
 export interface DirScan {
-  /** Entry names in byte order of the names the kernel gave (decoded as fs.readdirSync does). */
+  /** Entry names in byte order of the names the kernel gave, without loss (see byte-names.ts). */
   readonly names: readonly string[];
   /** SCAN_FIELDS numbers per entry, in the order of `names`. */
   readonly fields: Float64Array;
@@ -57,7 +62,7 @@ export interface DirScan {
  * shaped like Node's fs errors (syscall 'scandir' or 'lstat').
  */
 export function scanDir(dir: string): DirScan {
-  return decode(native().scanDir(dir));
+  return decode(native().scanDir(fsPath(dir)));
 }
 
 /**
@@ -93,7 +98,7 @@ export class DirScanner {
       const at = this.expected.indexOf(dir); // taken before a thread was free for it: scanned here
       if (at >= 0) this.expected.splice(at, 1);
     }
-    return decode(native().scanAheadTake(this.handle, dir));
+    return decode(native().scanAheadTake(this.handle, fsPath(dir)));
   }
 
   close(): void {
@@ -106,7 +111,7 @@ export class DirScanner {
     while (this.queued.size < this.ahead && this.expected.length > 0) {
       const dir = this.expected.shift()!;
       if (this.queued.has(dir)) continue;
-      native().scanAheadQueue(this.handle, dir);
+      native().scanAheadQueue(this.handle, fsPath(dir));
       this.queued.add(dir);
     }
   }
@@ -123,6 +128,18 @@ function decode(buffer: Buffer): DirScan {
   const head = new Float64Array(bytes, at, HEAD);
   const count = head[0]!;
   const fields = new Float64Array(bytes, at + HEAD * 8, count * SCAN_FIELDS);
-  const names = count === 0 ? [] : buffer.toString('utf8', (HEAD + count * SCAN_FIELDS) * 8).split('/');
+  const namesAt = (HEAD + count * SCAN_FIELDS) * 8;
+  const names = count === 0 ? [] : head[3]! > 0 ? splitBytes(buffer, namesAt) : buffer.toString('utf8', namesAt).split('/');
   return { names, fields, byPath: head[1]! > 0, dirs: head[2]! };
+}
+
+/** The '/'-joined names from byte `at` on, each decoded without loss. */
+function splitBytes(buffer: Buffer, at: number): string[] {
+  const names: string[] = [];
+  for (;;) {
+    const slash = buffer.indexOf(0x2f, at);
+    names.push(nameFromBytes(buffer.subarray(at, slash < 0 ? buffer.length : slash)));
+    if (slash < 0) return names;
+    at = slash + 1;
+  }
 }

@@ -22,7 +22,19 @@ export {
 export { mountAt, unmount } from './mount.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
+export { readTar, type TarReadEntry, type TarReadHeader } from './tar-reader.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
+export {
+  byteOrder,
+  fsPath,
+  isPlainName,
+  nameBytes,
+  nameFromBytes,
+  readdirEntries,
+  readdirNames,
+  readlinkName,
+  type DirEntry,
+} from './byte-names.js';
 export {
   scanDir,
   DirScanner,

@@ -3,6 +3,7 @@
  * GNU tar (which reads and writes SCHILY.xattr records as raw bytes, as we do).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,34 @@ describe('encodeHeader', () => {
     expect(header.xattrs.get('security.capability')).toEqual(cap);
     expect(header.xattrs.get('user.x')).toEqual(Buffer.from([0, 255, 10]));
   });
+
+  it('writes a name that is not UTF-8 as its bytes: in the ustar fields when it fits, else in a PAX record', async () => {
+    const longRaw = `${'x'.repeat(120)}\uDCFF/${'y'.repeat(120)}\uDCFE`; // splits nowhere: PAX path
+    const tar = archive([
+      [{ ...base, name: 'b\uDCFF', type: 'file', size: 1 }, Buffer.from('1')],
+      [{ ...base, name: 'd\uDCFE', type: 'dir', mode: 0o755 }],
+      [{ ...base, name: 'l\uDC80', type: 'symlink', linkname: 't\uDCFF' }],
+      [{ ...base, name: longRaw, type: 'file', size: 0 }],
+      [{ ...base, name: 'h', type: 'link', linkname: `${'z'.repeat(120)}\uDCFA` }],
+    ]);
+    // The ustar name field of the first entry, byte for byte, NUL-terminated.
+    expect(tar.subarray(0, 3)).toEqual(Buffer.from([0x62, 0xff, 0]));
+    expect(tar.subarray(1024, 1027)).toEqual(Buffer.from([0x64, 0xfe, 0x2f]));
+    expect(tar.subarray(1536 + 157, 1536 + 160)).toEqual(Buffer.from([0x74, 0xff, 0]));
+    // The PAX records hold the raw bytes, as Go's archive/tar writes them.
+    const rawPath = Buffer.concat([Buffer.from('x'.repeat(120)), Buffer.of(0xff), Buffer.from(`/${'y'.repeat(120)}`), Buffer.of(0xfe)]);
+    expect(tar.indexOf(Buffer.concat([Buffer.from(' path='), rawPath, Buffer.from('\n')]))).toBeGreaterThan(0);
+    expect(tar.indexOf(Buffer.concat([Buffer.from(` linkpath=${'z'.repeat(120)}`), Buffer.of(0xfa, 0x0a)]))).toBeGreaterThan(0);
+    const seen: [string, string][] = [];
+    for await (const { header } of readTar(Readable.from([tar]))) seen.push([header.name, header.linkname]);
+    expect(seen).toEqual([
+      ['b\uDCFF', ''],
+      ['d\uDCFE/', ''],
+      ['l\uDC80', 't\uDCFF'],
+      [longRaw, ''],
+      ['h', `${'z'.repeat(120)}\uDCFA`],
+    ]);
+  });
 });
 
 describe('readTar', () => {
@@ -161,5 +190,42 @@ describe.skipIf((!hasGnuTar || !isRoot) && !isCI)('GNU tar', () => {
       if (header.name === 'sub/f') expect(header.xattrs.get('user.k')).toEqual(Buffer.from([1, 2, 200]));
     }
     expect(seen).toEqual(['sub/', 'sub/f']);
+  });
+
+  it('extracts names that are not UTF-8 from our archive with their exact bytes', async () => {
+    const longDir = `${'x'.repeat(120)}\uDCFF`;
+    const tar = archive([
+      [{ ...base, name: 'b\uDCFF', type: 'file', size: 2 }, Buffer.from('hi')],
+      [{ ...base, name: longDir, type: 'dir', mode: 0o755 }],
+      [{ ...base, name: `${longDir}/f\uDC80`, type: 'file', size: 0 }],
+    ]);
+    await writeFile(join(dir, 'layer.tar'), tar);
+    await mkdir(join(dir, 'out'));
+    const r = spawnSync('tar', ['-xf', join(dir, 'layer.tar'), '-C', join(dir, 'out')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const longBytes = Buffer.concat([Buffer.from('x'.repeat(120)), Buffer.of(0xff)]);
+    expect(readdirSync(join(dir, 'out'), { encoding: 'buffer' }).sort(Buffer.compare)).toEqual([Buffer.from([0x62, 0xff]), longBytes]);
+    expect(readFileSync(Buffer.concat([Buffer.from(join(dir, 'out') + '/'), Buffer.from([0x62, 0xff])]), 'utf8')).toBe('hi');
+    expect(readdirSync(Buffer.concat([Buffer.from(join(dir, 'out') + '/'), longBytes]), { encoding: 'buffer' })).toEqual([Buffer.from([0x66, 0x80])]);
+  });
+
+  it('reads names that are not UTF-8 as GNU tar writes them, POSIX and GNU formats, long or not', async () => {
+    const src = Buffer.from(join(dir, 'src') + '/');
+    const longDir = Buffer.concat([Buffer.from('x'.repeat(120)), Buffer.of(0xff)]);
+    await mkdir(join(dir, 'src'));
+    mkdirSync(Buffer.concat([src, longDir]));
+    writeFileSync(Buffer.concat([src, longDir, Buffer.from('/f'), Buffer.of(0x80)]), 'f');
+    writeFileSync(Buffer.concat([src, Buffer.from([0x62, 0xfe])]), 'b');
+    for (const format of ['posix', 'gnu']) {
+      const r = spawnSync('tar', [`--format=${format}`, '--sort=name', '-cf', join(dir, `${format}.tar`), '-C', join(dir, 'src'), '.']);
+      expect(r.status).toBe(0);
+      const seen: string[] = [];
+      for await (const { header, body } of readTar(Readable.from([await readFile(join(dir, `${format}.tar`))]))) {
+        for await (const c of body) void c;
+        seen.push(header.name);
+      }
+      const long = `${'x'.repeat(120)}\uDCFF`;
+      expect(seen, format).toEqual(['./', './b\uDCFE', `./${long}/`, `./${long}/f\uDC80`]);
+    }
   });
 });

@@ -3,14 +3,19 @@
  * names. Entries come one at a time; an entry's body streams from the input and is skipped if
  * the caller leaves it unread. Our own rather than tar-stream's extract because PAX xattr
  * values are binary (tar-stream decodes them as UTF-8 strings) and PAX uid/gid/mtime matter.
+ * Names and link targets may be any bytes, in the ustar fields, GNU long names and PAX
+ * records alike (Go's archive/tar writes raw bytes in all of them): they come back as
+ * strings as byte-names.ts has them, byte-escaped where not UTF-8, so their exact bytes can
+ * be written to the disk.
  */
+import { nameFromBytes } from './byte-names.js';
 import { SnapshotError } from './errors.js';
 import { BLOCK } from './tar-format.js';
 
 export type TarReadType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
 export interface TarReadHeader {
-  /** As written in the archive, not yet checked or normalised. */
+  /** As written in the archive (byte-escaped where not UTF-8), not yet checked or normalised. */
   readonly name: string;
   readonly type: TarReadType;
   readonly mode: number;
@@ -128,17 +133,19 @@ function parseNumber(block: Buffer, offset: number, width: number, field: string
   return parseInt(text, 8);
 }
 
-function parseString(block: Buffer, offset: number, width: number, field: string): string {
+/** A NUL-terminated name field (or the whole field when it has no NUL), without loss. */
+function parseName(block: Buffer, offset: number, width: number): string {
   const raw = block.subarray(offset, offset + width);
   const end = raw.indexOf(0);
-  return decodeName(end === -1 ? raw : raw.subarray(0, end), field);
+  return nameFromBytes(end === -1 ? raw : raw.subarray(0, end));
 }
 
-function decodeName(bytes: Uint8Array, field: string): string {
+/** A PAX key: UTF-8 by the standard, and an xattr name we could not set by its bytes. */
+function decodeKey(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new SnapshotError('NOT_SUPPORTED', `tar ${field} is not valid UTF-8: ${Buffer.from(bytes).toString('latin1')}`);
+    throw new SnapshotError('NOT_SUPPORTED', `tar PAX key is not valid UTF-8: ${Buffer.from(bytes).toString('latin1')}`);
   }
 }
 
@@ -170,7 +177,7 @@ function parsePax(data: Buffer): Map<string, Buffer> {
     if (record[record.length - 1] !== 0x0a) throw bad('PAX record without newline');
     const eq = record.indexOf(0x3d);
     if (eq === -1) throw bad('PAX record without "="');
-    records.set(decodeName(record.subarray(0, eq), 'PAX key'), record.subarray(eq + 1, record.length - 1));
+    records.set(decodeKey(record.subarray(0, eq)), record.subarray(eq + 1, record.length - 1));
     pos += length;
   }
   return records;
@@ -230,8 +237,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     if (typeflag === 'L' || typeflag === 'K') {
       const data = await readMeta(size, 'GNU long name');
-      const end = data.indexOf(0);
-      const value = decodeName(end === -1 ? data : data.subarray(0, end), 'GNU long name');
+      const value = parseName(data, 0, data.length);
       if (typeflag === 'L') longName = value;
       else longLink = value;
       continue;
@@ -242,17 +248,17 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
 
     const records = new Map([...globalPax, ...pax]);
-    let name = parseString(block, 0, 100, 'name');
+    let name = parseName(block, 0, 100);
     if (magic === 'ustar\u0000') {
-      const prefix = parseString(block, 345, 155, 'name prefix');
+      const prefix = parseName(block, 345, 155);
       if (prefix !== '') name = `${prefix}/${name}`;
     }
     if (longName !== undefined) name = longName;
     const paxPath = records.get('path');
-    if (paxPath !== undefined) name = decodeName(paxPath, 'PAX path');
-    let linkname = longLink ?? parseString(block, 157, 100, 'link name');
+    if (paxPath !== undefined) name = nameFromBytes(paxPath);
+    let linkname = longLink ?? parseName(block, 157, 100);
     const paxLink = records.get('linkpath');
-    if (paxLink !== undefined) linkname = decodeName(paxLink, 'PAX linkpath');
+    if (paxLink !== undefined) linkname = nameFromBytes(paxLink);
 
     const xattrs = new Map<string, Buffer>();
     for (const [key, value] of records) {

@@ -1,9 +1,11 @@
 /**
  * Extended attributes of files in snapshots and views, for file operations that copy them
  * (COPY --from keeps `security.capability` and the like, as BuildKit does). Only the
- * attributes a layer carries are listed (not overlayfs' own).
+ * attributes a layer carries are listed (not overlayfs' own). Paths are strings as
+ * byte-names.ts has them.
  */
 import { native } from '../native/index.js';
+import { fsPath } from './byte-names.js';
 import { isLayerXattr } from './xattrs.js';
 
 export interface FileXattrs {
@@ -14,12 +16,12 @@ export interface FileXattrs {
 
 export const fileXattrs: FileXattrs = {
   async list(path) {
-    return native().llistxattr(path).filter(isLayerXattr);
+    return native().llistxattr(fsPath(path)).filter(isLayerXattr);
   },
   async get(path, name) {
-    return native().lgetxattr(path, name) ?? new Uint8Array(0);
+    return native().lgetxattr(fsPath(path), name) ?? new Uint8Array(0);
   },
   async set(path, name, value) {
-    native().lsetxattr(path, name, Buffer.from(value), 0);
+    native().lsetxattr(fsPath(path), name, Buffer.from(value), 0);
   },
 };

@@ -20,7 +20,8 @@
  *   waitpid(pid) -> Promise<{ code, signal }>     reaps `pid`: at once when it has ended, else
  *                                                off the main thread
  *
- * Failures throw an Error shaped like Node's own fs errors: err.code is the errno name
+ * A path (or xattr name) argument is a string, or a Buffer of its bytes when they are not
+ * UTF-8, as Node's fs takes it. Failures throw an Error shaped like Node's own fs errors: err.code is the errno name
  * ('ENOENT'), err.errno the negative errno, err.syscall and err.path are set.
  * The l* xattr calls never follow a final symlink.
  */
@@ -131,10 +132,36 @@ bool get_args(napi_env env, napi_callback_info info, size_t want, args_t *args) 
   return true;
 }
 
+/* A Buffer argument's bytes as a malloc'd NUL-terminated copy in *out; false with an exception pending. */
+static bool get_buffer_string(napi_env env, napi_value value, const char *what, char **out) {
+  void *data = NULL;
+  size_t length = 0;
+  if (napi_get_buffer_info(env, value, &data, &length) != napi_ok) {
+    throw_napi_failure(env);
+    return false;
+  }
+  if (memchr(data, 0, length) != NULL) {
+    char message[128];
+    snprintf(message, sizeof message, "%s must not contain NUL bytes", what);
+    throw_type(env, message);
+    return false;
+  }
+  char *buffer = malloc(length + 1);
+  if (buffer == NULL) {
+    throw_errno(env, ENOMEM, "malloc", NULL);
+    return false;
+  }
+  if (length > 0) memcpy(buffer, data, length);
+  buffer[length] = '\0';
+  *out = buffer;
+  return true;
+}
+
 /*
- * Copies a JS string argument into a malloc'd NUL-terminated buffer. With `nullable`, null and
- * undefined give *out = NULL. Strings containing NUL are refused: the kernel would silently
- * truncate them, which for paths is a safety problem.
+ * Copies a JS string argument, or a Buffer's bytes (a path that is not UTF-8, as Node's fs
+ * takes it), into a malloc'd NUL-terminated buffer. With `nullable`, null and undefined give
+ * *out = NULL. Values containing NUL are refused: the kernel would silently truncate them,
+ * which for paths is a safety problem.
  */
 bool get_string(napi_env env, napi_value value, bool nullable, const char *what, char **out) {
   napi_valuetype type;
@@ -144,9 +171,17 @@ bool get_string(napi_env env, napi_value value, bool nullable, const char *what,
     return false;
   }
   if (nullable && (type == napi_null || type == napi_undefined)) return true;
+  if (type == napi_object) {
+    bool is_buffer = false;
+    if (napi_is_buffer(env, value, &is_buffer) != napi_ok) {
+      throw_napi_failure(env);
+      return false;
+    }
+    if (is_buffer) return get_buffer_string(env, value, what, out);
+  }
   if (type != napi_string) {
     char message[128];
-    snprintf(message, sizeof message, "%s must be a string", what);
+    snprintf(message, sizeof message, "%s must be a string or a Buffer", what);
     throw_type(env, message);
     return false;
   }

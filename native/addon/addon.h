@@ -23,9 +23,10 @@ typedef struct {
 bool get_args(napi_env env, napi_callback_info info, size_t want, args_t *args);
 
 /*
- * A JS string argument as a malloc'd NUL-terminated copy in *out (NULL for null/undefined
- * when `nullable`); false with an exception pending. `what` names it in errors. Strings
- * holding NUL are refused: the kernel would truncate them, which for paths is a safety problem.
+ * A JS string argument, or a Buffer's bytes (a path that is not UTF-8), as a malloc'd
+ * NUL-terminated copy in *out (NULL for null/undefined when `nullable`); false with an
+ * exception pending. `what` names it in errors. Values holding NUL are refused: the kernel
+ * would truncate them, which for paths is a safety problem.
  */
 bool get_string(napi_env env, napi_value value, bool nullable, const char *what, char **out);
 

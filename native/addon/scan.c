@@ -11,18 +11,20 @@
  *
  * The Buffer, native-endian:
  *
- *   f64 count, f64 entries with flags = SCAN_BY_PATH, f64 directories among the others
+ *   f64 count, f64 entries with flags = SCAN_BY_PATH, f64 directories among the others,
+ *   f64 names that are not valid UTF-8
  *   count records of SCAN_FIELDS f64:
  *     mode uid gid size mtime_sec mtime_nsec ctime_sec ctime_nsec ino_hi ino_lo rdev_hi
  *     rdev_lo flags
- *   the names, UTF-8 as the kernel gave them, joined by '/' (which no name can hold)
+ *   the names, the bytes the kernel gave, joined by '/' (which no name can hold)
  *
  * An entry that vanished between readdir and fstatat (ENOENT, ENOTDIR) is left out, as a walk
  * with lstat by path does. flags = 1 (SCAN_BY_PATH) marks an entry whose fields are not filled
- * in because a lookup by path would not find the same file: its name is not valid UTF-8 (a JS
- * string of it is lossy) or its full path is too long for one lstat. The caller looks those
- * up by path itself, as it always did. Errors are thrown shaped like Node's fs errors
- * (code, errno, syscall 'scandir' or 'lstat', path).
+ * in because its full path is too long for one lstat: the caller looks it up by path itself,
+ * as it always did. A name that is not valid UTF-8 is lstat'ed like any other (relative to
+ * the directory, by its bytes); the count in the header tells the caller to decode the names
+ * as bytes. The path argument is a string or a Buffer of its bytes. Errors are thrown shaped
+ * like Node's fs errors (code, errno, syscall 'scandir' or 'lstat', path).
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -44,7 +46,7 @@
 #include "addon.h"
 #include "scan.h"
 
-#define SCAN_HEAD 3
+#define SCAN_HEAD 4
 #define SCAN_FIELDS 13
 #define SCAN_BY_PATH 1.0
 
@@ -198,8 +200,7 @@ static void scan_run(scan_job_t *job) {
   for (size_t i = 0; i < list.count; i++) {
     const scan_name_t *nm = &list.names[i];
     const char *name = list.arena + nm->off;
-    bool lookup_by_path = dir_len + 1 + nm->len >= PATH_MAX ||
-                          !utf8_valid((const unsigned char *)name, nm->len);
+    bool lookup_by_path = dir_len + 1 + nm->len >= PATH_MAX;
     if (!lookup_by_path && fstatat(dfd, name, &stats[kept], AT_SYMLINK_NOFOLLOW) != 0) {
       int err = errno;
       if (err == ENOENT || err == ENOTDIR) continue; /* removed while walking */
@@ -225,7 +226,7 @@ static void scan_run(scan_job_t *job) {
     goto out;
   }
   double *f = (double *)job->out;
-  size_t n_by_path = 0, n_dirs = 0;
+  size_t n_by_path = 0, n_dirs = 0, n_not_utf8 = 0;
   char *names = job->out + head;
   for (size_t i = 0; i < kept; i++) {
     double *rec = f + SCAN_HEAD + i * SCAN_FIELDS;
@@ -248,13 +249,17 @@ static void scan_run(scan_job_t *job) {
       put_u64(rec, 10, (uint64_t)st->st_rdev);
       rec[12] = 0;
     }
+    const char *name = list.arena + list.names[i].off;
+    size_t len = list.names[i].len;
+    if (!utf8_valid((const unsigned char *)name, len)) n_not_utf8++;
     if (i > 0) *names++ = '/';
-    memcpy(names, list.arena + list.names[i].off, list.names[i].len);
-    names += list.names[i].len;
+    memcpy(names, name, len);
+    names += len;
   }
   f[0] = (double)kept;
   f[1] = (double)n_by_path;
   f[2] = (double)n_dirs;
+  f[3] = (double)n_not_utf8;
 
 out:
   if (d != NULL) closedir(d);

@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -131,6 +132,55 @@ describe('checksumPaths', () => {
 
   it('keeps the selector order in the digest (a later source overwrites an earlier one)', async () => {
     expect(await sum(['README.md', 'package.json'])).not.toBe(await sum(['package.json', 'README.md']));
+  });
+});
+
+describe('checksumPaths with names that are not UTF-8', () => {
+  const named = (...bytes: number[]): Buffer => Buffer.concat([Buffer.from(`${ctx}/src/`), Buffer.from(bytes)]);
+
+  it('hashes such a name by its bytes: unlike other bytes, unlike U+FFFD, like itself', async () => {
+    const sums: string[] = [];
+    for (const name of [[0x62, 0xff], [0x62, 0xfe], [...Buffer.from('b\uFFFD')]]) {
+      writeFileSync(named(...name), 'same');
+      sums.push(await sum(['src']));
+      expect(await sum(['src'])).toBe(sums[sums.length - 1]);
+      rmSync(named(...name));
+    }
+    expect(new Set(sums).size).toBe(3);
+    expect(sums).not.toContain(await sum(['src']));
+  });
+
+  it('hashes the content of such files and directories, and symlink targets by their bytes', async () => {
+    mkdirSync(named(0x64, 0xfe));
+    writeFileSync(Buffer.concat([named(0x64, 0xfe), Buffer.from('/f')]), 'one');
+    const before = await sum(['src']);
+    writeFileSync(Buffer.concat([named(0x64, 0xfe), Buffer.from('/f')]), 'two');
+    const after = await sum(['src']);
+    expect(after).not.toBe(before);
+    // A selector that reaches it through a wildcard, and one below it.
+    expect(await sum(['src/d?'])).toBe(await sum(['src/d?']));
+    expect(await sum(['src/d?/f'])).not.toBe(await sum(['src/d?']));
+    symlinkSync(Buffer.from([0x74, 0xff]), named(0x6c));
+    const ff = await sum(['src']);
+    rmSync(named(0x6c));
+    symlinkSync(Buffer.from([0x74, 0xfe]), named(0x6c));
+    expect(await sum(['src'])).not.toBe(ff);
+  });
+
+  it('remembers such files in the stat cache, saved and reloaded', async () => {
+    writeFileSync(named(0x62, 0xff), 'raw');
+    await sleep(150); // past the racy window
+    const file = join(ctx, '..', `stat-cache-bytes-${Date.now()}`);
+    try {
+      const cache = await StatCache.open(file);
+      const a = await sum(['src'], { statCache: cache });
+      await cache.save();
+      const counted = countingHasher();
+      expect(await sum(['src'], { statCache: await StatCache.open(file), hashFile: counted.hasher })).toBe(a);
+      expect(counted.calls).toEqual([]);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 });
 

@@ -9,11 +9,15 @@
  * Extended attributes go in when the caller passes the way to read the ones COPY keeps
  * (BuildKit's key has them too); a file's are remembered in the stat cache with its content
  * hash (setting one changes the ctime, so a cached row never hides a change).
+ *
+ * Names (and symlink targets) go in as their bytes: the UTF-8 of a name that is UTF-8, which
+ * pins every key made before, and the raw bytes of one that is not (byte-escaped in the walk's
+ * strings; see snapshotter's byte-names.ts), so two such names never hash alike.
  */
-import { readlink } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
 import type { Matcher } from '../../../frontend/dockerignore/index.js';
+import { isPlainName, nameBytes, readlinkName } from '../../../snapshotter/index.js';
 import type { XattrIO } from '../file/copier.js';
 import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
@@ -56,6 +60,13 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
   let lines = '';
   /** One line: its fields joined by NULs. */
   const putLine = (line: string): void => {
+    if (!isPlainName(line)) {
+      // Byte escapes: the line goes in as its exact bytes (the hasher would encode them as U+FFFD).
+      digest.update(lines);
+      digest.update(nameBytes(line + '\n'));
+      lines = '';
+      return;
+    }
     lines += line + '\n';
     if (lines.length >= 65536) {
       digest.update(lines);
@@ -163,7 +174,7 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       fields.push(await fileHash(abs, s, hashFile, rows, entry.name, opts.xattrs));
       return fields;
     }
-    if (s.isSymbolicLink()) fields.push(await readlink(abs));
+    if (s.isSymbolicLink()) fields.push(readlinkName(abs));
     else if (s.isCharacterDevice() || s.isBlockDevice()) fields.push(s.rdev);
     if (opts.xattrs !== undefined) {
       const x = await xattrDigest(abs, opts.xattrs);

@@ -2,15 +2,16 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { fsPath } from '../../../snapshotter/index.js';
 
-/** Hex digest of the file at a host path; must not follow a symlink. Injectable for tests. */
+/** Hex digest of the file at a host path (byte-escaped, as snapshotter's byte-names.ts has it); must not follow a symlink. Injectable for tests. */
 export type FileHasher = (path: string) => Promise<string>;
 
 /** Files up to this size are read in one call: a stream costs more than the read itself. */
 const SMALL_FILE = 1 << 20;
 
 export const blake3File: FileHasher = async (path) => {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const handle = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hasher = new Blake3Hasher();
     const { size } = await handle.stat();
@@ -44,7 +45,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * file is larger than a small file, for blake3File to stream. Must not follow a symlink.
  */
 export function blake3SmallFileSync(path: string): string | undefined {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const size = fstatSync(fd).size;
     if (size > SMALL_FILE) return undefined;

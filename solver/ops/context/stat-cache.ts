@@ -17,8 +17,11 @@
  *   f64 × 5: BYTE_ORDER_MARK, directories, rows, bytes of directory names, bytes of rows' strings
  *   f64 × 2 per directory: its rows, the bytes of its rows' strings
  *   f64 × STAMP_FIELDS per row: size, mtime s, mtime ns, ctime s, ctime ns, inode high, low half
- *   the directories' host paths, UTF-8, joined by NUL
- *   per directory, its rows' strings, UTF-8: name NUL hash, the rows' joined by NUL
+ *   the directories' host paths, their bytes, joined by NUL
+ *   per directory, its rows' strings, their bytes: name NUL hash, the rows' joined by NUL
+ *
+ * (UTF-8 but for names that are not: those are their raw bytes, byte-escaped in memory as
+ * snapshotter's byte-names.ts has them.)
  *
  * Numbers are in the writer's byte order; a file of another format, byte order or shape
  * starts the cache empty (one directory's malformed rows, that directory).
@@ -27,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
+import { nameBytes, nameFromBytes } from '../../../snapshotter/index.js';
 import { STAMP_FIELDS, type EntryStat } from './entry-stat.js';
 
 // 2: a file's row holds its extended attributes' digest beside the content hash.
@@ -70,7 +74,7 @@ export class StatCacheDir {
     saved: SavedRows | undefined,
   ) {
     if (saved === undefined || saved.count === 0) return;
-    const strings = saved.text.toString('utf8', saved.textStart, saved.textEnd).split('\0');
+    const strings = nameFromBytes(saved.text.subarray(saved.textStart, saved.textEnd)).split('\0');
     // Malformed, this directory starts empty. (A row with an empty name, which a damaged
     // file could hold, matches no file and is forgotten when saved.)
     if (strings.length !== 2 * saved.count) return;
@@ -299,14 +303,14 @@ export class StatCache {
       if (live.names.length === 0) continue;
       const strings: string[] = [];
       for (let r = 0; r < live.names.length; r++) strings.push(live.names[r]!, live.hashes[r]!);
-      const text = Buffer.from(strings.join('\0'));
+      const text = nameBytes(strings.join('\0'));
       dirPaths.push(d.path);
       groups.push(live.names.length, text.length);
       stampParts.push(...live.stamps);
       rowTexts.push(text);
       rows += live.names.length;
     }
-    const dirText = Buffer.from(dirPaths.join('\0'));
+    const dirText = nameBytes(dirPaths.join('\0'));
     const rowTextBytes = rowTexts.reduce((n, t) => n + t.length, 0);
     const numbers = new Float64Array(HEAD_NUMBERS + groups.length + rows * STAMP_FIELDS);
     numbers.set([BYTE_ORDER_MARK, dirPaths.length, rows, dirText.length, rowTextBytes]);
@@ -335,7 +339,7 @@ function decode(data: Buffer): Map<string, SavedRows> | undefined {
   if (data.length !== rowTextAt + rowTextBytes) return undefined;
   const groups = numbersAt(data, groupsAt, dirCount * 2);
   const stamps = numbersAt(data, stampsAt, rowCount * STAMP_FIELDS);
-  const dirPaths = dirCount === 0 ? [] : data.toString('utf8', dirTextAt, rowTextAt).split('\0');
+  const dirPaths = dirCount === 0 ? [] : nameFromBytes(data.subarray(dirTextAt, rowTextAt)).split('\0');
   if (dirPaths.length !== dirCount) return undefined;
   const out = new Map<string, SavedRows>();
   let row = 0;

@@ -2,12 +2,13 @@
  * Walking a directory as BuildKit's context transfer sees it: names in byte order, parents
  * before children, `.dockerignore`d entries left out (whole subtrees skipped when the
  * matcher says nothing below can come back), and an excluded directory yielded only when
- * something below it is kept, just before that first kept entry.
+ * something below it is kept, just before that first kept entry. A name that is not UTF-8 is
+ * byte-escaped in paths and names (snapshotter's byte-names.ts): .dockerignore and --exclude
+ * patterns see each such byte as one character, as Go's matchers see it as one rune.
  */
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../snapshotter/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
-import { byteOrder } from '../file/wildcards.js';
 import { EntryStat } from './entry-stat.js';
 
 export interface WalkEntry {
@@ -111,8 +112,6 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     readonly exclude: DirState | undefined;
     readonly names: readonly string[];
     readonly fields: Float64Array;
-    /** Indices into names in walk order; undefined: in the order of names. */
-    readonly order: readonly number[] | undefined;
     next: number;
   }
 
@@ -123,21 +122,20 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
    * optimizes early and cheaply; the generator's own loop runs once per stop.)
    */
   function keepFiles(l: Listing): EntryStat | undefined {
-    const { names, fields, order, rel, sub, dir } = l;
+    const { names, fields, rel, sub, dir } = l;
     let k = l.next;
     try {
       for (; k < names.length; k++) {
         if (out.length >= BATCH || untilCheck <= 0) return undefined;
         untilCheck--;
-        const i = order === undefined ? k : order[k]!;
-        const name = names[i]!;
+        const name = names[k]!;
         let stats: EntryStat;
-        if (fields[i * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
+        if (fields[k * SCAN_FIELDS + F_FLAGS] === SCAN_BY_PATH) {
           const st = lstatSyncOrUndefined(`${dir}/${name}`);
-          if (st === undefined) continue; // removed while walking, or a lossy name
+          if (st === undefined) continue; // removed while walking
           stats = EntryStat.of(st);
         } else {
-          stats = new EntryStat(fields, i * SCAN_FIELDS);
+          stats = new EntryStat(fields, k * SCAN_FIELDS);
         }
         if (stats.isDirectory()) return stats;
         const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -199,13 +197,11 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     const excludeHere = exclude !== undefined && sub !== '' ? exclude.enterDir(sub, parentExclude) : parentExclude;
     if ((ignored && ignoreHere?.verdict === 'excluded-subtree') || (excluded && excludeHere?.verdict === 'excluded-subtree')) return undefined;
     const dir = abs(rel);
-    const { names, fields, byPath, dirs } = scans.take(dir);
+    // Names come sorted by their bytes: the walk's order.
+    const { names, fields, dirs } = scans.take(dir);
     if (dirs > 0) scans.expect(subdirsToVisit(rel, sub, dir, names, fields, ignoreHere, excludeHere));
-    // Names come sorted by their bytes; one that is not UTF-8 is known by a lossy string,
-    // and the order is that of the strings the walk has (as it was when read by path).
-    const order = byPath ? names.map((_, i) => i).sort((a, b) => byteOrder(names[a]!, names[b]!)) : undefined;
     pending.push({ entry, yielded: !ignored && !excluded });
-    return { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, order, next: 0 };
+    return { rel, sub, dir, ignore: ignoreHere, exclude: excludeHere, names, fields, next: 0 };
   }
 
   // Depth first, with a stack of listings rather than nested generators: a batch is then
@@ -235,7 +231,7 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
         }
       }
       if (subdir !== undefined) {
-        const name = l.names[l.order === undefined ? l.next : l.order[l.next]!]!;
+        const name = l.names[l.next]!;
         const childRel = l.rel === '' ? name : `${l.rel}/${name}`;
         const childSub = l.sub === l.rel ? childRel : l.sub === '' ? name : `${l.sub}/${name}`;
         l.next++;

@@ -1,9 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { lstat, readFile, readlink, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { native } from '../../../native/index.js';
+import { fileXattrs } from '../../../snapshotter/index.js';
+import { isCI, isRoot } from '../../../test/support/env.js';
+import { rawPathIn } from '../../../test/support/raw-path.js';
 import { compressionOf, detectArchive, isTarHeader } from './archive.js';
 import { add, copy, type CopyOptions } from './copy.js';
 import { removeDir, tempDir } from './testing.js';
@@ -192,6 +197,29 @@ describe('ADD extraction', () => {
     await writeFile(join(ctx, 'hl.tar'), await tarOf([{ name: 'hl', type: 'link', linkname: `../../../../..${outside}/target` }]));
     await expect(add(opts(['hl.tar'], '/'))).rejects.toMatchObject({ code: 'COPY_FAILED' });
     expect((await lstat(join(outside, 'target'))).nlink).toBe(1);
+  });
+
+  it.skipIf(!isRoot && !isCI)('extracts names that are not UTF-8 and binary xattr values with their exact bytes', async () => {
+    // GNU tar writes the archive: short names in the ustar fields, a long one in a PAX record.
+    const src = await tempDir('tsbuild-archive-src-');
+    try {
+      const long = 'x'.repeat(120);
+      mkdirSync(rawPathIn(src, 'd', [0xfe]));
+      writeFileSync(rawPathIn(src, 'd', [0xfe], '/f', [0xff]), 'raw');
+      writeFileSync(rawPathIn(src, long, [0x80]), 'long');
+      symlinkSync(Buffer.from([0x74, 0xff]), rawPathIn(src, 'l'));
+      native().lsetxattr(rawPathIn(src, 'd', [0xfe], '/f', [0xff]), 'user.k', Buffer.from([0, 255, 10]), 0);
+      execFileSync('tar', ['--format=posix', '--xattrs', '--xattrs-include=user.*', '-czf', join(ctx, 't.tgz'), '-C', src, '.']);
+      await add(opts(['t.tgz'], '/x/', { xattrs: fileXattrs }));
+      const names = (dir: Buffer): Buffer[] => readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare);
+      expect(names(rawPathIn(dest, 'x'))).toEqual([Buffer.from('d\xfe', 'latin1'), Buffer.from('l'), Buffer.from(`${long}\x80`, 'latin1')]);
+      expect(readFileSync(rawPathIn(dest, 'x/d', [0xfe], '/f', [0xff]), 'utf8')).toBe('raw');
+      expect(readFileSync(rawPathIn(dest, `x/${long}`, [0x80]), 'utf8')).toBe('long');
+      expect(readlinkSync(rawPathIn(dest, 'x/l'), { encoding: 'buffer' })).toEqual(Buffer.from([0x74, 0xff]));
+      expect(native().lgetxattr(rawPathIn(dest, 'x/d', [0xfe], '/f', [0xff]), 'user.k')).toEqual(Buffer.from([0, 255, 10]));
+    } finally {
+      await removeDir(src);
+    }
   });
 
   it('extracts every archive a wildcard matches', async () => {

@@ -10,11 +10,11 @@
  */
 import { constants } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
-import type { Duplex, Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
 import { programStream } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
+import { fsPath, isSnapshotError, readTar } from '../../../snapshotter/index.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import { makeNode } from './special-files.js';
@@ -52,7 +52,7 @@ interface Decoded {
 }
 
 async function decode(path: string, compression: Compression): Promise<Decoded> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const file = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   const input = file.createReadStream();
   if (compression === 'none') return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
   let decoder: Duplex;
@@ -97,7 +97,7 @@ export function isTarHeader(block: Uint8Array): boolean {
 export async function detectArchive(path: string): Promise<Compression | undefined> {
   const st = await lstatOrUndefined(path);
   if (st === undefined || !st.isFile()) return undefined;
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const handle = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   let head: Buffer;
   try {
     head = Buffer.alloc(8);
@@ -133,58 +133,43 @@ export interface ExtractOptions {
   readonly signal?: AbortSignal;
 }
 
-/** PAX records carry what the ustar fields cannot (large ids, sub-second times, xattrs). */
-function paxOf(pax: unknown): Readonly<Record<string, string>> {
-  return pax !== null && typeof pax === 'object' ? (pax as Record<string, string>) : {};
-}
-
-function paxNumber(value: string | undefined): number | undefined {
-  if (value === undefined || !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) return undefined;
-  return Number(value);
-}
-
 /**
  * Extract the archive at `archivePath` into directory `destDir` (which must exist; a host
- * path). Nothing is written outside `destDir`.
+ * path). Nothing is written outside `destDir`. The archive is read with the layer tar reader
+ * (snapshotter's readTar: V7, ustar, PAX and GNU long names, as Go's reader takes them), so
+ * names, link targets and xattr values keep their exact bytes.
  */
 export async function extractArchive(archivePath: string, compression: Compression, destDir: string, opts: ExtractOptions): Promise<void> {
   const decoded = await decode(archivePath, compression);
-  // V7 archives (no ustar magic) are tar archives for Go too.
-  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
-  const feeding = pipeline(decoded.stream, extract);
   const dirTimes: { path: string; mtime: number }[] = [];
   try {
-    for await (const entry of extract) {
+    for await (const { header, body } of readTar(decoded.stream)) {
       opts.signal?.throwIfAborted();
-      const header = entry.header;
       const parts = cleanComponents(header.name);
-      if (parts.length === 0) {
-        entry.resume();
-        continue;
-      }
+      if (parts.length === 0) continue; // the body, unread, is skipped
       const name = parts.pop()!;
       // Parents: resolved inside destDir (symlinks followed there), made 0755 root-owned when missing.
       const parentRel = await mkdirAllInRoot(destDir, parts.join('/'), { mode: 0o755 });
       const rel = parentRel === '' ? name : `${parentRel}/${name}`;
       const dst = hostPath(destDir, rel);
+      const at = fsPath(dst);
       const existing = await lstatOrUndefined(dst);
-      if (existing !== undefined && !(existing.isDirectory() && header.type === 'directory')) {
-        await rm(dst, { recursive: true, force: true });
+      if (existing !== undefined && !(existing.isDirectory() && header.type === 'dir')) {
+        await rm(at, { recursive: true, force: true });
       }
       const mode = header.mode & 0o7777;
       let setMode = true;
       switch (header.type) {
-        case 'directory':
-          if (existing === undefined || !existing.isDirectory()) await mkdir(dst, { mode });
+        case 'dir':
+          if (existing === undefined || !existing.isDirectory()) await mkdir(at, { mode });
           break;
-        case 'file':
-        case 'contiguous-file': {
-          const out = await open(dst, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
-          await pipeline(entry, out.createWriteStream()); // the stream closes the handle
+        case 'file': {
+          const out = await open(at, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+          await pipeline(Readable.from(body), out.createWriteStream()); // the stream closes the handle
           break;
         }
         case 'symlink':
-          await symlink(header.linkname, dst);
+          await symlink(fsPath(header.linkname), at);
           setMode = false;
           break;
         case 'link': {
@@ -196,44 +181,30 @@ export async function extractArchive(archivePath: string, compression: Compressi
           if (target === undefined || targetRel === '') {
             throw new BuildError('COPY_FAILED', `invalid hardlink ${JSON.stringify(header.name)} -> ${JSON.stringify(header.linkname)}: target not extracted`);
           }
-          await link(hostPath(destDir, targetRel), dst);
+          await link(fsPath(hostPath(destDir, targetRel)), at);
           setMode = !target.isSymbolicLink();
           break;
         }
-        case 'character-device':
-        case 'block-device':
+        case 'char':
+        case 'block':
         case 'fifo':
-          await makeNode(dst, header.type === 'fifo' ? 'fifo' : header.type === 'character-device' ? 'char' : 'block', header.devmajor, header.devminor);
+          await makeNode(dst, header.type, header.devmajor, header.devminor);
           break;
-        default:
-          throw new BuildError('COPY_FAILED', `unhandled tar header type ${String(header.type)} for ${JSON.stringify(header.name)}`);
       }
-      entry.resume(); // drain whatever was not consumed (non-file entries)
-      const pax = paxOf(header.pax);
-      const owner = opts.owner ?? { uid: paxNumber(pax.uid) ?? header.uid, gid: paxNumber(pax.gid) ?? header.gid };
-      await lchown(dst, owner.uid, owner.gid);
-      await applyXattrs(dst, pax, opts.xattrs);
-      if (setMode) await chmod(dst, mode);
-      const mtime = paxNumber(pax.mtime) ?? header.mtime.getTime() / 1000;
-      if (header.type === 'directory') dirTimes.push({ path: dst, mtime });
-      else if (header.type !== 'link') await lutimes(dst, mtime, mtime);
+      const owner = opts.owner ?? { uid: header.uid, gid: header.gid };
+      await lchown(at, owner.uid, owner.gid);
+      if (opts.xattrs !== undefined) for (const [key, value] of header.xattrs) await opts.xattrs.set(dst, key, value);
+      if (setMode) await chmod(at, mode);
+      if (header.type === 'dir') dirTimes.push({ path: dst, mtime: header.mtime });
+      else if (header.type !== 'link') await lutimes(at, header.mtime, header.mtime);
     }
-    await feeding;
     await decoded.done;
   } catch (e) {
     decoded.stop();
-    extract.destroy();
-    await feeding.catch(() => undefined);
-    if (e instanceof BuildError) throw e;
+    await decoded.done;
+    if (e instanceof BuildError && !isSnapshotError(e)) throw e;
     throw new BuildError('COPY_FAILED', `failed to extract ${archivePath}: ${(e as Error).message}`, {}, { cause: e });
   }
   // Directory times last: creating entries inside them changed them.
-  for (const { path, mtime } of dirTimes) await lutimes(path, mtime, mtime);
-}
-
-async function applyXattrs(dst: string, pax: Readonly<Record<string, string>> | undefined, io: XattrIO | undefined): Promise<void> {
-  if (pax === undefined || io === undefined) return;
-  for (const [key, value] of Object.entries(pax)) {
-    if (key.startsWith('SCHILY.xattr.')) await io.set(dst, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1'));
-  }
+  for (const { path, mtime } of dirTimes) await lutimes(fsPath(path), mtime, mtime);
 }

@@ -5,19 +5,21 @@
  * links, mode and times come from the source, owner from --chown or the source (0:0 for the
  * build context), --chmod applies to everything but symlinks. Nothing here follows a symlink:
  * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
+ * Paths are strings as snapshotter's byte-names.ts has them: a name that is not UTF-8 is
+ * byte-escaped, and every call on the disk takes its exact bytes (fsPath).
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { copyFile, open } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { applyChmod } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
+import { byteOrder, fsPath, readdirEntries } from '../../../snapshotter/index.js';
 import { lstatSyncOrUndefined } from './root-path.js';
 import { makeNodeLike } from './special-files.js';
 import type { SourceView } from './source-view.js';
 import type { Owner } from './users.js';
-import { byteOrder } from './wildcards.js';
 
 /** Extended attributes, when the caller has a way to read and write them (Node has none). */
 export interface XattrIO {
@@ -137,11 +139,12 @@ export class Copier {
         await this.copyRegular(src, target, fi);
         break;
       case BigInt(constants.S_IFLNK):
-        await replacing(target, () => symlinkSync(readlinkSync(src), target));
+        // The target's bytes as they are, whatever they are.
+        await replacing(target, () => symlinkSync(readlinkSync(fsPath(src), { encoding: 'buffer' }), fsPath(target)));
         break;
       case BigInt(constants.S_IFSOCK):
         // A socket becomes an empty regular file, as fsutil's mknod without the type bits does.
-        await (await open(target, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)).close();
+        await (await open(fsPath(target), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600)).close();
         break;
       default:
         await makeNodeLike(target, fi);
@@ -180,7 +183,7 @@ export class Copier {
         exclude: excludeM !== undefined && comps !== '' ? excludeM.enterDir(comps, parent.exclude) : undefined,
         ignore: ignoreState,
       };
-      const entries = readdirSync(this.opts.view.abs(srcRel), { withFileTypes: true }).sort((a, b) => byteOrder(a.name, b.name));
+      const entries = readdirEntries(this.opts.view.abs(srcRel)).sort((a, b) => byteOrder(a.name, b.name));
       // Files of a directory are copied FILE_CONCURRENCY at a time, the next as soon as one
       // is done (not batch by batch: the thread pool never runs dry at the end of a batch); a
       // subdirectory waits for them and is walked alone, so the stack of pending directories
@@ -243,7 +246,7 @@ export class Copier {
       const first = this.inodes.get(key);
       if (first !== undefined) {
         const path = await first;
-        await replacing(target, () => linkSync(path, target));
+        await replacing(target, () => linkSync(fsPath(path), fsPath(target)));
         return;
       }
       const firstCopy = new Promise<string>((resolve, reject) => {
@@ -258,7 +261,7 @@ export class Copier {
       // The kernel copies (copy_file_range); EXCL refuses to write through anything at the
       // target (emptied first when that fails), and the source was lstat'ed as a regular file.
       // Owner, mode and times follow in copyFileInfo (chown first: it clears set-id bits).
-      await replacing(target, () => copyFile(src, target, constants.COPYFILE_EXCL));
+      await replacing(target, () => copyFile(fsPath(src), fsPath(target), constants.COPYFILE_EXCL));
       written?.(target);
     } catch (e) {
       failed?.(e);
@@ -270,10 +273,11 @@ export class Copier {
   private async copyFileInfo(fi: BigIntStats, src: string, target: string): Promise<void> {
     const owner =
       this.opts.owner ?? (this.opts.view.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: Number(fi.uid), gid: Number(fi.gid) });
-    lchownSync(target, owner.uid, owner.gid);
+    const path = fsPath(target);
+    lchownSync(path, owner.uid, owner.gid);
     if (!fi.isSymbolicLink()) {
       const mode = Number(fi.mode) & 0o7777;
-      chmodSync(target, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+      chmodSync(path, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
     }
     await setTimes(target, fi);
     const xattrs = this.opts.xattrs;
@@ -296,13 +300,13 @@ export function copyError(message: string, hint?: string, cause?: unknown): Buil
 async function copyDirectoryOnly(dst: string, fi: BigIntStats, overwriteMeta: boolean): Promise<boolean> {
   const st = lstatSyncOrUndefined(dst);
   if (st === undefined) {
-    mkdirSync(dst, { mode: Number(fi.mode) & 0o7777 });
+    mkdirSync(fsPath(dst), { mode: Number(fi.mode) & 0o7777 });
     return true;
   }
   if (!st.isDirectory()) {
     throw copyError(`cannot copy to non-directory: ${dst}`, 'The destination has a file or symlink where the source has a directory.');
   }
-  if (overwriteMeta) chmodSync(dst, Number(fi.mode) & 0o7777);
+  if (overwriteMeta) chmodSync(fsPath(dst), Number(fi.mode) & 0o7777);
   return false;
 }
 
@@ -327,10 +331,10 @@ async function ensureEmptyFileTarget(target: string, st: BigIntStats | undefined
   if (st.isDirectory()) {
     throw copyError(`cannot replace to directory ${target} with file`, 'A directory exists where the source has a file.');
   }
-  unlinkSync(target);
+  unlinkSync(fsPath(target));
 }
 
 /** Source times onto the target, without following a symlink target. Sub-microsecond digits are lost (Node takes seconds as a double). */
 async function setTimes(target: string, fi: BigIntStats): Promise<void> {
-  lutimesSync(target, Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
+  lutimesSync(fsPath(target), Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
 }

@@ -14,5 +14,5 @@ export type { XattrIO } from './copier.js';
 export { detectArchive, extractArchive, type Compression } from './archive.js';
 export { compileGoPattern, containsWildcards, type GoPattern } from './go-match.js';
 export { resolveInRoot, cleanAbs } from './root-path.js';
-export { resolveWildcards, splitWildcards, byteOrder } from './wildcards.js';
+export { resolveWildcards, splitWildcards } from './wildcards.js';
 export { SourceView } from './source-view.js';

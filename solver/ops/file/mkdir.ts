@@ -5,6 +5,7 @@
  */
 import { chmod, lchown, lutimes, mkdir } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
+import { fsPath } from '../../../snapshotter/index.js';
 import { hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import type { Owner } from './users.js';
 
@@ -34,10 +35,11 @@ export async function mkdirAllInRoot(root: string, path: string, opts: MkdirOpti
       }
       continue;
     }
-    await mkdir(abs, { mode: opts.mode });
-    await chmod(abs, opts.mode); // the process umask must not change the mode
-    if (opts.owner !== undefined) await lchown(abs, opts.owner.uid, opts.owner.gid);
-    if (opts.time !== undefined) await lutimes(abs, opts.time, opts.time);
+    const dir = fsPath(abs); // COPY --parents keeps source names, which may not be UTF-8
+    await mkdir(dir, { mode: opts.mode });
+    await chmod(dir, opts.mode); // the process umask must not change the mode
+    if (opts.owner !== undefined) await lchown(dir, opts.owner.uid, opts.owner.gid);
+    if (opts.time !== undefined) await lutimes(dir, opts.time, opts.time);
   }
   return rel;
 }

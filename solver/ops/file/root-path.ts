@@ -2,11 +2,13 @@
  * Paths inside a root directory, resolved as if the root were `/` (what containerd's
  * `fs.RootPath` does for BuildKit): `..` never climbs above the root, and a symlink met on
  * the way is followed with its target read inside the root, an absolute target restarting
- * from the root. Nothing outside the root is ever looked at.
+ * from the root. Nothing outside the root is ever looked at. Paths are strings as
+ * snapshotter's byte-names.ts has them (a name that is not UTF-8 byte-escaped).
  */
 import { lstatSync } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
+import { fsPath, readlinkName } from '../../../snapshotter/index.js';
 
 /** Linux's own limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
@@ -77,7 +79,7 @@ export async function resolveInRoot(root: string, path: string, opts: ResolveOpt
     if (++links > MAX_LINKS) {
       throw new BuildError('COPY_FAILED', `too many levels of symbolic links resolving ${JSON.stringify(path)}`);
     }
-    const target = await readlink(hostPath(root, rel));
+    const target = readlinkName(hostPath(root, rel));
     if (target.startsWith('/')) done.length = 0;
     todo = [...target.split('/').filter((t) => t !== '' && t !== '.'), ...todo];
   }
@@ -86,7 +88,7 @@ export async function resolveInRoot(root: string, path: string, opts: ResolveOpt
 
 export async function lstatOrUndefined(path: string): Promise<import('node:fs').BigIntStats | undefined> {
   try {
-    return await lstat(path, { bigint: true });
+    return await lstat(fsPath(path), { bigint: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -97,7 +99,7 @@ export async function lstatOrUndefined(path: string): Promise<import('node:fs').
 /** lstatOrUndefined with a synchronous call: for walks that make thousands of them (see walk.ts). */
 export function lstatSyncOrUndefined(path: string): import('node:fs').BigIntStats | undefined {
   try {
-    return lstatSync(path, { bigint: true });
+    return lstatSync(fsPath(path), { bigint: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

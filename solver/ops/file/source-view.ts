@@ -4,8 +4,8 @@
  * paths are absent (an excluded directory is present only when something below it is kept),
  * and every owner is reset to 0:0, as the BuildKit client does before sending.
  */
-import { readdir } from 'node:fs/promises';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import { readdirNames } from '../../../snapshotter/index.js';
 import { cleanComponents, hostPath, lstatOrUndefined } from './root-path.js';
 
 export interface SourceSpec {
@@ -61,7 +61,12 @@ export class SourceView {
     const ignore = this.ignore!;
     let found = false;
     if (ignore.dirVerdict(rel) !== 'excluded-subtree') {
-      const names = await readdir(this.abs(rel)).catch(() => [] as string[]);
+      let names: string[] = [];
+      try {
+        names = readdirNames(this.abs(rel));
+      } catch {
+        // unreadable: nothing visible below
+      }
       for (const name of names) {
         const child = `${rel}/${name}`;
         if (!ignore.matches(child)) {

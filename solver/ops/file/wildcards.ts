@@ -3,16 +3,13 @@
  * the components before the first one with a wildcard are resolved inside the root
  * (following symlinks), then the tree below is walked in name order and every entry whose
  * relative path matches the rest is a match; a matched directory is not searched further.
+ * A name that is not UTF-8 is matched byte-escaped (snapshotter's byte-names.ts): each such
+ * byte is one character, as Go's filepath.Match takes it for one rune.
  */
-import { readdir } from 'node:fs/promises';
+import { byteOrder, readdirEntries } from '../../../snapshotter/index.js';
 import { compileGoPattern, containsWildcards } from './go-match.js';
 import { cleanComponents, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import type { SourceView } from './source-view.js';
-
-/** Byte order of UTF-8 names, as Go sorts directory entries. */
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 /** `[prefix, rest]`: the components before the first with a wildcard, and the others. */
 export function splitWildcards(path: string): [string[], string[]] {
@@ -44,8 +41,7 @@ export async function resolveWildcards(view: SourceView, pattern: string, follow
   if (!st.isDirectory()) return { kind: 'matches', paths: out };
 
   const walk = async (dir: string, depth: number): Promise<void> => {
-    const entries = await readdir(view.abs(dir), { withFileTypes: true });
-    entries.sort((a, b) => byteOrder(a.name, b.name));
+    const entries = readdirEntries(view.abs(dir)).sort((a, b) => byteOrder(a.name, b.name));
     for (const entry of entries) {
       if (!tests[depth]!.test(entry.name)) continue;
       const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
