@@ -3,7 +3,6 @@
  * `[ip:]hostPort:port[/proto]` that BuildKit still accepts (with a lint warning). BuildKit does
  * this when converting EXPOSE, after expanding each word (which may split it into several).
  */
-import { isIP } from 'node:net';
 import type { SourceRange } from '../../errors/index.js';
 import type { ExposePort } from './types.js';
 import { fail, goQuoted } from './errors.js';
@@ -72,7 +71,8 @@ function checkIP(ip: string, bad: (message: string) => never): void {
     addr = addr.slice(1, -1);
   }
   // Go's net.ParseIP: plain IPv4 or IPv6, no zone.
-  if (addr.includes('%') || isIP(addr) === 0) bad(`invalid IP address: ${addr}`);
+  // node:net is loaded here, not at every start: few EXPOSE words name an address.
+  if (addr.includes('%') || process.getBuiltinModule('node:net').isIP(addr) === 0) bad(`invalid IP address: ${addr}`);
 }
 
 /** `N` or `N-M` with 0 ≤ N ≤ M ≤ 65535; undefined when malformed. */
