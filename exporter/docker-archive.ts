@@ -10,11 +10,9 @@ import { BuildError } from '../errors/index.js';
 import { digestHex } from '../content/index.js';
 import { ExporterError } from './errors.js';
 import { goJson } from './json.js';
-import { addBlobs, blobPath, imageBlobList, ociIndex, type ExportImage } from './oci-layout.js';
+import { addBlobs, blobPath, imageBlobList, layoutEntry, ociIndex, type ExportImage } from './oci-layout.js';
 import { parseImageName } from './reference.js';
 import { writeTarFile } from './tar.js';
-
-const EPOCH = new Date(0);
 
 export async function writeDockerArchive(dest: string, image: ExportImage, names: readonly string[]): Promise<void> {
   const repoTags = names.map((n) => {
@@ -42,10 +40,10 @@ export async function writeDockerArchive(dest: string, image: ExportImage, names
   const index = Buffer.from(goJson(ociIndex({ ...image, names: repoTags.map((r) => r.name) })));
   const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
   await writeTarFile(dest, async (w) => {
-    await w.add({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
-    await w.add({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime: EPOCH });
+    await w.add(layoutEntry('blobs'));
+    await w.add(layoutEntry('blobs/sha256'));
     await addBlobs(w, image.provider, blobs);
-    const file = (name: string, bytes: Buffer) => w.addBytes({ name, type: 'file', mode: 0o644, mtime: EPOCH, size: bytes.length }, bytes);
+    const file = (name: string, bytes: Buffer) => w.addBytes(layoutEntry(name, bytes.length), bytes);
     await file('oci-layout', layout);
     await file('index.json', index);
     await file('manifest.json', manifestJson);

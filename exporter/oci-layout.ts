@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, type ContentProvider, type Descriptor } from '../content/index.js';
+import type { TarHeader } from '../snapshotter/index.js';
 import type { ImageBlobs } from './image.js';
 import { goJson } from './json.js';
 import { descriptorObject } from './manifest.js';
@@ -32,19 +33,27 @@ export interface OciLayoutOptions {
 }
 
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
-/** Fixed times keep the tar's bytes a function of the image alone. */
-const EPOCH = new Date(0);
+
+/**
+ * A layout tar's entry: a directory, or a file of `size` bytes; root's, at the epoch (fixed
+ * owners and times keep the tar's bytes a function of the image alone).
+ */
+export function layoutEntry(name: string, size?: number): TarHeader {
+  return size === undefined
+    ? { name, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 }
+    : { name, type: 'file', mode: 0o644, uid: 0, gid: 0, size, mtime: 0 };
+}
 
 export async function writeOciLayout(options: OciLayoutOptions, image: ExportImage): Promise<void> {
   const index = Buffer.from(goJson(ociIndex(image)));
   const blobs = await imageBlobList(image.provider, image.image);
   if (options.tar) {
     await writeTarFile(options.dest, async (w) => {
-      await w.add({ name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
-      await w.add({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime: EPOCH });
+      await w.add(layoutEntry('blobs'));
+      await w.add(layoutEntry('blobs/sha256'));
       await addBlobs(w, image.provider, blobs);
-      await w.addBytes({ name: 'oci-layout', type: 'file', mode: 0o644, mtime: EPOCH, size: OCI_LAYOUT.length }, Buffer.from(OCI_LAYOUT));
-      await w.addBytes({ name: 'index.json', type: 'file', mode: 0o644, mtime: EPOCH, size: index.length }, index);
+      await w.addBytes(layoutEntry('oci-layout', OCI_LAYOUT.length), Buffer.from(OCI_LAYOUT));
+      await w.addBytes(layoutEntry('index.json', index.length), index);
     });
     return;
   }
@@ -102,6 +111,6 @@ export function blobPath(d: Descriptor): string {
 
 export async function addBlobs(w: TarWriter, provider: ContentProvider, blobs: readonly Descriptor[]): Promise<void> {
   for (const b of blobs) {
-    await w.addStream({ name: blobPath(b), type: 'file', mode: 0o644, mtime: EPOCH, size: b.size }, await provider.reader(b.digest));
+    await w.addStream(layoutEntry(blobPath(b), b.size), await provider.reader(b.digest));
   }
 }

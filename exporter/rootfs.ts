@@ -1,20 +1,24 @@
 /**
  * The final root filesystem of an image, from its layer tars applied in order: as a
  * directory (`type=local`) or as one flattened tar (`type=tar`). Whiteouts (`.wh.NAME`) and
- * opaque directories (`.wh..wh..opq`) are applied, never copied.
+ * opaque directories (`.wh..wh..opq`) are applied, never copied. Layers are read with the
+ * layer tar reader and the flattened tar written with its encoder (tar.ts), so names, link
+ * targets and xattr values keep their exact bytes: a name that is not UTF-8 is a byte-escaped
+ * string here (snapshotter's byte-names.ts), turned back into its bytes by `fsPath` at every
+ * call on the disk.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../content/index.js';
 import { errnoCode } from '../content/index.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
+import { fsPath, readdirNames, readlinkName, type TarHeader, type TarReadHeader } from '../snapshotter/index.js';
 import { writeDirAtomically } from './dir-output.js';
 import { ExporterError } from './errors.js';
-import {
-  ancestorsOf, classifyLayerPath, drain, normalizeEntryPath, readTar, writeTarFile, type TarHeader,
-} from './tar.js';
+import { ancestorsOf, classifyLayerPath, normalizeEntryPath, readLayerTar, writeTarFile } from './tar.js';
 
 /** Opens a layer's uncompressed tar by diff id (e.g. from a snapshot, or a blob through gunzip). */
 export type OpenLayerTar = (diffId: Digest) => Readable | Promise<Readable>;
@@ -22,11 +26,12 @@ export type OpenLayerTar = (diffId: Digest) => Readable | Promise<Readable>;
 export interface RootfsDirOptions {
   /** Apply entries' uid/gid (default: when running as root; otherwise files belong to us). */
   readonly preserveOwnership?: boolean;
-  /** Sets an extended attribute; without it a layer with xattrs fails (Node has no setxattr). */
+  /**
+   * Sets an extended attribute (the path byte-escaped where not UTF-8, as byte-names.ts has
+   * it); without it a layer with xattrs fails (Node has no setxattr).
+   */
   readonly setXattr?: (path: string, name: string, value: Buffer) => Promise<void>;
 }
-
-const XATTR_PREFIX = 'SCHILY.xattr.';
 
 // ───────────────────────────── directory ─────────────────────────────
 
@@ -44,21 +49,20 @@ export async function writeRootfsDir(
 
 interface DirTimes {
   readonly path: string;
-  readonly mtime: Date;
+  readonly mtime: number;
 }
 
 async function applyLayer(root: string, tar: Readable, options: RootfsDirOptions): Promise<void> {
   const touched = new Set<string>(); // paths this layer wrote, which its own opaque markers keep
   const opaque: string[] = [];
   const dirTimes: DirTimes[] = [];
-  for await (const { header, body } of readTar(tar)) {
+  for await (const { header, body } of readLayerTar(tar)) {
     const rel = normalizeEntryPath(header.name);
     const what = classifyLayerPath(rel);
     if (what.kind !== 'entry') {
-      await drain(body);
       if (what.kind === 'whiteout') {
         const victim = await resolveInRoot(root, what.path, false, false);
-        if (victim !== undefined) await rm(victim, { recursive: true, force: true });
+        if (victim !== undefined) await rm(fsPath(victim), { recursive: true, force: true });
       }
       if (what.kind === 'opaque') opaque.push(what.dir);
       continue;
@@ -66,77 +70,69 @@ async function applyLayer(root: string, tar: Readable, options: RootfsDirOptions
     touched.add(rel);
     const target = rel === '' ? root : await resolveInRoot(root, rel, false);
     await writeEntry(root, target, header, body, options);
-    if (header.type === 'directory') dirTimes.push({ path: target, mtime: header.mtime ?? new Date(0) });
+    if (header.type === 'dir') dirTimes.push({ path: target, mtime: header.mtime });
   }
   for (const dir of opaque) await clearLower(root, dir, touched);
   // Children changed directory mtimes after the fact; restore them, deepest first.
   for (const d of dirTimes.reverse()) {
-    await utimes(d.path, d.mtime, d.mtime).catch((e: unknown) => {
+    await utimes(fsPath(d.path), d.mtime, d.mtime).catch((e: unknown) => {
       if (errnoCode(e) !== 'ENOENT') throw e; // removed later in the same layer
     });
   }
 }
 
-async function writeEntry(root: string, target: string, h: TarHeader, body: NodeJS.ReadableStream & AsyncIterable<Buffer>, options: RootfsDirOptions): Promise<void> {
-  const mode = (h.mode ?? 0o644) & 0o7777;
+async function writeEntry(root: string, target: string, h: TarReadHeader, body: AsyncIterable<Buffer>, options: RootfsDirOptions): Promise<void> {
+  const at = fsPath(target);
   const existing = await lstatOrUndefined(target);
-  if (h.type === 'directory') {
-    if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
-    if (!existing || !existing.isDirectory()) await mkdir(target);
+  if (h.type === 'dir') {
+    if (existing && !existing.isDirectory()) await rm(at, { recursive: true, force: true });
+    if (!existing || !existing.isDirectory()) await mkdir(at);
   } else if (existing && target !== root) {
-    await rm(target, { recursive: true, force: true });
+    await rm(at, { recursive: true, force: true });
   }
   switch (h.type) {
-    case 'directory':
+    case 'dir':
       break;
     case 'file':
-    case 'contiguous-file':
-    case undefined:
-      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+      await pipeline(body, createWriteStream(at, { flags: 'wx', mode: 0o600 }));
       break;
     case 'symlink':
-      await symlink(h.linkname ?? '', target);
+      await symlink(fsPath(h.linkname), at);
       break;
     case 'link': {
-      const source = await resolveInRoot(root, normalizeEntryPath(h.linkname ?? ''), false);
-      await link(source, target);
-      break;
+      const source = await resolveInRoot(root, normalizeEntryPath(h.linkname), false);
+      await link(fsPath(source), at);
+      return; // a hard link shares its target's inode and metadata
     }
-    case 'character-device':
-    case 'block-device':
+    case 'char':
+    case 'block':
     case 'fifo':
-      await mknod(target, h);
+      mknod(target, h);
       break;
-    default:
-      throw new ExporterError('NOT_SUPPORTED', `layer entry ${h.name} has unsupported type ${String(h.type)}`);
   }
-  if (h.type !== 'file' && h.type !== 'contiguous-file' && h.type !== undefined) await drain(body);
-  if (h.type === 'link') return; // a hard link shares its target's inode and metadata
-  if (options.preserveOwnership) await lchown(target, h.uid ?? 0, h.gid ?? 0);
+  if (options.preserveOwnership) await lchown(at, h.uid, h.gid);
   // After chown, which clears set-id bits; symlinks have no mode of their own on Linux.
-  if (h.type !== 'symlink') await chmod(target, mode);
-  for (const [key, value] of Object.entries(h.pax ?? {})) {
-    if (!key.startsWith(XATTR_PREFIX)) continue;
+  if (h.type !== 'symlink') await chmod(at, h.mode);
+  for (const [name, value] of h.xattrs) {
     if (!options.setXattr) {
-      throw new ExporterError('NOT_SUPPORTED', `layer entry ${h.name} carries xattr ${key.slice(XATTR_PREFIX.length)}, which cannot be written without native support`);
+      throw new ExporterError('NOT_SUPPORTED', `layer entry ${h.name} carries xattr ${name}, which cannot be written without native support`);
     }
-    await options.setXattr(target, key.slice(XATTR_PREFIX.length), Buffer.from(value, 'binary'));
+    await options.setXattr(target, name, value);
   }
-  const mtime = h.mtime ?? new Date(0);
-  await lutimes(target, mtime, mtime);
+  await lutimes(at, h.mtime, h.mtime);
 }
 
 /** Removes what lower layers left in `dir`, keeping what this layer wrote there. */
 async function clearLower(root: string, dir: string, touched: ReadonlySet<string>): Promise<void> {
   const abs = dir === '' ? root : await resolveInRoot(root, dir, true);
-  for (const name of await readdir(abs)) {
+  for (const name of readdirNames(abs)) {
     const rel = dir === '' ? name : `${dir}/${name}`;
+    const path = join(abs, name);
     if (touched.has(rel)) {
-      const st = await lstat(join(abs, name));
-      if (st.isDirectory()) await clearLower(root, rel, touched);
+      if ((await lstat(fsPath(path))).isDirectory()) await clearLower(root, rel, touched);
       continue;
     }
-    await rm(join(abs, name), { recursive: true, force: true });
+    await rm(fsPath(path), { recursive: true, force: true });
   }
 }
 
@@ -163,17 +159,17 @@ async function resolveInRoot(root: string, rel: string, followLast: boolean, cre
     const st = await lstatOrUndefined(here);
     if (st?.isSymbolicLink() && (!isLast || followLast)) {
       if (++links > 40) throw new ExporterError('UNSAFE_LAYER', `too many symlinks resolving ${rel}`);
-      const to = await readlink(here);
+      const to = readlinkName(here);
       if (to.startsWith('/')) resolved.length = 0;
       pending.unshift(...to.split('/').filter((p) => p !== '' && p !== '.'));
       continue;
     }
     if (!isLast) {
       if (!createParents && (!st || !st.isDirectory())) return undefined;
-      if (!st) await mkdir(here, { mode: 0o755 });
+      if (!st) await mkdir(fsPath(here), { mode: 0o755 });
       else if (!st.isDirectory()) {
-        await rm(here, { force: true });
-        await mkdir(here, { mode: 0o755 });
+        await rm(fsPath(here), { force: true });
+        await mkdir(fsPath(here), { mode: 0o755 });
       }
     }
     resolved.push(part);
@@ -181,22 +177,19 @@ async function resolveInRoot(root: string, rel: string, followLast: boolean, cre
   return join(root, ...resolved);
 }
 
-async function mknod(target: string, h: TarHeader): Promise<void> {
-  const args = h.type === 'fifo'
-    ? [target, 'p']
-    : [target, h.type === 'block-device' ? 'b' : 'c', String(h.devmajor ?? 0), String(h.devminor ?? 0)];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    // node:child_process only when a device node is made: loading it costs every start ~3 ms.
-    const child = process.getBuiltinModule('node:child_process').spawn('mknod', args, { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  if (code !== 0) throw new ExporterError('NOT_SUPPORTED', `cannot create device ${h.name} (mknod exited ${code}; devices need root)`);
+/** A FIFO or device node, by the addon's mknod(2) (Node has none); mode, owner and times follow. */
+function mknod(target: string, h: TarReadHeader): void {
+  const type = h.type === 'fifo' ? S_IFIFO : h.type === 'block' ? S_IFBLK : S_IFCHR;
+  try {
+    native().mknod(fsPath(target), type | 0o600, h.type === 'fifo' ? 0 : makedev(h.devmajor, h.devminor));
+  } catch (e) {
+    throw new ExporterError('NOT_SUPPORTED', `cannot create device ${h.name} (${(e as Error).message}; devices need root)`, { cause: e });
+  }
 }
 
 async function lstatOrUndefined(path: string) {
   try {
-    return await lstat(path);
+    return await lstat(fsPath(path));
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw e;
@@ -224,14 +217,13 @@ interface LaterState {
 export async function writeRootfsTar(dest: string, layers: readonly Digest[], openLayerTar: OpenLayerTar): Promise<void> {
   const later = new Map<string, LaterState>();
   const hidden: Set<number>[] = layers.map(() => new Set<number>());
-  const newestDirHeader = new Map<string, TarHeader>();
+  const newestDirHeader = new Map<string, TarReadHeader>();
 
   for (let i = layers.length - 1; i >= 0; i--) {
     const layerEffects: { path: string; kind: 'dir' | 'nondir' | 'whiteout' | 'opaque' }[] = [];
     let ordinal = -1;
-    for await (const { header, body } of readTar(await openLayerTar(layers[i]!))) {
+    for await (const { header } of readLayerTar(await openLayerTar(layers[i]!))) {
       ordinal++;
-      await drain(body);
       const rel = normalizeEntryPath(header.name);
       const what = classifyLayerPath(rel);
       if (what.kind === 'whiteout') layerEffects.push({ path: what.path, kind: 'whiteout' });
@@ -240,7 +232,7 @@ export async function writeRootfsTar(dest: string, layers: readonly Digest[], op
         hidden[i]!.add(ordinal);
         continue;
       }
-      const isDir = header.type === 'directory';
+      const isDir = header.type === 'dir';
       layerEffects.push({ path: rel, kind: isDir ? 'dir' : 'nondir' });
       if (!survives(later, rel, isDir)) {
         hidden[i]!.add(ordinal);
@@ -249,7 +241,7 @@ export async function writeRootfsTar(dest: string, layers: readonly Digest[], op
       if (isDir && !newestDirHeader.has(rel)) newestDirHeader.set(rel, header);
       if (header.type === 'link') {
         // Flattening keeps a hard link only if its target is the final file at that path.
-        const to = normalizeEntryPath(header.linkname ?? '');
+        const to = normalizeEntryPath(header.linkname);
         if (later.has(to) || ancestorsOf(to).some((a) => later.get(a)?.deleted || later.get(a)?.opaque)) {
           throw new ExporterError('NOT_SUPPORTED', `cannot flatten hard link ${rel} → ${to}: a later layer replaces its target`);
         }
@@ -267,22 +259,17 @@ export async function writeRootfsTar(dest: string, layers: readonly Digest[], op
   await writeTarFile(dest, async (w) => {
     for (let i = 0; i < layers.length; i++) {
       let ordinal = -1;
-      for await (const { header, body } of readTar(await openLayerTar(layers[i]!))) {
+      for await (const { header, body } of readLayerTar(await openLayerTar(layers[i]!))) {
         ordinal++;
-        if (hidden[i]!.has(ordinal)) {
-          await drain(body);
-          continue;
-        }
+        if (hidden[i]!.has(ordinal)) continue; // the body, unread, is skipped
         const rel = normalizeEntryPath(header.name);
-        if (header.type === 'directory') {
-          await drain(body);
+        if (header.type === 'dir') {
           if (emittedDirs.has(rel)) continue;
           emittedDirs.add(rel);
           await w.add(outputHeader(newestDirHeader.get(rel) ?? header, rel));
-        } else if (header.type === 'file' || header.type === 'contiguous-file') {
+        } else if (header.type === 'file') {
           await w.addStream(outputHeader(header, rel), body);
         } else {
-          await drain(body);
           await w.add(outputHeader(header, rel));
         }
       }
@@ -301,22 +288,22 @@ function survives(later: ReadonlyMap<string, LaterState>, rel: string, isDir: bo
   return isDir && s.dir; // a later directory replaces a file; two directories merge
 }
 
-function outputHeader(h: TarHeader, rel: string): TarHeader {
-  const pax = Object.fromEntries(Object.entries(h.pax ?? {}).filter(([k]) => !['path', 'linkpath', 'size'].includes(k)));
+/**
+ * An entry of the flattened tar: its normalised path, ownership by number, xattrs; a hard
+ * link's target normalised too. The encoder gives a directory its trailing '/'.
+ */
+function outputHeader(h: TarReadHeader, rel: string): TarHeader {
   return {
-    name: h.type === 'directory' ? `${rel}/` : rel,
-    type: h.type === 'contiguous-file' ? 'file' : h.type,
+    name: rel,
+    type: h.type,
     mode: h.mode,
     uid: h.uid,
     gid: h.gid,
-    uname: h.uname,
-    gname: h.gname,
+    size: h.type === 'file' ? h.size : 0,
     mtime: h.mtime,
-    size: h.type === 'file' || h.type === 'contiguous-file' ? h.size : 0,
-    ...(h.type === 'link' ? { linkname: normalizeEntryPath(h.linkname ?? '') } : {}),
+    ...(h.type === 'link' ? { linkname: normalizeEntryPath(h.linkname) } : {}),
     ...(h.type === 'symlink' ? { linkname: h.linkname } : {}),
-    ...(h.type === 'character-device' || h.type === 'block-device' ? { devmajor: h.devmajor, devminor: h.devminor } : {}),
-    ...(Object.keys(pax).length > 0 ? { pax } : {}),
+    ...(h.type === 'char' || h.type === 'block' ? { devmajor: h.devmajor, devminor: h.devminor } : {}),
+    ...(h.xattrs.size > 0 ? { xattrs: [...h.xattrs] } : {}),
   };
 }
-

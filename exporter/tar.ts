@@ -1,63 +1,37 @@
 /**
- * Tar plumbing shared by the outputs: read a tar entry by entry with backpressure, write a
- * tar into a temp file renamed into place, and the layer-path rules (normalised names,
- * `.wh.` whiteouts, `.wh..wh..opq` opaque directories).
+ * Tar plumbing shared by the outputs: read a layer tar entry by entry, write a tar into a temp
+ * file renamed into place, and the layer-path rules (normalised names, `.wh.` whiteouts,
+ * `.wh..wh..opq` opaque directories). Reading and writing are snapshotter's own tar reader and
+ * encoder, the ones layers are made and applied with: names, link targets and xattr values
+ * keep their exact bytes (names that are not UTF-8 are byte-escaped strings, byte-names.ts).
  */
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type * as tar from 'tar-stream';
+import { finished } from 'node:stream/promises';
 import { fsyncDir, tempPathFor } from '../content/index.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, readTar, type TarHeader, type TarReadEntry } from '../snapshotter/index.js';
 import { ExporterError } from './errors.js';
 
-/** A tar header as tar-stream 3 reads it, with the pax records its typings leave out. */
-export type TarHeader = Partial<Omit<tar.Header, 'pax'>> & Pick<tar.Header, 'name'> & {
-  pax?: Readonly<Record<string, string>> | null;
-};
-
-/** tar-stream's streams are streamx streams: Node-compatible, but not Node's classes. */
-export type EntryBody = NodeJS.ReadableStream & AsyncIterable<Buffer>;
-
-export interface TarEntry {
-  readonly header: TarHeader;
-  /** The entry's bytes; must be consumed (or `drain`ed) before the next entry comes. */
-  readonly body: EntryBody;
-}
-
 /**
- * tar-stream, loaded on first use: a build that only tags into the local store never needs it.
- * It is CommonJS: its `default` is the module in Node and in the bundle's chunks alike.
+ * The entries of an uncompressed layer tar (snapshotter's readTar); an entry's body left
+ * unread is skipped. The source is destroyed if the loop stops early.
  */
-const tarStream = async (): Promise<typeof tar> => ((await import('tar-stream')) as unknown as { default: typeof tar }).default;
-
-/** Iterates a tar stream's entries; the source is destroyed if the loop stops early. */
-export async function* readTar(source: Readable): AsyncGenerator<TarEntry> {
-  const extract = (await tarStream()).extract();
-  const feeding = pipeline(source, extract);
-  feeding.catch(() => undefined); // surfaced through the iterator or awaited below
+export async function* readLayerTar(source: Readable): AsyncGenerator<TarReadEntry> {
   try {
-    for await (const entry of extract) {
-      yield { header: entry.header as TarHeader, body: entry as unknown as EntryBody };
-      entry.resume(); // whatever the consumer left unread
-    }
-    await feeding;
+    yield* readTar(source);
   } finally {
-    if (!extract.destroyed) extract.destroy();
     if (!source.destroyed) source.destroy();
   }
-}
-
-export async function drain(body: EntryBody): Promise<void> {
-  for await (const _ of body); // reading is what advances the tar to the next entry
 }
 
 export interface TarWriter {
   /** Adds an entry without a body (directory, symlink, hard link, device, fifo). */
   add(header: TarHeader): Promise<void>;
   /** Adds a file whose bytes come from `body`; `header.size` must be exact. */
-  addStream(header: TarHeader, body: NodeJS.ReadableStream): Promise<void>;
+  addStream(header: TarHeader, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   addBytes(header: TarHeader, bytes: Uint8Array): Promise<void>;
 }
 
@@ -67,29 +41,45 @@ export interface TarWriter {
  */
 export async function writeTarFile(dest: string, fill: (w: TarWriter) => Promise<void>): Promise<void> {
   const temp = tempPathFor(dest);
-  const pack = (await tarStream()).pack();
-  const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
-  const flushing = pipeline(pack, out);
-  flushing.catch(() => undefined);
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 });
+  let failure: { error: unknown } | undefined;
+  out.on('error', (error) => {
+    failure ??= { error };
+  });
+  const put = async (bytes: Uint8Array): Promise<void> => {
+    if (failure !== undefined) throw failure.error;
+    if (!out.write(bytes)) await once(out, 'drain'); // rejects on the stream's error
+  };
   const writer: TarWriter = {
-    add: (header) => new Promise((resolve, reject) => pack.entry(withoutNullPax(header), (e) => (e ? reject(e) : resolve()))),
-    addBytes: (header, bytes) =>
-      new Promise((resolve, reject) => pack.entry(withoutNullPax(header), Buffer.from(bytes), (e) => (e ? reject(e) : resolve()))),
+    add: (header) => put(encodeHeader(header)),
+    addBytes: async (header, bytes) => {
+      await writer.addStream(header, [bytes]);
+    },
     addStream: async (header, body) => {
-      const sink = pack.entry(withoutNullPax(header));
-      await pipeline(body, sink);
+      await put(encodeHeader(header));
+      let written = 0;
+      for await (const chunk of body) {
+        written += chunk.length;
+        if (written > header.size) break;
+        await put(chunk);
+      }
+      if (written !== header.size) {
+        throw new ExporterError('BAD_IMAGE', `tar entry ${header.name}: ${written > header.size ? 'more' : 'fewer'} bytes than its size, ${header.size}`);
+      }
+      await put(padding(header.size));
     },
   };
   try {
     await fill(writer);
-    pack.finalize();
-    await flushing;
+    await put(END_OF_ARCHIVE);
+    out.end();
+    await finished(out);
     await syncFile(temp);
     await rename(temp, dest);
     await fsyncDir(dirname(dest));
   } catch (e) {
-    pack.destroy();
-    await flushing.catch(() => undefined);
+    out.destroy();
+    await finished(out).catch(() => undefined);
     await rm(temp, { force: true });
     throw e;
   }
@@ -102,11 +92,6 @@ async function syncFile(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-function withoutNullPax(h: TarHeader): Partial<tar.Header> & Pick<tar.Header, 'name'> {
-  const { pax, ...rest } = h;
-  return pax ? { ...rest, pax } : rest;
 }
 
 /**

@@ -23,6 +23,7 @@ export { mountAt, unmount } from './mount.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { readTar, type TarReadEntry, type TarReadHeader } from './tar-reader.js';
+export { END_OF_ARCHIVE, encodeHeader, padding, type TarEntryType, type TarHeader } from './tar-format.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';
 export {
   byteOrder,

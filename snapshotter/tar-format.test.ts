@@ -109,6 +109,14 @@ describe('encodeHeader', () => {
     expect(header.xattrs.get('user.x')).toEqual(Buffer.from([0, 255, 10]));
   });
 
+  it('writes a fraction of a second to a PAX mtime record, the whole seconds to the ustar field', async () => {
+    const tar = archive([[{ ...base, name: 'f', type: 'file', mtime: 1_700_000_000.25 }, Buffer.alloc(0)]]);
+    const [h] = await extractWithTarStream(tar);
+    expect(h!.mtime?.getTime()).toBe(1_700_000_000_000);
+    expect(h!.pax).toMatchObject({ mtime: '1700000000.25' });
+    for await (const { header } of readTar(Readable.from([tar]))) expect(header.mtime).toBe(1_700_000_000.25);
+  });
+
   it('writes a name that is not UTF-8 as its bytes: in the ustar fields when it fits, else in a PAX record', async () => {
     const longRaw = `${'x'.repeat(120)}\uDCFF/${'y'.repeat(120)}\uDCFE`; // splits nowhere: PAX path
     const tar = archive([

@@ -27,7 +27,10 @@ export interface TarHeader {
   readonly gid: number;
   /** Content bytes; 0 for everything but files. */
   readonly size: number;
-  /** Whole seconds since the epoch. */
+  /**
+   * Seconds since the epoch. Layers we write have whole seconds; a fraction (a pulled
+   * layer's PAX mtime, passed on) goes to a PAX record, the whole seconds to the ustar field.
+   */
   readonly mtime: number;
   /** Target of a symlink, or the earlier path of a hard link. */
   readonly linkname?: string;
@@ -156,7 +159,7 @@ export function encodeHeader(h: TarHeader): Buffer {
   const uid = numeric('uid', h.uid, 8);
   const gid = numeric('gid', h.gid, 8);
   const size = numeric('size', h.size, 12);
-  const mtime = numeric('mtime', h.mtime, 12);
+  const mtime = Number.isInteger(h.mtime) ? numeric('mtime', h.mtime, 12) : subSecond(records, h.mtime);
   for (const [key, value] of h.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${key}`, value));
 
   const header = ustarBlock({
@@ -189,6 +192,13 @@ export function encodeHeader(h: TarHeader): Buffer {
     devminor: 0,
   });
   return Buffer.concat([paxHeader, pax, padding(pax.length), header]);
+}
+
+/** A time with a fraction of a second: a PAX record (nanoseconds at most), its whole seconds for the ustar field. */
+function subSecond(records: Buffer[], seconds: number): number {
+  records.push(paxRecord('mtime', Buffer.from(seconds.toFixed(9).replace(/\.?0+$/, ''))));
+  const whole = Math.floor(seconds);
+  return whole >= 0 && whole <= octalMax(12) ? whole : 0;
 }
 
 const PAX_HEADERS = Buffer.from('PaxHeaders/');

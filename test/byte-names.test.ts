@@ -1,16 +1,17 @@
 // File names that are not UTF-8, end to end, as BuildKit handles them: a COPY of a context
 // holding them and a RUN making them put their exact bytes in the layer tars; a build on that
 // image unpacked from an OCI layout finds them by those bytes; an unchanged context is a cache
-// hit. The layers are read by GNU tar, not by tsbuild's own reader.
+// hit; the root filesystem outputs (type=local, type=tar) hold them by those bytes. The layers
+// and the rootfs tar are read by GNU tar, not by tsbuild's own reader.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
-import { rawPath } from './support/raw-path.js';
+import { rawLines, rawNames, rawPath, rawPathIn } from './support/raw-path.js';
 import { busyboxBaseContext, expectOk } from './support/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-e2e-bytes-'));
@@ -39,9 +40,7 @@ function layers(layout: string): Buffer[] {
 function tarNames(tar: Buffer): Buffer[] {
   const r = spawnSync('tar', ['--quoting-style=literal', '-tf', '-'], { input: tar });
   expect(r.status).toBe(0);
-  const names: Buffer[] = [];
-  for (let from = 0, nl = r.stdout.indexOf(10); nl >= 0; from = nl + 1, nl = r.stdout.indexOf(10, from)) names.push(r.stdout.subarray(from, nl));
-  return names;
+  return rawLines(r.stdout);
 }
 
 /** A layer tar extracted by GNU tar into a directory of its own; that directory. */
@@ -113,5 +112,40 @@ describe.skipIf(!isRoot && !isCI)('names that are not UTF-8, end to end', () => 
     expect(readFileSync(join(l, 'again'), 'utf8')).toBe('raw;made');
     expect(readFileSync(join(l, 'count'), 'utf8')).toBe('3\n');
     expect(readdirSync(l).sort()).toEqual(['again', 'count']);
+  });
+
+  it('writes them with their exact bytes to the type=local directory and the type=tar file', () => {
+    const ctx = join(work, 'ctx-rootfs');
+    mkdirSync(ctx);
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      ['FROM busybox:test', 'COPY . /ctx', `RUN ln -s "$(printf 'b\\377')" "/ctx/$(printf 'l\\375')" && printf run > "/$(printf 'r\\377')"`, ''].join('\n'),
+    );
+    writeFileSync(rawPath(ctx, '/b', [0xff]), 'raw;');
+    mkdirSync(rawPath(ctx, '/d', [0xfe]));
+    writeFileSync(rawPath(ctx, '/d', [0xfe], '/inside'), 'inside');
+    const local = join(work, 'rootfs-dir');
+    const tarFile = join(work, 'rootfs.tar');
+    expectOk(build(ctx, ['-o', `type=local,dest=${local}`, '-o', `type=tar,dest=${tarFile}`]));
+
+    /** The files the build made, under `root`, checked by the bytes of their names. */
+    const check = (root: string): void => {
+      expect(rawNames(join(root, 'ctx'))).toEqual([rawPath('Dockerfile'), rawPath('b', [0xff]), rawPath('d', [0xfe]), rawPath('l', [0xfd])]);
+      expect(rawNames(rawPathIn(root, 'ctx/d', [0xfe]))).toEqual([rawPath('inside')]);
+      expect(rawNames(root)).toContainEqual(rawPath('r', [0xff]));
+      expect(readFileSync(rawPathIn(root, 'ctx/b', [0xff]), 'utf8')).toBe('raw;');
+      expect(readFileSync(rawPathIn(root, 'ctx/d', [0xfe], '/inside'), 'utf8')).toBe('inside');
+      expect(readlinkSync(rawPathIn(root, 'ctx/l', [0xfd]), { encoding: 'buffer' })).toEqual(rawPath('b', [0xff]));
+      expect(readFileSync(rawPathIn(root, 'r', [0xff]), 'utf8')).toBe('run');
+    };
+    check(local);
+
+    const tar = readFileSync(tarFile);
+    const ours = tarNames(tar).filter((n) => n.subarray(0, 4).equals(Buffer.from('ctx/')) || n.equals(rawPath('r', [0xff])));
+    expect(ours).toEqual([
+      rawPath('ctx/'), rawPath('ctx/Dockerfile'), rawPath('ctx/b', [0xff]), rawPath('ctx/d', [0xfe], '/'), rawPath('ctx/d', [0xfe], '/inside'),
+      rawPath('ctx/l', [0xfd]), rawPath('r', [0xff]),
+    ]);
+    check(extractLayer(tar));
   });
 });
