@@ -72,8 +72,10 @@ export async function run(): Promise<string[]> {
       const [forTs, forSk] = [await startRegistry(join(WORK, `registry-ts${i}`)), await startRegistry(join(WORK, `registry-sk${i}`))];
       registries.push(forTs, forSk);
       const host = forTs.host;
-      tsPush.push(timed(TSBUILD, ['push', '--root', root, 'big:1', `${host}/ts/big${i}:1`]));
-      skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${forSk.host}/sk/big${i}:1`]));
+      const tsbuildPush = () => tsPush.push(timed(TSBUILD, ['push', '--root', root, 'big:1', `${host}/ts/big${i}:1`]));
+      const skopeoPush = () => skPush.push(timed('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${forSk.host}/sk/big${i}:1`]));
+      // Alternately first: the first push of a round follows the last round's deletes of ~2 GB.
+      for (const push of i % 2 === 0 ? [tsbuildPush, skopeoPush] : [skopeoPush, tsbuildPush]) push();
       // Both pull the same image from the same registry, one after the other.
       const pullRoot = join(WORK, `pull-root${i}`);
       const tsbuildPull = () => {
