@@ -9,12 +9,13 @@
  * byte-escaped, and every call on the disk takes its exact bytes (fsPath).
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { copyFile, open } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
 import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
 import { applyChmod } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
+import { dirname } from 'node:path';
 import { byteOrder, fsPath, readdirEntries } from '../../../snapshotter/index.js';
 import { lstatSyncOrUndefined } from './root-path.js';
 import { makeNodeLike } from './special-files.js';
@@ -66,6 +67,8 @@ export class Copier {
   /** dev:ino of multiply-linked source files → the destination path of their first copy. */
   /** Hard-linked files: the first copy's path, once it is written. */
   private readonly inodes = new Map<string, Promise<string>>();
+  /** Per destination directory: the group a file created in it gets (see newFileGroup). */
+  private readonly newFileGroups = new Map<string, number>();
   /** Directories walked but not yet created: made when something below is copied. */
   private readonly pending: PendingDir[] = [];
 
@@ -125,6 +128,7 @@ export class Copier {
 
     let copyInfo = include;
     let restoreTimes = false;
+    let copied = false;
     switch (type) {
       case BigInt(constants.S_IFDIR): {
         const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
@@ -136,7 +140,7 @@ export class Copier {
         break;
       }
       case BigInt(constants.S_IFREG):
-        await this.copyRegular(src, target, fi);
+        copied = await this.copyRegular(src, target, fi);
         break;
       case BigInt(constants.S_IFLNK):
         // The target's bytes as they are, whatever they are.
@@ -150,7 +154,7 @@ export class Copier {
         await makeNodeLike(target, fi);
     }
 
-    if (copyInfo) await this.copyFileInfo(fi, src, target);
+    if (copyInfo) await this.copyFileInfo(fi, src, target, copied);
     else if (restoreTimes && targetFi !== undefined) await setTimes(target, fi);
   }
 
@@ -238,7 +242,8 @@ export class Copier {
     }
   }
 
-  private async copyRegular(src: string, target: string, fi: BigIntStats): Promise<void> {
+  /** Copies a regular file, or links it to the copy of its inode made before; true when it made a new file. */
+  private async copyRegular(src: string, target: string, fi: BigIntStats): Promise<boolean> {
     let written: ((path: string) => void) | undefined;
     let failed: ((e: unknown) => void) | undefined;
     if (fi.nlink > 1n) {
@@ -247,7 +252,7 @@ export class Copier {
       if (first !== undefined) {
         const path = await first;
         await replacing(target, () => linkSync(fsPath(path), fsPath(target)));
-        return;
+        return false;
       }
       const firstCopy = new Promise<string>((resolve, reject) => {
         written = resolve;
@@ -263,21 +268,30 @@ export class Copier {
       // Owner, mode and times follow in copyFileInfo (chown first: it clears set-id bits).
       await replacing(target, () => copyFile(fsPath(src), fsPath(target), constants.COPYFILE_EXCL));
       written?.(target);
+      return true;
     } catch (e) {
       failed?.(e);
       throw e;
     }
   }
 
-  /** Owner, then mode (chown clears set-id bits), then times; xattrs when possible. */
-  private async copyFileInfo(fi: BigIntStats, src: string, target: string): Promise<void> {
+  /**
+   * Owner, then mode (chown clears set-id bits), then times; xattrs when possible. A file that
+   * copyFile has just made (`copied`) has the source's exact mode already (libuv sets it past
+   * the umask) and the owner of a new file: when that is the owner wanted and no --chmod
+   * applies, chown and chmod would only say it again, two of a copied file's five system calls.
+   */
+  private async copyFileInfo(fi: BigIntStats, src: string, target: string, copied = false): Promise<void> {
     const owner =
       this.opts.owner ?? (this.opts.view.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: Number(fi.uid), gid: Number(fi.gid) });
     const path = fsPath(target);
-    lchownSync(path, owner.uid, owner.gid);
-    if (!fi.isSymbolicLink()) {
-      const mode = Number(fi.mode) & 0o7777;
-      chmodSync(path, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+    const settled = copied && this.opts.chmod === undefined && owner.uid === process.geteuid?.() && owner.gid === this.newFileGroup(dirname(target));
+    if (!settled) {
+      lchownSync(path, owner.uid, owner.gid);
+      if (!fi.isSymbolicLink()) {
+        const mode = Number(fi.mode) & 0o7777;
+        chmodSync(path, this.opts.chmod === undefined ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 0o7777);
+      }
     }
     await setTimes(target, fi);
     const xattrs = this.opts.xattrs;
@@ -285,7 +299,25 @@ export class Copier {
       for (const name of await xattrs.list(src)) await xattrs.set(target, name, await xattrs.get(src, name));
     }
   }
+
+  /**
+   * The group of a file created in directory `dir`: the directory's own when it is set-group-ID,
+   * else ours. Read once per directory: a directory's mode and owner are set when it is made,
+   * before anything is copied into it, and only its times change after.
+   */
+  private newFileGroup(dir: string): number {
+    let gid = this.newFileGroups.get(dir);
+    if (gid === undefined) {
+      const st = statSync(fsPath(dir));
+      gid = (st.mode & S_ISGID) !== 0 ? st.gid : (process.getegid?.() ?? -1);
+      this.newFileGroups.set(dir, gid);
+    }
+    return gid;
+  }
 }
+
+/** The set-group-ID bit of st_mode (node:fs's constants lack it). */
+const S_ISGID = 0o2000;
 
 function parentOf(rel: string): string {
   const slash = rel.lastIndexOf('/');

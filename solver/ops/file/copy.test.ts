@@ -152,6 +152,29 @@ describe('copy: sources and destinations', () => {
     expect([st.uid, st.gid]).toEqual([0, 0]);
   });
 
+  it('gives copied files the wanted owner and exact mode, set-id bits included, in a set-group-ID directory too', async () => {
+    await makeTree(ctx, { 'bin/tool': { mode: 0o755, data: 'x' }, plain: 'p' });
+    await chmod(join(ctx, 'bin/tool'), 0o6755);
+    await setOwner(join(ctx, 'plain'), 1234, 5678);
+    // A destination directory whose new files would get its group, 4321, unless chowned.
+    await mkdir(join(dest, 'shared'));
+    await setOwner(join(dest, 'shared'), 0, 4321);
+    await chmod(join(dest, 'shared'), 0o2775);
+    await copy(opts(['bin/tool', 'plain'], '/shared/'));
+    await copy(opts(['bin/tool', 'plain'], '/elsewhere/'));
+    for (const dir of ['shared', 'elsewhere']) {
+      const tool = await lstat(join(dest, dir, 'tool'));
+      const plain = await lstat(join(dest, dir, 'plain'));
+      expect([tool.uid, tool.gid, tool.mode & 0o7777]).toEqual([0, 0, 0o6755]);
+      expect([plain.uid, plain.gid, plain.mode & 0o7777]).toEqual([0, 0, 0o644]);
+    }
+    const source = { root: ctx, ownership: 'keep' as const };
+    await copy(opts(['plain', 'bin/tool'], '/kept/', { source }));
+    const kept = await lstat(join(dest, 'kept/plain'));
+    expect([kept.uid, kept.gid]).toEqual([1234, 5678]);
+    expect(await modeOf('kept/tool')).toBe(0o6755);
+  });
+
   it('keeps owners when copying from a stage (ownership: keep); the created top directory stays root-owned', async () => {
     await makeTree(ctx, { 'dir/subdir/nested': 'n', file: 'f' });
     await setOwner(join(ctx, 'dir'), 100, 200);
