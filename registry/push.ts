@@ -26,6 +26,9 @@ export function pushBlobsOf(provider: ContentProvider, descriptors: readonly Des
   }));
 }
 
+/** Blob uploads under way at once. */
+const UPLOADS_AT_ONCE = 5;
+
 /** Blobs above this size go in chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 32 << 20;
 
@@ -196,10 +199,12 @@ export async function pushImage(
       }
     }
   };
-  // Four at a time; the first failure stops the others taking more.
-  const queue = [...blobs];
+  // Five at a time, as dockerd's max-concurrent-uploads, largest first, so that the push
+  // does not end with one large upload going alone while small ones are long done; the first
+  // failure stops the others taking more.
+  const queue = [...blobs].sort((a, b) => b.descriptor.size - a.descriptor.size);
   let failure: { error: unknown } | undefined;
-  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+  const workers = Array.from({ length: Math.min(UPLOADS_AT_ONCE, queue.length) }, async () => {
     for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
       await upload(b).catch((error: unknown) => void (failure ??= { error }));
     }
