@@ -254,7 +254,10 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     events: req.events,
     ignoreCache: (v) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages)),
     onExecuted: (v, ref) => {
-      if (ref.snapshot !== null && targetChain.has(v)) layerOf(state, ref.snapshot).catch(() => {});
+      const snapshot = ref.snapshot;
+      if (snapshot === null || !targetChain.has(v)) return;
+      // After the promise jobs that start the next step: its process runs while this hashes.
+      setImmediate(() => layerOf(state, snapshot).catch(() => {}));
     },
   });
   let top: Ref;
