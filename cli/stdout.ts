@@ -8,7 +8,7 @@
 import { writeSync } from 'node:fs';
 
 /** A closed reader (`tsbuild images | head`) ends the output, not the program with a stack. */
-function onStreamError(e: NodeJS.ErrnoException): void {
+function onStreamError(e: NodeJS.ErrnoException): never {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
 }
@@ -32,10 +32,8 @@ export function stdoutWriter(fd = 1): StdoutWriter {
       try {
         done += writeSync(fd, data, done);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        if (code !== 'EAGAIN') throw e;
-        return viaStream(data.subarray(done));
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return viaStream(data.subarray(done));
+        onStreamError(e as NodeJS.ErrnoException);
       }
     }
   };

@@ -247,8 +247,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   for (const g of graph.stages.values()) stageOf.set(g.top, g.stage.name);
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
-  const targetChain = new Set<Vertex<Ref>>();
-  for (let t: Vertex<Ref> | undefined = graph.target.top; t !== undefined; t = t.inputs[0]) targetChain.add(t);
+  const targetChain = new Set(rootChain(graph.target.top));
   const solver = new Solver<Ref>({
     cache: new CacheIndex(state.cacheDir, state.snapshots),
     events: req.events,
@@ -321,13 +320,16 @@ async function stageHistory(
   ];
 }
 
+/** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
+function* rootChain(top: Vertex<Ref>): Generator<Vertex<Ref>> {
+  for (let t: Vertex<Ref> | undefined = top; t !== undefined; t = t.inputs[0]) yield t;
+}
+
 function inFilteredStage(v: Vertex<Ref>, stages: ReadonlyMap<number, StageGraph>, names: ReadonlySet<string>): boolean {
   for (const g of stages.values()) {
     if (g.stage.name === undefined || !names.has(g.stage.name)) continue;
     // A vertex belongs to the stage if it is on the stage's chain above its base.
-    for (let t: Vertex<Ref> | undefined = g.top; t !== undefined; t = t.inputs[0]) {
-      if (t === v) return true;
-    }
+    for (const t of rootChain(g.top)) if (t === v) return true;
   }
   return false;
 }
