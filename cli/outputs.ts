@@ -161,7 +161,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   // same image.
   const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
   const created = last === undefined ? new Date() : new Date(last);
-  const base = { config: image.config, platform: image.platform, history: image.history, created };
+  const base = { config: image.config, ...(image.author === undefined ? {} : { author: image.author }), platform: image.platform, history: image.history, created };
   let local: ImageBlobs | undefined;
   // One assembled image per layer format: several outputs of one format share it.
   const archived = new Map<string, ImageBlobs>();

@@ -43,6 +43,22 @@ describe('image config', () => {
     );
   });
 
+  it('writes the author (MAINTAINER) between architecture and config, as sorted keys put it', () => {
+    const bytes = imageConfigBytes({
+      config: { WorkingDir: '/' },
+      author: 'Jane <jane@example.com>',
+      platform: { os: 'linux', architecture: 'amd64' },
+      diffIds: [diffA],
+      history: [{ created_by: 'MAINTAINER Jane <jane@example.com>', empty_layer: true }, { created_by: 'COPY a b # buildkit' }],
+      created: new Date('2024-02-03T04:05:08Z'),
+    });
+    expect(bytes.toString()).toBe(
+      '{"architecture":"amd64","author":"Jane \\u003cjane@example.com\\u003e","config":{"WorkingDir":"/"},"created":"2024-02-03T04:05:08Z",' +
+        '"history":[{"created_by":"MAINTAINER Jane \\u003cjane@example.com\\u003e","empty_layer":true},{"created_by":"COPY a b # buildkit"}],' +
+        `"os":"linux","rootfs":{"type":"layers","diff_ids":["${diffA}"]}}`,
+    );
+  });
+
   it('SOURCE_DATE_EPOCH sets created and clamps later history times only', () => {
     const bytes = imageConfigBytes({
       config: {},

@@ -1,8 +1,8 @@
 /**
  * The image config (image-spec config.md; the same JSON serves Docker's
  * application/vnd.docker.container.image.v1+json). Built with BuildKit's key order so equal
- * inputs hash equally: top-level keys sorted (architecture, config, created, history, os,
- * rootfs, variant), the inner `config` in the Go struct order, empty fields left out.
+ * inputs hash equally: top-level keys sorted (architecture, author, config, created, history,
+ * os, rootfs, variant), the inner `config` in the Go struct order, empty fields left out.
  */
 import type { Digest } from '../content/index.js';
 import type { ImageConfig } from '../frontend/index.js';
@@ -27,6 +27,8 @@ export interface HistoryEntry {
 
 export interface ImageConfigInput {
   readonly config: ImageConfig;
+  /** The image's `author` (MAINTAINER); left out when empty. */
+  readonly author?: string;
   readonly platform: ImagePlatform;
   /** Uncompressed layer digests, bottom first. */
   readonly diffIds: readonly Digest[];
@@ -46,14 +48,15 @@ export function imageConfigObject(input: ImageConfigInput): Record<string, unkno
   }
   const epoch = input.sourceDateEpoch === undefined ? undefined : epochDate(input.sourceDateEpoch);
   const created = epoch ?? input.created ?? new Date();
-  const out: Record<string, unknown> = {
-    architecture: input.platform.architecture,
+  const out: Record<string, unknown> = { architecture: input.platform.architecture };
+  if (input.author) out['author'] = input.author;
+  Object.assign(out, {
     config: containerConfig(input.config),
     created: goTime(created),
     history: input.history.map((h) => historyObject(h, epoch)),
     os: input.platform.os,
     rootfs: { type: 'layers', diff_ids: [...input.diffIds] },
-  };
+  });
   if (input.platform.variant) out['variant'] = input.platform.variant;
   return out;
 }

@@ -173,7 +173,7 @@ describe('stages', () => {
 
   it('starts from the image config given by the resolver', async () => {
     const p = await plan('FROM base:1\nWORKDIR sub\nRUN true\n', {
-      resolveImage: async () => ({ Env: ['PATH=/x', 'GOPATH=/go'], WorkingDir: '/go', OnBuild: ['RUN echo hi'] }),
+      resolveImage: async () => ({ config: { Env: ['PATH=/x', 'GOPATH=/go'], WorkingDir: '/go', OnBuild: ['RUN echo hi'] } }),
     });
     const s = lastStage(p);
     expect(s.steps[0]!.onbuild).toBe(true);
@@ -192,7 +192,7 @@ describe('named build contexts', () => {
   const named = (keys: Record<string, ImageConfigLike | undefined>): ConvertOptions => ({
     namedContexts: {
       match: (name) => (name in keys ? name : undefined),
-      config: async (key) => keys[key],
+      image: async (key) => (keys[key] === undefined ? undefined : { config: keys[key] }),
     },
   });
   type ImageConfigLike = { Env?: string[]; OnBuild?: string[] };
@@ -220,5 +220,77 @@ describe('named build contexts', () => {
     const p = await plan('FROM base\n', named({ base: { OnBuild: ['RUN echo hi'] } }));
     expect(lastStage(p).steps.map((s) => s.instruction.kind)).toEqual(['run']);
     expect(lastStage(await plan('FROM scratch\n', named({ scratch: undefined }))).base).toEqual({ kind: 'scratch' });
+  });
+});
+
+describe('image config and scope as BuildKit leaves them', () => {
+  const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+  it('starts FROM scratch from the empty image: WorkingDir / and PATH', async () => {
+    expect(lastStage(await plan('FROM scratch\n')).config).toEqual({ Env: [PATH], WorkingDir: '/', OnBuild: null });
+    // A directory given as a build context and used as the base is the empty image too.
+    const named = await plan('FROM ctx\n', { namedContexts: { match: (n) => (n === 'ctx' ? n : undefined), image: async () => undefined } });
+    expect(lastStage(named).config).toMatchObject({ Env: [PATH], WorkingDir: '/' });
+  });
+
+  it('MAINTAINER sets the author; a stage FROM another keeps it, a base image hands its own down', async () => {
+    const p = await plan('FROM scratch AS a\nMAINTAINER Jane Doe <jane@example.com>\nFROM a\nRUN true\n');
+    expect(p.stages.map((s) => s.author)).toEqual(['Jane Doe <jane@example.com>', 'Jane Doe <jane@example.com>']);
+    const img = await plan('FROM base\n', { resolveImage: async () => ({ config: {}, author: 'Base <b@x>' }) });
+    expect(lastStage(img).author).toBe('Base <b@x>');
+    expect(lastStage(await plan('FROM scratch\n')).author).toBeUndefined();
+  });
+
+  it("a stage FROM another keeps the parent's ARGs in scope, with their values, first", async () => {
+    const p = await plan('FROM scratch AS base\nARG SHARED=one\nARG EMPTY\nFROM base\nARG OWN=two\nRUN echo $SHARED\nARG SHARED\nRUN true\nARG SHARED=three\nRUN true\n');
+    const s = lastStage(p);
+    expect(envOf(s.steps[1]!)).toMatchObject({ SHARED: 'one', OWN: 'two' });
+    expect(s.steps[1]!.args).toEqual([{ key: 'SHARED', value: 'one' }, { key: 'EMPTY' }, { key: 'OWN', value: 'two' }]);
+    // Declared again without a value: the inherited value stays.
+    expect(envOf(s.steps[3]!).SHARED).toBe('one');
+    expect(s.steps[2]!.instruction).toMatchObject({ kind: 'arg', args: [{ key: 'SHARED' }] });
+    expect(envOf(s.steps[5]!).SHARED).toBe('three');
+    // The parent's ARG values never reach the child's image config.
+    expect(s.config.Env).toEqual([PATH]);
+  });
+
+  it('lists the environment in the order variables were last set (BuildKit state), the image Env in place', async () => {
+    const s = lastStage(await plan('FROM scratch\nENV A=1 B=2\nARG A=3\nRUN true\n'));
+    expect(s.steps[2]!.env).toEqual([PATH, 'B=2', 'A=3']);
+    expect(s.config.Env).toEqual([PATH, 'A=1', 'B=2']);
+  });
+
+  it('gives RUN every proxy build arg in both letter cases, never in the plan of the image', async () => {
+    const p = await plan('FROM scratch\nRUN true\n', {
+      buildArgs: new Map([
+        ['http_proxy', 'http://lower'],
+        ['HTTP_PROXY', 'http://upper'],
+        ['No_Proxy', 'localhost'],
+        ['ftp_proxy', ''],
+      ]),
+    });
+    expect(p.proxyEnv).toEqual(['HTTP_PROXY=http://lower', 'http_proxy=http://lower', 'NO_PROXY=localhost', 'no_proxy=localhost']);
+    expect(lastStage(p).steps[0]!.env).toEqual([PATH]);
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('titles RUN, COPY and WORKDIR steps with their variables expanded, secrets given as env masked', async () => {
+    const p = await plan(
+      'FROM scratch\nENV DIR=/app\nWORKDIR $DIR\nCOPY "a" $DIR/\nRUN --mount=type=secret,id=tok,env=TOKEN echo "$DIR" $TOKEN $UNSET\nrun <<EOF\necho one\necho two\nEOF\n',
+    );
+    expect(lastStage(p).steps.map((s) => s.title)).toEqual([
+      undefined,
+      'WORKDIR /app',
+      'COPY a /app/',
+      'RUN --mount=type=secret,id=tok,env=TOKEN echo "/app" **** $UNSET',
+      'RUN <<EOF (echo one...)',
+    ]);
+  });
+
+  it('names vertices by stage unless one stage reads nothing else', async () => {
+    expect((await plan('FROM scratch\nRUN true\n')).namesWithStage).toBe(false);
+    expect((await plan('FROM scratch\nRUN --mount=type=cache,target=/c true\n')).namesWithStage).toBe(true);
+    expect((await plan('FROM scratch\nCOPY --from=busybox /a /a\n')).namesWithStage).toBe(true);
+    expect((await plan('FROM scratch AS a\nFROM scratch\n', { target: 'a' })).namesWithStage).toBe(true);
   });
 });

@@ -12,9 +12,10 @@ import { parseDockerfile } from '../parser/parse.js';
 import { Lex, type EnvLookup } from '../shell/index.js';
 import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount } from '../instructions/index.js';
 import type { ArgInstruction, FromInstruction, Instruction, KeyValue } from '../instructions/types.js';
-import { DEFAULT_PATH, DEFAULT_SHELL, lookupOf, PROXY_ARGS, setEnv, splitEnv } from './env.js';
+import { DEFAULT_PATH, DEFAULT_SHELL, isProxyArg, lookupOf, NON_ENV_ARGS, proxyEnvOf, setEnv, setEnvLast, splitEnv } from './env.js';
 import { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform.js';
-import type { BuildPlan, ImageConfig, PlannedMount, PlannedStage, PlanWarning, SourceRef, StageBase, Step } from './types.js';
+import { stepTitle } from './title.js';
+import type { BuildPlan, ImageConfig, ImageMeta, PlannedMount, PlannedStage, PlanWarning, SourceRef, StageBase, Step, StepArg } from './types.js';
 
 export interface ConvertOptions {
   /** `--target`: the stage to build (default: the last). */
@@ -25,10 +26,10 @@ export interface ConvertOptions {
   /** `--platform` (default: the build platform). */
   readonly targetPlatform?: Platform;
   /**
-   * The config of a base image, from the local store or a registry; undefined for an image
-   * with an empty config. The frontend itself never touches a disk or the network.
+   * The config and author of a base image, from the local store or a registry; undefined for
+   * an image with an empty config. The frontend itself never touches a disk or the network.
    */
-  readonly resolveImage?: (ref: string, platform: Platform) => Promise<ImageConfig | undefined>;
+  readonly resolveImage?: (ref: string, platform: Platform) => Promise<ImageMeta | undefined>;
   /** The `--build-context`s of the build, if any. */
   readonly namedContexts?: NamedContextLookup;
 }
@@ -42,8 +43,8 @@ export interface ConvertOptions {
 export interface NamedContextLookup {
   /** The key of the context a name selects (a stage name, or a reference as written), if any. */
   match(name: string): string | undefined;
-  /** The image config of a context that is an image; undefined for a directory. */
-  config(key: string, platform: Platform): Promise<ImageConfig | undefined>;
+  /** The image config and author of a context that is an image; undefined for a directory. */
+  image(key: string, platform: Platform): Promise<ImageMeta | undefined>;
 }
 
 interface StageDecl {
@@ -124,6 +125,8 @@ class Converter {
   private globalArgs = new Map<string, string>();
   private readonly byName = new Map<string, StageDecl>();
   private readonly done = new Map<number, PlannedStage>();
+  /** Each planned stage's environment and ARGs after its last step: a stage FROM it starts there. */
+  private readonly finalScope = new Map<number, { readonly vars: readonly string[]; readonly args: readonly StepArg[] }>();
   /** Stages replaced by a build context of their name: index → context key. */
   private readonly replaced = new Map<number, string>();
   readonly buildPlatform: Platform;
@@ -311,7 +314,7 @@ class Converter {
     };
     await visit(target);
     for (const [k] of this.buildArgs) {
-      if (this.declared.has(k) || PROXY_ARGS.includes(k) || this.globalArgs.has(k)) continue;
+      if (this.declared.has(k) || isProxyArg(k) || this.globalArgs.has(k)) continue;
       this.warnings.push({
         code: 'UnusedBuildArg',
         message: `build-arg "${k}" was not consumed by any stage`,
@@ -321,14 +324,30 @@ class Converter {
     return {
       stages,
       target: target.index,
+      namesWithStage: this.namesWithStage(),
       buildPlatform: this.buildPlatform,
       targetPlatform: this.targetPlatform,
-      proxyEnv: PROXY_ARGS.flatMap((k) => {
-        const v = this.buildArgs.get(k);
-        return v === undefined ? [] : [`${k}=${v}`];
-      }),
+      proxyEnv: proxyEnvOf(this.buildArgs),
       warnings: this.warnings,
     };
+  }
+
+  /**
+   * BuildKit counts, beside the stages, one more source for each COPY --from and each RUN
+   * --mount (from= or not) that names no stage, and names vertices by stage unless there is
+   * only one of all these.
+   */
+  private namesWithStage(): boolean {
+    if (this.stages.length > 1) return true;
+    return this.stages.some((s) =>
+      s.instructions.some((ins) => {
+        if (ins.kind === 'copy' && ins.from !== undefined) {
+          return /^[+-]?\d+$/.test(ins.from) ? false : !this.byName.has(ins.from.toLowerCase());
+        }
+        if (ins.kind === 'run') return ins.mounts.some((m) => !this.byName.has((rawMountFrom(m) || 'scratch').toLowerCase()));
+        return false;
+      }),
+    );
   }
 
   private async planStage(s: StageDecl, need: (index: number) => Promise<PlannedStage>): Promise<PlannedStage> {
@@ -337,47 +356,59 @@ class Converter {
     if (replacement !== undefined) {
       // BuildKit: the context is the stage; none of its instructions run, its config is the
       // context's image config (empty for a directory).
-      const config = await this.namedConfig(replacement, platform ?? this.targetPlatform, s.from.range);
+      const image = (await this.namedImage(replacement, platform ?? this.targetPlatform, s.from.range)) ?? { config: {} };
       return {
         index: s.index,
         ...(s.from.stageName === undefined ? {} : { name: s.from.stageName }),
         base: { kind: 'named', name: replacement },
         ...(platform === undefined ? {} : { platform }),
         steps: [],
-        config,
+        config: image.config,
+        ...(image.author === undefined ? {} : { author: image.author }),
         dependsOn: [],
         range: s.from.range,
       };
     }
-    // The base's config, and the ONBUILD triggers it hands down.
-    let config: ImageConfig = {};
+    // The base's config and author, and the ONBUILD triggers it hands down.
+    const os = (platform ?? this.targetPlatform).os;
+    let image: ImageMeta = { config: {} };
+    // A stage built FROM another starts where that one ended: its environment holds the
+    // parent's ARG values, and its ARGs stay in scope (for RUN, and RUN's history), as BuildKit does.
+    let inherited: { readonly vars: readonly string[]; readonly args: readonly StepArg[] } = { vars: [], args: [] };
     let triggers: readonly string[] = [];
     if (base.kind === 'stage') {
       const parent = await need(base.stage);
-      config = parent.config;
+      image = { config: parent.config, ...(parent.author === undefined ? {} : { author: parent.author }) };
+      inherited = this.finalScope.get(base.stage)!;
       triggers = parent.config.OnBuild ?? [];
+    } else if (base.kind === 'scratch') {
+      image = { config: emptyImageConfig(os) };
     } else if (base.kind === 'image' && this.opts.resolveImage !== undefined) {
       try {
-        config = (await this.opts.resolveImage(base.ref, platform ?? this.targetPlatform)) ?? {};
+        image = (await this.opts.resolveImage(base.ref, platform ?? this.targetPlatform)) ?? { config: {} };
       } catch (e) {
         located(e, s.from.range); // a base image that cannot be had is the FROM's error
       }
-      triggers = config.OnBuild ?? [];
+      triggers = image.config.OnBuild ?? [];
     } else if (base.kind === 'named') {
-      config = await this.namedConfig(base.name, platform ?? this.targetPlatform, s.from.range);
-      triggers = config.OnBuild ?? [];
+      // A directory (or scratch) as the base starts from the empty image, as scratch does.
+      image = (await this.namedImage(base.name, platform ?? this.targetPlatform, s.from.range)) ?? { config: emptyImageConfig(os) };
+      triggers = image.config.OnBuild ?? [];
     }
     const onbuild = triggers.map((t) => parseTrigger(t, s.from.range));
     const dependsOn = this.dependencies(s, base, onbuild);
     for (const d of dependsOn) await need(d);
 
+    const config = image.config;
     let env = config.Env ?? [];
-    if (!env.some((e) => splitEnv(e)[0] === 'PATH')) env = [...env, `PATH=${DEFAULT_PATH}`];
-    const state = new StageState({ ...config, Env: env, OnBuild: null });
+    // PATH is always set, except on Windows, which has its own (BuildKit #5445).
+    if (os !== 'windows' && !env.some((e) => splitEnv(e)[0] === 'PATH')) env = [...env, `PATH=${DEFAULT_PATH}`];
+    const state = new StageState({ ...config, Env: env, OnBuild: null }, image.author, inherited);
     const steps: Step[] = [];
     for (const [i, ins] of [...onbuild, ...s.instructions].entries()) {
       steps.push(this.step(ins, state, s, i < onbuild.length));
     }
+    this.finalScope.set(s.index, { vars: state.env(), args: state.args() });
     return {
       index: s.index,
       ...(s.from.stageName === undefined ? {} : { name: s.from.stageName }),
@@ -385,14 +416,15 @@ class Converter {
       ...(platform === undefined ? {} : { platform }),
       steps,
       config: state.config,
+      ...(state.author === undefined ? {} : { author: state.author }),
       dependsOn,
       range: s.from.range,
     };
   }
 
-  private async namedConfig(key: string, platform: Platform, range: SourceRange): Promise<ImageConfig> {
+  private async namedImage(key: string, platform: Platform, range: SourceRange): Promise<ImageMeta | undefined> {
     try {
-      return (await this.opts.namedContexts?.config(key, platform)) ?? {};
+      return await this.opts.namedContexts?.image(key, platform);
     } catch (e) {
       return located(e, range);
     }
@@ -427,7 +459,8 @@ class Converter {
         return snapshot({ ...raw, env: pairs });
       }
       case 'arg': {
-        for (const a of raw.args) {
+        // Each ARG's value: the build arg, else its default (expanded), else the global ARG's.
+        const args = raw.args.map((a) => {
           this.declared.add(a.key);
           const given = this.buildArgs.get(a.key);
           let value: string | undefined;
@@ -435,8 +468,9 @@ class Converter {
           else if (a.value !== undefined) value = x(a.value);
           else value = this.globalArgs.get(a.key);
           st.declareArg(a.key, value);
-        }
-        return snapshot(raw);
+          return value === undefined ? { key: a.key } : { key: a.key, value };
+        });
+        return snapshot({ ...raw, args });
       }
       case 'label': {
         const labels = raw.labels.map((kv): KeyValue => ({ key: x(kv.key), value: x(kv.value), noDelim: kv.noDelim }));
@@ -447,7 +481,7 @@ class Converter {
         const path = x(raw.path);
         const abs = posix.isAbsolute(path) ? posix.normalize(path) : posix.join(st.config.WorkingDir ?? '/', path);
         st.update({ WorkingDir: abs.length > 1 ? abs.replace(/\/+$/, '') : abs });
-        return snapshot({ ...raw, path: st.config.WorkingDir! });
+        return snapshot({ ...raw, path: st.config.WorkingDir! }, this.titled(raw, env));
       }
       case 'user': {
         const user = x(raw.user);
@@ -502,10 +536,10 @@ class Converter {
         };
         if (raw.kind === 'add') {
           const checksum = xo(raw.checksum);
-          return snapshot({ ...common, kind: 'add', ...(checksum === undefined ? {} : { checksum }) } as Instruction);
+          return snapshot({ ...common, kind: 'add', ...(checksum === undefined ? {} : { checksum }) } as Instruction, this.titled(raw, env));
         }
         const from = raw.from === undefined ? undefined : this.stageRef(raw.from, s.index, raw.range, true);
-        return snapshot(common as Instruction, from === undefined ? {} : { from });
+        return snapshot(common as Instruction, { ...this.titled(raw, env), ...(from === undefined ? {} : { from }) });
       }
       case 'run': {
         const mounts: PlannedMount[] = raw.mounts.map((m) => {
@@ -516,7 +550,7 @@ class Converter {
           else source = mount.type === 'cache' ? { kind: 'scratch' } : { kind: 'context' };
           return { mount, source };
         });
-        return snapshot(raw, { mounts });
+        return snapshot(raw, { mounts, ...this.titled(raw, env, mounts) });
       }
       case 'cmd':
       case 'entrypoint': {
@@ -547,9 +581,16 @@ class Converter {
         st.update({ OnBuild: [...(st.config.OnBuild ?? []), raw.expression] });
         return snapshot(raw);
       case 'maintainer':
+        st.author = raw.maintainer;
+        return snapshot(raw);
       case 'from':
         return snapshot(raw);
     }
+  }
+
+  private titled(ins: Instruction, env: EnvLookup, mounts: readonly PlannedMount[] = []): { title?: string } {
+    const title = stepTitle(ins, env, this.lex.escapeToken, mounts, this.targetPlatform.os);
+    return title === undefined ? {} : { title };
   }
 
   /** Heredoc bodies expand with quotes left alone, as a shell would. */
@@ -589,15 +630,34 @@ function parseTrigger(text: string, at: SourceRange): Instruction {
   }
 }
 
+/**
+ * BuildKit's empty image: what `FROM scratch` (and a directory as the base) starts from.
+ * Windows keeps its own PATH.
+ */
+function emptyImageConfig(os: string): ImageConfig {
+  return os === 'windows' ? { WorkingDir: '/' } : { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
+}
+
 /** A stage's evolving image config and the environment its steps see. */
 class StageState {
-  /** ENV and ARG values in order; ARG values never reach the image config. */
+  /** ENV and ARG values, each where it was last set; ARG values never reach the image config. */
   private vars: string[];
-  private readonly argValues: { key: string; value: string }[] = [];
+  /** ARG declarations in scope, in order (the parent stage's first). */
+  private readonly declaredArgs: StepArg[];
   cmdSet = false;
 
-  constructor(public config: ImageConfig) {
-    this.vars = [...(config.Env ?? [])];
+  constructor(
+    public config: ImageConfig,
+    /** The image's author: the base's, until a MAINTAINER. */
+    public author: string | undefined,
+    inherited: { readonly vars: readonly string[]; readonly args: readonly StepArg[] },
+  ) {
+    // The base's environment (a parent stage's holds its ARG values too), then the image's
+    // own variables set over it, as BuildKit initialises a stage.
+    let vars = [...inherited.vars];
+    for (const e of config.Env ?? []) vars = setEnvLast(vars, ...splitEnv(e));
+    this.vars = vars;
+    this.declaredArgs = [...inherited.args];
   }
 
   update(patch: Partial<ImageConfig>, what?: 'cmd'): void {
@@ -606,16 +666,14 @@ class StageState {
   }
 
   setEnv(key: string, value: string): void {
-    this.vars = setEnv(this.vars, key, value);
+    this.vars = setEnvLast(this.vars, key, value);
     this.update({ Env: setEnv(this.config.Env ?? [], key, value) });
   }
 
+  /** An ARG without a value leaves the environment as it is (a value already set stays). */
   declareArg(key: string, value: string | undefined): void {
-    if (value === undefined) return;
-    this.vars = setEnv(this.vars, key, value);
-    const i = this.argValues.findIndex((a) => a.key === key);
-    if (i >= 0) this.argValues.splice(i, 1);
-    this.argValues.push({ key, value });
+    this.declaredArgs.push(value === undefined ? { key } : { key, value });
+    if (value !== undefined && !NON_ENV_ARGS.has(key)) this.vars = setEnvLast(this.vars, key, value);
   }
 
   lookup(): EnvLookup {
@@ -626,8 +684,8 @@ class StageState {
     return [...this.vars];
   }
 
-  args(): readonly { key: string; value: string }[] {
-    return [...this.argValues];
+  args(): readonly StepArg[] {
+    return [...this.declaredArgs];
   }
 }
 

@@ -25,6 +25,13 @@ export interface ImageConfig {
   readonly Healthcheck?: DockerHealthcheck;
 }
 
+/** What a stage takes from the image it starts from, besides the filesystem. */
+export interface ImageMeta {
+  readonly config: ImageConfig;
+  /** The image's `author` (MAINTAINER). */
+  readonly author?: string;
+}
+
 /** The Docker image config's health check (durations in nanoseconds). */
 export interface DockerHealthcheck {
   readonly Test: readonly string[];
@@ -62,8 +69,12 @@ export interface Step {
   readonly instruction: Instruction;
   /** The environment in scope: image env, ENV and ARG values, in order (KEY=VALUE). */
   readonly env: readonly string[];
-  /** ARGs in scope with their values (they reach RUN's environment and its cache key). */
-  readonly args: readonly { readonly key: string; readonly value: string }[];
+  /**
+   * The ARG declarations in scope, in order: the parent stage's (a stage built FROM another),
+   * then this stage's; a key declared again appears again. The value is the one the ARG set
+   * (undefined for an ARG without one); what RUN sees is in `env`.
+   */
+  readonly args: readonly StepArg[];
   /** Working directory, user and shell in effect when the step runs. */
   readonly workdir: string;
   readonly user: string;
@@ -74,6 +85,13 @@ export interface Step {
   readonly mounts?: readonly PlannedMount[];
   /** The step comes from an ONBUILD trigger of the base. */
   readonly onbuild: boolean;
+  /** What progress names the step's vertex (RUN, COPY, ADD, WORKDIR), before the `[n/m]` prefix. */
+  readonly title?: string;
+}
+
+export interface StepArg {
+  readonly key: string;
+  readonly value?: string;
 }
 
 export interface PlannedStage {
@@ -87,6 +105,8 @@ export interface PlannedStage {
   readonly steps: readonly Step[];
   /** The stage's image config after its last step. */
   readonly config: ImageConfig;
+  /** The image's `author`: the last MAINTAINER, else the base's author. */
+  readonly author?: string;
   /** Stages this one needs (its base, COPY --from, RUN --mount from=), by index. */
   readonly dependsOn: readonly number[];
   readonly range: SourceRange;
@@ -102,9 +122,17 @@ export interface BuildPlan {
   /** The stages the target needs, in Dockerfile order; the last one is the target. */
   readonly stages: readonly PlannedStage[];
   readonly target: number;
+  /**
+   * Whether vertex names carry the stage's name: BuildKit leaves it out only when the
+   * Dockerfile has one stage that reads no other image or stage (no COPY --from, no RUN --mount).
+   */
+  readonly namesWithStage: boolean;
   readonly buildPlatform: Platform;
   readonly targetPlatform: Platform;
-  /** Proxy build args (HTTP_PROXY…): RUN sees them, the image and the cache key never do. */
+  /**
+   * Proxy build args as RUN's environment (`HTTP_PROXY=…`, `http_proxy=…`, …): RUN sees them,
+   * the image, the history and the cache key never do (unless an ARG declares one).
+   */
   readonly proxyEnv: readonly string[];
   readonly warnings: readonly PlanWarning[];
 }

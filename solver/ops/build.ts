@@ -56,16 +56,28 @@ export interface BuildRequest {
 
 export interface BuiltImage {
   readonly config: ImageConfig;
+  /** The image's `author` (MAINTAINER, or the base image's). */
+  readonly author?: string;
   readonly platform: Platform;
   readonly history: readonly HistoryEntry[];
   readonly layers: readonly Layer[];
   readonly plan: BuildPlan;
 }
 
-/** What a stage takes from a base image: its config and its history. */
+/** What a stage takes from a base image: its config, author and history. */
 interface BaseImage {
   readonly config: ImageConfig;
+  readonly author?: string;
   readonly history: readonly HistoryEntry[];
+}
+
+function baseImageOf(raw: Record<string, unknown>): BaseImage {
+  const author = raw['author'];
+  return {
+    config: (raw['config'] as ImageConfig | undefined) ?? {},
+    ...(typeof author === 'string' && author !== '' ? { author } : {}),
+    history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
+  };
 }
 
 export async function build(req: BuildRequest): Promise<BuiltImage> {
@@ -120,11 +132,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       image = await state.images.resolveImage(ref);
       parsedConfig = await readImageConfig(state.content, image);
     }
-    const { raw } = parsedConfig;
-    const base: BaseImage = {
-      config: (raw['config'] as ImageConfig | undefined) ?? {},
-      history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
-    };
+    const base = baseImageOf(parsedConfig.raw);
     bases.set(key, base);
     return base;
   };
@@ -159,11 +167,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
           throw new Error(`internal: build context ${key} is no image`);
         }
         const { raw } = await readImageConfig(state.content, blobs);
-        const base: BaseImage = {
-          config: (raw['config'] as ImageConfig | undefined) ?? {},
-          history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
-        };
-        return { blobs, base };
+        return { blobs, base: baseImageOf(raw) };
       })();
       namedImages.set(key, p);
     }
@@ -201,7 +205,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     buildArgs: req.buildArgs,
     ...(req.target === undefined ? {} : { target: req.target }),
     ...(req.platform === undefined ? {} : { targetPlatform: req.platform }),
-    resolveImage: async (ref, platform) => (await loadBase(ref, platform)).config,
+    resolveImage: async (ref, platform) => loadBase(ref, platform),
     ...(named.size === 0
       ? {}
       : {
@@ -210,7 +214,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
               const key = contextKey(name);
               return key !== undefined && named.has(key) ? key : undefined;
             },
-            config: async (key: string, platform: Platform) => (await namedBase(key, platform))?.config,
+            image: async (key: string, platform: Platform) => namedBase(key, platform),
           },
         }),
   });
@@ -295,7 +299,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...graph.target.stage.config,
     ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
   };
-  return { config, platform, history: timedHistory, layers, plan };
+  const author = graph.target.stage.author;
+  return { config, ...(author === undefined ? {} : { author }), platform, history: timedHistory, layers, plan };
 }
 
 /** The base's history, then the stage's own steps. */

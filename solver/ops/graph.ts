@@ -58,7 +58,6 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
     return v;
   };
   const stages = new Map<number, StageGraph>();
-  const single = plan.stages.length === 1;
 
   const source = (ref: SourceRef): Vertex<Ref> => {
     switch (ref.kind) {
@@ -78,10 +77,12 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   };
 
   for (const stage of plan.stages) {
-    const label = single ? '' : `${stage.name ?? `stage-${stage.index}`} `;
-    const layerSteps = stage.steps.filter((s) => makesLayer(s)).length;
+    const label = plan.namesWithStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
+    // BuildKit's count: the FROM of an image, every RUN, COPY, ADD and WORKDIR (even one that
+    // makes no vertex), and every ONBUILD trigger of the base, whatever it is.
     const fromSource = stage.base.kind === 'image' || stage.base.kind === 'named' ? 1 : 0;
-    const total = layerSteps + fromSource;
+    const total = fromSource + stage.steps.filter((s) => s.onbuild || countsAsStep(s)).length;
+    const width = String(total).length;
     let n = fromSource;
     let top: Vertex<Ref>;
     switch (stage.base.kind) {
@@ -100,7 +101,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
     }
     const history: { createdBy: string; layer: boolean }[] = [];
     for (const step of stage.steps) {
-      const name = () => `[${label}${++n}/${total}] ${step.instruction.original}`;
+      const name = () => `[${label}${String(++n).padStart(width)}/${total}] ${step.onbuild ? 'ONBUILD ' : ''}${step.title ?? step.instruction.original}`;
       const meta = (extra: object = {}) => ({ name: name(), origin: step.instruction.range, ...extra });
       const ins = step.instruction;
       let runArgs: readonly string[] | undefined;
@@ -141,7 +142,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   return { stages, target };
 }
 
-function makesLayer(step: Step): boolean {
-  const i = step.instruction;
-  return i.kind === 'run' || i.kind === 'copy' || i.kind === 'add' || (i.kind === 'workdir' && i.path !== '/');
+function countsAsStep(step: Step): boolean {
+  const k = step.instruction.kind;
+  return k === 'run' || k === 'copy' || k === 'add' || k === 'workdir';
 }

@@ -2,6 +2,7 @@
  * The image history entry each Dockerfile step leaves, worded as BuildKit words it (its
  * `created_by` strings use Go's fmt verbs, reproduced here), and which steps make a layer.
  */
+import { exposedPortKeys, parseExposePort } from '../../frontend/instructions/index.js';
 import { fromBinary, goQuote, toBinary } from '../../frontend/parser/gostring.js';
 import type { Instruction } from '../../frontend/instructions/types.js';
 import type { Step } from '../../frontend/stages/types.js';
@@ -40,11 +41,16 @@ function trimFraction(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
 }
 
-/** BuildKit's runCommandString: `|N K=V … args`. */
-function runCommandString(args: readonly string[], step: Step): string {
+/**
+ * BuildKit's runCommandString: `|N K=V … args`, one pair per ARG key in scope, where it was
+ * first declared (a parent stage's first); the value is the environment's, else the last
+ * declaration's, else empty (`K=`).
+ */
+function runCommandString(args: readonly string[], step: Pick<Step, 'env' | 'args'>): string {
   const env = new Map(step.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const));
-  const pairs = step.args.map((a) => `${a.key}=${env.get(a.key) ?? a.value}`);
-  const prefix = pairs.length > 0 ? [`|${pairs.length}`, ...pairs] : [];
+  const pairs = new Map<string, string>();
+  for (const a of step.args) pairs.set(a.key, env.get(a.key) ?? a.value ?? '');
+  const prefix = pairs.size > 0 ? [`|${pairs.size}`, ...[...pairs].map(([k, v]) => `${k}=${v}`)] : [];
   return [...prefix, ...args].join(' ');
 }
 
@@ -59,11 +65,9 @@ export function historyFor(step: Step, runArgs?: readonly string[]): HistoryStep
   switch (i.kind) {
     case 'env':
       return { createdBy: ['ENV', ...i.env.map((kv) => `${kv.key}=${kv.value}`)].join(' '), layer: false };
-    case 'arg': {
-      const values = new Map(step.args.map((a) => [a.key, a.value] as const));
-      const parts = i.args.map((a) => (values.has(a.key) ? `${a.key}=${values.get(a.key)!}` : a.key));
-      return { createdBy: `ARG ${parts.join(' ')}`, layer: false };
-    }
+    case 'arg':
+      // The plan gives each ARG the value it took (none: the key alone).
+      return { createdBy: `ARG ${i.args.map((a) => (a.value === undefined ? a.key : `${a.key}=${a.value}`)).join(' ')}`, layer: false };
     case 'label':
       return { createdBy: ['LABEL', ...i.labels.map((kv) => `${kv.key}=${kv.value}`)].join(' '), layer: false };
     case 'workdir':
@@ -110,9 +114,13 @@ export function historyFor(step: Step, runArgs?: readonly string[]): HistoryStep
   }
 }
 
-/** EXPOSE words as BuildKit lists them: `80/tcp`, ranges kept as written with their protocol. */
+/**
+ * EXPOSE words as BuildKit lists them: every port of a range (`8000-8002` gives three), each
+ * with its protocol in lower case (`tcp` when none), in the order of the words (which the
+ * parser sorted before expansion); a port named twice is listed twice.
+ */
 function exposedList(ports: readonly string[]): string[] {
-  return ports.map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+  return ports.flatMap((p) => exposedPortKeys(parseExposePort(p)));
 }
 
 /**
