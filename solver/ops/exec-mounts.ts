@@ -19,7 +19,8 @@ import { fileXattrs, mountAt, unmount, type SnapshotName } from '../../snapshott
 import { localContextOf, type OpEnv } from './env.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
-import { withView } from './mounted.js';
+import { newActiveKey, withView } from './mounted.js';
+import { bindLocalContext, resolveBindSource } from './bind-mounts.js';
 
 /** Where the secrets of a build come from: a reader per id given with --secret. */
 export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
@@ -91,12 +92,17 @@ export class StepMounts {
         const sub = posix.join('/', mount.source);
         const local = localContextOf(this.env_, m.source);
         if (local !== undefined) {
-          this.mounts.push({ type: 'bind', target: target!, source: below(local.dir, sub), readonly: mount.readOnly });
+          const bound = await bindLocalContext(local, sub, mount.readOnly, this.state.tmpDir, this.signal);
+          this.releases.push(bound.release);
+          this.mounts.push({ type: 'bind', target: target!, source: bound.source, readonly: mount.readOnly });
           return;
         }
-        // A stage or image: mount its merged view here (the runner's namespace copies ours).
-        const dir = await this.view(nextSource().snapshot);
-        this.mounts.push({ type: 'bind', target: target!, source: below(dir, sub), readonly: mount.readOnly });
+        // A stage or image: its merged view mounted here (the runner's namespace copies ours),
+        // writable into a throw-away layer for a rw bind.
+        const snapshot = nextSource().snapshot;
+        const dir = mount.readOnly ? await this.view(snapshot) : await this.scratchLayer(snapshot);
+        const { abs } = await resolveBindSource(dir, sub);
+        this.mounts.push({ type: 'bind', target: target!, source: abs, readonly: mount.readOnly });
         return;
       }
       case 'secret':
@@ -132,6 +138,23 @@ export class StepMounts {
       release();
       await done;
     });
+    return dir;
+  }
+
+  /**
+   * A new active snapshot on `snapshot`, mounted writable until release and then removed:
+   * a rw bind's writes land there, never in the stage's own snapshot.
+   */
+  private async scratchLayer(snapshot: SnapshotName | null): Promise<string> {
+    const { snapshots, tmpDir } = this.state;
+    const key = newActiveKey();
+    const mounts = await snapshots.prepare(key, snapshot ?? undefined);
+    this.releases.push(() => snapshots.remove(key));
+    const dir = join(tmpDir, `mnt-${randomUUID()}`);
+    await mkdir(dir);
+    this.releases.push(() => rm(dir, { recursive: true, force: true }));
+    mountAt(mounts, dir);
+    this.releases.push(async () => unmount(dir, { detach: true }));
     return dir;
   }
 
@@ -274,11 +297,6 @@ export class StepMounts {
       });
     });
   }
-}
-
-/** `sub` (absolute, inside `base`) as a host path without a trailing slash, as the runner wants. */
-function below(base: string, sub: string): string {
-  return sub === '/' ? base : join(base, sub);
 }
 
 /**
