@@ -1,7 +1,7 @@
 // RUN --mount=type=bind and type=cache end to end through the CLI, as root, on the busybox
 // base: what a bind shows (.dockerignore applied), that a rw bind never writes its source,
-// what goes into a step's cache key. Tests named after a Go test are ports of BuildKit's
-// frontend/dockerfile/dockerfile_mount_test.go.
+// what goes into a step's cache key, and cache mounts under --no-cache. Tests named after a Go
+// test are ports of BuildKit's frontend/dockerfile/dockerfile_mount_test.go.
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -321,6 +321,36 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
         ].join('\n'),
       });
       for (let i = 0; i < 3; i++) expectOk(build(dir, ['--no-cache']));
+    });
+  });
+
+  describe('--no-cache and cache mounts', () => {
+    it('start empty under --no-cache, and what they gather then is what later builds see', () => {
+      const step = (cmd: string) => context({ Dockerfile: `FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 --mount=type=cache,id=nc2,target=/m2 ${cmd}\n` });
+      expectOk(build(step('touch /m1/foo /m2/bar')));
+      // Only the ids of the steps run without their cache are emptied: nc3 is not used here.
+      const other = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc3,target=/m3 touch /m3/kept\n' });
+      expectOk(build(other));
+      const noCache = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 ls -A /m1 > /seen && touch /m1/foo2\n' });
+      expect(read(buildToDir(noCache, ['--no-cache']).out, 'seen')).toBe('');
+      const { out } = buildToDir(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 --mount=type=cache,id=nc2,target=/m2 --mount=type=cache,id=nc3,target=/m3 ls -A /m1 /m2 /m3 > /seen\n' }));
+      expect(read(out, 'seen')).toBe('/m1:\nfoo2\n\n/m2:\nbar\n\n/m3:\nkept\n');
+    });
+
+    it('--no-cache-filter empties the cache mounts of the filtered stages only', () => {
+      const dockerfile = (tag: string) =>
+        [
+          'FROM busybox:test AS b',
+          `RUN --mount=type=cache,id=ncf-b,target=/c ls -A /c > /seen && touch /c/${tag}`,
+          'FROM busybox:test AS a',
+          'COPY --from=b /seen /b',
+          `RUN --mount=type=cache,id=ncf-a,target=/c ls -A /c > /a && touch /c/${tag}`,
+          '',
+        ].join('\n');
+      expectOk(build(context({ Dockerfile: dockerfile('first') })));
+      const { out } = buildToDir(context({ Dockerfile: dockerfile('second') }), ['--no-cache-filter', 'a']);
+      expect(read(out, 'a')).toBe('');
+      expect(read(out, 'b')).toBe('first\n');
     });
   });
 });

@@ -7,7 +7,7 @@
  * cli/mount-namespace.ts) and bound read-only at their target: their bytes never reach a disk,
  * a layer, the cache key, the progress output or an error message.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
@@ -21,6 +21,7 @@ import type { Ref } from './ref.js';
 import type { State } from './state.js';
 import { newActiveKey, withView } from './mounted.js';
 import { bindLocalContext, resolveBindSource } from './bind-mounts.js';
+import { cacheMountName } from './cache-mounts.js';
 
 /** Where the secrets of a build come from: a reader per id given with --secret. */
 export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
@@ -60,6 +61,11 @@ export function readsSource(env: OpEnv, m: PlannedMount): boolean {
   if (m.mount.type !== 'bind' && m.mount.type !== 'cache') return false;
   if (m.source.kind === 'stage' || m.source.kind === 'image') return true;
   return m.source.kind === 'named' && localContextOf(env, m.source) === undefined;
+}
+
+/** A cache mount's id: `id=`, else its target (absolute, clean). */
+export function cacheMountId(mount: CacheMount, target: string): string {
+  return mount.id === '' ? target : mount.id;
 }
 
 export class StepMounts {
@@ -225,21 +231,21 @@ export class StepMounts {
    * with `from=` the source it starts from, so another source starts another cache.
    */
   private async cacheDir(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
-    const id = mount.id === '' ? target : mount.id;
+    const id = cacheMountId(mount, target);
     if (mount.from !== '' && !readsSource(this.env_, m)) {
       throw new BuildError('NOT_SUPPORTED', `not supported yet: a cache mount from= a local build context (${mount.from})`, {
         hint: 'seed the cache from a stage that copies the directory',
       });
     }
     let seed: ((into: string) => Promise<void>) | undefined;
-    let key = id;
+    let name = cacheMountName(id);
     if (readsSource(this.env_, m)) {
       const from = nextSource();
       const sub = posix.join('/', mount.source);
-      key += `\0${from.snapshot ?? 'scratch'}\0${sub}`;
+      name = cacheMountName(id, { snapshot: from.snapshot ?? 'scratch', path: sub });
       seed = (into) => this.seedCache(from.snapshot, sub, into);
     }
-    const base = join(this.state.cacheMountsDir, createHash('sha256').update(key).digest('hex'));
+    const base = join(this.state.cacheMountsDir, name);
     let dir = base;
     switch (mount.sharing) {
       case 'shared':

@@ -15,7 +15,7 @@ import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/i
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
 import { digestOf, type CacheMap, type ExecContext, type InputKey, type Op } from '../core/index.js';
 import { readRecord, writeRecord } from './records.js';
-import { mountTarget, readsSource, StepMounts } from './exec-mounts.js';
+import { cacheMountId, mountTarget, readsSource, StepMounts } from './exec-mounts.js';
 import { unpackImage } from './unpack.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
@@ -190,6 +190,11 @@ export class ExecOp implements Op<Ref> {
       mounts: exec.mounts.map((m) => mountKey(m.mount)),
       script: exec.script,
     };
+  }
+
+  /** The ids of the step's cache mounts. */
+  cacheMountIds(): string[] {
+    return this.exec.mounts.flatMap((m) => (m.mount.type === 'cache' ? [cacheMountId(m.mount, mountTarget(m.mount, this.exec.cwd, 0)!)] : []));
   }
 
   /** Inputs after the root: the stages and images that bind and cache mounts read (not local directories). */
