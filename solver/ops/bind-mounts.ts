@@ -43,7 +43,7 @@ export async function resolveBindSource(
 ): Promise<{ rel: string; abs: string; isDir: boolean }> {
   const rel = await resolveInRoot(root, sub, { followFinal: true, ...(view === undefined ? {} : { visible: view.visible }) });
   const abs = hostPath(root, rel);
-  const st = await lstatOrUndefined(fsPath(abs) as string);
+  const st = await lstatOrUndefined(abs);
   if (st === undefined || (view !== undefined && !(await view.visible(rel, st.isDirectory())))) {
     throw new BuildError('MOUNT_FAILED', `mount source ${JSON.stringify(posix.join('/', sub))}: not found`, {
       hint: 'a bind mount source is a path in its build context, stage or image; check that .dockerignore does not leave it out',
@@ -180,7 +180,7 @@ async function makeWhiteouts(wh: string, root: string, start: string, paths: rea
 }
 
 async function copyDirAttrs(from: string, to: string): Promise<void> {
-  const st = await lstatOrUndefined(fsPath(from) as string);
+  const st = await lstatOrUndefined(from);
   if (st === undefined) return;
   const path = fsPath(to);
   await lchown(path, Number(st.uid), Number(st.gid));
