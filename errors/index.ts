@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'REGISTRY'
   | 'NOT_SUPPORTED'
   | 'COPY_FAILED'
+  | 'MOUNT_FAILED'
   | 'USER_NOT_FOUND'
   | 'RUNNER_ERROR'
   | 'RUN_FAILED'

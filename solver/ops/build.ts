@@ -15,7 +15,8 @@ import { buildGraph, type StageGraph } from './graph.js';
 import { fillHistoryTimes } from './history.js';
 import { layerOf, layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
-import type { LocalContext, NamedSource, OpEnv } from './ops.js';
+import { ExecOp, type LocalContext, type NamedSource, type OpEnv } from './ops.js';
+import { dropCacheMounts } from './cache-mounts.js';
 import { CacheIndex } from './records.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
@@ -252,10 +253,13 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
+  const ignoreCache = (v: Vertex<Ref>) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages));
+  // As BuildKit does, the cache mounts of the steps run without their cache start empty.
+  await dropCacheMounts(state.cacheMountsDir, ignoredCacheMountIds(graph.target.top, ignoreCache));
   const solver = new Solver<Ref>({
     cache: new CacheIndex(state.cacheDir, state.snapshots),
     events: req.events,
-    ignoreCache: (v) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages)),
+    ignoreCache,
     onExecuted: (v, ref) => {
       const snapshot = ref.snapshot;
       if (snapshot === null || !targetChain.has(v)) return;
@@ -323,6 +327,20 @@ async function stageHistory(
       ...(h.layer ? {} : { empty_layer: true }),
     })),
   ];
+}
+
+/** The cache-mount ids of the RUN steps below `top` whose cache is ignored. */
+function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): Set<string> {
+  const ids = new Set<string>();
+  const seen = new Set<Vertex<Ref>>();
+  const visit = (v: Vertex<Ref>): void => {
+    if (seen.has(v)) return;
+    seen.add(v);
+    if (v.op instanceof ExecOp && ignored(v)) for (const id of v.op.cacheMountIds()) ids.add(id);
+    v.inputs.forEach(visit);
+  };
+  visit(top);
+  return ids;
 }
 
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */

@@ -7,7 +7,7 @@
  * cli/mount-namespace.ts) and bound read-only at their target: their bytes never reach a disk,
  * a layer, the cache key, the progress output or an error message.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
@@ -19,7 +19,9 @@ import { fileXattrs, mountAt, unmount, type SnapshotName } from '../../snapshott
 import { localContextOf, type OpEnv } from './env.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
-import { withView } from './mounted.js';
+import { newActiveKey, withView } from './mounted.js';
+import { bindLocalContext, resolveBindSource } from './bind-mounts.js';
+import { cacheMountName } from './cache-mounts.js';
 
 /** Where the secrets of a build come from: a reader per id given with --secret. */
 export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
@@ -61,6 +63,11 @@ export function readsSource(env: OpEnv, m: PlannedMount): boolean {
   return m.source.kind === 'named' && localContextOf(env, m.source) === undefined;
 }
 
+/** A cache mount's id: `id=`, else its target (absolute, clean). */
+export function cacheMountId(mount: CacheMount, target: string): string {
+  return mount.id === '' ? target : mount.id;
+}
+
 export class StepMounts {
   /** For the runner, in mount order. */
   readonly mounts: MountSpec[] = [];
@@ -91,12 +98,17 @@ export class StepMounts {
         const sub = posix.join('/', mount.source);
         const local = localContextOf(this.env_, m.source);
         if (local !== undefined) {
-          this.mounts.push({ type: 'bind', target: target!, source: below(local.dir, sub), readonly: mount.readOnly });
+          const bound = await bindLocalContext(local, sub, mount.readOnly, this.state.tmpDir, this.signal);
+          this.releases.push(bound.release);
+          this.mounts.push({ type: 'bind', target: target!, source: bound.source, readonly: mount.readOnly });
           return;
         }
-        // A stage or image: mount its merged view here (the runner's namespace copies ours).
-        const dir = await this.view(nextSource().snapshot);
-        this.mounts.push({ type: 'bind', target: target!, source: below(dir, sub), readonly: mount.readOnly });
+        // A stage or image: its merged view mounted here (the runner's namespace copies ours),
+        // writable into a throw-away layer for a rw bind.
+        const snapshot = nextSource().snapshot;
+        const dir = mount.readOnly ? await this.view(snapshot) : await this.scratchLayer(snapshot);
+        const { abs } = await resolveBindSource(dir, sub);
+        this.mounts.push({ type: 'bind', target: target!, source: abs, readonly: mount.readOnly });
         return;
       }
       case 'secret':
@@ -132,6 +144,23 @@ export class StepMounts {
       release();
       await done;
     });
+    return dir;
+  }
+
+  /**
+   * A new active snapshot on `snapshot`, mounted writable until release and then removed:
+   * a rw bind's writes land there, never in the stage's own snapshot.
+   */
+  private async scratchLayer(snapshot: SnapshotName | null): Promise<string> {
+    const { snapshots, tmpDir } = this.state;
+    const key = newActiveKey();
+    const mounts = await snapshots.prepare(key, snapshot ?? undefined);
+    this.releases.push(() => snapshots.remove(key));
+    const dir = join(tmpDir, `mnt-${randomUUID()}`);
+    await mkdir(dir);
+    this.releases.push(() => rm(dir, { recursive: true, force: true }));
+    mountAt(mounts, dir);
+    this.releases.push(async () => unmount(dir, { detach: true }));
     return dir;
   }
 
@@ -202,21 +231,21 @@ export class StepMounts {
    * with `from=` the source it starts from, so another source starts another cache.
    */
   private async cacheDir(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
-    const id = mount.id === '' ? target : mount.id;
+    const id = cacheMountId(mount, target);
     if (mount.from !== '' && !readsSource(this.env_, m)) {
       throw new BuildError('NOT_SUPPORTED', `not supported yet: a cache mount from= a local build context (${mount.from})`, {
         hint: 'seed the cache from a stage that copies the directory',
       });
     }
     let seed: ((into: string) => Promise<void>) | undefined;
-    let key = id;
+    let name = cacheMountName(id);
     if (readsSource(this.env_, m)) {
       const from = nextSource();
       const sub = posix.join('/', mount.source);
-      key += `\0${from.snapshot ?? 'scratch'}\0${sub}`;
+      name = cacheMountName(id, { snapshot: from.snapshot ?? 'scratch', path: sub });
       seed = (into) => this.seedCache(from.snapshot, sub, into);
     }
-    const base = join(this.state.cacheMountsDir, createHash('sha256').update(key).digest('hex'));
+    const base = join(this.state.cacheMountsDir, name);
     let dir = base;
     switch (mount.sharing) {
       case 'shared':
@@ -274,11 +303,6 @@ export class StepMounts {
       });
     });
   }
-}
-
-/** `sub` (absolute, inside `base`) as a host path without a trailing slash, as the runner wants. */
-function below(base: string, sub: string): string {
-  return sub === '/' ? base : join(base, sub);
 }
 
 /**

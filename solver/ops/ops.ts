@@ -4,7 +4,7 @@
  */
 import { chmod as fsChmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec, RunnerSpec } from '../../executor/index.js';
 import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
@@ -13,8 +13,9 @@ import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
 import type { PlannedMount, SourceRef } from '../../frontend/stages/types.js';
-import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
-import { mountTarget, readsSource, StepMounts } from './exec-mounts.js';
+import { digestOf, type CacheMap, type ExecContext, type InputKey, type Op } from '../core/index.js';
+import { readRecord, writeRecord } from './records.js';
+import { cacheMountId, mountTarget, readsSource, StepMounts } from './exec-mounts.js';
 import { unpackImage } from './unpack.js';
 import { changeSnapshot, newActiveKey, newSnapshotName, withView } from './mounted.js';
 import type { Ref } from './ref.js';
@@ -191,13 +192,84 @@ export class ExecOp implements Op<Ref> {
     };
   }
 
+  /** The ids of the step's cache mounts. */
+  cacheMountIds(): string[] {
+    return this.exec.mounts.flatMap((m) => (m.mount.type === 'cache' ? [cacheMountId(m.mount, mountTarget(m.mount, this.exec.cwd, 0)!)] : []));
+  }
+
   /** Inputs after the root: the stages and images that bind and cache mounts read (not local directories). */
   static mountSources(env: OpEnv, mounts: readonly PlannedMount[]): SourceRef[] {
     return mounts.filter((m) => readsSource(env, m)).map((m) => m.source);
   }
 
-  async cacheMap(): Promise<CacheMap<Ref>> {
-    return { opDigest: digestOf(this.spec), inputs: byKey(1 + ExecOp.mountSources(this.env, this.exec.mounts).length) };
+  async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
+    // A bind of a stage or image is keyed by the content of its source path, as BuildKit
+    // keys it: a change elsewhere in that stage leaves the step cached.
+    const inputs: InputKey<Ref>[] = [{ by: 'key' }];
+    for (const m of this.exec.mounts) {
+      if (!readsSource(this.env, m)) continue;
+      const mount = m.mount;
+      inputs.push(mount.type === 'bind' ? { by: 'content', checksum: (ref) => this.snapshotSum(ref, posix.join('/', mount.source), cx.signal) } : { by: 'key' });
+    }
+    const contexts = await this.boundContextSums(cx.signal);
+    return { opDigest: digestOf(contexts.length === 0 ? this.spec : { op: this.spec, contexts }), inputs };
+  }
+
+  /**
+   * The content checksum of `path` in a committed snapshot (owners included: a stage's files
+   * keep theirs), computed once per snapshot and path: snapshots never change.
+   */
+  private async snapshotSum(ref: Ref, path: string, signal: AbortSignal): Promise<string> {
+    const { state } = this.env;
+    const memo = `mount-sum\0${ref.snapshot ?? 'scratch'}\0${path}`;
+    const known = await readRecord<{ sum: string }>(state.layerMetaDir, memo);
+    if (known !== undefined) return known.sum;
+    const { checksumPaths } = await import('./context/index.js');
+    const sum = await withView(state, ref.snapshot, (root) =>
+      checksumPaths(root, [path], { followLinks: true, includeOwnership: true, xattrs: fileXattrs, signal }).catch((e: unknown) => {
+        if (!(e instanceof BuildError) || e.code !== 'COPY_FAILED') throw e;
+        throw new BuildError('MOUNT_FAILED', e.message, { hint: 'a bind mount source is a path in its stage or image' });
+      }),
+    );
+    await writeRecord(state.layerMetaDir, memo, { sum });
+    return sum;
+  }
+
+  /**
+   * What the step can read through its binds of local build contexts, as BuildKit keys it:
+   * per context, the content checksum of the mounts' source paths (a path inside another
+   * selected one adds nothing), .dockerignore'd files left out as the mount hides them.
+   */
+  private async boundContextSums(signal: AbortSignal): Promise<{ readonly context: string; readonly sum: string }[]> {
+    const selected = new Map<string, { local: LocalContext; paths: Set<string> }>();
+    for (const m of this.exec.mounts) {
+      if (m.mount.type !== 'bind') continue;
+      const local = localContextOf(this.env, m.source);
+      if (local === undefined) continue;
+      const name = m.source.kind === 'named' ? `named:${m.source.name}` : 'context';
+      let entry = selected.get(name);
+      if (entry === undefined) selected.set(name, (entry = { local, paths: new Set() }));
+      entry.paths.add(posix.join('/', m.mount.source));
+    }
+    if (selected.size === 0) return [];
+    const { checksumPaths } = await import('./context/index.js');
+    const sums: { context: string; sum: string }[] = [];
+    for (const [context, { local, paths }] of [...selected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const sum = await checksumPaths(local.dir, outermostPaths(paths), {
+        followLinks: true,
+        xattrs: contextXattrs,
+        ...(local.ignore === undefined ? {} : { matcher: local.ignore }),
+        ...(local.statCache === undefined ? {} : { statCache: await local.statCache() }),
+        signal,
+      }).catch((e: unknown) => {
+        if (!(e instanceof BuildError) || e.code !== 'COPY_FAILED') throw e;
+        throw new BuildError('MOUNT_FAILED', e.message, {
+          hint: 'a bind mount source is a path in its build context; check the path, and that .dockerignore does not leave it out',
+        });
+      });
+      sums.push({ context, sum });
+    }
+    return sums;
   }
 
   async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
@@ -260,6 +332,13 @@ export class ExecOp implements Op<Ref> {
       await stepMounts.release();
     }
   }
+}
+
+/** Sorted, without the paths that lie inside another one (their content is in it already). */
+function outermostPaths(paths: ReadonlySet<string>): string[] {
+  if (paths.has('/')) return ['/'];
+  const all = [...paths].sort();
+  return all.filter((p) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
 }
 
 function mountKey(m: RunMount): unknown {

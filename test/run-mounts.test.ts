@@ -1,0 +1,356 @@
+// RUN --mount=type=bind and type=cache end to end through the CLI, as root, on the busybox
+// base: what a bind shows (.dockerignore applied), that a rw bind never writes its source,
+// what goes into a step's cache key, and cache mounts under --no-cache. Tests named after a Go
+// test are ports of BuildKit's frontend/dockerfile/dockerfile_mount_test.go.
+import { createHash } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
+import { mountsUnder, tsbuildAsync, tsbuildSync } from './support/cli.js';
+import { isCI, isRoot } from './support/env.js';
+
+// /var/tmp, not /tmp: a tmpfs /tmp would make the context and the state directory one more
+// kind of filesystem than the overlay lower dirs of real use.
+const work = mkdtempSync('/var/tmp/tsbuild-mounts-');
+const root = join(work, 'root');
+
+let n = 0;
+const context = (files: Record<string, string>) => writeContext(join(work, `ctx-${n++}`), files);
+
+function build(dir: string, extra: string[] = []) {
+  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
+}
+
+/** Builds `dir` into a new rootfs directory; returns it and the build's log. */
+function buildToDir(dir: string, extra: string[] = []): { out: string; log: string } {
+  const out = join(work, `out-${n++}`);
+  const r = build(dir, [...extra, '-o', `type=local,dest=${out}`]);
+  expectOk(r);
+  return { out, log: r.stderr };
+}
+
+const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
+
+/** Did the log show the step whose name ends with `end` cached? */
+const cached = (log: string, end: string) => {
+  const lines = log.split('\n');
+  const at = lines.findIndex((l) => /^#\d+ \[/.test(l) && l.endsWith(end));
+  if (at === -1) throw new Error(`no step ending with ${end} in:\n${log}`);
+  const id = lines[at]!.split(' ')[0]!;
+  return lines.some((l) => l === `${id} CACHED`);
+};
+
+/** Every entry below `dir`: name, type, mode, owner, size, mtime (ns), content or link target. */
+function treeState(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const abs = rel === '' ? dir : join(dir, rel);
+    const st = lstatSync(abs, { bigint: true });
+    let what = '';
+    if (st.isFile()) what = createHash('sha256').update(readFileSync(abs)).digest('hex');
+    else if (st.isSymbolicLink()) what = readlinkSync(abs);
+    out.push(`${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeNs} ${what}`);
+    if (st.isDirectory()) for (const name of readdirSync(abs).sort()) walk(rel === '' ? name : `${rel}/${name}`);
+  };
+  walk('');
+  return out;
+}
+
+describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () => {
+  beforeAll(async () => {
+    expectOk(build(await busyboxBaseContext(join(work, 'base'), ['CMD ["/bin/sh"]']), ['-t', 'busybox:test']));
+  });
+
+  afterAll(() => {
+    expect(mountsUnder(work)).toEqual([]);
+    // Nothing a step set up is left in the scratch space.
+    expect(readdirSync(join(root, 'tmp')).filter((e) => e !== 'empty-lower')).toEqual([]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  describe('a rw bind is a throw-away copy-on-write view', () => {
+    it('of the build context: the step writes, the context stays byte for byte as it was', () => {
+      const dir = context({
+        Dockerfile: [
+          'FROM busybox:test',
+          'RUN --mount=type=bind,target=/ctx,rw echo changed > /ctx/a.txt && chmod 600 /ctx/a.txt && rm /ctx/sub/b.txt && rm /ctx/link && mkdir /ctx/newdir && touch /ctx/sub/new /ctx/a.txt && ls -A /ctx /ctx/sub > /seen && cat /ctx/a.txt >> /seen',
+          'RUN --mount=type=bind,source=sub/c.txt,target=/c.txt,rw echo appended >> /c.txt && cat /c.txt > /file-seen',
+          'RUN --mount=type=bind,target=/ctx ls -A /ctx /ctx/sub > /after && cat /ctx/a.txt /ctx/sub/c.txt >> /after',
+          '',
+        ].join('\n'),
+        'a.txt': 'original\n',
+        'sub/b.txt': 'b\n',
+        'sub/c.txt': 'c\n',
+      });
+      chmodSync(join(dir, 'sub/b.txt'), 0o640);
+      symlinkSync('a.txt', join(dir, 'link'));
+      mkdirSync(join(dir, 'empty'));
+      utimesSync(join(dir, 'sub'), 1_000_000, 1_000_000);
+      const before = treeState(dir);
+      const { out } = buildToDir(dir);
+      expect(treeState(dir)).toEqual(before);
+      expect(read(out, 'seen')).toBe('/ctx:\nDockerfile\na.txt\nempty\nnewdir\nsub\n\n/ctx/sub:\nc.txt\nnew\nchanged\n');
+      expect(read(out, 'file-seen')).toBe('c\nappended\n');
+      expect(read(out, 'after')).toBe('/ctx:\nDockerfile\na.txt\nempty\nlink\nsub\n\n/ctx/sub:\nb.txt\nc.txt\noriginal\nc\n');
+    });
+
+    it('testMountRWCache: of a stage, writable, and a changed unrelated file keeps the step cached by content', () => {
+      const dockerfile = [
+        'from busybox:test AS build',
+        'copy cachebust /',
+        'run mkdir out && echo foo > out/foo',
+        'from busybox:test as second',
+        'RUN --mount=from=build,src=out,target=/out,rw touch /out/bar && cat /dev/urandom | head -c 100 | sha256sum > /unique',
+        'from scratch',
+        'COPY --from=second /unique /unique',
+        '',
+      ].join('\n');
+      const first = buildToDir(context({ Dockerfile: dockerfile, cachebust: '0' })).out;
+      const second = buildToDir(context({ Dockerfile: dockerfile, cachebust: '1' })).out;
+      expect(read(second, 'unique')).toBe(read(first, 'unique'));
+    });
+
+    it("of a stage: its changes are not in the stage's later use, and a ro bind stays read-only", () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test AS s',
+            'RUN mkdir /out && echo foo > /out/foo',
+            'FROM busybox:test AS second',
+            'RUN --mount=from=s,src=out,target=/out,rw touch /out/bar && echo more >> /out/foo && ls /out > /listed && cat /out/foo >> /listed',
+            'RUN --mount=from=s,target=/whole,rw rm /whole/etc/passwd && mkdir /whole/new && test ! -e /whole/etc/passwd && echo whole-writable > /whole-seen',
+            'RUN --mount=from=s,src=out,target=/ro (touch /ro/x 2>/dev/null && echo writable || echo read-only) > /ro-seen',
+            'FROM s',
+            'COPY --from=second /listed /whole-seen /ro-seen /',
+            'RUN ls /out > /after && cat /out/foo >> /after && test -e /etc/passwd && test ! -e /new && echo passwd-kept >> /after',
+            '',
+          ].join('\n'),
+        }),
+      );
+      expect(read(out, 'listed')).toBe('bar\nfoo\nfoo\nmore\n');
+      expect(read(out, 'whole-seen')).toBe('whole-writable\n');
+      expect(read(out, 'ro-seen')).toBe('read-only\n');
+      expect(read(out, 'after')).toBe('foo\nfoo\npasswd-kept\n');
+    });
+
+    it('leaves no mount and no scratch directory behind when the step fails', () => {
+      const r = build(
+        context({
+          Dockerfile: 'FROM busybox:test AS s\nRUN touch /s\nFROM busybox:test\nRUN --mount=target=/ctx,rw --mount=from=s,target=/s,rw touch /ctx/x /s/x && exit 3\n',
+          '.dockerignore': 'hidden\n',
+          hidden: 'h',
+        }),
+      );
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('exit code: 3');
+      expect(mountsUnder(root)).toEqual([]);
+      expect(readdirSync(join(root, 'tmp')).filter((e) => e !== 'empty-lower')).toEqual([]);
+    });
+
+    it('leaves no scratch directory behind when the build is interrupted in the step', async () => {
+      const dir = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=target=/ctx,rw echo started && sleep 30\n', '.dockerignore': 'x\n', x: '' });
+      const b = tsbuildAsync(['build', '--root', root, '--progress', 'plain', dir]);
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        b.child.stderr!.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (seen.includes('started')) resolve();
+        });
+      });
+      b.child.kill('SIGINT');
+      expect((await b.done).status).not.toBe(0);
+      expect(mountsUnder(root)).toEqual([]);
+      expect(readdirSync(join(root, 'tmp')).filter((e) => e !== 'empty-lower')).toEqual([]);
+    });
+  });
+
+  describe('a bind of a build context shows what .dockerignore leaves in it', () => {
+    it('hides excluded files in ro and rw binds and in a bind of a subdirectory, keeping directory attributes', () => {
+      const dir = context({
+        Dockerfile: [
+          'FROM busybox:test',
+          'RUN --mount=type=bind,target=/ctx ls -A /ctx /ctx/keep /ctx/sub > /ro && stat -c "%a %Y" /ctx/keep >> /ro',
+          'RUN --mount=type=bind,target=/ctx,rw ls -A /ctx /ctx/keep > /rw && echo new > /ctx/secret.txt && cat /ctx/secret.txt >> /rw',
+          'RUN --mount=type=bind,source=keep,target=/k ls -A /k > /sub',
+          'RUN --mount=type=bind,source=logs,target=/l true',
+          '',
+        ].join('\n'),
+        '.dockerignore': 'secret.txt\nlogs\n*.tmp\nkeep/*\n!keep/this\n',
+        'secret.txt': 's3cret',
+        'logs/a.log': 'log',
+        'x.tmp': 'tmp',
+        'sub/y.tmp': 'deeper: not matched by *.tmp',
+        'keep/this': 'kept',
+        'keep/that': 'excluded',
+        'visible.txt': 'v',
+      });
+      chmodSync(join(dir, 'keep'), 0o750);
+      utimesSync(join(dir, 'keep'), 1_234_567_890, 1_234_567_890);
+      // The last step binds an excluded directory: it is not found.
+      const failing = build(dir);
+      expect(failing.status).toBe(1);
+      expect(failing.stderr).toMatch(/MOUNT_FAILED|"\/logs": not found/);
+      writeFileSync(join(dir, 'Dockerfile'), readFileSync(join(dir, 'Dockerfile'), 'utf8').replace('RUN --mount=type=bind,source=logs,target=/l true\n', ''));
+      const before = treeState(dir);
+      const { out } = buildToDir(dir);
+      expect(treeState(dir)).toEqual(before);
+      expect(read(out, 'ro')).toBe('/ctx:\n.dockerignore\nDockerfile\nkeep\nsub\nvisible.txt\n\n/ctx/keep:\nthis\n\n/ctx/sub:\ny.tmp\n750 1234567890\n');
+      expect(read(out, 'rw')).toBe('/ctx:\n.dockerignore\nDockerfile\nkeep\nsub\nvisible.txt\n\n/ctx/keep:\nthis\nnew\n');
+      expect(read(out, 'sub')).toBe('this\n');
+    });
+
+    it("applies a named context's own .dockerignore", () => {
+      const extra = writeContext(join(work, `named-${n++}`), { '.dockerignore': 'hidden.txt\n', 'hidden.txt': 'h', 'shown.txt': 's' });
+      const { out } = buildToDir(
+        context({ Dockerfile: 'FROM busybox:test\nRUN --mount=from=extra,target=/x ls -A /x > /named\nRUN --mount=from=extra,target=/x,rw ls -A /x > /named-rw\n' }),
+        ['--build-context', `extra=${extra}`],
+      );
+      expect(read(out, 'named')).toBe('.dockerignore\nshown.txt\n');
+      expect(read(out, 'named-rw')).toBe('.dockerignore\nshown.txt\n');
+    });
+  });
+
+  describe("a step's cache key holds every file its binds show", () => {
+    it('testMountDuplicate: an updated file under either of two binds of the context runs the step again', () => {
+      const dockerfile = [
+        'FROM busybox:test AS base',
+        'RUN --mount=source=.,target=/tmp/test \\',
+        '  --mount=source=b.txt,target=/tmp/b.txt \\',
+        '  cat /tmp/test/a.txt /tmp/b.txt > /combined.txt',
+        'FROM scratch',
+        'COPY --from=base /combined.txt /',
+        '',
+      ].join('\n');
+      const dir = context({ Dockerfile: dockerfile, 'a.txt': 'foo\n', 'b.txt': 'bar\n' });
+      expect(read(buildToDir(dir).out, 'combined.txt')).toBe('foo\nbar\n');
+      writeFileSync(join(dir, 'a.txt'), 'updated\n');
+      expect(read(buildToDir(dir).out, 'combined.txt')).toBe('updated\nbar\n');
+    });
+
+    it('two binds of different paths: the second one changes, an unrelated or ignored file does not', () => {
+      const dir = context({
+        Dockerfile: 'FROM busybox:test\nRUN --mount=source=a,target=/a --mount=source=b,target=/b cat /a/f /b/f > /out\n',
+        '.dockerignore': 'b/ignored\n',
+        'a/f': 'a1\n',
+        'b/f': 'b1\n',
+        'b/ignored': 'i1',
+        'unrelated.txt': 'u1',
+      });
+      expect(read(buildToDir(dir).out, 'out')).toBe('a1\nb1\n');
+      writeFileSync(join(dir, 'b/f'), 'b2\n');
+      expect(read(buildToDir(dir).out, 'out')).toBe('a1\nb2\n');
+      writeFileSync(join(dir, 'unrelated.txt'), 'u2');
+      writeFileSync(join(dir, 'b/ignored'), 'i2');
+      const again = buildToDir(dir);
+      expect(cached(again.log, 'cat /a/f /b/f > /out')).toBe(true);
+      expect(read(again.out, 'out')).toBe('a1\nb2\n');
+    });
+
+    it('a file of a named context under the bind runs the step again', () => {
+      const extra = writeContext(join(work, `named-${n++}`), { 'tool.sh': 'v1\n' });
+      const dir = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=from=extra,target=/x cat /x/tool.sh > /out\n' });
+      const args = ['--build-context', `extra=${extra}`];
+      expect(read(buildToDir(dir, args).out, 'out')).toBe('v1\n');
+      writeFileSync(join(extra, 'tool.sh'), 'v2\n');
+      expect(read(buildToDir(dir, args).out, 'out')).toBe('v2\n');
+    });
+  });
+
+  describe('ported from BuildKit', () => {
+    it('testMountContext: the context is mounted by default', () => {
+      expectOk(build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=target=/context [ "$(cat /context/testfile)" == "contents0" ]\n', testfile: 'contents0' })));
+    });
+
+    it('testMountTmpfs: a tmpfs is gone after the step', () => {
+      expectOk(build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=target=/mytmp,type=tmpfs touch /mytmp/foo\nRUN [ ! -f /mytmp/foo ]\n' })));
+    });
+
+    it('testCacheMountDefaultID: the target is the id', () => {
+      expectOk(
+        build(
+          context({
+            Dockerfile: [
+              'FROM busybox:test',
+              'RUN --mount=type=cache,target=/mycache touch /mycache/foo',
+              'RUN --mount=type=cache,target=/mycache2 [ ! -f /mycache2/foo ]',
+              'RUN --mount=type=cache,target=/mycache [ -f /mycache/foo ]',
+              '',
+            ].join('\n'),
+          }),
+          ['--no-cache'],
+        ),
+      );
+    });
+
+    it('testCacheMountUser: uid, gid and mode of a new cache', () => {
+      expectOk(build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,target=/mycache,uid=1001,gid=1002,mode=0751 [ "$(stat -c "%u %g %f" /mycache)" == "1001 1002 41e9" ]\n' })));
+    });
+
+    it('testMountEnvAcrossStages: a cache id from ENV, across stages', () => {
+      expectOk(
+        build(
+          context({
+            Dockerfile: [
+              'FROM busybox:test as stage1',
+              'ENV MNT_ID=mycache',
+              'ENV MNT_TYPE2=cache',
+              'RUN --mount=type=cache,id=mycache,target=/abcabc touch /abcabc/foo',
+              'RUN --mount=type=$MNT_TYPE2,id=$MNT_ID,target=/cbacba [ -f /cbacba/foo ]',
+              'FROM stage1',
+              'RUN --mount=type=$MNT_TYPE2,id=$MNT_ID,target=/whatever [ -f /whatever/foo ]',
+              '',
+            ].join('\n'),
+          }),
+          ['--no-cache'],
+        ),
+      );
+    });
+
+    it('testCacheMountParallel: nested cache mounts in two stages at once, with --no-cache', () => {
+      const dir = context({
+        Dockerfile: [
+          'FROM busybox:test AS b1',
+          'RUN --mount=type=cache,target=/foo/bar --mount=type=cache,target=/foo/bar/baz echo 1',
+          'FROM busybox:test AS b2',
+          'RUN --mount=type=cache,target=/foo/bar --mount=type=cache,target=/foo/bar/baz echo 2',
+          'FROM scratch',
+          'COPY --from=b1 /etc/passwd p1',
+          'COPY --from=b2 /etc/passwd p2',
+          '',
+        ].join('\n'),
+      });
+      for (let i = 0; i < 3; i++) expectOk(build(dir, ['--no-cache']));
+    });
+  });
+
+  describe('--no-cache and cache mounts', () => {
+    it('start empty under --no-cache, and what they gather then is what later builds see', () => {
+      const step = (cmd: string) => context({ Dockerfile: `FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 --mount=type=cache,id=nc2,target=/m2 ${cmd}\n` });
+      expectOk(build(step('touch /m1/foo /m2/bar')));
+      // Only the ids of the steps run without their cache are emptied: nc3 is not used here.
+      const other = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc3,target=/m3 touch /m3/kept\n' });
+      expectOk(build(other));
+      const noCache = context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 ls -A /m1 > /seen && touch /m1/foo2\n' });
+      expect(read(buildToDir(noCache, ['--no-cache']).out, 'seen')).toBe('');
+      const { out } = buildToDir(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 --mount=type=cache,id=nc2,target=/m2 --mount=type=cache,id=nc3,target=/m3 ls -A /m1 /m2 /m3 > /seen\n' }));
+      expect(read(out, 'seen')).toBe('/m1:\nfoo2\n\n/m2:\nbar\n\n/m3:\nkept\n');
+    });
+
+    it('--no-cache-filter empties the cache mounts of the filtered stages only', () => {
+      const dockerfile = (tag: string) =>
+        [
+          'FROM busybox:test AS b',
+          `RUN --mount=type=cache,id=ncf-b,target=/c ls -A /c > /seen && touch /c/${tag}`,
+          'FROM busybox:test AS a',
+          'COPY --from=b /seen /b',
+          `RUN --mount=type=cache,id=ncf-a,target=/c ls -A /c > /a && touch /c/${tag}`,
+          '',
+        ].join('\n');
+      expectOk(build(context({ Dockerfile: dockerfile('first') })));
+      const { out } = buildToDir(context({ Dockerfile: dockerfile('second') }), ['--no-cache-filter', 'a']);
+      expect(read(out, 'a')).toBe('');
+      expect(read(out, 'b')).toBe('first\n');
+    });
+  });
+});
