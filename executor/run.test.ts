@@ -198,14 +198,23 @@ describe('runProcess', () => {
       expect([st.isDirectory(), st.uid, st.gid]).toEqual([true, 0, 0]);
     });
 
-    it('resolves a user by name, with supplementary groups from /etc/group', async () => {
-      const r = await sh('id -u; id -g; id -G', { user: 'app' });
-      expect(r.stdout).toBe('1000\n1000\n1000 2000\n');
+    // BuildKit's executor lists the primary group among the groups (first, unless already
+    // there), with supplementary groups from /etc/group only in the implicit form.
+    it('resolves a user by name, with its primary group and the groups /etc/group lists it in', async () => {
+      const r = await sh('id; cat /proc/self/status | grep ^Groups', { user: 'app' });
+      expect(r.stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\nGroups:\t1000 2000 \n');
+      const byUid = await sh('id', { user: '1000' });
+      expect(byUid.stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n');
+      const root = await sh('id');
+      expect(root.stdout).toBe('uid=0(root) gid=0(root) groups=0(root)\n');
     });
 
-    it('takes uid:gid without passwd entries, and name:group', async () => {
-      expect((await sh('id -u; id -g; id -G', { user: '1234:5678' })).stdout).toBe('1234\n5678\n5678\n');
-      expect((await sh('id -u; id -g', { user: 'app:extra' })).stdout).toBe('1000\n2000\n');
+    it('takes uid:gid as given, with the primary group as the only group', async () => {
+      expect((await sh('id', { user: '1234:5678' })).stdout).toBe('uid=1234 gid=5678 groups=5678\n');
+      // Numeric on both sides: no lookup, so app's supplementary group is not added.
+      expect((await sh('id', { user: '1000:1000' })).stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app)\n');
+      expect((await sh('id', { user: 'app:extra' })).stdout).toBe('uid=1000(app) gid=2000(extra) groups=2000(extra)\n');
+      expect((await sh('id', { user: '4321' })).stdout).toBe('uid=4321 gid=0(root) groups=0(root)\n');
     });
 
     it('runs as root with Docker default capabilities, and a user without any', async () => {
