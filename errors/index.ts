@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'RUN_FAILED'
   | 'SECRET_NOT_FOUND'
   | 'SSH_NOT_FOUND'
+  | 'ENTITLEMENT_NOT_ALLOWED'
   | 'IO';
 
 export interface ErrorExtra {

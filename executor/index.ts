@@ -1,6 +1,6 @@
 /** executor/: runs a process spec on mounts through the native runner. */
 export { RUNNER_SPEC_VERSION } from './spec.js';
-export type { MountSpec, NetworkMode, OverlaySpec, RunnerOutcome, RunnerSpec } from './spec.js';
+export type { MountSpec, NetworkMode, OverlaySpec, RunnerOutcome, RunnerSpec, SecurityMode } from './spec.js';
 export { runProcess } from './run.js';
 export type { RunIO, RunResult } from './run.js';
 export { runnerBinaryPath } from './runner-binary.js';

@@ -10,6 +10,7 @@ import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../cor
 import { formatReference, parseReference } from '../../registry/index.js';
 import { pullToStore } from './pull.js';
 import type { StatCache } from './context/index.js';
+import type { Entitlement } from './env.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { fillHistoryTimes } from './history.js';
@@ -45,6 +46,8 @@ export interface BuildRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** --allow: the entitlements granted. */
+  readonly entitlements?: ReadonlySet<Entitlement>;
   /** --secret: a reader per secret id (read only by the steps that mount it). */
   readonly secrets?: SecretSources;
   /** --ssh: agent socket paths by id. */
@@ -237,6 +240,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     named,
     proxyEnv: plan.proxyEnv,
     network: req.network,
+    ...(req.entitlements === undefined ? {} : { entitlements: req.entitlements }),
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   };

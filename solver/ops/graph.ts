@@ -109,6 +109,13 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         if ('error' in planned) throw new BuildError('BAD_INSTRUCTION', planned.error, { range: ins.range });
         runArgs = ins.prependShell ? [...step.shell, ...planned.args] : [...planned.args];
         const script = planned.kind === 'script' ? { name: planned.name, data: planned.data } : undefined;
+        if (ins.security === 'insecure' && env.entitlements?.has('security.insecure') !== true) {
+          // BuildKit's words, checked before anything runs.
+          throw new BuildError('ENTITLEMENT_NOT_ALLOWED', 'security.insecure is not allowed', {
+            range: ins.range,
+            hint: 'RUN --security=insecure needs --allow security.insecure',
+          });
+        }
         const mountInputs = ExecOp.mountSources(env, step.mounts ?? []).map(source);
         top = vertex<Ref>(
           new ExecOp(env, {
@@ -117,6 +124,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
             cwd: step.workdir,
             user: step.user,
             network: ins.network === 'default' ? env.network : ins.network,
+            security: ins.security,
             mounts: step.mounts ?? [],
             ...(script === undefined ? {} : { script }),
           }),
