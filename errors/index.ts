@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'MISSING_ARGUMENT'
   | 'BAD_FLAG'
   | 'BAD_DIRECTIVE'
+  | 'CHECK_FAILED'
   | 'BAD_VARIABLE'
   | 'REQUIRED_VARIABLE'
   | 'UNKNOWN_STAGE'

@@ -14,6 +14,7 @@ import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount } fro
 import type { ArgInstruction, FromInstruction, Instruction, KeyValue } from '../instructions/types.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, lookupOf, PROXY_ARGS, setEnv, splitEnv } from './env.js';
 import { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform.js';
+import { CHECK_BUILD_ARG, Linter, checkOptionsFor } from '../checks/index.js';
 import type { BuildPlan, ImageConfig, PlannedMount, PlannedStage, PlanWarning, SourceRef, StageBase, Step } from './types.js';
 
 export interface ConvertOptions {
@@ -311,7 +312,7 @@ class Converter {
     };
     await visit(target);
     for (const [k] of this.buildArgs) {
-      if (this.declared.has(k) || PROXY_ARGS.includes(k) || this.globalArgs.has(k)) continue;
+      if (this.declared.has(k) || PROXY_ARGS.includes(k) || this.globalArgs.has(k) || k === CHECK_BUILD_ARG) continue;
       this.warnings.push({
         code: 'UnusedBuildArg',
         message: `build-arg "${k}" was not consumed by any stage`,
@@ -633,12 +634,18 @@ class StageState {
 
 /** Turn a parsed Dockerfile into the plan for a target. */
 export async function planBuild(ast: DockerfileAST, options: ConvertOptions = {}): Promise<BuildPlan> {
-  const parseWarnings: PlanWarning[] = [];
-  const instructions = ast.instructions.map((n) => parseInstruction(n, { warn: (w) => parseWarnings.push(w) }));
+  // Lint warnings go through the build checks (`# check=skip=…`, `error=true`).
+  const linter = new Linter(checkOptionsFor(ast, options.buildArgs));
+  // The parser's NoEmptyContinuation reads as BuildKit's rule does in a build.
+  for (const w of ast.warnings) linter.report(w.code === 'NoEmptyContinuation' ? { ...w, message: 'Empty continuation line' } : w);
+  const instructions = ast.instructions.map((n) => parseInstruction(n, { warn: (w) => linter.report(w, n.comments) }));
   const { meta, stages } = splitStages(instructions);
-  const c = new Converter(ast, stages, options, parseWarnings);
+  const c = new Converter(ast, stages, options, linter.warnings);
   const last = stages[stages.length - 1]!;
   const targetStage = options.target !== undefined && options.target !== '' ? options.target : (last.from.stageName ?? 'default');
   c.initGlobalArgs(meta, targetStage);
-  return c.plan(options.target);
+  const plan = await c.plan(options.target);
+  const failure = linter.failure();
+  if (failure !== undefined) throw failure;
+  return plan;
 }

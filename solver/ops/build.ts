@@ -74,7 +74,6 @@ interface BaseImage {
 export async function build(req: BuildRequest): Promise<BuiltImage> {
   const { state } = req;
   const parsed = parseDockerfile(req.dockerfile, { file: req.dockerfileName });
-  for (const w of parsed.ast.warnings) req.warn(w.message, `${w.range.file}:${w.range.start.line}`);
 
   const bases = new Map<string, BaseImage>();
   /** A FROM image missing here (or every one, with --pull) comes from its registry once. */
