@@ -1,5 +1,6 @@
-// Build checks through the CLI: `# check=skip=…` silences rules, `# check=error=true` fails
-// the build (nothing written), BUILDKIT_DOCKERFILE_CHECK replaces the directive.
+// What the frontend checks before a build runs anything, through the CLI: build checks
+// (`# check=skip=…` silences rules, `# check=error=true` fails the build and nothing is
+// written, BUILDKIT_DOCKERFILE_CHECK replaces the directive) and ADD --checksum's sources.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,5 +50,13 @@ describe.skipIf(!isRoot && !isCI)('build checks, end to end', () => {
     const strict = build('arg-error', body, ['--build-arg', 'BUILDKIT_DOCKERFILE_CHECK=skip=StageNameCasing;error=true']);
     expect(strict.status).toBe(1);
     expect(strict.stderr).toContain('error: lint violation found for rules: MaintainerDeprecated\n');
+  });
+
+  it('ADD --checksum on a local source fails as in BuildKit, at its line, before anything is written', () => {
+    const r = build('add-checksum', 'FROM scratch\nCOPY a.txt /a.txt\nADD --checksum=sha256:24ab7fd5bb8fb0c1b8ae3e0c8c6d1b4f6e2d8c2a1f3e3b3c1d2e3f4a5b6c7d8e a.txt /b.txt\n');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('add-checksum/Dockerfile:3:1: checksum requires HTTP(S) or Git sources\n');
+    expect(r.stderr).not.toContain('COPY a.txt');
+    expect(existsSync(r.out)).toBe(false);
   });
 });

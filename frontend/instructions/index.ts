@@ -9,3 +9,4 @@ export { parseGoDuration, DurationError } from './duration.js';
 export {
   heredocWord, chompHeredoc, planRunCommand, HEREDOC_SCRIPT_DIR, type HeredocWord, type RunCommandPlan,
 } from './heredoc.js';
+export { remoteKind } from './remote.js';

@@ -10,7 +10,7 @@ import { BuildError, didYouMean, type SourceRange } from '../../errors/index.js'
 import type { DockerfileAST, InstructionNode } from '../parser/ast.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { Lex, type EnvLookup } from '../shell/index.js';
-import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount } from '../instructions/index.js';
+import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount, remoteKind } from '../instructions/index.js';
 import type { ArgInstruction, FromInstruction, Instruction, KeyValue } from '../instructions/types.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, lookupOf, PROXY_ARGS, setEnv, splitEnv } from './env.js';
 import { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform.js';
@@ -503,6 +503,7 @@ class Converter {
         };
         if (raw.kind === 'add') {
           const checksum = xo(raw.checksum);
+          if (checksum !== undefined && checksum !== '') checkAddChecksum(sources, raw.range);
           return snapshot({ ...common, kind: 'add', ...(checksum === undefined ? {} : { checksum }) } as Instruction);
         }
         const from = raw.from === undefined ? undefined : this.stageRef(raw.from, s.index, raw.range, true);
@@ -630,6 +631,12 @@ class StageState {
   args(): readonly { key: string; value: string }[] {
     return [...this.argValues];
   }
+}
+
+/** ADD --checksum verifies a download: BuildKit refuses it for anything else, with these words. */
+function checkAddChecksum(sources: readonly string[], range: SourceRange): void {
+  if (sources.length !== 1) throw new BuildError('BAD_INSTRUCTION', "checksum can't be specified for multiple sources", { range });
+  if (remoteKind(sources[0]!) === undefined) throw new BuildError('BAD_INSTRUCTION', 'checksum requires HTTP(S) or Git sources', { range });
 }
 
 /** Turn a parsed Dockerfile into the plan for a target. */
