@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'BAD_INSTRUCTION'
   | 'BAD_IGNORE_FILE'
   | 'BAD_PLATFORM'
+  | 'PLATFORM_MISMATCH'
   | 'BAD_REFERENCE'
   | 'REGISTRY'
   | 'NOT_SUPPORTED'

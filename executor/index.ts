@@ -5,3 +5,4 @@ export { runProcess } from './run.js';
 export type { RunIO, RunResult } from './run.js';
 export { runnerBinaryPath } from './runner-binary.js';
 export { serveAgentProxy, type AgentProxy, type AgentSocketOwner } from './ssh-agent.js';
+export { binfmtEntries, emulatorFor, parseBinfmtEntry, type BinfmtEntry } from './emulation.js';

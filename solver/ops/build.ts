@@ -122,6 +122,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       image = await state.images.resolveImage(ref);
       parsedConfig = await readImageConfig(state.content, image);
     }
+    // Also after a pull: a registry's single-platform image may be another platform's.
+    requirePlatform(ref, parsedConfig, platform);
     const { raw } = parsedConfig;
     const base: BaseImage = {
       config: (raw['config'] as ImageConfig | undefined) ?? {},
@@ -160,7 +162,9 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
         } else {
           throw new Error(`internal: build context ${key} is no image`);
         }
-        const { raw } = await readImageConfig(state.content, blobs);
+        const parsedConfig = await readImageConfig(state.content, blobs);
+        requirePlatform(spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`, parsedConfig, platform);
+        const { raw } = parsedConfig;
         const base: BaseImage = {
           config: (raw['config'] as ImageConfig | undefined) ?? {},
           history: (raw['history'] as HistoryEntry[] | undefined) ?? [],
@@ -353,6 +357,15 @@ function located(e: unknown): unknown {
 }
 
 /** An image fits the platform when OS and architecture agree, and the variant where both name one. */
+/** A base image must be of the platform its stage is built for; it never runs as another's. */
+function requirePlatform(label: string, image: { readonly os: string; readonly architecture: string; readonly variant?: string }, want: Platform): void {
+  if (samePlatform(image, want)) return;
+  const has = formatPlatform({ os: image.os, architecture: image.architecture, ...(image.variant === undefined ? {} : { variant: image.variant }) });
+  throw new BuildError('PLATFORM_MISMATCH', `${label} is an image for ${has}, not ${formatPlatform(want)}`, {
+    hint: `the image has only ${has}: build for it with --platform ${has}, or use an image that has ${formatPlatform(want)}`,
+  });
+}
+
 function samePlatform(image: { readonly os: string; readonly architecture: string; readonly variant?: string }, want: Platform): boolean {
   if (image.os !== want.os || image.architecture !== want.architecture) return false;
   return image.variant === undefined || image.variant === '' || want.variant === undefined || want.variant === '' || image.variant === want.variant;

@@ -4,12 +4,15 @@
  * stage), plus the history entry of every step. Vertex names follow BuildKit's
  * `[stage 2/5] RUN …` so that progress reads the same.
  */
-import { BuildError } from '../../errors/index.js';
+import { BuildError, type SourceRange } from '../../errors/index.js';
+import { binfmtEntries, emulatorFor } from '../../executor/index.js';
+import { formatPlatform, hostPlatform, type Platform } from '../../frontend/index.js';
 import { planRunCommand } from '../../frontend/instructions/index.js';
 import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
-import { vertex, type Vertex } from '../core/index.js';
+import { vertex, type Op, type Vertex } from '../core/index.js';
 import { historyFor } from './history.js';
 import { ExecOp, FileOp, LocalDirOp, LocalImageOp, ScratchOp, localContextOf, type OpEnv } from './ops.js';
+import { OnPlatform } from './platform-op.js';
 import type { Ref } from './ref.js';
 
 export interface StageGraph {
@@ -59,6 +62,8 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   };
   const stages = new Map<number, StageGraph>();
   const single = plan.stages.length === 1;
+  /** Each stage's platform: its FROM --platform, its base stage's, else the target's (as BuildKit). */
+  const platforms = new Map<number, Platform>();
 
   const source = (ref: SourceRef): Vertex<Ref> => {
     switch (ref.kind) {
@@ -78,6 +83,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   };
 
   for (const stage of plan.stages) {
+    const platform = stage.platform ?? (stage.base.kind === 'stage' ? platforms.get(stage.base.stage) : undefined) ?? plan.targetPlatform;
+    platforms.set(stage.index, platform);
+    const forPlatform = (op: Op<Ref>): Op<Ref> => new OnPlatform(op, formatPlatform(platform));
     const label = single ? '' : `${stage.name ?? `stage-${stage.index}`} `;
     const layerSteps = stage.steps.filter((s) => makesLayer(s)).length;
     const fromSource = stage.base.kind === 'image' || stage.base.kind === 'named' ? 1 : 0;
@@ -116,9 +124,10 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
             hint: 'RUN --security=insecure needs --allow security.insecure',
           });
         }
+        checkRunnable(platform, ins.range);
         const mountInputs = ExecOp.mountSources(env, step.mounts ?? []).map(source);
         top = vertex<Ref>(
-          new ExecOp(env, {
+          forPlatform(new ExecOp(env, {
             args: runArgs,
             env: step.env,
             cwd: step.workdir,
@@ -127,7 +136,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
             security: ins.security,
             mounts: step.mounts ?? [],
             ...(script === undefined ? {} : { script }),
-          }),
+          })),
           [top, ...mountInputs],
           meta(),
         );
@@ -135,9 +144,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         const from = step.from;
         // A local directory (the context, or a named one) is read directly, never as an input.
         const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];
-        top = vertex<Ref>(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from }), inputs, meta());
+        top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from })), inputs, meta());
       } else if (ins.kind === 'workdir' && ins.path !== '/') {
-        top = vertex<Ref>(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user }), [top], meta());
+        top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user })), [top], meta());
       }
       const h = historyFor(step, runArgs);
       if (h !== undefined) history.push(h);
@@ -147,6 +156,26 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   const target = stages.get(plan.target);
   if (target === undefined) throw new Error('the target stage is not in the plan');
   return { stages, target };
+}
+
+/**
+ * A RUN executes the image's binaries: on this machine's own architecture, or through a
+ * binfmt_misc emulator the kernel applies by itself (executor/emulation.ts). Anything else
+ * would run host binaries under another platform's name, or fail obscurely: refused before
+ * any step runs.
+ */
+function checkRunnable(platform: Platform, range: SourceRange): void {
+  const host = hostPlatform();
+  if (platform.os !== host.os) {
+    throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN for ${formatPlatform(platform)} on this ${formatPlatform(host)} machine`, { range });
+  }
+  if (platform.architecture === host.architecture || emulatorFor(platform.architecture, binfmtEntries()) !== undefined) return;
+  throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN for ${formatPlatform(platform)} on this ${formatPlatform(host)} machine without an emulator`, {
+    range,
+    hint:
+      `register a binfmt_misc emulator for ${platform.architecture} with the F flag (e.g. Debian's qemu-user-static), ` +
+      `run this step on the build platform (FROM --platform=$BUILDPLATFORM), or build for ${formatPlatform(host)}`,
+  });
 }
 
 function makesLayer(step: Step): boolean {
