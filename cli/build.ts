@@ -6,6 +6,7 @@ import { parsePlatform } from '../frontend/index.js';
 import { createLease } from '../content/index.js';
 import { ALL_SNAPSHOTS, build, defaultRoot, openState } from '../solver/ops/index.js';
 import { parseBuildContexts } from './build-context.js';
+import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
@@ -26,6 +27,7 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'secret', type: 'string', multiple: true },
   { name: 'ssh', type: 'string', multiple: true },
   { name: 'network', type: 'string' },
+  { name: 'allow', type: 'string', multiple: true },
   { name: 'no-cache', type: 'boolean' },
   { name: 'no-cache-filter', type: 'string', multiple: true },
   { name: 'pull', type: 'boolean' },
@@ -61,6 +63,8 @@ Build an image from a Dockerfile.
       --ssh SPEC             an SSH agent for RUN --mount=type=ssh (repeatable):
                              default|ID[=SOCKET] (default: $SSH_AUTH_SOCK)
       --network MODE         default|none|host: the network of RUN steps (default: host)
+      --allow ENTITLEMENT    grant security.insecure (RUN --security=insecure) or
+                             network.host (repeatable, or comma-separated)
       --no-cache             run every step again
       --no-cache-filter S    run the steps of stage S again
       --pull                 resolve FROM images in their registry again
@@ -108,6 +112,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(progress)) throw usageError(`unknown --progress mode "${progress}"`, 'use auto, tty, plain, json or quiet');
   const network = flagValue(p, 'network') ?? 'default';
   if (network !== 'default' && network !== 'none' && network !== 'host') throw usageError(`unknown --network "${network}"`, 'use default, none or host');
+  const entitlements = parseAllowFlags(flagValues(p, 'allow'));
   const platformFlag = flagValue(p, 'platform');
   let platform;
   if (platformFlag !== undefined) {
@@ -180,6 +185,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       env: io.env,
       noCacheFilter: flagValues(p, 'no-cache-filter'),
       network,
+      entitlements,
       secrets,
       ssh,
       events: (e) => renderer.event(e),

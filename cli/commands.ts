@@ -124,12 +124,13 @@ async function parseCommand(argv: readonly string[], io: CommandIO): Promise<num
   const file = p.positionals[0] ?? flagValue(p, 'file') ?? 'Dockerfile';
   const data = readSource(file, io);
   const result = parseDockerfile(data, { file: file === '-' ? '<stdin>' : file });
-  for (const w of result.ast.warnings) {
-    io.stderr(`warning: ${w.range.file}:${w.range.start.line}: ${w.message}\n`);
-  }
   // --dump shows the syntax tree as BuildKit's parser sees it, unknown instructions and all;
-  // otherwise the whole frontend runs, so that every error a build would meet shows here.
+  // otherwise the whole frontend runs, so that every error a build would meet shows here
+  // (and the parser's warnings come with the plan's, through the build checks).
   if (flagSet(p, 'dump')) {
+    for (const w of result.ast.warnings) {
+      io.stderr(`warning: ${w.range.file}:${w.range.start.line}: ${w.message}\n`);
+    }
     io.stdout(result.dump());
   } else {
     const platform = flagValue(p, 'platform');

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'MISSING_ARGUMENT'
   | 'BAD_FLAG'
   | 'BAD_DIRECTIVE'
+  | 'CHECK_FAILED'
   | 'BAD_VARIABLE'
   | 'REQUIRED_VARIABLE'
   | 'UNKNOWN_STAGE'
@@ -34,6 +35,7 @@ export type ErrorCode =
   | 'BAD_INSTRUCTION'
   | 'BAD_IGNORE_FILE'
   | 'BAD_PLATFORM'
+  | 'PLATFORM_MISMATCH'
   | 'BAD_REFERENCE'
   | 'REGISTRY'
   | 'NOT_SUPPORTED'
@@ -44,6 +46,7 @@ export type ErrorCode =
   | 'RUN_FAILED'
   | 'SECRET_NOT_FOUND'
   | 'SSH_NOT_FOUND'
+  | 'ENTITLEMENT_NOT_ALLOWED'
   | 'IO';
 
 export interface ErrorExtra {

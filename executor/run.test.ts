@@ -51,6 +51,7 @@ async function run(args: readonly string[], over: Overrides = {}): Promise<Ran> 
     network: 'none',
     hosts: '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n',
     resolvConf: 'nameserver 192.0.2.53\n',
+    security: 'sandbox',
     rootfs: fields.rootfs ?? (await freshOverlay([busyboxLayer])),
     mounts: [],
     ...fields,
@@ -198,14 +199,23 @@ describe('runProcess', () => {
       expect([st.isDirectory(), st.uid, st.gid]).toEqual([true, 0, 0]);
     });
 
-    it('resolves a user by name, with supplementary groups from /etc/group', async () => {
-      const r = await sh('id -u; id -g; id -G', { user: 'app' });
-      expect(r.stdout).toBe('1000\n1000\n1000 2000\n');
+    // BuildKit's executor lists the primary group among the groups (first, unless already
+    // there), with supplementary groups from /etc/group only in the implicit form.
+    it('resolves a user by name, with its primary group and the groups /etc/group lists it in', async () => {
+      const r = await sh('id; cat /proc/self/status | grep ^Groups', { user: 'app' });
+      expect(r.stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\nGroups:\t1000 2000 \n');
+      const byUid = await sh('id', { user: '1000' });
+      expect(byUid.stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n');
+      const root = await sh('id');
+      expect(root.stdout).toBe('uid=0(root) gid=0(root) groups=0(root)\n');
     });
 
-    it('takes uid:gid without passwd entries, and name:group', async () => {
-      expect((await sh('id -u; id -g; id -G', { user: '1234:5678' })).stdout).toBe('1234\n5678\n5678\n');
-      expect((await sh('id -u; id -g', { user: 'app:extra' })).stdout).toBe('1000\n2000\n');
+    it('takes uid:gid as given, with the primary group as the only group', async () => {
+      expect((await sh('id', { user: '1234:5678' })).stdout).toBe('uid=1234 gid=5678 groups=5678\n');
+      // Numeric on both sides: no lookup, so app's supplementary group is not added.
+      expect((await sh('id', { user: '1000:1000' })).stdout).toBe('uid=1000(app) gid=1000(app) groups=1000(app)\n');
+      expect((await sh('id', { user: 'app:extra' })).stdout).toBe('uid=1000(app) gid=2000(extra) groups=2000(extra)\n');
+      expect((await sh('id', { user: '4321' })).stdout).toBe('uid=4321 gid=0(root) groups=0(root)\n');
     });
 
     it('runs as root with Docker default capabilities, and a user without any', async () => {
@@ -376,6 +386,35 @@ describe('runProcess', () => {
       expect(r.stderr).toContain('Read-only file system');
     });
 
+    it('runs as root with no inheritable capabilities in the sandbox (containerd\'s default spec)', async () => {
+      expect((await sh('grep ^CapInh /proc/self/status')).stdout).toBe('CapInh:\t0000000000000000\n');
+    });
+
+    describe('insecure', () => {
+      const all = () => readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\t([0-9a-f]+)$/m)![1]!;
+
+      it('gives every capability the builder holds, to root and to a non-root user (ambient)', async () => {
+        const caps = all();
+        const root = await sh('grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status', { security: 'insecure' });
+        expect(root.stdout).toBe(['Inh', 'Prm', 'Eff', 'Bnd', 'Amb'].map((k) => `Cap${k}:\t${caps}\n`).join(''));
+        const app = await sh('id -u; grep -E "^Cap(Eff|Amb)" /proc/self/status', { security: 'insecure', user: 'app' });
+        expect(app.stdout).toBe(`1000\nCapEff:\t${caps}\nCapAmb:\t${caps}\n`);
+      });
+
+      it('masks nothing, leaves /proc/sys and /sys writable and makes the extra devices', async () => {
+        const r = await sh(
+          'mount -t tmpfs none /tmp && echo mounted; ' +
+            'test $(wc -c < /proc/timer_list) -gt 0 && echo timer_list-unmasked; ' +
+            'grep -q "^sysfs /sys sysfs rw" /proc/mounts && echo sysfs-rw; grep -q " /proc/sys " /proc/mounts || echo proc-sys-unbound; ' +
+            'for d in kmsg fuse cuse kvm net/tun loop-control; do test -c /dev/$d || echo missing $d; done; ' +
+            'test -b /dev/loop0 -a -b /dev/loop7 && echo loops',
+          { security: 'insecure' },
+        );
+        expect(r.stdout).toBe('mounted\ntimer_list-unmasked\nsysfs-rw\nproc-sys-unbound\nloops\n');
+        expect(await tree(r.upper)).toEqual([]);
+      });
+    });
+
     it('kills what the command leaves in the background', async () => {
       const marker = `bg-${randomUUID()}`;
       const r = await sh(`sh -c 'sleep 1000; : ${marker}' & echo started`);
@@ -425,6 +464,7 @@ describe('runProcess', () => {
         network: 'none',
         hosts: '',
         resolvConf: '',
+        security: 'sandbox',
         rootfs: await freshOverlay([busyboxLayer]),
         mounts: [],
       };
@@ -461,15 +501,15 @@ describe('runProcess', () => {
     });
 
     it('refuses another spec version, naming the stale runner', async () => {
-      const spec = { version: 2, args: ['true'] } as unknown as RunnerSpec;
-      expect(await runnerError(runProcess(spec, {}))).toMatch(/version 2 does not match the runner's version 1/);
+      const spec = { version: 1, args: ['true'] } as unknown as RunnerSpec;
+      expect(await runnerError(runProcess(spec, {}))).toMatch(/version 1 does not match the runner's version 2/);
     });
 
     it('refuses unknown keys', async () => {
       const rootfs = await freshOverlay([busyboxLayer]);
       const spec = {
-        version: 1, args: ['true'], env: [], cwd: '/', user: '', hostname: 'h', network: 'none', hosts: '',
-        resolvConf: '', rootfs, mounts: [], privileged: true,
+        version: RUNNER_SPEC_VERSION, args: ['true'], env: [], cwd: '/', user: '', hostname: 'h', network: 'none', hosts: '',
+        resolvConf: '', security: 'sandbox', rootfs, mounts: [], privileged: true,
       } as unknown as RunnerSpec;
       expect(await runnerError(runProcess(spec, {}))).toBe('runner spec: unknown key "privileged" in the spec');
     });

@@ -5,7 +5,7 @@
  */
 
 /** Must equal RUNNER_SPEC_VERSION in native/runner/spec.h. */
-export const RUNNER_SPEC_VERSION = 1;
+export const RUNNER_SPEC_VERSION = 2;
 
 /** An overlay filesystem; `lowers[0]` is the topmost lower layer (overlayfs' lowerdir order). */
 export interface OverlaySpec {
@@ -22,6 +22,14 @@ export type MountSpec =
 
 export type NetworkMode = 'none' | 'host';
 
+/**
+ * 'sandbox': Docker's default capabilities, masked and read-only kernel paths. 'insecure'
+ * (RUN --security=insecure, as BuildKit's): every capability the builder holds, also for a
+ * non-root user (ambient), nothing masked, /proc/sys and /sys writable, and the devices
+ * kmsg, fuse, cuse, kvm, net/tun, loop-control and loop0… made in /dev.
+ */
+export type SecurityMode = 'sandbox' | 'insecure';
+
 export interface RunnerSpec {
   readonly version: typeof RUNNER_SPEC_VERSION;
   /** argv; args[0] without a slash is looked up in the PATH of `env`. */
@@ -37,6 +45,7 @@ export interface RunnerSpec {
   /** Contents of /etc/hosts and /etc/resolv.conf; /etc/hostname is made from `hostname`. */
   readonly hosts: string;
   readonly resolvConf: string;
+  readonly security: SecurityMode;
   /** The root: an overlay whose upper dir receives the command's writes (the layer's diff). */
   readonly rootfs: OverlaySpec;
   readonly mounts: readonly MountSpec[];

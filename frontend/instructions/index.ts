@@ -10,3 +10,4 @@ export {
   heredocWord, chompHeredoc, planRunCommand, HEREDOC_SCRIPT_DIR, type HeredocWord, type RunCommandPlan,
 } from './heredoc.js';
 export { goTrimSpace, sortByBytes } from './text.js';
+export { remoteKind } from './remote.js';

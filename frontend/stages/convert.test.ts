@@ -294,3 +294,17 @@ describe('image config and scope as BuildKit leaves them', () => {
     expect((await plan('FROM scratch AS a\nFROM scratch\n', { target: 'a' })).namesWithStage).toBe(true);
   });
 });
+
+describe('ADD --checksum', () => {
+  it('testAddChecksum/NonHTTPSource: refused for a local source, with the instruction\'s range', async () => {
+    const e = await planError('FROM scratch\nENV SUM=sha256:0123\nADD --checksum=$SUM foo /tmp/foo\n');
+    expect(e).toMatchObject({ code: 'BAD_INSTRUCTION', message: 'checksum requires HTTP(S) or Git sources' });
+    expect(e.range?.start).toEqual({ line: 3, column: 1 });
+    expect((await planError('FROM scratch\nADD --checksum=sha256:0123 https://e.x/a https://e.x/b /\n')).message).toBe(
+      "checksum can't be specified for multiple sources",
+    );
+    // A URL or a git repository may carry one (fetching them is another matter).
+    await expect(plan('FROM scratch\nADD --checksum=sha256:0123 https://example.com/a /a\n')).resolves.toBeDefined();
+    await expect(plan('FROM scratch\nADD --checksum=abc https://github.com/x/y.git#main /src\n')).resolves.toBeDefined();
+  });
+});

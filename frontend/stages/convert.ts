@@ -10,11 +10,12 @@ import { BuildError, didYouMean, type SourceRange } from '../../errors/index.js'
 import type { DockerfileAST, InstructionNode } from '../parser/ast.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { Lex, type EnvLookup } from '../shell/index.js';
-import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount } from '../instructions/index.js';
+import { exposedPortKeys, parseExposePort, parseInstruction, parseRunMount, remoteKind } from '../instructions/index.js';
 import type { ArgInstruction, FromInstruction, Instruction, KeyValue } from '../instructions/types.js';
 import { DEFAULT_PATH, DEFAULT_SHELL, isProxyArg, lookupOf, NON_ENV_ARGS, proxyEnvOf, setEnv, setEnvLast, splitEnv } from './env.js';
 import { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform.js';
 import { stepTitle } from './title.js';
+import { CHECK_BUILD_ARG, Linter, checkOptionsFor } from '../checks/index.js';
 import type { BuildPlan, ImageConfig, ImageMeta, PlannedMount, PlannedStage, PlanWarning, SourceRef, StageBase, Step, StepArg } from './types.js';
 
 export interface ConvertOptions {
@@ -314,7 +315,7 @@ class Converter {
     };
     await visit(target);
     for (const [k] of this.buildArgs) {
-      if (this.declared.has(k) || isProxyArg(k) || this.globalArgs.has(k)) continue;
+      if (this.declared.has(k) || isProxyArg(k) || this.globalArgs.has(k) || k === CHECK_BUILD_ARG) continue;
       this.warnings.push({
         code: 'UnusedBuildArg',
         message: `build-arg "${k}" was not consumed by any stage`,
@@ -536,6 +537,7 @@ class Converter {
         };
         if (raw.kind === 'add') {
           const checksum = xo(raw.checksum);
+          if (checksum !== undefined && checksum !== '') checkAddChecksum(sources, raw.range);
           return snapshot({ ...common, kind: 'add', ...(checksum === undefined ? {} : { checksum }) } as Instruction, this.titled(raw, env));
         }
         const from = raw.from === undefined ? undefined : this.stageRef(raw.from, s.index, raw.range, true);
@@ -689,14 +691,26 @@ class StageState {
   }
 }
 
+/** ADD --checksum verifies a download: BuildKit refuses it for anything else, with these words. */
+function checkAddChecksum(sources: readonly string[], range: SourceRange): void {
+  if (sources.length !== 1) throw new BuildError('BAD_INSTRUCTION', "checksum can't be specified for multiple sources", { range });
+  if (remoteKind(sources[0]!) === undefined) throw new BuildError('BAD_INSTRUCTION', 'checksum requires HTTP(S) or Git sources', { range });
+}
+
 /** Turn a parsed Dockerfile into the plan for a target. */
 export async function planBuild(ast: DockerfileAST, options: ConvertOptions = {}): Promise<BuildPlan> {
-  const parseWarnings: PlanWarning[] = [];
-  const instructions = ast.instructions.map((n) => parseInstruction(n, { warn: (w) => parseWarnings.push(w) }));
+  // Lint warnings go through the build checks (`# check=skip=…`, `error=true`).
+  const linter = new Linter(checkOptionsFor(ast, options.buildArgs));
+  // The parser's NoEmptyContinuation reads as BuildKit's rule does in a build.
+  for (const w of ast.warnings) linter.report(w.code === 'NoEmptyContinuation' ? { ...w, message: 'Empty continuation line' } : w);
+  const instructions = ast.instructions.map((n) => parseInstruction(n, { warn: (w) => linter.report(w, n.comments) }));
   const { meta, stages } = splitStages(instructions);
-  const c = new Converter(ast, stages, options, parseWarnings);
+  const c = new Converter(ast, stages, options, linter.warnings);
   const last = stages[stages.length - 1]!;
   const targetStage = options.target !== undefined && options.target !== '' ? options.target : (last.from.stageName ?? 'default');
   c.initGlobalArgs(meta, targetStage);
-  return c.plan(options.target);
+  const plan = await c.plan(options.target);
+  const failure = linter.failure();
+  if (failure !== undefined) throw failure;
+  return plan;
 }

@@ -3,15 +3,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/loop.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "stubs.h"
@@ -265,17 +268,50 @@ static void mask_paths(int root_fd) {
   }
 }
 
-static void mount_proc_and_sys(int root_fd) {
+/* Insecure mode (as BuildKit's): nothing masked, /proc/sys and /sys writable. */
+static void mount_proc_and_sys(int root_fd, int insecure) {
   int fd = ensure_path(root_fd, "/proc", KIND_DIR, 1);
   do_mount("proc", at_fd(fd).s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/proc");
   close(fd);
   fd = ensure_path(root_fd, "/sys", KIND_DIR, 1);
-  do_mount("sysfs", at_fd(fd).s, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/sys");
+  do_mount("sysfs", at_fd(fd).s, "sysfs", (insecure ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/sys");
   close(fd);
-  mask_paths(root_fd);
+  if (!insecure) mask_paths(root_fd);
 }
 
-static void mount_dev(int root_fd) {
+/* The number of the first free loop device (0 when the host cannot say), through the host's
+ * /dev/loop-control. */
+static int free_loop_number(void) {
+  int fd = open(HOST "/dev/loop-control", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int n = ioctl(fd, LOOP_CTL_GET_FREE);
+  close(fd);
+  return n < 0 ? 0 : n;
+}
+
+static void make_device(int dev, const char *name, mode_t type, unsigned major, unsigned minor) {
+  if (mknodat(dev, name, type | 0666, makedev(major, minor)) < 0) fatal("creating /dev/%s: %s", name, strerror(errno));
+}
+
+/* The devices BuildKit's insecure mode adds: kmsg, fuse, cuse, kvm, tun, loop-control and the
+ * loop devices up to 7 past the first free one. Made as nodes, as runc makes them. */
+static void make_insecure_devices(int dev) {
+  make_device(dev, "kmsg", S_IFCHR, 1, 11);
+  make_device(dev, "cuse", S_IFCHR, 10, 203);
+  make_device(dev, "fuse", S_IFCHR, 10, 229);
+  make_device(dev, "kvm", S_IFCHR, 10, 232);
+  if (mkdirat(dev, "net", 0755) < 0) fatal("creating /dev/net: %s", strerror(errno));
+  make_device(dev, "net/tun", S_IFCHR, 10, 200);
+  make_device(dev, "loop-control", S_IFCHR, 10, 237);
+  int last = free_loop_number() + 7;
+  for (int i = 0; i <= last; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "loop%d", i);
+    make_device(dev, name, S_IFBLK, 7, (unsigned)i);
+  }
+}
+
+static void mount_dev(int root_fd, int insecure) {
   int stub = ensure_path(root_fd, "/dev", KIND_DIR, 1);
   do_mount("tmpfs", at_fd(stub).s, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", "/dev");
   close(stub);
@@ -314,6 +350,7 @@ static void mount_dev(int root_fd) {
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
     if (symlinkat(links[i][1], dev, links[i][0]) < 0) fatal("creating /dev/%s: %s", links[i][0], strerror(errno));
   }
+  if (insecure) make_insecure_devices(dev);
   close(dev);
 }
 
@@ -404,8 +441,8 @@ void setup_rootfs(const struct spec *spec, int report_fd) {
   if (root_fd < 0) fatal("opening the root: %s", strerror(errno));
   stubs_init(upper_fd, root_fd);
 
-  mount_proc_and_sys(root_fd);
-  mount_dev(root_fd);
+  mount_proc_and_sys(root_fd, spec->insecure);
+  mount_dev(root_fd, spec->insecure);
   mount_etc_files(root_fd);
   for (size_t i = 0; i < spec->mount_count; i++) mount_user(root_fd, &spec->mounts[i]);
   /* The working directory is content, not a mount point: it stays in the layer, as with runc. */

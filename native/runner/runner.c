@@ -132,10 +132,12 @@ static void run_command(const struct spec *spec, const struct exec_user *user) {
   sigemptyset(&none);
   for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  caps_before_user_switch();
   if (setgroups(user->group_count, user->groups) < 0) fatal("setgroups: %s", strerror(errno));
   if (setresgid(user->gid, user->gid, user->gid) < 0) fatal("setgid %u: %s", (unsigned)user->gid, strerror(errno));
-  /* To a non-root uid the kernel clears permitted and effective capabilities, as in Docker. */
+  /* In the sandbox, to a non-root uid the kernel clears permitted and effective capabilities, as in Docker. */
   if (setresuid(user->uid, user->uid, user->uid) < 0) fatal("setuid %u: %s", (unsigned)user->uid, strerror(errno));
+  caps_after_user_switch();
   exec_command(spec, user);
 }
 
@@ -211,7 +213,8 @@ static void init_main(const struct spec *spec, int alive_fd) {
   struct exec_user user;
   resolve_user(spec->user, &user);
   enter_workdir(spec->cwd);
-  drop_to_default_caps();
+  if (spec->insecure) keep_all_caps();
+  else drop_to_default_caps();
   /* Not dumpable: the command cannot reach init's memory or fds through /proc/1. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 

@@ -136,7 +136,7 @@ void spec_parse(const char *text, size_t len, struct spec *out) {
   }
 
   static const char *const keys[] = {"version", "args", "env", "cwd", "user", "hostname", "network",
-                                     "hosts", "resolvConf", "rootfs", "mounts", NULL};
+                                     "hosts", "resolvConf", "security", "rootfs", "mounts", NULL};
   check_members(root, "the spec", keys);
 
   memset(out, 0, sizeof *out);
@@ -159,6 +159,10 @@ void spec_parse(const char *text, size_t len, struct spec *out) {
   const char *network = string_member(root, "network", "the spec");
   if (strcmp(network, "none") == 0) out->network_none = 1;
   else if (strcmp(network, "host") != 0) fatal("runner spec: \"network\" must be \"none\" or \"host\", not \"%s\"", network);
+
+  const char *security = string_member(root, "security", "the spec");
+  if (strcmp(security, "insecure") == 0) out->insecure = 1;
+  else if (strcmp(security, "sandbox") != 0) fatal("runner spec: \"security\" must be \"sandbox\" or \"insecure\", not \"%s\"", security);
 
   const struct json *rootfs = member(root, "rootfs", JSON_OBJECT, "the spec");
   static const char *const rootfs_keys[] = {"lowers", "upper", "work", NULL};

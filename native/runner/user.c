@@ -141,13 +141,46 @@ static int visit_group(char **f, size_t n, void *ctx) {
   return 1;
 }
 
+/* A uint32 id or "root" (0), as BuildKit's uid:gid fast path reads each half; -1 otherwise. */
+static long long parse_fast_id(const char *s) {
+  if (strcmp(s, "root") == 0) return 0;
+  if (*s == '\0') return -1;
+  long long v = 0;
+  for (const char *p = s; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9') return -1;
+    v = v * 10 + (*p - '0');
+    if (v > 4294967295LL) return -1;
+  }
+  return v;
+}
+
+/* The primary group leads the group list unless it is already in it: BuildKit's executor puts
+ * it there, so `id` shows it among the groups. */
+static void include_primary_group(struct exec_user *out) {
+  for (size_t i = 0; i < out->group_count; i++) {
+    if (out->groups[i] == out->gid) return;
+  }
+  gid_t *groups = xmalloc((out->group_count + 1) * sizeof *groups);
+  groups[0] = out->gid;
+  if (out->group_count > 0) memcpy(groups + 1, out->groups, out->group_count * sizeof *groups);
+  free(out->groups);
+  out->groups = groups;
+  out->group_count++;
+}
+
+/* HOME for a user given as uid:gid: the first passwd entry with that uid, if any. */
+static char *home_of_uid(const char *passwd, uid_t uid) {
+  struct passwd_query pq = {.name = NULL, .uid = (long)uid};
+  each_line(passwd, 7, 7, visit_passwd, &pq);
+  free(pq.matched_name);
+  return pq.found ? pq.home : NULL;
+}
+
 void resolve_user(const char *spec, struct exec_user *out) {
-  char *user_arg = xstrdup(spec);
+  /* No USER is uid 0, looked up like any other so root's supplementary groups apply. */
+  char *user_arg = xstrdup(spec[0] == '\0' ? "0" : spec);
   char *group_arg = strchr(user_arg, ':');
   if (group_arg != NULL) *group_arg++ = '\0';
-  else group_arg = "";
-  long uid_arg = parse_id(user_arg);
-  long gid_arg = parse_id(group_arg);
 
   char *passwd = read_small_file("/etc/passwd");
   char *group = read_small_file("/etc/group");
@@ -158,20 +191,33 @@ void resolve_user(const char *spec, struct exec_user *out) {
   out->group_count = 0;
   out->home = NULL;
 
-  /* Empty user: root, but still looked up so root's supplementary groups apply. */
-  struct passwd_query pq = {.name = NULL, .uid = 0};
-  if (user_arg[0] != '\0') {
-    if (uid_arg >= 0) pq.uid = uid_arg; /* a number is always a uid */
-    else pq.name = user_arg;
+  /* uid:gid with both numeric (or "root"): taken as is, with no supplementary groups. */
+  if (group_arg != NULL) {
+    long long uid_fast = parse_fast_id(user_arg), gid_fast = parse_fast_id(group_arg);
+    if (uid_fast >= 0 && gid_fast >= 0) {
+      out->uid = (uid_t)uid_fast;
+      out->gid = (gid_t)gid_fast;
+      out->home = home_of_uid(passwd, out->uid);
+      include_primary_group(out);
+      return;
+    }
+  } else {
+    group_arg = "";
   }
+  /* ":group" alone means uid 0, as in the Go user package BuildKit uses. */
+  long uid_arg = user_arg[0] == '\0' ? 0 : parse_id(user_arg);
+  long gid_arg = parse_id(group_arg);
+
+  struct passwd_query pq = {.name = uid_arg >= 0 ? NULL : user_arg, .uid = uid_arg};
   each_line(passwd, 7, 7, visit_passwd, &pq);
   if (pq.found) {
     out->uid = (uid_t)pq.found_uid;
     out->gid = (gid_t)pq.found_gid;
     out->home = pq.home;
-  } else if (user_arg[0] != '\0') {
-    if (uid_arg < 0) fatal("unable to find user %s: no matching entries in passwd file", user_arg);
+  } else if (uid_arg >= 0) {
     out->uid = (uid_t)uid_arg; /* a numeric uid needs no passwd entry */
+  } else {
+    fatal("unable to find user %s: no matching entries in passwd file", user_arg);
   }
 
   if (group_arg[0] != '\0') {
@@ -187,4 +233,5 @@ void resolve_user(const char *spec, struct exec_user *out) {
     out->groups = gq.gids;
     out->group_count = gq.count;
   }
+  include_primary_group(out);
 }

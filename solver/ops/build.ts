@@ -10,6 +10,7 @@ import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../cor
 import { formatReference, parseReference } from '../../registry/index.js';
 import { pullToStore } from './pull.js';
 import type { StatCache } from './context/index.js';
+import type { Entitlement } from './env.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import { buildGraph, type StageGraph } from './graph.js';
 import { fillHistoryTimes } from './history.js';
@@ -17,6 +18,7 @@ import { layerOf, layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
 import { ExecOp, type LocalContext, type NamedSource, type OpEnv } from './ops.js';
 import { dropCacheMounts } from './cache-mounts.js';
+import { OnPlatform } from './platform-op.js';
 import { CacheIndex } from './records.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
@@ -46,6 +48,8 @@ export interface BuildRequest {
   readonly env: NodeJS.ProcessEnv;
   readonly noCacheFilter: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** --allow: the entitlements granted. */
+  readonly entitlements?: ReadonlySet<Entitlement>;
   /** --secret: a reader per secret id (read only by the steps that mount it). */
   readonly secrets?: SecretSources;
   /** --ssh: agent socket paths by id. */
@@ -84,7 +88,6 @@ function baseImageOf(raw: Record<string, unknown>): BaseImage {
 export async function build(req: BuildRequest): Promise<BuiltImage> {
   const { state } = req;
   const parsed = parseDockerfile(req.dockerfile, { file: req.dockerfileName });
-  for (const w of parsed.ast.warnings) req.warn(w.message, `${w.range.file}:${w.range.start.line}`);
 
   const bases = new Map<string, BaseImage>();
   /** A FROM image missing here (or every one, with --pull) comes from its registry once. */
@@ -133,6 +136,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       image = await state.images.resolveImage(ref);
       parsedConfig = await readImageConfig(state.content, image);
     }
+    // Also after a pull: a registry's single-platform image may be another platform's.
+    requirePlatform(ref, parsedConfig, platform);
     const base = baseImageOf(parsedConfig.raw);
     bases.set(key, base);
     return base;
@@ -167,8 +172,9 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
         } else {
           throw new Error(`internal: build context ${key} is no image`);
         }
-        const { raw } = await readImageConfig(state.content, blobs);
-        return { blobs, base: baseImageOf(raw) };
+        const parsedConfig = await readImageConfig(state.content, blobs);
+        requirePlatform(spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`, parsedConfig, platform);
+        return { blobs, base: baseImageOf(parsedConfig.raw) };
       })();
       namedImages.set(key, p);
     }
@@ -242,6 +248,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     named,
     proxyEnv: plan.proxyEnv,
     network: req.network,
+    ...(req.entitlements === undefined ? {} : { entitlements: req.entitlements }),
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   };
@@ -336,7 +343,8 @@ function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boo
   const visit = (v: Vertex<Ref>): void => {
     if (seen.has(v)) return;
     seen.add(v);
-    if (v.op instanceof ExecOp && ignored(v)) for (const id of v.op.cacheMountIds()) ids.add(id);
+    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
+    if (op instanceof ExecOp && ignored(v)) for (const id of op.cacheMountIds()) ids.add(id);
     v.inputs.forEach(visit);
   };
   visit(top);
@@ -373,6 +381,15 @@ function located(e: unknown): unknown {
 }
 
 /** An image fits the platform when OS and architecture agree, and the variant where both name one. */
+/** A base image must be of the platform its stage is built for; it never runs as another's. */
+function requirePlatform(label: string, image: { readonly os: string; readonly architecture: string; readonly variant?: string }, want: Platform): void {
+  if (samePlatform(image, want)) return;
+  const has = formatPlatform({ os: image.os, architecture: image.architecture, ...(image.variant === undefined ? {} : { variant: image.variant }) });
+  throw new BuildError('PLATFORM_MISMATCH', `${label} is an image for ${has}, not ${formatPlatform(want)}`, {
+    hint: `the image has only ${has}: build for it with --platform ${has}, or use an image that has ${formatPlatform(want)}`,
+  });
+}
+
 function samePlatform(image: { readonly os: string; readonly architecture: string; readonly variant?: string }, want: Platform): boolean {
   if (image.os !== want.os || image.architecture !== want.architecture) return false;
   return image.variant === undefined || image.variant === '' || want.variant === undefined || want.variant === '' || image.variant === want.variant;

@@ -26,6 +26,13 @@ export type NamedSource =
   /** docker-image://scratch: the empty filesystem. */
   | { readonly kind: 'scratch' };
 
+/**
+ * What a build may be granted beyond the sandbox (`--allow`), as BuildKit names it:
+ * `security.insecure` lets `RUN --security=insecure` run with every capability; `network.host`
+ * is accepted, and required by nothing yet.
+ */
+export type Entitlement = 'security.insecure' | 'network.host';
+
 /** What every op of one build shares. */
 export interface OpEnv {
   readonly state: State;
@@ -38,6 +45,8 @@ export interface OpEnv {
   /** Proxy build args: in RUN's environment, never in a key or the image. */
   readonly proxyEnv: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** --allow: what the build was granted. */
+  readonly entitlements?: ReadonlySet<Entitlement>;
   /** --secret: what `RUN --mount=type=secret` may read; values never enter a key. */
   readonly secrets?: SecretSources;
   /** --ssh: agent sockets `RUN --mount=type=ssh` may reach. */

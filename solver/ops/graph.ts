@@ -4,12 +4,15 @@
  * stage), plus the history entry of every step. Vertex names follow BuildKit's
  * `[stage 2/5] RUN …` so that progress reads the same.
  */
-import { BuildError } from '../../errors/index.js';
+import { BuildError, type SourceRange } from '../../errors/index.js';
+import { binfmtEntries, emulatorFor } from '../../executor/index.js';
+import { formatPlatform, hostPlatform, type Platform } from '../../frontend/index.js';
 import { planRunCommand } from '../../frontend/instructions/index.js';
 import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
-import { vertex, type Vertex } from '../core/index.js';
+import { vertex, type Op, type Vertex } from '../core/index.js';
 import { historyFor } from './history.js';
 import { ExecOp, FileOp, LocalDirOp, LocalImageOp, ScratchOp, localContextOf, type OpEnv } from './ops.js';
+import { OnPlatform } from './platform-op.js';
 import type { Ref } from './ref.js';
 
 export interface StageGraph {
@@ -58,6 +61,8 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
     return v;
   };
   const stages = new Map<number, StageGraph>();
+  /** Each stage's platform: its FROM --platform, its base stage's, else the target's (as BuildKit). */
+  const platforms = new Map<number, Platform>();
 
   const source = (ref: SourceRef): Vertex<Ref> => {
     switch (ref.kind) {
@@ -77,6 +82,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
   };
 
   for (const stage of plan.stages) {
+    const platform = stage.platform ?? (stage.base.kind === 'stage' ? platforms.get(stage.base.stage) : undefined) ?? plan.targetPlatform;
+    platforms.set(stage.index, platform);
+    const forPlatform = (op: Op<Ref>): Op<Ref> => new OnPlatform(op, formatPlatform(platform));
     const label = plan.namesWithStage ? `${stage.name ?? `stage-${stage.index}`} ` : '';
     // BuildKit's count: the FROM of an image, every RUN, COPY, ADD and WORKDIR (even one that
     // makes no vertex), and every ONBUILD trigger of the base, whatever it is.
@@ -110,17 +118,26 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         if ('error' in planned) throw new BuildError('BAD_INSTRUCTION', planned.error, { range: ins.range });
         runArgs = ins.prependShell ? [...step.shell, ...planned.args] : [...planned.args];
         const script = planned.kind === 'script' ? { name: planned.name, data: planned.data } : undefined;
+        if (ins.security === 'insecure' && env.entitlements?.has('security.insecure') !== true) {
+          // BuildKit's words, checked before anything runs.
+          throw new BuildError('ENTITLEMENT_NOT_ALLOWED', 'security.insecure is not allowed', {
+            range: ins.range,
+            hint: 'RUN --security=insecure needs --allow security.insecure',
+          });
+        }
+        checkRunnable(platform, ins.range);
         const mountInputs = ExecOp.mountSources(env, step.mounts ?? []).map(source);
         top = vertex<Ref>(
-          new ExecOp(env, {
+          forPlatform(new ExecOp(env, {
             args: runArgs,
             env: step.env,
             cwd: step.workdir,
             user: step.user,
             network: ins.network === 'default' ? env.network : ins.network,
+            security: ins.security,
             mounts: step.mounts ?? [],
             ...(script === undefined ? {} : { script }),
-          }),
+          })),
           [top, ...mountInputs],
           meta(),
         );
@@ -128,9 +145,9 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         const from = step.from;
         // A local directory (the context, or a named one) is read directly, never as an input.
         const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];
-        top = vertex<Ref>(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from }), inputs, meta());
+        top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from })), inputs, meta());
       } else if (ins.kind === 'workdir' && ins.path !== '/') {
-        top = vertex<Ref>(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user }), [top], meta());
+        top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user })), [top], meta());
       }
       const h = historyFor(step, runArgs);
       if (h !== undefined) history.push(h);
@@ -145,4 +162,24 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
 function countsAsStep(step: Step): boolean {
   const k = step.instruction.kind;
   return k === 'run' || k === 'copy' || k === 'add' || k === 'workdir';
+}
+
+/**
+ * A RUN executes the image's binaries: on this machine's own architecture, or through a
+ * binfmt_misc emulator the kernel applies by itself (executor/emulation.ts). Anything else
+ * would run host binaries under another platform's name, or fail obscurely: refused before
+ * any step runs.
+ */
+function checkRunnable(platform: Platform, range: SourceRange): void {
+  const host = hostPlatform();
+  if (platform.os !== host.os) {
+    throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN for ${formatPlatform(platform)} on this ${formatPlatform(host)} machine`, { range });
+  }
+  if (platform.architecture === host.architecture || emulatorFor(platform.architecture, binfmtEntries()) !== undefined) return;
+  throw new BuildError('NOT_SUPPORTED', `not supported yet: RUN for ${formatPlatform(platform)} on this ${formatPlatform(host)} machine without an emulator`, {
+    range,
+    hint:
+      `register a binfmt_misc emulator for ${platform.architecture} with the F flag (e.g. Debian's qemu-user-static), ` +
+      `run this step on the build platform (FROM --platform=$BUILDPLATFORM), or build for ${formatPlatform(host)}`,
+  });
 }

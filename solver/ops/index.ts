@@ -8,3 +8,4 @@ export { pushableImage, type PushableImage } from './push.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export type { SecretSources, SshSources } from './exec-mounts.js';
 export { pullToStore, type RegistryAccess } from './pull.js';
+export type { Entitlement } from './env.js';

@@ -6,7 +6,7 @@ import { chmod as fsChmod, mkdir, readFile, rm, writeFile } from 'node:fs/promis
 import { randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import type { MountSpec, RunnerSpec } from '../../executor/index.js';
+import { RUNNER_SPEC_VERSION, type MountSpec, type RunnerSpec, type SecurityMode } from '../../executor/index.js';
 import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
 import { fileXattrs } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
@@ -160,6 +160,8 @@ export interface ExecSpec {
   readonly cwd: string;
   readonly user: string;
   readonly network: 'default' | 'none' | 'host';
+  /** RUN --security; 'insecure' only once the build was granted security.insecure. */
+  readonly security: SecurityMode;
   readonly mounts: readonly PlannedMount[];
   /** A `RUN <<EOF` script starting with #!: bound read-only at /dev/pipes/. */
   readonly script?: { readonly name: string; readonly data: string };
@@ -187,6 +189,8 @@ export class ExecOp implements Op<Ref> {
       cwd: exec.cwd,
       user: exec.user,
       network: exec.network,
+      // Only when insecure: keys of sandboxed steps stay as they were.
+      security: exec.security === 'insecure' ? 'insecure' : undefined,
       mounts: exec.mounts.map((m) => mountKey(m.mount)),
       script: exec.script,
     };
@@ -295,7 +299,7 @@ export class ExecOp implements Op<Ref> {
       const secretNames = new Set(stepMounts.env.map((e) => e.slice(0, e.indexOf('='))));
       const env = [...this.exec.env, ...this.env.proxyEnv].filter((e) => !secretNames.has(e.slice(0, e.indexOf('=')))).concat(stepMounts.env);
       const spec: RunnerSpec = {
-        version: 1,
+        version: RUNNER_SPEC_VERSION,
         args: this.exec.args,
         env,
         cwd: this.exec.cwd,
@@ -304,6 +308,7 @@ export class ExecOp implements Op<Ref> {
         network,
         hosts: '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
         resolvConf: await hostResolvConf(),
+        security: this.exec.security,
         rootfs: { lowers, upper: await state.snapshots.upperDir(key), work: await state.snapshots.workDir(key) },
         mounts,
       };

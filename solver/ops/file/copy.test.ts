@@ -395,13 +395,6 @@ describe('copy: heredocs and remote sources', () => {
     await expect(add(opts(['https://github.com/x/y.git#main'], '/'))).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
     await expect(copy(opts(['https://example.com/a'], '/'))).rejects.toMatchObject({ message: "source can't be a URL for COPY" });
   });
-
-  it('refuses ADD --checksum for local sources as BuildKit does', async () => {
-    await makeTree(ctx, { f: 'x' });
-    await expect(add({ ...opts(['f'], '/'), checksum: 'sha256:' + '0'.repeat(64) })).rejects.toMatchObject({
-      message: 'checksum requires HTTP(S) or Git sources',
-    });
-  });
 });
 
 describe('copy: writing to the upper dir', () => {

@@ -20,6 +20,7 @@ import { mkdtemp, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
+import { remoteKind } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
 import type { Matcher } from '../../../frontend/dockerignore/index.js';
 import { detectArchive, extractArchive } from './archive.js';
@@ -82,8 +83,6 @@ export interface UpperTarget {
 export interface AddOptions extends Omit<CopyOptions, 'parents'> {
   /** `--unpack`; undefined means true for local archives, as BuildKit's default for ADD. */
   readonly unpack?: boolean;
-  /** `--checksum`: only for URL and git sources, so an error here. */
-  readonly checksum?: string;
 }
 
 export interface CopyResult {
@@ -102,10 +101,7 @@ export async function copy(opts: CopyOptions): Promise<CopyResult> {
 
 /** ADD: COPY plus extraction of local archives; URL and git sources are not supported yet. */
 export async function add(opts: AddOptions): Promise<CopyResult> {
-  if (opts.checksum !== undefined && opts.checksum !== '') {
-    if (opts.sources.length !== 1) throw instructionError("checksum can't be specified for multiple sources");
-    if (remoteKind(opts.sources[0]!) === undefined) throw instructionError('checksum requires HTTP(S) or Git sources');
-  }
+  // --checksum (URL and git sources only) is checked by the frontend, as BuildKit does.
   return run(opts, { isAdd: true, unpack: opts.unpack ?? true, parents: false });
 }
 
@@ -287,15 +283,6 @@ export function destinationPath(workdir: string, dest: string): string {
 function parentOf(rel: string): string {
   const slash = rel.lastIndexOf('/');
   return slash < 0 ? '' : rel.slice(0, slash);
-}
-
-/** 'url' or 'git' for sources BuildKit fetches; undefined for local paths. */
-export function remoteKind(src: string): 'url' | 'git' | undefined {
-  if (/^git@[^:/]+:/.test(src) || /^(git|ssh):\/\//i.test(src)) return 'git';
-  const http = /^https?:\/\//i.exec(src);
-  if (http === null) return undefined;
-  const path = src.slice(http[0].length).split(/[?#]/)[0] ?? '';
-  return path.endsWith('.git') ? 'git' : 'url';
 }
 
 function notFound(path: string, instr: string): BuildError {
