@@ -220,8 +220,14 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   for (const stage of plan.stages) {
     for (const step of stage.steps) {
       for (const ref of [step.from, ...(step.mounts ?? []).map((m) => m.source)]) {
-        if (ref?.kind === 'image') await loadBase(ref.ref, plan.targetPlatform);
-        else if (ref?.kind === 'named') await namedBase(ref.name, plan.targetPlatform);
+        try {
+          if (ref?.kind === 'image') await loadBase(ref.ref, plan.targetPlatform);
+          else if (ref?.kind === 'named') await namedBase(ref.name, plan.targetPlatform);
+        } catch (e) {
+          // A bad or missing image is the instruction's error: point at it.
+          if (e instanceof BuildError && e.range === undefined) throw e.at(step.instruction.range);
+          throw e;
+        }
       }
     }
   }

@@ -8,6 +8,7 @@ import { BuildError } from '../../errors/index.js';
 import { planRunCommand } from '../../frontend/instructions/index.js';
 import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
 import { vertex, type Vertex } from '../core/index.js';
+import { remoteSourceError } from './file/remote.js';
 import { historyFor } from './history.js';
 import { ExecOp, FileOp, LocalDirOp, LocalImageOp, ScratchOp, localContextOf, type OpEnv } from './ops.js';
 import type { Ref } from './ref.js';
@@ -124,6 +125,13 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
           meta(),
         );
       } else if (ins.kind === 'copy' || ins.kind === 'add') {
+        // URL and git sources fail here, before any step runs, at their instruction.
+        const remote = remoteSourceError(ins.sources, {
+          instruction: ins.kind === 'copy' ? 'COPY' : 'ADD',
+          ...(ins.kind === 'add' && ins.keepGitDir !== undefined ? { keepGitDir: ins.keepGitDir } : {}),
+          ...(ins.kind === 'add' && ins.checksum !== undefined ? { checksum: ins.checksum } : {}),
+        });
+        if (remote !== undefined) throw remote.at(ins.range);
         const from = step.from;
         // A local directory (the context, or a named one) is read directly, never as an input.
         const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];

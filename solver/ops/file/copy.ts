@@ -25,6 +25,7 @@ import type { Matcher } from '../../../frontend/dockerignore/index.js';
 import { detectArchive, extractArchive } from './archive.js';
 import { Copier, copyError, type XattrIO } from './copier.js';
 import { containsWildcards } from './go-match.js';
+import { remoteKind, remoteSourceError } from './remote.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { compilePatterns } from './patterns.js';
 import { cleanAbs, cleanComponents, hostPath, lstatOrUndefined, lstatSyncOrUndefined, resolveInRoot } from './root-path.js';
@@ -117,14 +118,8 @@ interface Mode {
 
 async function run(opts: CopyOptions, mode: Mode): Promise<CopyResult> {
   const instr = mode.isAdd ? 'ADD' : 'COPY';
-  for (const src of opts.sources) {
-    const remote = remoteKind(src);
-    if (remote === undefined) continue;
-    if (!mode.isAdd) throw instructionError(`source can't be a ${remote === 'url' ? 'URL' : 'git ref'} for COPY`);
-    throw new BuildError('NOT_SUPPORTED', `not supported yet: ADD from a ${remote === 'url' ? 'URL' : 'git repository'} (${src})`, {
-      hint: 'Download the file in a RUN step, or put it in the build context.',
-    });
-  }
+  const remote = remoteSourceError(opts.sources, { instruction: instr });
+  if (remote !== undefined) throw remote;
   const owner = opts.chown === undefined || opts.chown === '' ? undefined : await resolveOwner(opts.destRoot, opts.chown);
   const dest = destinationPath(opts.workdir, opts.dest);
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
@@ -287,15 +282,6 @@ export function destinationPath(workdir: string, dest: string): string {
 function parentOf(rel: string): string {
   const slash = rel.lastIndexOf('/');
   return slash < 0 ? '' : rel.slice(0, slash);
-}
-
-/** 'url' or 'git' for sources BuildKit fetches; undefined for local paths. */
-export function remoteKind(src: string): 'url' | 'git' | undefined {
-  if (/^git@[^:/]+:/.test(src) || /^(git|ssh):\/\//i.test(src)) return 'git';
-  const http = /^https?:\/\//i.exec(src);
-  if (http === null) return undefined;
-  const path = src.slice(http[0].length).split(/[?#]/)[0] ?? '';
-  return path.endsWith('.git') ? 'git' : 'url';
 }
 
 function notFound(path: string, instr: string): BuildError {

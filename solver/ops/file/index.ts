@@ -6,7 +6,7 @@
  *   await add({ ..., sources: ['rootfs.tar.xz'] });   // extracts into dest
  *   await mkdirWorkdir(destRoot, '/srv/app', { user: 'node' });
  */
-export { copy, add, destinationPath, remoteKind, type CopyOptions, type AddOptions, type CopyResult, type HeredocFile } from './copy.js';
+export { copy, add, destinationPath, type CopyOptions, type AddOptions, type CopyResult, type HeredocFile } from './copy.js';
 export { mkdirWorkdir, type WorkdirOptions } from './workdir.js';
 export { resolveOwner, type Owner } from './users.js';
 export type { SourceSpec } from './source-view.js';
@@ -16,3 +16,4 @@ export { compileGoPattern, containsWildcards, type GoPattern } from './go-match.
 export { resolveInRoot, cleanAbs } from './root-path.js';
 export { resolveWildcards, splitWildcards } from './wildcards.js';
 export { SourceView } from './source-view.js';
+export { remoteKind, remoteSourceError, parseGitQuery, type RemoteKind, type RemoteCheck } from './remote.js';
