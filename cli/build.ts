@@ -62,7 +62,8 @@ Build an image from a Dockerfile.
                              default|ID[=SOCKET] (default: $SSH_AUTH_SOCK)
       --network MODE         default|none|host: the network of RUN steps (default: host)
       --no-cache             run every step again
-      --no-cache-filter S    run the steps of stage S again
+      --no-cache-filter S    run the RUN, COPY and ADD steps of stage S again (repeatable),
+                             and the steps that depend on them
       --pull                 resolve FROM images in their registry again
       --insecure-registry H  reach registry H over plain HTTP (loopback is, by default)
       --registry-ca H=FILE   trust the CA in FILE (PEM) for registry H, beside the system's
@@ -124,6 +125,10 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     const eq = l.indexOf('=');
     if (eq <= 0) throw usageError(`invalid --label "${l}"`, 'write --label KEY=VALUE');
     labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  if (flagSet(p, 'no-cache') && flagValues(p, 'no-cache-filter').length > 0) {
+    // As buildx: --no-cache already covers every stage.
+    throw usageError('--no-cache and --no-cache-filter cannot currently be used together');
   }
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);

@@ -248,16 +248,20 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   };
   const graph = buildGraph(plan, env);
 
+  // --no-cache-filter: the RUN/COPY/ADD steps of the named stages (names compared without
+  // case, as BuildKit does); the solver runs their dependents again too.
   const noCacheStages = new Set(req.noCacheFilter.map((s) => s.toLowerCase()));
-  const stageOf = new Map<Vertex<Ref>, string | undefined>();
-  for (const g of graph.stages.values()) stageOf.set(g.top, g.stage.name);
+  const ignored = new Set<Vertex<Ref>>();
+  for (const g of graph.stages.values()) {
+    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const v of g.cacheableSteps) ignored.add(v);
+  }
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
   const solver = new Solver<Ref>({
     cache: new CacheIndex(state.cacheDir, state.snapshots),
     events: req.events,
-    ignoreCache: (v) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages)),
+    ignoreCache: (v) => req.noCache || ignored.has(v),
     onExecuted: (v, ref) => {
       const snapshot = ref.snapshot;
       if (snapshot === null || !targetChain.has(v)) return;
@@ -329,15 +333,6 @@ async function stageHistory(
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
 function* rootChain(top: Vertex<Ref>): Generator<Vertex<Ref>> {
   for (let t: Vertex<Ref> | undefined = top; t !== undefined; t = t.inputs[0]) yield t;
-}
-
-function inFilteredStage(v: Vertex<Ref>, stages: ReadonlyMap<number, StageGraph>, names: ReadonlySet<string>): boolean {
-  for (const g of stages.values()) {
-    if (g.stage.name === undefined || !names.has(g.stage.name)) continue;
-    // A vertex belongs to the stage if it is on the stage's chain above its base.
-    for (const t of rootChain(g.top)) if (t === v) return true;
-  }
-  return false;
 }
 
 /** A solver failure as the user should see it: the step's Dockerfile range and its name. */

@@ -19,6 +19,11 @@ export interface StageGraph {
   readonly top: Vertex<Ref>;
   /** This stage's own history entries (the base's come from its image or stage). */
   readonly history: readonly { readonly createdBy: string; readonly layer: boolean }[];
+  /**
+   * The vertices of the stage's RUN, COPY and ADD steps: what `--no-cache-filter` names the
+   * stage for (BuildKit marks exactly these; the steps after them follow as dependents).
+   */
+  readonly cacheableSteps: readonly Vertex<Ref>[];
 }
 
 export interface BuildGraph {
@@ -100,6 +105,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         break;
     }
     const history: { createdBy: string; layer: boolean }[] = [];
+    const cacheableSteps: Vertex<Ref>[] = [];
     for (const step of stage.steps) {
       const name = () => `[${label}${++n}/${total}] ${step.instruction.original}`;
       const meta = (extra: object = {}) => ({ name: name(), origin: step.instruction.range, ...extra });
@@ -124,6 +130,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
           [top, ...mountInputs],
           meta(),
         );
+        cacheableSteps.push(top);
       } else if (ins.kind === 'copy' || ins.kind === 'add') {
         // URL and git sources fail here, before any step runs, at their instruction.
         const remote = remoteSourceError(ins.sources, {
@@ -136,13 +143,14 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         // A local directory (the context, or a named one) is read directly, never as an input.
         const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];
         top = vertex<Ref>(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from }), inputs, meta());
+        cacheableSteps.push(top);
       } else if (ins.kind === 'workdir' && ins.path !== '/') {
         top = vertex<Ref>(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user }), [top], meta());
       }
       const h = historyFor(step, runArgs);
       if (h !== undefined) history.push(h);
     }
-    stages.set(stage.index, { stage, top, history });
+    stages.set(stage.index, { stage, top, history, cacheableSteps });
   }
   const target = stages.get(plan.target);
   if (target === undefined) throw new Error('the target stage is not in the plan');
