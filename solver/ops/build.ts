@@ -16,7 +16,8 @@ import { fillHistoryTimes } from './history.js';
 import { layerOf, layersOf, type Layer } from './layers.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
 import type { LocalContext, NamedSource, OpEnv } from './ops.js';
-import { CacheIndex } from './records.js';
+import { CacheIndex, recordSnapshotUse } from './records.js';
+import type { SnapshotName } from '../../snapshotter/index.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 
@@ -258,8 +259,9 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
+  const used = new Set<SnapshotName>();
   const solver = new Solver<Ref>({
-    cache: new CacheIndex(state.cacheDir, state.snapshots),
+    cache: new CacheIndex(state.cacheDir, state.snapshots, used),
     events: req.events,
     ignoreCache: (v) => req.noCache || ignored.has(v),
     onExecuted: (v, ref) => {
@@ -276,6 +278,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     throw located(e);
   } finally {
     for (const c of statCaches.values()) await (await c).save().catch(() => {});
+    // Best effort: without a record, pruning takes a snapshot's creation as its last use.
+    await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
   }
 
   const layers = await layersOf(state, top.snapshot);
