@@ -190,6 +190,14 @@ describe.skipIf(!isRoot && !isCI)('--iidfile and --metadata-file agree with what
     }
   });
 
+  it('testTarExporterBasic: type=tar holds the files; with no image, the metadata has no image keys', () => {
+    const dir = writeContext(join(work, 'testTarExporterBasic'), { Dockerfile: 'FROM scratch\nCOPY foo foo\n', foo: 'data' });
+    const out = join(work, 'testTarExporterBasic.tar');
+    const { meta } = build(dir, ['-o', `type=tar,dest=${out}`], false);
+    expect(fromTar(out, 'foo')).toBe('data');
+    expect(meta).toEqual({});
+  });
+
   it('--iidfile is refused beside local and tar outputs, before the build, as buildx does', () => {
     const dest = join(work, 'never');
     const r = tsbuildSync(['build', '--root', root, '-o', `type=tar,dest=${dest}`, '--iidfile', join(work, 'iid-x'), app]);
