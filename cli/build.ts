@@ -1,5 +1,5 @@
 /** `tsbuild [build] [flags] CONTEXT`: the build command and its flags (docker buildx's names). */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import { parsePlatform } from '../frontend/index.js';
@@ -9,7 +9,7 @@ import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
-import { resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import { checkIidFileOutputs, imageId, resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
 import { registryAccess } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
 import { openSecrets, openSsh, parseSecretSpec, parseSshSpec } from './secrets.js';
@@ -66,7 +66,8 @@ Build an image from a Dockerfile.
       --allow ENTITLEMENT    grant security.insecure (RUN --security=insecure) or
                              network.host (repeatable, or comma-separated)
       --no-cache             run every step again
-      --no-cache-filter S    run the steps of stage S again
+      --no-cache-filter S    run the RUN, COPY and ADD steps of stage S again (repeatable),
+                             and the steps that depend on them
       --pull                 resolve FROM images in their registry again
       --insecure-registry H  reach registry H over plain HTTP (loopback is, by default)
       --registry-ca H=FILE   trust the CA in FILE (PEM) for registry H, beside the system's
@@ -77,7 +78,8 @@ Build an image from a Dockerfile.
       --push                 push the -t names to their registries (type=image,push=true)
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
-      --metadata-file PATH   write the image's digests and names as JSON
+      --metadata-file PATH   write the image's digests, descriptor and names as JSON
+                             (containerimage.digest: the manifest stored, written or pushed)
       --root DIR             the state directory (env TSBUILD_ROOT)
 `;
 
@@ -130,8 +132,22 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (eq <= 0) throw usageError(`invalid --label "${l}"`, 'write --label KEY=VALUE');
     labels[l.slice(0, eq)] = l.slice(eq + 1);
   }
+  if (flagSet(p, 'no-cache') && flagValues(p, 'no-cache-filter').length > 0) {
+    // As buildx: --no-cache already covers every stage.
+    throw usageError('--no-cache and --no-cache-filter cannot currently be used together');
+  }
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
+  const iidFile = flagValue(p, 'iidfile');
+  if (iidFile !== undefined) {
+    checkIidFileOutputs(outputs);
+    // As buildx: an ID file of an earlier build never outlives a failed one.
+    try {
+      rmSync(iidFile, { force: true });
+    } catch (e) {
+      throw new BuildError('IO', `cannot replace the --iidfile ${iidFile}: ${(e as Error).message}`);
+    }
+  }
   const access = registryAccess(p, io.env);
   const secrets = openSecrets(flagValues(p, 'secret').map(parseSecretSpec), io.env);
   const ssh = openSsh(flagValues(p, 'ssh').map(parseSshSpec), io.env);
@@ -197,11 +213,11 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     }
     const written = await writeOutputs(state, image, outputs, access);
     renderer.close();
-    const iid = flagValue(p, 'iidfile');
-    if (iid !== undefined) await writeIidFile(iid, written);
+    if (iidFile !== undefined) await writeIidFile(iidFile, written);
     const meta = flagValue(p, 'metadata-file');
     if (meta !== undefined) await writeMetadataFile(meta, written);
-    if (progress === 'quiet' && written.configDigest !== undefined) io.stdout(`${written.configDigest}\n`);
+    const id = imageId(written);
+    if (progress === 'quiet' && id !== undefined) io.stdout(`${id}\n`);
     return 0;
   } finally {
     await lease.release().catch(() => {});

@@ -29,7 +29,7 @@ const COMMON: readonly FlagSpec[] = [
 
 const USAGE = `Usage: tsbuild [build] [flags] CONTEXT
        tsbuild parse [--dump | --plan [--target STAGE] [--build-arg K[=V]]... [--platform P]] [FILE]
-       tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all]
+       tsbuild images | tag SRC DST | rmi NAME | inspect NAME | du | prune [--all] [--keep-storage SIZE]
        tsbuild login [-u USER] [--password-stdin] [REGISTRY] | logout [REGISTRY]
        tsbuild pull [--platform P] NAME | push NAME [TARGET]
        tsbuild version

@@ -3,9 +3,10 @@ import { BuildError } from '../errors/index.js';
 import { readLiveLeases } from '../content/index.js';
 import { isExporterError, readImageConfig } from '../exporter/index.js';
 import { defaultRoot, openState, type State } from '../solver/ops/index.js';
-import { ALL_SNAPSHOTS, pruneBuildCache } from '../solver/ops/index.js';
+import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../solver/ops/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
+import { parseDockerSize } from './sizes.js';
 
 const COMMON: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },
@@ -129,36 +130,38 @@ export async function duCommand(argv: readonly string[], io: CommandIO): Promise
     snapshots += (await state.snapshots.usage(s.name)).size;
     count++;
   }
+  // What no image uses: what prune may remove, and what --keep-storage limits.
+  const cache = (await buildCacheEntries(state)).committed.reduce((sum, e) => sum + e.size, 0);
   io.stdout(`images          ${usage.images.length}\n`);
   io.stdout(`blobs           ${size(usage.totalSize)} (${size(usage.reclaimableSize)} reclaimable)\n`);
-  io.stdout(`build cache     ${size(snapshots)} in ${count} snapshots\n`);
+  io.stdout(`build cache     ${size(snapshots)} in ${count} snapshots (${size(cache)} reclaimable)\n`);
   return 0;
 }
 
 export async function pruneCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, [...COMMON, { name: 'all', short: 'a', type: 'boolean' }, { name: 'keep-storage', type: 'string' }], 'prune');
   if (flagSet(p, 'help')) {
-    io.stdout('Usage: tsbuild prune [--all] [--keep-storage SIZE]\n\nRemove blobs and build cache that no image uses. --all also drops compressed layers kept for\nexports. Nothing a running build holds is removed.\n');
+    io.stdout(
+      'Usage: tsbuild prune [--all] [--keep-storage SIZE]\n\n' +
+        'Remove blobs and build cache that no image uses. --all also drops compressed layers kept for\n' +
+        'exports. --keep-storage keeps up to SIZE (e.g. 10GB; units of 1024, as docker) of it, removing\n' +
+        'what builds used least recently first. Nothing a running build holds is removed.\n',
+    );
     return 0;
   }
   const keep = flagValue(p, 'keep-storage');
-  const keepStorage = keep === undefined ? undefined : parseSize(keep);
+  const keepStorage = keep === undefined ? undefined : parseDockerSize('keep-storage', keep);
   const state = await stateFor(p, io);
-  const blobs = await state.images.prune({ all: flagSet(p, 'all'), ...(keepStorage === undefined ? {} : { keepStorage }) });
   const live = await readLiveLeases(state.leasesDir, { removeStale: true });
-  let cache = { removed: 0, reclaimed: 0 };
+  let cache = { removed: 0, reclaimed: 0, kept: 0 };
   if (live.snapshots.has(ALL_SNAPSHOTS)) {
     io.stderr('warning: a build is running: the build cache is kept\n');
   } else {
-    cache = await pruneBuildCache(state);
+    cache = await pruneBuildCache(state, keepStorage === undefined ? {} : { keepBytes: keepStorage });
   }
+  // One budget: what the build cache keeps counts against unused blobs too.
+  const blobBudget = keepStorage === undefined ? undefined : Math.max(0, keepStorage - cache.kept);
+  const blobs = await state.images.prune({ all: flagSet(p, 'all'), ...(blobBudget === undefined ? {} : { keepStorage: blobBudget }) });
   io.stdout(`Total reclaimed: ${size(blobs.reclaimed + cache.reclaimed)} (${blobs.deleted.length} blobs, ${cache.removed} cache snapshots)\n`);
   return 0;
-}
-
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
-  if (m === null) throw usageError(`invalid size "${s}"`, 'write e.g. 512MB or 2GB');
-  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.floor(Number(m[1]) * mult);
 }

@@ -88,7 +88,7 @@ function pushFormat(p: ParsedArgs, io: CommandIO): LayerFormat {
   if (level !== undefined) kv.set('compression-level', level);
   if (flagSet(p, 'force-compression')) kv.set('force-compression', 'true');
   const warnings: string[] = [];
-  const out = layerFormat(kv, 'image', warnings);
+  const out = layerFormat(kv, warnings);
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
   return out;
 }

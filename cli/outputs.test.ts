@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveOutputs } from './outputs.js';
+import { metadataJson, resolveOutputs } from './outputs.js';
 
 const one = (spec: string, tags: string[] = []) => {
   const warnings: string[] = [];
@@ -9,18 +9,19 @@ const one = (spec: string, tags: string[] = []) => {
 };
 
 describe('output layer formats', () => {
-  it('defaults to gzip with OCI media types, and Docker media types for type=docker (as BuildKit)', () => {
+  it('defaults to gzip with OCI media types, type=docker included (as current BuildKit)', () => {
     expect(one('type=oci,dest=x.tar').out).toMatchObject({ format: { compression: 'gzip', ociMediaTypes: true, force: false } });
-    expect(one('type=docker,dest=x.tar').out).toMatchObject({ format: { compression: 'gzip', ociMediaTypes: false } });
+    expect(one('type=docker,dest=x.tar').out).toMatchObject({ format: { compression: 'gzip', ociMediaTypes: true } });
+    expect(one('type=docker,dest=x.tar,oci-mediatypes=false').out).toMatchObject({ format: { compression: 'gzip', ociMediaTypes: false } });
     expect(one('type=registry,name=r.test/a:1').out).toMatchObject({ format: { compression: 'gzip', ociMediaTypes: true } });
-    expect(resolveOutputs([], ['r.test/a:1'], true)).toContainEqual({ type: 'registry', names: ['r.test/a:1'], format: { compression: 'gzip', ociMediaTypes: true } });
+    expect(resolveOutputs([], ['r.test/a:1'], true)).toEqual([{ type: 'image', names: ['r.test/a:1'], push: { compression: 'gzip', ociMediaTypes: true } }]);
   });
 
   it('takes compression, its level, force-compression and oci-mediatypes', () => {
     expect(one('type=image,name=r.test/a:1,push=true,compression=zstd,compression-level=19,force-compression=true').out).toEqual({
-      type: 'registry',
+      type: 'image',
       names: ['r.test/a:1'],
-      format: { compression: 'zstd', level: 19, force: true, ociMediaTypes: true },
+      push: { compression: 'zstd', level: 19, force: true, ociMediaTypes: true },
     });
     expect(one('type=oci,dest=x,compression=uncompressed,oci-mediatypes=false').out).toMatchObject({
       format: { compression: 'uncompressed', ociMediaTypes: false },
@@ -31,7 +32,7 @@ describe('output layer formats', () => {
   });
 
   it('turns OCI media types on for zstd, saying so (Docker media types cannot name zstd layers)', () => {
-    const { out, warnings } = one('type=docker,dest=x,compression=zstd');
+    const { out, warnings } = one('type=docker,dest=x,compression=zstd,oci-mediatypes=false');
     expect(out).toMatchObject({ format: { compression: 'zstd', ociMediaTypes: true } });
     expect(warnings).toEqual(['compression=zstd needs OCI media types: oci-mediatypes=true is used']);
   });
@@ -53,5 +54,39 @@ describe('output layer formats', () => {
     expect(fails('type=oci,dest=x,oci-mediatypes=maybe')).toEqual({ code: 'USAGE', message: 'oci-mediatypes=maybe: use true or false' });
     expect(fails('type=image,name=a:1,compression=zstd').code).toBe('USAGE');
     expect(fails('type=local,dest=x,compression=zstd')).toMatchObject({ code: 'USAGE', message: 'output type=local does not take "compression"' });
+  });
+});
+
+describe('--push, as buildx applies it', () => {
+  const format = { compression: 'gzip', ociMediaTypes: true };
+  it('is one output that stores and pushes the -t names, not two', () => {
+    expect(resolveOutputs([], ['r.test/a:1', 'r.test/a:2'], true)).toEqual([{ type: 'image', names: ['r.test/a:1', 'r.test/a:2'], push: format }]);
+  });
+  it('makes an image output push, or comes after the others', () => {
+    expect(resolveOutputs(['type=image'], ['r.test/a:1'], true)).toEqual([{ type: 'image', names: ['r.test/a:1'], push: format }]);
+    const outs = resolveOutputs(['type=oci,dest=x.tar'], ['r.test/a:1'], true);
+    expect(outs.map((o) => o.type)).toEqual(['oci', 'image']);
+    expect(outs[1]).toEqual({ type: 'image', names: ['r.test/a:1'], push: format });
+  });
+  it('needs a name', () => {
+    expect(() => resolveOutputs([], [], true)).toThrow('pushing needs a name');
+    expect(() => resolveOutputs(['type=image,push=true'], [], false)).toThrow('pushing needs a name');
+  });
+});
+
+describe('the metadata file', () => {
+  it('has buildx\'s shape: sorted keys, the descriptor as JSON, two-space indents', () => {
+    const desc = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:m', size: 1, platform: { architecture: 'amd64', os: 'linux' } };
+    const text = metadataJson({
+      response: {
+        'image.name': 'r.test/a:1,r.test/a:2',
+        'containerimage.digest': 'sha256:m',
+        'containerimage.descriptor': Buffer.from(JSON.stringify(desc)).toString('base64'),
+        'containerimage.config.digest': 'sha256:c',
+      },
+    });
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['containerimage.config.digest', 'containerimage.descriptor', 'containerimage.digest', 'image.name']);
+    expect(JSON.parse(text)).toMatchObject({ 'containerimage.descriptor': desc });
+    expect(text).toMatch(/^\{\n  "containerimage\.config\.digest": "sha256:c",\n/);
   });
 });

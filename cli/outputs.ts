@@ -4,16 +4,22 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Descriptor, DescriptorPlatform } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import {
   assembleImage,
   DEFAULT_LAYER_FORMAT,
+  descriptorObject,
+  exportDescriptor,
   exportLayer,
+  exportNames,
+  goJson,
   writeDockerArchive,
   writeOciLayout,
   writeRootfsDir,
   writeRootfsTar,
   type Compression,
+  type ExportImage,
   type ImageBlobs,
   type LayerFormat,
 } from '../exporter/index.js';
@@ -24,7 +30,8 @@ import { usageError } from './args.js';
 import { pushOptionsFor } from './registry-options.js';
 
 export type Output =
-  | { readonly type: 'image'; readonly names: readonly string[] }
+  /** Into the local store; with `push`, pushed to the names' registries too (in that layer format). */
+  | { readonly type: 'image'; readonly names: readonly string[]; readonly push?: LayerFormat }
   | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[]; readonly format: LayerFormat }
   | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[]; readonly format: LayerFormat }
   | { readonly type: 'local'; readonly dest: string }
@@ -53,16 +60,17 @@ function parseBool(kv: ReadonlyMap<string, string>, key: string, fallback: boole
 }
 
 /**
- * The layer format an output asks for. As with BuildKit, OCI media types are the default but
- * for type=docker, and zstd turns them on (Docker media types cannot name zstd layers).
+ * The layer format an output asks for. As with current BuildKit (compatibility version 0.31),
+ * OCI media types are the default for every output, type=docker included; zstd turns them on
+ * (Docker media types cannot name zstd layers).
  */
-export function layerFormat(kv: ReadonlyMap<string, string>, type: string, warnings: string[]): LayerFormat {
+export function layerFormat(kv: ReadonlyMap<string, string>, warnings: string[]): LayerFormat {
   const compression = kv.get('compression') ?? 'gzip';
   if (compression === 'estargz') throw new BuildError('NOT_SUPPORTED', 'not supported yet: compression=estargz', { hint: 'use gzip, zstd or uncompressed' });
   if (compression !== 'gzip' && compression !== 'zstd' && compression !== 'uncompressed') {
     throw usageError(`unknown compression "${compression}"`, 'use gzip, zstd or uncompressed');
   }
-  let ociMediaTypes = parseBool(kv, 'oci-mediatypes', type !== 'docker');
+  let ociMediaTypes = parseBool(kv, 'oci-mediatypes', true);
   if (compression === 'zstd' && !ociMediaTypes) {
     warnings.push('compression=zstd needs OCI media types: oci-mediatypes=true is used');
     ociMediaTypes = true;
@@ -97,12 +105,7 @@ function parseCsv(spec: string): Map<string, string> {
  * what an option changed on its own.
  */
 export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean, warnings: string[] = []): Output[] {
-  const outputs: Output[] = [];
-  if (push) {
-    // As with buildx: --push is `type=image,push=true` for the -t names.
-    if (tags.length === 0) throw usageError('--push needs at least one -t NAME to push to');
-    outputs.push({ type: 'registry', names: tags, format: DEFAULT_LAYER_FORMAT });
-  }
+  let outputs: Output[] = [];
   for (const spec of specs) {
     // `-o DIR` is `type=local,dest=DIR`, `-o -` a tar on stdout (not supported), as with buildx.
     const kv = spec.includes('=') ? parseCsv(spec) : new Map([['type', 'local'], ['dest', spec]]);
@@ -113,7 +116,7 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
       if (!allowed.includes(k)) throw usageError(`output type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
     }
     if (kv.has('push') && kv.get('push') !== 'true' && kv.get('push') !== 'false') throw usageError(`push=${kv.get('push')}: use true or false`);
-    const format = layerFormat(kv, type, warnings);
+    const format = layerFormat(kv, warnings);
     if (type === 'image' && kv.get('push') !== 'true' && FORMAT_KEYS.some((k) => kv.has(k))) {
       throw usageError(`output type=image takes ${FORMAT_KEYS.join(', ')} only with push=true`, 'the local image store keeps layers uncompressed, as snapshots');
     }
@@ -123,8 +126,7 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
     if (dest === '-') throw new BuildError('NOT_SUPPORTED', 'not supported yet: writing an output to stdout (dest=-)');
     switch (type) {
       case 'image':
-        if (kv.get('push') === 'true') outputs.push({ type: 'registry', names: names.length > 0 ? names : tags, format });
-        else outputs.push({ type: 'image', names: names.length > 0 ? names : tags });
+        outputs.push({ type: 'image', names: names.length > 0 ? names : tags, ...(kv.get('push') === 'true' ? { push: format } : {}) });
         break;
       case 'registry':
         if (names.length === 0 && tags.length === 0) throw usageError('output type=registry needs name=REF (or -t NAME)');
@@ -144,15 +146,33 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
         break;
     }
   }
-  if (specs.length === 0 && tags.length > 0) outputs.push({ type: 'image', names: tags });
+  if (push) {
+    // As with buildx: --push makes the image outputs push, or adds `type=image,push=true`.
+    if (outputs.some((o) => o.type === 'image')) {
+      outputs = outputs.map((o) => (o.type === 'image' ? { ...o, push: o.push ?? DEFAULT_LAYER_FORMAT } : o));
+    } else {
+      outputs.push({ type: 'image', names: tags, push: DEFAULT_LAYER_FORMAT });
+    }
+  } else if (specs.length === 0 && tags.length > 0) {
+    outputs.push({ type: 'image', names: tags });
+  }
+  if (outputs.some((o) => o.type === 'image' && o.push !== undefined && o.names.length === 0)) {
+    throw usageError('pushing needs a name: give -t NAME (or name=REF)');
+  }
   return outputs;
 }
 
+/**
+ * What the outputs report, in BuildKit's exporter-response keys: `containerimage.digest` (the
+ * manifest written or pushed), `containerimage.config.digest` (the image ID),
+ * `containerimage.descriptor` (the manifest's descriptor, base64 of its JSON) and `image.name`
+ * (the names, comma-separated). As BuildKit merges the responses of several exporters, a later
+ * output's value of a key replaces an earlier one's.
+ */
+export type ExporterResponse = Readonly<Record<string, string>>;
+
 export interface Written {
-  /** The image's config digest (its ID) and manifest digest, when an image was assembled. */
-  readonly configDigest?: string;
-  readonly manifestDigest?: string;
-  readonly names: readonly string[];
+  readonly response: ExporterResponse;
 }
 
 /** Write every output; images are assembled once per layer format (uncompressed for the store). */
@@ -165,7 +185,20 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   let local: ImageBlobs | undefined;
   // One assembled image per layer format: several outputs of one format share it.
   const archived = new Map<string, ImageBlobs>();
-  const names: string[] = [];
+  const response: Record<string, string> = {};
+  const platform: DescriptorPlatform = {
+    architecture: image.platform.architecture,
+    os: image.platform.os,
+    ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),
+  };
+  const report = (blobs: ImageBlobs, desc: Descriptor, names: readonly string[]) => {
+    response['containerimage.digest'] = blobs.manifest.digest;
+    response['containerimage.config.digest'] = blobs.config.digest;
+    response['containerimage.descriptor'] = Buffer.from(goJson(descriptorObject(desc))).toString('base64');
+    if (names.length > 0) response['image.name'] = names.join(',');
+  };
+  // The image exporter's descriptor: the manifest and its platform.
+  const imageDescriptor = (blobs: ImageBlobs): Descriptor => ({ ...blobs.manifest, platform });
   const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
   const openTar = (diffId: string) => openSnapshotTar(state, snapshotOf.get(diffId)!);
 
@@ -193,23 +226,42 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
     return blobs;
   };
 
+  const push = async (blobs: ImageBlobs, names: readonly string[]) => {
+    const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
+    const pushBlobs = pushBlobsOf(state.content, [...blobs.layers, blobs.config]);
+    for (const n of names) {
+      const ref = parseReference(n);
+      await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, await pushOptionsFor(ref.domain, access, state.content));
+    }
+  };
+  const exported = (blobs: ImageBlobs, names: readonly string[]): ExportImage => ({ provider: state.content, image: blobs, names, platform, created });
+
   for (const out of outputs) {
     switch (out.type) {
       case 'image': {
-        const blobs = await forStore();
+        // Pushed, the store keeps the very manifest the registry has (its compressed blobs
+        // are here anyway), so the store, the registry and the reported digest agree.
+        const blobs = out.push === undefined ? await forStore() : await forArchive(out.push);
         await registerLayers(state, image.layers);
         for (const n of out.names) await state.images.tagImage(n, blobs.manifest);
-        names.push(...out.names);
+        if (out.push !== undefined) await push(blobs, out.names);
+        report(blobs, imageDescriptor(blobs), out.names);
         break;
       }
-      case 'oci':
-        await writeOciLayout({ dest: out.dest, tar: out.tar }, { provider: state.content, image: await forArchive(out.format), names: out.names });
-        names.push(...out.names);
+      case 'oci': {
+        const blobs = await forArchive(out.format);
+        const ex = exported(blobs, out.names);
+        await writeOciLayout({ dest: out.dest, tar: out.tar }, ex);
+        report(blobs, exportDescriptor(ex), exportNames(out.names));
         break;
-      case 'docker':
-        await writeDockerArchive(out.dest, { provider: state.content, image: await forArchive(out.format) }, out.names);
-        names.push(...out.names);
+      }
+      case 'docker': {
+        const blobs = await forArchive(out.format);
+        const ex = exported(blobs, out.names);
+        await writeDockerArchive(out.dest, ex, out.names);
+        report(blobs, exportDescriptor(ex), exportNames(out.names));
         break;
+      }
       case 'local':
         await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
         break;
@@ -218,33 +270,48 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         break;
       case 'registry': {
         const blobs = await forArchive(out.format);
-        const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
-        const pushBlobs = pushBlobsOf(state.content, [...blobs.layers, blobs.config]);
-        for (const n of out.names) {
-          const ref = parseReference(n);
-          await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, await pushOptionsFor(ref.domain, access, state.content));
-        }
-        names.push(...out.names);
+        await push(blobs, out.names);
+        report(blobs, imageDescriptor(blobs), out.names);
         break;
       }
     }
   }
-  const img = local ?? archived.values().next().value;
-  return {
-    ...(img === undefined ? {} : { configDigest: img.config.digest, manifestDigest: img.manifest.digest }),
-    names,
-  };
+  return { response };
+}
+
+/**
+ * The image ID as buildx takes it from the response: the config digest, else the manifest
+ * digest; undefined when no output made an image.
+ */
+export function imageId(written: Written): string | undefined {
+  return written.response['containerimage.config.digest'] ?? written.response['containerimage.digest'];
+}
+
+/** `--iidfile` with these outputs: buildx refuses it up front for rootfs outputs, as here (and without any image output). */
+export function checkIidFileOutputs(outputs: readonly Output[]): void {
+  if (outputs.some((o) => o.type === 'local' || o.type === 'tar')) throw usageError('local and tar outputs are incompatible with --iidfile');
+  if (outputs.length === 0) throw usageError('--iidfile needs an image output (-t NAME, or -o type=image|oci|docker|registry)');
 }
 
 export async function writeIidFile(path: string, written: Written): Promise<void> {
-  if (written.configDigest === undefined) throw new BuildError('USAGE', '--iidfile needs an image output (-t NAME, or -o type=oci|docker|image)');
-  await writeFile(path, written.configDigest);
+  const id = imageId(written);
+  if (id === undefined) throw new Error('internal: --iidfile without an image output');
+  await writeFile(path, id);
+}
+
+/**
+ * The metadata file as buildx writes it: the response's keys in sorted order, the descriptor
+ * decoded into a JSON object, two-space indents, no final newline.
+ */
+export function metadataJson(written: Written): string {
+  const meta: Record<string, unknown> = {};
+  for (const key of Object.keys(written.response).sort()) {
+    const value = written.response[key]!;
+    meta[key] = key === 'containerimage.descriptor' ? JSON.parse(Buffer.from(value, 'base64').toString('utf8')) : value;
+  }
+  return JSON.stringify(meta, null, 2);
 }
 
 export async function writeMetadataFile(path: string, written: Written): Promise<void> {
-  const meta: Record<string, string> = {};
-  if (written.configDigest !== undefined) meta['containerimage.config.digest'] = written.configDigest;
-  if (written.manifestDigest !== undefined) meta['containerimage.digest'] = written.manifestDigest;
-  if (written.names.length > 0) meta['image.name'] = written.names.join(',');
-  await writeFile(path, JSON.stringify(meta, null, 2) + '\n');
+  await writeFile(path, metadataJson(written));
 }

@@ -11,14 +11,17 @@ import { digestHex } from '../content/index.js';
 import { ExporterError } from './errors.js';
 import { goJson } from './json.js';
 import { addBlobs, blobPath, imageBlobList, layoutEntry, ociIndex, type ExportImage } from './oci-layout.js';
-import { parseImageName } from './reference.js';
+import { dockerNormalizedName, familiarName, parseImageName } from './reference.js';
 import { writeTarFile } from './tar.js';
 
 export async function writeDockerArchive(dest: string, image: ExportImage, names: readonly string[]): Promise<void> {
+  // RepoTags in Docker's short form (`app:latest`, `org/app:1`), as containerd's export writes
+  // them; index.json has the normalised names, as in an OCI layout.
   const repoTags = names.map((n) => {
     const parsed = parseImageName(n);
     if (parsed.tag === undefined) throw new ExporterError('BAD_REFERENCE', `docker archives name images by tag; "${n}" has none`);
-    return { repository: parsed.repository, tag: parsed.tag, name: `${parsed.repository}:${parsed.tag}` };
+    const familiar = parseImageName(familiarName(dockerNormalizedName(`${parsed.repository}:${parsed.tag}`)));
+    return { repository: familiar.repository, tag: parsed.tag, name: familiar.name };
   });
   const blobs = await imageBlobList(image.provider, image.image);
   // `docker load` reads every layer from the archive: a non-distributable one must be here too.
@@ -37,7 +40,7 @@ export async function writeDockerArchive(dest: string, image: ExportImage, names
   const repositories: Record<string, Record<string, string>> = {};
   if (top) for (const r of repoTags) (repositories[r.repository] ??= {})[r.tag] = digestHex(top.digest);
   const repositoriesJson = Buffer.from(goJson(repositories));
-  const index = Buffer.from(goJson(ociIndex({ ...image, names: repoTags.map((r) => r.name) })));
+  const index = Buffer.from(goJson(ociIndex({ ...image, names })));
   const layout = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
   await writeTarFile(dest, async (w) => {
     await w.add(layoutEntry('blobs'));

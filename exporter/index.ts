@@ -14,14 +14,14 @@ export {
   compressLayer, exportLayer, openLayerTar, rememberLayerBlob, DEFAULT_LAYER_FORMAT,
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
-export { parseImageName, normalizeImageName, type ImageName } from './reference.js';
+export { parseImageName, normalizeImageName, dockerNormalizedName, familiarName, ociRefName, type ImageName } from './reference.js';
 export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,
   type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,
   type PruneOptions, type PruneResult,
 } from './image-store.js';
-export { writeOciLayout, ociIndex, type ExportImage, type OciLayoutOptions } from './oci-layout.js';
+export { writeOciLayout, ociIndex, exportDescriptor, exportNames, type ExportImage, type OciLayoutOptions } from './oci-layout.js';
 export { writeDockerArchive } from './docker-archive.js';
 export { writeRootfsDir, writeRootfsTar, type OpenLayerTar, type RootfsDirOptions } from './rootfs.js';
 export { ExporterError, isExporterError, type ExporterErrorReason } from './errors.js';

@@ -113,4 +113,6 @@ export const Annotation = {
   refName: 'org.opencontainers.image.ref.name',
   /** containerd/BuildKit: the full image name. */
   imageName: 'io.containerd.image.name',
+  /** OCI: when the image (here: the index entry) was made. */
+  created: 'org.opencontainers.image.created',
 } as const;

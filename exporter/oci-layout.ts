@@ -1,20 +1,22 @@
 /**
  * The OCI image layout output (image-spec image-layout.md): `oci-layout`, `index.json`,
  * `blobs/sha256/<hex>`, as a directory or a tar. index.json names the image the way BuildKit
- * does: `io.containerd.image.name` = the full name, `org.opencontainers.image.ref.name` = its
- * tag, which is what `skopeo … oci:DIR:TAG` and `umoci --image DIR:TAG` look up.
+ * does: `io.containerd.image.name` = the name as Docker normalises it
+ * (`docker.io/library/app:latest`), `org.opencontainers.image.ref.name` = its tag, which is
+ * what `skopeo … oci:DIR:TAG` and `umoci --image DIR:TAG` look up; the entry also carries the
+ * image's platform and `org.opencontainers.image.created`, as BuildKit's does.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { digestHex, type ContentProvider, type Descriptor } from '../content/index.js';
+import { digestHex, type ContentProvider, type Descriptor, type DescriptorPlatform } from '../content/index.js';
 import type { TarHeader } from '../snapshotter/index.js';
 import type { ImageBlobs } from './image.js';
 import { goJson } from './json.js';
 import { descriptorObject } from './manifest.js';
 import { Annotation, isNondistributable, MediaType } from './mediatypes.js';
-import { parseImageName } from './reference.js';
+import { dockerNormalizedName, ociRefName } from './reference.js';
 import { writeDirAtomically } from './dir-output.js';
 import { writeTarFile, type TarWriter } from './tar.js';
 
@@ -24,6 +26,14 @@ export interface ExportImage {
   readonly provider: ContentProvider;
   readonly image: ImageBlobs;
   readonly names?: readonly string[];
+  /** The index entry's `platform`. */
+  readonly platform?: DescriptorPlatform;
+  /**
+   * The index entry's `org.opencontainers.image.created`. BuildKit writes the time of the
+   * export there (or SOURCE_DATE_EPOCH); the caller passes the image's own creation time, so
+   * that the same image always exports to the same bytes.
+   */
+  readonly created?: Date;
 }
 
 export interface OciLayoutOptions {
@@ -67,20 +77,39 @@ export async function writeOciLayout(options: OciLayoutOptions, image: ExportIma
   });
 }
 
-/** index.json: one entry per name (or one bare entry when the image has no name). */
-export function ociIndex(image: ExportImage): Record<string, unknown> {
+/**
+ * The image's descriptor as BuildKit's OCI and docker exporters hand it on (and report it in
+ * `containerimage.descriptor`): the manifest, its platform, its creation time.
+ */
+export function exportDescriptor(image: ExportImage): Descriptor {
   const m = image.image.manifest;
-  const bare: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.size };
-  const names = image.names ?? [];
+  return {
+    mediaType: m.mediaType,
+    digest: m.digest,
+    size: m.size,
+    ...(image.created === undefined ? {} : { annotations: { [Annotation.created]: rfc3339Seconds(image.created) } }),
+    ...(image.platform === undefined ? {} : { platform: image.platform }),
+  };
+}
+
+/** index.json: one entry per name (or one entry without a name when the image has none). */
+export function ociIndex(image: ExportImage): Record<string, unknown> {
+  const desc = exportDescriptor(image);
+  const names = exportNames(image.names ?? []);
   const manifests = names.length === 0
-    ? [descriptorObject(bare)]
-    : names.map((n) => {
-        const parsed = parseImageName(n);
-        const annotations: Record<string, string> = { [Annotation.imageName]: parsed.name };
-        if (parsed.tag !== undefined) annotations[Annotation.refName] = parsed.tag;
-        return descriptorObject({ ...bare, annotations });
-      });
+    ? [descriptorObject(desc)]
+    : names.map((name) => descriptorObject({ ...desc, annotations: { ...desc.annotations, [Annotation.imageName]: name, [Annotation.refName]: ociRefName(name) } }));
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+}
+
+/** The names an OCI layout or docker archive gives the image: normalised as Docker does (and BuildKit reports them). */
+export function exportNames(names: readonly string[]): string[] {
+  return names.map(dockerNormalizedName);
+}
+
+/** Go's time.RFC3339 of a UTC time: whole seconds, `Z`. */
+function rfc3339Seconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

@@ -47,6 +47,23 @@ describe('OCI layout output, checked by skopeo, umoci and runc', () => {
     });
   });
 
+  it('names the image as BuildKit does: the normalised name, its tag, the platform and the creation time', async () => {
+    const dest = join(dir, 'oci-names');
+    const created = new Date('2024-05-06T07:08:09.123Z');
+    const platform = { architecture: 'amd64', os: 'linux' };
+    await writeOciLayout({ dest, tar: false }, { provider: store, image, names: ['busybox:test', 'example.com/team/app'], platform, created });
+    const index = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as { manifests: Record<string, unknown>[] };
+    const entry = (name: string, tag: string) => ({
+      mediaType: image.manifest.mediaType,
+      digest: image.manifest.digest,
+      size: image.manifest.size,
+      annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.created': '2024-05-06T07:08:09Z', 'org.opencontainers.image.ref.name': tag },
+      platform,
+    });
+    expect(index.manifests).toEqual([entry('docker.io/library/busybox:test', 'test'), entry('example.com/team/app:latest', 'latest')]);
+    expect((await skopeoInspect(`oci:${dest}:test`)).Digest).toBe(image.manifest.digest);
+  });
+
   it('a tar layout: skopeo reads it as oci-archive', async () => {
     const dest = join(dir, 'image-oci.tar');
     await writeOciLayout({ dest, tar: true }, { provider: store, image, names: ['busybox:test'] });
@@ -98,6 +115,21 @@ describe('docker archive output', () => {
     // The same tar is an OCI layout too (as Docker 25 writes it).
     const oci = await skopeoInspect(`oci-archive:${dest}:test`);
     expect(oci.Digest).toBe(image.manifest.digest);
+  });
+
+  it('writes RepoTags in Docker\'s short form and index.json with normalised names, as containerd\'s export', async () => {
+    const dest = join(dir, 'names-docker.tar');
+    await writeDockerArchive(dest, { provider: store, image }, ['docker.io/library/busybox:test', 'docker.io/org/app:1', 'localhost:5000/app']);
+    const file = async (name: string) => JSON.parse(await mustRun('tar', ['-xOf', dest, name])) as unknown;
+    expect(((await file('manifest.json')) as { RepoTags: string[] }[])[0]!.RepoTags).toEqual(['busybox:test', 'org/app:1', 'localhost:5000/app:latest']);
+    const index = (await file('index.json')) as { manifests: { annotations: Record<string, string> }[] };
+    expect(index.manifests.map((m) => m.annotations['io.containerd.image.name'])).toEqual(['docker.io/library/busybox:test', 'docker.io/org/app:1', 'localhost:5000/app:latest']);
+    expect(await file('repositories')).toEqual({
+      busybox: { test: image.layers[0]!.digest.slice(7) },
+      'org/app': { '1': image.layers[0]!.digest.slice(7) },
+      'localhost:5000/app': { latest: image.layers[0]!.digest.slice(7) },
+    });
+    expect((await skopeoInspect(`docker-archive:${dest}:org/app:1`)).Layers).toEqual([image.diffId]);
   });
 
   it('nothing is left at dest when the export fails', async () => {

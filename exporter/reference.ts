@@ -3,7 +3,8 @@
  * a registry client expands it: `busybox:test` is stored as `busybox:test`, and
  * `docker.io/library/busybox:test` is a different name. The only normalisation is that a
  * name with neither tag nor digest gets `:latest`. This keeps `tsbuild images` showing what
- * was typed, and the store free of registry policy.
+ * was typed, and the store free of registry policy. Outputs that leave the store (OCI layouts,
+ * docker archives) name images the way Docker normalises names, as BuildKit does.
  */
 import { ExporterError } from './errors.js';
 
@@ -36,4 +37,48 @@ export function parseImageName(input: string): ImageName {
 
 export function normalizeImageName(input: string): string {
   return parseImageName(input).name;
+}
+
+/**
+ * A name as Docker normalises it for the outside world (distribution's ParseNormalizedNamed,
+ * then TagNameOnly): `busybox` is `docker.io/library/busybox:latest`. BuildKit names OCI
+ * layouts and docker archives so (`io.containerd.image.name`, and what `image.name` reports).
+ */
+export function dockerNormalizedName(input: string): string {
+  const parsed = parseImageName(input);
+  const slash = parsed.repository.indexOf('/');
+  const first = slash < 0 ? '' : parsed.repository.slice(0, slash);
+  let domain = 'docker.io';
+  let path = parsed.repository;
+  // As distribution decides: a first component with a dot, a port, upper case, or `localhost` is a registry.
+  if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
+    domain = first;
+    path = parsed.repository.slice(slash + 1);
+  }
+  if (domain === 'index.docker.io') domain = 'docker.io';
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  return `${domain}/${path}${parsed.tag === undefined ? '' : `:${parsed.tag}`}${parsed.digest === undefined ? '' : `@${parsed.digest}`}`;
+}
+
+/** The short form Docker shows (FamiliarString): `busybox:latest`, `org/app:1`, `localhost:5000/app:1`. */
+export function familiarName(normalized: string): string {
+  if (!normalized.startsWith('docker.io/')) return normalized;
+  const rest = normalized.slice('docker.io/'.length);
+  const repoEnd = rest.search(/[:@]/);
+  const repo = repoEnd < 0 ? rest : rest.slice(0, repoEnd);
+  return repo.startsWith('library/') && !repo.slice('library/'.length).includes('/') ? rest.slice('library/'.length) : rest;
+}
+
+/**
+ * `org.opencontainers.image.ref.name` for a normalised name, as containerd's archive export
+ * writes it: what follows the repository (`latest`, `v1@sha256:…`), or the whole name when
+ * only a digest follows (the annotation's grammar has no room for a bare `@sha256:…`).
+ */
+export function ociRefName(normalized: string): string {
+  const slash = normalized.indexOf('/');
+  const path = slash < 0 ? normalized : normalized.slice(slash + 1);
+  const at = path.search(/[:@]/);
+  if (at < 0) return normalized;
+  const object = path.slice(at).replace(/^:/, '');
+  return object.startsWith('@') ? normalized : object;
 }

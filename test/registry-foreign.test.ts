@@ -250,7 +250,7 @@ describe.skipIf(!isRoot && !isCI)('non-distributable layers', () => {
     const app = context({ Dockerfile: `FROM ${base}\nRUN echo exported > /exported.txt\n` });
     const layout = join(work, 'export-layout');
     const archive = join(work, 'export.tar');
-    const r = await tsbuild(['build', '--root', root, '--progress', 'plain', '-o', `type=oci,dest=${layout},tar=false,name=exported:1`, '-o', `type=docker,dest=${archive},name=exported:1`, app]);
+    const r = await tsbuild(['build', '--root', root, '--progress', 'plain', '-o', `type=oci,dest=${layout},tar=false,name=exported:1`, '-o', `type=docker,dest=${archive},name=exported:1,oci-mediatypes=false`, app]);
     expect(r.status, r.stderr).toBe(0);
 
     const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Desc[] };
@@ -263,7 +263,7 @@ describe.skipIf(!isRoot && !isCI)('non-distributable layers', () => {
     expect(inspected.status, inspected.stderr).toBe(0);
     expect((JSON.parse(inspected.stdout) as RawManifest).layers[0]!.urls).toEqual(foreign.urls);
 
-    // The docker archive: Docker media types, the foreign type for the layer, its blob inside.
+    // The docker archive with Docker media types: the foreign type for the layer, its blob inside.
     const list = run('tar', ['-tf', archive]);
     expect(list.stdout.split('\n')).toContain(`blobs/sha256/${foreign.digest.slice('sha256:'.length)}`);
     const dockerIndex = JSON.parse(run('tar', ['-xOf', archive, 'index.json']).stdout) as { manifests: Desc[] };

@@ -159,6 +159,56 @@ describe('Solver', () => {
     expect(again.executed.sort()).toEqual(['top', 'x', 'y', 'z']);
   });
 
+  it('an ignored vertex under a cached one runs again, and so does everything keyed on it (--no-cache-filter)', async () => {
+    const cache = new MemoryCache();
+    const chain = (log: Log) => {
+      const base = vertex(fake('base', log), [], { name: 'base' });
+      const a = vertex(withInputs(fake('a', log), 1), [base], { name: 'a' });
+      const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+      return { a, top: vertex(withInputs(fake('top', log), 1), [b], { name: 'top' }) };
+    };
+    await new Solver({ cache }).solve(chain(newLog()).top);
+    const log = newLog();
+    const { a, top } = chain(log);
+    const events: SolveEvent[] = [];
+    await new Solver({ cache, ignoreCache: (v) => v === a, events: (e) => events.push(e) }).solve(top);
+    expect(log.executed).toEqual(['a', 'b', 'top']);
+    // What is under the ignored vertex still comes from the cache.
+    expect(events.filter((e) => e.kind === 'vertex' && e.state === 'cached').map((e) => e.kind === 'vertex' && e.name)).toEqual(['base']);
+  });
+
+  it('a vertex keying an ignored input by content hits when the new content is the same', async () => {
+    const cache = new MemoryCache();
+    const graph = (log: Log) => {
+      const a = vertex(fake('a', log), [], { name: 'a' });
+      return { a, top: vertex(withInputs(fake('top', log), 1, () => 'same'), [a], { name: 'top' }) };
+    };
+    await new Solver({ cache }).solve(graph(newLog()).top);
+    const log = newLog();
+    const { a, top } = graph(log);
+    await new Solver({ cache, ignoreCache: (v) => v === a }).solve(top);
+    expect(log.executed).toEqual(['a']);
+  });
+
+  it('an ignored vertex is solved apart from an equal one that may use the cache', async () => {
+    const cache = new MemoryCache();
+    const graph = (log: Log) => {
+      const kept = vertex(fake('step', log), [], { name: 'kept' });
+      const ignored = vertex(fake('step', log), [], { name: 'ignored' });
+      expect(kept.digest).toBe(ignored.digest);
+      return { ignored, top: vertex(withInputs(fake('top', log, { content: true }), 2, () => 'same'), [kept, ignored], { name: 'top' }) };
+    };
+    await new Solver({ cache }).solve(graph(newLog()).top);
+    const log = newLog();
+    const { ignored, top } = graph(log);
+    const events: SolveEvent[] = [];
+    await new Solver({ cache, ignoreCache: (v) => v === ignored, events: (e) => events.push(e) }).solve(top);
+    expect(log.executed).toEqual(['step']);
+    const states = events.filter((e) => e.kind === 'vertex').map((e) => e.kind === 'vertex' && `${e.name} ${e.state}`);
+    expect(states).toContain('kept cached');
+    expect(states).toContain('ignored done');
+  });
+
   it('reports the failing vertex and does not cache it', async () => {
     const cache = new MemoryCache();
     const log = newLog();

@@ -12,7 +12,12 @@ export interface SolverOptions<R> {
   readonly events?: EventSink;
   /** How many vertices may execute at once. */
   readonly concurrency?: number;
-  /** Vertices whose cached result must not be used (`--no-cache`, `--no-cache-filter`). */
+  /**
+   * Vertices whose cached result must not be used (`--no-cache`, `--no-cache-filter`). As in
+   * BuildKit, such a vertex runs again, and so does every vertex keyed on it: its key is the
+   * old one, but the result behind it is new, so a record made from the old result cannot be
+   * used. A vertex that keys an input by content checks the new result's content instead.
+   */
   readonly ignoreCache?: (v: Vertex<R>) => boolean;
   /**
    * Called with each result a vertex's op has just made (not with cache hits), while the
@@ -35,10 +40,18 @@ export class VertexError extends Error {
   }
 }
 
+/** A vertex's cache key, and whether that key may be looked up (no ignored vertex under it). */
+interface KeyInfo {
+  readonly key: Digest;
+  readonly fresh: boolean;
+}
+
 export class Solver<R> {
-  private readonly keys = new Map<Digest, Promise<Digest>>();
-  private readonly results = new Map<Digest, Promise<R>>();
-  private readonly reported = new Set<Digest>();
+  // By identity (see identity()): the vertex digest, unless an ignored vertex is under it.
+  private readonly keys = new Map<string, Promise<KeyInfo>>();
+  private readonly results = new Map<string, Promise<R>>();
+  private readonly reported = new Set<string>();
+  private readonly identities = new WeakMap<Vertex<R>, string>();
   private readonly queue: PQueue;
   private readonly events: EventSink;
 
@@ -74,17 +87,38 @@ export class Solver<R> {
     void write.finally(() => this.writes.delete(write));
   }
 
+  /**
+   * Who a vertex is within this solve: its digest, or, when an ignored vertex is at or under
+   * it, a digest of that too. A step of a `--no-cache-filter` stage is then solved apart from
+   * the same step elsewhere that may use the cache (as BuildKit gives it another digest).
+   */
+  private identity(v: Vertex<R>): string {
+    let id = this.identities.get(v);
+    if (id !== undefined) return id;
+    const ignored = this.opts.ignoreCache?.(v) ?? false;
+    const inputs = v.inputs.map((i) => this.identity(i));
+    const plain = !ignored && inputs.every((input, i) => input === v.inputs[i]!.digest);
+    id = plain ? v.digest : digestOf({ vertex: v.digest, inputs, ignored });
+    this.identities.set(v, id);
+    return id;
+  }
+
   /** The cache key of a vertex: its op's digest and, per input, that input's key or content. */
-  cacheKey(v: Vertex<R>, signal: AbortSignal): Promise<Digest> {
-    let p = this.keys.get(v.digest);
+  async cacheKey(v: Vertex<R>, signal: AbortSignal): Promise<Digest> {
+    return (await this.keyInfo(v, signal)).key;
+  }
+
+  private keyInfo(v: Vertex<R>, signal: AbortSignal): Promise<KeyInfo> {
+    const id = this.identity(v);
+    let p = this.keys.get(id);
     if (p === undefined) {
       p = this.computeKey(v, signal);
-      this.keys.set(v.digest, p);
+      this.keys.set(id, p);
     }
     return p;
   }
 
-  private async computeKey(v: Vertex<R>, signal: AbortSignal): Promise<Digest> {
+  private async computeKey(v: Vertex<R>, signal: AbortSignal): Promise<KeyInfo> {
     signal.throwIfAborted();
     let map;
     try {
@@ -95,27 +129,33 @@ export class Solver<R> {
     if (map.inputs.length !== v.inputs.length) {
       throw new Error(`cache map of ${v.meta.name} has ${map.inputs.length} input rules for ${v.inputs.length} inputs`);
     }
+    let fresh = this.opts.ignoreCache?.(v) ?? false;
     const parts = await Promise.all(
       map.inputs.map(async (rule, i) => {
         const input = v.inputs[i]!;
-        if (rule.by === 'key') return { key: await this.cacheKey(input, signal) };
+        if (rule.by === 'key') {
+          const info = await this.keyInfo(input, signal);
+          if (info.fresh) fresh = true;
+          return { key: info.key };
+        }
         return { content: await rule.checksum(await this.result(input, signal)) };
       }),
     );
-    return digestOf({ op: map.opDigest, inputs: parts });
+    return { key: digestOf({ op: map.opDigest, inputs: parts }), fresh };
   }
 
   private result(v: Vertex<R>, signal: AbortSignal): Promise<R> {
-    let p = this.results.get(v.digest);
+    const id = this.identity(v);
+    let p = this.results.get(id);
     if (p === undefined) {
       p = this.computeResult(v, signal);
-      this.results.set(v.digest, p);
+      this.results.set(id, p);
     }
     return p;
   }
 
   private async computeResult(v: Vertex<R>, signal: AbortSignal): Promise<R> {
-    const key = await this.cacheKey(v, signal);
+    const { key, fresh } = await this.keyInfo(v, signal);
     const emit = (state: 'started' | 'cached' | 'done' | 'failed', error?: string) =>
       this.events({
         kind: 'vertex',
@@ -126,11 +166,11 @@ export class Solver<R> {
         ...(error === undefined ? {} : { error }),
         ...(v.meta.internal ? { internal: true } : {}),
       });
-    if (!(this.opts.ignoreCache?.(v) ?? false)) {
+    if (!fresh) {
       const cached = await this.opts.cache.get(key);
       if (cached !== undefined) {
         this.reportCached(v.inputs);
-        this.reported.add(v.digest);
+        this.reported.add(this.identity(v));
         emit('cached');
         return cached;
       }
@@ -171,8 +211,9 @@ export class Solver<R> {
   private reportCached(inputs: readonly Vertex<R>[]): void {
     // Inputs first, so that steps are reported in the order they would have run.
     for (const v of inputs) {
-      if (this.results.has(v.digest) || this.reported.has(v.digest)) continue;
-      this.reported.add(v.digest);
+      const id = this.identity(v);
+      if (this.results.has(id) || this.reported.has(id)) continue;
+      this.reported.add(id);
       this.reportCached(v.inputs);
       this.events({
         kind: 'vertex',

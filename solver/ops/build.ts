@@ -19,7 +19,8 @@ import { importOciLayout, contextKey, type BuildContextSpec } from './named-cont
 import { ExecOp, type LocalContext, type NamedSource, type OpEnv } from './ops.js';
 import { dropCacheMounts } from './cache-mounts.js';
 import { OnPlatform } from './platform-op.js';
-import { CacheIndex } from './records.js';
+import { CacheIndex, recordSnapshotUse } from './records.js';
+import type { SnapshotName } from '../../snapshotter/index.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 
@@ -231,8 +232,14 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   for (const stage of plan.stages) {
     for (const step of stage.steps) {
       for (const ref of [step.from, ...(step.mounts ?? []).map((m) => m.source)]) {
-        if (ref?.kind === 'image') await loadBase(ref.ref, plan.targetPlatform);
-        else if (ref?.kind === 'named') await namedBase(ref.name, plan.targetPlatform);
+        try {
+          if (ref?.kind === 'image') await loadBase(ref.ref, plan.targetPlatform);
+          else if (ref?.kind === 'named') await namedBase(ref.name, plan.targetPlatform);
+        } catch (e) {
+          // A bad or missing image is the instruction's error: point at it.
+          if (e instanceof BuildError && e.range === undefined) throw e.at(step.instruction.range);
+          throw e;
+        }
       }
     }
   }
@@ -254,17 +261,22 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   };
   const graph = buildGraph(plan, env);
 
+  // --no-cache-filter: the RUN/COPY/ADD steps of the named stages (names compared without
+  // case, as BuildKit does); the solver runs their dependents again too.
   const noCacheStages = new Set(req.noCacheFilter.map((s) => s.toLowerCase()));
-  const stageOf = new Map<Vertex<Ref>, string | undefined>();
-  for (const g of graph.stages.values()) stageOf.set(g.top, g.stage.name);
+  const ignored = new Set<Vertex<Ref>>();
+  for (const g of graph.stages.values()) {
+    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const v of g.cacheableSteps) ignored.add(v);
+  }
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
-  const ignoreCache = (v: Vertex<Ref>) => req.noCache || (noCacheStages.size > 0 && inFilteredStage(v, graph.stages, noCacheStages));
+  const ignoreCache = (v: Vertex<Ref>) => req.noCache || ignored.has(v);
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, ignoredCacheMountIds(graph.target.top, ignoreCache));
+  const used = new Set<SnapshotName>();
   const solver = new Solver<Ref>({
-    cache: new CacheIndex(state.cacheDir, state.snapshots),
+    cache: new CacheIndex(state.cacheDir, state.snapshots, used),
     events: req.events,
     ignoreCache,
     onExecuted: (v, ref) => {
@@ -281,6 +293,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     throw located(e);
   } finally {
     for (const c of statCaches.values()) await (await c).save().catch(() => {});
+    // Best effort: without a record, pruning takes a snapshot's creation as its last use.
+    await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
   }
 
   const layers = await layersOf(state, top.snapshot);
@@ -354,15 +368,6 @@ function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boo
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
 function* rootChain(top: Vertex<Ref>): Generator<Vertex<Ref>> {
   for (let t: Vertex<Ref> | undefined = top; t !== undefined; t = t.inputs[0]) yield t;
-}
-
-function inFilteredStage(v: Vertex<Ref>, stages: ReadonlyMap<number, StageGraph>, names: ReadonlySet<string>): boolean {
-  for (const g of stages.values()) {
-    if (g.stage.name === undefined || !names.has(g.stage.name)) continue;
-    // A vertex belongs to the stage if it is on the stage's chain above its base.
-    for (const t of rootChain(g.top)) if (t === v) return true;
-  }
-  return false;
 }
 
 /** A solver failure as the user should see it: the step's Dockerfile range and its name. */

@@ -10,6 +10,7 @@ import { formatPlatform, hostPlatform, type Platform } from '../../frontend/inde
 import { planRunCommand } from '../../frontend/instructions/index.js';
 import type { BuildPlan, PlannedStage, SourceRef, Step } from '../../frontend/stages/types.js';
 import { vertex, type Op, type Vertex } from '../core/index.js';
+import { remoteSourceError } from './file/remote.js';
 import { historyFor } from './history.js';
 import { ExecOp, FileOp, LocalDirOp, LocalImageOp, ScratchOp, localContextOf, type OpEnv } from './ops.js';
 import { OnPlatform } from './platform-op.js';
@@ -21,6 +22,11 @@ export interface StageGraph {
   readonly top: Vertex<Ref>;
   /** This stage's own history entries (the base's come from its image or stage). */
   readonly history: readonly { readonly createdBy: string; readonly layer: boolean }[];
+  /**
+   * The vertices of the stage's RUN, COPY and ADD steps: what `--no-cache-filter` names the
+   * stage for (BuildKit marks exactly these; the steps after them follow as dependents).
+   */
+  readonly cacheableSteps: readonly Vertex<Ref>[];
 }
 
 export interface BuildGraph {
@@ -108,6 +114,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
         break;
     }
     const history: { createdBy: string; layer: boolean }[] = [];
+    const cacheableSteps: Vertex<Ref>[] = [];
     for (const step of stage.steps) {
       const name = () => `[${label}${String(++n).padStart(width)}/${total}] ${step.onbuild ? 'ONBUILD ' : ''}${step.title ?? step.instruction.original}`;
       const meta = (extra: object = {}) => ({ name: name(), origin: step.instruction.range, ...extra });
@@ -141,18 +148,27 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
           [top, ...mountInputs],
           meta(),
         );
+        cacheableSteps.push(top);
       } else if (ins.kind === 'copy' || ins.kind === 'add') {
+        // URL and git sources fail here, before any step runs, at their instruction.
+        const remote = remoteSourceError(ins.sources, {
+          instruction: ins.kind === 'copy' ? 'COPY' : 'ADD',
+          ...(ins.kind === 'add' && ins.keepGitDir !== undefined ? { keepGitDir: ins.keepGitDir } : {}),
+          ...(ins.kind === 'add' && ins.checksum !== undefined ? { checksum: ins.checksum } : {}),
+        });
+        if (remote !== undefined) throw remote.at(ins.range);
         const from = step.from;
         // A local directory (the context, or a named one) is read directly, never as an input.
         const inputs = localContextOf(env, from) === undefined ? [top, source(from!)] : [top];
         top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'copy', instruction: ins, workdir: step.workdir, from })), inputs, meta());
+        cacheableSteps.push(top);
       } else if (ins.kind === 'workdir' && ins.path !== '/') {
         top = vertex<Ref>(forPlatform(new FileOp(env, { kind: 'mkdir', path: ins.path, user: step.user })), [top], meta());
       }
       const h = historyFor(step, runArgs);
       if (h !== undefined) history.push(h);
     }
-    stages.set(stage.index, { stage, top, history });
+    stages.set(stage.index, { stage, top, history, cacheableSteps });
   }
   const target = stages.get(plan.target);
   if (target === undefined) throw new Error('the target stage is not in the plan');

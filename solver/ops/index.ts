@@ -3,7 +3,7 @@ export { build, type BuildRequest, type BuiltImage } from './build.js';
 export { defaultRoot, openState, type State } from './state.js';
 export { layersOf, openSnapshotTar, registerLayers, type Layer } from './layers.js';
 export { RunFailedError } from './ops.js';
-export { pruneBuildCache, ALL_SNAPSHOTS } from './prune.js';
+export { pruneBuildCache, buildCacheEntries, imageSnapshots, pruneOrder, ALL_SNAPSHOTS, type CacheEntry, type PruneCacheOptions, type PruneCacheResult } from './prune.js';
 export { pushableImage, type PushableImage } from './push.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export type { SecretSources, SshSources } from './exec-mounts.js';

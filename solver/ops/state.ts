@@ -20,6 +20,8 @@ export interface State {
   readonly layersDir: string;
   /** Per-snapshot layer facts (diff id, size), computed once. */
   readonly layerMetaDir: string;
+  /** Per-snapshot use by builds (last time, count), for least-recently-used pruning. */
+  readonly snapshotUseDir: string;
   /** RUN --mount=type=cache directories. */
   readonly cacheMountsDir: string;
   readonly leasesDir: string;
@@ -44,6 +46,7 @@ export async function openState(rootPath: string): Promise<State> {
     cacheDir: join(root, 'cache'),
     layersDir: join(root, 'layers'),
     layerMetaDir: join(root, 'layer-meta'),
+    snapshotUseDir: join(root, 'snapshot-use'),
     cacheMountsDir: join(root, 'cache-mounts'),
     leasesDir: join(root, 'leases'),
     tmpDir: join(root, 'tmp'),

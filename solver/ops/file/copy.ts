@@ -20,12 +20,12 @@ import { mkdtemp, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
-import { remoteKind } from '../../../frontend/instructions/index.js';
 import type { Chmod } from '../../../frontend/instructions/types.js';
 import type { Matcher } from '../../../frontend/dockerignore/index.js';
 import { detectArchive, extractArchive } from './archive.js';
 import { Copier, copyError, type XattrIO } from './copier.js';
 import { containsWildcards } from './go-match.js';
+import { remoteSourceError } from './remote.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { compilePatterns } from './patterns.js';
 import { cleanAbs, cleanComponents, hostPath, lstatOrUndefined, lstatSyncOrUndefined, resolveInRoot } from './root-path.js';
@@ -113,14 +113,8 @@ interface Mode {
 
 async function run(opts: CopyOptions, mode: Mode): Promise<CopyResult> {
   const instr = mode.isAdd ? 'ADD' : 'COPY';
-  for (const src of opts.sources) {
-    const remote = remoteKind(src);
-    if (remote === undefined) continue;
-    if (!mode.isAdd) throw instructionError(`source can't be a ${remote === 'url' ? 'URL' : 'git ref'} for COPY`);
-    throw new BuildError('NOT_SUPPORTED', `not supported yet: ADD from a ${remote === 'url' ? 'URL' : 'git repository'} (${src})`, {
-      hint: 'Download the file in a RUN step, or put it in the build context.',
-    });
-  }
+  const remote = remoteSourceError(opts.sources, { instruction: instr });
+  if (remote !== undefined) throw remote;
   const owner = opts.chown === undefined || opts.chown === '' ? undefined : await resolveOwner(opts.destRoot, opts.chown);
   const dest = destinationPath(opts.workdir, opts.dest);
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
@@ -289,8 +283,4 @@ function notFound(path: string, instr: string): BuildError {
   return new BuildError('COPY_FAILED', `${JSON.stringify(path)}: not found`, {
     hint: `${instr} reads sources from the build context (or the --from stage/image): check the path, and that .dockerignore does not leave it out.`,
   });
-}
-
-function instructionError(message: string): BuildError {
-  return new BuildError('BAD_INSTRUCTION', message);
 }

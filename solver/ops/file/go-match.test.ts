@@ -23,6 +23,10 @@ describe('compileGoPattern (Go filepath.Match)', () => {
     ['[\\]a]', ']', true],
     ['[\\-]', '-', true],
     ['[x\\-]', 'z', false],
+    // A `-` outside a class is a plain character (it once made an invalid regular expression).
+    ['a-?.txt', 'a-b.txt', true],
+    ['a\\-b', 'a-b', true],
+    ['repo.git?keep-git-dir=true', 'repo.git?keep-git-dir=true', true],
   ])('%s vs %s → %s', (pattern, name, expected) => {
     expect(compileGoPattern(pattern).test(name)).toBe(expected);
   });

@@ -33,8 +33,12 @@ function badPattern(pattern: string): never {
   });
 }
 
-function escapeRegex(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? '\\' + ch : ch;
+/**
+ * A literal character in the pattern's regular expression. Unicode mode allows `\-` only
+ * inside a class, so a `-` outside one goes as it is (`a-?.txt` must compile).
+ */
+function escapeRegex(ch: string, inClass = false): string {
+  return (inClass ? /[\\^$.*+?()[\]{}|/-]/ : /[\\^$.*+?()[\]{}|/]/).test(ch) ? '\\' + ch : ch;
 }
 
 /** Pattern to regular-expression source, validating it as Go does (whole pattern, code points). */
@@ -79,7 +83,7 @@ function translate(pattern: string): string {
           i = afterHi;
           if (hi.codePointAt(0)! < lo.codePointAt(0)!) badPattern(pattern);
         }
-        ranges.push(hi === lo ? escapeRegex(lo) : `${escapeRegex(lo)}-${escapeRegex(hi)}`);
+        ranges.push(hi === lo ? escapeRegex(lo, true) : `${escapeRegex(lo, true)}-${escapeRegex(hi, true)}`);
       }
       // A class never matches the separator (Go checks `/` before looking at the class).
       out += negated ? `(?![/])[^${ranges.join('')}]` : `(?![/])[${ranges.join('')}]`;

@@ -16,3 +16,4 @@ export { compileGoPattern, containsWildcards, type GoPattern } from './go-match.
 export { resolveInRoot, cleanAbs } from './root-path.js';
 export { resolveWildcards, splitWildcards } from './wildcards.js';
 export { SourceView } from './source-view.js';
+export { remoteKind, remoteSourceError, parseGitQuery, type RemoteKind, type RemoteCheck } from './remote.js';
