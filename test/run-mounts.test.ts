@@ -3,7 +3,7 @@
 // what goes into a step's cache key, and cache mounts under --no-cache. Tests named after a Go
 // test are ports of BuildKit's frontend/dockerfile/dockerfile_mount_test.go.
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
@@ -41,7 +41,7 @@ const cached = (log: string, end: string) => {
   return lines.some((l) => l === `${id} CACHED`);
 };
 
-/** Every entry below `dir`: name, type, mode, owner, size, mtime (ns), content or link target. */
+/** Every entry below `dir`: name, type, mode, owner, size, links, mtime and ctime (ns), content or link target. */
 function treeState(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -50,7 +50,7 @@ function treeState(dir: string): string[] {
     let what = '';
     if (st.isFile()) what = createHash('sha256').update(readFileSync(abs)).digest('hex');
     else if (st.isSymbolicLink()) what = readlinkSync(abs);
-    out.push(`${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeNs} ${what}`);
+    out.push(`${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.nlink} ${st.mtimeNs} ${st.ctimeNs} ${what}`);
     if (st.isDirectory()) for (const name of readdirSync(abs).sort()) walk(rel === '' ? name : `${rel}/${name}`);
   };
   walk('');
@@ -208,6 +208,75 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
       );
       expect(read(out, 'named')).toBe('.dockerignore\nshown.txt\n');
       expect(read(out, 'named-rw')).toBe('.dockerignore\nshown.txt\n');
+    });
+  });
+
+  describe('a bind of a local build context shows owners 0:0, as BuildKit delivers the context', () => {
+    it('in ro and rw binds of a directory, a file and a symlinked source, and in what the step copies into the image', () => {
+      const dir = context({
+        Dockerfile: [
+          'FROM busybox:test',
+          'RUN --mount=type=bind,target=/src cp -a /src /out && stat -c "%n %u:%g %a %Y" /src /src/file /src/dir /src/dir/f > /ro-stat',
+          'RUN --mount=type=bind,target=/src,rw stat -c "%n %u:%g" /src/file /src/dir > /rw-stat && chown 42:42 /src/file && touch /src/dir/new && stat -c "%n %u:%g" /src/file >> /rw-stat',
+          'RUN --mount=type=bind,source=dir/f,target=/f stat -c "%n %u:%g %a %Y" /f > /file-stat',
+          'RUN --mount=type=bind,source=dir/f,target=/f,rw stat -c "%n %u:%g" /f > /file-rw-stat && echo more >> /f && cat /f >> /file-rw-stat',
+          'RUN --mount=type=bind,source=link,target=/l stat -c "%n %u:%g %a" /l /l/f > /link-stat',
+          'RUN --mount=from=extra,target=/x stat -c "%n %u:%g" /x /x/n.txt > /named-stat',
+          '',
+        ].join('\n'),
+        '.dockerignore': 'ignored\n',
+        file: 'file\n',
+        'dir/f': 'f\n',
+        ignored: 'i',
+      });
+      symlinkSync('dir', join(dir, 'link'));
+      chmodSync(join(dir, 'dir'), 0o750);
+      chmodSync(join(dir, 'dir/f'), 0o640);
+      for (const path of ['', 'Dockerfile', '.dockerignore', 'file', 'dir', 'dir/f', 'ignored', 'link']) lchownSync(join(dir, path), 1000, 1000);
+      lchownSync(join(dir, 'dir/f'), 1234, 5678);
+      utimesSync(join(dir, 'dir/f'), 1_500_000_000, 1_500_000_000);
+      utimesSync(join(dir, 'dir'), 1_400_000_000, 1_400_000_000);
+      utimesSync(join(dir, 'file'), 1_200_000_000, 1_200_000_000);
+      utimesSync(dir, 1_300_000_000, 1_300_000_000);
+      const extra = writeContext(join(work, `named-${n++}`), { 'n.txt': 'n' });
+      lchownSync(extra, 1000, 1000);
+      lchownSync(join(extra, 'n.txt'), 1000, 1000);
+      const before = treeState(dir);
+      const { out } = buildToDir(dir, ['--build-context', `extra=${extra}`]);
+      // The user's files: not written, not linked, not even their ctime touched.
+      expect(treeState(dir)).toEqual(before);
+      expect(read(out, 'ro-stat')).toBe('/src 0:0 755 1300000000\n/src/file 0:0 644 1200000000\n/src/dir 0:0 750 1400000000\n/src/dir/f 0:0 640 1500000000\n');
+      expect(read(out, 'rw-stat')).toBe('/src/file 0:0\n/src/dir 0:0\n/src/file 42:42\n');
+      expect(read(out, 'file-stat')).toBe('/f 0:0 640 1500000000\n');
+      expect(read(out, 'file-rw-stat')).toBe('/f 0:0\nf\nmore\n');
+      expect(read(out, 'link-stat')).toBe('/l 0:0 750\n/l/f 0:0 640\n');
+      expect(read(out, 'named-stat')).toBe('/x 0:0\n/x/n.txt 0:0\n');
+      // What the step copied out of the bind is root's in the image, ignored files absent.
+      const owners = (rel: string) => {
+        const st = lstatSync(join(out, 'out', rel));
+        return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`;
+      };
+      expect(['', 'file', 'dir', 'dir/f', 'link', 'Dockerfile'].map(owners)).toEqual(['0:0 755', '0:0 644', '0:0 750', '0:0 640', '0:0 777', '0:0 644']);
+      expect(readdirSync(join(out, 'out')).sort()).toEqual(['.dockerignore', 'Dockerfile', 'dir', 'file', 'link']);
+      expect(readlinkSync(join(out, 'out/link'))).toBe('dir');
+      expect(read(out, 'out/dir/f')).toBe('f\n');
+    });
+
+    it('copies a path once per content and times: an unchanged context is bound again from the same copy, a touched file from a new one', () => {
+      const dir = context({
+        Dockerfile: 'FROM busybox:test\nRUN --mount=type=bind,source=src,target=/src stat -c "%i %Y" /src/a > /seen\n',
+        'src/a': 'a\n',
+      });
+      utimesSync(join(dir, 'src/a'), 1_600_000_000, 1_600_000_000);
+      const first = read(buildToDir(dir).out, 'seen');
+      expect(first).toMatch(/^\d+ 1600000000\n$/);
+      // --no-cache runs the step again; the copy made for the first build is bound again.
+      expect(read(buildToDir(dir, ['--no-cache']).out, 'seen')).toBe(first);
+      // Same content, a new time: the step's key stays (times are not in it), the copy does not.
+      utimesSync(join(dir, 'src/a'), 1_700_000_000, 1_700_000_000);
+      const touched = read(buildToDir(dir, ['--no-cache']).out, 'seen');
+      expect(touched).toMatch(/^\d+ 1700000000\n$/);
+      expect(touched.split(' ')[0]).not.toBe(first.split(' ')[0]);
     });
   });
 

@@ -20,7 +20,7 @@ import { localContextOf, type OpEnv } from './env.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 import { newActiveKey, withView } from './mounted.js';
-import { bindLocalContext, resolveBindSource } from './bind-mounts.js';
+import { CONTEXT_BIND_PATH, contextSnapshot, resolveMountSource } from './bind-mounts.js';
 import { cacheMountName } from './cache-mounts.js';
 
 /** Where the secrets of a build come from: a reader per id given with --secret. */
@@ -95,19 +95,14 @@ export class StepMounts {
         this.mounts.push({ type: 'bind', target: target!, source: await this.cacheDir(mount, target!, m, nextSource), readonly: false });
         return;
       case 'bind': {
-        const sub = posix.join('/', mount.source);
+        // A stage's or image's snapshot, or a local build context's path copied into one
+        // (see bind-mounts.ts): its merged view mounted here (the runner's namespace copies
+        // ours), writable into a throw-away layer for a rw bind.
         const local = localContextOf(this.env_, m.source);
-        if (local !== undefined) {
-          const bound = await bindLocalContext(local, sub, mount.readOnly, this.state.tmpDir, this.signal);
-          this.releases.push(bound.release);
-          this.mounts.push({ type: 'bind', target: target!, source: bound.source, readonly: mount.readOnly });
-          return;
-        }
-        // A stage or image: its merged view mounted here (the runner's namespace copies ours),
-        // writable into a throw-away layer for a rw bind.
-        const snapshot = nextSource().snapshot;
+        const sub = posix.join('/', mount.source);
+        const snapshot = local === undefined ? nextSource().snapshot : await contextSnapshot(this.state, local, sub, this.signal);
         const dir = mount.readOnly ? await this.view(snapshot) : await this.scratchLayer(snapshot);
-        const { abs } = await resolveBindSource(dir, sub);
+        const { abs } = await resolveMountSource(dir, local === undefined ? sub : CONTEXT_BIND_PATH);
         this.mounts.push({ type: 'bind', target: target!, source: abs, readonly: mount.readOnly });
         return;
       }
