@@ -393,6 +393,100 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
     });
   });
 
+  describe('a cache mount with source= shows that path of the cache, as BuildKit does', () => {
+    it('a directory, a file or a symlink of the cache, resolved inside it; writes land in the cache; ro is read-only', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src1,target=/c mkdir -p /c/a/b /c/real && echo in-a > /c/a/f && echo top > /c/top && ln -s a /c/lnk && ln -s /real /c/abs',
+            'RUN --mount=type=cache,id=src1,source=a,target=/x ls -A /x > /seen && echo new > /x/g',
+            'RUN --mount=type=cache,id=src1,target=/c ls -A /c /c/a > /whole',
+            'RUN --mount=type=cache,id=src1,source=lnk,target=/y ls -A /y > /via-link',
+            'RUN --mount=type=cache,id=src1,source=abs,target=/z touch /z/made-through-abs',
+            'RUN --mount=type=cache,id=src1,src=/a/f,target=/file cat /file > /file-seen',
+            'RUN --mount=type=cache,id=src1,target=/c ls -A /c/real > /real-seen',
+            'RUN --mount=type=cache,id=src1,source=a,target=/r,ro (touch /r/x 2>/dev/null && echo writable || echo read-only) > /ro',
+            '',
+          ].join('\n'),
+        }),
+        ['--no-cache'],
+      );
+      expect(read(out, 'seen')).toBe('b\nf\n');
+      expect(read(out, 'whole')).toBe('/c:\na\nabs\nlnk\nreal\ntop\n\n/c/a:\nb\nf\ng\n');
+      expect(read(out, 'via-link')).toBe('b\nf\ng\n');
+      // An absolute link in the cache names a path of the cache, not of the host.
+      expect(read(out, 'real-seen')).toBe('made-through-abs\n');
+      expect(read(out, 'file-seen')).toBe('in-a\n');
+      expect(read(out, 'ro')).toBe('read-only\n');
+    });
+
+    it('a missing source= path fails the step and is not made, as in BuildKit', () => {
+      const r = build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=src-missing,source=nothere,target=/x true\n' }));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('cache mount source "/nothere": not found');
+      const { out } = buildToDir(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=src-missing,target=/c ls -A /c > /seen\n' }), ['--no-cache']);
+      expect(read(out, 'seen')).toBe('');
+    });
+
+    it('uid, gid and mode leave a source= path and the cache root as they are (BuildKit applies them only without source=)', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src-owner,target=/c mkdir -p /c/s && chmod 700 /c/s',
+            'RUN --mount=type=cache,id=src-owner,source=s,target=/x,uid=1001,gid=1002,mode=0751 stat -c "%u %g %a" /x > /with-source',
+            'RUN --mount=type=cache,id=src-owner,target=/c stat -c "%n %u %g %a" /c /c/s > /after',
+            '',
+          ].join('\n'),
+        }),
+        ['--no-cache'],
+      );
+      expect(read(out, 'with-source')).toBe('0 0 700\n');
+      expect(read(out, 'after')).toBe('/c 0 0 755\n/c/s 0 0 700\n');
+    });
+
+    it('from= a stage: the source path is resolved inside the stage, a symlink to a directory of it included', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test AS s',
+            'RUN mkdir /real && echo r > /real/f && chown 1001:1002 /real && chmod 750 /real && ln -s /real /data',
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src-from,from=s,source=data,target=/x ls -A /x > /seen && stat -c "%u %g %a" /x >> /seen',
+            '',
+          ].join('\n'),
+        }),
+      );
+      expect(read(out, 'seen')).toBe('f\n1001 1002 750\n');
+    });
+
+    it('testCacheMountSourceEscape: a symlink in the cache to a host path fails the build, and nothing of the host is read', () => {
+      const host = writeContext(join(work, `host-${n++}`), { hostname: 'HOST-ONLY-CONTENT\n' });
+      for (const [name, link] of [['etc', '/etc'], ['host', host], ['relative', '../../../../../../../../..' + host]] as const) {
+        const r = build(
+          context({
+            Dockerfile: [
+              'FROM busybox:test AS init',
+              `RUN --mount=type=cache,id=sourceescape-${name},target=/cache mkdir -p /cache/sel && echo benign > /cache/sel/benign.txt`,
+              'FROM init AS link',
+              `RUN --mount=type=cache,id=sourceescape-${name},target=/cache rm -rf /cache/sel && ln -s ${link} /cache/sel`,
+              'FROM link AS victim',
+              `RUN --mount=type=cache,id=sourceescape-${name},source=sel,target=/victim cat /victim/hostname`,
+              'FROM scratch',
+              'COPY --from=victim /etc/hostname /hostname',
+              '',
+            ].join('\n'),
+          }),
+          ['--no-cache'],
+        );
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('cache mount source "/sel": not found');
+        expect(r.stderr).not.toContain('HOST-ONLY-CONTENT');
+      }
+    });
+  });
+
   describe('--no-cache and cache mounts', () => {
     it('start empty under --no-cache, and what they gather then is what later builds see', () => {
       const step = (cmd: string) => context({ Dockerfile: `FROM busybox:test\nRUN --mount=type=cache,id=nc1,target=/m1 --mount=type=cache,id=nc2,target=/m2 ${cmd}\n` });
