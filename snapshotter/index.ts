@@ -14,17 +14,13 @@ export { SnapshotError, isSnapshotError, type SnapshotErrorReason } from './erro
 export {
   MAX_MOUNT_DATA,
   bindMount,
-  checkMountablePath,
   commonDir,
   fitsMountData,
   mountData,
-  overlayMount,
-  readonlyOverlayMount,
   relativeTo,
   renderForMount,
 } from './mount-options.js';
 export { mountAt, unmount } from './mount.js';
-export { makeWhiteout } from './whiteout.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { readTar, type TarReadEntry, type TarReadHeader } from './tar-reader.js';

@@ -3,7 +3,7 @@
 // what goes into a step's cache key, and cache mounts under --no-cache. Tests named after a Go
 // test are ports of BuildKit's frontend/dockerfile/dockerfile_mount_test.go.
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
@@ -41,7 +41,7 @@ const cached = (log: string, end: string) => {
   return lines.some((l) => l === `${id} CACHED`);
 };
 
-/** Every entry below `dir`: name, type, mode, owner, size, mtime (ns), content or link target. */
+/** Every entry below `dir`: name, type, mode, owner, size, links, mtime and ctime (ns), content or link target. */
 function treeState(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -50,7 +50,7 @@ function treeState(dir: string): string[] {
     let what = '';
     if (st.isFile()) what = createHash('sha256').update(readFileSync(abs)).digest('hex');
     else if (st.isSymbolicLink()) what = readlinkSync(abs);
-    out.push(`${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeNs} ${what}`);
+    out.push(`${rel || '.'} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.nlink} ${st.mtimeNs} ${st.ctimeNs} ${what}`);
     if (st.isDirectory()) for (const name of readdirSync(abs).sort()) walk(rel === '' ? name : `${rel}/${name}`);
   };
   walk('');
@@ -211,6 +211,75 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
     });
   });
 
+  describe('a bind of a local build context shows owners 0:0, as BuildKit delivers the context', () => {
+    it('in ro and rw binds of a directory, a file and a symlinked source, and in what the step copies into the image', () => {
+      const dir = context({
+        Dockerfile: [
+          'FROM busybox:test',
+          'RUN --mount=type=bind,target=/src cp -a /src /out && stat -c "%n %u:%g %a %Y" /src /src/file /src/dir /src/dir/f > /ro-stat',
+          'RUN --mount=type=bind,target=/src,rw stat -c "%n %u:%g" /src/file /src/dir > /rw-stat && chown 42:42 /src/file && touch /src/dir/new && stat -c "%n %u:%g" /src/file >> /rw-stat',
+          'RUN --mount=type=bind,source=dir/f,target=/f stat -c "%n %u:%g %a %Y" /f > /file-stat',
+          'RUN --mount=type=bind,source=dir/f,target=/f,rw stat -c "%n %u:%g" /f > /file-rw-stat && echo more >> /f && cat /f >> /file-rw-stat',
+          'RUN --mount=type=bind,source=link,target=/l stat -c "%n %u:%g %a" /l /l/f > /link-stat',
+          'RUN --mount=from=extra,target=/x stat -c "%n %u:%g" /x /x/n.txt > /named-stat',
+          '',
+        ].join('\n'),
+        '.dockerignore': 'ignored\n',
+        file: 'file\n',
+        'dir/f': 'f\n',
+        ignored: 'i',
+      });
+      symlinkSync('dir', join(dir, 'link'));
+      chmodSync(join(dir, 'dir'), 0o750);
+      chmodSync(join(dir, 'dir/f'), 0o640);
+      for (const path of ['', 'Dockerfile', '.dockerignore', 'file', 'dir', 'dir/f', 'ignored', 'link']) lchownSync(join(dir, path), 1000, 1000);
+      lchownSync(join(dir, 'dir/f'), 1234, 5678);
+      utimesSync(join(dir, 'dir/f'), 1_500_000_000, 1_500_000_000);
+      utimesSync(join(dir, 'dir'), 1_400_000_000, 1_400_000_000);
+      utimesSync(join(dir, 'file'), 1_200_000_000, 1_200_000_000);
+      utimesSync(dir, 1_300_000_000, 1_300_000_000);
+      const extra = writeContext(join(work, `named-${n++}`), { 'n.txt': 'n' });
+      lchownSync(extra, 1000, 1000);
+      lchownSync(join(extra, 'n.txt'), 1000, 1000);
+      const before = treeState(dir);
+      const { out } = buildToDir(dir, ['--build-context', `extra=${extra}`]);
+      // The user's files: not written, not linked, not even their ctime touched.
+      expect(treeState(dir)).toEqual(before);
+      expect(read(out, 'ro-stat')).toBe('/src 0:0 755 1300000000\n/src/file 0:0 644 1200000000\n/src/dir 0:0 750 1400000000\n/src/dir/f 0:0 640 1500000000\n');
+      expect(read(out, 'rw-stat')).toBe('/src/file 0:0\n/src/dir 0:0\n/src/file 42:42\n');
+      expect(read(out, 'file-stat')).toBe('/f 0:0 640 1500000000\n');
+      expect(read(out, 'file-rw-stat')).toBe('/f 0:0\nf\nmore\n');
+      expect(read(out, 'link-stat')).toBe('/l 0:0 750\n/l/f 0:0 640\n');
+      expect(read(out, 'named-stat')).toBe('/x 0:0\n/x/n.txt 0:0\n');
+      // What the step copied out of the bind is root's in the image, ignored files absent.
+      const owners = (rel: string) => {
+        const st = lstatSync(join(out, 'out', rel));
+        return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`;
+      };
+      expect(['', 'file', 'dir', 'dir/f', 'link', 'Dockerfile'].map(owners)).toEqual(['0:0 755', '0:0 644', '0:0 750', '0:0 640', '0:0 777', '0:0 644']);
+      expect(readdirSync(join(out, 'out')).sort()).toEqual(['.dockerignore', 'Dockerfile', 'dir', 'file', 'link']);
+      expect(readlinkSync(join(out, 'out/link'))).toBe('dir');
+      expect(read(out, 'out/dir/f')).toBe('f\n');
+    });
+
+    it('copies a path once per content and times: an unchanged context is bound again from the same copy, a touched file from a new one', () => {
+      const dir = context({
+        Dockerfile: 'FROM busybox:test\nRUN --mount=type=bind,source=src,target=/src stat -c "%i %Y" /src/a > /seen\n',
+        'src/a': 'a\n',
+      });
+      utimesSync(join(dir, 'src/a'), 1_600_000_000, 1_600_000_000);
+      const first = read(buildToDir(dir).out, 'seen');
+      expect(first).toMatch(/^\d+ 1600000000\n$/);
+      // --no-cache runs the step again; the copy made for the first build is bound again.
+      expect(read(buildToDir(dir, ['--no-cache']).out, 'seen')).toBe(first);
+      // Same content, a new time: the step's key stays (times are not in it), the copy does not.
+      utimesSync(join(dir, 'src/a'), 1_700_000_000, 1_700_000_000);
+      const touched = read(buildToDir(dir, ['--no-cache']).out, 'seen');
+      expect(touched).toMatch(/^\d+ 1700000000\n$/);
+      expect(touched.split(' ')[0]).not.toBe(first.split(' ')[0]);
+    });
+  });
+
   describe("a step's cache key holds every file its binds show", () => {
     it('testMountDuplicate: an updated file under either of two binds of the context runs the step again', () => {
       const dockerfile = [
@@ -321,6 +390,100 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
         ].join('\n'),
       });
       for (let i = 0; i < 3; i++) expectOk(build(dir, ['--no-cache']));
+    });
+  });
+
+  describe('a cache mount with source= shows that path of the cache, as BuildKit does', () => {
+    it('a directory, a file or a symlink of the cache, resolved inside it; writes land in the cache; ro is read-only', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src1,target=/c mkdir -p /c/a/b /c/real && echo in-a > /c/a/f && echo top > /c/top && ln -s a /c/lnk && ln -s /real /c/abs',
+            'RUN --mount=type=cache,id=src1,source=a,target=/x ls -A /x > /seen && echo new > /x/g',
+            'RUN --mount=type=cache,id=src1,target=/c ls -A /c /c/a > /whole',
+            'RUN --mount=type=cache,id=src1,source=lnk,target=/y ls -A /y > /via-link',
+            'RUN --mount=type=cache,id=src1,source=abs,target=/z touch /z/made-through-abs',
+            'RUN --mount=type=cache,id=src1,src=/a/f,target=/file cat /file > /file-seen',
+            'RUN --mount=type=cache,id=src1,target=/c ls -A /c/real > /real-seen',
+            'RUN --mount=type=cache,id=src1,source=a,target=/r,ro (touch /r/x 2>/dev/null && echo writable || echo read-only) > /ro',
+            '',
+          ].join('\n'),
+        }),
+        ['--no-cache'],
+      );
+      expect(read(out, 'seen')).toBe('b\nf\n');
+      expect(read(out, 'whole')).toBe('/c:\na\nabs\nlnk\nreal\ntop\n\n/c/a:\nb\nf\ng\n');
+      expect(read(out, 'via-link')).toBe('b\nf\ng\n');
+      // An absolute link in the cache names a path of the cache, not of the host.
+      expect(read(out, 'real-seen')).toBe('made-through-abs\n');
+      expect(read(out, 'file-seen')).toBe('in-a\n');
+      expect(read(out, 'ro')).toBe('read-only\n');
+    });
+
+    it('a missing source= path fails the step and is not made, as in BuildKit', () => {
+      const r = build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=src-missing,source=nothere,target=/x true\n' }));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('cache mount source "/nothere": not found');
+      const { out } = buildToDir(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=type=cache,id=src-missing,target=/c ls -A /c > /seen\n' }), ['--no-cache']);
+      expect(read(out, 'seen')).toBe('');
+    });
+
+    it('uid, gid and mode leave a source= path and the cache root as they are (BuildKit applies them only without source=)', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src-owner,target=/c mkdir -p /c/s && chmod 700 /c/s',
+            'RUN --mount=type=cache,id=src-owner,source=s,target=/x,uid=1001,gid=1002,mode=0751 stat -c "%u %g %a" /x > /with-source',
+            'RUN --mount=type=cache,id=src-owner,target=/c stat -c "%n %u %g %a" /c /c/s > /after',
+            '',
+          ].join('\n'),
+        }),
+        ['--no-cache'],
+      );
+      expect(read(out, 'with-source')).toBe('0 0 700\n');
+      expect(read(out, 'after')).toBe('/c 0 0 755\n/c/s 0 0 700\n');
+    });
+
+    it('from= a stage: the source path is resolved inside the stage, a symlink to a directory of it included', () => {
+      const { out } = buildToDir(
+        context({
+          Dockerfile: [
+            'FROM busybox:test AS s',
+            'RUN mkdir /real && echo r > /real/f && chown 1001:1002 /real && chmod 750 /real && ln -s /real /data',
+            'FROM busybox:test',
+            'RUN --mount=type=cache,id=src-from,from=s,source=data,target=/x ls -A /x > /seen && stat -c "%u %g %a" /x >> /seen',
+            '',
+          ].join('\n'),
+        }),
+      );
+      expect(read(out, 'seen')).toBe('f\n1001 1002 750\n');
+    });
+
+    it('testCacheMountSourceEscape: a symlink in the cache to a host path fails the build, and nothing of the host is read', () => {
+      const host = writeContext(join(work, `host-${n++}`), { hostname: 'HOST-ONLY-CONTENT\n' });
+      for (const [name, link] of [['etc', '/etc'], ['host', host], ['relative', '../../../../../../../../..' + host]] as const) {
+        const r = build(
+          context({
+            Dockerfile: [
+              'FROM busybox:test AS init',
+              `RUN --mount=type=cache,id=sourceescape-${name},target=/cache mkdir -p /cache/sel && echo benign > /cache/sel/benign.txt`,
+              'FROM init AS link',
+              `RUN --mount=type=cache,id=sourceescape-${name},target=/cache rm -rf /cache/sel && ln -s ${link} /cache/sel`,
+              'FROM link AS victim',
+              `RUN --mount=type=cache,id=sourceescape-${name},source=sel,target=/victim cat /victim/hostname`,
+              'FROM scratch',
+              'COPY --from=victim /etc/hostname /hostname',
+              '',
+            ].join('\n'),
+          }),
+          ['--no-cache'],
+        );
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('cache mount source "/sel": not found');
+        expect(r.stderr).not.toContain('HOST-ONLY-CONTENT');
+      }
     });
   });
 

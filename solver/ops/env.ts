@@ -5,6 +5,7 @@
 import type { ImageBlobs } from '../../exporter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import type { SourceRef } from '../../frontend/stages/types.js';
+import { fileXattrs } from '../../snapshotter/index.js';
 import type { StatCache } from './context/index.js';
 import type { SecretSources, SshSources } from './exec-mounts.js';
 import type { State } from './state.js';
@@ -71,3 +72,14 @@ export function localContextOf(env: OpEnv, ref: SourceRef | undefined): LocalCon
   return named.kind === 'local' ? named.context : undefined;
 }
 
+/**
+ * Extended attributes of build-context files, as they reach BuildKit's COPY: its context
+ * transfer sends every attribute, the receiving side sets them and then chowns the file to
+ * 0:0, and the kernel drops `security.capability` on chown. So `user.*` (and `trusted.*`)
+ * attributes are kept, file capabilities are not.
+ */
+export const contextXattrs = {
+  list: async (path: string): Promise<readonly string[]> => (await fileXattrs.list(path)).filter((n) => n !== 'security.capability'),
+  get: (path: string, name: string) => fileXattrs.get(path, name),
+  set: (path: string, name: string, value: Uint8Array) => fileXattrs.set(path, name, value),
+};

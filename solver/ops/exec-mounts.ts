@@ -8,20 +8,25 @@
  * a layer, the cache key, the progress output or an error message.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec } from '../../executor/index.js';
 import { holdLock, tryLock, withLock, type HeldLock } from '../../exporter/index.js';
 import type { PlannedMount } from '../../frontend/stages/types.js';
 import type { CacheMount, SecretMount, SshMount } from '../../frontend/instructions/types.js';
-import { fileXattrs, mountAt, unmount, type SnapshotName } from '../../snapshotter/index.js';
+import { bindMount, fileXattrs, fsPath, mountAt, nameBytes, unmount, type SnapshotName } from '../../snapshotter/index.js';
 import { localContextOf, type OpEnv } from './env.js';
 import type { Ref } from './ref.js';
 import type { State } from './state.js';
 import { newActiveKey, withView } from './mounted.js';
-import { bindLocalContext, resolveBindSource } from './bind-mounts.js';
+import { CONTEXT_BIND_PATH, contextSnapshot, resolveMountSource } from './bind-mounts.js';
+import { hostPath } from './file/root-path.js';
 import { cacheMountName } from './cache-mounts.js';
+
+/** open(2)'s O_PATH: a descriptor that names a file without opening it (Linux's value; node:fs lacks it). */
+const O_PATH = 0o10000000;
 
 /** Where the secrets of a build come from: a reader per id given with --secret. */
 export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
@@ -92,22 +97,17 @@ export class StepMounts {
         this.mounts.push({ type: 'tmpfs', target: target!, size: mount.size });
         return;
       case 'cache':
-        this.mounts.push({ type: 'bind', target: target!, source: await this.cacheDir(mount, target!, m, nextSource), readonly: false });
+        this.mounts.push({ type: 'bind', target: target!, source: await this.cacheSource(mount, target!, m, nextSource), readonly: mount.readOnly });
         return;
       case 'bind': {
-        const sub = posix.join('/', mount.source);
+        // A stage's or image's snapshot, or a local build context's path copied into one
+        // (see bind-mounts.ts): its merged view mounted here (the runner's namespace copies
+        // ours), writable into a throw-away layer for a rw bind.
         const local = localContextOf(this.env_, m.source);
-        if (local !== undefined) {
-          const bound = await bindLocalContext(local, sub, mount.readOnly, this.state.tmpDir, this.signal);
-          this.releases.push(bound.release);
-          this.mounts.push({ type: 'bind', target: target!, source: bound.source, readonly: mount.readOnly });
-          return;
-        }
-        // A stage or image: its merged view mounted here (the runner's namespace copies ours),
-        // writable into a throw-away layer for a rw bind.
-        const snapshot = nextSource().snapshot;
+        const sub = posix.join('/', mount.source);
+        const snapshot = local === undefined ? nextSource().snapshot : await contextSnapshot(this.state, local, sub, this.signal);
         const dir = mount.readOnly ? await this.view(snapshot) : await this.scratchLayer(snapshot);
-        const { abs } = await resolveBindSource(dir, sub);
+        const { abs } = await resolveMountSource(dir, local === undefined ? sub : CONTEXT_BIND_PATH);
         this.mounts.push({ type: 'bind', target: target!, source: abs, readonly: mount.readOnly });
         return;
       }
@@ -227,6 +227,57 @@ export class StepMounts {
   }
 
   /**
+   * What a cache mount shows: as BuildKit does, its `source=` path (the cache's root when
+   * none), and `uid`/`gid`/`mode` set on the cache's root only when there is no `source=`
+   * (BuildKit applies them to the root it makes for a cache and leaves a `source=` path as it
+   * is). A cache seeded `from=` a stage or image holds that source path itself (see cacheDir).
+   */
+  private async cacheSource(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
+    const dir = await this.cacheDir(mount, target, m, nextSource);
+    const sub = posix.join('/', mount.source);
+    if (sub === '/') {
+      if (mount.mode !== undefined) await chmod(dir, mount.mode);
+      if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
+      return dir;
+    }
+    return readsSource(this.env_, m) ? dir : this.cachePath(dir, sub);
+  }
+
+  /**
+   * `sub` of a cache directory, bound at a mount point of ours for the runner. It is resolved
+   * inside the cache (a symlink an earlier step left there is followed inside it, never out),
+   * opened, checked to be that very path, and bound through its descriptor: a symlink swapped
+   * in meanwhile by a step that shares the cache cannot take the mount outside either. A
+   * missing path is an error, as in BuildKit (which creates none).
+   */
+  private async cachePath(dir: string, sub: string): Promise<string> {
+    const root = await realpath(dir);
+    const { rel, isDir } = await resolveMountSource(root, sub, {
+      what: 'cache mount source',
+      hint: "a cache mount's source= is a path inside the cache, made by an earlier step that used it",
+    });
+    const path = hostPath(root, rel);
+    const fd = openSync(fsPath(path), O_PATH);
+    try {
+      const proc = `/proc/self/fd/${fd}`;
+      if (!readlinkSync(proc, { encoding: 'buffer' }).equals(nameBytes(path))) {
+        throw new BuildError('MOUNT_FAILED', `cache mount source ${JSON.stringify(sub)} changed while it was being mounted`, {
+          hint: 'another step using the same cache replaced it; run the build again',
+        });
+      }
+      const point = join(this.state.tmpDir, `cache-${randomUUID()}`);
+      if (isDir) await mkdir(point);
+      else await writeFile(point, '');
+      this.releases.push(() => rm(point, { recursive: true, force: true }));
+      mountAt([bindMount(proc, false)], point);
+      this.releases.push(async () => unmount(point, { detach: true }));
+      return point;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
    * The host directory of a cache mount. Its name follows BuildKit's cache key: the id, and
    * with `from=` the source it starts from, so another source starts another cache.
    */
@@ -269,8 +320,6 @@ export class StepMounts {
       }
     }
     await ensureCacheDir(dir, seed);
-    if (mount.mode !== undefined) await chmod(dir, mount.mode);
-    if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
     return dir;
   }
 
@@ -278,26 +327,26 @@ export class StepMounts {
     this.releases.push(() => lock.release());
   }
 
-  /** Copies `sub` of a stage's or image's files into a new cache directory. */
+  /** Copies `sub` of a stage's or image's files (resolved inside them) into a new cache directory. */
   private async seedCache(snapshot: SnapshotName | null, sub: string, into: string): Promise<void> {
     const { copy } = await import('./file/index.js');
     await withView(this.state, snapshot, async (root) => {
-      const from = join(root, sub);
-      const info = await stat(from).catch(() => undefined);
-      if (info === undefined) {
-        throw new BuildError('COPY_FAILED', `cache mount source ${sub}: not found in the from= stage or image`);
-      }
-      if (!info.isDirectory()) throw new BuildError('COPY_FAILED', `cache mount source ${sub} is not a directory`);
+      const { rel, abs, isDir } = await resolveMountSource(root, sub, {
+        what: 'cache mount source',
+        hint: "a cache mount's source= with from= is a directory in that stage or image",
+      });
+      if (!isDir) throw new BuildError('MOUNT_FAILED', `cache mount source ${JSON.stringify(sub)} is not a directory`);
       // The mount shows that directory itself: its owner and mode too.
+      const info = await lstat(abs);
       await chown(into, info.uid, info.gid);
       await chmod(into, info.mode & 0o7777);
-      if ((await readdir(from)).length === 0) return;
+      if ((await readdir(abs)).length === 0) return;
       await copy({
         destRoot: into,
         dest: '/',
         workdir: '/',
         source: { root, ownership: 'keep' },
-        sources: [sub],
+        sources: [`/${rel}`],
         xattrs: fileXattrs,
         signal: this.signal,
       });

@@ -1,11 +1,11 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, lutimes, mkdtemp, rm, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
 import { makeTree, removeDir, setOwner, tempDir } from '../file/testing.js';
-import { checksumPaths, type ChecksumOptions } from './checksum.js';
+import { checksumPaths, checksumPathsAndTimes, type ChecksumOptions } from './checksum.js';
 import { blake3File, type FileHasher } from './hash-file.js';
 import { StatCache } from './stat-cache.js';
 import { walkContext } from './walk.js';
@@ -216,6 +216,41 @@ describe('StatCache', () => {
     const cache = await StatCache.open(file, { racyWindowMs: 60_000 });
     await sum(['src'], { statCache: cache });
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('checksumPathsAndTimes', () => {
+  it('gives the checksum, and a digest of the times that only times change, with or without the stat cache', async () => {
+    await sleep(150); // past the racy window, so that the stat cache answers the second time
+    const file = join(ctx, '..', `stat-cache-times-${Date.now()}.json`);
+    try {
+      const cache = await StatCache.open(file);
+      const first = await checksumPathsAndTimes(ctx, ['src'], { ...base, statCache: cache });
+      expect(first.sum).toBe(await sum(['src']));
+      expect(first.mtimes).toMatch(/^blake3:[0-9a-f]{64}$/);
+      expect(await checksumPathsAndTimes(ctx, ['src'], { ...base, statCache: cache })).toEqual(first);
+      expect(await checksumPathsAndTimes(ctx, ['src'], base)).toEqual(first);
+      const seen = new Set([first.mtimes]);
+      const step = async (change: () => Promise<void>): Promise<void> => {
+        await change();
+        const now = await checksumPathsAndTimes(ctx, ['src'], base);
+        expect(await checksumPathsAndTimes(ctx, ['src'], { ...base, statCache: cache })).toEqual(now);
+        expect(now.sum).toBe(first.sum);
+        expect(seen.has(now.mtimes)).toBe(false);
+        seen.add(now.mtimes);
+      };
+      await step(() => utimes(join(ctx, 'src/main.ts'), 1_000_000, 1_000_000));
+      await step(() => utimes(join(ctx, 'src/lib'), 2_000_000, 2_000_000));
+      await step(() => lutimes(join(ctx, 'src/link'), 3_000_000, 3_000_000));
+      // The selected directory's own time.
+      await step(() => utimes(join(ctx, 'src'), 4_000_000, 4_000_000));
+      // A file outside the selection changes nothing.
+      const now = await checksumPathsAndTimes(ctx, ['src'], base);
+      await utimes(join(ctx, 'README.md'), 5_000_000, 5_000_000);
+      expect(await checksumPathsAndTimes(ctx, ['src'], base)).toEqual(now);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 });
 

@@ -51,6 +51,43 @@ export interface ChecksumOptions {
 
 /** `blake3:<hex>` over the selected paths of `contextDir`. Throws COPY_FAILED when a plain selector is missing. */
 export async function checksumPaths(contextDir: string, selectors: readonly string[], opts: ChecksumOptions): Promise<string> {
+  return checksum(contextDir, selectors, opts, undefined);
+}
+
+/**
+ * checksumPaths, and beside it a digest of the modification times of the same entries in the
+ * same order (each selected source's own time first): what a copy of the paths keeps besides
+ * what the key holds. Both come from one walk.
+ */
+export async function checksumPathsAndTimes(
+  contextDir: string,
+  selectors: readonly string[],
+  opts: ChecksumOptions,
+): Promise<{ readonly sum: string; readonly mtimes: string }> {
+  const mtimes = new TimesDigest();
+  const sum = await checksum(contextDir, selectors, opts, mtimes);
+  return { sum, mtimes: mtimes.digest() };
+}
+
+/** Modification times in walk order; which entry each belongs to is the content checksum's business. */
+class TimesDigest {
+  private readonly hasher = new Blake3Hasher();
+  private pending = '';
+  add(mtime: string): void {
+    this.pending += mtime + '\n';
+    if (this.pending.length >= 65536) {
+      this.hasher.update(this.pending);
+      this.pending = '';
+    }
+  }
+  digest(): string {
+    if (this.pending !== '') this.hasher.update(this.pending);
+    this.pending = '';
+    return 'blake3:' + this.hasher.digest('hex');
+  }
+}
+
+async function checksum(contextDir: string, selectors: readonly string[], opts: ChecksumOptions, mtimes: TimesDigest | undefined): Promise<string> {
   const view = new SourceView({ root: contextDir, ownership: 'reset', ignore: opts.matcher });
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
   // Small files are hashed synchronously unless the caller brings its own hasher.
@@ -92,6 +129,7 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
       const st = await lstatOrUndefined(view.abs(rel));
       if (st === undefined || !(await view.visible(rel, st.isDirectory()))) throw notFound('/' + match);
       put('source', match);
+      mtimes?.add(`${st.mtimeNs / 1_000_000_000n}.${st.mtimeNs % 1_000_000_000n}`);
       // Entries are hashed HASH_WINDOW at a time and written to the digest in walk order; a
       // file the stat cache knows needs no hashing and goes straight in when nothing waits,
       // and so does any other entry (its fields need no hashing, at most its xattrs): the
@@ -106,6 +144,7 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
           }
           const entry = batch[at++]!;
           const s = entry.stats;
+          mtimes?.add(s.mtimeKey);
           const isFile = s.isFile();
           const known = !isFile || entry === missed ? undefined : lookup(entry);
           if (window.length === 0 && !isFile) {
@@ -152,6 +191,7 @@ export async function checksumPaths(contextDir: string, selectors: readonly stri
         missed = entry;
         return at;
       }
+      mtimes?.add(s.mtimeKey);
       putLine(`entry\0${entry.sub}\0file\0${modeBits(s.mode)}\0${ownership ? `${s.uid}:${s.gid}\0` : ''}${known}`);
     }
     return at;

@@ -78,6 +78,10 @@ export class EntryStat {
     const n = hi * TWO32 + lo;
     return Number.isSafeInteger(n) ? String(n) : String((BigInt(hi) << 32n) | BigInt(lo));
   }
+  /** The modification time as `seconds.nanoseconds` (exact; for digests, not arithmetic). */
+  get mtimeKey(): string {
+    return `${this.fields[this.at + F_MTIME_SEC]!}.${this.fields[this.at + F_MTIME_NSEC]!}`;
+  }
   /** The later of mtime and ctime, in ns since the epoch. */
   get newestNs(): bigint {
     const f = this.fields;

@@ -7,7 +7,7 @@
  *   const key = await checksumPaths(ctx, ['src', '*.json'], { matcher, followLinks: true, statCache: cache });
  *   await cache.save();
  */
-export { checksumPaths, type ChecksumOptions } from './checksum.js';
+export { checksumPaths, checksumPathsAndTimes, type ChecksumOptions } from './checksum.js';
 export { StatCache, StatCacheDir, type StatCacheOptions } from './stat-cache.js';
 export { EntryStat } from './entry-stat.js';
 export { walkContext, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
