@@ -11,6 +11,7 @@
       "sources": [
         "runner/runner.c",
         "runner/caps.c",
+        "runner/fds.c",
         "runner/json.c",
         "runner/rootfs.c",
         "runner/spec.c",
