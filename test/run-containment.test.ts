@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
-import { mountsUnder, TSBUILD, tsbuildSync } from './support/cli.js';
+import { mountsUnder, run, TSBUILD, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-containment-'));
@@ -17,6 +17,13 @@ const root = join(work, 'root');
 
 function build(dir: string, extra: string[] = []) {
   return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
+}
+
+/** Builds a Dockerfile (its lines) into a rootfs directory and returns that directory. */
+function buildToDir(name: string, lines: readonly string[], extra: string[] = []): string {
+  const out = join(work, `${name}-out`);
+  expectOk(build(writeContext(join(work, name), { Dockerfile: [...lines, ''].join('\n') }), [...extra, '-o', `type=local,dest=${out}`]));
+  return out;
 }
 
 const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
@@ -79,5 +86,65 @@ describe.skipIf(!isRoot && !isCI)('RUN containment, end to end', () => {
     expect(readdirSync(canary)).toEqual(['host-only']);
     expect(readFileSync(join(work, 'host-log'), 'utf8')).toBe('host log\n');
     expect(readdirSync(otherDir)).toEqual([]);
+  });
+
+  describe('devices', () => {
+    // Opens each path for reading and prints "path: ok" or why not ("path: Permission denied").
+    const tryOpen = (paths: string) =>
+      `for f in ${paths}; do if (exec 3< "$f") 2> /tmp/err; then echo "$f: ok"; else echo "$f: $(sed 's/.*: //' /tmp/err)"; fi; done`;
+
+    it('a host device made with mknod is created, kept in the layer, and cannot be opened', () => {
+      const tar = join(work, 'devices.tar');
+      const ctx = writeContext(join(work, 'devices'), {
+        Dockerfile: [
+          'FROM busybox:test',
+          // hwrng and loop0, as the escape used them: on the root, in /dev, in a cache and a tmpfs mount.
+          'RUN --mount=type=cache,target=/cache --mount=type=tmpfs,target=/scratch ' +
+            'mknod /hwrng c 10 183 && mknod /loop0 b 7 0 && mknod /dev/hwrng c 10 183 && ' +
+            'mknod /cache/hwrng c 10 183 && mknod /scratch/hwrng c 10 183 && ' +
+            `(${tryOpen('/hwrng /loop0 /dev/hwrng /cache/hwrng /scratch/hwrng')}) > /opened && rm /cache/hwrng`,
+          // A later step sees the node from the layer below, and cannot open it either.
+          `RUN (${tryOpen('/hwrng')}) > /opened-later`,
+          '',
+        ].join('\n'),
+      });
+      expectOk(build(ctx, ['-o', `type=tar,dest=${tar}`]));
+      const files = run('tar', ['-xOf', tar, 'opened', 'opened-later']);
+      expect(files.stdout).toBe(
+        [
+          '/hwrng: Permission denied',
+          '/loop0: Permission denied',
+          '/dev/hwrng: Permission denied',
+          '/cache/hwrng: Permission denied',
+          '/scratch/hwrng: Permission denied',
+          '/hwrng: Permission denied',
+          '',
+        ].join('\n'),
+      );
+      // The nodes are in the image, as the step made them.
+      const listing = run('tar', ['-tvf', tar, 'hwrng', 'loop0']).stdout;
+      expect(listing).toMatch(/^crw-r--r-- 0\/0 +10,183 .* hwrng$/m);
+      expect(listing).toMatch(/^brw-r--r-- 0\/0 +7,0 .* loop0$/m);
+    });
+
+    it("/dev's own devices keep working", () => {
+      const out = buildToDir('dev-nodes', [
+        'FROM busybox:test',
+        'RUN echo x > /dev/null && head -c 4 /dev/zero | wc -c > /dev-read && head -c 4 /dev/urandom | wc -c >> /dev-read && ' +
+          'head -c 4 /dev/random | wc -c >> /dev-read && (echo x > /dev/full) 2>> /dev-read; ' +
+          '[ -c /dev/tty ] && exec 3<> /dev/ptmx && ls /dev/pts > /pts',
+      ]);
+      expect(read(out, 'dev-read')).toBe('4\n4\n4\nsh: write error: No space left on device\n');
+      expect(read(out, 'pts')).toBe('0\nptmx\n');
+    });
+
+    it('an insecure step opens the devices BuildKit adds, and one it makes', () => {
+      const out = buildToDir(
+        'devices-insecure',
+        ['FROM busybox:test', `RUN --security=insecure mknod /null-node c 1 3 && (${tryOpen('/dev/loop-control /null-node')}) > /opened`],
+        ['--allow', 'security.insecure'],
+      );
+      expect(read(out, 'opened')).toBe('/dev/loop-control: ok\n/null-node: ok\n');
+    });
   });
 });
