@@ -14,12 +14,15 @@
         "runner/fds.c",
         "runner/json.c",
         "runner/rootfs.c",
+        "runner/seccomp.c",
+        "runner/seccomp_table.c",
         "runner/spec.c",
         "runner/stubs.c",
         "runner/user.c",
         "runner/util.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2"],
+      "libraries": ["-lseccomp"],
       "variables": {"runner_static%": "<!(sh can-link-static.sh)"},
       "conditions": [["runner_static==1", {"cflags": ["-fPIE"], "ldflags": ["-static-pie"]}]]
     }

@@ -37,6 +37,7 @@
 #include "caps.h"
 #include "fds.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "stubs.h"
 #include "user.h"
@@ -217,6 +218,10 @@ static void init_main(const struct spec *spec, int alive_fd) {
   struct exec_user user;
   resolve_user(spec->user, &user);
   enter_workdir(spec->cwd);
+  /* Docker's seccomp profile, loaded while init still holds CAP_SYS_ADMIN, so without
+   * no_new_privs; init's own remaining calls (capset, fork, wait, kill) are all allowed. An
+   * insecure step runs without a filter, as under BuildKit. */
+  if (!spec->insecure) seccomp_load_default(caps_default_includes);
   if (spec->insecure) keep_all_caps();
   else drop_to_default_caps();
   /* Not dumpable: the command cannot reach init's memory or fds through /proc/1. */
