@@ -37,7 +37,7 @@
 #include "caps.h"
 #include "fds.h"
 #include "rootfs.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 #include "spec.h"
 #include "stubs.h"
 #include "user.h"
@@ -221,7 +221,7 @@ static void init_main(const struct spec *spec, int alive_fd) {
   /* Docker's seccomp profile, loaded while init still holds CAP_SYS_ADMIN, so without
    * no_new_privs; init's own remaining calls (capset, fork, wait, kill) are all allowed. An
    * insecure step runs without a filter, as under BuildKit. */
-  if (!spec->insecure) seccomp_load_default(caps_default_includes);
+  if (!spec->insecure) seccomp_load_default();
   if (spec->insecure) keep_all_caps();
   else drop_to_default_caps();
   /* Not dumpable: the command cannot reach init's memory or fds through /proc/1. */
