@@ -8,6 +8,7 @@
 #   openssh-client       ssh-agent, ssh-add, ssh-keygen: the tests of RUN --mount=type=ssh
 #   util-linux           unshare/setpriv: the builder's private mount namespace
 #   make g++ python3     building native/ (node-gyp)
+#   libseccomp-dev       compiling the runner's seccomp filter at build time (seccomp_gen)
 #   xz-utils bzip2 zstd  ADD of compressed archives
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
@@ -17,4 +18,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux tar gzip xz-utils bzip2 zstd >/dev/null

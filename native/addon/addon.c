@@ -585,7 +585,8 @@ static int input_fd(const void *data, size_t length, int floor) {
  * child tears that copy down again when it execs, while the event loop waits. posix_spawn
  * shares the address space until the exec (vfork), whatever the heap's size. The child gets
  * what libuv gives its children: default signal dispositions, an empty signal mask, this
- * process's environment, and no descriptor of ours but 0..outputs (ours are all close-on-exec).
+ * process's environment, and no descriptor of ours but 0..outputs (ours are all close-on-exec;
+ * inherited ones are closed below).
  */
 static napi_value js_spawn(napi_env env, napi_callback_info info) {
   args_t a;
@@ -647,6 +648,11 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
     err = posix_spawn_file_actions_adddup2(&actions, in, 0);
   }
   for (int i = 0; err == 0 && i < outputs; i++) err = posix_spawn_file_actions_adddup2(&actions, pipes[i][1], i + 1);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  /* Nor one this process inherited without close-on-exec (a descriptor the caller of tsbuild
+   * left open): the child gets 0..outputs and nothing else. Elsewhere the runner closes them. */
+  if (err == 0) err = posix_spawn_file_actions_addclosefrom_np(&actions, floor + 1);
+#endif
   if (err == 0) {
     err = posix_spawnattr_init(&attr);
     if (err == 0) attr_made = true;

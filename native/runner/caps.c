@@ -66,6 +66,13 @@ static void limit_bounding_set(const struct capset *keep, int last) {
   }
 }
 
+int caps_default_includes(int cap) {
+  for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) {
+    if (default_caps[i] == cap) return 1;
+  }
+  return 0;
+}
+
 static struct capset wanted;
 static int wanted_last;
 static int all_caps;

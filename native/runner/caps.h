@@ -9,6 +9,10 @@
  * clears permitted and effective, as with Docker. */
 void drop_to_default_caps(void);
 
+/* Whether the default set holds `cap`: what the seccomp profile's conditions are decided on
+ * (seccomp_gen.c, at build time). */
+int caps_default_includes(int cap);
+
 /* RUN --security=insecure: every capability the runner holds, in the bounding, permitted,
  * effective, inheritable and (after the user switch) ambient sets, as BuildKit's insecure
  * mode gives them, so a non-root USER keeps them too. */

@@ -111,20 +111,36 @@ static int ensure_path(int root_fd, const char *path, enum kind kind, int record
   return dir_fd;
 }
 
-/* Read-only for the mount at fd and every mount below it. fd must name the mount's root. */
-static void make_readonly(int fd, const char *what) {
-  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+/* Adds `attrs` (MOUNT_ATTR_RDONLY, MOUNT_ATTR_NODEV) to the mount at fd and every mount below
+ * it. fd must name the mount's root. */
+static void restrict_mount(int fd, unsigned long long attrs, const char *what) {
+  struct mount_attr attr = {.attr_set = attrs};
   if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) return;
-  if (errno != ENOSYS) fatal("making %s read-only: %s", what, strerror(errno));
+  if (errno != ENOSYS) fatal("restricting %s: %s", what, strerror(errno));
   /* Older kernels: remount the top mount, keeping the flags it has. */
   struct statvfs sv;
   if (fstatvfs(fd, &sv) < 0) fatal("statvfs %s: %s", what, strerror(errno));
-  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+  unsigned long flags = MS_BIND | MS_REMOUNT;
+  if ((sv.f_flag & ST_RDONLY) || (attrs & MOUNT_ATTR_RDONLY)) flags |= MS_RDONLY;
+  if ((sv.f_flag & ST_NODEV) || (attrs & MOUNT_ATTR_NODEV)) flags |= MS_NODEV;
   if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
   if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
   do_mount(NULL, at_fd(fd).s, NULL, flags, NULL, what);
 }
+
+static void make_readonly(int fd, const char *what) { restrict_mount(fd, MOUNT_ATTR_RDONLY, what); }
+
+/*
+ * Devices: in the sandbox, every filesystem the step can write to is mounted nodev (the root
+ * overlay, /dev, and every RUN --mount), so a node it makes with mknod (CAP_MKNOD is kept, as
+ * Docker keeps it) is created, and lands in the layer, but cannot be opened: what Docker's
+ * device cgroup gives. Chosen over a device cgroup because it costs no cgroup per step, works
+ * alike on cgroup v1 and v2 (no BPF program), inside a container whose cgroups are not
+ * delegated, and without root; the step cannot undo it (no CAP_SYS_ADMIN, and seccomp denies
+ * mount and user namespaces). /dev's own nodes are bind mounts of the host's, which keep
+ * their own flags. Insecure steps mount nothing nodev: BuildKit allows them every device.
+ */
+static unsigned long nodev_unless(int insecure) { return insecure ? 0 : MS_NODEV; }
 
 static int overlay_path_ok(const char *p, int is_lower) {
   return strchr(p, ',') == NULL && strchr(p, '\\') == NULL && (!is_lower || strchr(p, ':') == NULL);
@@ -171,7 +187,7 @@ static void overlay_tail(struct buf *b, const struct overlay_spec *ov) {
   buf_puts(b, ",redirect_dir=off,index=off,metacopy=off");
 }
 
-static void mount_overlay(const char *target, const struct overlay_spec *ov, const char *what) {
+static void mount_overlay(const char *target, const struct overlay_spec *ov, unsigned long flags, const char *what) {
   const char *empty[] = {EMPTY_LOWER};
   const char *const *lowers = ov->lower_count > 0 ? ov->lowers : empty;
   size_t lower_count = ov->lower_count > 0 ? ov->lower_count : 1;
@@ -217,7 +233,7 @@ static void mount_overlay(const char *target, const struct overlay_spec *ov, con
             data.len, MOUNT_DATA_MAX);
     }
   }
-  do_mount("overlay", target, "overlay", 0, data.data, what);
+  do_mount("overlay", target, "overlay", flags, data.data, what);
   if (chdir("/") < 0) fatal("chdir /: %s", strerror(errno));
   if (fds != NULL) {
     for (size_t i = 0; i < ov->lower_count; i++) close(fds[i]);
@@ -313,7 +329,8 @@ static void make_insecure_devices(int dev) {
 
 static void mount_dev(int root_fd, int insecure) {
   int stub = ensure_path(root_fd, "/dev", KIND_DIR, 1);
-  do_mount("tmpfs", at_fd(stub).s, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", "/dev");
+  do_mount("tmpfs", at_fd(stub).s, "tmpfs", MS_NOSUID | MS_STRICTATIME | nodev_unless(insecure), "mode=755,size=65536k",
+           "/dev");
   close(stub);
   int dev = open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY);
   if (dev < 0) fatal("opening /dev: %s", strerror(errno));
@@ -365,7 +382,7 @@ static void mount_etc_files(int root_fd) {
   }
 }
 
-static void mount_user(int root_fd, const struct mount_spec *m) {
+static void mount_user(int root_fd, const struct mount_spec *m, int insecure) {
   char *what = xasprintf("%s mount on %s", m->type == MOUNT_BIND ? "bind" : m->type == MOUNT_TMPFS ? "tmpfs" : "overlay",
                          m->target);
   switch (m->type) {
@@ -376,10 +393,11 @@ static void mount_user(int root_fd, const struct mount_spec *m) {
       int fd = ensure_path(root_fd, m->target, S_ISDIR(st.st_mode) ? KIND_DIR : KIND_FILE, 1);
       do_mount(source, at_fd(fd).s, NULL, MS_BIND | MS_REC, NULL, what);
       close(fd);
-      if (m->readonly) {
+      unsigned long long attrs = (m->readonly ? MOUNT_ATTR_RDONLY : 0) | (insecure ? 0 : MOUNT_ATTR_NODEV);
+      if (attrs != 0) {
         fd = open_in_root(root_fd, m->target, O_PATH);
         if (fd < 0) fatal("%s: reopening: %s", what, strerror(errno));
-        make_readonly(fd, what);
+        restrict_mount(fd, attrs, what);
         close(fd);
       }
       free(source);
@@ -395,7 +413,7 @@ static void mount_user(int root_fd, const struct mount_spec *m) {
     }
     case MOUNT_OVERLAY: {
       int fd = ensure_path(root_fd, m->target, KIND_DIR, 1);
-      mount_overlay(at_fd(fd).s, &m->overlay, what);
+      mount_overlay(at_fd(fd).s, &m->overlay, nodev_unless(insecure), what);
       close(fd);
       break;
     }
@@ -436,7 +454,7 @@ void setup_rootfs(const struct spec *spec, int report_fd) {
   if (upper_fd < 0) fatal("upper dir %s: %s", spec->rootfs.upper, strerror(errno));
   free(upper_path);
 
-  mount_overlay(NEWROOT, &spec->rootfs, "the root overlay");
+  mount_overlay(NEWROOT, &spec->rootfs, nodev_unless(spec->insecure), "the root overlay");
   int root_fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) fatal("opening the root: %s", strerror(errno));
   stubs_init(upper_fd, root_fd);
@@ -444,7 +462,7 @@ void setup_rootfs(const struct spec *spec, int report_fd) {
   mount_proc_and_sys(root_fd, spec->insecure);
   mount_dev(root_fd, spec->insecure);
   mount_etc_files(root_fd);
-  for (size_t i = 0; i < spec->mount_count; i++) mount_user(root_fd, &spec->mounts[i]);
+  for (size_t i = 0; i < spec->mount_count; i++) mount_user(root_fd, &spec->mounts[i], spec->insecure);
   /* The working directory is content, not a mount point: it stays in the layer, as with runc. */
   close(ensure_path(root_fd, spec->cwd, KIND_DIR, 0));
 

@@ -35,7 +35,9 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "fds.h"
 #include "rootfs.h"
+#include "seccomp_filter.h"
 #include "spec.h"
 #include "stubs.h"
 #include "user.h"
@@ -138,6 +140,9 @@ static void run_command(const struct spec *spec, const struct exec_user *user) {
   /* In the sandbox, to a non-root uid the kernel clears permitted and effective capabilities, as in Docker. */
   if (setresuid(user->uid, user->uid, user->uid) < 0) fatal("setuid %u: %s", (unsigned)user->uid, strerror(errno));
   caps_after_user_switch();
+  /* Only stdin, stdout and stderr cross the exec: not a descriptor the caller of tsbuild left
+   * open (through /proc/self/fd it would reach the host), nor the report pipe. */
+  fds_cloexec_from(3);
   exec_command(spec, user);
 }
 
@@ -213,6 +218,10 @@ static void init_main(const struct spec *spec, int alive_fd) {
   struct exec_user user;
   resolve_user(spec->user, &user);
   enter_workdir(spec->cwd);
+  /* Docker's seccomp profile, loaded while init still holds CAP_SYS_ADMIN, so without
+   * no_new_privs; init's own remaining calls (capset, fork, wait, kill) are all allowed. An
+   * insecure step runs without a filter, as under BuildKit. */
+  if (!spec->insecure) seccomp_load_default();
   if (spec->insecure) keep_all_caps();
   else drop_to_default_caps();
   /* Not dumpable: the command cannot reach init's memory or fds through /proc/1. */
@@ -286,6 +295,8 @@ int main(int argc, char **argv) {
     outcome_fd = OUTCOME_FD;
     fcntl(OUTCOME_FD, F_SETFD, FD_CLOEXEC);
   }
+  /* Nothing else the caller left open stays: init and the command must not inherit it. */
+  fds_close_from(OUTCOME_FD + 1);
   set_fatal_handler(report_runner_error);
   if (argc > 1) fatal("usage: tsbuild-runner 3>outcome < spec.json (runner spec version %d)", RUNNER_SPEC_VERSION);
   /* Dies with the builder that started it (then init, and the whole namespace, follow): a
