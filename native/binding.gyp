@@ -12,6 +12,7 @@
         "runner/runner.c",
         "runner/caps.c",
         "runner/json.c",
+        "runner/netns.c",
         "runner/rootfs.c",
         "runner/spec.c",
         "runner/stubs.c",
