@@ -183,7 +183,11 @@ function ready(child: ChildProcess, text: string, fd: number, what: string, sign
 
 const HINT = 'RUN steps can also run with no network (--network none) or the host\'s (--network host --allow network.host)';
 
-/** Closes the child's stdin (both exit on end of file), then kills it if it lingers; resolves once it has exited. */
+/**
+ * Closes the child's stdin (both exit on its end of file) and sends SIGTERM (slirp4netns
+ * notices the end of file only at its next poll timeout), then SIGKILL if it lingers;
+ * resolves once it has exited.
+ */
 function stop(child: ChildProcess): Promise<void> {
   if (!alive(child) || child.pid === undefined) return Promise.resolve();
   return new Promise<void>((resolve) => {
@@ -194,5 +198,6 @@ function stop(child: ChildProcess): Promise<void> {
     });
     child.stdin?.on('error', () => {}); // gone already: the exit event follows
     child.stdin?.end();
+    child.kill('SIGTERM');
   });
 }

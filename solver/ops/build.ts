@@ -291,12 +291,16 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     },
   });
   let top: Ref;
+  // The kernel takes some 20 ms to tear a network stack's tap device down: after a build that
+  // succeeded, that overlaps the work below and is waited for just before returning.
+  let networksClosed: Promise<void> | undefined;
   try {
     top = await solver.solve(graph.target.top, req.signal);
   } catch (e) {
+    await networks.close();
     throw located(e);
   } finally {
-    await networks.close();
+    networksClosed = networks.close();
     for (const c of statCaches.values()) await (await c).save().catch(() => {});
     // Best effort: without a record, pruning takes a snapshot's creation as its last use.
     await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
@@ -330,6 +334,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
   };
   const author = graph.target.stage.author;
+  await networksClosed;
   return { config, ...(author === undefined ? {} : { author }), platform, history: timedHistory, layers, plan };
 }
 
