@@ -33,11 +33,14 @@ function must(r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<strin
 
 const tsbuildRoot = join(WORK, 'tsbuild-root');
 
-function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: string } = {}): [string, string[], NodeJS.ProcessEnv] {
+/** tsbuild's RUN on the host's network, as BuildKit runs here (its dockerd has no bridge). */
+const TSBUILD_HOST_NETWORK = ['--network', 'host', '--allow', 'network.host'];
+
+function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: string; hostNetwork?: boolean } = {}): [string, string[], NodeJS.ProcessEnv] {
   const tag = opts.tag ?? 'bench:latest';
   switch (tool) {
     case 'tsbuild':
-      return [TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], {}];
+      return [TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ...(opts.hostNetwork ? TSBUILD_HOST_NETWORK : []), ctx], {}];
     case 'buildkit':
       return [DOCKER, ['build', '--network', 'host', '-q', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], { DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: '1' }];
     case 'buildah':
@@ -45,7 +48,7 @@ function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: stri
   }
 }
 
-function timeBuild(tool: Tool, ctx: string, opts: { noCache?: boolean } = {}): number {
+function timeBuild(tool: Tool, ctx: string, opts: { noCache?: boolean; hostNetwork?: boolean } = {}): number {
   const [cmd, args, env] = buildCmd(tool, ctx, opts);
   // Every tool starts with no dirty pages of the previous run still being written back.
   sh('sync', []);
@@ -147,7 +150,26 @@ export async function run(): Promise<string[]> {
   report('parallel stages (2× RUN sleep 1), no cache', medians(parallel, { noCache: true }), 'ms', '   target ≤ 0.7× BuildKit (floor: 1000 ms of sleep)');
 
   const seq = context('sequential', 'FROM busybox:test\n' + Array.from({ length: 20 }, (_, i) => `RUN echo ${i} > /f${i}\n`).join(''));
+  // tsbuild on its isolated default network, BuildKit on the host's (--network host).
   report('20 sequential small RUNs, no cache', medians(seq, { noCache: true }), 'ms', '   target ≤ 0.25× BuildKit');
+
+  // What the isolated network costs beside the host's, from 1 and 20 RUNs (interleaved, so
+  // that the machine's drift falls on all four alike): per build (the namespace and its
+  // stack, made once) and per RUN (joining it).
+  const one = context('one-run', 'FROM busybox:test\nRUN echo 0 > /f0\n');
+  const cases = { d1: [one, false], h1: [one, true], d20: [seq, false], h20: [seq, true] } as const;
+  const samples: Record<keyof typeof cases, number[]> = { d1: [], h1: [], d20: [], h20: [] };
+  for (let i = 0; i < Math.max(RUNS, 5); i++) {
+    for (const [k, [ctx, hostNetwork]] of Object.entries(cases) as [keyof typeof cases, readonly [string, boolean]][]) {
+      samples[k].push(timeBuild('tsbuild', ctx, { noCache: true, hostNetwork }));
+    }
+  }
+  const [d1, h1, d20, h20] = (['d1', 'h1', 'd20', 'h20'] as const).map((k) => median(samples[k]));
+  const perRun = (d20! - h20! - (d1! - h1!)) / 19;
+  lines.push(
+    `${'isolated network vs host, tsbuild'.padEnd(42)} 20 RUNs ${d20!.toFixed(0)} vs ${h20!.toFixed(0)} ms, 1 RUN ${d1!.toFixed(0)} vs ${h1!.toFixed(0)} ms:` +
+      ` ≈ ${(d1! - h1! - perRun).toFixed(1)} ms per build + ${perRun.toFixed(2)} ms per RUN`,
+  );
 
   const big = context('context', 'FROM busybox:test\nCOPY . /ctx\n');
   bigContext(big, 20_000, 300 * 1024 * 1024);

@@ -62,9 +62,12 @@ Build an image from a Dockerfile.
                              $ID when set, else the file ID
       --ssh SPEC             an SSH agent for RUN --mount=type=ssh (repeatable):
                              default|ID[=SOCKET] (default: $SSH_AUTH_SOCK)
-      --network MODE         default|none|host: the network of RUN steps (default: host)
+      --network MODE         default|none|host: the network of RUN steps; default is an
+                             isolated one of the build's own (slirp4netns), host needs
+                             --allow network.host
       --allow ENTITLEMENT    grant security.insecure (RUN --security=insecure) or
-                             network.host (repeatable, or comma-separated)
+                             network.host (--network host, RUN --network=host)
+                             (repeatable, or comma-separated)
       --no-cache             run every step again
       --no-cache-filter S    run the RUN, COPY and ADD steps of stage S again (repeatable),
                              and the steps that depend on them

@@ -6,3 +6,5 @@ export type { RunIO, RunResult } from './run.js';
 export { runnerBinaryPath } from './runner-binary.js';
 export { serveAgentProxy, type AgentProxy, type AgentSocketOwner } from './ssh-agent.js';
 export { binfmtEntries, emulatorFor, parseBinfmtEntry, type BinfmtEntry } from './emulation.js';
+export { NetworkPool, STACK_DNS, type BuildNetworks, type NetworkLease } from './network.js';
+export { isolatedResolvConf } from './resolv-conf.js';

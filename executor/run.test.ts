@@ -256,6 +256,26 @@ describe('runProcess', () => {
       const host = await sh('ls /sys/class/net', { network: 'host' });
       expect(host.stdout.split('\n').filter(Boolean).sort()).toEqual(readdirSync('/sys/class/net').sort());
     });
+
+    it('joins a network namespace a holder keeps (--hold-netns), and refuses a file that is none', async () => {
+      const holder = spawn(runnerBinaryPath(), ['--hold-netns'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          holder.stdout!.once('data', (d: Buffer) => (d.toString() === 'ready\n' ? resolve() : reject(new Error(d.toString()))));
+          holder.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+        });
+        const netns = `/proc/${holder.pid!}/ns/net`;
+        const joined = await sh('readlink /proc/self/ns/net; ls /sys/class/net', { network: { join: netns } });
+        expect(joined.stdout).toBe(`${readlinkSync(netns)}\nlo\n`);
+        expect(readlinkSync(netns)).not.toBe(readlinkSync('/proc/self/ns/net'));
+        const other = `/proc/${holder.pid!}/ns/uts`;
+        expect(await runnerError(sh('true', { network: { join: other } }))).toBe(`joining the build's network namespace ${other}: Invalid argument`);
+      } finally {
+        const exited = new Promise((resolve) => holder.once('exit', resolve));
+        holder.stdin!.end(); // end of file: the holder leaves, and its namespace with it
+        await exited;
+      }
+    });
   });
 
   describe('the layer', () => {
@@ -502,7 +522,7 @@ describe('runProcess', () => {
 
     it('refuses another spec version, naming the stale runner', async () => {
       const spec = { version: 1, args: ['true'] } as unknown as RunnerSpec;
-      expect(await runnerError(runProcess(spec, {}))).toMatch(/version 1 does not match the runner's version 2/);
+      expect(await runnerError(runProcess(spec, {}))).toMatch(new RegExp(`version 1 does not match the runner's version ${RUNNER_SPEC_VERSION}:`));
     });
 
     it('refuses unknown keys', async () => {

@@ -5,7 +5,7 @@
  */
 
 /** Must equal RUNNER_SPEC_VERSION in native/runner/spec.h. */
-export const RUNNER_SPEC_VERSION = 2;
+export const RUNNER_SPEC_VERSION = 3;
 
 /** An overlay filesystem; `lowers[0]` is the topmost lower layer (overlayfs' lowerdir order). */
 export interface OverlaySpec {
@@ -20,7 +20,12 @@ export type MountSpec =
   | { readonly type: 'tmpfs'; readonly target: string; /** bytes; 0 = the kernel's default */ readonly size: number }
   | ({ readonly type: 'overlay'; readonly target: string } & OverlaySpec);
 
-export type NetworkMode = 'none' | 'host';
+/**
+ * 'none': a new network namespace with only loopback. 'host': the runner's own (the host's).
+ * `join`: an existing network namespace, named by a file such as /proc/PID/ns/net (the
+ * build's isolated network, executor/network.ts), joined before the other namespaces are made.
+ */
+export type NetworkMode = 'none' | 'host' | { readonly join: string };
 
 /**
  * 'sandbox': Docker's default capabilities, masked and read-only kernel paths. 'insecure'

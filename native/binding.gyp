@@ -35,6 +35,7 @@
         "runner/caps.c",
         "runner/fds.c",
         "runner/json.c",
+        "runner/netns.c",
         "runner/rootfs.c",
         "runner/seccomp_filter.c",
         "runner/spec.c",

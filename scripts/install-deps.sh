@@ -7,6 +7,9 @@
 #   openssl              certificates for the registry behind TLS
 #   openssh-client       ssh-agent, ssh-add, ssh-keygen: the tests of RUN --mount=type=ssh
 #   util-linux           unshare/setpriv: the builder's private mount namespace
+#   slirp4netns          RUN's default network: the user-space stack of its isolated namespace
+#   iproute2             ip: the network tests' veth pair on the host
+#   libc6-dev gcc        the network tests' static probe (gcc -static)
 #   make g++ python3     building native/ (node-gyp)
 #   libseccomp-dev       compiling the runner's seccomp filter at build time (seccomp_gen)
 #   xz-utils bzip2 zstd  ADD of compressed archives
@@ -18,4 +21,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux slirp4netns iproute2 gcc libc6-dev tar gzip xz-utils bzip2 zstd >/dev/null

@@ -5,7 +5,8 @@
  *   runner  (this program, in the host's namespaces) reads the spec from stdin, clones init,
  *           forwards SIGTERM/SIGINT/SIGHUP to it, and after init ends takes the runner's
  *           mount points out of the upper dir and reports the outcome on fd 3.
- *   init    (PID 1 of new mount, PID, UTS, IPC and maybe network namespaces) builds the
+ *   init    (PID 1 of new mount, PID, UTS, IPC and maybe network namespaces, or of the build's
+ *           network namespace that the runner joined first: netns.h) builds the
  *           container's filesystem, forks the command, reaps zombies, forwards signals, and
  *           exits with the command's status; the kernel then kills whatever else is left.
  *   command takes the user, groups and capabilities and execs args[0].
@@ -36,6 +37,7 @@
 
 #include "caps.h"
 #include "fds.h"
+#include "netns.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "spec.h"
@@ -290,7 +292,7 @@ static void read_reports(int fd, struct reports *out) {
 }
 
 int main(int argc, char **argv) {
-  (void)argv;
+  if (argc == 2 && strcmp(argv[1], NETNS_HOLD_ARG) == 0) return netns_hold();
   if (fcntl(OUTCOME_FD, F_GETFD) >= 0) {
     outcome_fd = OUTCOME_FD;
     fcntl(OUTCOME_FD, F_SETFD, FD_CLOEXEC);
@@ -298,7 +300,10 @@ int main(int argc, char **argv) {
   /* Nothing else the caller left open stays: init and the command must not inherit it. */
   fds_close_from(OUTCOME_FD + 1);
   set_fatal_handler(report_runner_error);
-  if (argc > 1) fatal("usage: tsbuild-runner 3>outcome < spec.json (runner spec version %d)", RUNNER_SPEC_VERSION);
+  if (argc > 1) {
+    fatal("usage: tsbuild-runner 3>outcome < spec.json (runner spec version %d), or tsbuild-runner %s",
+          RUNNER_SPEC_VERSION, NETNS_HOLD_ARG);
+  }
   /* Dies with the builder that started it (then init, and the whole namespace, follow): a
    * builder killed with SIGKILL leaves no RUN behind. The second getppid() closes the race
    * with a builder that died before the prctl. */
@@ -336,6 +341,7 @@ int main(int argc, char **argv) {
 
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (spec.network_none) flags |= CLONE_NEWNET;
+  else if (spec.netns != NULL) netns_join(spec.netns);
   /* Raw clone without a new stack: fork semantics, with the namespaces. */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags, NULL, NULL, NULL, NULL);
   if (pid < 0) {

@@ -156,9 +156,18 @@ void spec_parse(const char *text, size_t len, struct spec *out) {
   out->hosts = string_member(root, "hosts", "the spec");
   out->resolv_conf = string_member(root, "resolvConf", "the spec");
 
-  const char *network = string_member(root, "network", "the spec");
-  if (strcmp(network, "none") == 0) out->network_none = 1;
-  else if (strcmp(network, "host") != 0) fatal("runner spec: \"network\" must be \"none\" or \"host\", not \"%s\"", network);
+  const struct json *joined = json_get(root, "network");
+  if (joined != NULL && joined->type == JSON_OBJECT) {
+    static const char *const network_keys[] = {"join", NULL};
+    check_members(joined, "network", network_keys);
+    out->netns = absolute_path(joined, "join", "network");
+  } else {
+    const char *network = string_member(root, "network", "the spec");
+    if (strcmp(network, "none") == 0) out->network_none = 1;
+    else if (strcmp(network, "host") != 0) {
+      fatal("runner spec: \"network\" must be \"none\", \"host\" or {\"join\": PATH}, not \"%s\"", network);
+    }
+  }
 
   const char *security = string_member(root, "security", "the spec");
   if (strcmp(security, "insecure") == 0) out->insecure = 1;

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define RUNNER_SPEC_VERSION 2
+#define RUNNER_SPEC_VERSION 3
 
 /* An overlay filesystem: lowers[0] is the topmost lower layer, as in overlayfs' lowerdir. */
 struct overlay_spec {
@@ -36,6 +36,7 @@ struct spec {
   const char *hosts;
   const char *resolv_conf;
   int network_none;
+  const char *netns; /* network {"join": path}: the network namespace to run in; NULL = the runner's own */
   int insecure; /* RUN --security=insecure: all capabilities, no masked paths, extra devices */
   struct overlay_spec rootfs;
   struct mount_spec *mounts;

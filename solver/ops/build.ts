@@ -7,6 +7,7 @@ import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend
 import { formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
 import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../../exporter/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
+import { NetworkPool } from '../../executor/index.js';
 import { formatReference, parseReference } from '../../registry/index.js';
 import { pullToStore } from './pull.js';
 import type { StatCache } from './context/index.js';
@@ -247,6 +248,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   let ignore: Matcher | undefined;
   const patterns = await readIgnorePatterns(req.dockerfilePath, req.contextDir);
   if (patterns.length > 0) ignore = compileMatcher(patterns);
+  // RUN's isolated network: nothing starts until a step on the default network runs.
+  const networks = new NetworkPool();
   const env: OpEnv = {
     state,
     contextDir: req.contextDir,
@@ -255,6 +258,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     named,
     proxyEnv: plan.proxyEnv,
     network: req.network,
+    networks,
     ...(req.entitlements === undefined ? {} : { entitlements: req.entitlements }),
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
@@ -287,11 +291,16 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     },
   });
   let top: Ref;
+  // The kernel takes some 20 ms to tear a network stack's tap device down: after a build that
+  // succeeded, that overlaps the work below and is waited for just before returning.
+  let networksClosed: Promise<void> | undefined;
   try {
     top = await solver.solve(graph.target.top, req.signal);
   } catch (e) {
+    await networks.close();
     throw located(e);
   } finally {
+    networksClosed = networks.close();
     for (const c of statCaches.values()) await (await c).save().catch(() => {});
     // Best effort: without a record, pruning takes a snapshot's creation as its last use.
     await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
@@ -325,6 +334,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
   };
   const author = graph.target.stage.author;
+  await networksClosed;
   return { config, ...(author === undefined ? {} : { author }), platform, history: timedHistory, layers, plan };
 }
 

@@ -2,6 +2,7 @@
  * What every op of one build shares, and the local directories it reads as build contexts
  * (the main one, and named ones given as directories).
  */
+import type { BuildNetworks } from '../../executor/index.js';
 import type { ImageBlobs } from '../../exporter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import type { SourceRef } from '../../frontend/stages/types.js';
@@ -30,7 +31,7 @@ export type NamedSource =
 /**
  * What a build may be granted beyond the sandbox (`--allow`), as BuildKit names it:
  * `security.insecure` lets `RUN --security=insecure` run with every capability; `network.host`
- * is accepted, and required by nothing yet.
+ * lets RUN use the host's network (`--network host`, `RUN --network=host`).
  */
 export type Entitlement = 'security.insecure' | 'network.host';
 
@@ -46,6 +47,8 @@ export interface OpEnv {
   /** Proxy build args: in RUN's environment, never in a key or the image. */
   readonly proxyEnv: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** The isolated networks RUN steps with the default network join (made on first use). */
+  readonly networks?: BuildNetworks;
   /** --allow: what the build was granted. */
   readonly entitlements?: ReadonlySet<Entitlement>;
   /** --secret: what `RUN --mount=type=secret` may read; values never enter a key. */

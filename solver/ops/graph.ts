@@ -132,6 +132,14 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
             hint: 'RUN --security=insecure needs --allow security.insecure',
           });
         }
+        const network = ins.network === 'default' ? env.network : ins.network;
+        if (network === 'host' && env.entitlements?.has('network.host') !== true) {
+          // BuildKit's words, checked before anything runs, for the flag as for the step's own.
+          throw new BuildError('ENTITLEMENT_NOT_ALLOWED', 'network.host is not allowed', {
+            range: ins.range,
+            hint: ins.network === 'host' ? 'RUN --network=host needs --allow network.host' : '--network host needs --allow network.host',
+          });
+        }
         checkRunnable(platform, ins.range);
         const mountInputs = ExecOp.mountSources(env, step.mounts ?? []).map(source);
         top = vertex<Ref>(
@@ -140,7 +148,7 @@ export function buildGraph(plan: BuildPlan, env: OpEnv): BuildGraph {
             env: step.env,
             cwd: step.workdir,
             user: step.user,
-            network: ins.network === 'default' ? env.network : ins.network,
+            network,
             security: ins.security,
             mounts: step.mounts ?? [],
             ...(script === undefined ? {} : { script }),

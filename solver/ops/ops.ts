@@ -6,7 +6,7 @@ import { chmod as fsChmod, mkdir, readFile, rm, writeFile } from 'node:fs/promis
 import { randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import { RUNNER_SPEC_VERSION, type MountSpec, type RunnerSpec, type SecurityMode } from '../../executor/index.js';
+import { isolatedResolvConf, RUNNER_SPEC_VERSION, type MountSpec, type NetworkLease, type NetworkMode, type RunnerSpec, type SecurityMode } from '../../executor/index.js';
 import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
 import { fileXattrs } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
@@ -272,6 +272,7 @@ export class ExecOp implements Op<Ref> {
     await state.snapshots.prepare(key, root.snapshot ?? undefined);
     const stepMounts = new StepMounts(this.env, this.exec.cwd, cx.signal);
     let script: string | undefined;
+    let lease: NetworkLease | undefined;
     try {
       const lowers = root.snapshot === null ? [await emptyDir(state)] : await state.snapshots.lowerDirs(root.snapshot);
       let next = 0;
@@ -281,7 +282,15 @@ export class ExecOp implements Op<Ref> {
         script = await writeScript(state.tmpDir, this.exec.script);
         mounts.push({ type: 'bind', target: '/dev/pipes', source: script, readonly: true });
       }
-      const network = this.exec.network === 'none' ? 'none' : 'host';
+      // 'default' is the build's isolated network (executor/network.ts); host needed network.host.
+      let network: NetworkMode = this.exec.network === 'none' ? 'none' : 'host';
+      let resolvConf = await hostResolvConf();
+      if (this.exec.network === 'default') {
+        if (this.env.networks === undefined) throw new Error('internal: a RUN on the default network in a build without networks');
+        lease = await this.env.networks.acquire(cx.signal);
+        network = { join: lease.netns };
+        resolvConf = isolatedResolvConf(resolvConf, lease.dns);
+      }
       // HOME, when unset, comes from the user's passwd entry (the runner sets it, as runc does).
       // Secrets given as variables replace a variable of the same name, in this run only.
       const secretNames = new Set(stepMounts.env.map((e) => e.slice(0, e.indexOf('='))));
@@ -295,7 +304,7 @@ export class ExecOp implements Op<Ref> {
         hostname: 'buildkitsandbox',
         network,
         hosts: '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
-        resolvConf: await hostResolvConf(),
+        resolvConf,
         security: this.exec.security,
         rootfs: { lowers, upper: await state.snapshots.upperDir(key), work: await state.snapshots.workDir(key) },
         mounts,
@@ -321,6 +330,7 @@ export class ExecOp implements Op<Ref> {
       await state.snapshots.remove(key).catch(() => {});
       throw e;
     } finally {
+      lease?.release();
       if (script !== undefined) await rm(script, { recursive: true, force: true }).catch(() => {});
       await stepMounts.release();
     }
