@@ -10,6 +10,7 @@ import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { checkIidFileOutputs, imageId, resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import { checkOutputPaths } from './output-paths.js';
 import { registryAccess } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
 import { openSecrets, openSsh, parseSecretSpec, parseSshSpec } from './secrets.js';
@@ -139,8 +140,10 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
   const iidFile = flagValue(p, 'iidfile');
+  const metadataFile = flagValue(p, 'metadata-file');
+  if (iidFile !== undefined) checkIidFileOutputs(outputs);
+  checkOutputPaths(outputs, { ...(iidFile === undefined ? {} : { iidfile: iidFile }), ...(metadataFile === undefined ? {} : { metadataFile }) });
   if (iidFile !== undefined) {
-    checkIidFileOutputs(outputs);
     // As buildx: an ID file of an earlier build never outlives a failed one.
     try {
       rmSync(iidFile, { force: true });
@@ -214,8 +217,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     const written = await writeOutputs(state, image, outputs, access);
     renderer.close();
     if (iidFile !== undefined) await writeIidFile(iidFile, written);
-    const meta = flagValue(p, 'metadata-file');
-    if (meta !== undefined) await writeMetadataFile(meta, written);
+    if (metadataFile !== undefined) await writeMetadataFile(metadataFile, written);
     const id = imageId(written);
     if (progress === 'quiet' && id !== undefined) io.stdout(`${id}\n`);
     return 0;
