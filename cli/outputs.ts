@@ -204,7 +204,7 @@ export interface Written {
 }
 
 /** Write every output; images are assembled once per layer format (uncompressed for the store). */
-export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess): Promise<Written> {
+export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess, signal?: AbortSignal): Promise<Written> {
   // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
   // same image.
   const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
@@ -265,6 +265,8 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   const exported = (blobs: ImageBlobs, names: readonly string[]): ExportImage => ({ provider: state.content, image: blobs, names, platform, created });
 
   for (const out of outputs) {
+    // An interrupted build starts no further output (each one is written whole or not at all).
+    signal?.throwIfAborted();
     switch (out.type) {
       case 'image': {
         // Pushed, the store keeps the very manifest the registry has (its compressed blobs

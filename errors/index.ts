@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'SECRET_NOT_FOUND'
   | 'SSH_NOT_FOUND'
   | 'ENTITLEMENT_NOT_ALLOWED'
+  | 'INTERRUPTED'
   | 'IO';
 
 export interface ErrorExtra {
