@@ -3,13 +3,15 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import { parsePlatform } from '../frontend/index.js';
-import { createLease } from '../content/index.js';
-import { ALL_SNAPSHOTS, build, defaultRoot, openState } from '../solver/ops/index.js';
+import { createLease, removeOwnTempPathsSync } from '../content/index.js';
+import { ALL_SNAPSHOTS, build, defaultRoot, openState, removeScratch } from '../solver/ops/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { checkIidFileOutputs, imageId, resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import { handleInterrupts } from './interrupt.js';
+import { checkOutputPaths } from './output-paths.js';
 import { registryAccess } from './registry-options.js';
 import { createRenderer, type ProgressMode } from './progress.js';
 import { openSecrets, openSsh, parseSecretSpec, parseSshSpec } from './secrets.js';
@@ -142,8 +144,10 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   const outputWarnings: string[] = [];
   const outputs = resolveOutputs(flagValues(p, 'output'), flagValues(p, 'tag'), flagSet(p, 'push'), outputWarnings);
   const iidFile = flagValue(p, 'iidfile');
+  const metadataFile = flagValue(p, 'metadata-file');
+  if (iidFile !== undefined) checkIidFileOutputs(outputs);
+  checkOutputPaths(outputs, { ...(iidFile === undefined ? {} : { iidfile: iidFile }), ...(metadataFile === undefined ? {} : { metadataFile }) });
   if (iidFile !== undefined) {
-    checkIidFileOutputs(outputs);
     // As buildx: an ID file of an earlier build never outlives a failed one.
     try {
       rmSync(iidFile, { force: true });
@@ -181,10 +185,14 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   const lease = await createLease(state.leasesDir, { snapshots: [ALL_SNAPSHOTS] });
   const renderer = createRenderer(progress, io.progressStream);
   for (const message of outputWarnings) renderer.warning({ message });
-  const ac = new AbortController();
-  const onSignal = () => ac.abort(new BuildError('IO', 'the build was interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const written = [...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])), ...[iidFile, metadataFile].filter((f) => f !== undefined)];
+  const interrupts = handleInterrupts({
+    cleanupNow: () => {
+      for (const path of written) removeOwnTempPathsSync(resolve(path));
+    },
+    say: (text) => io.stderr(text),
+  });
+  const { signal } = interrupts;
   try {
     const image = await build({
       state,
@@ -209,23 +217,29 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       ssh,
       events: (e) => renderer.event(e),
       warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
-      signal: ac.signal,
+      signal,
     });
     if (outputs.length === 0) {
       renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
     }
-    const written = await writeOutputs(state, image, outputs, access);
+    const result = await writeOutputs(state, image, outputs, access, signal);
     renderer.close();
-    if (iidFile !== undefined) await writeIidFile(iidFile, written);
-    const meta = flagValue(p, 'metadata-file');
-    if (meta !== undefined) await writeMetadataFile(meta, written);
-    const id = imageId(written);
+    signal.throwIfAborted();
+    if (iidFile !== undefined) await writeIidFile(iidFile, result);
+    signal.throwIfAborted();
+    if (metadataFile !== undefined) await writeMetadataFile(metadataFile, result);
+    signal.throwIfAborted();
+    const id = imageId(result);
     if (progress === 'quiet' && id !== undefined) io.stdout(`${id}\n`);
     return 0;
+  } catch (e) {
+    // Whatever a part threw on its way out, an interrupted build says so (exit status 130).
+    if (signal.aborted) throw signal.reason;
+    throw e;
   } finally {
     await lease.release().catch(() => {});
+    await removeScratch(state.tmpDir).catch(() => {});
     renderer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }

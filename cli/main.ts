@@ -1,10 +1,12 @@
 /**
  * The `tsbuild` command. The only code that prints and decides exit statuses:
- * 0 success, 1 the work failed (bad Dockerfile, failing build), 2 bad usage.
+ * 0 success, 1 the work failed (bad Dockerfile, failing build), 2 bad usage, 130 interrupted
+ * (SIGINT or SIGTERM, see interrupt.ts).
  */
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { isBuildError } from '../errors/index.js';
+import { INTERRUPTED_STATUS } from './interrupt.js';
 import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
 import { stdoutWriter } from './stdout.js';
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     }
   } catch (e) {
     process.stderr.write(renderError(e, sourceLine, debug));
-    process.exitCode = isBuildError(e) && e.code === 'USAGE' ? 2 : 1;
+    process.exitCode = !isBuildError(e) ? 1 : e.code === 'USAGE' ? 2 : e.code === 'INTERRUPTED' ? INTERRUPTED_STATUS : 1;
   }
 }
 

@@ -8,6 +8,8 @@
  * that killing the outer process kills the inner one too.
  */
 
+import { INTERRUPTED_STATUS } from './interrupt.js';
+
 const MARK = 'TSBUILD_MOUNT_NAMESPACE';
 
 export function inPrivateMountNamespace(env: NodeJS.ProcessEnv): boolean {
@@ -22,13 +24,20 @@ export function reexecInMountNamespace(argv: readonly string[]): Promise<number>
       ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...argv],
       { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
     );
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    let interrupted = false;
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (sig !== 'SIGHUP') interrupted = true;
+      child.kill(sig);
+    };
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
     child.on('error', (e) => reject(new Error(`cannot start a private mount namespace (setpriv/unshare from util-linux): ${e.message}`)));
     child.on('exit', (code, signal) => {
       for (const [s, h] of handlers) process.off(s, h);
-      resolve(code ?? (signal === null ? 1 : 128 + (signalNumber(signal) ?? 1)));
+      // An interrupted build that did not stop in time kills itself (cli/interrupt.ts): still
+      // an interrupted build, exit status 130.
+      if (interrupted && signal === 'SIGKILL') resolve(INTERRUPTED_STATUS);
+      else resolve(code ?? (signal === null ? 1 : 128 + (signalNumber(signal) ?? 1)));
     });
   });
 }

@@ -90,3 +90,29 @@ describe('the metadata file', () => {
     expect(text).toMatch(/^\{\n  "containerimage\.config\.digest": "sha256:c",\n/);
   });
 });
+
+describe('names checked before the build', () => {
+  const usage = (f: () => unknown, message: string) => expect(f).toThrow(expect.objectContaining({ code: 'USAGE', message }));
+
+  it('refuses a -t that is no reference, in buildx\'s words', () => {
+    usage(() => resolveOutputs([], ['Foo'], false), 'invalid tag "Foo": repository name must be lowercase');
+    usage(() => resolveOutputs([], ['my image'], false), 'invalid tag "my image": invalid reference format');
+    usage(() => resolveOutputs([], ['app:-1'], false), 'invalid tag "app:-1": invalid reference format');
+    usage(() => resolveOutputs(['type=local,dest=out'], ['ok', 'bad:tag:x'], false), 'invalid tag "bad:tag:x": invalid reference format');
+    usage(() => resolveOutputs([], ['ok:1'], true).concat(resolveOutputs([], [''], false)), 'invalid tag "": repository name must have at least one component');
+  });
+
+  it('refuses a name= that Docker cannot normalise, in BuildKit\'s words', () => {
+    usage(() => resolveOutputs(['type=oci,dest=x.tar,name=Foo'], [], false), 'failed to parse Foo: invalid reference format: repository name (library/Foo) must be lowercase');
+    usage(() => resolveOutputs(['type=image,name=org/Bad'], [], false), 'failed to parse org/Bad: invalid reference format: repository name (org/Bad) must be lowercase');
+    usage(() => resolveOutputs(['type=docker,dest=x.tar,name=app:-x'], [], false), 'failed to parse app:-x: invalid reference format');
+    usage(() => resolveOutputs(['type=registry,name=r.test/app:1@sha256:abc'], [], false), 'failed to parse r.test/app:1@sha256:abc: invalid reference format');
+  });
+
+  it('refuses up front what the store or a registry would refuse after the steps', () => {
+    // A registry name with an upper-case host is a reference, but not one to push to.
+    expect(() => resolveOutputs(['type=registry,name=Registry/app:1'], [], false)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => resolveOutputs(['type=image,name=app@sha512:' + 'a'.repeat(128)], [], false)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(resolveOutputs(['type=image,name=Registry/app:1'], [], false)).toEqual([{ type: 'image', names: ['Registry/app:1'] }]);
+  });
+});

@@ -2,10 +2,10 @@
  * `--output` / `-t` / `--push` resolved once, up front (unknown keys are refused), and the
  * writing of each output from a built image.
  */
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { Descriptor, DescriptorPlatform } from '../content/index.js';
-import { BuildError } from '../errors/index.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { writeFileAtomic, type Descriptor, type DescriptorPlatform } from '../content/index.js';
+import { BuildError, isBuildError } from '../errors/index.js';
 import {
   assembleImage,
   DEFAULT_LAYER_FORMAT,
@@ -14,6 +14,9 @@ import {
   exportLayer,
   exportNames,
   goJson,
+  normalizedReferenceProblem,
+  parseImageName,
+  referenceProblem,
   writeDockerArchive,
   writeOciLayout,
   writeRootfsDir,
@@ -105,6 +108,11 @@ function parseCsv(spec: string): Map<string, string> {
  * what an option changed on its own.
  */
 export function resolveOutputs(specs: readonly string[], tags: readonly string[], push: boolean, warnings: string[] = []): Output[] {
+  for (const tag of tags) {
+    // As buildx: every -t is a reference before anything starts.
+    const problem = referenceProblem(tag);
+    if (problem !== undefined) throw usageError(`invalid tag ${JSON.stringify(tag)}: ${problem}`, 'write [REGISTRY/]NAME[:TAG] with a lower-case name');
+  }
   let outputs: Output[] = [];
   for (const spec of specs) {
     // `-o DIR` is `type=local,dest=DIR`, `-o -` a tar on stdout (not supported), as with buildx.
@@ -120,7 +128,13 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
     if (type === 'image' && kv.get('push') !== 'true' && FORMAT_KEYS.some((k) => kv.has(k))) {
       throw usageError(`output type=image takes ${FORMAT_KEYS.join(', ')} only with push=true`, 'the local image store keeps layers uncompressed, as snapshots');
     }
-    const names = [...(kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? []), ...(type === 'image' || type === 'registry' ? [] : tags)];
+    const given = kv.get('name')?.split(/[,\s]+/).filter((n) => n !== '') ?? [];
+    for (const name of given) {
+      // As BuildKit's exporters read name=: Docker's normalised names.
+      const problem = normalizedReferenceProblem(name);
+      if (problem !== undefined) throw usageError(`failed to parse ${name}: ${problem}`, 'write [REGISTRY/]NAME[:TAG] with a lower-case name');
+    }
+    const names = [...given, ...(type === 'image' || type === 'registry' ? [] : tags)];
     const dest = kv.get('dest');
     if (type !== 'image' && type !== 'registry' && (dest === undefined || dest === '')) throw usageError(`output type=${type} needs dest=PATH`);
     if (dest === '-') throw new BuildError('NOT_SUPPORTED', 'not supported yet: writing an output to stdout (dest=-)');
@@ -159,7 +173,21 @@ export function resolveOutputs(specs: readonly string[], tags: readonly string[]
   if (outputs.some((o) => o.type === 'image' && o.push !== undefined && o.names.length === 0)) {
     throw usageError('pushing needs a name: give -t NAME (or name=REF)');
   }
+  for (const o of outputs) {
+    // What the store or a registry will be asked to take, asked now rather than after the steps.
+    if (o.type === 'image') for (const n of o.names) asUsage(() => parseImageName(n));
+    if ((o.type === 'image' && o.push !== undefined) || o.type === 'registry') for (const n of o.names) asUsage(() => parseReference(n));
+  }
   return outputs;
+}
+
+function asUsage(check: () => unknown): void {
+  try {
+    check();
+  } catch (e) {
+    if (isBuildError(e) && e.code === 'BAD_REFERENCE') throw usageError(e.message, e.hint);
+    throw e;
+  }
 }
 
 /**
@@ -176,7 +204,7 @@ export interface Written {
 }
 
 /** Write every output; images are assembled once per layer format (uncompressed for the store). */
-export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess): Promise<Written> {
+export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess, signal?: AbortSignal): Promise<Written> {
   // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
   // same image.
   const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
@@ -237,6 +265,8 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   const exported = (blobs: ImageBlobs, names: readonly string[]): ExportImage => ({ provider: state.content, image: blobs, names, platform, created });
 
   for (const out of outputs) {
+    // An interrupted build starts no further output (each one is written whole or not at all).
+    signal?.throwIfAborted();
     switch (out.type) {
       case 'image': {
         // Pushed, the store keeps the very manifest the registry has (its compressed blobs
@@ -251,6 +281,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
       case 'oci': {
         const blobs = await forArchive(out.format);
         const ex = exported(blobs, out.names);
+        if (out.tar) await mkdir(dirname(out.dest), { recursive: true }); // as buildx makes a file output's parents
         await writeOciLayout({ dest: out.dest, tar: out.tar }, ex);
         report(blobs, exportDescriptor(ex), exportNames(out.names));
         break;
@@ -258,6 +289,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
       case 'docker': {
         const blobs = await forArchive(out.format);
         const ex = exported(blobs, out.names);
+        await mkdir(dirname(out.dest), { recursive: true });
         await writeDockerArchive(out.dest, ex, out.names);
         report(blobs, exportDescriptor(ex), exportNames(out.names));
         break;
@@ -266,6 +298,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
         await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
         break;
       case 'tar':
+        await mkdir(dirname(out.dest), { recursive: true });
         await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
         break;
       case 'registry': {
@@ -296,7 +329,8 @@ export function checkIidFileOutputs(outputs: readonly Output[]): void {
 export async function writeIidFile(path: string, written: Written): Promise<void> {
   const id = imageId(written);
   if (id === undefined) throw new Error('internal: --iidfile without an image output');
-  await writeFile(path, id);
+  // Whole or not at all: an interrupted build leaves no half-written file.
+  await writeFileAtomic(path, id);
 }
 
 /**
@@ -313,5 +347,5 @@ export function metadataJson(written: Written): string {
 }
 
 export async function writeMetadataFile(path: string, written: Written): Promise<void> {
-  await writeFile(path, metadataJson(written));
+  await writeFileAtomic(path, metadataJson(written));
 }

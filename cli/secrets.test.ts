@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,74 @@ describe('--secret', () => {
     expect(() => openSecrets([{ id: 'k', file: join(dir, 'nope') }], {})).toThrow(expect.objectContaining({ code: 'IO', message: `secret k: cannot read ${join(dir, 'nope')}: no such file` }));
     const big = join(dir, 'big');
     writeFileSync(big, Buffer.alloc(MAX_SECRET_SIZE + 1, 'q'));
-    expect(() => openSecrets([{ id: 'big', file: big }], {})).toThrow(/secret big too big/);
+    expect(() => openSecrets([{ id: 'big', file: big }], {})).toThrow(expect.objectContaining({ code: 'IO', message: 'secret big too big. max size 500KiB' }));
+  });
+});
+
+describe('secret sources', () => {
+  const refused = (file: string, kind: string) =>
+    expect(() => openSecrets([{ id: 's', file }], {})).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: `--secret id=s: ${file} is ${kind}; a secret source must be a regular file` }),
+    );
+
+  it('refuses a device, a FIFO, a socket or a directory up front, without opening it', async () => {
+    refused('/dev/zero', 'a character device');
+    refused(dir, 'a directory');
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO for reading would block until a writer came: the check must not open it.
+    refused(fifo, 'a FIFO');
+    const sock = join(dir, 'src.sock');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      refused(sock, 'a socket');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    // Through a symlink, what it points to counts.
+    const link = join(dir, 'to-zero');
+    symlinkSync('/dev/zero', link);
+    refused(link, 'a character device');
+  });
+
+  it('takes a symlink to a regular file', async () => {
+    const file = join(dir, 'real');
+    writeFileSync(file, 'through-a-link');
+    const link = join(dir, 'link');
+    symlinkSync(file, link);
+    expect(await text(openSecrets([{ id: 'l', file: link }], {}).get('l')!())).toBe('through-a-link');
+  });
+
+  it('takes exactly 500 KiB and refuses a byte more, from a file or a variable', async () => {
+    const exact = join(dir, 'exact');
+    writeFileSync(exact, Buffer.alloc(MAX_SECRET_SIZE, 'e'));
+    expect((await openSecrets([{ id: 'e', file: exact }], {}).get('e')!()).length).toBe(512000);
+    expect((await openSecrets([{ id: 'v', env: 'V' }], { V: 'x'.repeat(MAX_SECRET_SIZE) }).get('v')!()).length).toBe(512000);
+    const tooBig = expect.objectContaining({ code: 'IO', message: 'secret v too big. max size 500KiB' });
+    expect(() => openSecrets([{ id: 'v', env: 'V' }], { V: 'x'.repeat(MAX_SECRET_SIZE + 1) })).toThrow(tooBig);
+    // Bytes, not characters: 256000 two-byte characters are 512000 bytes; one more is over.
+    expect(() => openSecrets([{ id: 'v', env: 'V' }], { V: 'é'.repeat(256001) })).toThrow(tooBig);
+    expect(() => openSecrets([{ id: 'v' }], { v: 'x'.repeat(MAX_SECRET_SIZE + 1) })).toThrow(expect.objectContaining({ message: 'secret v too big. max size 500KiB' }));
+  });
+
+  it('reads at most the limit when the source changed after the build started', async () => {
+    const file = join(dir, 'grows');
+    writeFileSync(file, 'small');
+    const env: NodeJS.ProcessEnv = { G: 'small' };
+    const s = openSecrets([{ id: 'g', file }, { id: 'h', env: 'G' }], env);
+    writeFileSync(file, Buffer.alloc(MAX_SECRET_SIZE + 1, 'g'));
+    await expect(s.get('g')!()).rejects.toThrow(expect.objectContaining({ code: 'IO', message: 'secret g too big. max size 500KiB' }));
+    env.G = 'y'.repeat(MAX_SECRET_SIZE + 1);
+    await expect(s.get('h')!()).rejects.toThrow(expect.objectContaining({ message: 'secret h too big. max size 500KiB' }));
+    // Replaced by a FIFO with no writer: refused at once instead of waiting for one.
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    await expect(s.get('g')!()).rejects.toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('is a FIFO') }));
+    // And by a device: refused without reading it.
+    rmSync(file);
+    symlinkSync('/dev/zero', file);
+    await expect(s.get('g')!()).rejects.toThrow(expect.objectContaining({ message: expect.stringContaining('is a character device') }));
   });
 });
 

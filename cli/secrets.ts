@@ -3,8 +3,8 @@
  * build may use. Values are read only when a step mounts them, and never printed: errors
  * name ids, files and variables, not contents.
  */
-import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants, statSync, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { BuildError } from '../errors/index.js';
 import { csvFields, CsvError } from '../frontend/index.js';
 import type { SecretSources, SshSources } from '../solver/ops/index.js';
@@ -69,8 +69,11 @@ export function parseSecretSpec(value: string): SecretSpec {
 
 /**
  * The secrets of a build. As BuildKit's store: a secret with neither src nor env reads the
- * variable named by its id when it is set, else the file named by its id; files must exist
- * (and be at most 500 KiB) when the build starts; a later id replaces an earlier one.
+ * variable named by its id when it is set, else the file named by its id; a later id replaces
+ * an earlier one. Checked before the build starts: a file must exist and be a regular file
+ * (a symlink to one is fine) of at most 500 KiB, a variable at most 500 KiB, as BuildKit
+ * limits secrets. A device, FIFO, socket or directory is refused without being opened, so
+ * `src=/dev/zero` or a FIFO nobody writes can neither fill memory nor hang the build.
  */
 export function openSecrets(specs: readonly SecretSpec[], environ: NodeJS.ProcessEnv): SecretSources {
   const out = new Map<string, () => Promise<Uint8Array>>();
@@ -82,27 +85,82 @@ export function openSecrets(specs: readonly SecretSpec[], environ: NodeJS.Proces
     }
     if (env !== undefined) {
       const name = env;
+      checkEnvSize(spec.id, environ[name]);
       // BuildKit reads the variable when the step asks; an unset one is an empty secret.
-      out.set(spec.id, async () => Buffer.from(environ[name] ?? '', 'utf8'));
+      out.set(spec.id, async () => {
+        const value = environ[name] ?? '';
+        checkEnvSize(spec.id, value);
+        return Buffer.from(value, 'utf8');
+      });
       continue;
     }
     const path = file!;
-    let size: number;
+    let st: Stats;
     try {
-      size = statSync(path).size;
+      st = statSync(path);
     } catch (e) {
       throw new BuildError('IO', `secret ${spec.id}: cannot read ${path}: ${errnoText(e)}`, { hint: 'name an existing file with --secret id=ID,src=FILE' });
     }
-    if (size > MAX_SECRET_SIZE) throw new BuildError('IO', `secret ${spec.id} too big: at most 500 KiB`);
-    out.set(spec.id, async () => {
-      try {
-        return await readFile(path);
-      } catch (e) {
-        throw new BuildError('IO', `secret ${spec.id}: cannot read ${path}: ${errnoText(e)}`);
-      }
-    });
+    if (!st.isFile()) throw notRegular(spec.id, path, st);
+    if (st.size > MAX_SECRET_SIZE) throw tooBig(spec.id);
+    out.set(spec.id, () => readSecretFile(spec.id, path));
   }
   return out;
+}
+
+/** BuildKit's wording for a secret over the limit. */
+function tooBig(id: string): BuildError {
+  return new BuildError('IO', `secret ${id} too big. max size 500KiB`, { hint: 'a secret holds at most 500 KiB (512000 bytes)' });
+}
+
+function checkEnvSize(id: string, value: string | undefined): void {
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') > MAX_SECRET_SIZE) throw tooBig(id);
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** A source that is no file at all is a bad flag value: usage, exit 2. */
+function notRegular(id: string, path: string, st: Stats): BuildError {
+  return usageError(`--secret id=${id}: ${path} is ${kindOf(st)}; a secret source must be a regular file`, 'give a file (or env=VARIABLE) of at most 500 KiB');
+}
+
+/**
+ * A secret file's bytes, read when a step mounts it. Opened without blocking (a FIFO that
+ * replaced the file since the build started opens at once and is then refused) and never read
+ * past the limit, whatever the file became.
+ */
+async function readSecretFile(id: string, path: string): Promise<Uint8Array> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (e) {
+    throw new BuildError('IO', `secret ${id}: cannot read ${path}: ${errnoText(e)}`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw notRegular(id, path, st);
+    const buffer = Buffer.alloc(MAX_SECRET_SIZE + 1); // one spare byte notices a file over the limit
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > MAX_SECRET_SIZE) throw tooBig(id);
+    return buffer.subarray(0, filled);
+  } catch (e) {
+    if (e instanceof BuildError) throw e;
+    throw new BuildError('IO', `secret ${id}: cannot read ${path}: ${errnoText(e)}`);
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface SshSpec {

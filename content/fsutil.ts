@@ -3,7 +3,7 @@
  * atomic replace (write, fsync, rename, fsync the directory), and "is this pid alive".
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from './errors.js';
@@ -11,6 +11,22 @@ import { errnoCode } from './errors.js';
 /** A temp path in the same directory as `target` (so a rename is atomic), naming our pid. */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Removes at once, synchronously, every temp path this process made for `target` with
+ * tempPathFor: for a process that must exit now and leave nothing half-written beside it.
+ */
+export function removeOwnTempPathsSync(target: string): void {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.tmp-${process.pid}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 /** Makes a rename or create inside `dir` durable. */

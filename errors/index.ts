@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'SSH_NOT_FOUND'
   | 'ENTITLEMENT_NOT_ALLOWED'
   | 'NETWORK_FAILED'
+  | 'INTERRUPTED'
   | 'IO';
 
 export interface ErrorExtra {

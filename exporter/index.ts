@@ -14,7 +14,16 @@ export {
   compressLayer, exportLayer, openLayerTar, rememberLayerBlob, DEFAULT_LAYER_FORMAT,
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
-export { parseImageName, normalizeImageName, dockerNormalizedName, familiarName, ociRefName, type ImageName } from './reference.js';
+export {
+  parseImageName,
+  normalizeImageName,
+  dockerNormalizedName,
+  familiarName,
+  ociRefName,
+  referenceProblem,
+  normalizedReferenceProblem,
+  type ImageName,
+} from './reference.js';
 export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerNormalizedName, familiarName, ociRefName, parseImageName } from './reference.js';
+import { dockerNormalizedName, familiarName, normalizedReferenceProblem, ociRefName, parseImageName, referenceProblem } from './reference.js';
 
 describe('names as Docker normalises them (for OCI layouts and docker archives)', () => {
   it.each([
@@ -23,5 +23,48 @@ describe('names as Docker normalises them (for OCI layouts and docker archives)'
   it('refuses what is no image name', () => {
     expect(() => dockerNormalizedName('Busybox')).toThrow(/lower-case/);
     expect(() => parseImageName('a:b:c')).toThrow(/invalid image name/);
+  });
+});
+
+describe('reference problems in docker\'s words (distribution/reference)', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  it.each([
+    ['busybox', undefined],
+    ['org/app:1', undefined],
+    ['Registry.example.com:5000/team/app:v1.2_3-x', undefined],
+    [`app:1@${digest}`, undefined],
+    ['[::1]:5000/app', undefined],
+    ['', 'repository name must have at least one component'],
+    ['Foo', 'repository name must be lowercase'],
+    ['org/Foo:1', 'repository name must be lowercase'],
+    ['my image', 'invalid reference format'],
+    ['app:-bad', 'invalid reference format'],
+    ['app:', 'invalid reference format'],
+    [`app:${'t'.repeat(129)}`, 'invalid reference format'],
+    ['app::1', 'invalid reference format'],
+    ['-app', 'invalid reference format'],
+    ['app/', 'invalid reference format'],
+    [`${'a'.repeat(256)}`, 'repository name must not be more than 255 characters'],
+    [`app@sha256:${'a'.repeat(63)}`, 'invalid checksum digest length'],
+    [`app@md5:${'a'.repeat(32)}`, 'unsupported digest algorithm'],
+    [`app@sha256:${'A'.repeat(64)}`, 'invalid checksum digest format'],
+  ])('Parse(%j): %s', (input, problem) => {
+    expect(referenceProblem(input)).toBe(problem);
+  });
+
+  it.each([
+    ['busybox', undefined],
+    ['Registry/app', undefined], // an upper-case first component is a registry
+    ['localhost:5000/app:1', undefined],
+    ['Foo', 'invalid reference format: repository name (library/Foo) must be lowercase'],
+    ['Foo:1', 'invalid reference format: repository name (library/Foo) must be lowercase'],
+    ['org/Foo', 'invalid reference format: repository name (org/Foo) must be lowercase'],
+    ['example.com/Team/app', 'invalid reference format: repository name (Team/app) must be lowercase'],
+    ['my image', 'invalid reference format'],
+    ['app:-bad', 'invalid reference format'],
+    ['a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`],
+    [`app@sha256:${'a'.repeat(10)}`, 'invalid reference format'],
+  ])('ParseNormalizedNamed(%j): %s', (input, problem) => {
+    expect(normalizedReferenceProblem(input)).toBe(problem);
   });
 });

@@ -82,3 +82,59 @@ export function ociRefName(normalized: string): string {
   const object = path.slice(at).replace(/^:/, '');
   return object.startsWith('@') ? normalized : object;
 }
+
+/** distribution's limit on a repository path. */
+const MAX_REPOSITORY_PATH = 255;
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const TAG = '[\\w][\\w.-]{0,127}';
+const NAME_PARTS = new RegExp(`^(?:(${DOMAIN})/)?(${COMPONENT}(?:/${COMPONENT})*)$`);
+const ANY_REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+
+/**
+ * Why `input` is no image reference, in docker's words (distribution's reference.Parse), or
+ * undefined when it is one. Checked for `-t` names before a build starts, as buildx does.
+ */
+export function referenceProblem(input: string): string | undefined {
+  const m = ANY_REFERENCE.exec(input);
+  if (m === null) {
+    if (input === '') return 'repository name must have at least one component';
+    if (ANY_REFERENCE.test(input.toLowerCase())) return 'repository name must be lowercase';
+    return 'invalid reference format';
+  }
+  const path = NAME_PARTS.exec(m[1]!)?.[2] ?? m[1]!;
+  if (path.length > MAX_REPOSITORY_PATH) return `repository name must not be more than ${MAX_REPOSITORY_PATH} characters`;
+  const digest = m[3];
+  if (digest !== undefined) {
+    const [algorithm, hex] = digest.split(':') as [string, string];
+    const lengths: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+    if (lengths[algorithm] === undefined) return 'unsupported digest algorithm';
+    if (hex.length !== lengths[algorithm]) return 'invalid checksum digest length';
+    if (/[A-F]/.test(hex)) return 'invalid checksum digest format';
+  }
+  return undefined;
+}
+
+/**
+ * Why `input` is no name Docker can normalise (distribution's ParseNormalizedNamed: a short
+ * name is `docker.io/library/NAME`), or undefined. Names given in `-o name=` are read so, as
+ * BuildKit's exporters read them.
+ */
+export function normalizedReferenceProblem(input: string): string | undefined {
+  if (/^[a-f0-9]{64}$/.test(input)) return `invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`;
+  // distribution's domain split: a first component with a dot, a port, upper case, or
+  // `localhost` is a registry; Docker Hub's single names gain `library/`.
+  let domain = 'docker.io';
+  let remainder = input;
+  const slash = input.indexOf('/');
+  if (slash >= 0) {
+    const first = input.slice(0, slash);
+    if (first === 'localhost' || /[.:]/.test(first) || first !== first.toLowerCase()) [domain, remainder] = [first, input.slice(slash + 1)];
+    if (domain === 'index.docker.io') domain = 'docker.io';
+  }
+  if (domain === 'docker.io' && !remainder.includes('/')) remainder = `library/${remainder}`;
+  const colon = remainder.indexOf(':');
+  const remote = colon < 0 ? remainder : remainder.slice(0, colon);
+  if (remote !== remote.toLowerCase()) return `invalid reference format: repository name (${remote}) must be lowercase`;
+  const problem = referenceProblem(`${domain}/${remainder}`);
+  return problem === undefined || problem.startsWith('invalid reference format') ? problem : `invalid reference format: ${problem}`;
+}

@@ -1,7 +1,7 @@
 // RUN --mount=type=secret, type=ssh and cache mounts with from=, end to end through the CLI
 // on the busybox base, as root. A secret's bytes are looked for afterwards in every output
 // and in every file of the state directory, layers decompressed.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +18,8 @@ const root = join(work, 'root');
 const context = (name: string, files: Record<string, string>) => writeContext(join(work, name), files);
 
 function build(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir], { env });
+  // A source that blocks (a FIFO) must fail the test, not hang it.
+  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir], { env, timeout: 120_000 });
 }
 
 /** Builds a Dockerfile (its lines) with `files` beside it into a rootfs directory, and returns that directory. */
@@ -152,6 +153,40 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=secret|ssh|cache from=, end 
       expect(r.stderr).toContain('--secret id=deploy-key');
       expect(r.stderr).not.toContain(fileSecret);
       expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('refuses a device or a FIFO as a secret source before any step runs, and a source over 500 KiB', () => {
+      const dir = context('secret-sources', {
+        Dockerfile: 'FROM busybox:test\nRUN --mount=type=secret,id=x wc -c /run/secrets/x > /size\n',
+      });
+      const fifo = join(work, 'secret.fifo');
+      run('mkfifo', [fifo]);
+      const big = join(work, 'big-secret');
+      writeFileSync(big, Buffer.alloc(500 * 1024 + 1, 'b'));
+      const out = join(work, 'secret-sources-out');
+      const cases: [string, number, string][] = [
+        ['src=/dev/zero', 2, '--secret id=x: /dev/zero is a character device; a secret source must be a regular file'],
+        [`src=${fifo}`, 2, `--secret id=x: ${fifo} is a FIFO; a secret source must be a regular file`],
+        [`src=${work}`, 2, `is a directory`],
+        [`src=${big}`, 1, 'secret x too big. max size 500KiB'],
+      ];
+      for (const [src, status, message] of cases) {
+        const r = build(dir, ['--secret', `id=x,${src}`, '-t', 'secret-sources:refused', '-o', `type=local,dest=${out}`]);
+        expect(r.status, r.stderr).toBe(status);
+        expect(r.stderr).toContain(message);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(r.stderr).not.toMatch(/^#\d+ /m); // no step started
+        expect(existsSync(out)).toBe(false);
+      }
+      // (A variable over 500 KiB cannot reach a process on Linux, whose limit for one is 128 KiB:
+      // cli/secrets.test.ts checks that limit on openSecrets itself.)
+      // A symlink to a regular file of exactly 500 KiB is taken.
+      const exact = join(work, 'exact-secret');
+      writeFileSync(exact, Buffer.alloc(500 * 1024, 'e'));
+      const link = join(work, 'exact-secret-link');
+      symlinkSync(exact, link);
+      expectOk(build(dir, ['--secret', `id=x,src=${link}`, '-o', `type=local,dest=${out}`]));
+      expect(readFileSync(join(out, 'size'), 'utf8')).toBe('512000 /run/secrets/x\n');
     });
 
     it('refuses a malformed --secret as bad usage', () => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { openContentStore, type ContentStore } from '../../content/index.js';
 import { openImageStore, type ImageStore } from '../../exporter/index.js';
 import { openOverlaySnapshotter, type OverlaySnapshotter } from '../../snapshotter/index.js';
+import { scratchDirFor, sweepStaleScratch } from './scratch.js';
 
 export interface State {
   readonly root: string;
@@ -25,7 +26,7 @@ export interface State {
   /** RUN --mount=type=cache directories. */
   readonly cacheMountsDir: string;
   readonly leasesDir: string;
-  /** Scratch space for mount points and the like. */
+  /** Scratch space for mount points and the like, this process's own (see scratch.ts). */
   readonly tmpDir: string;
   /** The stat cache of a context directory (BLAKE3 hashes of its unchanged files). */
   statCacheFile(contextDir: string): string;
@@ -49,12 +50,14 @@ export async function openState(rootPath: string): Promise<State> {
     snapshotUseDir: join(root, 'snapshot-use'),
     cacheMountsDir: join(root, 'cache-mounts'),
     leasesDir: join(root, 'leases'),
-    tmpDir: join(root, 'tmp'),
+    // This process's own scratch directory (scratch.ts).
+    tmpDir: scratchDirFor(join(root, 'tmp')),
   };
   // Synchronous, as the stores' own opening: microseconds each, at every command's start.
   for (const d of [root, ...Object.values(dirs), join(root, 'content'), join(root, 'snapshots'), join(root, 'images')]) {
     mkdirSync(d, { recursive: true });
   }
+  await sweepStaleScratch(join(root, 'tmp'));
   const content = await openContentStore(join(root, 'content'));
   const snapshots = await openOverlaySnapshotter(join(root, 'snapshots'));
   const images = await openImageStore({ root: join(root, 'images'), content, leasesDir: dirs.leasesDir });

@@ -13,9 +13,11 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function tsbuildSync(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Run {
+/** `timeout` (ms) kills a build that hangs, so that the test fails instead of waiting forever. */
+export function tsbuildSync(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeout?: number } = {}): Run {
   const r = spawnSync(process.execPath, [TSBUILD, ...args], {
     cwd: opts.cwd,
+    ...(opts.timeout === undefined ? {} : { timeout: opts.timeout, killSignal: 'SIGKILL' as const }),
     env: { ...process.env, ...opts.env },
     input: opts.input,
     encoding: 'utf8',

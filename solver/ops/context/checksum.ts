@@ -91,7 +91,8 @@ async function checksum(contextDir: string, selectors: readonly string[], opts: 
   const view = new SourceView({ root: contextDir, ownership: 'reset', ignore: opts.matcher });
   const exclude = compilePatterns(opts.exclude ?? [], '--exclude');
   // Small files are hashed synchronously unless the caller brings its own hasher.
-  const hashFile = opts.hashFile ?? ((path: string) => Promise.resolve(blake3SmallFileSync(path) ?? blake3File(path)));
+  const hasher: FileHasher = opts.hashFile ?? ((path, signal) => Promise.resolve(blake3SmallFileSync(path) ?? blake3File(path, signal)));
+  const hashFile = (path: string) => hasher(path, opts.signal);
   const digest = new Blake3Hasher();
   // The digest is over the concatenation of the lines: they go to the hasher 64 KiB at a time.
   let lines = '';

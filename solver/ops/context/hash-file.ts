@@ -4,13 +4,16 @@ import { open } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { fsPath } from '../../../snapshotter/index.js';
 
-/** Hex digest of the file at a host path (byte-escaped, as snapshotter's byte-names.ts has it); must not follow a symlink. Injectable for tests. */
-export type FileHasher = (path: string) => Promise<string>;
+/**
+ * Hex digest of the file at a host path (byte-escaped, as snapshotter's byte-names.ts has it);
+ * must not follow a symlink; stops with the signal's reason once it is aborted. Injectable for tests.
+ */
+export type FileHasher = (path: string, signal?: AbortSignal) => Promise<string>;
 
 /** Files up to this size are read in one call: a stream costs more than the read itself. */
 const SMALL_FILE = 1 << 20;
 
-export const blake3File: FileHasher = async (path) => {
+export const blake3File: FileHasher = async (path, signal) => {
   const handle = await open(fsPath(path), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hasher = new Blake3Hasher();
@@ -27,7 +30,9 @@ export const blake3File: FileHasher = async (path) => {
       if (filled <= size) return hasher.update(buffer.subarray(0, filled)).digest('hex');
       // It grew past the small-file size while being read: hash it as a stream from the start.
     }
+    // A file of gigabytes takes seconds: an interrupted build stops between two MiB.
     for await (const chunk of handle.createReadStream({ autoClose: false, start: 0, highWaterMark: 1 << 20 })) {
+      signal?.throwIfAborted();
       hasher.update(chunk as Buffer);
     }
     return hasher.digest('hex');

@@ -2,6 +2,12 @@
  * Go's `path/filepath.Match` on Linux, which BuildKit uses for COPY/ADD source wildcards:
  * `*` any run of non-`/` characters, `?` one non-`/` character, `[...]` a class (`^` negates,
  * `a-z` ranges), `\` escapes the next character. A malformed pattern is an error.
+ *
+ * Exact on one path component, which is how COPY matches (wildcards.ts): fuzzed against Go's
+ * rules in go-match.property.test.ts. Two corners of Go are not followed: Go skips a star over
+ * bytes, so `?` or a negated class can match inside a multi-byte character there (`*??`
+ * matches "😀"), and across a `/` that a class matched, Go keeps each star's first fit where
+ * this backtracks. Neither can happen on a component without multi-byte names matched so.
  */
 import { BuildError } from '../../../errors/index.js';
 
@@ -81,12 +87,14 @@ function translate(pattern: string): string {
           const [h, afterHi] = classChar(chars, i + 1, pattern);
           hi = h;
           i = afterHi;
-          if (hi.codePointAt(0)! < lo.codePointAt(0)!) badPattern(pattern);
         }
+        // Go takes hi < lo as a range matching nothing (a regular expression would refuse it).
+        if (hi.codePointAt(0)! < lo.codePointAt(0)!) continue;
         ranges.push(hi === lo ? escapeRegex(lo, true) : `${escapeRegex(lo, true)}-${escapeRegex(hi, true)}`);
       }
-      // A class never matches the separator (Go checks `/` before looking at the class).
-      out += negated ? `(?![/])[^${ranges.join('')}]` : `(?![/])[${ranges.join('')}]`;
+      // As in Go, a class takes any one character, the separator too (only `*` and `?` stop at
+      // it); `[]` matches nothing and `[^]` anything.
+      out += negated ? `[^${ranges.join('')}]` : `[${ranges.join('')}]`;
     } else {
       out += escapeRegex(c);
       i++;
