@@ -29,6 +29,9 @@ allowed.set('cli', new Set(['build', shared]));
 allowed.set('action', new Set(['build', shared]));
 // The solver core knows graphs, digests and keys, nothing of the folders that use it.
 allowed.set('solver/core', new Set([shared]));
+// ...and because it imports nothing, the ops may import it: they implement its Op interface
+// and read its neutral op description (no cycle can come of it).
+allowed.get('solver/ops').add('solver/core');
 allowed.set(shared, new Set());
 // Only the build worker reads the Dockerfile language; its siblings do not (ops are below it).
 for (const f of ['cache', 'solver/core', 'exporter', 'images']) allowed.get(f).delete('frontend');
