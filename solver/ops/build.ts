@@ -283,6 +283,10 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
   const ignoreCache = (v: Vertex<Ref>) => req.noCache || ignored.has(v);
+  // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
+  // beside the work before it. Otherwise the first step that needs one starts it, so that a
+  // build whose steps all come from the cache starts none.
+  if (runsOnDefaultNetwork(graph.target.top, ignoreCache)) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, ignoredCacheMountIds(graph.target.top, ignoreCache));
   const used = new Set<SnapshotName>();
@@ -384,6 +388,19 @@ function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boo
   };
   visit(top);
   return ids;
+}
+
+/** Whether a RUN below `top` whose cache is ignored runs on the build's isolated network. */
+function runsOnDefaultNetwork(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): boolean {
+  const seen = new Set<Vertex<Ref>>();
+  const visit = (v: Vertex<Ref>): boolean => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
+    if (op instanceof ExecOp && op.network === 'default' && ignored(v)) return true;
+    return v.inputs.some(visit);
+  };
+  return visit(top);
 }
 
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
