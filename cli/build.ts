@@ -193,6 +193,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     say: (text) => io.stderr(text),
   });
   const { signal } = interrupts;
+  // The build's helper processes, still exiting while the outputs are written.
+  let exited: Promise<void> | undefined;
   try {
     const image = await build({
       state,
@@ -219,6 +221,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
       signal,
     });
+    exited = image.exited;
     if (outputs.length === 0) {
       renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
     }
@@ -237,6 +240,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (signal.aborted) throw signal.reason;
     throw e;
   } finally {
+    await exited;
     await lease.release().catch(() => {});
     await removeScratch(state.tmpDir).catch(() => {});
     renderer.close();

@@ -54,7 +54,20 @@ const alive = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
 export class NetworkPool implements BuildNetworks {
   private readonly idle: Sandbox[] = [];
   private readonly processes = new Set<ChildProcess>();
+  /** A namespace being started ahead of the step that will take it (prepare()). */
+  private pending: Promise<Sandbox> | undefined;
   private closed = false;
+
+  /**
+   * Starts a namespace now, for a step known to need one soon, so that its start overlaps
+   * the work before that step; a failure to start is the first acquire()'s error.
+   */
+  prepare(): void {
+    if (this.closed || this.pending !== undefined || this.idle.length > 0) return;
+    const pending = this.start(undefined);
+    pending.catch(() => {}); // seen by acquire() or close()
+    this.pending = pending;
+  }
 
   async acquire(signal?: AbortSignal): Promise<NetworkLease> {
     signal?.throwIfAborted();
@@ -62,6 +75,15 @@ export class NetworkPool implements BuildNetworks {
     let box: Sandbox | undefined;
     while ((box = this.idle.pop()) !== undefined && !(alive(box.holder) && alive(box.stack))) {
       this.stopBox(box);
+    }
+    if (box === undefined && this.pending !== undefined) {
+      const pending = this.pending;
+      this.pending = undefined;
+      box = await pending;
+      if (signal?.aborted) {
+        this.idle.push(box);
+        signal.throwIfAborted();
+      }
     }
     box ??= await this.start(signal);
     let released = false;
@@ -81,7 +103,13 @@ export class NetworkPool implements BuildNetworks {
   async close(): Promise<void> {
     this.closed = true;
     this.idle.length = 0;
-    await Promise.all([...this.processes].map((p) => stop(p)));
+    // A namespace still starting sees `closed` and stops what it started.
+    const pending = this.pending?.then(
+      (box) => Promise.all([stop(box.stack), stop(box.holder)]),
+      () => {},
+    );
+    this.pending = undefined;
+    await Promise.all([...[...this.processes].map((p) => stop(p)), pending]);
   }
 
   private stopBox(box: Sandbox): void {
@@ -103,6 +131,7 @@ export class NetworkPool implements BuildNetworks {
     const holder = this.track(spawn(runnerBinaryPath(), ['--hold-netns'], { stdio: ['pipe', 'pipe', 'pipe'] }));
     try {
       await ready(holder, 'ready\n', 1, 'the network namespace holder', signal);
+      if (this.closed) throw new Error('internal: the build network pool is closed');
       const netns = `/proc/${holder.pid!}/ns/net`;
       const args = [
         '--configure',

@@ -69,6 +69,13 @@ export interface BuiltImage {
   readonly history: readonly HistoryEntry[];
   readonly layers: readonly Layer[];
   readonly plan: BuildPlan;
+  /**
+   * Resolves once every process the build started outside its steps (RUN's network holders
+   * and stacks) has exited; never rejects. They were told to stop when the solve ended, but
+   * the kernel takes some 20 ms to tear a stack's tap device down: the caller writes its
+   * outputs meanwhile and waits for this before it returns, so that nothing outlives it.
+   */
+  readonly exited: Promise<void>;
 }
 
 /** What a stage takes from a base image: its config, author and history. */
@@ -276,6 +283,10 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // diff id is computed as soon as it is committed, beside the steps that follow.
   const targetChain = new Set(rootChain(graph.target.top));
   const ignoreCache = (v: Vertex<Ref>) => req.noCache || ignored.has(v);
+  // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
+  // beside the work before it. Otherwise the first step that needs one starts it, so that a
+  // build whose steps all come from the cache starts none.
+  if (runsOnDefaultNetwork(graph.target.top, ignoreCache)) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, ignoredCacheMountIds(graph.target.top, ignoreCache));
   const used = new Set<SnapshotName>();
@@ -291,9 +302,9 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     },
   });
   let top: Ref;
-  // The kernel takes some 20 ms to tear a network stack's tap device down: after a build that
-  // succeeded, that overlaps the work below and is waited for just before returning.
-  let networksClosed: Promise<void> | undefined;
+  // After a build that succeeded, the networks' teardown overlaps the work below and the
+  // caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
+  let networksClosed: Promise<void> = Promise.resolve();
   try {
     top = await solver.solve(graph.target.top, req.signal);
   } catch (e) {
@@ -306,36 +317,40 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
   }
 
-  const layers = await layersOf(state, top.snapshot);
-  const unaccounted: string[] = [];
-  const history = await stageHistory(graph.target, graph.stages, {
-    image: (ref) => loadBase(ref, plan.targetPlatform),
-    named: async (key) => {
-      const base = await namedBase(key, plan.targetPlatform);
-      if (base !== undefined) return base.history;
-      // A directory's layer has no history entry of its own: BuildKit's exporter appends one
-      // for it after the others, described by the layer's origin.
-      if (named.get(key)?.kind === 'local') unaccounted.push(`local source for ${key}`);
-      return [];
-    },
-  });
-  for (const description of unaccounted) history.push({ created_by: description, comment: 'buildkit.exporter.image.v0' });
-  const layerEntries = history.filter((h) => h.empty_layer !== true).length;
-  if (layerEntries !== layers.length) {
-    throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
+  try {
+    const layers = await layersOf(state, top.snapshot);
+    const unaccounted: string[] = [];
+    const history = await stageHistory(graph.target, graph.stages, {
+      image: (ref) => loadBase(ref, plan.targetPlatform),
+      named: async (key) => {
+        const base = await namedBase(key, plan.targetPlatform);
+        if (base !== undefined) return base.history;
+        // A directory's layer has no history entry of its own: BuildKit's exporter appends one
+        // for it after the others, described by the layer's origin.
+        if (named.get(key)?.kind === 'local') unaccounted.push(`local source for ${key}`);
+        return [];
+      },
+    });
+    for (const description of unaccounted) history.push({ created_by: description, comment: 'buildkit.exporter.image.v0' });
+    const layerEntries = history.filter((h) => h.empty_layer !== true).length;
+    if (layerEntries !== layers.length) {
+      throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
+    }
+    const layerTimes = await Promise.all(layers.map(async (l) => new Date((await state.snapshots.stat(l.snapshot)).created)));
+    const timedHistory = fillHistoryTimes(history, layerTimes);
+    const stagePlatform = graph.target.stage.platform;
+    const platform = stagePlatform ?? plan.targetPlatform;
+    const labels = { ...(graph.target.stage.config.Labels ?? {}), ...req.labels };
+    const config: ImageConfig = {
+      ...graph.target.stage.config,
+      ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+    };
+    const author = graph.target.stage.author;
+    return { config, ...(author === undefined ? {} : { author }), platform, history: timedHistory, layers, plan, exited: networksClosed };
+  } catch (e) {
+    await networksClosed;
+    throw e;
   }
-  const layerTimes = await Promise.all(layers.map(async (l) => new Date((await state.snapshots.stat(l.snapshot)).created)));
-  const timedHistory = fillHistoryTimes(history, layerTimes);
-  const stagePlatform = graph.target.stage.platform;
-  const platform = stagePlatform ?? plan.targetPlatform;
-  const labels = { ...(graph.target.stage.config.Labels ?? {}), ...req.labels };
-  const config: ImageConfig = {
-    ...graph.target.stage.config,
-    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
-  };
-  const author = graph.target.stage.author;
-  await networksClosed;
-  return { config, ...(author === undefined ? {} : { author }), platform, history: timedHistory, layers, plan };
 }
 
 /** The base's history, then the stage's own steps. */
@@ -373,6 +388,19 @@ function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boo
   };
   visit(top);
   return ids;
+}
+
+/** Whether a RUN below `top` whose cache is ignored runs on the build's isolated network. */
+function runsOnDefaultNetwork(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): boolean {
+  const seen = new Set<Vertex<Ref>>();
+  const visit = (v: Vertex<Ref>): boolean => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
+    if (op instanceof ExecOp && op.network === 'default' && ignored(v)) return true;
+    return v.inputs.some(visit);
+  };
+  return visit(top);
 }
 
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */

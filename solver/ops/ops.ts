@@ -184,6 +184,11 @@ export class ExecOp implements Op<Ref> {
     };
   }
 
+  /** The step's network: 'default' is the build's isolated one. */
+  get network(): 'default' | 'none' | 'host' {
+    return this.exec.network;
+  }
+
   /** The ids of the step's cache mounts. */
   cacheMountIds(): string[] {
     return this.exec.mounts.flatMap((m) => (m.mount.type === 'cache' ? [cacheMountId(m.mount, mountTarget(m.mount, this.exec.cwd, 0)!)] : []));
