@@ -36,11 +36,11 @@ const tsbuildRoot = join(WORK, 'tsbuild-root');
 /** tsbuild's RUN on the host's network, as BuildKit runs here (its dockerd has no bridge). */
 const TSBUILD_HOST_NETWORK = ['--network', 'host', '--allow', 'network.host'];
 
-function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: string; hostNetwork?: boolean } = {}): [string, string[], NodeJS.ProcessEnv] {
+function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: string; hostNetwork?: boolean; allowInsecure?: boolean } = {}): [string, string[], NodeJS.ProcessEnv] {
   const tag = opts.tag ?? 'bench:latest';
   switch (tool) {
     case 'tsbuild':
-      return [TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ...(opts.hostNetwork ? TSBUILD_HOST_NETWORK : []), ctx], {}];
+      return [TSBUILD, ['build', '--root', tsbuildRoot, '--progress', 'quiet', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ...(opts.hostNetwork ? TSBUILD_HOST_NETWORK : []), ...(opts.allowInsecure ? ['--allow', 'security.insecure'] : []), ctx], {}];
     case 'buildkit':
       return [DOCKER, ['build', '--network', 'host', '-q', '-t', tag, ...(opts.noCache ? ['--no-cache'] : []), ctx], { DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: '1' }];
     case 'buildah':
@@ -48,7 +48,7 @@ function buildCmd(tool: Tool, ctx: string, opts: { noCache?: boolean; tag?: stri
   }
 }
 
-function timeBuild(tool: Tool, ctx: string, opts: { noCache?: boolean; hostNetwork?: boolean } = {}): number {
+function timeBuild(tool: Tool, ctx: string, opts: { noCache?: boolean; hostNetwork?: boolean; allowInsecure?: boolean } = {}): number {
   const [cmd, args, env] = buildCmd(tool, ctx, opts);
   // Every tool starts with no dirty pages of the previous run still being written back.
   sh('sync', []);
@@ -171,6 +171,19 @@ export async function run(): Promise<string[]> {
     `${'isolated network vs host, tsbuild'.padEnd(42)} 20 RUNs ${d20!.toFixed(0)} vs ${h20!.toFixed(0)} ms, 1 RUN ${d1!.toFixed(0)} vs ${h1!.toFixed(0)} ms:` +
       ` ≈ ${(d1! - h1! - perRun).toFixed(1)} ms per build + ${perRun.toFixed(2)} ms per RUN`,
   );
+
+  // What the sandbox costs per RUN (Docker's seccomp profile, nodev mounts, masked paths,
+  // descriptors closed): the same 20 RUNs with --security=insecure, which lifts all of that,
+  // interleaved with the sandboxed ones, both on the host's network.
+  const seqInsecure = context('sequential-insecure', 'FROM busybox:test\n' + Array.from({ length: 20 }, (_, i) => `RUN --security=insecure echo ${i} > /f${i}\n`).join(''));
+  const sandboxed: number[] = [];
+  const insecure: number[] = [];
+  for (let i = 0; i < Math.max(RUNS, 5); i++) {
+    sandboxed.push(timeBuild('tsbuild', seq, { noCache: true, hostNetwork: true }));
+    insecure.push(timeBuild('tsbuild', seqInsecure, { noCache: true, hostNetwork: true, allowInsecure: true }));
+  }
+  const [sb, ins] = [median(sandboxed), median(insecure)];
+  lines.push(`${'sandboxed vs insecure RUN, tsbuild'.padEnd(42)} 20 RUNs ${sb.toFixed(0)} vs ${ins.toFixed(0)} ms: ≈ ${((sb - ins) / 20).toFixed(2)} ms per RUN`);
 
   const big = context('context', 'FROM busybox:test\nCOPY . /ctx\n');
   bigContext(big, 20_000, 300 * 1024 * 1024);
