@@ -3,28 +3,16 @@
 // the system calls Docker's default seccomp profile denies. Each step records what it saw into
 // the image; the host side (a canary directory, a host-only file) is checked untouched.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
-import { mountsUnder, run, TSBUILD, tsbuildSync } from './support/cli.js';
+import { buildWorkspace } from './support/build-workspace.js';
+import { mountsUnder, run, TSBUILD } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tsbuild-containment-'));
-const root = join(work, 'root');
-
-function build(dir: string, extra: string[] = []) {
-  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
-}
-
-/** Builds a Dockerfile (its lines) into a rootfs directory and returns that directory. */
-function buildToDir(name: string, lines: readonly string[], extra: string[] = []): string {
-  const out = join(work, `${name}-out`);
-  expectOk(build(writeContext(join(work, name), { Dockerfile: [...lines, ''].join('\n') }), [...extra, '-o', `type=local,dest=${out}`]));
-  return out;
-}
+const { work, root, build, buildToDir } = buildWorkspace('tsbuild-containment-');
 
 /**
  * A probe compiled at setup (gcc -static) and copied into the image: each argument names a

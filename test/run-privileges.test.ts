@@ -1,27 +1,15 @@
 // Who a RUN runs as and with what privileges, end to end through the CLI on the busybox base:
 // USER's groups as BuildKit's executor sets them, and RUN --security=insecure with the
 // security.insecure entitlement. Results are read from files the RUNs wrote into the image.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxBaseContext, expectOk, writeContext } from './support/workspace.js';
-import { mountsUnder, tsbuildSync } from './support/cli.js';
+import { buildWorkspace } from './support/build-workspace.js';
+import { mountsUnder } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tsbuild-privileges-'));
-const root = join(work, 'root');
-
-function build(dir: string, extra: string[] = []) {
-  return tsbuildSync(['build', '--root', root, '--progress', 'plain', ...extra, dir]);
-}
-
-/** Builds a Dockerfile (its lines) into a rootfs directory and returns that directory. */
-function buildToDir(name: string, lines: readonly string[], extra: string[] = []): string {
-  const out = join(work, `${name}-out`);
-  expectOk(build(writeContext(join(work, name), { Dockerfile: [...lines, ''].join('\n') }), [...extra, '-o', `type=local,dest=${out}`]));
-  return out;
-}
+const { work, build, buildToDir } = buildWorkspace('tsbuild-privileges-');
 
 const read = (dir: string, path: string) => readFileSync(join(dir, path), 'utf8');
 
