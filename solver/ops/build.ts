@@ -286,9 +286,10 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
   // beside the work before it. Otherwise the first step that needs one starts it, so that a
   // build whose steps all come from the cache starts none.
-  if (runsOnDefaultNetwork(graph.target.top, ignoreCache)) networks.prepare();
+  const uncached = uncachedRuns(graph.target.top, ignoreCache);
+  if (uncached.some((op) => op.network === 'default')) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
-  await dropCacheMounts(state.cacheMountsDir, ignoredCacheMountIds(graph.target.top, ignoreCache));
+  await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
   const used = new Set<SnapshotName>();
   const solver = new Solver<Ref>({
     cache: new CacheIndex(state.cacheDir, state.snapshots, used),
@@ -375,32 +376,19 @@ async function stageHistory(
   ];
 }
 
-/** The cache-mount ids of the RUN steps below `top` whose cache is ignored. */
-function ignoredCacheMountIds(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): Set<string> {
-  const ids = new Set<string>();
+/** The RUN steps below `top` whose cache is ignored: they run whatever the cache holds. */
+function uncachedRuns(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): ExecOp[] {
+  const runs: ExecOp[] = [];
   const seen = new Set<Vertex<Ref>>();
   const visit = (v: Vertex<Ref>): void => {
     if (seen.has(v)) return;
     seen.add(v);
     const op = v.op instanceof OnPlatform ? v.op.op : v.op;
-    if (op instanceof ExecOp && ignored(v)) for (const id of op.cacheMountIds()) ids.add(id);
+    if (op instanceof ExecOp && ignored(v)) runs.push(op);
     v.inputs.forEach(visit);
   };
   visit(top);
-  return ids;
-}
-
-/** Whether a RUN below `top` whose cache is ignored runs on the build's isolated network. */
-function runsOnDefaultNetwork(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): boolean {
-  const seen = new Set<Vertex<Ref>>();
-  const visit = (v: Vertex<Ref>): boolean => {
-    if (seen.has(v)) return false;
-    seen.add(v);
-    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
-    if (op instanceof ExecOp && op.network === 'default' && ignored(v)) return true;
-    return v.inputs.some(visit);
-  };
-  return visit(top);
+  return runs;
 }
 
 /** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
