@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import { parsePlatform } from '../frontend/index.js';
 import { createLease, removeOwnTempPathsSync } from '../content/index.js';
-import { ALL_SNAPSHOTS, build, defaultRoot, openState, removeScratch } from '../solver/ops/index.js';
+import { ALL_SNAPSHOTS, build, defaultRoot, openState, removeScratch } from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';

@@ -1,6 +1,6 @@
 /** `--allow ENTITLEMENT` (repeatable, or comma-separated), as docker buildx takes it. */
 import { BuildError } from '../errors/index.js';
-import type { Entitlement } from '../solver/ops/index.js';
+import type { Entitlement } from '../build/index.js';
 import { usageError } from './args.js';
 
 const KNOWN: readonly Entitlement[] = ['security.insecure', 'network.host'];

@@ -2,8 +2,8 @@
 import { BuildError } from '../errors/index.js';
 import { readLiveLeases } from '../content/index.js';
 import { isExporterError, readImageConfig } from '../exporter/index.js';
-import { defaultRoot, openState, type State } from '../solver/ops/index.js';
-import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../solver/ops/index.js';
+import { defaultRoot, openState, type State } from '../build/index.js';
+import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
 import { parseDockerSize } from './sizes.js';

@@ -5,7 +5,7 @@
 import { isExporterError, type LayerFormat } from '../exporter/index.js';
 import { BuildError } from '../errors/index.js';
 import { checkLogin, parseReference, pushBlobsOf, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
-import { defaultRoot, openState, pushableImage } from '../solver/ops/index.js';
+import { defaultRoot, openState, pushableImage } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { layerFormat } from './outputs.js';
 import type { CommandIO } from './commands.js';

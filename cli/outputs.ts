@@ -28,7 +28,7 @@ import {
 } from '../exporter/index.js';
 import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
-import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../solver/ops/index.js';
+import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../build/index.js';
 import { usageError } from './args.js';
 import { pushOptionsFor } from './registry-options.js';
 

@@ -1,7 +1,7 @@
 /** `tsbuild pull NAME`: an image from its registry into the local store, without building. */
 import { BuildError } from '../errors/index.js';
 import { hostPlatform, parsePlatform, type Platform } from '../frontend/index.js';
-import { defaultRoot, openState, pullToStore } from '../solver/ops/index.js';
+import { defaultRoot, openState, pullToStore } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError } from './args.js';
 import type { CommandIO } from './commands.js';
 import { registryAccess } from './registry-options.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { BlobSources } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { credentialsFor, type PushOptions } from '../registry/index.js';
-import type { RegistryAccess } from '../solver/ops/index.js';
+import type { RegistryAccess } from '../build/index.js';
 import { flagValues, usageError, type ParsedArgs } from './args.js';
 
 /** How a command reaches registries: its `--insecure-registry` and `--registry-ca` flags (CA files read once) and the environment credentials come from. */

@@ -4,3 +4,4 @@ export type * from './parser/ast.js';
 export { planBuild, parsePlatform, formatPlatform, hostPlatform, type ConvertOptions, type NamedContextLookup, type Platform } from './stages/index.js';
 export type * from './stages/types.js';
 export { csvFields, CsvError } from './instructions/csv.js';
+export { compileMatcher, readIgnorePatterns, filterPaths, Matcher, type DirState, type DirVerdict } from './dockerignore/index.js';

@@ -8,11 +8,11 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BuildError } from '../../errors/index.js';
-import type { ContentStore, Descriptor, Digest } from '../../content/index.js';
-import { Annotation, MediaType, isManifestMediaType, readImageBlobs, type ImageBlobs } from '../../exporter/index.js';
-import type { Platform } from '../../frontend/index.js';
-import { parseReference } from '../../registry/index.js';
+import { BuildError } from '../errors/index.js';
+import type { ContentStore, Descriptor, Digest } from '../content/index.js';
+import { Annotation, MediaType, isManifestMediaType, readImageBlobs, type ImageBlobs } from '../exporter/index.js';
+import type { Platform } from '../frontend/index.js';
+import { parseReference } from '../registry/index.js';
 
 export type BuildContextSpec =
   /** A directory on this machine, a build context of its own. */

@@ -3,9 +3,9 @@
  * way) and named in the local image store. Its layers are unpacked when a build first uses
  * them, not here.
  */
-import type { Platform } from '../../frontend/index.js';
-import { credentialsFor, parseReference, pullImage, type PulledImage } from '../../registry/index.js';
-import type { State } from './state.js';
+import type { Platform } from '../frontend/index.js';
+import { credentialsFor, parseReference, pullImage, type PulledImage } from '../registry/index.js';
+import type { State } from '../solver/ops/index.js';
 
 export interface RegistryAccess {
   /** Hosts reached over plain HTTP (loopback always is). */

@@ -2,28 +2,38 @@
  * One build, end to end below the CLI: parse, plan, graph, solve, and the image that
  * results (config, history, layers). Outputs are written by the caller from what this returns.
  */
-import { BuildError, type SourceRange } from '../../errors/index.js';
-import { compileMatcher, readIgnorePatterns, type Matcher } from '../../frontend/dockerignore/index.js';
-import { formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../../frontend/index.js';
-import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../../exporter/index.js';
-import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../core/index.js';
-import { NetworkPool } from '../../executor/index.js';
-import { formatReference, parseReference } from '../../registry/index.js';
+import { BuildError, type SourceRange } from '../errors/index.js';
+import { compileMatcher, readIgnorePatterns, type Matcher, formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../frontend/index.js';
+import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../exporter/index.js';
+import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../solver/core/index.js';
+import { NetworkPool } from '../executor/index.js';
+import { formatReference, parseReference } from '../registry/index.js';
 import { pullToStore } from './pull.js';
-import type { StatCache } from './context/index.js';
-import type { Entitlement } from './env.js';
-import type { SecretSources, SshSources } from './exec-mounts.js';
-import { buildGraph, type StageGraph } from './graph.js';
-import { fillHistoryTimes } from './history.js';
-import { layerOf, layersOf, type Layer } from './layers.js';
+import {
+  type StatCache,
+  openStatCache,
+  type Entitlement,
+  type SecretSources,
+  type SshSources,
+  buildGraph,
+  type StageGraph,
+  fillHistoryTimes,
+  layerOf,
+  layersOf,
+  type Layer,
+  ExecOp,
+  type LocalContext,
+  type NamedSource,
+  type OpEnv,
+  dropCacheMounts,
+  OnPlatform,
+  CacheIndex,
+  recordSnapshotUse,
+  type Ref,
+  type State,
+} from '../solver/ops/index.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
-import { ExecOp, type LocalContext, type NamedSource, type OpEnv } from './ops.js';
-import { dropCacheMounts } from './cache-mounts.js';
-import { OnPlatform } from './platform-op.js';
-import { CacheIndex, recordSnapshotUse } from './records.js';
-import type { SnapshotName } from '../../snapshotter/index.js';
-import type { Ref } from './ref.js';
-import type { State } from './state.js';
+import type { SnapshotName } from '../snapshotter/index.js';
 
 export interface BuildRequest {
   readonly state: State;
@@ -157,7 +167,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const statCacheOf = (dir: string) => () => {
     let c = statCaches.get(dir);
     if (c === undefined) {
-      c = import('./context/index.js').then(({ StatCache }) => StatCache.open(state.statCacheFile(dir)));
+      c = openStatCache(state.statCacheFile(dir));
       statCaches.set(dir, c);
     }
     return c;

@@ -6,11 +6,11 @@
  * the least used first (least recently used, weighed with how often, as BuildKit ranks its
  * records). The caller makes sure no build is running (builds hold a lease while they run).
  */
-import { readImageConfig } from '../../exporter/index.js';
-import { isSnapshotError, type SnapshotName } from '../../snapshotter/index.js';
-import { chainIds, snapshotForChain } from './layers.js';
-import { forgetSnapshotUse, readSnapshotUse } from './records.js';
-import type { State } from './state.js';
+import { readImageConfig } from '../exporter/index.js';
+import { isSnapshotError, type SnapshotName } from '../snapshotter/index.js';
+import { chainIds, snapshotForChain } from '../solver/ops/index.js';
+import { forgetSnapshotUse, readSnapshotUse } from '../solver/ops/index.js';
+import type { State } from '../solver/ops/index.js';
 
 /** What a running build's lease names: every snapshot is in use. */
 export const ALL_SNAPSHOTS = '*';

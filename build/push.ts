@@ -3,15 +3,15 @@
  * pulled (unless the format asks otherwise); layers built here (kept as snapshots, never
  * compressed) are compressed once from their snapshots. Returns the blobs and the manifest.
  */
-import { BuildError } from '../../errors/index.js';
+import { BuildError } from '../errors/index.js';
 import {
   exportLayer, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
   type LayerFormat, type ResolvedImage,
-} from '../../exporter/index.js';
-import type { Descriptor } from '../../content/index.js';
-import { diffTar } from '../../snapshotter/index.js';
-import { chainIds, snapshotForChain } from './layers.js';
-import type { State } from './state.js';
+} from '../exporter/index.js';
+import type { Descriptor } from '../content/index.js';
+import { diffTar } from '../snapshotter/index.js';
+import { chainIds, snapshotForChain } from '../solver/ops/index.js';
+import type { State } from '../solver/ops/index.js';
 
 export interface PushableImage {
   readonly blobs: readonly Descriptor[];
