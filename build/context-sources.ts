@@ -1,0 +1,83 @@
+/**
+ * The named build contexts as a build uses them: directories (with their own .dockerignore, as
+ * BuildKit reads it) and images (from the store, a registry or an OCI layout), each image
+ * resolved once, when the plan or a step first needs it.
+ */
+import { compileMatcher, hostPlatform, readIgnorePatterns, type Platform } from '../frontend/index.js';
+import { readImageConfig, type ImageBlobs } from '../exporter/index.js';
+import type { LocalContext, NamedSource, State } from '../solver/ops/index.js';
+import { baseImageOf, requirePlatform, type BaseImage, type BaseImages } from './base-images.js';
+import { importOciLayout, type BuildContextSpec } from './named-contexts.js';
+import type { StatCaches } from './stat-caches.js';
+
+export class ContextSources {
+  /** What the ops read, by context key. */
+  readonly sources = new Map<string, NamedSource>();
+  private readonly images = new Map<string, Promise<{ blobs: ImageBlobs; base: BaseImage }>>();
+
+  private constructor(
+    private readonly state: State,
+    private readonly specs: ReadonlyMap<string, BuildContextSpec>,
+    private readonly bases: BaseImages,
+  ) {}
+
+  static async open(state: State, specs: ReadonlyMap<string, BuildContextSpec>, bases: BaseImages, statCaches: StatCaches, platform: Platform | undefined): Promise<ContextSources> {
+    const c = new ContextSources(state, specs, bases);
+    for (const [key, spec] of specs) {
+      switch (spec.kind) {
+        case 'local': {
+          const patterns = await readIgnorePatterns(undefined, spec.dir);
+          const context: LocalContext = {
+            dir: spec.dir,
+            ...(patterns.length > 0 ? { ignore: compileMatcher(patterns) } : {}),
+            statCache: statCaches.of(spec.dir),
+          };
+          c.sources.set(key, { kind: 'local', context });
+          break;
+        }
+        case 'scratch':
+          c.sources.set(key, { kind: 'scratch' });
+          break;
+        case 'image':
+        case 'oci-layout': {
+          const label = spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`;
+          c.sources.set(key, { kind: 'image', label, resolve: async () => (await c.image(key, platform ?? hostPlatform())).blobs });
+          break;
+        }
+      }
+    }
+    return c;
+  }
+
+  /** The base image a context that is an image stands for; undefined for a directory or scratch. */
+  async base(key: string, platform: Platform): Promise<BaseImage | undefined> {
+    const kind = this.specs.get(key)?.kind;
+    return kind === 'image' || kind === 'oci-layout' ? (await this.image(key, platform)).base : undefined;
+  }
+
+  private image(key: string, platform: Platform): Promise<{ blobs: ImageBlobs; base: BaseImage }> {
+    let p = this.images.get(key);
+    if (p === undefined) {
+      p = this.resolveImage(key, platform);
+      this.images.set(key, p);
+    }
+    return p;
+  }
+
+  private async resolveImage(key: string, platform: Platform): Promise<{ blobs: ImageBlobs; base: BaseImage }> {
+    const { state } = this;
+    const spec = this.specs.get(key)!;
+    let blobs: ImageBlobs;
+    if (spec.kind === 'image') {
+      await this.bases.load(spec.ref, platform);
+      blobs = await state.images.resolveImage(spec.ref);
+    } else if (spec.kind === 'oci-layout') {
+      blobs = await importOciLayout(state.content, spec, platform);
+    } else {
+      throw new Error(`internal: build context ${key} is no image`);
+    }
+    const parsedConfig = await readImageConfig(state.content, blobs);
+    requirePlatform(spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`, parsedConfig, platform);
+    return { blobs, base: baseImageOf(parsedConfig.raw) };
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The solve of a build's graph: which steps run without their cache (--no-cache,
+ * --no-cache-filter), the cache index the solver consults, layer facts computed as the target's
+ * snapshots are committed, and the build's isolated networks started early or closed after.
+ */
+import type { EventSink, Vertex } from '../solver/core/index.js';
+import { Solver } from '../solver/core/index.js';
+import type { NetworkPool } from '../executor/index.js';
+import { CacheIndex, dropCacheMounts, ExecOp, layerOf, OnPlatform, recordSnapshotUse, type BuildGraph, type Ref, type State } from '../solver/ops/index.js';
+import type { SnapshotName } from '../snapshotter/index.js';
+import type { StatCaches } from './stat-caches.js';
+import { stepError } from './step-error.js';
+
+export interface SolveOptions {
+  readonly noCache: boolean;
+  /** Stage names whose RUN/COPY/ADD steps run without their cache. */
+  readonly noCacheFilter: readonly string[];
+  readonly events: EventSink;
+  readonly signal: AbortSignal;
+}
+
+export interface Solved {
+  readonly top: Ref;
+  /** Resolves once the networks' processes have exited (BuiltImage.exited); never rejects. */
+  readonly exited: Promise<void>;
+}
+
+export async function solveTarget(graph: BuildGraph, networks: NetworkPool, state: State, statCaches: StatCaches, opts: SolveOptions): Promise<Solved> {
+  // --no-cache-filter: the RUN/COPY/ADD steps of the named stages (names compared without
+  // case, as BuildKit does); the solver runs their dependents again too.
+  const noCacheStages = new Set(opts.noCacheFilter.map((s) => s.toLowerCase()));
+  const ignored = new Set<Vertex<Ref>>();
+  for (const g of graph.stages.values()) {
+    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const v of g.cacheableSteps) ignored.add(v);
+  }
+  // The image's layers are the snapshots made along the target's chain of roots: each one's
+  // diff id is computed as soon as it is committed, beside the steps that follow.
+  const targetChain = new Set(rootChain(graph.target.top));
+  const ignoreCache = (v: Vertex<Ref>) => opts.noCache || ignored.has(v);
+  // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
+  // beside the work before it. Otherwise the first step that needs one starts it, so that a
+  // build whose steps all come from the cache starts none.
+  const uncached = uncachedRuns(graph.target.top, ignoreCache);
+  if (uncached.some((op) => op.network === 'default')) networks.prepare();
+  // As BuildKit does, the cache mounts of the steps run without their cache start empty.
+  await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
+  const used = new Set<SnapshotName>();
+  const solver = new Solver<Ref>({
+    cache: new CacheIndex(state.cacheDir, state.snapshots, used),
+    events: opts.events,
+    ignoreCache,
+    onExecuted: (v, ref) => {
+      const snapshot = ref.snapshot;
+      if (snapshot === null || !targetChain.has(v)) return;
+      // After the promise jobs that start the next step: its process runs while this hashes.
+      setImmediate(() => layerOf(state, snapshot).catch(() => {}));
+    },
+  });
+  // After a build that succeeded, the networks' teardown overlaps the work after the solve
+  // and the caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
+  try {
+    const top = await solver.solve(graph.target.top, opts.signal);
+    return { top, exited: networks.close() };
+  } catch (e) {
+    await networks.close();
+    throw stepError(e);
+  } finally {
+    await statCaches.saveAll();
+    // Best effort: without a record, pruning takes a snapshot's creation as its last use.
+    await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
+  }
+}
+
+/** The RUN steps below `top` whose cache is ignored: they run whatever the cache holds. */
+function uncachedRuns(top: Vertex<Ref>, ignored: (v: Vertex<Ref>) => boolean): ExecOp[] {
+  const runs: ExecOp[] = [];
+  const seen = new Set<Vertex<Ref>>();
+  const visit = (v: Vertex<Ref>): void => {
+    if (seen.has(v)) return;
+    seen.add(v);
+    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
+    if (op instanceof ExecOp && ignored(v)) runs.push(op);
+    v.inputs.forEach(visit);
+  };
+  visit(top);
+  return runs;
+}
+
+/** `top` and the roots it builds on, down through each step's first input: a stage's chain, then its base's. */
+function* rootChain(top: Vertex<Ref>): Generator<Vertex<Ref>> {
+  for (let t: Vertex<Ref> | undefined = top; t !== undefined; t = t.inputs[0]) yield t;
+}
