@@ -4,6 +4,9 @@
  * (through an index or manifest list, choosing the platform), then config and layers streamed
  * into the content store, every digest verified on the way (nothing unverified becomes
  * visible). Pushes are in push.ts. Credentials never appear in a message.
+ *
+ * Why one file: the request loop, the challenge and the pull share one session state (tokens,
+ * redirects, retries); split, each part would need the others' internals.
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';

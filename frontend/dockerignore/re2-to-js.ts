@@ -5,6 +5,9 @@
  * and repetition (`*`, `+`, `?`, `{n,m}`); where Go and JavaScript differ (`.` and `\s` and
  * `[:space:]`, `\pC`, `\Q…\E`, `\z`, an escaped non-word character) it writes what Go means.
  * Go's syntax errors are raised as Re2SyntaxError, as Go's regexp.Compile would.
+ *
+ * Why one file: it is one recursive-descent translator; its parts (classes, groups,
+ * repetition) call each other and share the Go-versus-JavaScript tables.
  */
 
 export class Re2SyntaxError extends Error {

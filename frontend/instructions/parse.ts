@@ -2,6 +2,9 @@
  * Syntax-tree nodes → typed instructions, with BuildKit's per-instruction rules: which flags
  * each accepts, argument counts, and the checks it makes while parsing (in the same order, so
  * the same error wins). Words stay unexpanded.
+ *
+ * Why one file: BuildKit's checks run in one order across instructions, and keeping every
+ * instruction's rules side by side is what keeps that order (and so the error that wins) the same.
  */
 import { isBuildError, type ErrorCode, type SourceRange } from '../../errors/index.js';
 import type { DockerfileAST, InstructionNode, ParseWarning } from '../parser/ast.js';

@@ -4,6 +4,9 @@
  * args, per-stage ARG and ENV scope, variable expansion in exactly the instructions BuildKit
  * expands, stage references by name or index, --target and the pruning of unneeded stages,
  * ONBUILD triggers of the base, and the image config each stage ends with.
+ *
+ * Why one file: ARG/ENV scope, expansion and stage references are one pass over the stages in
+ * BuildKit's order; the instruction-specific parts are already in their own modules.
  */
 import posix from 'node:path/posix';
 import { BuildError, didYouMean, type SourceRange } from '../../errors/index.js';
