@@ -6,7 +6,7 @@ export { ExecOp, RunFailedError, type LocalContext, type NamedSource, type OpEnv
 export type { SecretSources, SshSources } from './exec-mounts.js';
 export type { Entitlement } from './env.js';
 export type { StatCache } from './context/index.js';
-export { buildGraph, type StageGraph } from './graph.js';
+export { buildGraph, type BuildGraph, type StageGraph } from './graph.js';
 export { fillHistoryTimes } from './history.js';
 export { dropCacheMounts } from './cache-mounts.js';
 export { OnPlatform } from './platform-op.js';
