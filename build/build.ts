@@ -3,36 +3,37 @@
  * results (config, history, layers). Outputs are written by the caller from what this returns.
  */
 import { BuildError, type SourceRange } from '../errors/index.js';
-import { compileMatcher, readIgnorePatterns, type Matcher, formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../frontend/index.js';
+import {
+  buildGraph, compileMatcher, fillHistoryTimes, readIgnorePatterns, type Matcher, formatPlatform, hostPlatform, parseDockerfile, planBuild,
+  type BuildPlan, type ImageConfig, type NamedContextKind, type Platform, type StageGraph,
+} from '../frontend/index.js';
 import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../exporter/index.js';
-import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../solver/core/index.js';
+import { MAIN_CONTEXT, Solver, VertexError, sha256, type EventSink, type Vertex } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { pullToStore } from './pull.js';
 import {
-  type StatCache,
-  openStatCache,
-  type Entitlement,
+  StatCache,
   type SecretSources,
   type SshSources,
-  buildGraph,
-  type StageGraph,
-  fillHistoryTimes,
+  GraphResolver,
   layerOf,
   layersOf,
   type Layer,
   ExecOp,
   type LocalContext,
-  type NamedSource,
-  type OpEnv,
   dropCacheMounts,
   OnPlatform,
-  CacheIndex,
-  recordSnapshotUse,
   type Ref,
-  type State,
 } from '../solver/ops/index.js';
+import { CacheIndex, recordSnapshotUse } from './cache-index.js';
+import type { Entitlement } from './entitlement.js';
+import { fileLocks } from './file-locks.js';
+import { storeImageResolver } from './image-resolver.js';
 import { importOciLayout, contextKey, type BuildContextSpec } from './named-contexts.js';
+import { checkRunnable } from './run-platform.js';
+import { sandboxExecutor } from './sandbox.js';
+import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 
 export interface BuildRequest {
@@ -167,7 +168,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const statCacheOf = (dir: string) => () => {
     let c = statCaches.get(dir);
     if (c === undefined) {
-      c = openStatCache(state.statCacheFile(dir));
+      c = StatCache.open(state.statCacheFile(dir));
       statCaches.set(dir, c);
     }
     return c;
@@ -175,7 +176,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
 
   // The named contexts: directories with their own .dockerignore (as BuildKit reads it), and
   // images, resolved (and pulled or imported) once, when the plan first needs them.
-  const named = new Map<string, NamedSource>();
+  const named = new Map<string, { kind: NamedContextKind; label?: string; context?: LocalContext }>();
   const namedImages = new Map<string, Promise<{ blobs: ImageBlobs; base: BaseImage }>>();
   const contextImage = (key: string, platform: Platform) => {
     let p = namedImages.get(key);
@@ -221,7 +222,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
       case 'image':
       case 'oci-layout': {
         const label = spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`;
-        named.set(key, { kind: 'image', label, resolve: async () => (await contextImage(key, req.platform ?? hostPlatform())).blobs });
+        named.set(key, { kind: 'image', label });
         break;
       }
     }
@@ -267,36 +268,48 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   if (patterns.length > 0) ignore = compileMatcher(patterns);
   // RUN's isolated network: nothing starts until a step on the default network runs.
   const networks = new NetworkPool();
-  const env: OpEnv = {
-    state,
-    contextDir: req.contextDir,
-    ...(ignore === undefined ? {} : { ignore }),
-    statCache: statCacheOf(req.contextDir),
-    named,
-    proxyEnv: plan.proxyEnv,
+  const mainContext: LocalContext = { dir: req.contextDir, ...(ignore === undefined ? {} : { ignore }), statCache: statCacheOf(req.contextDir) };
+  const graph = buildGraph(plan, {
     network: req.network,
-    networks,
+    named,
+    checkRunnable,
     ...(req.entitlements === undefined ? {} : { entitlements: req.entitlements }),
+  });
+  const vertices = new GraphResolver({
+    store: state,
+    locks: fileLocks,
+    images: storeImageResolver(
+      state.content,
+      (ref) => state.images.resolveImage(ref),
+      async (key) => (await contextImage(key, req.platform ?? hostPlatform())).blobs,
+    ),
+    executor: sandboxExecutor(networks),
+    local: (name) => {
+      const context = name === MAIN_CONTEXT ? mainContext : named.get(name)?.context;
+      if (context === undefined) throw new Error(`internal: no local build context named ${name}`);
+      return context;
+    },
+    proxyEnv: plan.proxyEnv,
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
-  };
-  const graph = buildGraph(plan, env);
+  });
+  const targetTop = vertices.vertex(graph.target.top);
 
   // --no-cache-filter: the RUN/COPY/ADD steps of the named stages (names compared without
   // case, as BuildKit does); the solver runs their dependents again too.
   const noCacheStages = new Set(req.noCacheFilter.map((s) => s.toLowerCase()));
   const ignored = new Set<Vertex<Ref>>();
   for (const g of graph.stages.values()) {
-    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const v of g.cacheableSteps) ignored.add(v);
+    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const n of g.cacheableSteps) ignored.add(vertices.vertex(n));
   }
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
-  const targetChain = new Set(rootChain(graph.target.top));
+  const targetChain = new Set(rootChain(targetTop));
   const ignoreCache = (v: Vertex<Ref>) => req.noCache || ignored.has(v);
   // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
   // beside the work before it. Otherwise the first step that needs one starts it, so that a
   // build whose steps all come from the cache starts none.
-  const uncached = uncachedRuns(graph.target.top, ignoreCache);
+  const uncached = uncachedRuns(targetTop, ignoreCache);
   if (uncached.some((op) => op.network === 'default')) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
@@ -317,7 +330,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   // caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
   let networksClosed: Promise<void> = Promise.resolve();
   try {
-    top = await solver.solve(graph.target.top, req.signal);
+    top = await solver.solve(targetTop, req.signal);
   } catch (e) {
     await networks.close();
     throw located(e);
