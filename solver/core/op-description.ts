@@ -116,6 +116,18 @@ export type FileMode =
   | { readonly kind: 'octal'; readonly mode: number }
   | { readonly kind: 'symbolic'; readonly text: string; readonly clauses: readonly SymbolicModeClause[] };
 
+/**
+ * A copy source that names content outside any directory: 'url' (HTTP(S)) or 'git' (a
+ * repository), told apart as BuildKit does; undefined for a path. No op fetches either yet.
+ */
+export function remoteKind(src: string): 'url' | 'git' | undefined {
+  if (/^git@[^:/]+:/.test(src) || /^(git|ssh):\/\//i.test(src)) return 'git';
+  const http = /^https?:\/\//i.exec(src);
+  if (http === null) return undefined;
+  const path = src.slice(http[0].length).split(/[?#]/)[0] ?? '';
+  return path.endsWith('.git') ? 'git' : 'url';
+}
+
 /** Copying files from a source onto the first input's filesystem (`add` also unpacks archives). */
 export interface CopyDescription {
   readonly kind: 'file';
