@@ -176,10 +176,10 @@ export function buildGraph(plan: BuildPlan, opts: GraphOptions): BuildGraph {
           });
         }
         opts.checkRunnable?.(platform, ins.range);
-        const planned_mounts = step.mounts ?? [];
-        const mounts: ExecMount[] = planned_mounts.map((m) => ({ mount: m.mount, source: mountSource(m) }));
+        const plannedMounts = step.mounts ?? [];
+        const mounts: ExecMount[] = plannedMounts.map((m) => ({ mount: m.mount, source: mountSource(m) }));
         // Inputs after the root: the stages and images that bind and cache mounts read, in mount order.
-        const mountInputs = planned_mounts.filter((m, i) => mounts[i]!.source.kind === 'input').map((m) => source(m.source));
+        const mountInputs = plannedMounts.filter((_, i) => mounts[i]!.source.kind === 'input').map((m) => source(m.source));
         top = {
           op: {
             kind: 'exec',
