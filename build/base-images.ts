@@ -8,7 +8,7 @@ import { formatPlatform, type ImageConfig, type Platform } from '../frontend/ind
 import { isExporterError, readImageConfig, type HistoryEntry } from '../exporter/index.js';
 import { sha256, type EventSink } from '../solver/core/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import type { State } from '../solver/ops/index.js';
+import type { State } from './state.js';
 import { pullToStore, type RegistryAccess } from './pull.js';
 
 /** What a stage takes from a base image: its config, author and history. */

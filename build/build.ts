@@ -3,16 +3,25 @@
  * results (config, history, layers). Outputs are written by the caller from what this returns.
  */
 import { BuildError } from '../errors/index.js';
-import { compileMatcher, readIgnorePatterns, parseDockerfile, planBuild, type BuildPlan, type Matcher, type ParseResult, type Platform } from '../frontend/index.js';
-import type { EventSink } from '../solver/core/index.js';
+import {
+  buildGraph, compileMatcher, readIgnorePatterns, parseDockerfile, planBuild, hostPlatform,
+  type BuildPlan, type Matcher, type ParseResult, type Platform,
+} from '../frontend/index.js';
+import { MAIN_CONTEXT, type EventSink } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
-import { buildGraph, type Entitlement, type OpEnv, type SecretSources, type SshSources, type State } from '../solver/ops/index.js';
+import { GraphResolver, type LocalContext, type SecretSources, type SshSources } from '../solver/ops/index.js';
 import { BaseImages } from './base-images.js';
 import { ContextSources } from './context-sources.js';
+import type { Entitlement } from './entitlement.js';
+import { fileLocks } from './file-locks.js';
+import { storeImageResolver } from './image-resolver.js';
 import { imageResult, type ImageResult } from './image-result.js';
 import { contextKey, type BuildContextSpec } from './named-contexts.js';
-import { StatCaches } from './stat-caches.js';
+import { checkRunnable } from './run-platform.js';
+import { sandboxExecutor } from './sandbox.js';
 import { solveTarget } from './solve.js';
+import type { State } from './state.js';
+import { StatCaches } from './stat-caches.js';
 
 export interface BuildRequest {
   readonly state: State;
@@ -67,7 +76,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const access = { insecure: req.insecureRegistries, ca: req.registryCAs, env: req.env };
   const bases = new BaseImages(state, access, req.pull, req.events);
   const statCaches = new StatCaches(state);
-  const contexts = await ContextSources.open(state, req.buildContexts ?? new Map(), bases, statCaches, req.platform);
+  const contexts = await ContextSources.open(state, req.buildContexts ?? new Map(), bases, statCaches);
 
   const plan = await planStages(parsed.ast, req, bases, contexts);
   for (const w of plan.warnings) req.warn(w.message, w.range === undefined ? undefined : `${w.range.file}:${w.range.start.line}`);
@@ -78,22 +87,33 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   if (patterns.length > 0) ignore = compileMatcher(patterns);
   // RUN's isolated network: nothing starts until a step on the default network runs.
   const networks = new NetworkPool();
-  const env: OpEnv = {
-    state,
-    contextDir: req.contextDir,
-    ...(ignore === undefined ? {} : { ignore }),
-    statCache: statCaches.of(req.contextDir),
-    named: contexts.sources,
-    proxyEnv: plan.proxyEnv,
+  const mainContext: LocalContext = { dir: req.contextDir, ...(ignore === undefined ? {} : { ignore }), statCache: statCaches.of(req.contextDir) };
+  const graph = buildGraph(plan, {
     network: req.network,
-    networks,
+    named: contexts.sources,
+    checkRunnable,
     ...(req.entitlements === undefined ? {} : { entitlements: req.entitlements }),
+  });
+  const vertices = new GraphResolver({
+    store: state,
+    locks: fileLocks,
+    images: storeImageResolver(
+      state.content,
+      (ref) => state.images.resolveImage(ref),
+      async (key) => contexts.blobs(key, req.platform ?? hostPlatform()),
+    ),
+    executor: sandboxExecutor(networks),
+    local: (name) => {
+      const context = name === MAIN_CONTEXT ? mainContext : contexts.sources.get(name)?.context;
+      if (context === undefined) throw new Error(`internal: no local build context named ${name}`);
+      return context;
+    },
+    proxyEnv: plan.proxyEnv,
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
-  };
-  const graph = buildGraph(plan, env);
+  });
 
-  const { top, exited } = await solveTarget(graph, networks, state, statCaches, {
+  const { top, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,
     events: req.events,

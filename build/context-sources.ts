@@ -3,16 +3,24 @@
  * BuildKit reads it) and images (from the store, a registry or an OCI layout), each image
  * resolved once, when the plan or a step first needs it.
  */
-import { compileMatcher, hostPlatform, readIgnorePatterns, type Platform } from '../frontend/index.js';
+import { compileMatcher, readIgnorePatterns, type NamedContextKind, type Platform } from '../frontend/index.js';
 import { readImageConfig, type ImageBlobs } from '../exporter/index.js';
-import type { LocalContext, NamedSource, State } from '../solver/ops/index.js';
+import type { LocalContext } from '../solver/ops/index.js';
+import type { State } from './state.js';
 import { baseImageOf, requirePlatform, type BaseImage, type BaseImages } from './base-images.js';
 import { importOciLayout, type BuildContextSpec } from './named-contexts.js';
 import type { StatCaches } from './stat-caches.js';
 
+/** A named context as the graph and the ops see it: its kind, an image's label, a directory's files. */
+export interface NamedContext {
+  readonly kind: NamedContextKind;
+  readonly label?: string;
+  readonly context?: LocalContext;
+}
+
 export class ContextSources {
-  /** What the ops read, by context key. */
-  readonly sources = new Map<string, NamedSource>();
+  /** The named contexts by key. */
+  readonly sources = new Map<string, NamedContext>();
   private readonly images = new Map<string, Promise<{ blobs: ImageBlobs; base: BaseImage }>>();
 
   private constructor(
@@ -21,7 +29,7 @@ export class ContextSources {
     private readonly bases: BaseImages,
   ) {}
 
-  static async open(state: State, specs: ReadonlyMap<string, BuildContextSpec>, bases: BaseImages, statCaches: StatCaches, platform: Platform | undefined): Promise<ContextSources> {
+  static async open(state: State, specs: ReadonlyMap<string, BuildContextSpec>, bases: BaseImages, statCaches: StatCaches): Promise<ContextSources> {
     const c = new ContextSources(state, specs, bases);
     for (const [key, spec] of specs) {
       switch (spec.kind) {
@@ -41,7 +49,7 @@ export class ContextSources {
         case 'image':
         case 'oci-layout': {
           const label = spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`;
-          c.sources.set(key, { kind: 'image', label, resolve: async () => (await c.image(key, platform ?? hostPlatform())).blobs });
+          c.sources.set(key, { kind: 'image', label });
           break;
         }
       }
@@ -53,6 +61,11 @@ export class ContextSources {
   async base(key: string, platform: Platform): Promise<BaseImage | undefined> {
     const kind = this.specs.get(key)?.kind;
     return kind === 'image' || kind === 'oci-layout' ? (await this.image(key, platform)).base : undefined;
+  }
+
+  /** The blobs of a context that is an image, for `platform`. */
+  async blobs(key: string, platform: Platform): Promise<ImageBlobs> {
+    return (await this.image(key, platform)).blobs;
   }
 
   private image(key: string, platform: Platform): Promise<{ blobs: ImageBlobs; base: BaseImage }> {

@@ -2,9 +2,10 @@
  * The image a solved build stands for: its layers (the snapshots along the target's chain),
  * its history (the bases' entries, then each stage's steps, timed by their layers) and config.
  */
-import type { BuildPlan, ImageConfig, Platform } from '../frontend/index.js';
+import { fillHistoryTimes, type BuildPlan, type ImageConfig, type Platform, type StageGraph } from '../frontend/index.js';
 import type { HistoryEntry } from '../exporter/index.js';
-import { fillHistoryTimes, layersOf, type Layer, type StageGraph, type State } from '../solver/ops/index.js';
+import { layersOf, type Layer } from '../solver/ops/index.js';
+import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { BaseImage } from './base-images.js';
 

@@ -4,7 +4,7 @@ export { pruneBuildCache, buildCacheEntries, imageSnapshots, pruneOrder, ALL_SNA
 export { pushableImage, type PushableImage } from './push.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export { pullToStore, type RegistryAccess } from './pull.js';
-export {
-  defaultRoot, openState, removeScratch, layersOf, openSnapshotTar, registerLayers, RunFailedError,
-  type State, type Layer, type SecretSources, type SshSources, type Entitlement,
-} from '../solver/ops/index.js';
+export { defaultRoot, openState, type State } from './state.js';
+export { removeScratch } from './scratch.js';
+export { layersOf, openSnapshotTar, registerLayers, RunFailedError, type Layer, type SecretSources, type SshSources } from '../solver/ops/index.js';
+export type { Entitlement } from './entitlement.js';

@@ -9,8 +9,8 @@
 import { readImageConfig } from '../exporter/index.js';
 import { isSnapshotError, type SnapshotName } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';
-import { forgetSnapshotUse, readSnapshotUse } from '../solver/ops/index.js';
-import type { State } from '../solver/ops/index.js';
+import { forgetSnapshotUse, readSnapshotUse } from './cache-index.js';
+import type { State } from './state.js';
 
 /** What a running build's lease names: every snapshot is in use. */
 export const ALL_SNAPSHOTS = '*';

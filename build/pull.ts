@@ -5,7 +5,7 @@
  */
 import type { Platform } from '../frontend/index.js';
 import { credentialsFor, parseReference, pullImage, type PulledImage } from '../registry/index.js';
-import type { State } from '../solver/ops/index.js';
+import type { State } from './state.js';
 
 export interface RegistryAccess {
   /** Hosts reached over plain HTTP (loopback always is). */

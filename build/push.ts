@@ -11,7 +11,7 @@ import {
 import type { Descriptor } from '../content/index.js';
 import { diffTar } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';
-import type { State } from '../solver/ops/index.js';
+import type { State } from './state.js';
 
 export interface PushableImage {
   readonly blobs: readonly Descriptor[];

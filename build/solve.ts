@@ -6,7 +6,10 @@
 import type { EventSink, Vertex } from '../solver/core/index.js';
 import { Solver } from '../solver/core/index.js';
 import type { NetworkPool } from '../executor/index.js';
-import { CacheIndex, dropCacheMounts, ExecOp, layerOf, OnPlatform, recordSnapshotUse, type BuildGraph, type Ref, type State } from '../solver/ops/index.js';
+import type { BuildGraph } from '../frontend/index.js';
+import { dropCacheMounts, ExecOp, layerOf, OnPlatform, type GraphResolver, type Ref } from '../solver/ops/index.js';
+import { CacheIndex, recordSnapshotUse } from './cache-index.js';
+import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { StatCaches } from './stat-caches.js';
 import { stepError } from './step-error.js';
@@ -25,22 +28,23 @@ export interface Solved {
   readonly exited: Promise<void>;
 }
 
-export async function solveTarget(graph: BuildGraph, networks: NetworkPool, state: State, statCaches: StatCaches, opts: SolveOptions): Promise<Solved> {
+export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, networks: NetworkPool, state: State, statCaches: StatCaches, opts: SolveOptions): Promise<Solved> {
   // --no-cache-filter: the RUN/COPY/ADD steps of the named stages (names compared without
   // case, as BuildKit does); the solver runs their dependents again too.
   const noCacheStages = new Set(opts.noCacheFilter.map((s) => s.toLowerCase()));
   const ignored = new Set<Vertex<Ref>>();
   for (const g of graph.stages.values()) {
-    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const v of g.cacheableSteps) ignored.add(v);
+    if (g.stage.name !== undefined && noCacheStages.has(g.stage.name.toLowerCase())) for (const n of g.cacheableSteps) ignored.add(vertices.vertex(n));
   }
   // The image's layers are the snapshots made along the target's chain of roots: each one's
   // diff id is computed as soon as it is committed, beside the steps that follow.
-  const targetChain = new Set(rootChain(graph.target.top));
+  const top = vertices.vertex(graph.target.top);
+  const targetChain = new Set(rootChain(top));
   const ignoreCache = (v: Vertex<Ref>) => opts.noCache || ignored.has(v);
   // A RUN on the isolated network that runs whatever the cache holds: its network starts now,
   // beside the work before it. Otherwise the first step that needs one starts it, so that a
   // build whose steps all come from the cache starts none.
-  const uncached = uncachedRuns(graph.target.top, ignoreCache);
+  const uncached = uncachedRuns(top, ignoreCache);
   if (uncached.some((op) => op.network === 'default')) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
@@ -59,8 +63,8 @@ export async function solveTarget(graph: BuildGraph, networks: NetworkPool, stat
   // After a build that succeeded, the networks' teardown overlaps the work after the solve
   // and the caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
   try {
-    const top = await solver.solve(graph.target.top, opts.signal);
-    return { top, exited: networks.close() };
+    const result = await solver.solve(top, opts.signal);
+    return { top: result, exited: networks.close() };
   } catch (e) {
     await networks.close();
     throw stepError(e);

@@ -1,5 +1,6 @@
 /** One stat cache per context directory a build reads, opened only when a step first reads it. */
-import { openStatCache, type State, type StatCache } from '../solver/ops/index.js';
+import { StatCache } from '../solver/ops/index.js';
+import type { State } from './state.js';
 
 export class StatCaches {
   private readonly open = new Map<string, Promise<StatCache>>();
@@ -10,7 +11,7 @@ export class StatCaches {
     return () => {
       let c = this.open.get(dir);
       if (c === undefined) {
-        c = openStatCache(this.state.statCacheFile(dir));
+        c = StatCache.open(this.state.statCacheFile(dir));
         this.open.set(dir, c);
       }
       return c;

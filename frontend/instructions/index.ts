@@ -3,7 +3,7 @@ export type * from './types.js';
 export { parseInstruction, parseInstructions, INSTRUCTION_NAMES, type InstructionContext } from './parse.js';
 export { parseRunMount, checkRunMountSyntax } from './runmount.js';
 export { parseRunDevice } from './device.js';
-export { parseChmod, applyChmod } from './chmod.js';
+export { parseChmod } from './chmod.js';
 export { parseExposePort, exposedPortKeys } from './expose.js';
 export { parseGoDuration, DurationError } from './duration.js';
 export {

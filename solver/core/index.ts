@@ -3,3 +3,5 @@ export { canonicalJSON, digestOf, isDigest, sha256, type Digest } from './digest
 export { vertex } from './graph.js';
 export { Solver, VertexError, type SolverOptions } from './solver.js';
 export type * from './types.js';
+export { MAIN_CONTEXT, remoteKind } from './op-description.js';
+export type * from './op-description.js';

@@ -12,15 +12,15 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import { holdLock } from '../../exporter/index.js';
 import type { SnapshotName } from '../../snapshotter/index.js';
-import { contextXattrs, type LocalContext } from './env.js';
+import { contextXattrs } from './context-xattrs.js';
+import type { FileLocks, LocalContext, OpStore } from './deps.js';
+import { checksumPathsAndTimes } from './context/index.js';
 import { Copier } from './file/copier.js';
 import { hostPath, lstatOrUndefined, resolveInRoot } from './file/root-path.js';
 import { SourceView } from './file/source-view.js';
 import { changeSnapshot } from './mounted.js';
 import { readRecord, snapshotExists, writeRecord } from './records.js';
-import type { State } from './state.js';
 
 /**
  * Where `sub` lies inside `root`: symlinks followed inside it, never out (an absolute target
@@ -52,10 +52,9 @@ export const CONTEXT_BIND_PATH = '/content';
  * module comment says. Made at most once per content and times (concurrent builds wait for
  * each other's copy), and recorded only when the context did not change while it was copied.
  */
-export async function contextSnapshot(state: State, ctx: LocalContext, sub: string, signal: AbortSignal): Promise<SnapshotName> {
+export async function contextSnapshot(state: OpStore, locks: FileLocks, ctx: LocalContext, sub: string, signal: AbortSignal): Promise<SnapshotName> {
   const view = new SourceView({ root: ctx.dir, ownership: 'reset', ...(ctx.ignore === undefined ? {} : { ignore: ctx.ignore }) });
   const { rel, isDir } = await resolveMountSource(ctx.dir, sub, { view });
-  const { checksumPathsAndTimes } = await import('./context/index.js');
   const statCache = ctx.statCache === undefined ? undefined : await ctx.statCache();
   const identify = async () => {
     const { sum, mtimes } = await checksumPathsAndTimes(ctx.dir, [`/${rel}`], {
@@ -75,7 +74,7 @@ export async function contextSnapshot(state: State, ctx: LocalContext, sub: stri
   };
   const found = await known();
   if (found !== undefined) return found;
-  const lock = await holdLock(`${state.cacheDir}/${createHash('sha256').update(key).digest('hex')}.lock`, { signal });
+  const lock = await locks.hold(`${state.cacheDir}/${createHash('sha256').update(key).digest('hex')}.lock`, { signal });
   try {
     const madeMeanwhile = await known();
     if (madeMeanwhile !== undefined) return madeMeanwhile;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunMount } from '../../frontend/instructions/index.js';
-import type { PlannedMount } from '../../frontend/stages/types.js';
-import { mountTarget, secretId, StepMounts } from './exec-mounts.js';
-import type { OpEnv } from './ops.js';
-import { openState } from './state.js';
+import { openState } from '../../build/state.js';
+import { fileLocks } from '../../build/file-locks.js';
+import type { ExecMount } from '../core/index.js';
+import { mountTarget, secretId, StepMounts, type StepMountDeps } from './exec-mounts.js';
 
 const mount = (spec: string) => parseRunMount(spec);
 
@@ -31,13 +31,19 @@ describe('mount targets and secret ids, as BuildKit resolves them', () => {
 
 describe('cache mount sharing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-cache-sharing-'));
-  let env: OpEnv;
+  let env: StepMountDeps;
   beforeAll(async () => {
-    env = { state: await openState(join(dir, 'root')), contextDir: dir, proxyEnv: [], network: 'default' };
+    env = {
+      store: await openState(join(dir, 'root')),
+      locks: fileLocks,
+      local: () => {
+        throw new Error('no local directory expected');
+      },
+    };
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const planned = (spec: string): PlannedMount => ({ mount: mount(spec), source: { kind: 'scratch' } });
+  const planned = (spec: string): ExecMount => ({ mount: mount(spec), source: { kind: 'none' } });
   const noSource = () => {
     throw new Error('no mount input expected');
   };

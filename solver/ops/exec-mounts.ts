@@ -12,14 +12,12 @@ import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import type { MountSpec } from '../../executor/index.js';
-import { holdLock, tryLock, withLock, type HeldLock } from '../../exporter/index.js';
-import type { PlannedMount } from '../../frontend/stages/types.js';
-import type { CacheMount, SecretMount, SshMount } from '../../frontend/instructions/types.js';
+import { serveAgentProxy, type MountSpec } from '../../executor/index.js';
+import type { CacheMountDescription, ExecMount, MountDescription, SecretMountDescription, SshMountDescription } from '../core/index.js';
 import { bindMount, fileXattrs, fsPath, mountAt, nameBytes, unmount, type SnapshotName } from '../../snapshotter/index.js';
-import { localContextOf, type OpEnv } from './env.js';
+import type { FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
+import { copy } from './file/index.js';
 import type { Ref } from './ref.js';
-import type { State } from './state.js';
 import { newActiveKey, withView } from './mounted.js';
 import { CONTEXT_BIND_PATH, contextSnapshot, resolveMountSource } from './bind-mounts.js';
 import { hostPath } from './file/root-path.js';
@@ -28,13 +26,17 @@ import { cacheMountName } from './cache-mounts.js';
 /** open(2)'s O_PATH: a descriptor that names a file without opening it (Linux's value; node:fs lacks it). */
 const O_PATH = 0o10000000;
 
-/** Where the secrets of a build come from: a reader per id given with --secret. */
-export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
-/** SSH agents of a build by id (--ssh): the agent's socket path. */
-export type SshSources = ReadonlyMap<string, string>;
+/** What a step's mounts are made of. */
+export interface StepMountDeps {
+  readonly store: OpStore;
+  readonly locks: FileLocks;
+  readonly local: (name: string) => LocalContext;
+  readonly secrets?: SecretSources;
+  readonly ssh?: SshSources;
+}
 
 /** BuildKit's secret id: `id`, else `source`, else the base name of the target. */
-export function secretId(m: SecretMount): string {
+export function secretId(m: SecretMountDescription): string {
   if (m.source !== '') return m.source;
   if (m.id !== '') return m.id;
   return posix.basename(m.target);
@@ -44,7 +46,7 @@ export function secretId(m: SecretMount): string {
  * Where a mount appears in the container, absolute; undefined for a secret exposed only as an
  * environment variable. `sshIndex` counts the ssh mounts before this one.
  */
-export function mountTarget(m: PlannedMount['mount'], cwd: string, sshIndex: number): string | undefined {
+export function mountTarget(m: MountDescription, cwd: string, sshIndex: number): string | undefined {
   let target = m.target;
   if (target === '') {
     if (m.type === 'secret') {
@@ -62,14 +64,17 @@ export function mountTarget(m: PlannedMount['mount'], cwd: string, sshIndex: num
  * The mounts whose `from=` is an input of the step (a stage, an image, a named context that
  * is an image), in mount order. Local directories are read in place, not as inputs.
  */
-export function readsSource(env: OpEnv, m: PlannedMount): boolean {
-  if (m.mount.type !== 'bind' && m.mount.type !== 'cache') return false;
-  if (m.source.kind === 'stage' || m.source.kind === 'image') return true;
-  return m.source.kind === 'named' && localContextOf(env, m.source) === undefined;
+export function readsSource(m: ExecMount): boolean {
+  return m.source.kind === 'input';
+}
+
+/** The local directory a mount reads in place, if it reads one. */
+function localOf(deps: StepMountDeps, m: ExecMount): LocalContext | undefined {
+  return m.source.kind === 'local' ? deps.local(m.source.name) : undefined;
 }
 
 /** A cache mount's id: `id=`, else its target (absolute, clean). */
-export function cacheMountId(mount: CacheMount, target: string): string {
+export function cacheMountId(mount: CacheMountDescription, target: string): string {
   return mount.id === '' ? target : mount.id;
 }
 
@@ -83,13 +88,13 @@ export class StepMounts {
   private sshCount = 0;
 
   constructor(
-    private readonly env_: OpEnv,
+    private readonly deps: StepMountDeps,
     private readonly cwd: string,
     private readonly signal: AbortSignal,
   ) {}
 
   /** Sets up one mount; `nextSource` yields the step's next mount input (see readsSource). */
-  async add(m: PlannedMount, nextSource: () => Ref): Promise<void> {
+  async add(m: ExecMount, nextSource: () => Ref): Promise<void> {
     const mount = m.mount;
     const target = mountTarget(mount, this.cwd, mount.type === 'ssh' ? this.sshCount++ : 0);
     switch (mount.type) {
@@ -103,9 +108,9 @@ export class StepMounts {
         // A stage's or image's snapshot, or a local build context's path copied into one
         // (see bind-mounts.ts): its merged view mounted here (the runner's namespace copies
         // ours), writable into a throw-away layer for a rw bind.
-        const local = localContextOf(this.env_, m.source);
+        const local = localOf(this.deps, m);
         const sub = posix.join('/', mount.source);
-        const snapshot = local === undefined ? nextSource().snapshot : await contextSnapshot(this.state, local, sub, this.signal);
+        const snapshot = local === undefined ? nextSource().snapshot : await contextSnapshot(this.state, this.deps.locks, local, sub, this.signal);
         const dir = mount.readOnly ? await this.view(snapshot) : await this.scratchLayer(snapshot);
         const { abs } = await resolveMountSource(dir, local === undefined ? sub : CONTEXT_BIND_PATH);
         this.mounts.push({ type: 'bind', target: target!, source: abs, readonly: mount.readOnly });
@@ -125,8 +130,8 @@ export class StepMounts {
     for (const r of this.releases.splice(0).reverse()) await r().catch(() => {});
   }
 
-  private get state(): State {
-    return this.env_.state;
+  private get state(): OpStore {
+    return this.deps.store;
   }
 
   /** A view kept mounted until release. */
@@ -164,9 +169,9 @@ export class StepMounts {
     return dir;
   }
 
-  private async secret(mount: SecretMount, target: string | undefined): Promise<void> {
+  private async secret(mount: SecretMountDescription, target: string | undefined): Promise<void> {
     const id = secretId(mount);
-    const read = this.env_.secrets?.get(id);
+    const read = this.deps.secrets?.get(id);
     if (read === undefined) {
       if (!mount.required) return; // an optional secret nobody gave: no file, no variable
       throw new BuildError('SECRET_NOT_FOUND', `secret ${id}: not found`, {
@@ -203,9 +208,9 @@ export class StepMounts {
     return dir;
   }
 
-  private async ssh(mount: SshMount, target: string): Promise<void> {
+  private async ssh(mount: SshMountDescription, target: string): Promise<void> {
     const id = mount.id === '' ? 'default' : mount.id;
-    const agent = this.env_.ssh?.get(id);
+    const agent = this.deps.ssh?.get(id);
     if (agent === undefined) {
       if (!mount.required) return;
       throw new BuildError('SSH_NOT_FOUND', `no SSH agent with id "${id}" was given`, {
@@ -216,7 +221,6 @@ export class StepMounts {
     const dir = join(this.state.tmpDir, `ssh-${randomUUID().slice(0, 8)}`);
     await mkdir(dir, { mode: 0o700 });
     this.releases.push(() => rm(dir, { recursive: true, force: true }));
-    const { serveAgentProxy } = await import('../../executor/index.js');
     const proxy = await serveAgentProxy(agent, join(dir, 'agent.sock'), {
       uid: mount.uid ?? 0,
       gid: mount.gid ?? 0,
@@ -232,7 +236,7 @@ export class StepMounts {
    * (BuildKit applies them to the root it makes for a cache and leaves a `source=` path as it
    * is). A cache seeded `from=` a stage or image holds that source path itself (see cacheDir).
    */
-  private async cacheSource(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
+  private async cacheSource(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => Ref): Promise<string> {
     const dir = await this.cacheDir(mount, target, m, nextSource);
     const sub = posix.join('/', mount.source);
     if (sub === '/') {
@@ -240,7 +244,7 @@ export class StepMounts {
       if (mount.uid !== undefined || mount.gid !== undefined) await chown(dir, mount.uid ?? 0, mount.gid ?? 0);
       return dir;
     }
-    return readsSource(this.env_, m) ? dir : this.cachePath(dir, sub);
+    return readsSource(m) ? dir : this.cachePath(dir, sub);
   }
 
   /**
@@ -281,16 +285,16 @@ export class StepMounts {
    * The host directory of a cache mount. Its name follows BuildKit's cache key: the id, and
    * with `from=` the source it starts from, so another source starts another cache.
    */
-  private async cacheDir(mount: CacheMount, target: string, m: PlannedMount, nextSource: () => Ref): Promise<string> {
+  private async cacheDir(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => Ref): Promise<string> {
     const id = cacheMountId(mount, target);
-    if (mount.from !== '' && !readsSource(this.env_, m)) {
+    if (mount.from !== '' && !readsSource(m)) {
       throw new BuildError('NOT_SUPPORTED', `not supported yet: a cache mount from= a local build context (${mount.from})`, {
         hint: 'seed the cache from a stage that copies the directory',
       });
     }
     let seed: ((into: string) => Promise<void>) | undefined;
     let name = cacheMountName(id);
-    if (readsSource(this.env_, m)) {
+    if (readsSource(m)) {
       const from = nextSource();
       const sub = posix.join('/', mount.source);
       name = cacheMountName(id, { snapshot: from.snapshot ?? 'scratch', path: sub });
@@ -303,14 +307,14 @@ export class StepMounts {
         break;
       case 'locked': {
         // One step at a time, in this process or another, until this step ends.
-        this.hold(await holdLock(`${base}.lock`, { signal: this.signal }));
+        this.hold(await this.deps.locks.hold(`${base}.lock`, { signal: this.signal }));
         break;
       }
       case 'private': {
         // The first directory of this cache nobody holds; a new one when every one is held.
         for (let n = 0; ; n++) {
           const candidate = n === 0 ? base : `${base}.${n}`;
-          const lock = await tryLock(`${candidate}.lock`);
+          const lock = await this.deps.locks.tryHold(`${candidate}.lock`);
           if (lock === undefined) continue;
           this.hold(lock);
           dir = candidate;
@@ -319,17 +323,16 @@ export class StepMounts {
         break;
       }
     }
-    await ensureCacheDir(dir, seed);
+    await ensureCacheDir(this.deps.locks, dir, seed);
     return dir;
   }
 
-  private hold(lock: HeldLock): void {
+  private hold(lock: HeldFileLock): void {
     this.releases.push(() => lock.release());
   }
 
   /** Copies `sub` of a stage's or image's files (resolved inside them) into a new cache directory. */
   private async seedCache(snapshot: SnapshotName | null, sub: string, into: string): Promise<void> {
-    const { copy } = await import('./file/index.js');
     await withView(this.state, snapshot, async (root) => {
       const { rel, abs, isDir } = await resolveMountSource(root, sub, {
         what: 'cache mount source',
@@ -358,14 +361,14 @@ export class StepMounts {
  * Makes a cache directory exist, seeded once: the seed is copied beside it and renamed into
  * place, under a lock, so concurrent steps see an empty name or the whole seed, never a part.
  */
-async function ensureCacheDir(dir: string, seed: ((into: string) => Promise<void>) | undefined): Promise<void> {
+async function ensureCacheDir(locks: FileLocks, dir: string, seed: ((into: string) => Promise<void>) | undefined): Promise<void> {
   const exists = async () => (await stat(dir).catch(() => undefined)) !== undefined;
   if (await exists()) return;
   if (seed === undefined) {
     await mkdir(dir, { recursive: true });
     return;
   }
-  await withLock(`${dir}.create`, async () => {
+  await locks.withLock(`${dir}.create`, async () => {
     if (await exists()) return;
     const temp = `${dir}.seed-${randomUUID()}`;
     await mkdir(temp, { mode: 0o755 });

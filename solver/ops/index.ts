@@ -1,17 +1,15 @@
-/** The op kinds and what the build worker (build/) drives them with. */
-export { defaultRoot, openState, type State } from './state.js';
-export { removeScratch } from './scratch.js';
-export { chainIds, layerOf, layersOf, openSnapshotTar, registerLayers, snapshotForChain, type Layer } from './layers.js';
-export { ExecOp, RunFailedError, type LocalContext, type NamedSource, type OpEnv } from './ops.js';
-export type { SecretSources, SshSources } from './exec-mounts.js';
-export type { Entitlement } from './env.js';
-export type { StatCache } from './context/index.js';
-export { buildGraph, type BuildGraph, type StageGraph } from './graph.js';
-export { fillHistoryTimes } from './history.js';
-export { dropCacheMounts } from './cache-mounts.js';
+/** The op kinds, made from op descriptions by resolveOp, and the interfaces the build worker (build/) hands them. */
+export { resolveOp, GraphResolver } from './resolve.js';
+export type {
+  OpDeps, OpStore, FileLocks, HeldFileLock, ImageResolver, ResolvedImage, ImageLayer, LocalContext, Executor, ProcessSpec, ProcessIO,
+  SecretSources, SshSources,
+} from './deps.js';
+export type { PathMatcher, MatcherDir } from './path-matcher.js';
+export { ExecOp, RunFailedError } from './exec-op.js';
 export { OnPlatform } from './platform-op.js';
-export { CacheIndex, forgetSnapshotUse, readSnapshotUse, recordSnapshotUse } from './records.js';
+export { chainIds, layerOf, layersOf, openSnapshotTar, registerLayers, snapshotForChain, type Layer, type LayerStore } from './layers.js';
+export { readRecord, writeRecord, removeRecord, snapshotExists } from './records.js';
+export { dropCacheMounts } from './cache-mounts.js';
+export { remoteSourceError } from './file/index.js';
+export { StatCache } from './context/index.js';
 export type { Ref } from './ref.js';
-/** Opens a context directory's stat cache; loaded on first use, as the context hashing is. */
-export const openStatCache = async (file: string): Promise<import('./context/index.js').StatCache> =>
-  (await import('./context/index.js')).StatCache.open(file);

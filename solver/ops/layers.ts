@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { Digest as ContentDigest } from '../../content/index.js';
 import { diffDigest, diffTar, type SnapshotName } from '../../snapshotter/index.js';
-import type { State } from './state.js';
+import type { OpStore } from './deps.js';
+
+/** Where layer facts are kept. */
+export type LayerStore = Pick<OpStore, 'snapshots' | 'layersDir' | 'layerMetaDir'>;
 import { readRecord, snapshotExists, writeRecord } from './records.js';
 import type { Readable } from 'node:stream';
 
@@ -18,7 +21,7 @@ export interface Layer {
 }
 
 /** The snapshots under `top`, bottom first (top included). */
-export async function snapshotChain(state: State, top: SnapshotName | null): Promise<SnapshotName[]> {
+export async function snapshotChain(state: LayerStore, top: SnapshotName | null): Promise<SnapshotName[]> {
   const chain: SnapshotName[] = [];
   for (let name: SnapshotName | undefined = top ?? undefined; name !== undefined; ) {
     chain.push(name);
@@ -28,16 +31,16 @@ export async function snapshotChain(state: State, top: SnapshotName | null): Pro
 }
 
 /** A snapshot's layer tar, as every output and digest sees it. */
-export async function openSnapshotTar(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Readable> {
+export async function openSnapshotTar(state: LayerStore, name: SnapshotName, sourceDateEpoch?: number): Promise<Readable> {
   const upper = await state.snapshots.upperDir(name);
   return diffTar(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
 }
 
 /** Layer facts being computed, per state directory: a second ask waits for the first. */
-const computing = new WeakMap<State, Map<string, Promise<Layer>>>();
+const computing = new WeakMap<LayerStore, Map<string, Promise<Layer>>>();
 
 /** The layer facts of a committed snapshot, computed once. */
-export function layerOf(state: State, name: SnapshotName, sourceDateEpoch?: number): Promise<Layer> {
+export function layerOf(state: LayerStore, name: SnapshotName, sourceDateEpoch?: number): Promise<Layer> {
   const memoKey = sourceDateEpoch === undefined ? name : `${name}@${sourceDateEpoch}`;
   let pending = computing.get(state);
   if (pending === undefined) computing.set(state, (pending = new Map()));
@@ -52,7 +55,7 @@ export function layerOf(state: State, name: SnapshotName, sourceDateEpoch?: numb
   return layer;
 }
 
-async function computeLayer(state: State, name: SnapshotName, memoKey: string, sourceDateEpoch: number | undefined): Promise<Layer> {
+async function computeLayer(state: LayerStore, name: SnapshotName, memoKey: string, sourceDateEpoch: number | undefined): Promise<Layer> {
   const known = await readRecord<{ diffId: ContentDigest; size: number }>(state.layerMetaDir, memoKey);
   if (known !== undefined) return { snapshot: name, ...known };
   const upper = await state.snapshots.upperDir(name);
@@ -68,11 +71,11 @@ async function computeLayer(state: State, name: SnapshotName, memoKey: string, s
  * not the digest of the tar tsbuild would write for the same files (other tools order and
  * encode entries differently), so outputs list the base's layers as they are.
  */
-export async function rememberLayerFacts(state: State, name: SnapshotName, diffId: ContentDigest, size: number): Promise<void> {
+export async function rememberLayerFacts(state: LayerStore, name: SnapshotName, diffId: ContentDigest, size: number): Promise<void> {
   await writeRecord(state.layerMetaDir, name, { diffId, size });
 }
 
-export async function layersOf(state: State, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {
+export async function layersOf(state: LayerStore, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {
   const chain = await snapshotChain(state, top);
   return Promise.all(chain.map((s) => layerOf(state, s, sourceDateEpoch)));
 }
@@ -88,7 +91,7 @@ export function chainIds(diffIds: readonly string[]): string[] {
 }
 
 /** Remember which snapshot holds each prefix of a layer stack. */
-export async function registerLayers(state: State, layers: readonly Layer[]): Promise<void> {
+export async function registerLayers(state: LayerStore, layers: readonly Layer[]): Promise<void> {
   const ids = chainIds(layers.map((l) => l.diffId));
   await Promise.all(
     ids.map(async (id, i) => {
@@ -102,7 +105,7 @@ export async function registerLayers(state: State, layers: readonly Layer[]): Pr
 }
 
 /** The snapshot holding a layer stack, if one is known and still there. */
-export async function snapshotForChain(state: State, chainId: string): Promise<SnapshotName | undefined> {
+export async function snapshotForChain(state: LayerStore, chainId: string): Promise<SnapshotName | undefined> {
   const rec = await readRecord<{ snapshot: SnapshotName }>(state.layersDir, chainId);
   if (rec === undefined) return undefined;
   return (await snapshotExists(state.snapshots, rec.snapshot)) ? rec.snapshot : undefined;

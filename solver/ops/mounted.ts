@@ -13,12 +13,15 @@ import {
   type ActiveKey,
   type SnapshotName,
 } from '../../snapshotter/index.js';
-import type { State } from './state.js';
+import type { OpStore } from './deps.js';
+
+/** What working on snapshots needs of the store. */
+type SnapshotWork = Pick<OpStore, 'snapshots' | 'tmpDir'>;
 
 export const newActiveKey = (): ActiveKey => asActiveKey(`active-${randomUUID()}`);
 export const newSnapshotName = (): SnapshotName => asSnapshotName(`layer-${randomUUID()}`);
 
-async function mountPoint(state: State): Promise<string> {
+async function mountPoint(state: SnapshotWork): Promise<string> {
   const dir = join(state.tmpDir, `mnt-${randomUUID()}`);
   await mkdir(dir, { recursive: true });
   return dir;
@@ -45,7 +48,7 @@ export interface UpperWrites {
  * removed and nothing is committed.
  */
 export async function changeSnapshot(
-  state: State,
+  state: SnapshotWork,
   parent: SnapshotName | null,
   fn: (root: string, upper: UpperWrites) => Promise<void>,
 ): Promise<SnapshotName> {
@@ -74,7 +77,7 @@ export async function changeSnapshot(
 }
 
 /** A read-only view of a snapshot's merged content (an empty directory for scratch). */
-export async function withView<T>(state: State, snapshot: SnapshotName | null, fn: (root: string) => Promise<T>): Promise<T> {
+export async function withView<T>(state: SnapshotWork, snapshot: SnapshotName | null, fn: (root: string) => Promise<T>): Promise<T> {
   const dir = await mountPoint(state);
   if (snapshot === null) {
     try {

@@ -7,20 +7,18 @@
 import { availableParallelism } from 'node:os';
 import { rm } from 'node:fs/promises';
 import PQueue from 'p-queue';
-import type { Descriptor, Digest } from '../../content/index.js';
-import { layerCompression, openLayerTar, rememberLayerBlob } from '../../exporter/index.js';
 import { applyTar, type SnapshotName } from '../../snapshotter/index.js';
-import { chainIds, registerLayers, rememberLayerFacts, snapshotForChain } from './layers.js';
+import type { ImageLayer } from './deps.js';
+import { chainIds, registerLayers, rememberLayerFacts, snapshotForChain, type LayerStore } from './layers.js';
 import { newActiveKey, newSnapshotName } from './mounted.js';
-import type { State } from './state.js';
 
 /** The top snapshot of the image's chain (null for an image without layers). */
 export async function unpackImage(
-  state: State,
-  layers: readonly Descriptor[],
-  diffIds: readonly Digest[],
+  state: LayerStore,
+  layers: readonly ImageLayer[],
   status: (message: string, done: number, total: number) => void,
 ): Promise<SnapshotName | null> {
+  const diffIds = layers.map((l) => l.diffId);
   const ids = chainIds(diffIds);
   const known = await Promise.all(ids.map((id) => snapshotForChain(state, id)));
   if (known.every((k) => k !== undefined)) return known.at(-1) ?? null;
@@ -38,7 +36,7 @@ export async function unpackImage(
       const dir = await state.snapshots.stagingDir();
       let size: number;
       try {
-        ({ size } = await applyTar(await openLayerTar(state.content, layer), dir));
+        ({ size } = await applyTar(await layer.open(), dir));
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
         throw e;
@@ -61,9 +59,7 @@ export async function unpackImage(
       await state.snapshots.prepare(key, chain.at(-1));
       try {
         await state.snapshots.adopt(key, dir);
-        // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
-        const compression = layerCompression(layers[i]!.mediaType);
-        if (compression !== undefined) await rememberLayerBlob(state.content, diffIds[i]!, compression, layers[i]!);
+        await layers[i]!.unpacked();
         // The facts first: a crash right after the commit must not leave a snapshot whose
         // diff id would be made up from its files.
         const name = newSnapshotName();

@@ -16,7 +16,7 @@
  */
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
-import type { Matcher } from '../../../frontend/dockerignore/index.js';
+import type { PathMatcher } from '../path-matcher.js';
 import { isPlainName, nameBytes, readlinkName } from '../../../snapshotter/index.js';
 import type { XattrIO } from '../file/copier.js';
 import { compilePatterns } from '../file/patterns.js';
@@ -30,7 +30,7 @@ import { walkTreeBatches, type WalkEntry } from './walk.js';
 
 export interface ChecksumOptions {
   /** The context's .dockerignore: what it excludes is not in the context. */
-  readonly matcher?: Matcher;
+  readonly matcher?: PathMatcher;
   /**
    * Follow a symlink named by a selector (inside the context), as COPY does with its sources:
    * pass true for COPY/ADD, or the key would miss a change behind the link.

@@ -6,7 +6,7 @@
  * byte-escaped in paths and names (snapshotter's byte-names.ts): .dockerignore and --exclude
  * patterns see each such byte as one character, as Go's matchers see it as one rune.
  */
-import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import type { MatcherDir, PathMatcher } from '../path-matcher.js';
 import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../snapshotter/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { EntryStat } from './entry-stat.js';
@@ -25,9 +25,9 @@ export interface WalkEntry {
 
 export interface WalkOptions {
   /** .dockerignore, matched against root-relative paths. */
-  readonly ignore?: Matcher;
+  readonly ignore?: PathMatcher;
   /** COPY --exclude, matched against start-relative paths. */
-  readonly exclude?: Matcher;
+  readonly exclude?: PathMatcher;
   readonly signal?: AbortSignal;
 }
 
@@ -48,7 +48,7 @@ interface Pending {
 }
 
 /** The included entries of the context (the root itself is not yielded). */
-export function walkContext(contextDir: string, matcher?: Matcher, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
+export function walkContext(contextDir: string, matcher?: PathMatcher, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
   return walkTree(contextDir, '', { ignore: matcher, signal });
 }
 
@@ -76,7 +76,7 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
   const pending: Pending[] = [];
   let out: WalkEntry[] = [];
 
-  let ignoreState: DirState | undefined;
+  let ignoreState: MatcherDir | undefined;
   if (ignore !== undefined && start !== '') {
     let path = '';
     for (const c of start.split('/').slice(0, -1)) {
@@ -108,8 +108,8 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     readonly sub: string;
     /** Host path. */
     readonly dir: string;
-    readonly ignore: DirState | undefined;
-    readonly exclude: DirState | undefined;
+    readonly ignore: MatcherDir | undefined;
+    readonly exclude: MatcherDir | undefined;
     readonly names: readonly string[];
     readonly fields: Float64Array;
     next: number;
@@ -157,8 +157,8 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     dir: string,
     names: readonly string[],
     fields: Float64Array,
-    ignoreHere: DirState | undefined,
-    excludeHere: DirState | undefined,
+    ignoreHere: MatcherDir | undefined,
+    excludeHere: MatcherDir | undefined,
   ): string[] {
     const subdirs: string[] = [];
     for (let i = 0; i < names.length; i++) {
@@ -182,8 +182,8 @@ export async function* walkTreeBatches(root: string, start: string, opts: WalkOp
     stats: EntryStat,
     parent: string,
     name: string,
-    parentIgnore: DirState | undefined,
-    parentExclude: DirState | undefined,
+    parentIgnore: MatcherDir | undefined,
+    parentExclude: MatcherDir | undefined,
   ): Listing | undefined {
     signal?.throwIfAborted();
     const isDir = stats.isDirectory();

@@ -12,9 +12,9 @@ import { constants, type BigIntStats } from 'node:fs';
 import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { copyFile, open } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
-import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
-import { applyChmod } from '../../../frontend/instructions/index.js';
-import type { Chmod } from '../../../frontend/instructions/types.js';
+import type { MatcherDir, PathMatcher } from '../path-matcher.js';
+import { applyChmod } from './file-mode.js';
+import type { FileMode } from '../../core/index.js';
 import { dirname } from 'node:path';
 import { byteOrder, fsPath, readdirEntries } from '../../../snapshotter/index.js';
 import { lstatSyncOrUndefined } from './root-path.js';
@@ -33,11 +33,11 @@ export interface CopierOptions {
   readonly view: SourceView;
   /** --chown, resolved; undefined keeps the source's owner (0:0 for a 'reset' view). */
   readonly owner?: Owner;
-  readonly chmod?: Chmod;
+  readonly chmod?: FileMode;
   /** Matched against paths relative to the copied source (BuildKit's IncludePatterns). */
-  readonly include?: Matcher;
+  readonly include?: PathMatcher;
   /** --exclude, matched the same way. */
-  readonly exclude?: Matcher;
+  readonly exclude?: PathMatcher;
   readonly xattrs?: XattrIO;
   readonly signal?: AbortSignal;
 }
@@ -55,9 +55,9 @@ const FILE_CONCURRENCY = 32;
 
 /** Match states handed from a directory to its children. */
 interface WalkStates {
-  readonly include: DirState | undefined;
-  readonly exclude: DirState | undefined;
-  readonly ignore: DirState | undefined;
+  readonly include: MatcherDir | undefined;
+  readonly exclude: MatcherDir | undefined;
+  readonly ignore: MatcherDir | undefined;
 }
 
 const S_IFMT = 0o170000;

@@ -20,8 +20,8 @@ import { mkdtemp, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
-import type { Chmod } from '../../../frontend/instructions/types.js';
-import type { Matcher } from '../../../frontend/dockerignore/index.js';
+import type { FileMode } from '../../core/index.js';
+import type { PathMatcher } from '../path-matcher.js';
 import { detectArchive, extractArchive } from './archive.js';
 import { Copier, copyError, type XattrIO } from './copier.js';
 import { containsWildcards } from './go-match.js';
@@ -55,7 +55,7 @@ export interface CopyOptions {
   readonly heredocs?: readonly HeredocFile[];
   /** Raw `--chown` (expanded): `user[:group]`, names looked up in the destination root. */
   readonly chown?: string;
-  readonly chmod?: Chmod;
+  readonly chmod?: FileMode;
   readonly exclude?: readonly string[];
   /** COPY --parents: keep each source's path (below an optional `/./` pivot). */
   readonly parents?: boolean;
@@ -128,7 +128,7 @@ async function run(opts: CopyOptions, mode: Mode): Promise<CopyResult> {
   for (const written of opts.sources) {
     opts.signal?.throwIfAborted();
     let src = written;
-    let include: Matcher | undefined;
+    let include: PathMatcher | undefined;
     let required: string | undefined;
     if (mode.parents) {
       // `a/./b/c`: copy `a`'s subtree matching `b/c`, keeping `b/c`; no pivot: pivot at the root.
@@ -181,13 +181,13 @@ interface CopyOneArgs {
   readonly owner: Owner | undefined;
   /** Absolute destination with its trailing `/` or `/.` kept. */
   readonly dest: string;
-  readonly exclude: Matcher | undefined;
+  readonly exclude: PathMatcher | undefined;
   readonly view: SourceView;
   /** The source as matched (its base name names a file copied into a directory). */
   readonly match: string;
   /** The source resolved inside the source root. */
   readonly srcRel: string;
-  readonly include: Matcher | undefined;
+  readonly include: PathMatcher | undefined;
   readonly copyDirContents: boolean;
   /** Set when this is the step's last write and it may go to the upper dir. */
   readonly upper?: UpperTarget | undefined;

@@ -4,7 +4,7 @@
  * checks BuildKit makes while converting the Dockerfile), then what is not supported.
  */
 import { BuildError } from '../../../errors/index.js';
-import { remoteKind } from '../../../frontend/instructions/index.js';
+import { remoteKind } from '../../core/index.js';
 
 export type RemoteKind = NonNullable<ReturnType<typeof remoteKind>>;
 

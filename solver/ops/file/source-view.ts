@@ -4,7 +4,7 @@
  * paths are absent (an excluded directory is present only when something below it is kept),
  * and every owner is reset to 0:0, as the BuildKit client does before sending.
  */
-import type { DirState, Matcher } from '../../../frontend/dockerignore/index.js';
+import type { MatcherDir, PathMatcher } from '../path-matcher.js';
 import { readdirNames } from '../../../snapshotter/index.js';
 import { cleanComponents, hostPath, lstatOrUndefined } from './root-path.js';
 
@@ -14,13 +14,13 @@ export interface SourceSpec {
   /** 'reset': owners become 0:0 unless --chown (the build context); 'keep': owners are copied (stages, images). */
   readonly ownership: 'reset' | 'keep';
   /** The context's .dockerignore; paths it excludes do not exist for the copy. */
-  readonly ignore?: Matcher;
+  readonly ignore?: PathMatcher;
 }
 
 export class SourceView {
   readonly root: string;
   readonly ownership: 'reset' | 'keep';
-  readonly ignore: Matcher | undefined;
+  readonly ignore: PathMatcher | undefined;
   private readonly presentDirs = new Map<string, boolean>();
 
   constructor(spec: SourceSpec) {
@@ -42,10 +42,10 @@ export class SourceView {
   };
 
   /** The ignore state of directory `rel`, built from the root down (for walkers). */
-  dirState(rel: string): DirState | undefined {
+  dirState(rel: string): MatcherDir | undefined {
     const ignore = this.ignore;
     if (ignore === undefined) return undefined;
-    let state: DirState | undefined;
+    let state: MatcherDir | undefined;
     let path = '';
     for (const c of cleanComponents(rel)) {
       path = path === '' ? c : `${path}/${c}`;

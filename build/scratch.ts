@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPidAlive } from '../../content/index.js';
+import { isPidAlive } from '../content/index.js';
 
 const NAME = /^(\d+)-[0-9a-f]+$/;
 

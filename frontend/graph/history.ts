@@ -2,10 +2,10 @@
  * The image history entry each Dockerfile step leaves, worded as BuildKit words it (its
  * `created_by` strings use Go's fmt verbs, reproduced here), and which steps make a layer.
  */
-import { exposedPortKeys, parseExposePort } from '../../frontend/instructions/index.js';
-import { fromBinary, goQuote, toBinary } from '../../frontend/parser/gostring.js';
-import type { Instruction } from '../../frontend/instructions/types.js';
-import type { Step } from '../../frontend/stages/types.js';
+import { exposedPortKeys, parseExposePort } from '../instructions/index.js';
+import { fromBinary, goQuote, toBinary } from '../parser/gostring.js';
+import type { Instruction } from '../instructions/types.js';
+import type { Step } from '../stages/types.js';
 
 /** fmt's %q of a []string: `["a" "b"]`. */
 export function goQuotedList(items: readonly string[]): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile, planBuild } from '../../frontend/index.js';
+import { parseDockerfile, planBuild } from '../index.js';
 import { fillHistoryTimes, historyFor } from './history.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));

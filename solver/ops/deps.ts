@@ -1,0 +1,119 @@
+/**
+ * What the ops are given by the build worker (build/): narrow interfaces, each op taking only
+ * those it uses (see resolveOp). The worker owns the state directory and implements them.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest as ContentDigest } from '../../content/index.js';
+import type { MountSpec, OverlaySpec, SecurityMode } from '../../executor/index.js';
+import type { OverlaySnapshotter } from '../../snapshotter/index.js';
+import type { StatCache } from './context/index.js';
+import type { PathMatcher } from './path-matcher.js';
+
+/** The parts of the state directory ops write to (the worker's State satisfies it). */
+export interface OpStore {
+  readonly snapshots: OverlaySnapshotter;
+  /** Records the ops keep by key: copies of bound context paths. */
+  readonly cacheDir: string;
+  /** chain id → snapshot records (image layers already unpacked). */
+  readonly layersDir: string;
+  /** Per-snapshot layer facts, and memoised checksums of snapshot paths. */
+  readonly layerMetaDir: string;
+  /** RUN --mount=type=cache directories. */
+  readonly cacheMountsDir: string;
+  /** This process's scratch space (mount points, secrets, scripts). */
+  readonly tmpDir: string;
+}
+
+/** A lock held on a file until released (flock: it dies with the process). */
+export interface HeldFileLock {
+  release(): Promise<void>;
+}
+
+/** Locks between steps and builds, in this process or another. */
+export interface FileLocks {
+  /** Waits for the lock. */
+  hold(path: string, options?: { readonly signal?: AbortSignal }): Promise<HeldFileLock>;
+  /** The lock if nobody holds it, else undefined. */
+  tryHold(path: string): Promise<HeldFileLock | undefined>;
+  /** `fn` under the lock. */
+  withLock<T>(path: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** A layer of a resolved image. */
+export interface ImageLayer {
+  /** The uncompressed tar's digest. */
+  readonly diffId: ContentDigest;
+  /** The layer as an uncompressed tar stream. */
+  open(): Promise<Readable>;
+  /** Called once the layer is a snapshot: outputs may reuse the blob as it came. */
+  unpacked(): Promise<void>;
+}
+
+/** An image, resolved: what keys it and what unpacks it. */
+export interface ResolvedImage {
+  /** The manifest's digest: the op's key (retagging a name to another image changes it). */
+  readonly manifest: string;
+  /** Its layers, bottom first (read only when the image is unpacked). */
+  layers(): Promise<readonly ImageLayer[]>;
+}
+
+/** Finds images by reference (or the build context `context` that stands for one). */
+export interface ImageResolver {
+  resolve(ref: string, context?: string): Promise<ResolvedImage>;
+}
+
+/** A directory on the host read in place as a build context (the main one, or a named one). */
+export interface LocalContext {
+  readonly dir: string;
+  /** Its .dockerignore: what it excludes is not in the context. */
+  readonly ignore?: PathMatcher;
+  /** Opened on first use: builds that copy nothing from the context never read it. */
+  readonly statCache?: () => Promise<StatCache>;
+}
+
+/** One process to run (an exec op's), on its root filesystem with its mounts. */
+export interface ProcessSpec {
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  /** 'default' is the build's isolated network: the executor joins it and answers its DNS. */
+  readonly network: 'default' | 'none' | 'host';
+  readonly security: SecurityMode;
+  readonly rootfs: OverlaySpec;
+  readonly mounts: readonly MountSpec[];
+}
+
+export interface ProcessIO {
+  readonly stdout: (chunk: Uint8Array) => void;
+  readonly stderr: (chunk: Uint8Array) => void;
+}
+
+/**
+ * Runs processes for exec ops. The worker's executor adds what every process of a build
+ * shares (hostname, hosts file, resolv.conf, the network it joins).
+ */
+export interface Executor {
+  run(spec: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ readonly exitCode: number }>;
+}
+
+/** Where the secrets of a build come from: a reader per id given with --secret. */
+export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
+/** SSH agents of a build by id (--ssh): the agent's socket path. */
+export type SshSources = ReadonlyMap<string, string>;
+
+/** Everything the worker hands to resolveOp; each op takes its share. */
+export interface OpDeps {
+  readonly store: OpStore;
+  readonly locks: FileLocks;
+  readonly images: ImageResolver;
+  readonly executor: Executor;
+  /** The local directories by name (MAIN_CONTEXT, or a named context's key). */
+  readonly local: (name: string) => LocalContext;
+  /** Proxy build args: in RUN's environment, never in a key or the image. */
+  readonly proxyEnv: readonly string[];
+  /** --secret: what `RUN --mount=type=secret` may read; values never enter a key. */
+  readonly secrets?: SecretSources;
+  /** --ssh: agent sockets `RUN --mount=type=ssh` may reach. */
+  readonly ssh?: SshSources;
+}
