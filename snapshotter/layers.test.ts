@@ -29,7 +29,7 @@ import { diffID, diffTar } from './diff.js';
 import { fitsMountData } from './mount-options.js';
 import { mountAt, unmount } from './mount.js';
 import { openOverlaySnapshotter, type OverlaySnapshotter } from './overlay.js';
-import { readTar } from './tar-reader.js';
+import { readTar } from '../tarfs/index.js';
 import { asActiveKey as key, asSnapshotName as name, type SnapshotName } from './types.js';
 
 import { isCI, isRoot } from '../test/support/env.js';
