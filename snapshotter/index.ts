@@ -11,16 +11,8 @@ export type {
 export { asActiveKey, asSnapshotName } from './types.js';
 export { openOverlaySnapshotter, type OverlaySnapshotter } from './overlay.js';
 export { SnapshotError, isSnapshotError, type SnapshotErrorReason } from './errors.js';
-export {
-  MAX_MOUNT_DATA,
-  bindMount,
-  commonDir,
-  fitsMountData,
-  mountData,
-  relativeTo,
-  renderForMount,
-} from './mount-options.js';
-export { mountAt, unmount } from './mount.js';
+// Mounts as data, and how mount(2) takes them: the ops perform them (solver/ops/mount.ts).
+export { FLAG_OPTIONS, bindMount, fitsMountData, mountData, renderForMount } from './mount-options.js';
 export { diffTar, diffID, diffDigest, type DiffOptions } from './diff.js';
 export { applyTar, type ApplyResult } from './apply.js';
 export { fileXattrs, type FileXattrs } from './xattr-io.js';

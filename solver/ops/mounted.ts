@@ -5,14 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  asActiveKey,
-  asSnapshotName,
-  mountAt,
-  unmount,
-  type ActiveKey,
-  type SnapshotName,
-} from '../../snapshotter/index.js';
+import { asActiveKey, asSnapshotName, type ActiveKey, type SnapshotName } from '../../snapshotter/index.js';
+import { mountAt, unmount } from './mount.js';
 import type { State } from './state.js';
 
 export const newActiveKey = (): ActiveKey => asActiveKey(`active-${randomUUID()}`);
