@@ -4,12 +4,13 @@ export type {
   Mount,
   SnapshotInfo,
   SnapshotKind,
+  SnapshotDirectories,
   SnapshotName,
   Snapshotter,
   Usage,
 } from './types.js';
 export { asActiveKey, asSnapshotName } from './types.js';
-export { openOverlaySnapshotter, type OverlaySnapshotter } from './overlay.js';
+export { openOverlaySnapshotter, writableOverlay, type OverlayLayers, type OverlaySnapshotter } from './overlay.js';
 export { SnapshotError, isSnapshotError, type SnapshotErrorReason } from './errors.js';
 // Mounts as data, and how mount(2) takes them: the ops perform them (solver/ops/mount.ts).
 export { FLAG_OPTIONS, bindMount, fitsMountData, mountData, renderForMount } from './mount-options.js';

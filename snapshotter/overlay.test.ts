@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openOverlaySnapshotter, snapshotId } from './overlay.js';
+import { openOverlaySnapshotter, snapshotId, writableOverlay } from './overlay.js';
 import { RECORD_FILE, writeRecord } from './records.js';
 import { describeSnapshotter } from './suite.js';
 import { asActiveKey, asSnapshotName } from './types.js';
@@ -51,5 +51,39 @@ describe('overlay snapshotter on disk', () => {
 
   it('refuses a root whose path cannot appear in mount options', async () => {
     await expect(openOverlaySnapshotter(join(await freshRoot(), 'a:b'))).rejects.toMatchObject({ reason: 'MOUNT' });
+  });
+});
+
+describe('writableOverlay', () => {
+  it('reads an active snapshot’s directories back from its mounts, with or without a parent', async () => {
+    const s = await openOverlaySnapshotter(join(await freshRoot(), 'snapshots'));
+    const alone = writableOverlay(await s.prepare(asActiveKey('alone')));
+    expect(alone).toEqual({ lowers: [], upper: await s.upperDir(asActiveKey('alone')), work: await s.workDir(asActiveKey('alone')) });
+    await s.commit(asSnapshotName('base'), asActiveKey('alone'));
+    await s.prepare(asActiveKey('top'), asSnapshotName('base'));
+    await s.commit(asSnapshotName('mid'), asActiveKey('top'));
+    const child = writableOverlay(await s.prepare(asActiveKey('child'), asSnapshotName('mid')));
+    expect(child).toEqual({
+      lowers: await s.lowerDirs(asSnapshotName('mid')),
+      upper: await s.upperDir(asActiveKey('child')),
+      work: await s.workDir(asActiveKey('child')),
+    });
+    expect(child.lowers).toHaveLength(2);
+  });
+
+  it('refuses read-only mounts and mounts it did not make', async () => {
+    const s = await openOverlaySnapshotter(join(await freshRoot(), 'snapshots'));
+    await s.prepare(asActiveKey('a'));
+    await s.commit(asSnapshotName('one'), asActiveKey('a'));
+    await s.prepare(asActiveKey('b'), asSnapshotName('one'));
+    await s.commit(asSnapshotName('two'), asActiveKey('b'));
+    for (const mounts of [
+      await s.view(asActiveKey('v1'), asSnapshotName('one')),
+      await s.view(asActiveKey('v2'), asSnapshotName('two')),
+      [{ type: 'bind', source: '/tmp', options: ['rw', 'rbind'] }],
+      [],
+    ]) {
+      expect(() => writableOverlay(mounts)).toThrow(expect.objectContaining({ reason: 'INVALID_ARGUMENT' }));
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asActiveKey, asSnapshotName, type ActiveKey, type SnapshotName } from '../../snapshotter/index.js';
+import { asActiveKey, asSnapshotName, writableOverlay, type ActiveKey, type SnapshotName } from '../../snapshotter/index.js';
 import { mountAt, unmount } from './mount.js';
 import type { State } from './state.js';
 
@@ -48,7 +48,7 @@ export async function changeSnapshot(
   const dir = await mountPoint(state);
   try {
     const deferred: (() => Promise<void>)[] = [];
-    const upper: UpperWrites = { upperDir: await state.snapshots.upperDir(key), defer: (task) => void deferred.push(task) };
+    const upper: UpperWrites = { upperDir: writableOverlay(mounts).upper, defer: (task) => void deferred.push(task) };
     mountAt(mounts, dir);
     try {
       await fn(dir, upper);

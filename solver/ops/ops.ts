@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import { isolatedResolvConf, RUNNER_SPEC_VERSION, type MountSpec, type NetworkLease, type NetworkMode, type RunnerSpec, type SecurityMode } from '../../executor/index.js';
 import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
-import { fileXattrs } from '../../snapshotter/index.js';
+import { fileXattrs, writableOverlay } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
 import type { AddInstruction, CopyInstruction, RunMount } from '../../frontend/instructions/types.js';
@@ -274,12 +274,13 @@ export class ExecOp implements Op<Ref> {
     const root = inputs[0]!;
     const sources = inputs.slice(1);
     const key = newActiveKey();
-    await state.snapshots.prepare(key, root.snapshot ?? undefined);
+    const rootMounts = await state.snapshots.prepare(key, root.snapshot ?? undefined);
     const stepMounts = new StepMounts(this.env, this.exec.cwd, cx.signal);
     let script: string | undefined;
     let lease: NetworkLease | undefined;
     try {
-      const lowers = root.snapshot === null ? [await emptyDir(state)] : await state.snapshots.lowerDirs(root.snapshot);
+      const layers = writableOverlay(rootMounts);
+      const lowers = layers.lowers.length === 0 ? [await emptyDir(state)] : layers.lowers;
       let next = 0;
       for (const m of this.exec.mounts) await stepMounts.add(m, () => sources[next++]!);
       const mounts: MountSpec[] = [...stepMounts.mounts];
@@ -311,7 +312,7 @@ export class ExecOp implements Op<Ref> {
         hosts: '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
         resolvConf,
         security: this.exec.security,
-        rootfs: { lowers, upper: await state.snapshots.upperDir(key), work: await state.snapshots.workDir(key) },
+        rootfs: { lowers, upper: layers.upper, work: layers.work },
         mounts,
       };
       const tail = new OutputTail(20);
