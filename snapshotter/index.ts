@@ -1,4 +1,13 @@
 // snapshotter/: the folder's whole public surface.
+// - Snapshotter: containerd's surface (prepare, view, mounts, commit, remove, stat, walk, usage),
+//   snapshots handed out as mounts (data). What callers should depend on.
+// - The overlay snapshotter (openOverlaySnapshotter) also offers SnapshotDirectories, and
+//   writableOverlay() reads an active snapshot's directories back from its mounts: for runners
+//   and writers that work on overlayfs' directories themselves.
+// - diffTar/applyTar stay here rather than in tarfs/: they translate between a layer tar and
+//   overlayfs' own format (0:0 whiteouts, the opaque xattr), which is this snapshotter's layout.
+// - Mounts as data and how mount(2) takes them; performing mounts is the ops' job
+//   (solver/ops/mount.ts).
 export type {
   ActiveKey,
   Mount,
