@@ -19,7 +19,7 @@ export type {
   Usage,
 } from './types.js';
 export { asActiveKey, asSnapshotName } from './types.js';
-export { openOverlaySnapshotter, writableOverlay, type OverlayLayers, type OverlaySnapshotter } from './overlay.js';
+export { openOverlaySnapshotter, writableOverlay, type OverlayLayers } from './overlay.js';
 export { SnapshotError, isSnapshotError, type SnapshotErrorReason } from './errors.js';
 // Mounts as data, and how mount(2) takes them: the ops perform them (solver/ops/mount.ts).
 export { FLAG_OPTIONS, bindMount, fitsMountData, mountData, renderForMount } from './mount-options.js';

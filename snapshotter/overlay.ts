@@ -48,8 +48,11 @@ export function snapshotId(keyOrName: string): string {
   return createHash('sha256').update(keyOrName).digest('hex').slice(0, 32);
 }
 
-/** Opens (creating if needed) an overlay snapshotter rooted at `root`. */
-export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
+/**
+ * Opens (creating if needed) an overlay snapshotter rooted at `root`: a Snapshotter, and the
+ * directory access only this kind of snapshotter has (SnapshotDirectories).
+ */
+export async function openOverlaySnapshotter(root: string): Promise<Snapshotter & SnapshotDirectories> {
   const dir = resolve(root);
   checkMountablePath(dir);
   // Synchronous: every command opens the snapshotter, and these calls take microseconds.

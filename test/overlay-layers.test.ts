@@ -32,13 +32,17 @@ import {
   diffTar,
   fitsMountData,
   openOverlaySnapshotter,
-  type OverlaySnapshotter,
+  type SnapshotDirectories,
   type SnapshotName,
+  type Snapshotter,
 } from '../snapshotter/index.js';
 import { mountAt, unmount } from '../solver/ops/mount.js';
 import { readTar } from '../tarfs/index.js';
 
 import { isCI, isRoot } from './support/env.js';
+
+/** The overlay snapshotter as openOverlaySnapshotter gives it. */
+type OverlaySnapshotter = Snapshotter & SnapshotDirectories;
 
 /** cap_net_bind_service+ep, as a v2 security.capability value. */
 const CAP_NET_BIND_SERVICE = Buffer.from('0100000200040000000000000000000000000000', 'hex');

@@ -9,7 +9,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Digest, CacheStore } from '../core/index.js';
-import { isSnapshotError, type OverlaySnapshotter, type SnapshotName } from '../../snapshotter/index.js';
+import { isSnapshotError, type SnapshotName, type Snapshotter } from '../../snapshotter/index.js';
 import type { Ref } from './ref.js';
 
 const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
@@ -44,7 +44,7 @@ export async function writeRecord(dir: string, key: string, value: unknown): Pro
 }
 
 /** Whether a committed snapshot exists (a record may outlive a pruned snapshot). */
-export async function snapshotExists(snapshots: OverlaySnapshotter, name: SnapshotName): Promise<boolean> {
+export async function snapshotExists(snapshots: Snapshotter, name: SnapshotName): Promise<boolean> {
   try {
     return (await snapshots.stat(name)).kind === 'committed';
   } catch (e) {
@@ -61,7 +61,7 @@ export async function snapshotExists(snapshots: OverlaySnapshotter, name: Snapsh
 export class CacheIndex implements CacheStore<Ref> {
   constructor(
     private readonly dir: string,
-    private readonly snapshots: OverlaySnapshotter,
+    private readonly snapshots: Snapshotter,
     private readonly used?: Set<SnapshotName>,
   ) {}
 
@@ -93,7 +93,7 @@ export interface SnapshotUse {
  * snapshot reads its parents). One write per snapshot per build; concurrent builds may lose
  * one another's count, never the time of a use.
  */
-export async function recordSnapshotUse(dir: string, snapshots: OverlaySnapshotter, used: Iterable<SnapshotName>, now = Date.now()): Promise<void> {
+export async function recordSnapshotUse(dir: string, snapshots: Snapshotter, used: Iterable<SnapshotName>, now = Date.now()): Promise<void> {
   const all = new Set<SnapshotName>();
   for (const top of used) {
     for (let s: SnapshotName | undefined = top; s !== undefined && !all.has(s); ) {
