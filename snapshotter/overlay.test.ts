@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,34 @@ describe('overlay snapshotter on disk', () => {
     await s.remove(asSnapshotName('b'));
     expect(await readdir(join(root, '.tmp'))).toEqual([]);
     expect(await readdir(root)).toEqual(['.tmp']);
+  });
+
+  it('reads snapshots as earlier versions laid them out: <sha256 of the name, 128 bits>/{info.json,fs,work}', async () => {
+    const root = join(await freshRoot(), 'snapshots');
+    // Written by hand, byte for byte as the first version wrote them: this layout is a promise.
+    const layout: Record<string, string> = {
+      cae662172fd450bb0cd710a769079c05: '{"version":1,"kind":"committed","name":"base","created":"2026-01-02T03:04:05.000Z"}\n',
+      ddc9e669194254cef019a29d3619a2c1: '{"version":1,"kind":"committed","name":"child","parent":"base","created":"2026-01-02T03:04:06.000Z"}\n',
+    };
+    for (const [id, record] of Object.entries(layout)) {
+      await mkdir(join(root, id, 'fs'), { recursive: true });
+      await mkdir(join(root, id, 'work'));
+      await writeFile(join(root, id, 'info.json'), record);
+    }
+    await writeFile(join(root, 'ddc9e669194254cef019a29d3619a2c1', 'fs', 'file'), 'from an earlier version');
+    const s = await openOverlaySnapshotter(root);
+    const walked = [];
+    for await (const info of s.walk()) walked.push(info);
+    expect(walked).toEqual([
+      { name: 'base', kind: 'committed', created: '2026-01-02T03:04:05.000Z' },
+      { name: 'child', kind: 'committed', parent: 'base', created: '2026-01-02T03:04:06.000Z' },
+    ]);
+    expect(await s.lowerDirs(asSnapshotName('child'))).toEqual([
+      join(root, 'ddc9e669194254cef019a29d3619a2c1', 'fs'),
+      join(root, 'cae662172fd450bb0cd710a769079c05', 'fs'),
+    ]);
+    const top = writableOverlay(await s.prepare(asActiveKey('next'), asSnapshotName('child')));
+    expect(await readFile(join(top.lowers[0]!, 'file'), 'utf8')).toBe('from an earlier version');
   });
 
   it('refuses a root whose path cannot appear in mount options', async () => {
