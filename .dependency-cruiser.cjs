@@ -6,13 +6,13 @@
 
 // Folders of the builder, top to bottom. A folder may import any folder in a LOWER layer and its
 // siblings in the same layer, with the exceptions in `allowed` below. Folders that do not exist
-// yet (action, build, cache, images, layer) are named so the rules hold the day they appear.
+// yet (action, cache, images) are named so the rules hold the day they appear.
 const layers = [
   ['cli', 'action'],
   ['build'],
   ['frontend', 'cache', 'solver/core', 'exporter', 'images'],
   ['solver/ops'],
-  ['snapshotter', 'layer', 'executor', 'registry', 'content'],
+  ['snapshotter', 'tarfs', 'executor', 'registry', 'content'],
   ['native'],
 ];
 // The shared leaf: everyone may import it, it imports no other folder.

@@ -2,7 +2,7 @@
  * The build cache's index (cache key → snapshot, the solver's CacheStore) and the use of its
  * snapshots by builds (for least-recently-used pruning), as records in the state directory.
  */
-import { isSnapshotError, type OverlaySnapshotter, type SnapshotName } from '../snapshotter/index.js';
+import { isSnapshotError, type SnapshotName, type Snapshotter } from '../snapshotter/index.js';
 import type { CacheStore, Digest } from '../solver/core/index.js';
 import { readRecord, removeRecord, snapshotExists, writeRecord, type Ref } from '../solver/ops/index.js';
 
@@ -14,7 +14,7 @@ import { readRecord, removeRecord, snapshotExists, writeRecord, type Ref } from 
 export class CacheIndex implements CacheStore<Ref> {
   constructor(
     private readonly dir: string,
-    private readonly snapshots: OverlaySnapshotter,
+    private readonly snapshots: Snapshotter,
     private readonly used?: Set<SnapshotName>,
   ) {}
 
@@ -46,7 +46,7 @@ export interface SnapshotUse {
  * snapshot reads its parents). One write per snapshot per build; concurrent builds may lose
  * one another's count, never the time of a use.
  */
-export async function recordSnapshotUse(dir: string, snapshots: OverlaySnapshotter, used: Iterable<SnapshotName>, now = Date.now()): Promise<void> {
+export async function recordSnapshotUse(dir: string, snapshots: Snapshotter, used: Iterable<SnapshotName>, now = Date.now()): Promise<void> {
   const all = new Set<SnapshotName>();
   for (const top of used) {
     for (let s: SnapshotName | undefined = top; s !== undefined && !all.has(s); ) {

@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { openContentStore, type ContentStore } from '../content/index.js';
 import { openImageStore, type ImageStore } from '../exporter/index.js';
-import { openOverlaySnapshotter, type OverlaySnapshotter } from '../snapshotter/index.js';
+import { openOverlaySnapshotter, type SnapshotDirectories, type Snapshotter } from '../snapshotter/index.js';
 import { scratchDirFor, sweepStaleScratch } from './scratch.js';
 
 export interface State {
   readonly root: string;
   readonly content: ContentStore;
-  readonly snapshots: OverlaySnapshotter;
+  readonly snapshots: Snapshotter & SnapshotDirectories;
   readonly images: ImageStore;
   /** cache key → snapshot records. */
   readonly cacheDir: string;

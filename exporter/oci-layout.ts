@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, type ContentProvider, type Descriptor, type DescriptorPlatform } from '../content/index.js';
-import type { TarHeader } from '../snapshotter/index.js';
+import type { TarHeader } from '../tarfs/index.js';
 import type { ImageBlobs } from './image.js';
 import { goJson } from './json.js';
 import { descriptorObject } from './manifest.js';

@@ -4,7 +4,7 @@
  * opaque directories (`.wh..wh..opq`) are applied, never copied. Layers are read with the
  * layer tar reader and the flattened tar written with its encoder (tar.ts), so names, link
  * targets and xattr values keep their exact bytes: a name that is not UTF-8 is a byte-escaped
- * string here (snapshotter's byte-names.ts), turned back into its bytes by `fsPath` at every
+ * string here (tarfs/byte-names.ts), turned back into its bytes by `fsPath` at every
  * call on the disk.
  */
 import { createWriteStream } from 'node:fs';
@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../content/index.js';
 import { errnoCode } from '../content/index.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
-import { fsPath, readdirNames, readlinkName, type TarHeader, type TarReadHeader } from '../snapshotter/index.js';
+import { fsPath, readdirNames, readlinkName, type TarHeader, type TarReadHeader } from '../tarfs/index.js';
 import { writeDirAtomically } from './dir-output.js';
 import { ExporterError } from './errors.js';
 import { ancestorsOf, classifyLayerPath, normalizeEntryPath, readLayerTar, writeTarFile } from './tar.js';

@@ -12,7 +12,7 @@ import { dirname, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fsyncDir, tempPathFor } from '../content/index.js';
-import { END_OF_ARCHIVE, encodeHeader, padding, readTar, type TarHeader, type TarReadEntry } from '../snapshotter/index.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, readTar, type TarHeader, type TarReadEntry } from '../tarfs/index.js';
 import { ExporterError } from './errors.js';
 
 /**

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { native } from '../native/index.js';
 import { applyTar, pathComponents } from './apply.js';
 import { isSnapshotError } from './errors.js';
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar-format.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from '../tarfs/index.js';
 
 import { isCI, isRoot } from '../test/support/env.js';
 import { rawPathIn, type PathPart } from '../test/support/raw-path.js';

@@ -12,7 +12,7 @@
  *   directory opaque (trusted.overlay.opaque=y); overlay's own xattrs in the archive are dropped.
  * - Ownership, modes (after chown, which clears setuid and capabilities), xattrs and mtimes
  *   are restored; directory mtimes last, once their content stops changing.
- * - Names are written with their exact bytes, UTF-8 or not (see byte-names.ts).
+ * - Names are written with their exact bytes, UTF-8 or not (see tarfs/byte-names.ts).
  * An unsafe or unreadable archive fails with a SnapshotError and leaves a partial directory
  * for the caller to remove with its snapshot.
  */
@@ -20,11 +20,10 @@ import { constants as fsc } from 'node:fs';
 import { lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../native/index.js';
-import { fsPath } from './byte-names.js';
+import { fsPath, isTarError, readTar, type TarReadHeader } from '../tarfs/index.js';
 import { decompressed } from './decompress.js';
 import { SnapshotError } from './errors.js';
 import { isErrnoCode } from './records.js';
-import { readTar, type TarReadHeader } from './tar-reader.js';
 import { AUFS_META_PREFIX, OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
 
 export interface ApplyResult {
@@ -67,6 +66,8 @@ export async function applyTar(tar: AsyncIterable<Uint8Array>, targetDir: string
     await applier.finish();
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
+    // The archive's own faults keep their reason and message, as a snapshot error like the rest.
+    if (isTarError(e)) throw new SnapshotError(e.reason, e.message, { cause: e });
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('Z_')) {
       throw new SnapshotError('BAD_TAR', `layer decompression failed: ${(e as Error).message}`, { cause: e });

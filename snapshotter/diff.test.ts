@@ -10,7 +10,7 @@ import { S_IFCHR, makedev, native } from '../native/index.js';
 import { isCI, isRoot } from '../test/support/env.js';
 import { rawPath, rawPathIn, type PathPart } from '../test/support/raw-path.js';
 import { diffDigest, diffID, diffTar } from './diff.js';
-import { readTar } from './tar-reader.js';
+import { readTar } from '../tarfs/index.js';
 
 let dir: string;
 

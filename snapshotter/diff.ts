@@ -11,16 +11,15 @@
  * layer is stored once, later paths as link entries; overlay's shared whiteout inode is not a
  * hard link. Sockets cannot be stored and are left out, as Docker does. Names (and link
  * targets) go in as their exact bytes, UTF-8 or not (byte-escaped in the walk's strings;
- * see byte-names.ts), as BuildKit's do.
+ * see tarfs/byte-names.ts), as BuildKit's do.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { major, minor, native } from '../native/index.js';
-import { fsPath, nameFromBytes, readlinkName } from './byte-names.js';
+import { BLOCK, END_OF_ARCHIVE, encodeHeader, fsPath, nameFromBytes, readlinkName, type TarHeader } from '../tarfs/index.js';
 import { SnapshotError } from './errors.js';
-import { BLOCK, END_OF_ARCHIVE, encodeHeader, type TarHeader } from './tar-format.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, USER_OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
 
 export interface DiffOptions {
@@ -146,7 +145,7 @@ async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, siz
 }
 
 interface Child {
-  /** Byte-escaped, as byte-names.ts has names. */
+  /** Byte-escaped, as tarfs/byte-names.ts has names. */
   readonly name: string;
   readonly path: string;
   readonly st: BigIntStats;

@@ -1,7 +1,8 @@
 /**
  * Mounts as data: building the overlay and bind mounts the snapshotter hands out, and rendering
  * an overlay mount with paths relative to a directory when its options would not fit in the one
- * page the kernel copies for mount(2)'s data.
+ * page the kernel copies for mount(2)'s data. Performing them is the job of whoever mounts
+ * (solver/ops/mount.ts, the runner for a RUN step's root).
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { SnapshotError } from './errors.js';

@@ -21,7 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SnapshotError } from './errors.js';
 import { bindMount, checkMountablePath, overlayMount, readonlyOverlayMount } from './mount-options.js';
 import { isErrnoCode, readRecord, RECORD_FILE, writeNewRecord, writeRecord, type SnapshotRecord } from './records.js';
@@ -31,12 +31,16 @@ import type {
   SnapshotInfo,
   SnapshotKind,
   SnapshotName,
+  SnapshotDirectories,
   Snapshotter,
   Usage,
 } from './types.js';
 import { diskUsage } from './usage.js';
 
 const STAGING = '.tmp';
+/** In a snapshot's directory: its own content (the layer), and overlay's work dir beside it. */
+const FS_DIR = 'fs';
+const WORK_DIR = 'work';
 const STALE_STAGING_MS = 60 * 60 * 1000;
 const MAX_DEPTH = 4096;
 
@@ -44,8 +48,11 @@ export function snapshotId(keyOrName: string): string {
   return createHash('sha256').update(keyOrName).digest('hex').slice(0, 32);
 }
 
-/** Opens (creating if needed) an overlay snapshotter rooted at `root`. */
-export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
+/**
+ * Opens (creating if needed) an overlay snapshotter rooted at `root`: a Snapshotter, and the
+ * directory access only this kind of snapshotter has (SnapshotDirectories).
+ */
+export async function openOverlaySnapshotter(root: string): Promise<Snapshotter & SnapshotDirectories> {
   const dir = resolve(root);
   checkMountablePath(dir);
   // Synchronous: every command opens the snapshotter, and these calls take microseconds.
@@ -71,7 +78,7 @@ function isExistsError(e: unknown): boolean {
   return isErrnoCode(e, 'EEXIST') || isErrnoCode(e, 'ENOTEMPTY');
 }
 
-export class OverlaySnapshotter implements Snapshotter {
+export class OverlaySnapshotter implements Snapshotter, SnapshotDirectories {
   /**
    * Records this instance wrote or read, by key or name: what its own next steps need (a
    * chain's parents, an active key's directories) without reading them again. A committed
@@ -89,7 +96,7 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   private fsDir(keyOrName: string): string {
-    return join(this.dirOf(keyOrName), 'fs');
+    return join(this.dirOf(keyOrName), FS_DIR);
   }
 
   private stagingPath(): string {
@@ -131,8 +138,8 @@ export class OverlaySnapshotter implements Snapshotter {
     const staging = this.stagingPath();
     mkdirSync(staging, { mode: 0o700 });
     try {
-      mkdirSync(join(staging, 'fs'), { mode: 0o755 });
-      mkdirSync(join(staging, 'work'), { mode: 0o700 });
+      mkdirSync(join(staging, FS_DIR), { mode: 0o755 });
+      mkdirSync(join(staging, WORK_DIR), { mode: 0o700 });
       const record: SnapshotRecord = {
         version: 1,
         kind,
@@ -163,10 +170,10 @@ export class OverlaySnapshotter implements Snapshotter {
     const dir = this.dirOf(key);
     if (record.kind === 'active') {
       return lowers.length === 0
-        ? [bindMount(join(dir, 'fs'), false)]
-        : [overlayMount(lowers, join(dir, 'fs'), join(dir, 'work'))];
+        ? [bindMount(join(dir, FS_DIR), false)]
+        : [overlayMount(lowers, join(dir, FS_DIR), join(dir, WORK_DIR))];
     }
-    if (lowers.length === 0) return [bindMount(join(dir, 'fs'), true)];
+    if (lowers.length === 0) return [bindMount(join(dir, FS_DIR), true)];
     if (lowers.length === 1) return [bindMount(lowers[0]!, true)];
     return [readonlyOverlayMount(lowers)];
   }
@@ -292,8 +299,38 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async workDir(key: ActiveKey): Promise<string> {
     await this.get(key, 'active');
-    return join(this.dirOf(key), 'work');
+    return join(this.dirOf(key), WORK_DIR);
   }
+}
+
+/** The directories of a writable overlay: what a runner that mounts overlayfs itself needs. */
+export interface OverlayLayers {
+  /** Topmost first (overlay lowerdir order); empty for a snapshot without parent. */
+  readonly lowers: readonly string[];
+  readonly upper: string;
+  readonly work: string;
+}
+
+/**
+ * The directories of an active snapshot, read back from the mounts this snapshotter gave for
+ * it (prepare or mounts): an overlay names them in its options. A snapshot without parent is
+ * a writable bind of its `fs/` (overlayfs needs a lower dir); its work dir is beside it, as for
+ * every active snapshot here, so a runner can still make it an overlay over an empty lower.
+ */
+export function writableOverlay(mounts: readonly Mount[]): OverlayLayers {
+  const [mount, ...rest] = mounts;
+  if (mount === undefined || rest.length > 0) {
+    throw new SnapshotError('INVALID_ARGUMENT', `expected the one mount of an active snapshot, got ${mounts.length}`);
+  }
+  if (mount.type === 'bind' && mount.options.includes('rw') && basename(mount.source) === FS_DIR) {
+    return { lowers: [], upper: mount.source, work: join(dirname(mount.source), WORK_DIR) };
+  }
+  if (mount.type === 'overlay') {
+    const option = (prefix: string): string | undefined => mount.options.find((o) => o.startsWith(prefix))?.slice(prefix.length);
+    const [lowers, upper, work] = [option('lowerdir='), option('upperdir='), option('workdir=')];
+    if (lowers !== undefined && upper !== undefined && work !== undefined) return { lowers: lowers.split(':'), upper, work };
+  }
+  throw new SnapshotError('INVALID_ARGUMENT', `not the writable mount of an overlay snapshot: ${mount.type} ${mount.source} ${mount.options.join(',')}`);
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * The conformance suite every Snapshotter implementation runs (overlay.test.ts runs it for the
- * overlay one). Only the interface: no mounting, no knowledge of directories.
+ * overlay one). The interface, no mounting; content is put in and mounts are checked through
+ * the directories of a snapshotter whose snapshots are directories (SnapshotDirectories).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSnapshotError, type SnapshotErrorReason } from './errors.js';
-import { asActiveKey as key, asSnapshotName as name, type Snapshotter } from './types.js';
+import { asActiveKey as key, asSnapshotName as name, type SnapshotDirectories, type Snapshotter } from './types.js';
 
 async function rejectsWith(p: Promise<unknown>, reason: SnapshotErrorReason): Promise<void> {
   const error = await p.then(
@@ -22,7 +23,7 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export function describeSnapshotter(label: string, open: () => Promise<Snapshotter>): void {
+export function describeSnapshotter(label: string, open: () => Promise<Snapshotter & SnapshotDirectories>): void {
   describe(`${label} snapshotter`, () => {
     it('prepare without a parent gives one writable bind mount of an empty dir', async () => {
       const s = await open();

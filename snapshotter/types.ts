@@ -49,6 +49,12 @@ export interface Usage {
   readonly inodes: number;
 }
 
+/**
+ * The snapshotter as every caller may see it: containerd's surface. Snapshots are addressed by
+ * key or name and handed out as mounts (data); a caller mounts them and never learns where or
+ * how they are stored. `walk` is here because prune and `du` list every snapshot; there is no
+ * `update` or `cleanup`, which nothing here would use.
+ */
 export interface Snapshotter {
   /** A new writable snapshot on top of `parent`; mounts it as data (overlay, or a bind without parent). */
   prepare(key: ActiveKey, parent?: SnapshotName): Promise<readonly Mount[]>;
@@ -57,20 +63,35 @@ export interface Snapshotter {
   /** The mounts of an existing active or view snapshot. */
   mounts(key: ActiveKey): Promise<readonly Mount[]>;
   /** Turns an active key into an immutable committed name; the key is gone afterwards. */
-  /** A new empty directory on the snapshots' filesystem, to fill elsewhere (a layer unpacked beside others) and then `adopt`. */
-  stagingDir(): Promise<string>;
-  /** Makes `dir`, from stagingDir() and filled, the content of the empty active snapshot `key`. */
-  adopt(key: ActiveKey, dir: string): Promise<void>;
   commit(name: SnapshotName, key: ActiveKey): Promise<void>;
   /** Deletes a snapshot; refuses (HAS_CHILDREN) while others name it as parent. */
   remove(keyOrName: ActiveKey | SnapshotName): Promise<void>;
   stat(keyOrName: ActiveKey | SnapshotName): Promise<SnapshotInfo>;
+  /** Every snapshot: active, view and committed. */
   walk(): AsyncIterable<SnapshotInfo>;
   usage(keyOrName: ActiveKey | SnapshotName): Promise<Usage>;
-  /** The directories of a committed snapshot and its ancestors, topmost first (overlay lowerdir order). */
-  lowerDirs(name: SnapshotName): Promise<readonly string[]>;
+}
+
+/**
+ * What a snapshotter whose snapshots are plain directories in overlayfs' format (the overlay
+ * one) offers beside Snapshotter. Kept out of Snapshotter: running or changing a snapshot
+ * needs only its mounts (writableOverlay() reads an active snapshot's directories back from
+ * them), and a caller that reads directories ties itself to this layout. Two callers need it,
+ * for speed: the layer diff reads a committed snapshot's own directory (upperDir) instead of
+ * mounting it beside its parent and comparing the two, and an image's layers are unpacked side
+ * by side into staging directories before their parents exist (stagingDir, adopt). lowerDirs
+ * and workDir say what the mounts name, for tests and inspection; the builder reads them from
+ * the mounts.
+ */
+export interface SnapshotDirectories {
   /** The layer directory: an active snapshot's writable upper dir, or a committed snapshot's layer. */
   upperDir(keyOrName: ActiveKey | SnapshotName): Promise<string>;
-  /** The overlay work directory of an active snapshot (same filesystem as its upper dir). */
+  /** A new empty directory on the snapshots' filesystem, to fill elsewhere (a layer unpacked beside others) and then `adopt`. */
+  stagingDir(): Promise<string>;
+  /** Makes `dir`, from stagingDir() and filled, the content of the empty active snapshot `key`. */
+  adopt(key: ActiveKey, dir: string): Promise<void>;
+  /** The directories of a committed snapshot and its ancestors, topmost first (overlay lowerdir order), as mounts name them. */
+  lowerDirs(name: SnapshotName): Promise<readonly string[]>;
+  /** The overlay work directory of an active snapshot (same filesystem as its upper dir), as mounts name it. */
   workDir(key: ActiveKey): Promise<string>;
 }

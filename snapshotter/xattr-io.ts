@@ -2,10 +2,10 @@
  * Extended attributes of files in snapshots and views, for file operations that copy them
  * (COPY --from keeps `security.capability` and the like, as BuildKit does). Only the
  * attributes a layer carries are listed (not overlayfs' own). Paths are strings as
- * byte-names.ts has them.
+ * tarfs/byte-names.ts has them.
  */
 import { native } from '../native/index.js';
-import { fsPath } from './byte-names.js';
+import { fsPath } from '../tarfs/index.js';
 import { isLayerXattr } from './xattrs.js';
 
 export interface FileXattrs {

@@ -331,6 +331,15 @@ describe.skipIf(!isRoot && !isCI)('RUN --mount=type=bind|cache, end to end', () 
       expectOk(build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=target=/context [ "$(cat /context/testfile)" == "contents0" ]\n', testfile: 'contents0' })));
     });
 
+    it('a step on scratch runs on an empty root and keeps only what it wrote', () => {
+      const dir = context({
+        Dockerfile: 'FROM scratch\nRUN --mount=from=busybox:test,target=/tools ["/tools/bin/busybox", "sh", "-c", "echo made > /made"]\n',
+      });
+      const { out } = buildToDir(dir);
+      expect(read(out, 'made')).toBe('made\n');
+      expect(readdirSync(out).filter((e) => e !== 'tools')).toEqual(['made']);
+    });
+
     it('testMountTmpfs: a tmpfs is gone after the step', () => {
       expectOk(build(context({ Dockerfile: 'FROM busybox:test\nRUN --mount=target=/mytmp,type=tmpfs touch /mytmp/foo\nRUN [ ! -f /mytmp/foo ]\n' })));
     });

@@ -5,13 +5,13 @@
 import type { Readable } from 'node:stream';
 import type { Digest as ContentDigest } from '../../content/index.js';
 import type { MountSpec, OverlaySpec, SecurityMode } from '../../executor/index.js';
-import type { OverlaySnapshotter } from '../../snapshotter/index.js';
+import type { SnapshotDirectories, Snapshotter } from '../../snapshotter/index.js';
 import type { StatCache } from './context/index.js';
 import type { PathMatcher } from './path-matcher.js';
 
 /** The parts of the state directory ops write to (the worker's State satisfies it). */
 export interface OpStore {
-  readonly snapshots: OverlaySnapshotter;
+  readonly snapshots: Snapshotter & SnapshotDirectories;
   /** Records the ops keep by key: copies of bound context paths. */
   readonly cacheDir: string;
   /** chain id → snapshot records (image layers already unpacked). */

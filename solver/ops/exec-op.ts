@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec } from '../../executor/index.js';
-import { fileXattrs } from '../../snapshotter/index.js';
+import { fileXattrs, writableOverlay } from '../../snapshotter/index.js';
 import { digestOf, MAIN_CONTEXT, type CacheMap, type ExecContext, type ExecDescription, type InputKey, type MountDescription, type Op } from '../core/index.js';
 import { checksumPaths } from './context/index.js';
 import { contextXattrs } from './context-xattrs.js';
@@ -161,11 +161,13 @@ export class ExecOp implements Op<Ref> {
     const root = inputs[0]!;
     const sources = inputs.slice(1);
     const key = newActiveKey();
-    await store.snapshots.prepare(key, root.snapshot ?? undefined);
+    const rootMounts = await store.snapshots.prepare(key, root.snapshot ?? undefined);
     const stepMounts = new StepMounts(this.deps, this.exec.cwd, cx.signal);
     let script: string | undefined;
     try {
-      const lowers = root.snapshot === null ? [await emptyDir(store.tmpDir)] : await store.snapshots.lowerDirs(root.snapshot);
+      // The root as the snapshotter mounts it; a step on scratch gets an empty lower layer.
+      const layers = writableOverlay(rootMounts);
+      const lowers = layers.lowers.length === 0 ? [await emptyDir(store.tmpDir)] : layers.lowers;
       let next = 0;
       for (const m of this.exec.mounts) await stepMounts.add(m, () => sources[next++]!);
       const mounts: MountSpec[] = [...stepMounts.mounts];
@@ -186,7 +188,7 @@ export class ExecOp implements Op<Ref> {
           user: this.exec.user,
           network: this.exec.network,
           security: this.exec.security,
-          rootfs: { lowers, upper: await store.snapshots.upperDir(key), work: await store.snapshots.workDir(key) },
+          rootfs: { lowers, upper: layers.upper, work: layers.work },
           mounts,
         },
         {

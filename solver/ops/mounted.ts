@@ -5,14 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  asActiveKey,
-  asSnapshotName,
-  mountAt,
-  unmount,
-  type ActiveKey,
-  type SnapshotName,
-} from '../../snapshotter/index.js';
+import { asActiveKey, asSnapshotName, writableOverlay, type ActiveKey, type SnapshotName } from '../../snapshotter/index.js';
+import { mountAt, unmount } from './mount.js';
 import type { OpStore } from './deps.js';
 
 /** What working on snapshots needs of the store. */
@@ -57,7 +51,7 @@ export async function changeSnapshot(
   const dir = await mountPoint(state);
   try {
     const deferred: (() => Promise<void>)[] = [];
-    const upper: UpperWrites = { upperDir: await state.snapshots.upperDir(key), defer: (task) => void deferred.push(task) };
+    const upper: UpperWrites = { upperDir: writableOverlay(mounts).upper, defer: (task) => void deferred.push(task) };
     mountAt(mounts, dir);
     try {
       await fn(dir, upper);

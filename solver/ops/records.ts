@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { isSnapshotError, type OverlaySnapshotter, type SnapshotName } from '../../snapshotter/index.js';
+import { isSnapshotError, type SnapshotName, type Snapshotter } from '../../snapshotter/index.js';
 
 const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
 
@@ -42,7 +42,7 @@ export async function writeRecord(dir: string, key: string, value: unknown): Pro
 }
 
 /** Whether a committed snapshot exists (a record may outlive a pruned snapshot). */
-export async function snapshotExists(snapshots: OverlaySnapshotter, name: SnapshotName): Promise<boolean> {
+export async function snapshotExists(snapshots: Snapshotter, name: SnapshotName): Promise<boolean> {
   try {
     return (await snapshots.stat(name)).kind === 'committed';
   } catch (e) {

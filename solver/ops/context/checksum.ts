@@ -12,12 +12,12 @@
  *
  * Names (and symlink targets) go in as their bytes: the UTF-8 of a name that is UTF-8, which
  * pins every key made before, and the raw bytes of one that is not (byte-escaped in the walk's
- * strings; see snapshotter's byte-names.ts), so two such names never hash alike.
+ * strings; see tarfs/byte-names.ts), so two such names never hash alike.
  */
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BuildError } from '../../../errors/index.js';
 import type { PathMatcher } from '../path-matcher.js';
-import { isPlainName, nameBytes, readlinkName } from '../../../snapshotter/index.js';
+import { isPlainName, nameBytes, readlinkName } from '../../../tarfs/index.js';
 import type { XattrIO } from '../file/copier.js';
 import { compilePatterns } from '../file/patterns.js';
 import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCAN_FIELDS, scanDir } from '../../../snapshotter/index.js';
+import { SCAN_FIELDS, scanDir } from '../../../tarfs/index.js';
 import { S_IFCHR, makedev, native } from '../../../native/index.js';
 import { isCI, isRoot } from '../../../test/support/env.js';
 import { makeTree, removeDir, tempDir } from '../file/testing.js';

@@ -18,7 +18,7 @@ import {
   F_SIZE,
   F_UID,
   SCAN_FIELDS,
-} from '../../../snapshotter/index.js';
+} from '../../../tarfs/index.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;

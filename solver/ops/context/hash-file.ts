@@ -2,10 +2,10 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
-import { fsPath } from '../../../snapshotter/index.js';
+import { fsPath } from '../../../tarfs/index.js';
 
 /**
- * Hex digest of the file at a host path (byte-escaped, as snapshotter's byte-names.ts has it);
+ * Hex digest of the file at a host path (byte-escaped, as tarfs/byte-names.ts has it);
  * must not follow a symlink; stops with the signal's reason once it is aborted. Injectable for tests.
  */
 export type FileHasher = (path: string, signal?: AbortSignal) => Promise<string>;

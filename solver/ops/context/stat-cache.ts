@@ -21,7 +21,7 @@
  *   per directory, its rows' strings, their bytes: name NUL hash, the rows' joined by NUL
  *
  * (UTF-8 but for names that are not: those are their raw bytes, byte-escaped in memory as
- * snapshotter's byte-names.ts has them.)
+ * tarfs/byte-names.ts has them.)
  *
  * Numbers are in the writer's byte order; a file of another format, byte order or shape
  * starts the cache empty (one directory's malformed rows, that directory).
@@ -30,7 +30,7 @@ import { readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { BuildError } from '../../../errors/index.js';
-import { nameBytes, nameFromBytes } from '../../../snapshotter/index.js';
+import { nameBytes, nameFromBytes } from '../../../tarfs/index.js';
 import { STAMP_FIELDS, type EntryStat } from './entry-stat.js';
 
 // 2: a file's row holds its extended attributes' digest beside the content hash.

@@ -3,11 +3,11 @@
  * before children, `.dockerignore`d entries left out (whole subtrees skipped when the
  * matcher says nothing below can come back), and an excluded directory yielded only when
  * something below it is kept, just before that first kept entry. A name that is not UTF-8 is
- * byte-escaped in paths and names (snapshotter's byte-names.ts): .dockerignore and --exclude
+ * byte-escaped in paths and names (tarfs/byte-names.ts): .dockerignore and --exclude
  * patterns see each such byte as one character, as Go's matchers see it as one rune.
  */
 import type { MatcherDir, PathMatcher } from '../path-matcher.js';
-import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../snapshotter/index.js';
+import { DirScanner, F_FLAGS, F_MODE, SCAN_BY_PATH, SCAN_FIELDS } from '../../../tarfs/index.js';
 import { lstatOrUndefined, lstatSyncOrUndefined } from '../file/root-path.js';
 import { EntryStat } from './entry-stat.js';
 

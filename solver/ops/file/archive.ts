@@ -14,7 +14,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { programStream } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
-import { fsPath, isSnapshotError, readTar } from '../../../snapshotter/index.js';
+import { fsPath, isTarError, readTar } from '../../../tarfs/index.js';
 import { mkdirAllInRoot } from './mkdir.js';
 import { cleanComponents, hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import { makeNode } from './special-files.js';
@@ -202,7 +202,7 @@ export async function extractArchive(archivePath: string, compression: Compressi
   } catch (e) {
     decoded.stop();
     await decoded.done;
-    if (e instanceof BuildError && !isSnapshotError(e)) throw e;
+    if (e instanceof BuildError && !isTarError(e)) throw e;
     throw new BuildError('COPY_FAILED', `failed to extract ${archivePath}: ${(e as Error).message}`, {}, { cause: e });
   }
   // Directory times last: creating entries inside them changed them.

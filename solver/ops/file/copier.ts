@@ -5,7 +5,7 @@
  * links, mode and times come from the source, owner from --chown or the source (0:0 for the
  * build context), --chmod applies to everything but symlinks. Nothing here follows a symlink:
  * entries are read with lstat/O_NOFOLLOW and written after removing what was in the way.
- * Paths are strings as snapshotter's byte-names.ts has them: a name that is not UTF-8 is
+ * Paths are strings as tarfs/byte-names.ts has them: a name that is not UTF-8 is
  * byte-escaped, and every call on the disk takes its exact bytes (fsPath).
  */
 import { constants, type BigIntStats } from 'node:fs';
@@ -16,7 +16,7 @@ import type { MatcherDir, PathMatcher } from '../path-matcher.js';
 import { applyChmod } from './file-mode.js';
 import type { FileMode } from '../../core/index.js';
 import { dirname } from 'node:path';
-import { byteOrder, fsPath, readdirEntries } from '../../../snapshotter/index.js';
+import { byteOrder, fsPath, readdirEntries } from '../../../tarfs/index.js';
 import { lstatSyncOrUndefined } from './root-path.js';
 import { makeNodeLike } from './special-files.js';
 import type { SourceView } from './source-view.js';

@@ -5,7 +5,7 @@
  */
 import { chmod, lchown, lutimes, mkdir } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
-import { fsPath } from '../../../snapshotter/index.js';
+import { fsPath } from '../../../tarfs/index.js';
 import { hostPath, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import type { Owner } from './users.js';
 

@@ -3,12 +3,12 @@
  * `fs.RootPath` does for BuildKit): `..` never climbs above the root, and a symlink met on
  * the way is followed with its target read inside the root, an absolute target restarting
  * from the root. Nothing outside the root is ever looked at. Paths are strings as
- * snapshotter's byte-names.ts has them (a name that is not UTF-8 byte-escaped).
+ * tarfs/byte-names.ts has them (a name that is not UTF-8 byte-escaped).
  */
 import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { BuildError } from '../../../errors/index.js';
-import { fsPath, readlinkName } from '../../../snapshotter/index.js';
+import { fsPath, readlinkName } from '../../../tarfs/index.js';
 
 /** Linux's own limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;

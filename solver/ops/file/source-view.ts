@@ -5,7 +5,7 @@
  * and every owner is reset to 0:0, as the BuildKit client does before sending.
  */
 import type { MatcherDir, PathMatcher } from '../path-matcher.js';
-import { readdirNames } from '../../../snapshotter/index.js';
+import { readdirNames } from '../../../tarfs/index.js';
 import { cleanComponents, hostPath, lstatOrUndefined } from './root-path.js';
 
 export interface SourceSpec {

@@ -1,11 +1,11 @@
 /**
  * FIFOs and device nodes, made with the addon's mknod (Node has none); the caller sets owner,
- * mode and times afterwards. Paths are strings as snapshotter's byte-names.ts has them.
+ * mode and times afterwards. Paths are strings as tarfs/byte-names.ts has them.
  */
 import { constants, type BigIntStats } from 'node:fs';
 import { BuildError } from '../../../errors/index.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../../../native/index.js';
-import { fsPath } from '../../../snapshotter/index.js';
+import { fsPath } from '../../../tarfs/index.js';
 
 export type NodeKind = 'fifo' | 'char' | 'block';
 

@@ -3,10 +3,10 @@
  * the components before the first one with a wildcard are resolved inside the root
  * (following symlinks), then the tree below is walked in name order and every entry whose
  * relative path matches the rest is a match; a matched directory is not searched further.
- * A name that is not UTF-8 is matched byte-escaped (snapshotter's byte-names.ts): each such
+ * A name that is not UTF-8 is matched byte-escaped (tarfs/byte-names.ts): each such
  * byte is one character, as Go's filepath.Match takes it for one rune.
  */
-import { byteOrder, readdirEntries } from '../../../snapshotter/index.js';
+import { byteOrder, readdirEntries } from '../../../tarfs/index.js';
 import { compileGoPattern, containsWildcards } from './go-match.js';
 import { cleanComponents, lstatOrUndefined, resolveInRoot } from './root-path.js';
 import type { SourceView } from './source-view.js';

@@ -9,7 +9,7 @@
  * be written to the disk.
  */
 import { nameFromBytes } from './byte-names.js';
-import { SnapshotError } from './errors.js';
+import { TarError } from './errors.js';
 import { BLOCK } from './tar-format.js';
 
 export type TarReadType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
@@ -42,8 +42,8 @@ const MAX_META_SIZE = 16 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function bad(message: string): SnapshotError {
-  return new SnapshotError('BAD_TAR', message);
+function bad(message: string): TarError {
+  return new TarError('BAD_TAR', message);
 }
 
 /** Exact-size reads over an async iterable of chunks. */
@@ -145,7 +145,7 @@ function decodeKey(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new SnapshotError('NOT_SUPPORTED', `tar PAX key is not valid UTF-8: ${Buffer.from(bytes).toString('latin1')}`);
+    throw new TarError('NOT_SUPPORTED', `tar PAX key is not valid UTF-8: ${Buffer.from(bytes).toString('latin1')}`);
   }
 }
 
@@ -244,7 +244,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     const type = TYPES[typeflag];
     if (type === undefined) {
-      throw new SnapshotError('NOT_SUPPORTED', `tar entry type ${JSON.stringify(typeflag)} is not supported`);
+      throw new TarError('NOT_SUPPORTED', `tar entry type ${JSON.stringify(typeflag)} is not supported`);
     }
 
     const records = new Map([...globalPax, ...pax]);

@@ -1,5 +1,6 @@
 /**
- * Performing mounts given as data, through the native addon.
+ * Performing mounts given as data (a snapshotter's, or the ops' own tmpfs and binds), through
+ * the native addon. Here because the ops are what mounts: the snapshotter only describes.
  *
  * Callers must run inside their own private mount namespace (the builder re-executes itself
  * under `unshare -m --propagation private`, the runner unshares before mounting): a mount made
@@ -21,10 +22,8 @@ import {
   MS_REMOUNT,
   isNativeError,
   native,
-} from '../native/index.js';
-import { SnapshotError } from './errors.js';
-import { FLAG_OPTIONS, mountData, renderForMount } from './mount-options.js';
-import type { Mount } from './types.js';
+} from '../../native/index.js';
+import { FLAG_OPTIONS, SnapshotError, mountData, renderForMount, type Mount } from '../../snapshotter/index.js';
 
 const FLAG_BITS: Readonly<Record<string, number>> = {
   ro: MS_RDONLY,

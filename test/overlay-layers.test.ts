@@ -24,15 +24,25 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S_IFIFO, native } from '../native/index.js';
-import { applyTar } from './apply.js';
-import { diffID, diffTar } from './diff.js';
-import { fitsMountData } from './mount-options.js';
-import { mountAt, unmount } from './mount.js';
-import { openOverlaySnapshotter, type OverlaySnapshotter } from './overlay.js';
-import { readTar } from './tar-reader.js';
-import { asActiveKey as key, asSnapshotName as name, type SnapshotName } from './types.js';
+import {
+  applyTar,
+  asActiveKey as key,
+  asSnapshotName as name,
+  diffID,
+  diffTar,
+  fitsMountData,
+  openOverlaySnapshotter,
+  type SnapshotDirectories,
+  type SnapshotName,
+  type Snapshotter,
+} from '../snapshotter/index.js';
+import { mountAt, unmount } from '../solver/ops/mount.js';
+import { readTar } from '../tarfs/index.js';
 
-import { isCI, isRoot } from '../test/support/env.js';
+import { isCI, isRoot } from './support/env.js';
+
+/** The overlay snapshotter as openOverlaySnapshotter gives it. */
+type OverlaySnapshotter = Snapshotter & SnapshotDirectories;
 
 /** cap_net_bind_service+ep, as a v2 security.capability value. */
 const CAP_NET_BIND_SERVICE = Buffer.from('0100000200040000000000000000000000000000', 'hex');
