@@ -8,7 +8,7 @@ import { ALL_SNAPSHOTS, build, defaultRoot, openState, removeScratch } from '../
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './command-io.js';
 import { checkIidFileOutputs, imageId, resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
 import { handleInterrupts } from './interrupt.js';
 import { checkOutputPaths } from './output-paths.js';

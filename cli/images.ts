@@ -5,7 +5,7 @@ import { isExporterError, readImageConfig } from '../exporter/index.js';
 import { defaultRoot, openState, type State } from '../build/index.js';
 import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './command-io.js';
 import { parseDockerSize } from './sizes.js';
 
 const COMMON: readonly FlagSpec[] = [

@@ -8,7 +8,7 @@ import { checkLogin, parseReference, pushBlobsOf, pushImage, removeCredentials, 
 import { defaultRoot, openState, pushableImage } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { layerFormat } from './outputs.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './command-io.js';
 import { pushOptionsFor, registryAccess } from './registry-options.js';
 
 const FLAGS: readonly FlagSpec[] = [
