@@ -8,3 +8,10 @@ export {
   defaultRoot, openState, removeScratch, layersOf, openSnapshotTar, registerLayers, RunFailedError,
   type State, type Layer, type SecretSources, type SshSources, type Entitlement,
 } from '../solver/ops/index.js';
+// Outputs: exported at the end of the solve, one module per type (build/outputs/), and push in one place.
+export { exportOutputs, imageId, writeIidFile, writeMetadataFile, type Output, type OutputOf, type ExporterResponse, type Written } from './outputs/index.js';
+export { pushableBlobs, pushStoredImage, pushTo, pushOptionsFor, type PushStoredRequest } from './push.js';
+// What the CLI needs to read output flags (reference checks, layer formats) before anything runs.
+export { DEFAULT_LAYER_FORMAT, normalizedReferenceProblem, parseImageName, referenceProblem, type Compression, type LayerFormat } from '../exporter/index.js';
+export { parseReference } from '../registry/index.js';
+export { loginToRegistry, logoutFromRegistry } from './login.js';

@@ -8,7 +8,8 @@ import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, t
 import type { CommandIO } from './command-io.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
-import { loginCommand, logoutCommand, pushCommand } from './login.js';
+import { loginCommand, logoutCommand } from './login.js';
+import { pushCommand } from './push.js';
 import { pullCommand } from './pull.js';
 import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
 
