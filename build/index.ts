@@ -15,3 +15,9 @@ export { pushableBlobs, pushStoredImage, pushTo, pushOptionsFor, type PushStored
 export { DEFAULT_LAYER_FORMAT, normalizedReferenceProblem, parseImageName, referenceProblem, type Compression, type LayerFormat } from '../exporter/index.js';
 export { parseReference } from '../registry/index.js';
 export { loginToRegistry, logoutFromRegistry } from './login.js';
+export { leaseBuildCache } from './lease.js';
+// Small helpers and types of lower folders that are all the CLI needs of them.
+export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
+export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, type Platform } from '../frontend/index.js';
+export type { SolveEvent } from '../solver/core/index.js';
+export { diskUsage, imageFacts, pruneStore, type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary } from './store.js';

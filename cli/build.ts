@@ -2,9 +2,9 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { parsePlatform } from '../frontend/index.js';
-import { createLease, removeOwnTempPathsSync } from '../content/index.js';
-import { ALL_SNAPSHOTS, build, defaultRoot, exportOutputs, imageId, openState, removeScratch, writeIidFile, writeMetadataFile } from '../build/index.js';
+import {
+  build, defaultRoot, exportOutputs, imageId, leaseBuildCache, openState, parsePlatform, removeOwnTempPathsSync, removeScratch, writeIidFile, writeMetadataFile,
+} from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
@@ -182,7 +182,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   const root = flagValue(p, 'root') ?? defaultRoot(io.env);
   const state = await openState(root);
   // While this build runs, prune leaves the build cache alone.
-  const lease = await createLease(state.leasesDir, { snapshots: [ALL_SNAPSHOTS] });
+  const lease = await leaseBuildCache(state);
   const renderer = createRenderer(progress, io.progressStream);
   for (const message of outputWarnings) renderer.warning({ message });
   const written = [...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])), ...[iidFile, metadataFile].filter((f) => f !== undefined)];

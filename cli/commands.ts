@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BuildError, didYouMean } from '../errors/index.js';
-import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js';
+import { parseDockerfile, parsePlatform, planBuild } from '../build/index.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './command-io.js';
 import { VERSION } from './version.js';

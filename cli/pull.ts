@@ -1,7 +1,6 @@
 /** `tsbuild pull NAME`: an image from its registry into the local store, without building. */
 import { BuildError } from '../errors/index.js';
-import { hostPlatform, parsePlatform, type Platform } from '../frontend/index.js';
-import { defaultRoot, openState, pullToStore } from '../build/index.js';
+import { defaultRoot, hostPlatform, openState, parsePlatform, pullToStore, type Platform } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError } from './args.js';
 import type { CommandIO } from './command-io.js';
 import { registryAccess } from './registry-options.js';
