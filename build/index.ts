@@ -18,6 +18,6 @@ export { loginToRegistry, logoutFromRegistry } from './login.js';
 export { leaseBuildCache } from './lease.js';
 // Small helpers and types of lower folders that are all the CLI needs of them.
 export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
-export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, type Platform } from '../frontend/index.js';
+export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
 export type { SolveEvent } from '../solver/core/index.js';
 export { diskUsage, imageFacts, pruneStore, type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary } from './store.js';

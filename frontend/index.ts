@@ -5,3 +5,4 @@ export { planBuild, parsePlatform, formatPlatform, hostPlatform, type ConvertOpt
 export type * from './stages/types.js';
 export { csvFields, CsvError } from './instructions/csv.js';
 export { compileMatcher, readIgnorePatterns, filterPaths, Matcher, type DirState, type DirVerdict } from './dockerignore/index.js';
+export { ramInBytes } from './instructions/units.js';
