@@ -20,4 +20,5 @@ export { leaseBuildCache } from './lease.js';
 export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
 export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
 export type { SolveEvent } from '../solver/core/index.js';
-export { diskUsage, imageFacts, pruneStore, type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary } from './store.js';
+export {
+  diskUsage, imageFacts, pruneStore, storedImages, tagStoredImage, untagStoredImage, type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary } from './store.js';

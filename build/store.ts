@@ -32,6 +32,23 @@ export async function imageFacts(state: State, name: string): Promise<ImageFacts
   return { image, config, layers };
 }
 
+/** The named images of the store with their facts, in the store's order (yielded as read). */
+export async function* storedImages(state: State): AsyncGenerator<ImageFacts & { readonly name: string }> {
+  for (const rec of await state.images.listImages()) yield { name: rec.name, ...(await imageFacts(state, rec.name)) };
+}
+
+/** Another name for an image of the store. */
+export async function tagStoredImage(state: State, source: string, target: string): Promise<void> {
+  const { image } = await imageFacts(state, source);
+  await state.images.tagImage(target, image.manifest);
+}
+
+/** A name taken off the store (its blobs go with the next prune if nothing else uses them). */
+export async function untagStoredImage(state: State, name: string): Promise<void> {
+  await imageFacts(state, name);
+  await state.images.removeImage(name);
+}
+
 export interface DiskUsageSummary {
   readonly images: number;
   /** Blobs of the content store, and what of them no image uses. */

@@ -1,5 +1,5 @@
 /** `tsbuild images | tag | rmi | inspect | du | prune`: the local image store and build cache. */
-import { defaultRoot, diskUsage, imageFacts, openState, pruneStore, type State } from '../build/index.js';
+import { defaultRoot, diskUsage, imageFacts, openState, pruneStore, storedImages, tagStoredImage, untagStoredImage, type State } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './command-io.js';
 import { parseDockerSize } from './sizes.js';
@@ -33,13 +33,12 @@ export async function imagesCommand(argv: readonly string[], io: CommandIO): Pro
   }
   const state = await stateFor(p, io);
   const rows: string[][] = [['NAME', 'IMAGE ID', 'CREATED', 'SIZE']];
-  for (const rec of await state.images.listImages()) {
-    const { image, config, layers } = await imageFacts(state, rec.name);
+  for await (const { name, image, config, layers } of storedImages(state)) {
     if (flagSet(p, 'quiet')) {
       io.stdout(`${image.config.digest}\n`);
       continue;
     }
-    rows.push([rec.name, image.config.digest.slice(7, 19), String(config.created ?? ''), size(layers)]);
+    rows.push([name, image.config.digest.slice(7, 19), String(config.created ?? ''), size(layers)]);
   }
   if (!flagSet(p, 'quiet')) {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -58,8 +57,7 @@ export async function tagCommand(argv: readonly string[], io: CommandIO): Promis
     throw usageError('tag takes two names', 'tsbuild tag SOURCE TARGET');
   }
   const state = await stateFor(p, io);
-  const { image } = await imageFacts(state, p.positionals[0]!);
-  await state.images.tagImage(p.positionals[1]!, image.manifest);
+  await tagStoredImage(state, p.positionals[0]!, p.positionals[1]!);
   return 0;
 }
 
@@ -72,8 +70,7 @@ export async function rmiCommand(argv: readonly string[], io: CommandIO): Promis
   if (p.positionals.length === 0) throw usageError('rmi needs at least one image name');
   const state = await stateFor(p, io);
   for (const name of p.positionals) {
-    await imageFacts(state, name);
-    await state.images.removeImage(name);
+    await untagStoredImage(state, name);
     io.stdout(`Untagged: ${name}\n`);
   }
   return 0;
