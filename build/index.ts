@@ -10,7 +10,7 @@ export {
 } from '../solver/ops/index.js';
 // Outputs: exported at the end of the solve, one module per type (build/outputs/), and push in one place.
 export { exportOutputs, imageId, writeIidFile, writeMetadataFile, type Output, type OutputOf, type ExporterResponse, type Written } from './outputs/index.js';
-export { pushableBlobs, pushStoredImage, pushTo, pushOptionsFor, type PushStoredRequest } from './push.js';
+export { pushStoredImage, type PushStoredRequest } from './push.js';
 // What the CLI needs to read output flags (reference checks, layer formats) before anything runs.
 export { DEFAULT_LAYER_FORMAT, normalizedReferenceProblem, parseImageName, referenceProblem, type Compression, type LayerFormat } from '../exporter/index.js';
 export { parseReference } from '../registry/index.js';
@@ -21,4 +21,6 @@ export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
 export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
 export type { SolveEvent } from '../solver/core/index.js';
 export {
-  diskUsage, imageFacts, pruneStore, storedImages, tagStoredImage, untagStoredImage, type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary } from './store.js';
+  diskUsage, imageFacts, pruneStore, storedImages, tagStoredImage, untagStoredImage,
+  type DiskUsageSummary, type ImageFacts, type PruneRequest, type PruneSummary,
+} from './store.js';
