@@ -1,23 +1,29 @@
 /**
- * An image of the local store, made ready to push or export: base layers go as they were
- * pulled (unless the format asks otherwise); layers built here (kept as snapshots, never
- * compressed) are compressed once from their snapshots. Returns the blobs and the manifest.
+ * Push, in one place: an image made ready to push — a built image's assembled blobs, or an
+ * image of the local store — sent to registry references with the saved credentials.
  */
 import { BuildError } from '../errors/index.js';
+import type { BlobSources, Descriptor, Digest } from '../content/index.js';
 import {
-  exportLayer, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
-  type LayerFormat, type ResolvedImage,
+  exportLayer, isExporterError, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
+  type ImageBlobs, type LayerFormat, type ResolvedImage,
 } from '../exporter/index.js';
-import type { Descriptor } from '../content/index.js';
+import { credentialsFor, parseReference, pushBlobsOf, pushImage, type ImageReference, type PushOptions } from '../registry/index.js';
 import { diffTar } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';
-import type { State } from './state.js';
+import { openState, type State } from './state.js';
+import type { RegistryAccess } from './pull.js';
 
 export interface PushableImage {
   readonly blobs: readonly Descriptor[];
   readonly manifest: { readonly mediaType: string; readonly bytes: Buffer };
 }
 
+/**
+ * An image of the local store, made ready to push: base layers go as they were pulled (unless
+ * the format asks otherwise); layers built here (kept as snapshots, never compressed) are
+ * compressed once from their snapshots.
+ */
 export async function pushableImage(state: State, image: ResolvedImage, format: LayerFormat): Promise<PushableImage> {
   const { diffIds } = await readImageConfig(state.content, image);
   const ids = chainIds(diffIds);
@@ -53,5 +59,77 @@ export async function pushableImage(state: State, image: ResolvedImage, format: 
     // Non-distributable layers among them are left out by pushImage.
     blobs: [...layers, image.config],
     manifest: { mediaType: format.ociMediaTypes ? MediaType.ociManifest : MediaType.dockerManifest, bytes },
+  };
+}
+
+/** A built image, assembled for a layer format (its blobs in the content store), made ready to push. */
+export async function pushableBlobs(state: State, blobs: ImageBlobs): Promise<PushableImage> {
+  return {
+    blobs: [...blobs.layers, blobs.config],
+    manifest: { mediaType: blobs.manifest.mediaType, bytes: await state.content.readBytes(blobs.manifest.digest) },
+  };
+}
+
+/** Push `ready` to each reference in turn; the manifest digests the registries answered. */
+export async function pushTo(state: State, ready: PushableImage, refs: readonly ImageReference[], access: RegistryAccess): Promise<Digest[]> {
+  const blobs = pushBlobsOf(state.content, ready.blobs);
+  const digests: Digest[] = [];
+  for (const ref of refs) digests.push(await pushImage(ref, blobs, ready.manifest, await pushOptionsFor(ref.domain, access, state.content)));
+  return digests;
+}
+
+/** Push `ready` under each name (references parsed as they come, as a push reads them). */
+export async function pushToNames(state: State, ready: PushableImage, names: readonly string[], access: RegistryAccess): Promise<void> {
+  for (const n of names) await pushTo(state, ready, [parseReference(n)], access);
+}
+
+export interface PushStoredRequest {
+  /** The state directory. */
+  readonly root: string;
+  /** The image's name in the local store. */
+  readonly name: string;
+  /** Where to push it (default: its name). */
+  readonly target?: string;
+  readonly format: LayerFormat;
+  readonly access: RegistryAccess;
+}
+
+/** `tsbuild push`: an image of the local store to a registry; the manifest digest the registry took. */
+export async function pushStoredImage(req: PushStoredRequest): Promise<Digest> {
+  const target = parseReference(req.target ?? req.name);
+  const state = await openState(req.root);
+  let image;
+  try {
+    image = await state.images.resolveImage(req.name);
+  } catch (e) {
+    if (isExporterError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${req.name}`, { hint: 'list images with "tsbuild images"' });
+    throw e;
+  }
+  const ready = await pushableImage(state, image, req.format);
+  const [digest] = await pushTo(state, ready, [target], req.access);
+  return digest!;
+}
+
+/**
+ * How to push to `domain`: connection options, the saved credentials, the content store as
+ * the record of where blobs live, and `$TSBUILD_PUSH_CHUNK_SIZE` (bytes; blobs above it go in
+ * chunks of that size, 32 MiB when unset).
+ */
+export async function pushOptionsFor(domain: string, access: RegistryAccess, sources: BlobSources): Promise<PushOptions> {
+  const credentials = await credentialsFor(domain, access.env);
+  const chunk = access.env.TSBUILD_PUSH_CHUNK_SIZE;
+  let chunkSize: number | undefined;
+  if (chunk !== undefined && chunk !== '') {
+    chunkSize = Number(chunk);
+    if (!/^\d+$/.test(chunk) || !Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+      throw new BuildError('USAGE', `invalid TSBUILD_PUSH_CHUNK_SIZE "${chunk}"`, { hint: 'give a number of bytes, e.g. 33554432' });
+    }
+  }
+  return {
+    insecure: access.insecure,
+    ca: access.ca,
+    sources,
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(chunkSize === undefined ? {} : { chunkSize }),
   };
 }

@@ -1,9 +1,8 @@
 /** `--build-context NAME=VALUE` values, checked as buildx checks them (bad ones are usage errors). */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { asDigest } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
-import { contextKey, type BuildContextSpec } from '../build/index.js';
+import { asDigest, contextKey, type BuildContextSpec } from '../build/index.js';
 import { usageError } from './args.js';
 
 const FORMS = 'write --build-context NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG|@sha256:DIGEST]';

@@ -2,14 +2,14 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { parsePlatform } from '../frontend/index.js';
-import { createLease, removeOwnTempPathsSync } from '../content/index.js';
-import { ALL_SNAPSHOTS, build, defaultRoot, openState, removeScratch } from '../build/index.js';
+import {
+  build, defaultRoot, exportOutputs, imageId, leaseBuildCache, openState, parsePlatform, removeOwnTempPathsSync, removeScratch, writeIidFile, writeMetadataFile,
+} from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
-import type { CommandIO } from './commands.js';
-import { checkIidFileOutputs, imageId, resolveOutputs, writeIidFile, writeMetadataFile, writeOutputs } from './outputs.js';
+import type { CommandIO } from './command-io.js';
+import { checkIidFileOutputs, metadataJson, resolveOutputs } from './outputs.js';
 import { handleInterrupts } from './interrupt.js';
 import { checkOutputPaths } from './output-paths.js';
 import { registryAccess } from './registry-options.js';
@@ -182,7 +182,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   const root = flagValue(p, 'root') ?? defaultRoot(io.env);
   const state = await openState(root);
   // While this build runs, prune leaves the build cache alone.
-  const lease = await createLease(state.leasesDir, { snapshots: [ALL_SNAPSHOTS] });
+  const lease = await leaseBuildCache(state);
   const renderer = createRenderer(progress, io.progressStream);
   for (const message of outputWarnings) renderer.warning({ message });
   const written = [...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])), ...[iidFile, metadataFile].filter((f) => f !== undefined)];
@@ -225,12 +225,12 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (outputs.length === 0) {
       renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
     }
-    const result = await writeOutputs(state, image, outputs, access, signal);
+    const result = await exportOutputs(state, image, outputs, access, signal);
     renderer.close();
     signal.throwIfAborted();
     if (iidFile !== undefined) await writeIidFile(iidFile, result);
     signal.throwIfAborted();
-    if (metadataFile !== undefined) await writeMetadataFile(metadataFile, result);
+    if (metadataFile !== undefined) await writeMetadataFile(metadataFile, metadataJson(result));
     signal.throwIfAborted();
     const id = imageId(result);
     if (progress === 'quiet' && id !== undefined) io.stdout(`${id}\n`);

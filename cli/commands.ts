@@ -3,24 +3,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { BuildError, didYouMean } from '../errors/index.js';
-import { parseDockerfile, parsePlatform, planBuild } from '../frontend/index.js';
+import { parseDockerfile, parsePlatform, planBuild } from '../build/index.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
+import type { CommandIO } from './command-io.js';
 import { VERSION } from './version.js';
 import { buildCommand } from './build.js';
-import { loginCommand, logoutCommand, pushCommand } from './login.js';
+import { loginCommand, logoutCommand } from './login.js';
+import { pushCommand } from './push.js';
 import { pullCommand } from './pull.js';
 import { duCommand, imagesCommand, inspectCommand, pruneCommand, rmiCommand, tagCommand } from './images.js';
-
-export interface CommandIO {
-  readonly stdout: (s: string | Uint8Array) => void;
-  readonly stderr: (s: string) => void;
-  readonly readStdin: () => Buffer;
-  readonly env: NodeJS.ProcessEnv;
-  /** Sources read so far, by the name errors use, so that errors can show the line. */
-  readonly sources: Map<string, Buffer>;
-  /** Where build progress goes (stderr). */
-  readonly progressStream: { write(s: string): unknown; isTTY?: boolean; columns?: number };
-}
 
 const COMMON: readonly FlagSpec[] = [
   { name: 'debug', type: 'boolean' },

@@ -1,11 +1,7 @@
 /** `tsbuild images | tag | rmi | inspect | du | prune`: the local image store and build cache. */
-import { BuildError } from '../errors/index.js';
-import { readLiveLeases } from '../content/index.js';
-import { isExporterError, readImageConfig } from '../exporter/index.js';
-import { defaultRoot, openState, type State } from '../build/index.js';
-import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../build/index.js';
+import { defaultRoot, diskUsage, imageFacts, openState, pruneStore, storedImages, tagStoredImage, untagStoredImage, type State } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './command-io.js';
 import { parseDockerSize } from './sizes.js';
 
 const COMMON: readonly FlagSpec[] = [
@@ -29,21 +25,6 @@ function size(n: number): string {
   return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)}${units[u]}`;
 }
 
-async function imageFacts(state: State, name: string) {
-  let image;
-  try {
-    image = await state.images.resolveImage(name);
-  } catch (e) {
-    if (isExporterError(e, 'IMAGE_NOT_FOUND') || isExporterError(e, 'BAD_REFERENCE')) {
-      throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
-    }
-    throw e;
-  }
-  const config = (await readImageConfig(state.content, image)).raw;
-  const layers = image.layers.reduce((sum, l) => sum + l.size, 0);
-  return { image, config, layers };
-}
-
 export async function imagesCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, [...COMMON, { name: 'quiet', short: 'q', type: 'boolean' }], 'images');
   if (flagSet(p, 'help')) {
@@ -52,13 +33,12 @@ export async function imagesCommand(argv: readonly string[], io: CommandIO): Pro
   }
   const state = await stateFor(p, io);
   const rows: string[][] = [['NAME', 'IMAGE ID', 'CREATED', 'SIZE']];
-  for (const rec of await state.images.listImages()) {
-    const { image, config, layers } = await imageFacts(state, rec.name);
+  for await (const { name, image, config, layers } of storedImages(state)) {
     if (flagSet(p, 'quiet')) {
       io.stdout(`${image.config.digest}\n`);
       continue;
     }
-    rows.push([rec.name, image.config.digest.slice(7, 19), String(config.created ?? ''), size(layers)]);
+    rows.push([name, image.config.digest.slice(7, 19), String(config.created ?? ''), size(layers)]);
   }
   if (!flagSet(p, 'quiet')) {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -77,8 +57,7 @@ export async function tagCommand(argv: readonly string[], io: CommandIO): Promis
     throw usageError('tag takes two names', 'tsbuild tag SOURCE TARGET');
   }
   const state = await stateFor(p, io);
-  const { image } = await imageFacts(state, p.positionals[0]!);
-  await state.images.tagImage(p.positionals[1]!, image.manifest);
+  await tagStoredImage(state, p.positionals[0]!, p.positionals[1]!);
   return 0;
 }
 
@@ -91,8 +70,7 @@ export async function rmiCommand(argv: readonly string[], io: CommandIO): Promis
   if (p.positionals.length === 0) throw usageError('rmi needs at least one image name');
   const state = await stateFor(p, io);
   for (const name of p.positionals) {
-    await imageFacts(state, name);
-    await state.images.removeImage(name);
+    await untagStoredImage(state, name);
     io.stdout(`Untagged: ${name}\n`);
   }
   return 0;
@@ -122,19 +100,10 @@ export async function duCommand(argv: readonly string[], io: CommandIO): Promise
     return 0;
   }
   const state = await stateFor(p, io);
-  const usage = await state.images.imageDiskUsage();
-  let snapshots = 0;
-  let count = 0;
-  for await (const s of state.snapshots.walk()) {
-    if (s.kind !== 'committed') continue;
-    snapshots += (await state.snapshots.usage(s.name)).size;
-    count++;
-  }
-  // What no image uses: what prune may remove, and what --keep-storage limits.
-  const cache = (await buildCacheEntries(state)).committed.reduce((sum, e) => sum + e.size, 0);
-  io.stdout(`images          ${usage.images.length}\n`);
-  io.stdout(`blobs           ${size(usage.totalSize)} (${size(usage.reclaimableSize)} reclaimable)\n`);
-  io.stdout(`build cache     ${size(snapshots)} in ${count} snapshots (${size(cache)} reclaimable)\n`);
+  const usage = await diskUsage(state);
+  io.stdout(`images          ${usage.images}\n`);
+  io.stdout(`blobs           ${size(usage.blobs.size)} (${size(usage.blobs.reclaimable)} reclaimable)\n`);
+  io.stdout(`build cache     ${size(usage.buildCache.size)} in ${usage.buildCache.count} snapshots (${size(usage.buildCache.reclaimable)} reclaimable)\n`);
   return 0;
 }
 
@@ -152,16 +121,8 @@ export async function pruneCommand(argv: readonly string[], io: CommandIO): Prom
   const keep = flagValue(p, 'keep-storage');
   const keepStorage = keep === undefined ? undefined : parseDockerSize('keep-storage', keep);
   const state = await stateFor(p, io);
-  const live = await readLiveLeases(state.leasesDir, { removeStale: true });
-  let cache = { removed: 0, reclaimed: 0, kept: 0 };
-  if (live.snapshots.has(ALL_SNAPSHOTS)) {
-    io.stderr('warning: a build is running: the build cache is kept\n');
-  } else {
-    cache = await pruneBuildCache(state, keepStorage === undefined ? {} : { keepBytes: keepStorage });
-  }
-  // One budget: what the build cache keeps counts against unused blobs too.
-  const blobBudget = keepStorage === undefined ? undefined : Math.max(0, keepStorage - cache.kept);
-  const blobs = await state.images.prune({ all: flagSet(p, 'all'), ...(blobBudget === undefined ? {} : { keepStorage: blobBudget }) });
-  io.stdout(`Total reclaimed: ${size(blobs.reclaimed + cache.reclaimed)} (${blobs.deleted.length} blobs, ${cache.removed} cache snapshots)\n`);
+  const pruned = await pruneStore(state, { all: flagSet(p, 'all'), ...(keepStorage === undefined ? {} : { keepStorage }) });
+  if (pruned.buildRunning) io.stderr('warning: a build is running: the build cache is kept\n');
+  io.stdout(`Total reclaimed: ${size(pruned.reclaimed)} (${pruned.blobs} blobs, ${pruned.cacheSnapshots} cache snapshots)\n`);
   return 0;
 }

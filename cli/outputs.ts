@@ -1,45 +1,23 @@
 /**
- * `--output` / `-t` / `--push` resolved once, up front (unknown keys are refused), and the
- * writing of each output from a built image.
+ * `--output` / `-t` / `--push` resolved once, up front (unknown keys are refused), into the
+ * outputs build/ exports at the end of the solve; and the metadata file's text.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { writeFileAtomic, type Descriptor, type DescriptorPlatform } from '../content/index.js';
+import { resolve } from 'node:path';
 import { BuildError, isBuildError } from '../errors/index.js';
 import {
-  assembleImage,
   DEFAULT_LAYER_FORMAT,
-  descriptorObject,
-  exportDescriptor,
-  exportLayer,
-  exportNames,
-  goJson,
   normalizedReferenceProblem,
   parseImageName,
+  parseReference,
   referenceProblem,
-  writeDockerArchive,
-  writeOciLayout,
-  writeRootfsDir,
-  writeRootfsTar,
   type Compression,
-  type ExportImage,
-  type ImageBlobs,
   type LayerFormat,
-} from '../exporter/index.js';
-import { diffTar, fileXattrs } from '../snapshotter/index.js';
-import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
-import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../build/index.js';
+  type Output,
+  type Written,
+} from '../build/index.js';
 import { usageError } from './args.js';
-import { pushOptionsFor } from './registry-options.js';
 
-export type Output =
-  /** Into the local store; with `push`, pushed to the names' registries too (in that layer format). */
-  | { readonly type: 'image'; readonly names: readonly string[]; readonly push?: LayerFormat }
-  | { readonly type: 'oci'; readonly dest: string; readonly tar: boolean; readonly names: readonly string[]; readonly format: LayerFormat }
-  | { readonly type: 'docker'; readonly dest: string; readonly names: readonly string[]; readonly format: LayerFormat }
-  | { readonly type: 'local'; readonly dest: string }
-  | { readonly type: 'tar'; readonly dest: string }
-  | { readonly type: 'registry'; readonly names: readonly string[]; readonly format: LayerFormat };
+export type { Output } from '../build/index.js';
 
 const FORMAT_KEYS = ['compression', 'compression-level', 'force-compression', 'oci-mediatypes'];
 const KEYS: Record<string, readonly string[]> = {
@@ -190,147 +168,10 @@ function asUsage(check: () => unknown): void {
   }
 }
 
-/**
- * What the outputs report, in BuildKit's exporter-response keys: `containerimage.digest` (the
- * manifest written or pushed), `containerimage.config.digest` (the image ID),
- * `containerimage.descriptor` (the manifest's descriptor, base64 of its JSON) and `image.name`
- * (the names, comma-separated). As BuildKit merges the responses of several exporters, a later
- * output's value of a key replaces an earlier one's.
- */
-export type ExporterResponse = Readonly<Record<string, string>>;
-
-export interface Written {
-  readonly response: ExporterResponse;
-}
-
-/** Write every output; images are assembled once per layer format (uncompressed for the store). */
-export async function writeOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess, signal?: AbortSignal): Promise<Written> {
-  // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
-  // same image.
-  const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
-  const created = last === undefined ? new Date() : new Date(last);
-  const base = { config: image.config, ...(image.author === undefined ? {} : { author: image.author }), platform: image.platform, history: image.history, created };
-  let local: ImageBlobs | undefined;
-  // One assembled image per layer format: several outputs of one format share it.
-  const archived = new Map<string, ImageBlobs>();
-  const response: Record<string, string> = {};
-  const platform: DescriptorPlatform = {
-    architecture: image.platform.architecture,
-    os: image.platform.os,
-    ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),
-  };
-  const report = (blobs: ImageBlobs, desc: Descriptor, names: readonly string[]) => {
-    response['containerimage.digest'] = blobs.manifest.digest;
-    response['containerimage.config.digest'] = blobs.config.digest;
-    response['containerimage.descriptor'] = Buffer.from(goJson(descriptorObject(desc))).toString('base64');
-    if (names.length > 0) response['image.name'] = names.join(',');
-  };
-  // The image exporter's descriptor: the manifest and its platform.
-  const imageDescriptor = (blobs: ImageBlobs): Descriptor => ({ ...blobs.manifest, platform });
-  const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
-  const openTar = (diffId: string) => openSnapshotTar(state, snapshotOf.get(diffId)!);
-
-  const forStore = async () => {
-    // The local store keeps layers as the snapshots themselves: no compression, no copy.
-    local ??= await assembleImage(state.content, {
-      ...base,
-      layers: image.layers.map((l) => ({
-        diffId: l.diffId,
-        blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.size },
-      })),
-    });
-    return local;
-  };
-  const forArchive = async (format: LayerFormat) => {
-    const key = JSON.stringify(format);
-    let blobs = archived.get(key);
-    if (blobs === undefined) {
-      const layers = await Promise.all(
-        image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, async () => diffTar(await state.snapshots.upperDir(l.snapshot)))),
-      );
-      blobs = await assembleImage(state.content, { ...base, layers, ociMediaTypes: format.ociMediaTypes });
-      archived.set(key, blobs);
-    }
-    return blobs;
-  };
-
-  const push = async (blobs: ImageBlobs, names: readonly string[]) => {
-    const manifestBytes = await state.content.readBytes(blobs.manifest.digest);
-    const pushBlobs = pushBlobsOf(state.content, [...blobs.layers, blobs.config]);
-    for (const n of names) {
-      const ref = parseReference(n);
-      await pushImage(ref, pushBlobs, { mediaType: blobs.manifest.mediaType, bytes: manifestBytes }, await pushOptionsFor(ref.domain, access, state.content));
-    }
-  };
-  const exported = (blobs: ImageBlobs, names: readonly string[]): ExportImage => ({ provider: state.content, image: blobs, names, platform, created });
-
-  for (const out of outputs) {
-    // An interrupted build starts no further output (each one is written whole or not at all).
-    signal?.throwIfAborted();
-    switch (out.type) {
-      case 'image': {
-        // Pushed, the store keeps the very manifest the registry has (its compressed blobs
-        // are here anyway), so the store, the registry and the reported digest agree.
-        const blobs = out.push === undefined ? await forStore() : await forArchive(out.push);
-        await registerLayers(state, image.layers);
-        for (const n of out.names) await state.images.tagImage(n, blobs.manifest);
-        if (out.push !== undefined) await push(blobs, out.names);
-        report(blobs, imageDescriptor(blobs), out.names);
-        break;
-      }
-      case 'oci': {
-        const blobs = await forArchive(out.format);
-        const ex = exported(blobs, out.names);
-        if (out.tar) await mkdir(dirname(out.dest), { recursive: true }); // as buildx makes a file output's parents
-        await writeOciLayout({ dest: out.dest, tar: out.tar }, ex);
-        report(blobs, exportDescriptor(ex), exportNames(out.names));
-        break;
-      }
-      case 'docker': {
-        const blobs = await forArchive(out.format);
-        const ex = exported(blobs, out.names);
-        await mkdir(dirname(out.dest), { recursive: true });
-        await writeDockerArchive(out.dest, ex, out.names);
-        report(blobs, exportDescriptor(ex), exportNames(out.names));
-        break;
-      }
-      case 'local':
-        await writeRootfsDir(out.dest, image.layers.map((l) => l.diffId), openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
-        break;
-      case 'tar':
-        await mkdir(dirname(out.dest), { recursive: true });
-        await writeRootfsTar(out.dest, image.layers.map((l) => l.diffId), openTar);
-        break;
-      case 'registry': {
-        const blobs = await forArchive(out.format);
-        await push(blobs, out.names);
-        report(blobs, imageDescriptor(blobs), out.names);
-        break;
-      }
-    }
-  }
-  return { response };
-}
-
-/**
- * The image ID as buildx takes it from the response: the config digest, else the manifest
- * digest; undefined when no output made an image.
- */
-export function imageId(written: Written): string | undefined {
-  return written.response['containerimage.config.digest'] ?? written.response['containerimage.digest'];
-}
-
 /** `--iidfile` with these outputs: buildx refuses it up front for rootfs outputs, as here (and without any image output). */
 export function checkIidFileOutputs(outputs: readonly Output[]): void {
   if (outputs.some((o) => o.type === 'local' || o.type === 'tar')) throw usageError('local and tar outputs are incompatible with --iidfile');
   if (outputs.length === 0) throw usageError('--iidfile needs an image output (-t NAME, or -o type=image|oci|docker|registry)');
-}
-
-export async function writeIidFile(path: string, written: Written): Promise<void> {
-  const id = imageId(written);
-  if (id === undefined) throw new Error('internal: --iidfile without an image output');
-  // Whole or not at all: an interrupted build leaves no half-written file.
-  await writeFileAtomic(path, id);
 }
 
 /**
@@ -346,6 +187,3 @@ export function metadataJson(written: Written): string {
   return JSON.stringify(meta, null, 2);
 }
 
-export async function writeMetadataFile(path: string, written: Written): Promise<void> {
-  await writeFileAtomic(path, metadataJson(written));
-}

@@ -4,7 +4,7 @@
  * `json` (one JSON object per event) and `quiet`. Only the CLI renders; the engine emits.
  */
 import { TextDecoder } from 'node:util';
-import type { SolveEvent } from '../solver/core/index.js';
+import type { SolveEvent } from '../build/index.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
 

@@ -1,9 +1,8 @@
 /** `tsbuild pull NAME`: an image from its registry into the local store, without building. */
 import { BuildError } from '../errors/index.js';
-import { hostPlatform, parsePlatform, type Platform } from '../frontend/index.js';
-import { defaultRoot, openState, pullToStore } from '../build/index.js';
+import { defaultRoot, hostPlatform, openState, parsePlatform, pullToStore, type Platform } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError } from './args.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './command-io.js';
 import { registryAccess } from './registry-options.js';
 
 const PULL_HELP = `Usage: tsbuild pull [flags] NAME

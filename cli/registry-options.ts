@@ -1,8 +1,6 @@
-/** Registry options of the command line: `--insecure-registry`, `--registry-ca HOST=FILE`, and what a push needs. */
+/** Registry options of the command line: `--insecure-registry` and `--registry-ca HOST=FILE`. */
 import { readFileSync } from 'node:fs';
-import type { BlobSources } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
-import { credentialsFor, type PushOptions } from '../registry/index.js';
 import type { RegistryAccess } from '../build/index.js';
 import { flagValues, usageError, type ParsedArgs } from './args.js';
 
@@ -28,32 +26,4 @@ export function readRegistryCAs(values: readonly string[]): Map<string, string> 
     out.set(v.slice(0, eq), pem);
   }
   return out;
-}
-
-/**
- * How to push to `domain`: connection options, the saved credentials, the content store as
- * the record of where blobs live, and `$TSBUILD_PUSH_CHUNK_SIZE` (bytes; blobs above it go in
- * chunks of that size, 32 MiB when unset).
- */
-export async function pushOptionsFor(
-  domain: string,
-  access: RegistryAccess,
-  sources: BlobSources,
-): Promise<PushOptions> {
-  const credentials = await credentialsFor(domain, access.env);
-  const chunk = access.env.TSBUILD_PUSH_CHUNK_SIZE;
-  let chunkSize: number | undefined;
-  if (chunk !== undefined && chunk !== '') {
-    chunkSize = Number(chunk);
-    if (!/^\d+$/.test(chunk) || !Number.isSafeInteger(chunkSize) || chunkSize < 1) {
-      throw usageError(`invalid TSBUILD_PUSH_CHUNK_SIZE "${chunk}"`, 'give a number of bytes, e.g. 33554432');
-    }
-  }
-  return {
-    insecure: access.insecure,
-    ca: access.ca,
-    sources,
-    ...(credentials === undefined ? {} : { credentials }),
-    ...(chunkSize === undefined ? {} : { chunkSize }),
-  };
 }

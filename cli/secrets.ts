@@ -6,8 +6,7 @@
 import { constants, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BuildError } from '../errors/index.js';
-import { csvFields, CsvError } from '../frontend/index.js';
-import type { SecretSources, SshSources } from '../build/index.js';
+import { csvFields, CsvError, type SecretSources, type SshSources } from '../build/index.js';
 import { usageError } from './args.js';
 
 /** BuildKit refuses larger secrets. */

@@ -6,3 +6,4 @@ export type * from './stages/types.js';
 export { csvFields, CsvError } from './instructions/csv.js';
 export { compileMatcher, readIgnorePatterns, filterPaths, Matcher, type DirState, type DirVerdict } from './dockerignore/index.js';
 export { buildGraph, fillHistoryTimes, type BuildGraph, type GraphOptions, type NamedContextKind, type StageGraph } from './graph/index.js';
+export { ramInBytes } from './instructions/units.js';

@@ -1,0 +1,91 @@
+/**
+ * What the outputs of one build share: the built image as the exporters take it, its
+ * assembled forms (made once per layer format, uncompressed for the store), and the response
+ * they fill in.
+ */
+import type { Descriptor, DescriptorPlatform } from '../../content/index.js';
+import {
+  assembleImage, descriptorObject, exportLayer, goJson,
+  type ExportImage, type ImageBlobs, type LayerFormat,
+} from '../../exporter/index.js';
+import { diffTar } from '../../snapshotter/index.js';
+import { openSnapshotTar } from '../../solver/ops/index.js';
+import type { State } from '../state.js';
+import type { BuiltImage } from '../build.js';
+import type { RegistryAccess } from '../pull.js';
+import type { Readable } from 'node:stream';
+
+export interface ExportContext {
+  readonly state: State;
+  readonly image: BuiltImage;
+  readonly access: RegistryAccess;
+  readonly platform: DescriptorPlatform;
+  /** The image with its layers as the snapshots themselves: no compression, no copy. */
+  forStore(): Promise<ImageBlobs>;
+  /** The image with its layers compressed as `format` asks (several outputs of one format share it). */
+  forArchive(format: LayerFormat): Promise<ImageBlobs>;
+  /** `blobs` as the OCI layout and docker archive writers take it. */
+  exported(blobs: ImageBlobs, names: readonly string[]): ExportImage;
+  /** The image exporter's descriptor: the manifest and its platform. */
+  imageDescriptor(blobs: ImageBlobs): Descriptor;
+  /** A layer's uncompressed tar, by diff id, from its snapshot. */
+  openTar(diffId: string): Promise<Readable>;
+  /** Record what an output made in the response (a later output's keys replace an earlier one's). */
+  report(blobs: ImageBlobs, desc: Descriptor, names: readonly string[]): void;
+  readonly response: Record<string, string>;
+}
+
+export function exportContext(state: State, image: BuiltImage, access: RegistryAccess): ExportContext {
+  // As BuildKit: the image is as old as its last history entry, so a cached rebuild is the
+  // same image.
+  const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
+  const created = last === undefined ? new Date() : new Date(last);
+  const base = { config: image.config, ...(image.author === undefined ? {} : { author: image.author }), platform: image.platform, history: image.history, created };
+  let local: ImageBlobs | undefined;
+  const archived = new Map<string, ImageBlobs>();
+  const response: Record<string, string> = {};
+  const platform: DescriptorPlatform = {
+    architecture: image.platform.architecture,
+    os: image.platform.os,
+    ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),
+  };
+  const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
+  return {
+    state,
+    image,
+    access,
+    platform,
+    response,
+    async forStore() {
+      local ??= await assembleImage(state.content, {
+        ...base,
+        layers: image.layers.map((l) => ({
+          diffId: l.diffId,
+          blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.size },
+        })),
+      });
+      return local;
+    },
+    async forArchive(format) {
+      const key = JSON.stringify(format);
+      let blobs = archived.get(key);
+      if (blobs === undefined) {
+        const layers = await Promise.all(
+          image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, async () => diffTar(await state.snapshots.upperDir(l.snapshot)))),
+        );
+        blobs = await assembleImage(state.content, { ...base, layers, ociMediaTypes: format.ociMediaTypes });
+        archived.set(key, blobs);
+      }
+      return blobs;
+    },
+    exported: (blobs, names) => ({ provider: state.content, image: blobs, names, platform, created }),
+    imageDescriptor: (blobs) => ({ ...blobs.manifest, platform }),
+    openTar: (diffId) => openSnapshotTar(state, snapshotOf.get(diffId)!),
+    report(blobs, desc, names) {
+      response['containerimage.digest'] = blobs.manifest.digest;
+      response['containerimage.config.digest'] = blobs.config.digest;
+      response['containerimage.descriptor'] = Buffer.from(goJson(descriptorObject(desc))).toString('base64');
+      if (names.length > 0) response['image.name'] = names.join(',');
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** `type=image`: the image named in the local store, and with `push=true` pushed under the same names. */
+import { registerLayers } from '../../solver/ops/index.js';
+import { pushableBlobs, pushToNames } from '../push.js';
+import type { ExportContext } from './context.js';
+import type { OutputOf } from './types.js';
+
+export async function exportImage(ctx: ExportContext, out: OutputOf<'image'>): Promise<void> {
+  // Pushed, the store keeps the very manifest the registry has (its compressed blobs are here
+  // anyway), so the store, the registry and the reported digest agree.
+  const blobs = out.push === undefined ? await ctx.forStore() : await ctx.forArchive(out.push);
+  await registerLayers(ctx.state, ctx.image.layers);
+  for (const n of out.names) await ctx.state.images.tagImage(n, blobs.manifest);
+  if (out.push !== undefined) await pushToNames(ctx.state, await pushableBlobs(ctx.state, blobs), out.names, ctx.access);
+  ctx.report(blobs, ctx.imageDescriptor(blobs), out.names);
+}
