@@ -3,7 +3,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import {
-  build, defaultRoot, exportOutputs, imageId, leaseBuildCache, openState, parsePlatform, removeOwnTempPathsSync, removeScratch, writeIidFile, writeMetadataFile,
+  buildAndExport, defaultRoot, imageId, parsePlatform, removeOwnTempPathsSync, writeIidFile, writeMetadataFile,
 } from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseAllowFlags } from './entitlements.js';
@@ -180,9 +180,6 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   io.sources.set(dockerfileName, dockerfile);
 
   const root = flagValue(p, 'root') ?? defaultRoot(io.env);
-  const state = await openState(root);
-  // While this build runs, prune leaves the build cache alone.
-  const lease = await leaseBuildCache(state);
   const renderer = createRenderer(progress, io.progressStream);
   for (const message of outputWarnings) renderer.warning({ message });
   const written = [...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])), ...[iidFile, metadataFile].filter((f) => f !== undefined)];
@@ -193,11 +190,11 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     say: (text) => io.stderr(text),
   });
   const { signal } = interrupts;
-  // The build's helper processes, still exiting while the outputs are written.
-  let exited: Promise<void> | undefined;
   try {
-    const image = await build({
-      state,
+    const result = await buildAndExport({
+      root,
+      outputs,
+      access,
       dockerfile,
       dockerfileName,
       ...(dockerfilePath === undefined ? {} : { dockerfilePath }),
@@ -221,11 +218,6 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
       signal,
     });
-    exited = image.exited;
-    if (outputs.length === 0) {
-      renderer.warning({ message: 'no output specified: the result stays in the build cache only (use -t NAME or -o)' });
-    }
-    const result = await exportOutputs(state, image, outputs, access, signal);
     renderer.close();
     signal.throwIfAborted();
     if (iidFile !== undefined) await writeIidFile(iidFile, result);
@@ -240,9 +232,6 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     if (signal.aborted) throw signal.reason;
     throw e;
   } finally {
-    await exited;
-    await lease.release().catch(() => {});
-    await removeScratch(state.tmpDir).catch(() => {});
     renderer.close();
     interrupts.dispose();
   }

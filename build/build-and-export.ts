@@ -1,0 +1,38 @@
+/**
+ * A build request carried out whole, as `tsbuild build` (and later the Action) asks for it:
+ * the state directory opened and leased (prune leaves the build cache alone meanwhile), the
+ * build, its outputs exported in order, and everything the build held released, whatever
+ * happened. The caller parses input and renders; this does the rest.
+ */
+import { build, type BuildRequest } from './build.js';
+import { leaseBuildCache } from './lease.js';
+import { exportOutputs, type Output, type Written } from './outputs/index.js';
+import type { RegistryAccess } from './pull.js';
+import { removeScratch } from './scratch.js';
+import { openState } from './state.js';
+
+export interface BuildJob extends Omit<BuildRequest, 'state'> {
+  /** The state directory (`--root`). */
+  readonly root: string;
+  /** Resolved once from the flags (tags, --output, --push), written in this order. */
+  readonly outputs: readonly Output[];
+  /** How outputs reach registries (credentials, TLS, plain-HTTP hosts). */
+  readonly access: RegistryAccess;
+}
+
+export async function buildAndExport(job: BuildJob): Promise<Written> {
+  const state = await openState(job.root);
+  const lease = await leaseBuildCache(state);
+  // The build's helper processes, still exiting while the outputs are written.
+  let exited: Promise<void> | undefined;
+  try {
+    const image = await build({ ...job, state });
+    exited = image.exited;
+    if (job.outputs.length === 0) job.warn('no output specified: the result stays in the build cache only (use -t NAME or -o)');
+    return await exportOutputs(state, image, job.outputs, job.access, job.signal);
+  } finally {
+    await exited;
+    await lease.release().catch(() => {});
+    await removeScratch(state.tmpDir).catch(() => {});
+  }
+}
