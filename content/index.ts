@@ -7,5 +7,5 @@ export type {
 export { openContentStore, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, type OpenContentStoreOptions } from './store.js';
 export { createLease, readLiveLeases, type Lease, type LeaseContent, type LiveLeases } from './lease.js';
 export { ContentError, isContentError, errnoCode, type ContentErrorReason } from './errors.js';
-export { writeFileAtomic, fsyncDir, tempPathFor, removeOwnTempPathsSync, isPidAlive } from './fsutil.js';
+export { writeFileAtomic, writeFileAtomicSync, fsyncDir, tempPathFor, removeOwnTempPathsSync, isPidAlive } from './fsutil.js';
 export { compressor, decompressor, programStream, type Compression, type ProgramErrors } from './codecs.js';
