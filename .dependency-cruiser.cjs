@@ -15,24 +15,26 @@ const layers = [
   ['snapshotter', 'layer', 'executor', 'registry', 'content'],
   ['native'],
 ];
-// The shared leaf: everyone may import it, it imports no other folder.
-const shared = 'errors';
-const folders = [...layers.flat(), shared];
+// The shared leaves: everyone may import them, they import no other folder (not even each
+// other): errors/ (BuildError) and oci/ (the OCI vocabulary: digests, descriptors, media types,
+// the image config; types, constants and pure functions).
+const shared = ['errors', 'oci'];
+const folders = [...layers.flat(), ...shared];
 
 const below = (i) => layers.slice(i + 1).flat();
 const allowed = new Map();
 layers.forEach((layer, i) => {
-  for (const f of layer) allowed.set(f, new Set([...layer, ...below(i), shared]));
+  for (const f of layer) allowed.set(f, new Set([...layer, ...below(i), ...shared]));
 });
 // The CLI and the Action only turn input into a build request and render what comes back.
-allowed.set('cli', new Set(['build', shared]));
-allowed.set('action', new Set(['build', shared]));
+allowed.set('cli', new Set(['build', ...shared]));
+allowed.set('action', new Set(['build', ...shared]));
 // The solver core knows graphs, digests and keys, nothing of the folders that use it.
-allowed.set('solver/core', new Set([shared]));
+allowed.set('solver/core', new Set(shared));
 // ...and because it imports nothing, the ops may import it: they implement its Op interface
 // and read its neutral op description (no cycle can come of it).
 allowed.get('solver/ops').add('solver/core');
-allowed.set(shared, new Set());
+for (const f of shared) allowed.set(f, new Set());
 // Only the build worker reads the Dockerfile language; its siblings do not (ops are below it).
 for (const f of ['cache', 'solver/core', 'exporter', 'images']) allowed.get(f).delete('frontend');
 

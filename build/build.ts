@@ -4,7 +4,8 @@
  */
 import { BuildError, type SourceRange } from '../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher, formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../frontend/index.js';
-import { isExporterError, readImageConfig, type HistoryEntry, type ImageBlobs } from '../exporter/index.js';
+import { isExporterError, readImageConfig, type ImageBlobs } from '../exporter/index.js';
+import type { HistoryEntry } from '../oci/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
 import { formatReference, parseReference } from '../registry/index.js';

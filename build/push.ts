@@ -4,10 +4,8 @@
  * compressed) are compressed once from their snapshots. Returns the blobs and the manifest.
  */
 import { BuildError } from '../errors/index.js';
-import {
-  exportLayer, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
-  type LayerFormat, type ResolvedImage,
-} from '../exporter/index.js';
+import { exportLayer, manifestBytes, readImageConfig, rememberLayerBlob, type LayerFormat, type ResolvedImage } from '../exporter/index.js';
+import { isNondistributable, layerCompression, MediaType } from '../oci/index.js';
 import type { Descriptor } from '../content/index.js';
 import { diffTar } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';

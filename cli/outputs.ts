@@ -4,16 +4,14 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic, type Descriptor, type DescriptorPlatform } from '../content/index.js';
+import { writeFileAtomic, type Descriptor } from '../content/index.js';
 import { BuildError, isBuildError } from '../errors/index.js';
 import {
   assembleImage,
   DEFAULT_LAYER_FORMAT,
-  descriptorObject,
   exportDescriptor,
   exportLayer,
   exportNames,
-  goJson,
   normalizedReferenceProblem,
   parseImageName,
   referenceProblem,
@@ -21,11 +19,11 @@ import {
   writeOciLayout,
   writeRootfsDir,
   writeRootfsTar,
-  type Compression,
   type ExportImage,
   type ImageBlobs,
   type LayerFormat,
 } from '../exporter/index.js';
+import { descriptorObject, goJson, type Compression, type Platform } from '../oci/index.js';
 import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
 import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../build/index.js';
@@ -214,7 +212,7 @@ export async function writeOutputs(state: State, image: BuiltImage, outputs: rea
   // One assembled image per layer format: several outputs of one format share it.
   const archived = new Map<string, ImageBlobs>();
   const response: Record<string, string> = {};
-  const platform: DescriptorPlatform = {
+  const platform: Platform = {
     architecture: image.platform.architecture,
     os: image.platform.os,
     ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),

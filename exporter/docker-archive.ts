@@ -9,7 +9,7 @@ import type { Descriptor } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { digestHex } from '../content/index.js';
 import { ExporterError } from './errors.js';
-import { goJson } from './json.js';
+import { goJson } from '../oci/index.js';
 import { addBlobs, blobPath, imageBlobList, layoutEntry, ociIndex, type ExportImage } from './oci-layout.js';
 import { dockerNormalizedName, familiarName, parseImageName } from './reference.js';
 import { writeTarFile } from './tar.js';

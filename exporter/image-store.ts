@@ -13,11 +13,9 @@ import {
 } from '../content/index.js';
 import { ExporterError, isExporterError } from './errors.js';
 import { readImageBlobs, type ImageBlobs } from './image.js';
-import { goJson } from './json.js';
 import { memoizedLayerBlobs } from './layers.js';
 import { withLock, type LockOptions } from './lock.js';
-import { descriptorObject } from './manifest.js';
-import { Annotation, MediaType } from './mediatypes.js';
+import { Annotation, MediaType, goJson, descriptorObject } from '../oci/index.js';
 import { normalizeImageName } from './reference.js';
 
 /** Unreferenced blobs younger than this survive prune: a build may not have leased them yet. */

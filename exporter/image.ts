@@ -5,7 +5,7 @@
 import { sha256Of, isDigest, type ContentIngester, type ContentProvider, type Descriptor, type Digest } from '../content/index.js';
 import { imageConfigBytes, type ImageConfigInput } from './config.js';
 import { ExporterError } from './errors.js';
-import { isManifestMediaType, layerCompression, MediaType } from './mediatypes.js';
+import { isManifestMediaType, layerCompression, MediaType } from '../oci/index.js';
 import { manifestBytes } from './manifest.js';
 
 export interface LayerRef {

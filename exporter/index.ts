@@ -1,11 +1,6 @@
 /** Image assembly and outputs: config, manifests, layer blobs, the local image store, OCI layout, docker archive, rootfs. */
-export {
-  MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, isNondistributable, nondistributableMediaType, convertLayerMediaType,
-  type Compression,
-} from './mediatypes.js';
-export { goJson, goJsonBytes, goTime } from './json.js';
-export { imageConfigObject, imageConfigBytes, type ImageConfigInput, type ImagePlatform, type HistoryEntry } from './config.js';
-export { manifestObject, manifestBytes, descriptorObject, type ManifestInput } from './manifest.js';
+export { imageConfigObject, imageConfigBytes, type ImageConfigInput } from './config.js';
+export { manifestObject, manifestBytes, type ManifestInput } from './manifest.js';
 export {
   assembleImage, readImageBlobs, readImageConfig,
   type AssembleInput, type ImageBlobs, type LayerRef, type ParsedImageConfig,

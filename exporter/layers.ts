@@ -13,7 +13,7 @@ import {
   type ContentProvider, type ContentStore, type Descriptor, type Digest,
 } from '../content/index.js';
 import { ExporterError } from './errors.js';
-import { isNondistributable, layerCompression, layerMediaType, type Compression } from './mediatypes.js';
+import { isNondistributable, layerCompression, layerMediaType, type Compression } from '../oci/index.js';
 
 export interface CompressLayerOptions {
   readonly store: ContentStore;

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import type { ContentStore } from '../content/index.js';
 import { compressLayer } from './layers.js';
-import type { Compression } from './mediatypes.js';
+import type { Compression } from '../oci/index.js';
 import { assembleImage, type ImageBlobs } from './image.js';
 
 export const BUSYBOX = '/usr/bin/busybox';
