@@ -8,6 +8,7 @@ export type {
   ExpectedContent, IngestManager, IngestStatus, ReadOptions,
 } from './types.js';
 export { openContentStore, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, type OpenContentStoreOptions } from './store.js';
+export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export { createLease, readLiveLeases, type Lease, type LeaseContent, type LiveLeases } from './lease.js';
 export { ContentError, isContentError, errnoCode, type ContentErrorReason } from './errors.js';
 export { writeFileAtomic, writeFileAtomicSync, fsyncDir, tempPathFor, removeOwnTempPathsSync, isPidAlive } from './fsutil.js';

@@ -9,8 +9,7 @@ export type ExporterErrorReason =
   | 'BAD_REFERENCE'   // an image name that is not a valid reference
   | 'BAD_IMAGE'       // a manifest or config that is not what tsbuild can read
   | 'UNSAFE_LAYER'    // a layer entry that would write outside the root
-  | 'NOT_SUPPORTED'   // a feature this build of tsbuild lacks (zstd, xattrs without native/)
-  | 'LOCKED';         // the image store lock could not be taken in time
+  | 'NOT_SUPPORTED';  // a feature this build of tsbuild lacks (zstd, xattrs without native/)
 
 const CODE: Readonly<Record<ExporterErrorReason, ErrorCode>> = {
   IMAGE_NOT_FOUND: 'IO',
@@ -18,7 +17,6 @@ const CODE: Readonly<Record<ExporterErrorReason, ErrorCode>> = {
   BAD_IMAGE: 'IO',
   UNSAFE_LAYER: 'IO',
   NOT_SUPPORTED: 'NOT_SUPPORTED',
-  LOCKED: 'IO',
 };
 
 export class ExporterError extends BuildError {

@@ -9,12 +9,11 @@ import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
-  errnoCode, isContentError, readLiveLeases, writeFileAtomic, type ContentStore, type Descriptor, type Digest,
+  errnoCode, isContentError, readLiveLeases, withLock, writeFileAtomic, type ContentStore, type Descriptor, type Digest, type LockOptions,
 } from '../content/index.js';
 import { ExporterError, isExporterError } from './errors.js';
 import { readImageBlobs, type ImageBlobs } from './image.js';
 import { memoizedLayerBlobs } from './layers.js';
-import { withLock, type LockOptions } from './lock.js';
 import { Annotation, MediaType, goJson, descriptorObject } from '../oci/index.js';
 import { normalizeImageName } from './reference.js';
 

@@ -19,7 +19,6 @@ export {
   normalizedReferenceProblem,
   type ImageName,
 } from './reference.js';
-export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,
   type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,

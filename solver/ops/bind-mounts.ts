@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import { holdLock } from '../../exporter/index.js';
+import { holdLock } from '../../content/index.js';
 import type { SnapshotName } from '../../snapshotter/index.js';
 import { contextXattrs, type LocalContext } from './env.js';
 import { Copier } from './file/copier.js';

@@ -13,7 +13,7 @@ import { chmod, chown, lstat, mkdir, readdir, realpath, rename, rm, stat, writeF
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import type { MountSpec } from '../../executor/index.js';
-import { holdLock, tryLock, withLock, type HeldLock } from '../../exporter/index.js';
+import { holdLock, tryLock, withLock, type HeldLock } from '../../content/index.js';
 import type { PlannedMount } from '../../frontend/stages/types.js';
 import type { CacheMount, SecretMount, SshMount } from '../../frontend/instructions/types.js';
 import { bindMount, fileXattrs, fsPath, mountAt, nameBytes, unmount, type SnapshotName } from '../../snapshotter/index.js';
