@@ -6,13 +6,17 @@
 
 // Folders of the builder, top to bottom. A folder may import any folder in a LOWER layer and its
 // siblings in the same layer, with the exceptions in `allowed` below. Folders that do not exist
-// yet (action, build, cache, images, layer) are named so the rules hold the day they appear.
+// yet (action, cache, layer) are named so the rules hold the day they appear.
+// images/ (the local image store, references, reading an image, the layer memo) sits beside
+// content/, below solver/ops: the ops read base images (config, layers, the layer memo of a
+// pulled blob), the exporter writes into the store, the registry client parses references,
+// and images/ itself needs only content/ and oci/.
 const layers = [
   ['cli', 'action'],
   ['build'],
-  ['frontend', 'cache', 'solver/core', 'exporter', 'images'],
+  ['frontend', 'cache', 'solver/core', 'exporter'],
   ['solver/ops'],
-  ['snapshotter', 'layer', 'executor', 'registry', 'content'],
+  ['snapshotter', 'layer', 'executor', 'registry', 'content', 'images'],
   ['native'],
 ];
 // The shared leaves: everyone may import them, they import no other folder (not even each
@@ -36,7 +40,7 @@ allowed.set('solver/core', new Set(shared));
 allowed.get('solver/ops').add('solver/core');
 for (const f of shared) allowed.set(f, new Set());
 // Only the build worker reads the Dockerfile language; its siblings do not (ops are below it).
-for (const f of ['cache', 'solver/core', 'exporter', 'images']) allowed.get(f).delete('frontend');
+for (const f of ['cache', 'solver/core', 'exporter']) allowed.get(f).delete('frontend');
 
 const esc = (s) => s.replace(/[/.]/g, (c) => `\\${c}`);
 // What tsconfig.build.json leaves out of dist/: tests and the helpers only tests use.

@@ -4,7 +4,7 @@
  */
 import { BuildError, type SourceRange } from '../errors/index.js';
 import { compileMatcher, readIgnorePatterns, type Matcher, formatPlatform, hostPlatform, parseDockerfile, planBuild, type BuildPlan, type ImageConfig, type Platform } from '../frontend/index.js';
-import { isExporterError, readImageConfig, type ImageBlobs } from '../exporter/index.js';
+import { isImageError, readImageConfig, type ImageBlobs } from '../images/index.js';
 import type { HistoryEntry } from '../oci/index.js';
 import { Solver, VertexError, sha256, type EventSink, type Vertex } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
@@ -134,7 +134,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     try {
       image = await state.images.resolveImage(ref);
     } catch (e) {
-      if (!isExporterError(e, 'IMAGE_NOT_FOUND') || req.pull) throw e;
+      if (!isImageError(e, 'IMAGE_NOT_FOUND') || req.pull) throw e;
       // Not here: like BuildKit, resolve it in its registry now and keep it, so that the next
       // build uses the same image without asking the registry again (unless --pull).
       await pullInto(ref, platform);

@@ -4,7 +4,8 @@
  * compressed) are compressed once from their snapshots. Returns the blobs and the manifest.
  */
 import { BuildError } from '../errors/index.js';
-import { exportLayer, manifestBytes, readImageConfig, rememberLayerBlob, type LayerFormat, type ResolvedImage } from '../exporter/index.js';
+import { exportLayer, manifestBytes, type LayerFormat } from '../exporter/index.js';
+import { readImageConfig, rememberLayerBlob, type ResolvedImage } from '../images/index.js';
 import { isNondistributable, layerCompression, MediaType } from '../oci/index.js';
 import type { Descriptor } from '../content/index.js';
 import { diffTar } from '../snapshotter/index.js';

@@ -1,8 +1,7 @@
 /** `tsbuild images | tag | rmi | inspect | du | prune`: the local image store and build cache. */
 import { BuildError } from '../errors/index.js';
 import { readLiveLeases } from '../content/index.js';
-import { isExporterError, readImageConfig } from '../exporter/index.js';
-import { defaultRoot, openState, type State } from '../build/index.js';
+import { defaultRoot, isImageError, openState, readImageConfig, type State } from '../build/index.js';
 import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './commands.js';
@@ -34,7 +33,7 @@ async function imageFacts(state: State, name: string) {
   try {
     image = await state.images.resolveImage(name);
   } catch (e) {
-    if (isExporterError(e, 'IMAGE_NOT_FOUND') || isExporterError(e, 'BAD_REFERENCE')) {
+    if (isImageError(e, 'IMAGE_NOT_FOUND') || isImageError(e, 'BAD_REFERENCE')) {
       throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
     }
     throw e;

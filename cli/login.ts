@@ -2,10 +2,10 @@
  * `tsbuild login` and `logout` (registry credentials in docker's config.json, as docker
  * keeps them) and `tsbuild push` (an image of the local store to a registry).
  */
-import { isExporterError, type LayerFormat } from '../exporter/index.js';
+import type { LayerFormat } from '../exporter/index.js';
 import { BuildError } from '../errors/index.js';
 import { checkLogin, parseReference, pushBlobsOf, pushImage, removeCredentials, saveCredentials } from '../registry/index.js';
-import { defaultRoot, openState, pushableImage } from '../build/index.js';
+import { defaultRoot, isImageError, openState, pushableImage } from '../build/index.js';
 import { flagSet, flagValue, parseArgs, usageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { layerFormat } from './outputs.js';
 import type { CommandIO } from './commands.js';
@@ -121,7 +121,7 @@ export async function pushCommand(argv: readonly string[], io: CommandIO): Promi
   try {
     image = await state.images.resolveImage(name);
   } catch (e) {
-    if (isExporterError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
+    if (isImageError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
     throw e;
   }
   const ready = await pushableImage(state, image, pushFormat(p, io));

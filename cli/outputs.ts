@@ -12,21 +12,20 @@ import {
   exportDescriptor,
   exportLayer,
   exportNames,
-  normalizedReferenceProblem,
-  parseImageName,
-  referenceProblem,
   writeDockerArchive,
   writeOciLayout,
   writeRootfsDir,
   writeRootfsTar,
   type ExportImage,
-  type ImageBlobs,
   type LayerFormat,
 } from '../exporter/index.js';
 import { descriptorObject, goJson, type Compression, type Platform } from '../oci/index.js';
 import { diffTar, fileXattrs } from '../snapshotter/index.js';
 import { parseReference, pushBlobsOf, pushImage } from '../registry/index.js';
-import { openSnapshotTar, registerLayers, type BuiltImage, type RegistryAccess, type State } from '../build/index.js';
+import {
+  normalizedReferenceProblem, openSnapshotTar, parseImageName, referenceProblem, registerLayers,
+  type BuiltImage, type ImageBlobs, type RegistryAccess, type State,
+} from '../build/index.js';
 import { usageError } from './args.js';
 import { pushOptionsFor } from './registry-options.js';
 

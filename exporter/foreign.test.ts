@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContentStore, sha256Of, type ContentStore, type Descriptor } from '../content/index.js';
-import { assembleImage, compressLayer, exportLayer, isExporterError, manifestObject, readImageBlobs, rememberLayerBlob, writeOciLayout } from './index.js';
+import { assembleImage, compressLayer, exportLayer, isExporterError, manifestObject, writeOciLayout } from './index.js';
+import { readImageBlobs, rememberLayerBlob } from '../images/index.js';
 import { convertLayerMediaType, isNondistributable, layerCompression, MediaType, nondistributableMediaType } from '../oci/index.js';
 import { busyboxEntries, layerTar } from './testing.js';
 

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, type ContentProvider, type Descriptor } from '../content/index.js';
 import type { TarHeader } from '../snapshotter/index.js';
-import type { ImageBlobs } from './image.js';
+import type { ImageBlobs } from '../images/index.js';
 import { Annotation, isNondistributable, MediaType, goJson, descriptorObject, type Platform } from '../oci/index.js';
-import { dockerNormalizedName, ociRefName } from './reference.js';
+import { dockerNormalizedName, ociRefName } from '../images/index.js';
 import { writeDirAtomically } from './dir-output.js';
 import { writeTarFile, type TarWriter } from './tar.js';
 

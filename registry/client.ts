@@ -12,7 +12,8 @@ import { sha256Of, type ContentStore, type Descriptor } from '../content/index.j
 import type { Credentials } from './credentials.js';
 import { isNondistributable } from '../oci/index.js';
 import { capped, fetchFromURLs } from './external.js';
-import { formatReference, registryEndpoint, type ImageReference } from './reference.js';
+import { formatReference, type ImageReference } from '../images/index.js';
+import { registryEndpoint } from './endpoint.js';
 import { expiryOf, parseChallenge, processTokens, TokenCache, type BearerChallenge, type IssuedToken } from './tokens.js';
 
 export interface PlatformSpec {

@@ -10,7 +10,7 @@ import { sha256Of, type BlobSources, type ContentProvider, type Descriptor, type
 import { BACKOFF_MS, Session, isDenied, registryError, retryable, sleep, type ConnectionOptions } from './client.js';
 import type { Credentials } from './credentials.js';
 import { isNondistributable } from '../oci/index.js';
-import type { ImageReference } from './reference.js';
+import type { ImageReference } from '../images/index.js';
 
 export interface PushBlob {
   readonly descriptor: Descriptor;

@@ -3,7 +3,7 @@
  * (the main one, and named ones given as directories).
  */
 import type { BuildNetworks } from '../../executor/index.js';
-import type { ImageBlobs } from '../../exporter/index.js';
+import type { ImageBlobs } from '../../images/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import type { SourceRef } from '../../frontend/stages/types.js';
 import { fileXattrs } from '../../snapshotter/index.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { BuildError } from '../../errors/index.js';
 import { isolatedResolvConf, RUNNER_SPEC_VERSION, type MountSpec, type NetworkLease, type NetworkMode, type RunnerSpec, type SecurityMode } from '../../executor/index.js';
-import { readImageConfig, type ImageBlobs } from '../../exporter/index.js';
+import { readImageConfig, type ImageBlobs } from '../../images/index.js';
 import { fileXattrs } from '../../snapshotter/index.js';
 import type { Matcher } from '../../frontend/dockerignore/index.js';
 import { parseChmod } from '../../frontend/instructions/index.js';
