@@ -1,4 +1,4 @@
-/** The local image store, image references, and reading an image of the content store. */
+/** The local image store, image references, reading an image of the content store, and the layer memo. */
 export {
   openImageStore, DEFAULT_PRUNE_GRACE_MS,
   type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,
