@@ -5,36 +5,43 @@
 // the list with `npm run deps:baseline` so it only ever shrinks.
 
 // Folders of the builder, top to bottom. A folder may import any folder in a LOWER layer and its
-// siblings in the same layer, with the exceptions in `allowed` below. Folders that do not exist
-// yet (action, cache, images) are named so the rules hold the day they appear.
+// siblings in the same layer, with the exceptions in `allowed` below. action/ and cache/ hold no
+// code yet (their README says what lands there); the rules hold the day it does.
+// images/ (the local image store, references, reading an image, the layer memo) sits beside
+// content/: the exporter writes into the store, the registry client parses references, and
+// images/ itself needs only content/ and oci/.
 const layers = [
   ['cli', 'action'],
   ['build'],
-  ['frontend', 'cache', 'solver/core', 'exporter', 'images'],
+  ['frontend', 'cache', 'solver/core', 'exporter'],
   ['solver/ops'],
-  ['snapshotter', 'tarfs', 'executor', 'registry', 'content'],
+  ['snapshotter', 'tarfs', 'executor', 'registry', 'content', 'images'],
   ['native'],
 ];
-// The shared leaf: everyone may import it, it imports no other folder.
-const shared = 'errors';
-const folders = [...layers.flat(), shared];
+// The shared leaves: everyone may import them, they import no other folder (not even each
+// other): errors/ (BuildError) and oci/ (the OCI vocabulary: digests, descriptors, media types,
+// the image config; types, constants and pure functions).
+const shared = ['errors', 'oci'];
+const folders = [...layers.flat(), ...shared];
 
 const below = (i) => layers.slice(i + 1).flat();
 const allowed = new Map();
 layers.forEach((layer, i) => {
-  for (const f of layer) allowed.set(f, new Set([...layer, ...below(i), shared]));
+  for (const f of layer) allowed.set(f, new Set([...layer, ...below(i), ...shared]));
 });
 // The CLI and the Action only turn input into a build request and render what comes back.
-allowed.set('cli', new Set(['build', shared]));
-allowed.set('action', new Set(['build', shared]));
+allowed.set('cli', new Set(['build', ...shared]));
+allowed.set('action', new Set(['build', ...shared]));
 // The solver core knows graphs, digests and keys, nothing of the folders that use it.
-allowed.set('solver/core', new Set([shared]));
+allowed.set('solver/core', new Set(shared));
 // ...and because it imports nothing, the ops may import it: they implement its Op interface
 // and read its neutral op description (no cycle can come of it).
 allowed.get('solver/ops').add('solver/core');
-allowed.set(shared, new Set());
+// The ops reach images only through the ImageResolver the build worker hands them.
+allowed.get('solver/ops').delete('images');
+for (const f of shared) allowed.set(f, new Set());
 // Only the build worker reads the Dockerfile language; its siblings do not (ops are below it).
-for (const f of ['cache', 'solver/core', 'exporter', 'images']) allowed.get(f).delete('frontend');
+for (const f of ['cache', 'solver/core', 'exporter']) allowed.get(f).delete('frontend');
 
 const esc = (s) => s.replace(/[/.]/g, (c) => `\\${c}`);
 // What tsconfig.build.json leaves out of dist/: tests and the helpers only tests use.

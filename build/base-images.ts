@@ -5,9 +5,11 @@
  */
 import { BuildError } from '../errors/index.js';
 import { formatPlatform, type ImageConfig, type Platform } from '../frontend/index.js';
-import { isExporterError, readImageConfig, type HistoryEntry } from '../exporter/index.js';
+import { isImageError } from '../images/index.js';
+import { readImageConfig } from '../images/index.js';
+import { type HistoryEntry } from '../oci/index.js';
 import { sha256, type EventSink } from '../solver/core/index.js';
-import { formatReference, parseReference } from '../registry/index.js';
+import { formatReference, parseReference } from '../images/index.js';
 import type { State } from './state.js';
 import { pullToStore, type RegistryAccess } from './pull.js';
 
@@ -49,7 +51,7 @@ export class BaseImages {
     try {
       image = await state.images.resolveImage(ref);
     } catch (e) {
-      if (!isExporterError(e, 'IMAGE_NOT_FOUND') || this.alwaysPull) throw e;
+      if (!isImageError(e, 'IMAGE_NOT_FOUND') || this.alwaysPull) throw e;
       // Not here: like BuildKit, resolve it in its registry now and keep it, so that the next
       // build uses the same image without asking the registry again (unless --pull).
       await this.pull(ref, platform);

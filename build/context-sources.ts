@@ -4,7 +4,7 @@
  * resolved once, when the plan or a step first needs it.
  */
 import { compileMatcher, readIgnorePatterns, type NamedContextKind, type Platform } from '../frontend/index.js';
-import { readImageConfig, type ImageBlobs } from '../exporter/index.js';
+import { readImageConfig, type ImageBlobs } from '../images/index.js';
 import type { LocalContext } from '../solver/ops/index.js';
 import type { State } from './state.js';
 import { baseImageOf, requirePlatform, type BaseImage, type BaseImages } from './base-images.js';

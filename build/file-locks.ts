@@ -1,5 +1,5 @@
 /** The locks ops take (cache mounts, context copies), on the builder's flock mutex. */
-import { holdLock, tryLock, withLock } from '../exporter/index.js';
+import { holdLock, tryLock, withLock } from '../content/index.js';
 import type { FileLocks } from '../solver/ops/index.js';
 
 export const fileLocks: FileLocks = {

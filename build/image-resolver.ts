@@ -3,7 +3,9 @@
  * context that stands for one; their layers read from the content store.
  */
 import type { ContentStore } from '../content/index.js';
-import { layerCompression, openLayerTar, readImageConfig, rememberLayerBlob, type ImageBlobs } from '../exporter/index.js';
+import { openLayerTar } from '../exporter/index.js';
+import { readImageConfig, rememberLayerBlob, type ImageBlobs } from '../images/index.js';
+import { layerCompression } from '../oci/index.js';
 import type { ImageLayer, ImageResolver } from '../solver/ops/index.js';
 
 export function storeImageResolver(

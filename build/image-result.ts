@@ -3,7 +3,7 @@
  * its history (the bases' entries, then each stage's steps, timed by their layers) and config.
  */
 import { fillHistoryTimes, type BuildPlan, type ImageConfig, type Platform, type StageGraph } from '../frontend/index.js';
-import type { HistoryEntry } from '../exporter/index.js';
+import type { HistoryEntry } from '../oci/index.js';
 import { layersOf, type Layer } from '../solver/ops/index.js';
 import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';

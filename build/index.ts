@@ -16,8 +16,9 @@ export { pushStoredImage } from './push.js';
 export { loginToRegistry, logoutFromRegistry } from './login.js';
 export { diskUsage, imageFacts, pruneStore, storedImages, tagStoredImage, untagStoredImage } from './store.js';
 // What the CLI needs to read output flags (reference checks, layer formats) before anything runs.
-export { DEFAULT_LAYER_FORMAT, normalizedReferenceProblem, parseImageName, referenceProblem, type Compression, type LayerFormat } from '../exporter/index.js';
-export { parseReference } from '../registry/index.js';
+export { DEFAULT_LAYER_FORMAT, type LayerFormat } from '../exporter/index.js';
+export { normalizedReferenceProblem, parseImageName, parseReference, referenceProblem } from '../images/index.js';
+export type { Compression } from '../oci/index.js';
 // Small helpers and types of lower folders that are all the CLI needs of them.
 export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
 export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';

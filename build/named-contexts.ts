@@ -10,9 +10,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import type { ContentStore, Descriptor, Digest } from '../content/index.js';
-import { Annotation, MediaType, isManifestMediaType, readImageBlobs, type ImageBlobs } from '../exporter/index.js';
+import { readImageBlobs, type ImageBlobs } from '../images/index.js';
+import { Annotation, MediaType, isManifestMediaType } from '../oci/index.js';
 import type { Platform } from '../frontend/index.js';
-import { parseReference } from '../registry/index.js';
+import { parseReference } from '../images/index.js';
 
 export type BuildContextSpec =
   /** A directory on this machine, a build context of its own. */

@@ -6,7 +6,7 @@
  * the least used first (least recently used, weighed with how often, as BuildKit ranks its
  * records). The caller makes sure no build is running (builds hold a lease while they run).
  */
-import { readImageConfig } from '../exporter/index.js';
+import { readImageConfig } from '../images/index.js';
 import { isSnapshotError, type SnapshotName } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';
 import { forgetSnapshotUse, readSnapshotUse } from './cache-index.js';

@@ -4,7 +4,8 @@
  * them, not here.
  */
 import type { Platform } from '../frontend/index.js';
-import { credentialsFor, parseReference, pullImage, type PulledImage } from '../registry/index.js';
+import { credentialsFor, pullImage, type PulledImage } from '../registry/index.js';
+import { parseReference } from '../images/index.js';
 import type { State } from './state.js';
 
 export interface RegistryAccess {

@@ -4,11 +4,12 @@
  */
 import { BuildError } from '../errors/index.js';
 import type { BlobSources, Descriptor, Digest } from '../content/index.js';
-import {
-  exportLayer, isExporterError, isNondistributable, layerCompression, manifestBytes, MediaType, readImageConfig, rememberLayerBlob,
-  type ImageBlobs, type LayerFormat, type ResolvedImage,
-} from '../exporter/index.js';
-import { credentialsFor, parseReference, pushBlobsOf, pushImage, type ImageReference, type PushOptions } from '../registry/index.js';
+import { exportLayer, manifestBytes, type LayerFormat } from '../exporter/index.js';
+import { isImageError } from '../images/index.js';
+import { readImageConfig, rememberLayerBlob, type ImageBlobs, type ResolvedImage } from '../images/index.js';
+import { isNondistributable, layerCompression, MediaType } from '../oci/index.js';
+import { credentialsFor, pushBlobsOf, pushImage, type PushOptions } from '../registry/index.js';
+import { parseReference, type ImageReference } from '../images/index.js';
 import { diffTar } from '../snapshotter/index.js';
 import { chainIds, snapshotForChain } from '../solver/ops/index.js';
 import { openState, type State } from './state.js';
@@ -102,7 +103,7 @@ export async function pushStoredImage(req: PushStoredRequest): Promise<Digest> {
   try {
     image = await state.images.resolveImage(req.name);
   } catch (e) {
-    if (isExporterError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${req.name}`, { hint: 'list images with "tsbuild images"' });
+    if (isImageError(e, 'IMAGE_NOT_FOUND')) throw new BuildError('IO', `no such image: ${req.name}`, { hint: 'list images with "tsbuild images"' });
     throw e;
   }
   const ready = await pushableImage(state, image, req.format);

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { openContentStore, type ContentStore } from '../content/index.js';
-import { openImageStore, type ImageStore } from '../exporter/index.js';
+import { openImageStore, type ImageStore } from '../images/index.js';
 import { openOverlaySnapshotter, type SnapshotDirectories, type Snapshotter } from '../snapshotter/index.js';
 import { scratchDirFor, sweepStaleScratch } from './scratch.js';
 

@@ -4,7 +4,8 @@
  */
 import { BuildError } from '../errors/index.js';
 import { readLiveLeases } from '../content/index.js';
-import { isExporterError, readImageConfig, type ResolvedImage } from '../exporter/index.js';
+import { isImageError } from '../images/index.js';
+import { readImageConfig, type ResolvedImage } from '../images/index.js';
 import type { State } from './state.js';
 import { ALL_SNAPSHOTS, buildCacheEntries, pruneBuildCache } from './prune.js';
 
@@ -22,7 +23,7 @@ export async function imageFacts(state: State, name: string): Promise<ImageFacts
   try {
     image = await state.images.resolveImage(name);
   } catch (e) {
-    if (isExporterError(e, 'IMAGE_NOT_FOUND') || isExporterError(e, 'BAD_REFERENCE')) {
+    if (isImageError(e, 'IMAGE_NOT_FOUND') || isImageError(e, 'BAD_REFERENCE')) {
       throw new BuildError('IO', `no such image: ${name}`, { hint: 'list images with "tsbuild images"' });
     }
     throw e;

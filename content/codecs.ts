@@ -7,8 +7,9 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex, Readable, type Transform } from 'node:stream';
 import { BuildError } from '../errors/index.js';
+import type { Compression } from '../oci/index.js';
 
-export type Compression = 'gzip' | 'zstd' | 'uncompressed';
+export type { Compression };
 
 /** What zlib offers for zstd, where it offers anything. */
 interface ZstdZlib {

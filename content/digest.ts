@@ -1,40 +1,15 @@
 /**
- * Digests (`sha256:<64 hex>`) as a validated, branded string, and a stream tap that hashes
- * bytes as they pass so nothing is read twice.
+ * Making digests (the brand itself is oci/'s): validated from a string, hashed from bytes, and
+ * a stream tap that hashes bytes as they pass so nothing is read twice.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { digestAlgorithm, isDigest, type Digest, type DigestAlgorithm } from '../oci/index.js';
 import { ContentError } from './errors.js';
-
-declare const digestBrand: unique symbol;
-/** `algorithm:encoded`, checked by {@link asDigest}; only sha256 is produced by tsbuild. */
-export type Digest = string & { readonly [digestBrand]: 'Digest' };
-
-export type DigestAlgorithm = 'sha256' | 'sha512';
-
-const DIGEST_PATTERN: Readonly<Record<DigestAlgorithm, RegExp>> = {
-  sha256: /^sha256:[0-9a-f]{64}$/,
-  sha512: /^sha512:[0-9a-f]{128}$/,
-};
-
-export function isDigest(s: string): s is Digest {
-  const colon = s.indexOf(':');
-  const algorithm = s.slice(0, colon);
-  return (algorithm === 'sha256' || algorithm === 'sha512') && DIGEST_PATTERN[algorithm].test(s);
-}
 
 export function asDigest(s: string): Digest {
   if (!isDigest(s)) throw new ContentError('BAD_DIGEST', `invalid digest "${s}": expected sha256:<64 lower-case hex digits>`);
   return s;
-}
-
-export function digestAlgorithm(d: Digest): DigestAlgorithm {
-  return d.slice(0, d.indexOf(':')) as DigestAlgorithm;
-}
-
-/** The encoded part (hex) of a digest, as used for file names. */
-export function digestHex(d: Digest): string {
-  return d.slice(d.indexOf(':') + 1);
 }
 
 export function sha256Of(bytes: Uint8Array | string): Digest {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDigest, type Digest } from './digest.js';
+import { isDigest, type Digest } from '../oci/index.js';
 import { errnoCode } from './errors.js';
 import { isPidAlive, writeFileAtomic } from './fsutil.js';
 

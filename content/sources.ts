@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestAlgorithm, digestHex, type Digest } from './digest.js';
+import { digestAlgorithm, digestHex, type Digest } from '../oci/index.js';
 import { errnoCode } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
 

@@ -12,7 +12,7 @@ import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { digestHex, isDigest, type Digest } from './digest.js';
+import { digestHex, isDigest, type Digest } from '../oci/index.js';
 import { ContentError, errnoCode } from './errors.js';
 import { isPidAlive } from './fsutil.js';
 import { IngestWriter, ingestBytes, ingestOwner, type IngestPaths } from './ingest.js';

@@ -11,9 +11,12 @@ import ts from 'typescript';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Transpiles `folders` (relative to the repo) into `outDir`; returns a file URL maker. */
+/** The shared leaves every folder may import: always transpiled. */
+const SHARED = ['errors', 'oci'];
+
+/** Transpiles `folders` (relative to the repo) and the shared leaves into `outDir`; returns a file URL maker. */
 export async function transpileForChild(outDir: string, folders: readonly string[]): Promise<(path: string) => string> {
-  for (const folder of folders) {
+  for (const folder of new Set([...folders, ...SHARED])) {
     for (const name of await readdir(join(repoRoot, folder))) {
       if (!name.endsWith('.ts') || name.endsWith('.test.ts')) continue;
       const source = await readFile(join(repoRoot, folder, name), 'utf8');

@@ -3,23 +3,7 @@
  * a writer never needs `delete`. Hand each caller the smallest role it needs.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Digest } from './digest.js';
-
-/** An OCI content descriptor (image-spec descriptor.md); key order is the JSON order. */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly urls?: readonly string[];
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly platform?: DescriptorPlatform;
-}
-
-export interface DescriptorPlatform {
-  readonly architecture: string;
-  readonly os: string;
-  readonly variant?: string;
-}
+import type { Digest } from '../oci/index.js';
 
 /** What the store knows of a committed blob. */
 export interface BlobInfo {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { asDigest, sha256Of } from '../content/index.js';
-import { goJson, goTime, imageConfigBytes, manifestBytes, MediaType } from './index.js';
+import { imageConfigBytes, manifestBytes } from './index.js';
+import { goJson, goTime, MediaType } from '../oci/index.js';
 
 const diffA = asDigest(`sha256:${'a'.repeat(64)}`);
 const diffB = asDigest(`sha256:${'b'.repeat(64)}`);

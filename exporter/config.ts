@@ -4,32 +4,15 @@
  * inputs hash equally: top-level keys sorted (architecture, author, config, created, history,
  * os, rootfs, variant), the inner `config` in the Go struct order, empty fields left out.
  */
-import type { Digest } from '../content/index.js';
-import type { ImageConfig } from '../frontend/index.js';
+import type { Digest, HistoryEntry, ImageConfig, Platform } from '../oci/index.js';
 import { ExporterError } from './errors.js';
-import { goJsonBytes, goTime } from './json.js';
-
-export interface ImagePlatform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
-
-export interface HistoryEntry {
-  /** RFC 3339 as found in a base image, or a Date for steps of this build. */
-  readonly created?: string | Date;
-  readonly created_by?: string;
-  readonly author?: string;
-  readonly comment?: string;
-  /** True for steps that made no layer (ENV, CMD…). */
-  readonly empty_layer?: boolean;
-}
+import { goJsonBytes, goTime } from '../oci/index.js';
 
 export interface ImageConfigInput {
   readonly config: ImageConfig;
   /** The image's `author` (MAINTAINER); left out when empty. */
   readonly author?: string;
-  readonly platform: ImagePlatform;
+  readonly platform: Platform;
   /** Uncompressed layer digests, bottom first. */
   readonly diffIds: readonly Digest[];
   /** One entry per step; entries without empty_layer match diffIds one to one. */

@@ -9,9 +9,9 @@ import type { Descriptor } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { digestHex } from '../content/index.js';
 import { ExporterError } from './errors.js';
-import { goJson } from './json.js';
+import { goJson } from '../oci/index.js';
 import { addBlobs, blobPath, imageBlobList, layoutEntry, ociIndex, type ExportImage } from './oci-layout.js';
-import { dockerNormalizedName, familiarName, parseImageName } from './reference.js';
+import { dockerNormalizedName, familiarName, parseImageName } from '../images/index.js';
 import { writeTarFile } from './tar.js';
 
 export async function writeDockerArchive(dest: string, image: ExportImage, names: readonly string[]): Promise<void> {

@@ -1,24 +1,20 @@
 /**
- * Errors of image assembly, the image store and the outputs: BuildErrors with a stable
+ * Errors of image assembly and the outputs: BuildErrors with a stable
  * `reason` beside the (coarser) project-wide code.
  */
 import { BuildError, type ErrorCode } from '../errors/index.js';
 
 export type ExporterErrorReason =
-  | 'IMAGE_NOT_FOUND' // no image of that name in the local store
   | 'BAD_REFERENCE'   // an image name that is not a valid reference
   | 'BAD_IMAGE'       // a manifest or config that is not what tsbuild can read
   | 'UNSAFE_LAYER'    // a layer entry that would write outside the root
-  | 'NOT_SUPPORTED'   // a feature this build of tsbuild lacks (zstd, xattrs without native/)
-  | 'LOCKED';         // the image store lock could not be taken in time
+  | 'NOT_SUPPORTED';  // a feature this build of tsbuild lacks (zstd, xattrs without native/)
 
 const CODE: Readonly<Record<ExporterErrorReason, ErrorCode>> = {
-  IMAGE_NOT_FOUND: 'IO',
   BAD_REFERENCE: 'USAGE',
   BAD_IMAGE: 'IO',
   UNSAFE_LAYER: 'IO',
   NOT_SUPPORTED: 'NOT_SUPPORTED',
-  LOCKED: 'IO',
 };
 
 export class ExporterError extends BuildError {

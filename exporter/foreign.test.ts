@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContentStore, sha256Of, type ContentStore, type Descriptor } from '../content/index.js';
-import {
-  assembleImage, compressLayer, convertLayerMediaType, exportLayer, isExporterError, isNondistributable, layerCompression,
-  manifestObject, MediaType, nondistributableMediaType, readImageBlobs, rememberLayerBlob, writeOciLayout,
-} from './index.js';
+import { assembleImage, compressLayer, exportLayer, isExporterError, manifestObject, writeOciLayout } from './index.js';
+import { readImageBlobs, rememberLayerBlob } from '../images/index.js';
+import { convertLayerMediaType, isNondistributable, layerCompression, MediaType, nondistributableMediaType } from '../oci/index.js';
 import { busyboxEntries, layerTar } from './testing.js';
 
 const ND = MediaType.ociNondistributable;

@@ -1,35 +1,11 @@
-/** Image assembly and outputs: config, manifests, layer blobs, the local image store, OCI layout, docker archive, rootfs. */
+/** Image assembly and outputs: config, manifests, layer blobs, OCI layout, docker archive, rootfs (images/ keeps the local store). */
+export { imageConfigObject, imageConfigBytes, type ImageConfigInput } from './config.js';
+export { manifestObject, manifestBytes, type ManifestInput } from './manifest.js';
+export { assembleImage, type AssembleInput, type LayerRef } from './image.js';
 export {
-  MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, isNondistributable, nondistributableMediaType, convertLayerMediaType,
-  type Compression,
-} from './mediatypes.js';
-export { goJson, goJsonBytes, goTime } from './json.js';
-export { imageConfigObject, imageConfigBytes, type ImageConfigInput, type ImagePlatform, type HistoryEntry } from './config.js';
-export { manifestObject, manifestBytes, descriptorObject, type ManifestInput } from './manifest.js';
-export {
-  assembleImage, readImageBlobs, readImageConfig,
-  type AssembleInput, type ImageBlobs, type LayerRef, type ParsedImageConfig,
-} from './image.js';
-export {
-  compressLayer, exportLayer, openLayerTar, rememberLayerBlob, DEFAULT_LAYER_FORMAT,
+  compressLayer, exportLayer, openLayerTar, DEFAULT_LAYER_FORMAT,
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
-export {
-  parseImageName,
-  normalizeImageName,
-  dockerNormalizedName,
-  familiarName,
-  ociRefName,
-  referenceProblem,
-  normalizedReferenceProblem,
-  type ImageName,
-} from './reference.js';
-export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
-export {
-  openImageStore, DEFAULT_PRUNE_GRACE_MS,
-  type ImageStore, type ImageStoreOptions, type ImageRecord, type ResolvedImage, type DiskUsage, type ImageUsage,
-  type PruneOptions, type PruneResult,
-} from './image-store.js';
 export { writeOciLayout, ociIndex, exportDescriptor, exportNames, type ExportImage, type OciLayoutOptions } from './oci-layout.js';
 export { writeDockerArchive } from './docker-archive.js';
 export { writeRootfsDir, writeRootfsTar, type OpenLayerTar, type RootfsDirOptions } from './rootfs.js';

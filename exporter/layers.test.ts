@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asDigest, DigestTap, isContentError, openContentStore, type ContentStore, type Digest } from '../content/index.js';
-import { compressLayer, MediaType, openLayerTar } from './index.js';
+import { compressLayer, openLayerTar } from './index.js';
+import { MediaType } from '../oci/index.js';
 import { busyboxEntries, layerTar } from './testing.js';
 
 let dir: string;

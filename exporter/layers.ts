@@ -1,19 +1,14 @@
 /**
  * Layer blobs: an uncompressed layer tar streamed through compression into the content store,
  * hashed on the way (the diff id before compressing, the blob digest after), once per
- * (diff id, compression). What was made is remembered in small per-layer files under
- * `<content root>/layers/`, each written atomically, so concurrent builds need no lock.
+ * (diff id, compression). What was made is remembered in the layer memo (images/layer-memo.ts).
  */
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  compressor, decompressor, digestHex, DigestTap, isDigest, writeFileAtomic,
-  type ContentProvider, type ContentStore, type Descriptor, type Digest,
-} from '../content/index.js';
+import { compressor, decompressor, DigestTap, type ContentProvider, type ContentStore, type Descriptor, type Digest } from '../content/index.js';
+import { readLayerMemo, writeLayerMemo, type ForeignLayer, type LayerMemo } from '../images/index.js';
 import { ExporterError } from './errors.js';
-import { isNondistributable, layerCompression, layerMediaType, type Compression } from './mediatypes.js';
+import { layerCompression, layerMediaType, type Compression } from '../oci/index.js';
 
 export interface CompressLayerOptions {
   readonly store: ContentStore;
@@ -27,30 +22,6 @@ export interface CompressedLayer {
   /** OCI layer media type, digest and size of the blob. */
   readonly blob: Descriptor;
   readonly diffId: Digest;
-}
-
-interface MemoFile {
-  readonly diffId: string;
-  readonly compression: Compression;
-  readonly digest: string;
-  readonly size: number;
-  /** The blob came from a registry (a base image layer), not from compressing a build's layer. */
-  readonly pulled?: boolean;
-  /** A non-distributable base layer: its descriptor's media type, URLs and annotations. */
-  readonly foreign?: ForeignLayer;
-}
-
-interface ForeignLayer {
-  readonly mediaType: string;
-  readonly urls?: readonly string[];
-  readonly annotations?: Readonly<Record<string, string>>;
-}
-
-interface Memo {
-  readonly digest: Digest;
-  readonly size: number;
-  readonly pulled?: boolean;
-  readonly foreign?: ForeignLayer;
 }
 
 /** How an output wants its layers (the `compression`, `compression-level`, `force-compression` and `oci-mediatypes` options). */
@@ -85,7 +56,7 @@ export async function exportLayer(
   openBuiltTar: () => Readable | Promise<Readable>,
 ): Promise<CompressedLayer> {
   const level = format.level === undefined ? {} : { level: format.level };
-  const memos = new Map(await Promise.all(COMPRESSIONS.map(async (c) => [c, await readMemo(memoFile(store, diffId, c), store)] as const)));
+  const memos = new Map(await Promise.all(COMPRESSIONS.map(async (c) => [c, await readLayerMemo(store, diffId, c)] as const)));
   for (const memo of memos.values()) {
     if (memo?.foreign !== undefined) return { blob: foreignDescriptor(memo, memo.foreign), diffId };
   }
@@ -108,7 +79,7 @@ export async function exportLayer(
   return compressLayer(openBuiltTar, format.compression, { store, diffId, ...level });
 }
 
-function foreignDescriptor(memo: Memo, foreign: ForeignLayer): Descriptor {
+function foreignDescriptor(memo: LayerMemo, foreign: ForeignLayer): Descriptor {
   return {
     mediaType: foreign.mediaType,
     digest: memo.digest,
@@ -124,9 +95,8 @@ export async function compressLayer(
   options: CompressLayerOptions,
 ): Promise<CompressedLayer> {
   const mediaType = layerMediaType(compression, true)!;
-  const memoPath = options.diffId === undefined ? undefined : memoFile(options.store, options.diffId, compression);
-  if (memoPath !== undefined) {
-    const known = await readMemo(memoPath, options.store);
+  if (options.diffId !== undefined) {
+    const known = await readLayerMemo(options.store, options.diffId, compression);
     // A non-distributable blob is not one to list as a plain layer: make a blob of our own.
     if (known !== undefined && known.foreign === undefined) return { blob: { mediaType, digest: known.digest, size: known.size }, diffId: options.diffId! };
   }
@@ -140,9 +110,7 @@ export async function compressLayer(
     else await pipeline(tar, tap, writer, { end: false });
     const info = await writer.commit();
     const diffId = tap.digest;
-    const file: MemoFile = { diffId, compression, digest: info.digest, size: info.size };
-    await mkdir(join(options.store.root, 'layers'), { recursive: true });
-    await writeFileAtomic(memoFile(options.store, diffId, compression), JSON.stringify(file));
+    await writeLayerMemo(options.store, { diffId, compression, digest: info.digest, size: info.size });
     return { blob: { mediaType, digest: info.digest, size: info.size }, diffId };
   } catch (e) {
     await writer.abort();
@@ -159,62 +127,4 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
   if (!decompress) return blob;
   blob.on('error', (e) => decompress.destroy(e));
   return blob.pipe(decompress);
-}
-
-/**
- * Remember that `blob` (already in the store) is the layer `diffId` compressed with
- * `compression`: a layer pulled from a registry is then pushed and exported as it came,
- * never compressed again. A non-distributable blob's descriptor is remembered whole.
- */
-export async function rememberLayerBlob(store: ContentStore, diffId: Digest, compression: Compression, blob: Descriptor): Promise<void> {
-  const foreign: ForeignLayer | undefined = !isNondistributable(blob.mediaType)
-    ? undefined
-    : {
-        mediaType: blob.mediaType,
-        ...(blob.urls === undefined || blob.urls.length === 0 ? {} : { urls: blob.urls }),
-        ...(blob.annotations === undefined || Object.keys(blob.annotations).length === 0 ? {} : { annotations: blob.annotations }),
-      };
-  const file: MemoFile = { diffId, compression, digest: blob.digest, size: blob.size, pulled: true, ...(foreign === undefined ? {} : { foreign }) };
-  await mkdir(join(store.root, 'layers'), { recursive: true });
-  await writeFileAtomic(memoFile(store, diffId, compression), JSON.stringify(file));
-}
-
-function memoFile(store: ContentStore, diffId: Digest, compression: Compression): string {
-  return join(store.root, 'layers', `${digestHex(diffId)}.${compression}.json`);
-}
-
-async function readMemo(path: string, store: ContentStore): Promise<Memo | undefined> {
-  let memo: MemoFile;
-  try {
-    memo = JSON.parse(await readFile(path, 'utf8')) as MemoFile;
-  } catch {
-    return undefined; // absent or torn: make the blob again
-  }
-  if (!isDigest(memo.digest)) return undefined;
-  const foreign = memo.foreign !== undefined && isNondistributable(memo.foreign.mediaType) ? memo.foreign : undefined;
-  // The blob may have been pruned since; then the memo is void — unless the layer is
-  // non-distributable, whose descriptor stands without the blob.
-  if (foreign === undefined && !(await store.has(memo.digest))) return undefined;
-  return { digest: memo.digest, size: memo.size, ...(memo.pulled === true ? { pulled: true } : {}), ...(foreign === undefined ? {} : { foreign }) };
-}
-
-/** Blobs the layer memo still names (compressed layers kept as cache). */
-export async function memoizedLayerBlobs(store: ContentStore): Promise<Set<Digest>> {
-  const out = new Set<Digest>();
-  let names: string[];
-  try {
-    names = await readdir(join(store.root, 'layers'));
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    if (!name.endsWith('.json')) continue;
-    try {
-      const memo = JSON.parse(await readFile(join(store.root, 'layers', name), 'utf8')) as MemoFile;
-      if (isDigest(memo.digest)) out.add(memo.digest);
-    } catch {
-      // torn or removed meanwhile: names nothing
-    }
-  }
-  return out;
 }

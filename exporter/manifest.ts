@@ -4,8 +4,7 @@
  */
 import type { Descriptor } from '../content/index.js';
 import { ExporterError } from './errors.js';
-import { goJsonBytes } from './json.js';
-import { convertLayerMediaType, isNondistributable, layerCompression, MediaType } from './mediatypes.js';
+import { convertLayerMediaType, descriptorObject, goJsonBytes, isNondistributable, layerCompression, MediaType, sortedRecord } from '../oci/index.js';
 
 export interface ManifestInput {
   /** The config blob; its mediaType is replaced by the flavour's. */
@@ -41,19 +40,6 @@ export function manifestBytes(input: ManifestInput): Buffer {
   return goJsonBytes(manifestObject(input));
 }
 
-/** A descriptor in the image-spec's field order, empty fields left out. */
-export function descriptorObject(d: Descriptor): Record<string, unknown> {
-  const out: Record<string, unknown> = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-  if (d.urls && d.urls.length > 0) out['urls'] = d.urls;
-  if (d.annotations && Object.keys(d.annotations).length > 0) out['annotations'] = sortedRecord(d.annotations);
-  if (d.platform) {
-    const p: Record<string, unknown> = { architecture: d.platform.architecture, os: d.platform.os };
-    if (d.platform.variant) p['variant'] = d.platform.variant;
-    out['platform'] = p;
-  }
-  return out;
-}
-
 function flavourLayerType(mediaType: string, oci: boolean): string {
   const compression = layerCompression(mediaType);
   if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${mediaType}`);
@@ -66,8 +52,3 @@ function flavourLayerType(mediaType: string, oci: boolean): string {
 }
 
 /** Go writes map keys sorted; annotations are maps. */
-function sortedRecord(r: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(r).sort()) out[k] = r[k]!;
-  return out;
-}

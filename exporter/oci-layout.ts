@@ -10,13 +10,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { digestHex, type ContentProvider, type Descriptor, type DescriptorPlatform } from '../content/index.js';
+import { digestHex, type ContentProvider, type Descriptor } from '../content/index.js';
 import type { TarHeader } from '../tarfs/index.js';
-import type { ImageBlobs } from './image.js';
-import { goJson } from './json.js';
-import { descriptorObject } from './manifest.js';
-import { Annotation, isNondistributable, MediaType } from './mediatypes.js';
-import { dockerNormalizedName, ociRefName } from './reference.js';
+import type { ImageBlobs } from '../images/index.js';
+import { Annotation, isNondistributable, MediaType, goJson, descriptorObject, type Platform } from '../oci/index.js';
+import { dockerNormalizedName, ociRefName } from '../images/index.js';
 import { writeDirAtomically } from './dir-output.js';
 import { writeTarFile, type TarWriter } from './tar.js';
 
@@ -27,7 +25,7 @@ export interface ExportImage {
   readonly image: ImageBlobs;
   readonly names?: readonly string[];
   /** The index entry's `platform`. */
-  readonly platform?: DescriptorPlatform;
+  readonly platform?: Platform;
   /**
    * The index entry's `org.opencontainers.image.created`. BuildKit writes the time of the
    * export there (or SOURCE_DATE_EPOCH); the caller passes the image's own creation time, so

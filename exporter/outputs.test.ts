@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openContentStore, type ContentStore } from '../content/index.js';
-import { MediaType, writeDockerArchive, writeOciLayout, type ImageBlobs } from './index.js';
+import { writeDockerArchive, writeOciLayout } from './index.js';
+import type { ImageBlobs } from '../images/index.js';
+import { MediaType } from '../oci/index.js';
 import { buildBusyboxImage, mustRun } from './testing.js';
 
 let dir: string;

@@ -11,8 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import type { ContentStore } from '../content/index.js';
 import { compressLayer } from './layers.js';
-import type { Compression } from './mediatypes.js';
-import { assembleImage, type ImageBlobs } from './image.js';
+import type { Compression } from '../oci/index.js';
+import { assembleImage } from './image.js';
+import type { ImageBlobs } from '../images/index.js';
 
 export const BUSYBOX = '/usr/bin/busybox';
 export const APPLETS = ['echo', 'sh', 'ls', 'cat', 'true'] as const;

@@ -4,9 +4,10 @@
  * `credHelpers` through `docker-credential-*` programs. `login` and `logout` write the same
  * file in the same format. Credentials never appear in a message.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 
 export interface Credentials {
@@ -94,9 +95,7 @@ export async function credentialsFor(domain: string, env: NodeJS.ProcessEnv): Pr
 async function writeConfig(env: NodeJS.ProcessEnv, config: DockerConfig): Promise<void> {
   const path = dockerConfigPath(env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(config, null, '\t') + '\n', { mode: 0o600 });
-  await rename(temp, path);
+  await writeFileAtomic(path, JSON.stringify(config, null, '\t') + '\n', 0o600);
 }
 
 /** Save credentials as `docker login` does (in the credential store when one is set). */

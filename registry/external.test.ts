@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openContentStore, sha256Of, type ContentStore, type Descriptor } from '../content/index.js';
-import { isNondistributable, MediaType } from '../exporter/index.js';
-import { fetchFromURLs, isForeignLayerType, shownURL } from './external.js';
+import { MediaType } from '../oci/index.js';
+import { fetchFromURLs, shownURL } from './external.js';
 
 const blob = Buffer.from('the layer bytes, as the vendor serves them\n'.repeat(200));
 const desc: Descriptor = { mediaType: MediaType.ociNondistributableGzip, digest: sha256Of(blob), size: blob.length };
@@ -104,11 +104,5 @@ describe('fetchFromURLs', () => {
     ]);
     expect(seen).toEqual([]);
     expect(shownURL(withUser)).not.toContain('secret');
-  });
-});
-
-describe('isForeignLayerType', () => {
-  it('agrees with the exporter on every media type it names', () => {
-    for (const t of Object.values(MediaType)) expect(isForeignLayerType(t), t).toBe(isNondistributable(t));
   });
 });

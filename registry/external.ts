@@ -13,17 +13,6 @@ import type { ContentIngester, Descriptor } from '../content/index.js';
 type Request = typeof import('undici').request;
 
 /**
- * Whether a blob of this media type is a non-distributable ("foreign") layer: OCI's
- * `…layer.nondistributable.…` types and Docker's `…rootfs.foreign.…` ones, whatever their
- * compression (the rule containerd applies). Pushes leave such blobs out — as containerd,
- * BuildKit and go-containerregistry do; a registry may refuse them, and their owner kept them
- * back — while the manifest keeps their descriptors, `urls` and all, for pullers to follow.
- */
-export function isForeignLayerType(mediaType: string): boolean {
-  return mediaType.startsWith('application/vnd.oci.image.layer.nondistributable.') || mediaType.startsWith('application/vnd.docker.image.rootfs.foreign.');
-}
-
-/**
  * `body` read lazily (nothing flows before the consumer reads), failing as soon as more than
  * `limit` bytes come: a source that sends too much is cut off, not written to disk to the end.
  */

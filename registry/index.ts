@@ -1,7 +1,6 @@
 /** The OCI distribution client: references, credentials, tokens, pulls and pushes. */
-export { parseReference, formatReference, registryEndpoint, type ImageReference } from './reference.js';
+export { registryEndpoint } from './endpoint.js';
 export { checkLogin, pullImage, type ConnectionOptions, type PlatformSpec, type PulledImage } from './client.js';
 export { DEFAULT_CHUNK_SIZE, pushBlobsOf, pushImage, type PushBlob, type PushOptions } from './push.js';
-export { isForeignLayerType } from './external.js';
 export { TokenCache } from './tokens.js';
 export { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials, type Credentials } from './credentials.js';

@@ -9,8 +9,8 @@ import { BuildError } from '../errors/index.js';
 import { sha256Of, type BlobSources, type ContentProvider, type Descriptor, type Digest } from '../content/index.js';
 import { BACKOFF_MS, Session, isDenied, registryError, retryable, sleep, type ConnectionOptions } from './client.js';
 import type { Credentials } from './credentials.js';
-import { isForeignLayerType } from './external.js';
-import type { ImageReference } from './reference.js';
+import { isNondistributable } from '../oci/index.js';
+import type { ImageReference } from '../images/index.js';
 
 export interface PushBlob {
   readonly descriptor: Descriptor;
@@ -155,7 +155,8 @@ class Uploader {
 /**
  * Push an image: each blob the repository lacks is mounted or uploaded (four at a time), then
  * the manifest goes under the reference's tag (or digest). Non-distributable layers are not
- * sent (see isForeignLayerType in external.ts). Returns the manifest's digest.
+ * sent (oci/'s isNondistributable: pushes leave such blobs out, as containerd, BuildKit and
+ * go-containerregistry do; the manifest keeps their descriptors, `urls` and all). Returns the manifest's digest.
  */
 export async function pushImage(
   ref: ImageReference,
@@ -164,7 +165,7 @@ export async function pushImage(
   opts: PushOptions = {},
 ): Promise<Digest> {
   const repo = ref.repository;
-  const blobs = all.filter((b) => !isForeignLayerType(b.descriptor.mediaType));
+  const blobs = all.filter((b) => !isNondistributable(b.descriptor.mediaType));
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new BuildError('USAGE', `invalid upload chunk size ${chunkSize}`);
   // Another repository of this registry holding the blob, to mount from; its pull scope goes

@@ -3,11 +3,10 @@
  * assembled forms (made once per layer format, uncompressed for the store), and the response
  * they fill in.
  */
-import type { Descriptor, DescriptorPlatform } from '../../content/index.js';
-import {
-  assembleImage, descriptorObject, exportLayer, goJson,
-  type ExportImage, type ImageBlobs, type LayerFormat,
-} from '../../exporter/index.js';
+import type { Descriptor, Platform } from '../../oci/index.js';
+import { assembleImage, exportLayer, type ExportImage, type LayerFormat } from '../../exporter/index.js';
+import { type ImageBlobs } from '../../images/index.js';
+import { descriptorObject, goJson } from '../../oci/index.js';
 import { diffTar } from '../../snapshotter/index.js';
 import { openSnapshotTar } from '../../solver/ops/index.js';
 import type { State } from '../state.js';
@@ -19,7 +18,7 @@ export interface ExportContext {
   readonly state: State;
   readonly image: BuiltImage;
   readonly access: RegistryAccess;
-  readonly platform: DescriptorPlatform;
+  readonly platform: Platform;
   /** The image with its layers as the snapshots themselves: no compression, no copy. */
   forStore(): Promise<ImageBlobs>;
   /** The image with its layers compressed as `format` asks (several outputs of one format share it). */
@@ -44,7 +43,7 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
   let local: ImageBlobs | undefined;
   const archived = new Map<string, ImageBlobs>();
   const response: Record<string, string> = {};
-  const platform: DescriptorPlatform = {
+  const platform: Platform = {
     architecture: image.platform.architecture,
     os: image.platform.os,
     ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),

@@ -3,12 +3,9 @@
  * BuildKit's platform library does it, and the platform tsbuild itself runs on.
  */
 import { BuildError } from '../../errors/index.js';
+import type { Platform } from '../../oci/index.js';
 
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
+export type { Platform };
 
 const KNOWN_OS = new Set([
   'aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux',

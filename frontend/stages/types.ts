@@ -5,41 +5,17 @@
  */
 import type { SourceRange } from '../../errors/index.js';
 import type { Healthcheck, Instruction, RunMount } from '../instructions/types.js';
+import type { ImageConfig } from '../../oci/index.js';
 import type { Platform } from './platform.js';
 
-/** The part of an image config the Dockerfile reads and writes (OCI image config names). */
-export interface ImageConfig {
-  readonly User?: string;
-  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
-  readonly Env?: readonly string[];
-  readonly Entrypoint?: readonly string[] | null;
-  readonly Cmd?: readonly string[] | null;
-  readonly Volumes?: Readonly<Record<string, Record<string, never>>>;
-  readonly WorkingDir?: string;
-  readonly Labels?: Readonly<Record<string, string>>;
-  readonly StopSignal?: string;
-  /** Set by CMD, as BuildKit does (a Docker field kept for compatibility). */
-  readonly ArgsEscaped?: boolean;
-  readonly OnBuild?: readonly string[] | null;
-  readonly Shell?: readonly string[];
-  readonly Healthcheck?: DockerHealthcheck;
-}
+/** The image config is OCI vocabulary (oci/), named here as the plan speaks it. */
+export type { ImageConfig } from '../../oci/index.js';
 
 /** What a stage takes from the image it starts from, besides the filesystem. */
 export interface ImageMeta {
   readonly config: ImageConfig;
   /** The image's `author` (MAINTAINER). */
   readonly author?: string;
-}
-
-/** The Docker image config's health check (durations in nanoseconds). */
-export interface DockerHealthcheck {
-  readonly Test: readonly string[];
-  readonly Interval?: number;
-  readonly Timeout?: number;
-  readonly StartPeriod?: number;
-  readonly StartInterval?: number;
-  readonly Retries?: number;
 }
 
 /** What a stage starts from. */

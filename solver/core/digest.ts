@@ -1,15 +1,6 @@
 /** Digests and the canonical encoding that makes them stable. */
 import { createHash } from 'node:crypto';
-
-declare const brand: unique symbol;
-/** `sha256:<64 hex>` */
-export type Digest = string & { readonly [brand]: 'Digest' };
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-export function isDigest(s: string): s is Digest {
-  return DIGEST.test(s);
-}
+import type { Digest } from '../../oci/index.js';
 
 export function sha256(data: string | Uint8Array): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;

@@ -1,5 +1,7 @@
 /** The solver core: graph, digests, cache keys, scheduling. Imports no other layer. */
-export { canonicalJSON, digestOf, isDigest, sha256, type Digest } from './digest.js';
+export { canonicalJSON, digestOf, sha256 } from './digest.js';
+// One digest brand for every folder: oci/'s (vertex digests and blob digests mix freely).
+export { isDigest, type Digest } from '../../oci/index.js';
 export { vertex } from './graph.js';
 export { Solver, VertexError, type SolverOptions } from './solver.js';
 export type * from './types.js';

@@ -1,6 +1,7 @@
 // The scheduler on fake ops that only carry a key seed and a delay (no disks, no processes).
 import { describe, expect, it } from 'vitest';
-import { sha256, type Digest } from './digest.js';
+import type { Digest } from '../../oci/index.js';
+import { sha256 } from './digest.js';
 import { vertex } from './graph.js';
 import { Solver, VertexError } from './solver.js';
 import type { CacheStore, Op, SolveEvent, Vertex } from './types.js';

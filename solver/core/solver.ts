@@ -4,7 +4,8 @@
  * solved once. A failure carries the failing vertex's digest; the caller maps it back.
  */
 import PQueue from 'p-queue';
-import { digestOf, type Digest } from './digest.js';
+import type { Digest } from '../../oci/index.js';
+import { digestOf } from './digest.js';
 import type { CacheStore, EventSink, ExecContext, Vertex } from './types.js';
 
 export interface SolverOptions<R> {

@@ -3,7 +3,7 @@
  * key" apart from "execute me", and the events a solve emits. Nothing here knows Dockerfiles,
  * disks or registries.
  */
-import type { Digest } from './digest.js';
+import type { Digest } from '../../oci/index.js';
 
 /** Descriptive data kept beside a vertex, never in its digest. */
 export interface VertexMeta {

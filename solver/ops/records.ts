@@ -4,10 +4,10 @@
  * atomically, so concurrent builds never corrupt each other and a crash loses at most a
  * record that was not yet written (the step then runs again).
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { writeFileAtomicSync } from '../../content/index.js';
 import { isSnapshotError, type SnapshotName, type Snapshotter } from '../../snapshotter/index.js';
 
 const fileFor = (dir: string, key: string) => join(dir, createHash('sha256').update(key).digest('hex') + '.json');
@@ -30,15 +30,7 @@ export async function readRecord<T>(dir: string, key: string): Promise<T | undef
  * or empty, which reads as "not cached" (and a record whose snapshot is gone is ignored).
  */
 export async function writeRecord(dir: string, key: string, value: unknown): Promise<void> {
-  const target = fileFor(dir, key);
-  const temp = `${target}.${randomUUID()}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(value));
-    renameSync(temp, target);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw e;
-  }
+  writeFileAtomicSync(fileFor(dir, key), JSON.stringify(value), 0o644, false);
 }
 
 /** Whether a committed snapshot exists (a record may outlive a pruned snapshot). */

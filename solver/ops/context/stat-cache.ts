@@ -27,8 +27,7 @@
  * starts the cache empty (one directory's malformed rows, that directory).
  */
 import { readFileSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { writeFileAtomic } from '../../../content/index.js';
 import { BuildError } from '../../../errors/index.js';
 import { nameBytes, nameFromBytes } from '../../../tarfs/index.js';
 import { STAMP_FIELDS, type EntryStat } from './entry-stat.js';
@@ -267,18 +266,7 @@ export class StatCache {
   /** Write the cache if it changed: to a temp file beside it, fsynced, renamed into place. */
   async save(): Promise<void> {
     if (!this.dirty) return;
-    const tmp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(this.encode());
-      await handle.sync();
-    } catch (e) {
-      await handle.close();
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-    await handle.close();
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, this.encode(), 0o600);
     this.dirty = false;
   }
 

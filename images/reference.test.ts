@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dockerNormalizedName, familiarName, normalizedReferenceProblem, ociRefName, parseImageName, referenceProblem } from './reference.js';
+import { BuildError } from '../errors/index.js';
+import {
+  dockerNormalizedName, familiarName, formatReference, normalizedReferenceProblem, ociRefName, parseImageName, parseReference, referenceProblem,
+} from './reference.js';
 
 describe('names as Docker normalises them (for OCI layouts and docker archives)', () => {
   it.each([
@@ -66,5 +69,39 @@ describe('reference problems in docker\'s words (distribution/reference)', () =>
     [`app@sha256:${'a'.repeat(10)}`, 'invalid reference format'],
   ])('ParseNormalizedNamed(%j): %s', (input, problem) => {
     expect(normalizedReferenceProblem(input)).toBe(problem);
+  });
+});
+
+describe('image references, normalised as Docker does', () => {
+  it.each([
+    ['busybox', 'docker.io/library/busybox:latest'],
+    ['busybox:1.36', 'docker.io/library/busybox:1.36'],
+    ['user/app', 'docker.io/user/app:latest'],
+    ['index.docker.io/user/app:v1', 'docker.io/user/app:v1'],
+    ['localhost/app', 'localhost/app:latest'],
+    ['127.0.0.1:5000/ns/app:tag', '127.0.0.1:5000/ns/app:tag'],
+    ['ghcr.io/o/r/sub:x', 'ghcr.io/o/r/sub:x'],
+    [`app@sha256:${'a'.repeat(64)}`, `docker.io/library/app@sha256:${'a'.repeat(64)}`],
+    [`host:5000/app:t@sha256:${'b'.repeat(64)}`, `host:5000/app:t@sha256:${'b'.repeat(64)}`],
+  ])('%s → %s', (input, normalised) => {
+    expect(formatReference(parseReference(input))).toBe(normalised);
+  });
+
+  it('refuses malformed names with a reason', () => {
+    for (const [bad, why] of [
+      ['Busybox', 'lowercase'],
+      ['app:bad tag', 'tag'],
+      ['app@sha256:123', 'digest'],
+      ['a//b', 'not valid'],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseReference(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BuildError);
+      expect((err as BuildError).message).toContain(why);
+    }
   });
 });

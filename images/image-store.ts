@@ -9,15 +9,12 @@ import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
-  errnoCode, isContentError, readLiveLeases, writeFileAtomic, type ContentStore, type Descriptor, type Digest,
+  errnoCode, isContentError, readLiveLeases, withLock, writeFileAtomic, type ContentStore, type Descriptor, type Digest, type LockOptions,
 } from '../content/index.js';
-import { ExporterError, isExporterError } from './errors.js';
+import { ImageError, isImageError } from './errors.js';
 import { readImageBlobs, type ImageBlobs } from './image.js';
-import { goJson } from './json.js';
-import { memoizedLayerBlobs } from './layers.js';
-import { withLock, type LockOptions } from './lock.js';
-import { descriptorObject } from './manifest.js';
-import { Annotation, MediaType } from './mediatypes.js';
+import { memoizedLayerBlobs } from './layer-memo.js';
+import { Annotation, MediaType, goJson, descriptorObject } from '../oci/index.js';
 import { normalizeImageName } from './reference.js';
 
 /** Unreferenced blobs younger than this survive prune: a build may not have leased them yet. */
@@ -150,7 +147,7 @@ class LocalImageStore implements ImageStore {
       // Under the lock, so a concurrent prune cannot delete what we are about to name.
       const image = await readImageBlobs(this.#content, manifest);
       if (!(await this.#content.has(image.config.digest))) {
-        throw new ExporterError('BAD_IMAGE', `cannot tag ${full}: config ${image.config.digest} is not in the content store`);
+        throw new ImageError('BAD_IMAGE', `cannot tag ${full}: config ${image.config.digest} is not in the content store`);
       }
       const index = await this.#readIndex();
       if (named(index)) return;
@@ -161,7 +158,7 @@ class LocalImageStore implements ImageStore {
   async resolveImage(name: string): Promise<ResolvedImage> {
     const full = normalizeImageName(name);
     const entry = (await this.#readIndex()).find((d) => refName(d) === full);
-    if (!entry) throw new ExporterError('IMAGE_NOT_FOUND', `no image named ${full} in the local store`);
+    if (!entry) throw new ImageError('IMAGE_NOT_FOUND', `no image named ${full} in the local store`);
     const { annotations: _annotations, ...manifest } = entry;
     return { name: full, ...(await readImageBlobs(this.#content, manifest)) };
   }
@@ -189,7 +186,7 @@ class LocalImageStore implements ImageStore {
     return withLock(this.#lockPath, async () => {
       const index = await this.#readIndex();
       const entry = index.find((d) => refName(d) === full);
-      if (!entry) throw new ExporterError('IMAGE_NOT_FOUND', `no image named ${full} in the local store`);
+      if (!entry) throw new ImageError('IMAGE_NOT_FOUND', `no image named ${full} in the local store`);
       const rest = index.filter((d) => d !== entry);
       await this.#writeIndex(rest);
       const keep = await this.#referenced(rest);
@@ -277,7 +274,7 @@ class LocalImageStore implements ImageStore {
       return [entry.digest, image.config.digest, ...image.layers.map((l) => l.digest)];
     } catch (e) {
       // A manifest missing from the store still holds its own digest; nothing else is known.
-      if (isContentError(e, 'NOT_FOUND') || isExporterError(e, 'BAD_IMAGE')) return [entry.digest];
+      if (isContentError(e, 'NOT_FOUND') || isImageError(e, 'BAD_IMAGE')) return [entry.digest];
       throw e;
     }
   }

@@ -1,6 +1,6 @@
 /**
- * A cross-process mutex for short critical sections (rewriting images/index.json, pruning)
- * and for locked cache mounts.
+ * A cross-process mutex of the state directory: for short critical sections (rewriting
+ * images/index.json, pruning) and for locked cache mounts.
  *
  * It is flock(2) on a lock file at the given path, created when missing and never removed
  * (removing it would let two processes lock two different files of the same name). The kernel
@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { native } from '../native/index.js';
-import { ExporterError } from './errors.js';
+import { ContentError } from './errors.js';
 
 export interface LockOptions {
   /** Give up after this long (default 60 s). */
@@ -77,7 +77,7 @@ async function acquire(lockPath: string, timeoutMs: number, signal?: AbortSignal
     signal?.throwIfAborted();
     const fd = tryOnce(lockPath);
     if (fd !== undefined) return fd;
-    if (Date.now() > deadline) throw new ExporterError('LOCKED', `timed out after ${timeoutMs} ms waiting for the lock on ${lockPath}`);
+    if (Date.now() > deadline) throw new ContentError('LOCKED', `timed out after ${timeoutMs} ms waiting for the lock on ${lockPath}`);
     await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     wait = Math.min(wait * 2, 100);
   }

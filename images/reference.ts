@@ -1,4 +1,7 @@
 /**
+ * Image references, the one home of their grammar: names in the local store, names as Docker
+ * normalises them (outputs, registries), and references parsed for a registry client.
+ *
  * Image names in the local store. A name is kept as the user wrote it, not expanded the way
  * a registry client expands it: `busybox:test` is stored as `busybox:test`, and
  * `docker.io/library/busybox:test` is a different name. The only normalisation is that a
@@ -6,7 +9,8 @@
  * was typed, and the store free of registry policy. Outputs that leave the store (OCI layouts,
  * docker archives) name images the way Docker normalises names, as BuildKit does.
  */
-import { ExporterError } from './errors.js';
+import { BuildError } from '../errors/index.js';
+import { ImageError } from './errors.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?';
@@ -26,7 +30,7 @@ export function parseImageName(input: string): ImageName {
   const m = REFERENCE.exec(input);
   if (!m || input.length > 255) {
     const hint = input !== input.toLowerCase() ? ': repository names must be lower-case' : '';
-    throw new ExporterError('BAD_REFERENCE', `invalid image name "${input}"${hint}`);
+    throw new ImageError('BAD_REFERENCE', `invalid image name "${input}"${hint}`);
   }
   const repository = m[1]!;
   const digest = m[3];
@@ -46,17 +50,7 @@ export function normalizeImageName(input: string): string {
  */
 export function dockerNormalizedName(input: string): string {
   const parsed = parseImageName(input);
-  const slash = parsed.repository.indexOf('/');
-  const first = slash < 0 ? '' : parsed.repository.slice(0, slash);
-  let domain = 'docker.io';
-  let path = parsed.repository;
-  // As distribution decides: a first component with a dot, a port, upper case, or `localhost` is a registry.
-  if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
-    domain = first;
-    path = parsed.repository.slice(slash + 1);
-  }
-  if (domain === 'index.docker.io') domain = 'docker.io';
-  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  const [domain, path] = splitDockerDomain(parsed.repository, true);
   return `${domain}/${path}${parsed.tag === undefined ? '' : `:${parsed.tag}`}${parsed.digest === undefined ? '' : `@${parsed.digest}`}`;
 }
 
@@ -121,20 +115,83 @@ export function referenceProblem(input: string): string | undefined {
  */
 export function normalizedReferenceProblem(input: string): string | undefined {
   if (/^[a-f0-9]{64}$/.test(input)) return `invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`;
-  // distribution's domain split: a first component with a dot, a port, upper case, or
-  // `localhost` is a registry; Docker Hub's single names gain `library/`.
-  let domain = 'docker.io';
-  let remainder = input;
-  const slash = input.indexOf('/');
-  if (slash >= 0) {
-    const first = input.slice(0, slash);
-    if (first === 'localhost' || /[.:]/.test(first) || first !== first.toLowerCase()) [domain, remainder] = [first, input.slice(slash + 1)];
-    if (domain === 'index.docker.io') domain = 'docker.io';
-  }
-  if (domain === 'docker.io' && !remainder.includes('/')) remainder = `library/${remainder}`;
+  const [domain, remainder] = splitDockerDomain(input, true);
   const colon = remainder.indexOf(':');
   const remote = colon < 0 ? remainder : remainder.slice(0, colon);
   if (remote !== remote.toLowerCase()) return `invalid reference format: repository name (${remote}) must be lowercase`;
   const problem = referenceProblem(`${domain}/${remainder}`);
   return problem === undefined || problem.startsWith('invalid reference format') ? problem : `invalid reference format: ${problem}`;
+}
+
+/**
+ * A reference as a registry client reads it, normalised as Docker normalises it: `busybox` is
+ * `docker.io/library/busybox:latest`; a first component with a dot or a colon, or
+ * `localhost`, names a registry; `name@sha256:…` pins a digest.
+ */
+export interface ImageReference {
+  /** The registry host (and port) as named: `docker.io`, `127.0.0.1:5000`. */
+  readonly domain: string;
+  /** The repository path: `library/busybox`. */
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+const REF_COMPONENT = new RegExp(`^${COMPONENT}$`);
+const REF_TAG = new RegExp(`^${TAG}$`);
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function bad(ref: string, why: string): never {
+  throw new BuildError('BAD_REFERENCE', `invalid reference format: ${why}: "${ref}"`, {
+    hint: 'write [REGISTRY/]NAME[:TAG][@sha256:DIGEST] with a lower-case name',
+  });
+}
+
+export function parseReference(ref: string): ImageReference {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!SHA256_DIGEST.test(digest)) bad(ref, 'the digest is not sha256:<64 hex digits>');
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!REF_TAG.test(tag)) bad(ref, 'the tag is not valid');
+  }
+  // An upper-case first component stays in the path, to be refused as not lower-case.
+  const [domain, path] = splitDockerDomain(rest, false);
+  if (path === '' || !path.split('/').every((c) => REF_COMPONENT.test(c))) {
+    bad(ref, path.toLowerCase() === path ? 'the repository name is not valid' : 'repository name must be lowercase');
+  }
+  if (tag === undefined && digest === undefined) tag = 'latest';
+  return { domain, repository: path, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+}
+
+/** The full normalised name, e.g. `docker.io/library/busybox:latest`. */
+export function formatReference(r: ImageReference): string {
+  return `${r.domain}/${r.repository}${r.tag === undefined ? '' : `:${r.tag}`}${r.digest === undefined ? '' : `@${r.digest}`}`;
+}
+
+/**
+ * distribution's domain split: a first component with a dot, a port or `localhost` (and, where
+ * `upperCaseIsDomain`, one with upper case) names a registry, else the name is Docker Hub's;
+ * `index.docker.io` is `docker.io`, and Docker Hub's single names gain `library/`.
+ */
+function splitDockerDomain(name: string, upperCaseIsDomain: boolean): [domain: string, path: string] {
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  let domain = 'docker.io';
+  let path = name;
+  if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || (upperCaseIsDomain && first !== first.toLowerCase()))) {
+    domain = first;
+    path = name.slice(slash + 1);
+  }
+  if (domain === 'index.docker.io') domain = 'docker.io';
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  return [domain, path];
 }

@@ -1,5 +1,4 @@
 /** Media types of OCI (image-spec) and Docker (distribution schema 2) images. */
-import type { Compression } from '../content/index.js';
 
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -25,7 +24,8 @@ export const MediaType = {
   dockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
-export type { Compression };
+/** How a layer blob is compressed. */
+export type Compression = 'gzip' | 'zstd' | 'uncompressed';
 
 /** How a layer blob of this media type is compressed, or undefined when it is not a layer. */
 export function layerCompression(mediaType: string): Compression | undefined {
@@ -61,21 +61,21 @@ export function layerMediaType(compression: Compression, oci: boolean): string |
 }
 
 /**
- * Whether a layer of this media type is non-distributable: pushes leave its blob out (the
- * registry may refuse it, and its owner did not allow copies) and keep its descriptor.
+ * Whether a blob of this media type is a non-distributable ("foreign") layer: OCI's
+ * `…layer.nondistributable.…` types and Docker's `…rootfs.foreign.…` ones, whatever their
+ * compression (the rule containerd applies). Pushes leave such blobs out (the registry may
+ * refuse them, and their owner did not allow copies) and keep their descriptors, `urls` and
+ * all; pulls fetch them from those `urls` when the registry lacks them. The one rule for the
+ * registry client and the exporter alike.
  */
 export function isNondistributable(mediaType: string): boolean {
-  switch (mediaType) {
-    case MediaType.ociNondistributable:
-    case MediaType.ociNondistributableGzip:
-    case MediaType.ociNondistributableZstd:
-    case MediaType.dockerForeignLayer:
-    case MediaType.dockerForeignLayerGzip:
-      return true;
-    default:
-      return false;
-  }
+  return mediaType.startsWith(NONDISTRIBUTABLE_PREFIX.oci) || mediaType.startsWith(NONDISTRIBUTABLE_PREFIX.docker);
 }
+
+const NONDISTRIBUTABLE_PREFIX = {
+  oci: 'application/vnd.oci.image.layer.nondistributable.',
+  docker: 'application/vnd.docker.image.rootfs.foreign.',
+} as const;
 
 /**
  * The non-distributable layer media type for a compression, OCI or Docker. Docker has no zstd

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLease, openContentStore, sha256Of, type ContentStore } from '../content/index.js';
 import { transpileForChild } from '../content/testing.js';
-import { isExporterError, normalizeImageName, openImageStore, type ImageStore } from './index.js';
-import { buildBusyboxImage, mustRun } from './testing.js';
+import { isImageError, normalizeImageName, openImageStore, type ImageStore } from './index.js';
+import { buildBusyboxImage, mustRun } from '../exporter/testing.js';
 
 let dir: string;
 let content: ContentStore;
@@ -50,7 +50,7 @@ describe('local image store', () => {
     expect((await images.listImages()).map((i) => i.name)).toEqual(['busybox:latest', 'busybox:test']);
     expect(await images.untagImage('busybox')).toBe(true);
     expect(await images.untagImage('busybox')).toBe(false);
-    await expect(images.resolveImage('busybox')).rejects.toSatisfy((e) => isExporterError(e, 'IMAGE_NOT_FOUND'));
+    await expect(images.resolveImage('busybox')).rejects.toSatisfy((e) => isImageError(e, 'IMAGE_NOT_FOUND'));
     const index = JSON.parse(await readFile(join(dir, 'images', 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
     expect(index.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])).toEqual(['busybox:test']);
   });
@@ -69,10 +69,10 @@ describe('local image store', () => {
 
   it('two processes tagging at once both land', async () => {
     const image = await buildBusyboxImage(content);
-    const url = await transpileForChild(join(dir, 'js'), ['content', 'errors', 'exporter', 'native']);
+    const url = await transpileForChild(join(dir, 'js'), ['content', 'errors', 'images', 'native']);
     const script = `
       import { openContentStore } from ${JSON.stringify(url('content/index.js'))};
-      import { openImageStore } from ${JSON.stringify(url('exporter/image-store.js'))};
+      import { openImageStore } from ${JSON.stringify(url('images/image-store.js'))};
       const [root, prefix, manifest] = process.argv.slice(1);
       const content = await openContentStore(root + '/content');
       const images = await openImageStore({ root: root + '/images', content, leasesDir: root + '/leases' });
@@ -100,7 +100,7 @@ describe('local image store', () => {
     expect(await content.has(a.config.digest)).toBe(true);
     expect(await content.has(a.layers[0]!.digest)).toBe(true);
     await images.resolveImage('b:1');
-    await expect(images.removeImage('a:1')).rejects.toSatisfy((e) => isExporterError(e, 'IMAGE_NOT_FOUND'));
+    await expect(images.removeImage('a:1')).rejects.toSatisfy((e) => isImageError(e, 'IMAGE_NOT_FOUND'));
   });
 
   it('disk usage counts shared and unique bytes', async () => {
