@@ -6,7 +6,7 @@
 
 import { argv } from 'node:process';
 import { pathToFileURL } from 'node:url';
-import { compileMatcher, filterPaths, parseIgnoreFile } from '../frontend/dockerignore/index.js';
+import { compileMatcher, filterPaths, parseIgnoreFile } from '../patternmatcher/index.js';
 
 const PATH_COUNT = 100_000;
 const REPETITIONS = 7;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildError } from '../../errors/index.js';
-import { parseIgnoreFile, type IgnorePattern } from './parse.js';
+import { parseIgnoreFile, type IgnorePattern } from '../../patternmatcher/index.js';
 
 export interface IgnoreFile {
   /** The file read, as a path built from the arguments. */

@@ -6,6 +6,7 @@
  * output byte for byte — including for files with invalid UTF-8 — the parser keeps every
  * value as a binary string and decodes exactly where Go decodes.
  */
+import { isGoSpace } from '../../patternmatcher/index.js';
 
 export const RUNE_ERROR = 0xfffd;
 
@@ -58,21 +59,8 @@ export function encodeRune(r: number): string {
   );
 }
 
-/** Go's unicode.IsSpace: the Unicode White_Space property. */
-export function isGoSpace(r: number): boolean {
-  if (r <= 0xff) {
-    return r === 0x20 || (r >= 0x09 && r <= 0x0d) || r === 0x85 || r === 0xa0;
-  }
-  return (
-    r === 0x1680 ||
-    (r >= 0x2000 && r <= 0x200a) ||
-    r === 0x2028 ||
-    r === 0x2029 ||
-    r === 0x202f ||
-    r === 0x205f ||
-    r === 0x3000
-  );
-}
+/** Go's unicode.IsSpace, shared with the pattern matcher (patternmatcher/go-text.ts). */
+export { isGoSpace };
 
 /** bytes.TrimLeftFunc(s, unicode.IsSpace) */
 export function trimLeftSpace(s: string): string {

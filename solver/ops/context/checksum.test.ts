@@ -3,7 +3,7 @@ import { chmod, lutimes, mkdtemp, rm, symlink, utimes, writeFile, mkdir } from '
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile } from '../../../patternmatcher/index.js';
 import { makeTree, removeDir, setOwner, tempDir } from '../file/testing.js';
 import { checksumPaths, checksumPathsAndTimes, type ChecksumOptions } from './checksum.js';
 import { blake3File, type FileHasher } from './hash-file.js';

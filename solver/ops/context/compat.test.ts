@@ -13,7 +13,7 @@ import { chmodSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, wri
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile } from '../../../patternmatcher/index.js';
 import { fileXattrs } from '../../../snapshotter/index.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, makedev, native } from '../../../native/index.js';
 import { isCI, isRoot } from '../../../test/support/env.js';

@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile } from '../../../patternmatcher/index.js';
 import { rawPathIn } from '../../../test/support/raw-path.js';
 import { compilePatterns } from '../file/patterns.js';
 import { walkContext, walkTree, type WalkEntry } from './walk.js';

@@ -4,7 +4,7 @@ import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
 import { chmod, lchown, lutimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile } from '../../../patternmatcher/index.js';
 import { parseChmod } from '../../../frontend/instructions/index.js';
 import { S_IFCHR, S_IFIFO, makedev, native } from '../../../native/index.js';
 import { fileXattrs } from '../../../snapshotter/index.js';

@@ -1,7 +1,7 @@
 import { lstat, readFile, readlink, readdir, stat, writeFile, mkdir, symlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileMatcher, parseIgnoreFile } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile } from '../../../patternmatcher/index.js';
 import { parseChmod } from '../../../frontend/instructions/index.js';
 import { add, copy, destinationPath, type CopyOptions } from './copy.js';
 import { makeTree, removeDir, setOwner, setTime, tempDir } from './testing.js';

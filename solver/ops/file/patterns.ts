@@ -4,7 +4,7 @@
  * copied source. The .dockerignore Matcher reproduces it, so it serves here too.
  */
 import { BuildError, isBuildError } from '../../../errors/index.js';
-import { compileMatcher, parseIgnoreFile, type Matcher } from '../../../frontend/dockerignore/index.js';
+import { compileMatcher, parseIgnoreFile, type Matcher } from '../../../patternmatcher/index.js';
 
 /** A matcher for these patterns, or undefined when there are none. Throws BAD_FLAG on a bad one. */
 export function compilePatterns(patterns: readonly string[], flag: string): Matcher | undefined {

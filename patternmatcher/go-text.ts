@@ -5,10 +5,21 @@
  * results are only reproduced with these.
  */
 
-import { isGoSpace } from '../parser/gostring.js';
-
-/** Go's unicode.IsSpace (one definition for the frontend). */
-export { isGoSpace };
+/** Go's unicode.IsSpace: the Unicode White_Space property. */
+export function isGoSpace(r: number): boolean {
+  if (r <= 0xff) {
+    return r === 0x20 || (r >= 0x09 && r <= 0x0d) || r === 0x85 || r === 0xa0;
+  }
+  return (
+    r === 0x1680 ||
+    (r >= 0x2000 && r <= 0x200a) ||
+    r === 0x2028 ||
+    r === 0x2029 ||
+    r === 0x202f ||
+    r === 0x205f ||
+    r === 0x3000
+  );
+}
 
 /** Index of the first character that is not Go white space, or `s.length`. */
 export function goTrimStartIndex(s: string): number {

@@ -3,7 +3,7 @@
  * then the cleanup patternmatcher.New applies). Pure: text in, patterns out.
  */
 
-import { BuildError, type SourceRange } from '../../errors/index.js';
+import { BuildError, type SourceRange } from '../errors/index.js';
 import { compilePattern, PatternSyntaxError, type CompiledPattern } from './compile-pattern.js';
 import { goClean, goTrimEndIndex, goTrimSpace, goTrimStartIndex } from './go-text.js';
 

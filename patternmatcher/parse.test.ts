@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuildError } from '../../errors/index.js';
+import { BuildError } from '../errors/index.js';
 import { parseIgnoreFile } from './parse.js';
 
 const parse = (text: string) => parseIgnoreFile(text, '.dockerignore').map((p) => (p.exception ? '!' : '') + p.pattern);
