@@ -240,4 +240,18 @@ describe('the loopback GitHub Actions cache service, with @actions/cache as its 
     expect(await twirp('CreateCacheEntry', main(), { key: 'reserved-only', version: 'v' })).toMatchObject({ status: 200, json: { ok: true } });
     expect(await twirp('FinalizeCacheEntryUpload', main(), { key: 'reserved-only', version: 'v', size_bytes: '10' })).toMatchObject({ status: 412, json: { code: 'failed_precondition' } });
   });
+
+  it('injects a fault into exactly the next N requests: Twirp 503 unavailable, a proxy\'s plain 502', async () => {
+    const lookup = () => twirp('GetCacheEntryDownloadURL', main(), { key: 'exact-1', version: 'no-such-version' });
+    const miss = { status: 200, json: { ok: false, signed_download_url: '', matched_key: '' } };
+    service.failNext(2, { status: 503 });
+    expect(await lookup()).toEqual({ status: 503, json: { code: 'unavailable', msg: 'service unavailable' } });
+    expect(await lookup()).toEqual({ status: 503, json: { code: 'unavailable', msg: 'service unavailable' } });
+    expect(await lookup()).toEqual(miss);
+
+    service.failNext(1, { status: 502 });
+    const res = await fetch(new URL('twirp/github.actions.results.api.v1.CacheService/GetCacheEntryDownloadURL', service.url), { method: 'POST', body: '{}' });
+    expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([502, 'text/plain', 'Bad Gateway']);
+    expect(await lookup()).toEqual(miss);
+  });
 });
