@@ -41,6 +41,9 @@ import type { Azurite } from './azurite.js';
 const SERVICE = 'github.actions.results.api.v1.CacheService';
 const CONTAINER = 'actions-cache';
 
+/** The service's three RPCs. */
+export type CacheRpc = 'CreateCacheEntry' | 'FinalizeCacheEntryUpload' | 'GetCacheEntryDownloadURL';
+
 export const READ = 1;
 export const WRITE = 2;
 
@@ -84,7 +87,7 @@ export interface GhaCacheService {
   /** The reservations and entries, oldest first. */
   entries(): readonly CacheEntry[];
   /** Answers the next `count` requests (of `method` only, when given) with `fault`. */
-  failNext(count: number, fault: Fault, method?: string): void;
+  failNext(count: number, fault: Fault, method?: CacheRpc): void;
   /** From now on, download URLs are signed with an expiry in the past (or again valid). */
   expireDownloadUrls(expired: boolean): void;
   close(): Promise<void>;
@@ -165,7 +168,7 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
   const secret = randomBytes(32);
   const calls: TwirpCall[] = [];
   const entries: Entry[] = [];
-  const faults: { count: number; fault: Fault; method?: string }[] = [];
+  const faults: { count: number; fault: Fault; method?: CacheRpc }[] = [];
   let expired = false;
   let nextId = 1;
 
@@ -261,7 +264,7 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
     return { ok: false, signed_download_url: '', matched_key: '' };
   };
 
-  const rpcs: Record<string, (grants: readonly ScopeGrant[], body: Body) => object | Promise<object>> = {
+  const rpcs: Record<CacheRpc, (grants: readonly ScopeGrant[], body: Body) => object | Promise<object>> = {
     CreateCacheEntry: createCacheEntry,
     FinalizeCacheEntryUpload: finalizeCacheEntryUpload,
     GetCacheEntryDownloadURL: getCacheEntryDownloadURL,
@@ -281,7 +284,7 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
   };
 
   /** The fault for this request, if one is pending. */
-  const takeFault = (method: string): Fault | undefined => {
+  const takeFault = (method: CacheRpc): Fault | undefined => {
     const i = faults.findIndex((f) => f.method === undefined || f.method === method);
     if (i < 0) return undefined;
     const f = faults[i]!;
@@ -313,9 +316,10 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
     const method = path.startsWith(prefix) ? path.slice(prefix.length) : path;
     if (opts.latencyMs !== undefined && opts.latencyMs > 0) await new Promise((r) => setTimeout(r, opts.latencyMs));
     try {
-      const rpc = Object.hasOwn(rpcs, method) ? rpcs[method] : undefined;
-      if (rpc === undefined || req.method !== 'POST') throw new TwirpError('bad_route', `no handler for ${req.method} ${path}`);
-      const fault = takeFault(method);
+      const name = Object.hasOwn(rpcs, method) ? (method as CacheRpc) : undefined;
+      if (name === undefined || req.method !== 'POST') throw new TwirpError('bad_route', `no handler for ${req.method} ${path}`);
+      const rpc = rpcs[name];
+      const fault = takeFault(name);
       if (fault !== undefined) {
         req.resume();
         calls.push({ method, ...sendFault(res, fault) });
