@@ -11,7 +11,7 @@ import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink } from '../solver/core/index.js';
-import { layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
+import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
 import type { State } from './state.js';
 
 /** A `--cache-to` as parsed. */
@@ -79,10 +79,14 @@ async function cacheRecords(state: State, steps: readonly SolvedStep[], format: 
   const blobOf = (layer: Layer): Promise<CacheLayer> => {
     let p = blobs.get(layer.diffId);
     if (p === undefined) {
-      p = exportLayer(state.content, layer.diffId, format, () => openSnapshotTar(state, layer.snapshot)).then(({ blob, diffId }) => ({
-        blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType },
-        diffId,
-      }));
+      p = (async () => {
+        const { blob, diffId } = await exportLayer(state.content, layer.diffId, format, () => openSnapshotTar(state, layer.snapshot));
+        return {
+          blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType },
+          diffId,
+          created: await layerCreated(state, layer),
+        };
+      })();
       blobs.set(layer.diffId, p);
     }
     return p;

@@ -61,8 +61,9 @@ export class ImportedCache implements CacheStore<Ref> {
 
   private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
     const { content } = this.state;
-    const layers: ImageLayer[] = chain.map(({ blob, diffId }) => ({
+    const layers: ImageLayer[] = chain.map(({ blob, diffId, created }) => ({
       diffId,
+      ...(created === undefined ? {} : { created }),
       open: async () => {
         if (!(await content.has(blob.digest))) {
           try {

@@ -83,6 +83,17 @@ describe('the cache wire format', () => {
     expect(problem(() => parseCacheConfig(cfg({ diffIds: ['x', config.diffIds[1]] }), layers, 'c'))).toMatch(/diff id 0 is not a digest/);
   });
 
+  it('carries the time each layer was made, when known', () => {
+    const made = { ...run, created: '2026-01-02T03:04:05.123Z' };
+    const enc = encodeCache([{ key: d('x'), chain: [base, made] }]);
+    expect(decode({ manifest: enc.manifest.bytes, config: enc.config.bytes }).get(d('x'))).toEqual([base, made]);
+    const config = JSON.parse(enc.config.bytes.toString()) as Record<string, unknown>;
+    expect(config['created']).toEqual([null, '2026-01-02T03:04:05.123Z']);
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify({ ...config, created: [null, 'yesterday'] })), layers, 'c'))).toMatch(/the creation time of layer 1 is not a time/);
+    expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify({ ...config, created: [null] })), layers, 'c'))).toMatch(/creation times that do not match its 2 layers/);
+  });
+
   it('keeps a blob to one diff id', () => {
     expect(() => encodeCache([{ key: d('x'), chain: [base] }, { key: d('y'), chain: [{ ...base, diffId: d('other') as Digest }] }])).toThrow(/two diff ids/);
   });

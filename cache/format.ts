@@ -19,6 +19,11 @@ export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.tsbuild.cache.config.v1+
 export interface CacheLayer {
   readonly blob: Descriptor;
   readonly diffId: Digest;
+  /**
+   * When the step made the layer (ISO 8601): an image rebuilt from the cache gets the same
+   * history times, so it is the same image.
+   */
+  readonly created?: string;
 }
 
 /** A step's cache key and its result: the layer chain bottom first (empty: the empty root). */
@@ -40,9 +45,11 @@ export interface EncodedCache {
   readonly layers: readonly Descriptor[];
 }
 
-/** The config blob as JSON: the layers' diff ids (in manifest order) and the records. */
+/** The config blob as JSON: the layers' diff ids and creation times (in manifest order) and the records. */
 interface CacheConfigJson {
   readonly diffIds: readonly string[];
+  /** null where the time is not known. */
+  readonly created: readonly (string | null)[];
   readonly records: readonly { readonly key: string; readonly layers: readonly number[] }[];
 }
 
@@ -60,6 +67,7 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
   for (const r of records) byKey.set(r.key, r);
   const layers: Descriptor[] = [];
   const diffIds: Digest[] = [];
+  const created: (string | null)[] = [];
   const index = new Map<string, number>();
   const out: { key: string; layers: number[] }[] = [];
   for (const key of [...byKey.keys()].sort()) {
@@ -70,6 +78,8 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
         index.set(l.blob.digest, i);
         layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
         diffIds.push(l.diffId);
+        // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
+        created.push(l.created ?? null);
       } else if (diffIds[i] !== l.diffId) {
         throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
       }
@@ -77,7 +87,7 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
     });
     out.push({ key, layers: chain });
   }
-  const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, records: out } satisfies CacheConfigJson);
+  const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, created, records: out } satisfies CacheConfigJson);
   const manifest = blob(MediaType.ociManifest, {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -133,10 +143,14 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
   if (!isObject(c) || !Array.isArray(c['diffIds']) || !Array.isArray(c['records'])) throw bad(where, 'its config has no diffIds and records');
   const diffIds = c['diffIds'] as unknown[];
   if (diffIds.length !== layers.length) throw bad(where, `its config lists ${diffIds.length} diff ids for ${layers.length} layers`);
-  const cacheLayers = layers.map((blob, i) => {
+  const created = c['created'] ?? [];
+  if (!Array.isArray(created) || (created.length !== 0 && created.length !== layers.length)) throw bad(where, `its config lists creation times that do not match its ${layers.length} layers`);
+  const cacheLayers = layers.map((blob, i): CacheLayer => {
     const diffId = diffIds[i];
     if (typeof diffId !== 'string' || !isDigest(diffId)) throw bad(where, `diff id ${i} is not a digest`);
-    return { blob, diffId };
+    const time: unknown = created[i] ?? null;
+    if (time !== null && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) throw bad(where, `the creation time of layer ${i} is not a time`);
+    return { blob, diffId, ...(time === null ? {} : { created: time }) };
   });
   const records = new Map<Digest, readonly CacheLayer[]>();
   for (const r of c['records'] as unknown[]) {

@@ -30,10 +30,17 @@ const DOCKERFILE = [
 ].join('\n');
 const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
 
-/** A build on a runner of its own: state directory `root`, output into `out`. */
+/**
+ * A build on a runner of its own: state directory `root`, the files into `out`, the image
+ * into the local store (its ID in the metadata file `out.json`).
+ */
 function build(root: string, context: string, out: string, extra: readonly string[]): Run {
-  return tsbuildSync(['build', '--root', root, '--progress', 'plain', '-o', `type=local,dest=${out}`, ...extra, context]);
+  return tsbuildSync([
+    'build', '--root', root, '--progress', 'plain', '-o', `type=local,dest=${out}`, '-o', 'type=image,name=cache-test:latest', '--metadata-file', `${out}.json`,
+    ...extra, context,
+  ]);
 }
+const imageId = (out: string) => readJson<Record<string, string>>(`${out}.json`)['containerimage.config.digest'];
 
 /** The step markers the RUN commands printed (a RUN that ran prints its own). */
 const ran = (r: Run) => MARKERS.filter((m) => new RegExp(`^#\\d+ [\\d.]+ ${m}$`, 'm').test(r.stderr));
@@ -104,6 +111,7 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => 
 
   it('runner A runs every step and exports every step (mode=max), or the final chain only (mode=min)', () => {
     expect(ran(first)).toEqual(MARKERS);
+    expect(imageId(outA)).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(doneSteps(first)).toEqual(expect.arrayContaining([`exporting cache to local:${cacheDir}`, `exporting cache to local:${minDir}`]));
     const max = readCache(cacheDir);
     const min = readCache(minDir);
@@ -140,6 +148,8 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => 
     for (const f of ['first', 'side', 'second']) expect(readFileSync(join(out, f), 'utf8')).toBe(readFileSync(join(outA, f), 'utf8'));
     // The last step hit: its result is the image, so its whole chain was read, and nothing else.
     expect(layersRead(r).sort()).toEqual([...readCache(minDir).layers].sort());
+    // The layers keep the times the steps made them: the same image, to the byte.
+    expect(imageId(out)).toBe(imageId(outA));
   });
 
   it('after a change to one copied file, only the steps after its COPY run and only the layers they need are read', () => {
@@ -155,6 +165,7 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => 
     expect(readFileSync(join(out, 'first'), 'utf8')).toBe(readFileSync(join(outA, 'first'), 'utf8'));
     expect(readFileSync(join(out, 'side'), 'utf8')).toBe(readFileSync(join(outA, 'side'), 'utf8'));
     expect(readFileSync(join(out, 'second'), 'utf8')).toMatch(/version 2\n$/);
+    expect(imageId(out)).not.toBe(imageId(outA));
     // Read: the base, RUN first (under the COPY that missed) and the side stage (COPY --from);
     // not the old COPY app.txt, COPY --from and RUN second layers.
     const read = layersRead(r);
