@@ -22,10 +22,11 @@ const DOCKERFILE = [
   // Its layer holds more than the file COPY --from takes: the two layers differ.
   'RUN echo RAN-SIDE && head -c 32 /dev/urandom | sha256sum > /side && echo side only > /side-only',
   'FROM base',
-  'RUN echo RAN-FIRST && head -c 32 /dev/urandom | sha256sum > /first',
+  // A cache mount's id and a bind of the context are in keys as names, never as host paths.
+  'RUN --mount=type=cache,target=/cache echo RAN-FIRST >> /cache/log && echo RAN-FIRST && head -c 32 /dev/urandom | sha256sum > /first',
   'COPY app.txt /app.txt',
   'COPY --from=side /side /side',
-  'RUN echo RAN-SECOND && head -c 32 /dev/urandom | sha256sum > /second && cat /app.txt >> /second',
+  'RUN --mount=type=bind,source=app.txt,target=/src/app.txt echo RAN-SECOND && head -c 32 /dev/urandom | sha256sum > /second && cat /src/app.txt >> /second',
   '',
 ].join('\n');
 const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
@@ -179,6 +180,20 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => 
     expect(after.referenced.has(top[4]!)).toBe(false);
     expect(before.has(top[4]!)).toBe(true);
     expect(readdirSync(work).filter((n) => n.startsWith('.ci-cache'))).toEqual([]);
+  });
+
+  it('exports zstd layers when asked, and a fresh runner imports them', () => {
+    const zstd = join(work, 'ci-cache-zstd');
+    expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-zstd-a'), ['--cache-to', `type=local,dest=${zstd},compression=zstd`]));
+    const index = readJson<Layout>(join(zstd, 'index.json'));
+    const manifest = readJson<{ layers: { mediaType: string }[] }>(blobPath(zstd, index.manifests[0]!.digest));
+    expect(new Set(manifest.layers.map((l) => l.mediaType))).toEqual(new Set(['application/vnd.oci.image.layer.v1.tar+zstd']));
+    const out = join(work, 'out-zstd-b');
+    const r = build(join(work, 'root-zstd'), checkout(join(work, 'runner-z', 'app')), out, ['--cache-from', `type=local,src=${zstd}`]);
+    expectOk(r);
+    expect(ran(r)).toEqual([]);
+    expect(layersRead(r)).toHaveLength(5);
+    expect(imageId(out)).toBe(imageId(outA));
   });
 
   it('a failed export fails the build after the outputs are written; ignore-error=true makes it a warning', () => {
