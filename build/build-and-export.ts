@@ -4,7 +4,9 @@
  * build, its outputs exported in order, and everything the build held released, whatever
  * happened. The caller parses input and renders; this does the rest.
  */
+import type { BuildError } from '../errors/index.js';
 import { build, type BuildRequest } from './build.js';
+import { exportCaches, type CacheExport } from './cache-export.js';
 import { leaseBuildCache } from './lease.js';
 import { exportOutputs, type Output, type Written } from './outputs/index.js';
 import type { RegistryAccess } from './pull.js';
@@ -18,9 +20,19 @@ export interface BuildJob extends Omit<BuildRequest, 'state'> {
   readonly outputs: readonly Output[];
   /** How outputs reach registries (credentials, TLS, plain-HTTP hosts). */
   readonly access: RegistryAccess;
+  /** --cache-to: written after the outputs, in this order. */
+  readonly cacheTo?: readonly CacheExport[];
 }
 
-export async function buildAndExport(job: BuildJob): Promise<Written> {
+export interface BuildOutcome extends Written {
+  /**
+   * A cache export that failed without ignore-error: the build fails with it, once the
+   * caller has written what it writes for a built image (ID file, metadata).
+   */
+  readonly cacheExportError?: BuildError;
+}
+
+export async function buildAndExport(job: BuildJob): Promise<BuildOutcome> {
   const state = await openState(job.root);
   const lease = await leaseBuildCache(state);
   // The build's helper processes, still exiting while the outputs are written.
@@ -29,7 +41,11 @@ export async function buildAndExport(job: BuildJob): Promise<Written> {
     const image = await build({ ...job, state });
     exited = image.exited;
     if (job.outputs.length === 0) job.warn('no output specified: the result stays in the build cache only (use -t NAME or -o)');
-    return await exportOutputs(state, image, job.outputs, job.access, job.signal);
+    const written = await exportOutputs(state, image, job.outputs, job.access, job.signal);
+    if (job.cacheTo === undefined || job.cacheTo.length === 0) return written;
+    job.signal.throwIfAborted();
+    const cacheExportError = await exportCaches(state, image.cache, job.cacheTo, job.events, (message) => job.warn(message));
+    return cacheExportError === undefined ? written : { ...written, cacheExportError };
   } finally {
     await exited;
     await lease.release().catch(() => {});

@@ -11,6 +11,8 @@ import { MAIN_CONTEXT, type EventSink } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
 import { GraphResolver, type LocalContext, type SecretSources, type SshSources } from '../solver/ops/index.js';
 import { BaseImages } from './base-images.js';
+import type { CacheResults } from './cache-export.js';
+import { openCacheImports, type CacheImport } from './cache-import.js';
 import { ContextSources } from './context-sources.js';
 import type { Entitlement } from './entitlement.js';
 import { fileLocks } from './file-locks.js';
@@ -54,6 +56,8 @@ export interface BuildRequest {
   readonly secrets?: SecretSources;
   /** --ssh: agent socket paths by id. */
   readonly ssh?: SshSources;
+  /** --cache-from: caches consulted after the local one, in order. */
+  readonly cacheFrom?: readonly CacheImport[];
   readonly events: EventSink;
   readonly warn: (message: string, where?: string) => void;
   readonly signal: AbortSignal;
@@ -68,6 +72,8 @@ export interface BuiltImage extends ImageResult {
    * outputs meanwhile and waits for this before it returns, so that nothing outlives it.
    */
   readonly exited: Promise<void>;
+  /** The steps' results by cache key, for --cache-to. */
+  readonly cache: CacheResults;
 }
 
 export async function build(req: BuildRequest): Promise<BuiltImage> {
@@ -113,11 +119,13 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   });
 
-  const { top, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
+  const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message));
+  const { top, cache, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,
     events: req.events,
     signal: req.signal,
+    imports,
   });
 
   try {
@@ -130,7 +138,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
         return [];
       },
     });
-    return { ...image, plan, exited };
+    return { ...image, plan, exited, cache };
   } catch (e) {
     await exited;
     throw e;

@@ -4,7 +4,7 @@
  */
 import { fillHistoryTimes, type BuildPlan, type ImageConfig, type Platform, type StageGraph } from '../frontend/index.js';
 import type { HistoryEntry } from '../oci/index.js';
-import { layersOf, type Layer } from '../solver/ops/index.js';
+import { layerCreated, layersOf, type Layer } from '../solver/ops/index.js';
 import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { BaseImage } from './base-images.js';
@@ -44,7 +44,7 @@ export async function imageResult(
   if (layerEntries !== layers.length) {
     throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
   }
-  const layerTimes = await Promise.all(layers.map(async (l) => new Date((await state.snapshots.stat(l.snapshot)).created)));
+  const layerTimes = await Promise.all(layers.map(async (l) => new Date(await layerCreated(state, l))));
   const stage = target.stage;
   const allLabels = { ...(stage.config.Labels ?? {}), ...labels };
   const config: ImageConfig = { ...stage.config, ...(Object.keys(allLabels).length > 0 ? { Labels: allLabels } : {}) };

@@ -3,7 +3,9 @@
  * (`buildAndExport`: state directory, build, outputs), the local store's commands, push, login,
  * and the few parsing helpers of lower folders the CLI reads its flags with.
  */
-export { buildAndExport, type BuildJob } from './build-and-export.js';
+export { buildAndExport, type BuildJob, type BuildOutcome } from './build-and-export.js';
+export type { CacheExport } from './cache-export.js';
+export type { CacheImport } from './cache-import.js';
 export type { BuildRequest, BuiltImage } from './build.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export { pullToStore, type RegistryAccess } from './pull.js';

@@ -3,12 +3,14 @@
  * --no-cache-filter), the cache index the solver consults, layer facts computed as the target's
  * snapshots are committed, and the build's isolated networks started early or closed after.
  */
-import type { EventSink, Vertex } from '../solver/core/index.js';
+import type { CacheStore, EventSink, Vertex } from '../solver/core/index.js';
 import { Solver } from '../solver/core/index.js';
 import type { NetworkPool } from '../executor/index.js';
 import type { BuildGraph } from '../frontend/index.js';
 import { dropCacheMounts, ExecOp, layerOf, OnPlatform, type GraphResolver, type Ref } from '../solver/ops/index.js';
 import { CacheIndex, recordSnapshotUse } from './cache-index.js';
+import type { CacheResults, SolvedStep } from './cache-export.js';
+import { withImports } from './cache-import.js';
 import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { StatCaches } from './stat-caches.js';
@@ -20,10 +22,14 @@ export interface SolveOptions {
   readonly noCacheFilter: readonly string[];
   readonly events: EventSink;
   readonly signal: AbortSignal;
+  /** Imported caches (--cache-from), consulted in order after the local index. */
+  readonly imports: readonly CacheStore<Ref>[];
 }
 
 export interface Solved {
   readonly top: Ref;
+  /** Every step's result under its key, for a cache export. */
+  readonly cache: CacheResults;
   /** Resolves once the networks' processes have exited (BuiltImage.exited); never rejects. */
   readonly exited: Promise<void>;
 }
@@ -49,8 +55,10 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
   const used = new Set<SnapshotName>();
+  const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({
-    cache: new CacheIndex(state.cacheDir, state.snapshots, used),
+    cache: withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports),
+    onResult: (v, key, ref) => results.set(v, { key, ref }),
     events: opts.events,
     ignoreCache,
     onExecuted: (v, ref) => {
@@ -64,7 +72,8 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   // and the caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
   try {
     const result = await solver.solve(top, opts.signal);
-    return { top: result, exited: networks.close() };
+    const cache = { all: [...results.values()], chain: [...targetChain].flatMap((v) => results.get(v) ?? []) };
+    return { top: result, cache, exited: networks.close() };
   } catch (e) {
     await networks.close();
     throw stepError(e);

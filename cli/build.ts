@@ -6,6 +6,7 @@ import {
   buildAndExport, defaultRoot, imageId, parsePlatform, removeOwnTempPathsSync, writeIidFile, writeMetadataFile,
 } from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
+import { parseCacheFrom, parseCacheTo } from './cache-options.js';
 import { parseAllowFlags } from './entitlements.js';
 import { buildArgsFrom, flagSet, flagValue, flagValues, parseArgs, usageError, type FlagSpec } from './args.js';
 import type { CommandIO } from './command-io.js';
@@ -81,17 +82,18 @@ Build an image from a Dockerfile.
                              [,compression-level=N][,force-compression=true]
                              [,oci-mediatypes=true|false]
       --push                 push the -t names to their registries (type=image,push=true)
+      --cache-to SPEC        export the build cache (repeatable): type=local,dest=DIR
+                             [,mode=min|max][,tag=T][,compression=…][,compression-level=N]
+                             [,force-compression=true][,oci-mediatypes=false]
+                             [,ignore-error=true]
+      --cache-from SPEC      import a build cache (repeatable, consulted in order):
+                             type=local,src=DIR[,tag=T|,digest=sha256:…]
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
       --metadata-file PATH   write the image's digests, descriptor and names as JSON
                              (containerimage.digest: the manifest stored, written or pushed)
       --root DIR             the state directory (env TSBUILD_ROOT)
 `;
-
-const NOT_YET: Record<string, string> = {
-  'cache-from': 'not supported yet: --cache-from (cache import)',
-  'cache-to': 'not supported yet: --cache-to (cache export)',
-};
 
 export async function buildCommand(argv: readonly string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, BUILD_FLAGS, 'build');
@@ -104,9 +106,9 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       hint: 'run tsbuild as root',
     });
   }
-  for (const [flag, message] of Object.entries(NOT_YET)) {
-    if (flagSet(p, flag)) throw new BuildError('NOT_SUPPORTED', message);
-  }
+  const cacheWarnings: string[] = [];
+  const cacheTo = flagValues(p, 'cache-to').filter((v) => v !== '').map((v) => parseCacheTo(v, cacheWarnings));
+  const cacheFrom = flagValues(p, 'cache-from').filter((v) => v !== '').map(parseCacheFrom);
   if (p.positionals.length !== 1) throw usageError('build needs exactly one CONTEXT directory', 'tsbuild build [flags] CONTEXT');
   const contextDir = resolve(p.positionals[0]!);
   try {
@@ -181,8 +183,12 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
 
   const root = flagValue(p, 'root') ?? defaultRoot(io.env);
   const renderer = createRenderer(progress, io.progressStream);
-  for (const message of outputWarnings) renderer.warning({ message });
-  const written = [...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])), ...[iidFile, metadataFile].filter((f) => f !== undefined)];
+  for (const message of [...outputWarnings, ...cacheWarnings]) renderer.warning({ message });
+  const written = [
+    ...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])),
+    ...cacheTo.map((c) => c.dest),
+    ...[iidFile, metadataFile].filter((f) => f !== undefined),
+  ];
   const interrupts = handleInterrupts({
     cleanupNow: () => {
       for (const path of written) removeOwnTempPathsSync(resolve(path));
@@ -214,6 +220,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       entitlements,
       secrets,
       ssh,
+      cacheFrom,
+      cacheTo,
       events: (e) => renderer.event(e),
       warn: (message, where) => renderer.warning(where === undefined ? { message } : { message, where }),
       signal,
@@ -226,6 +234,8 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
     signal.throwIfAborted();
     const id = imageId(result);
     if (progress === 'quiet' && id !== undefined) io.stdout(`${id}\n`);
+    // The image outputs are written: a failed cache export fails the build now.
+    if (result.cacheExportError !== undefined) throw result.cacheExportError;
     return 0;
   } catch (e) {
     // Whatever a part threw on its way out, an interrupted build says so (exit status 130).

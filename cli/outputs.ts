@@ -31,7 +31,7 @@ const KEYS: Record<string, readonly string[]> = {
 
 const LEVELS: Record<Compression, [number, number] | undefined> = { gzip: [0, 9], zstd: [1, 22], uncompressed: undefined };
 
-function parseBool(kv: ReadonlyMap<string, string>, key: string, fallback: boolean): boolean {
+export function parseBool(kv: ReadonlyMap<string, string>, key: string, fallback: boolean): boolean {
   const v = kv.get(key);
   if (v === undefined) return fallback;
   // A bare key (`force-compression`) means true, as with buildx.

@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'ENTITLEMENT_NOT_ALLOWED'
   | 'NETWORK_FAILED'
   | 'INTERRUPTED'
+  | 'CACHE_IMPORT'
+  | 'CACHE_EXPORT'
   | 'IO';
 
 export interface ErrorExtra {

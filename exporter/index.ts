@@ -7,6 +7,7 @@ export {
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
 export { writeOciLayout, ociIndex, exportDescriptor, exportNames, type ExportImage, type OciLayoutOptions } from './oci-layout.js';
+export { writeDirAtomically } from './dir-output.js';
 export { writeDockerArchive } from './docker-archive.js';
 export { writeRootfsDir, writeRootfsTar, type OpenLayerTar, type RootfsDirOptions } from './rootfs.js';
 export { ExporterError, isExporterError, type ExporterErrorReason } from './errors.js';

@@ -111,8 +111,10 @@ describe('tsbuild usage', () => {
 
   it('says plainly what is not supported yet', () => {
     const cases: [string[], string][] = [
-      [['--cache-to', 'type=local,dest=x'], 'not supported yet: --cache-to'],
-      [['--cache-from', 'type=local,src=x'], 'not supported yet: --cache-from'],
+      [['--cache-to', 'type=registry,ref=r.test/cache'], 'not supported yet: --cache-to type=registry'],
+      [['--cache-to', 'type=inline'], 'not supported yet: --cache-to type=inline'],
+      [['--cache-from', 'type=gha'], 'not supported yet: --cache-from type=gha'],
+      [['--cache-from', 'r.test/cache:latest'], 'not supported yet: --cache-from type=registry'],
       [['--build-context', 'src=https://example.invalid/repo.git'], 'not supported yet'],
     ];
     for (const [flags, message] of cases) {

@@ -122,6 +122,32 @@ describe('Solver', () => {
     expect(second.out).toEqual(['b=b(a())']);
   });
 
+  it('hands onResult every result with its key: executed ones and hits, none under a hit', async () => {
+    const cache = new MemoryCache();
+    const build = (seed: string) => {
+      const log = newLog();
+      const a = vertex(fake('a', log), [], { name: 'a' });
+      const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+      return vertex(withInputs(fake('c', log, { keySeed: seed }), 1), [b], { name: 'c' });
+    };
+    const collect = async (seed: string) => {
+      const out = new Map<string, { key: Digest; result: R }>();
+      const solver = new Solver<R>({ cache, onResult: (v, key, result) => out.set(v.meta.name, { key, result }) });
+      const top = build(seed);
+      await solver.solve(top);
+      // The keys handed over are the solver's own.
+      for (const v of [top, top.inputs[0]!]) if (out.has(v.meta.name)) expect(out.get(v.meta.name)!.key).toBe(await solver.cacheKey(v, new AbortController().signal));
+      return out;
+    };
+    const first = await collect('v1');
+    expect([...first.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(first.get('c')!.result).toBe('c(b(a()))');
+    // c's key changes: b is a hit (handed over), a is under it (not).
+    const second = await collect('v2');
+    expect([...second.keys()].sort()).toEqual(['b', 'c']);
+    expect(second.get('b')).toEqual(first.get('b'));
+  });
+
   it('re-runs only what follows a changed input key', async () => {
     const cache = new MemoryCache();
     const build = (log: Log, seed: string) => {

@@ -25,6 +25,12 @@ export interface SolverOptions<R> {
    * solve goes on: for work on that result the caller will want anyway, started early.
    */
   readonly onExecuted?: (v: Vertex<R>, result: R) => void;
+  /**
+   * Called with every result the solve settles on and the cache key it stands under: an
+   * executed vertex's and a cache hit's (not the vertices under a hit: they get no result).
+   * What a cache export collects.
+   */
+  readonly onResult?: (v: Vertex<R>, key: Digest, result: R) => void;
 }
 
 /** An error that happened while solving a vertex. */
@@ -173,6 +179,7 @@ export class Solver<R> {
         this.reportCached(v.inputs);
         this.reported.add(this.identity(v));
         emit('cached');
+        this.opts.onResult?.(v, key, cached);
         return cached;
       }
     }
@@ -202,6 +209,7 @@ export class Solver<R> {
     );
     this.record(key, result as R);
     this.opts.onExecuted?.(v, result as R);
+    this.opts.onResult?.(v, key, result as R);
     return result as R;
   }
 

@@ -47,6 +47,8 @@ export interface ImageLayer {
   open(): Promise<Readable>;
   /** Called once the layer is a snapshot: outputs may reuse the blob as it came. */
   unpacked(): Promise<void>;
+  /** When the layer was made (ISO 8601), if it comes from a build cache that says so. */
+  readonly created?: string;
 }
 
 /** An image, resolved: what keys it and what unpacks it. */

@@ -7,9 +7,10 @@ export type {
 export type { PathMatcher, MatcherDir } from './path-matcher.js';
 export { ExecOp, RunFailedError } from './exec-op.js';
 export { OnPlatform } from './platform-op.js';
-export { chainIds, layerOf, layersOf, openSnapshotTar, registerLayers, snapshotForChain, type Layer, type LayerStore } from './layers.js';
+export { chainIds, layerCreated, layerOf, layersOf, openSnapshotTar, registerLayers, snapshotForChain, type Layer, type LayerStore } from './layers.js';
 export { readRecord, writeRecord, removeRecord, snapshotExists } from './records.js';
 export { dropCacheMounts } from './cache-mounts.js';
+export { unpackImage } from './unpack.js';
 export { remoteSourceError } from './file/index.js';
 export { StatCache } from './context/index.js';
 export type { Ref } from './ref.js';

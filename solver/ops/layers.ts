@@ -18,6 +18,12 @@ export interface Layer {
   readonly diffId: ContentDigest;
   /** Bytes of the uncompressed tar. */
   readonly size: number;
+  /**
+   * When the layer was made (ISO 8601), for a layer unpacked from a build cache: the time the
+   * step that made it committed it, so that an image rebuilt from an imported cache is the
+   * same image. Absent: the snapshot's own commit time (see layerCreated).
+   */
+  readonly created?: string;
 }
 
 /** The snapshots under `top`, bottom first (top included). */
@@ -56,8 +62,8 @@ export function layerOf(state: LayerStore, name: SnapshotName, sourceDateEpoch?:
 }
 
 async function computeLayer(state: LayerStore, name: SnapshotName, memoKey: string, sourceDateEpoch: number | undefined): Promise<Layer> {
-  const known = await readRecord<{ diffId: ContentDigest; size: number }>(state.layerMetaDir, memoKey);
-  if (known !== undefined) return { snapshot: name, ...known };
+  const known = await readRecord<{ diffId: ContentDigest; size: number; created?: string }>(state.layerMetaDir, memoKey);
+  if (known !== undefined) return { snapshot: name, diffId: known.diffId, size: known.size, ...(typeof known.created === 'string' ? { created: known.created } : {}) };
   const upper = await state.snapshots.upperDir(name);
   const digest = await diffDigest(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
   const diffId = digest.diffId as ContentDigest;
@@ -71,8 +77,13 @@ async function computeLayer(state: LayerStore, name: SnapshotName, memoKey: stri
  * not the digest of the tar tsbuild would write for the same files (other tools order and
  * encode entries differently), so outputs list the base's layers as they are.
  */
-export async function rememberLayerFacts(state: LayerStore, name: SnapshotName, diffId: ContentDigest, size: number): Promise<void> {
-  await writeRecord(state.layerMetaDir, name, { diffId, size });
+export async function rememberLayerFacts(state: LayerStore, name: SnapshotName, diffId: ContentDigest, size: number, created?: string): Promise<void> {
+  await writeRecord(state.layerMetaDir, name, { diffId, size, ...(created === undefined ? {} : { created }) });
+}
+
+/** When a layer was made (ISO 8601): as its cache recorded it, else its snapshot's commit. */
+export async function layerCreated(state: LayerStore, layer: Layer): Promise<string> {
+  return layer.created ?? (await state.snapshots.stat(layer.snapshot)).created;
 }
 
 export async function layersOf(state: LayerStore, top: SnapshotName | null, sourceDateEpoch?: number): Promise<Layer[]> {

@@ -63,7 +63,7 @@ export async function unpackImage(
         // The facts first: a crash right after the commit must not leave a snapshot whose
         // diff id would be made up from its files.
         const name = newSnapshotName();
-        await rememberLayerFacts(state, name, diffIds[i]!, size);
+        await rememberLayerFacts(state, name, diffIds[i]!, size, layers[i]!.created);
         await state.snapshots.commit(name, key);
         chain.push(name);
       } catch (e) {

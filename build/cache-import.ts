@@ -1,0 +1,143 @@
+/**
+ * Caches imported with `--cache-from`: each one a store the solver consults after the local
+ * cache index. A hit unpacks the result's layer chain into snapshots the way base images are
+ * unpacked (a chain already unpacked is reused through the layer records), copying only the
+ * blobs of the layers still missing into the content store, verified. The solver asks only
+ * for the results it needs — a step that misses asks for its input's, which then hits — so
+ * only the layers of those results are read.
+ */
+import { openLocalCache, type CacheLayer, type CacheSource } from '../cache/index.js';
+import { BuildError } from '../errors/index.js';
+import { openLayerTar } from '../exporter/index.js';
+import { rememberLayerBlob } from '../images/index.js';
+import { layerCompression } from '../oci/index.js';
+import { digestOf, type CacheStore, type Digest, type EventSink } from '../solver/core/index.js';
+import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
+import type { CacheIndex } from './cache-index.js';
+import type { State } from './state.js';
+
+/** A `--cache-from` as parsed. */
+export type CacheImport = {
+  readonly type: 'local';
+  readonly src: string;
+  /** The index.json tag to read (default latest). */
+  readonly tag?: string;
+  /** The manifest to read, instead of a tag. */
+  readonly digest?: Digest;
+};
+
+/** One imported cache as a solver store: records by key, layers read when a hit needs them. */
+export class ImportedCache implements CacheStore<Ref> {
+  private readonly pending = new Map<Digest, Promise<Ref>>();
+  // Unpacks go one at a time: chains share their lower layers, which are then unpacked once.
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Layer blobs copied from the cache into the content store so far. */
+  layersRead = 0;
+
+  constructor(
+    private readonly state: State,
+    private readonly source: CacheSource,
+    /** Reports a layer read (its digest and size). */
+    private readonly onRead: (blob: CacheLayer['blob']) => void,
+  ) {}
+
+  async get(key: Digest): Promise<Ref | undefined> {
+    const chain = this.source.records.get(key);
+    if (chain === undefined) return undefined;
+    if (chain.length === 0) return { snapshot: null };
+    let p = this.pending.get(key);
+    if (p === undefined) {
+      const run = this.tail.then(() => this.unpack(chain));
+      this.tail = run.catch(() => {});
+      p = run;
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  async put(): Promise<void> {
+    throw new Error('internal: an imported cache is read only');
+  }
+
+  private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
+    const { content } = this.state;
+    const layers: ImageLayer[] = chain.map(({ blob, diffId, created }) => ({
+      diffId,
+      ...(created === undefined ? {} : { created }),
+      open: async () => {
+        if (!(await content.has(blob.digest))) {
+          try {
+            await content.writeBlob(await this.source.open(blob), { digest: blob.digest, size: blob.size });
+          } catch (e) {
+            if (e instanceof BuildError) throw e;
+            throw new BuildError('CACHE_IMPORT', `cannot read layer ${blob.digest} of the cache at ${this.source.where}: ${(e as Error).message}`);
+          }
+          this.layersRead++;
+          this.onRead(blob);
+        }
+        return openLayerTar(content, blob);
+      },
+      // Outputs and later exports reuse the blob instead of compressing the layer again.
+      unpacked: async () => {
+        const compression = layerCompression(blob.mediaType);
+        if (compression !== undefined) await rememberLayerBlob(content, diffId, compression, blob);
+      },
+    }));
+    return { snapshot: await unpackImage(this.state, layers, () => {}) };
+  }
+}
+
+/**
+ * The local index first, then each imported cache in order; a result found in an import is
+ * recorded in the local index too, so the next build finds it there.
+ */
+export function withImports(local: CacheIndex, imports: readonly CacheStore<Ref>[]): CacheStore<Ref> {
+  if (imports.length === 0) return local;
+  return {
+    async get(key) {
+      const here = await local.get(key);
+      if (here !== undefined) return here;
+      for (const store of imports) {
+        const hit = await store.get(key);
+        if (hit !== undefined) {
+          await local.put(key, hit);
+          return hit;
+        }
+      }
+      return undefined;
+    },
+    put: (key, result) => local.put(key, result),
+  };
+}
+
+/**
+ * Opens every `--cache-from`, each shown as a step (`importing cache manifest from …`, as
+ * BuildKit names it) under which the layers read later report their progress. One that is not
+ * there is a warning, as with BuildKit; one that is broken fails the build.
+ */
+export async function openCacheImports(state: State, specs: readonly CacheImport[], events: EventSink, warn: (message: string) => void): Promise<ImportedCache[]> {
+  const out: ImportedCache[] = [];
+  for (const spec of specs) {
+    const name = `importing cache manifest from local:${spec.src}`;
+    const digest = digestOf({ cacheImport: spec });
+    const emit = (state: 'started' | 'done' | 'failed', error?: string) =>
+      events({ kind: 'vertex', digest, name, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
+    emit('started');
+    let source;
+    try {
+      source = await openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
+    } catch (e) {
+      emit('failed', (e as Error).message);
+      throw e;
+    }
+    emit('done');
+    if ('missing' in source) {
+      warn(source.missing);
+      continue;
+    }
+    out.push(
+      new ImportedCache(state, source, (blob) => events({ kind: 'status', digest, id: `reading layer ${blob.digest}`, current: blob.size, total: blob.size })),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { BuildError } from '../errors/index.js';
+import { MediaType, type Digest } from '../oci/index.js';
+import { sha256Of } from '../content/index.js';
+import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, parseCacheConfig, parseCacheManifest, type CacheLayer } from './format.js';
+
+const d = (s: string) => sha256Of(s);
+const layer = (name: string, size = 10): CacheLayer => ({ blob: { mediaType: MediaType.ociLayerGzip, digest: d(`blob ${name}`), size }, diffId: d(`tar ${name}`) });
+const base = layer('base', 100);
+const run = layer('run', 20);
+const copy = layer('copy', 5);
+
+const decode = (bytes: { manifest: Buffer; config: Buffer }) => {
+  const m = parseCacheManifest(bytes.manifest, 'test');
+  return parseCacheConfig(bytes.config, m.layers, 'test');
+};
+
+const problem = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
+    throw e;
+  }
+  return 'no error';
+};
+
+describe('the cache wire format', () => {
+  it('is an OCI manifest with its artifactType, its config the records, its layers the blobs, each once', () => {
+    const keys = [d('k3'), d('k1'), d('k2'), d('k0')];
+    const enc = encodeCache([
+      { key: keys[0]!, chain: [base, run, copy] },
+      { key: keys[1]!, chain: [base] },
+      { key: keys[2]!, chain: [base, run] },
+      { key: keys[3]!, chain: [] },
+    ]);
+    const manifest = JSON.parse(enc.manifest.bytes.toString()) as Record<string, unknown>;
+    expect(manifest).toEqual({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType: CACHE_ARTIFACT_TYPE,
+      config: { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: enc.config.descriptor.digest, size: enc.config.bytes.length },
+      layers: expect.any(Array),
+    });
+    expect(enc.manifest.descriptor).toEqual({ mediaType: MediaType.ociManifest, digest: sha256Of(enc.manifest.bytes), size: enc.manifest.bytes.length });
+    expect(new Set(enc.layers.map((l) => l.digest))).toEqual(new Set([base, run, copy].map((l) => l.blob.digest)));
+    expect(enc.layers).toHaveLength(3);
+    const records = decode({ manifest: enc.manifest.bytes, config: enc.config.bytes });
+    expect(records.get(keys[0]!)).toEqual([base, run, copy]);
+    expect(records.get(keys[1]!)).toEqual([base]);
+    expect(records.get(keys[2]!)).toEqual([base, run]);
+    expect(records.get(keys[3]!)).toEqual([]);
+    expect(records.size).toBe(4);
+  });
+
+  it('gives the same bytes for the same records in any order', () => {
+    const a = encodeCache([{ key: d('x'), chain: [base, run] }, { key: d('y'), chain: [base] }]);
+    const b = encodeCache([{ key: d('y'), chain: [base] }, { key: d('x'), chain: [base, run] }]);
+    expect(b.manifest.bytes.equals(a.manifest.bytes)).toBe(true);
+    expect(b.config.bytes.equals(a.config.bytes)).toBe(true);
+  });
+
+  it('refuses manifests and configs that are not a tsbuild cache, saying why', () => {
+    const enc = encodeCache([{ key: d('x'), chain: [base, run] }]);
+    const manifest = JSON.parse(enc.manifest.bytes.toString()) as Record<string, unknown>;
+    const edit = (change: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...manifest, ...change }));
+    expect(problem(() => parseCacheManifest(Buffer.from('{'), 'local:/c'))).toBe('CACHE_IMPORT: the cache at local:/c is not a tsbuild cache: its manifest is not JSON');
+    // BuildKit's cache manifests (and images) have another artifact type or none.
+    expect(problem(() => parseCacheManifest(edit({ artifactType: undefined }), 'c'))).toBe(
+      `CACHE_IMPORT: the cache at c is not a tsbuild cache: its artifactType is null, not ${CACHE_ARTIFACT_TYPE}`,
+    );
+    expect(problem(() => parseCacheManifest(edit({ mediaType: MediaType.ociIndex }), 'c'))).toBe('CACHE_IMPORT: the cache at c is not a tsbuild cache: its manifest is not an OCI image manifest');
+    expect(problem(() => parseCacheManifest(edit({ config: { ...enc.config.descriptor, mediaType: MediaType.ociConfig } }), 'c'))).toMatch(/its config is application\/vnd.oci.image.config/);
+    expect(problem(() => parseCacheManifest(edit({ layers: [{ ...base.blob, mediaType: 'text/plain' }] }), 'c'))).toMatch(/layer 0 has media type text\/plain/);
+    expect(problem(() => parseCacheManifest(edit({ layers: [{ ...base.blob, size: -1 }] }), 'c'))).toMatch(/layer 0 has no valid size/);
+
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    const config = JSON.parse(enc.config.bytes.toString()) as { diffIds: string[]; records: { key: string; layers: number[] }[] };
+    const cfg = (change: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...config, ...change }));
+    expect(problem(() => parseCacheConfig(cfg({ diffIds: config.diffIds.slice(1) }), layers, 'c'))).toMatch(/lists 1 diff ids for 2 layers/);
+    expect(problem(() => parseCacheConfig(cfg({ records: [{ key: config.records[0]!.key, layers: [0, 2] }] }), layers, 'c'))).toMatch(/names layer 2$/);
+    expect(problem(() => parseCacheConfig(cfg({ records: [{ key: 'k', layers: [] }] }), layers, 'c'))).toMatch(/a record has no key and layers/);
+    expect(problem(() => parseCacheConfig(cfg({ diffIds: ['x', config.diffIds[1]] }), layers, 'c'))).toMatch(/diff id 0 is not a digest/);
+  });
+
+  it('carries the time each layer was made, when known', () => {
+    const made = { ...run, created: '2026-01-02T03:04:05.123Z' };
+    const enc = encodeCache([{ key: d('x'), chain: [base, made] }]);
+    expect(decode({ manifest: enc.manifest.bytes, config: enc.config.bytes }).get(d('x'))).toEqual([base, made]);
+    const config = JSON.parse(enc.config.bytes.toString()) as Record<string, unknown>;
+    expect(config['created']).toEqual([null, '2026-01-02T03:04:05.123Z']);
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify({ ...config, created: [null, 'yesterday'] })), layers, 'c'))).toMatch(/the creation time of layer 1 is not a time/);
+    expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify({ ...config, created: [null] })), layers, 'c'))).toMatch(/creation times that do not match its 2 layers/);
+  });
+
+  it('keeps a blob to one diff id', () => {
+    expect(() => encodeCache([{ key: d('x'), chain: [base] }, { key: d('y'), chain: [{ ...base, diffId: d('other') as Digest }] }])).toThrow(/two diff ids/);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * The cache's wire format, the same for every backend: an OCI image manifest with tsbuild's
+ * own `artifactType`, whose config blob (JSON) lists the records — a step's cache key → its
+ * result's layer chain, bottom first — and whose layers are the compressed layer blobs the
+ * images use. A record's chain names layers by their index in the manifest, so chains that
+ * share a prefix (every step of a stage) share its blobs. Everything is checked when read:
+ * a cache that does not parse is refused whole, never half used.
+ */
+import { BuildError } from '../errors/index.js';
+import { goJsonBytes, isDigest, layerCompression, MediaType, type Descriptor, type Digest } from '../oci/index.js';
+import { sha256Of } from '../content/index.js';
+
+/** What a tsbuild cache manifest is (its `artifactType`). */
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.tsbuild.cache.v1';
+/** The media type of its config blob: the records. */
+export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.tsbuild.cache.config.v1+json';
+
+/** One layer of a result: its compressed blob and the digest of its uncompressed tar. */
+export interface CacheLayer {
+  readonly blob: Descriptor;
+  readonly diffId: Digest;
+  /**
+   * When the step made the layer (ISO 8601): an image rebuilt from the cache gets the same
+   * history times, so it is the same image.
+   */
+  readonly created?: string;
+}
+
+/** A step's cache key and its result: the layer chain bottom first (empty: the empty root). */
+export interface CacheRecord {
+  readonly key: Digest;
+  readonly chain: readonly CacheLayer[];
+}
+
+/** A blob of the format, with its bytes. */
+export interface EncodedBlob {
+  readonly descriptor: Descriptor;
+  readonly bytes: Buffer;
+}
+
+/** The manifest and config of a cache, and the layer blobs the manifest lists. */
+export interface EncodedCache {
+  readonly manifest: EncodedBlob;
+  readonly config: EncodedBlob;
+  readonly layers: readonly Descriptor[];
+}
+
+/** The config blob as JSON: the layers' diff ids and creation times (in manifest order) and the records. */
+interface CacheConfigJson {
+  readonly diffIds: readonly string[];
+  /** null where the time is not known. */
+  readonly created: readonly (string | null)[];
+  readonly records: readonly { readonly key: string; readonly layers: readonly number[] }[];
+}
+
+function blob(mediaType: string, value: unknown): EncodedBlob {
+  const bytes = goJsonBytes(value);
+  return { descriptor: { mediaType, digest: sha256Of(bytes), size: bytes.length }, bytes };
+}
+
+/**
+ * The cache of `records` (one per key; a later one of a key replaces an earlier one). The
+ * bytes depend on the records alone: sorted by key, layers in order of first use.
+ */
+export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
+  const byKey = new Map<string, CacheRecord>();
+  for (const r of records) byKey.set(r.key, r);
+  const layers: Descriptor[] = [];
+  const diffIds: Digest[] = [];
+  const created: (string | null)[] = [];
+  const index = new Map<string, number>();
+  const out: { key: string; layers: number[] }[] = [];
+  for (const key of [...byKey.keys()].sort()) {
+    const chain = byKey.get(key)!.chain.map((l) => {
+      let i = index.get(l.blob.digest);
+      if (i === undefined) {
+        i = layers.length;
+        index.set(l.blob.digest, i);
+        layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
+        diffIds.push(l.diffId);
+        // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
+        created.push(l.created ?? null);
+      } else if (diffIds[i] !== l.diffId) {
+        throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
+      }
+      return i;
+    });
+    out.push({ key, layers: chain });
+  }
+  const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, created, records: out } satisfies CacheConfigJson);
+  const manifest = blob(MediaType.ociManifest, {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: CACHE_ARTIFACT_TYPE,
+    config: config.descriptor,
+    layers,
+  });
+  return { manifest, config, layers };
+}
+
+function bad(where: string, what: string): BuildError {
+  return new BuildError('CACHE_IMPORT', `the cache at ${where} is not a tsbuild cache: ${what}`);
+}
+
+function parseJson(bytes: Uint8Array, where: string, what: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    throw bad(where, `its ${what} is not JSON`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function descriptorOf(v: unknown, where: string, what: string): Descriptor {
+  if (!isObject(v) || typeof v['mediaType'] !== 'string' || typeof v['digest'] !== 'string' || !isDigest(v['digest'])) throw bad(where, `${what} is not a descriptor`);
+  const size = v['size'];
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(where, `${what} has no valid size`);
+  return { mediaType: v['mediaType'], digest: v['digest'], size };
+}
+
+/** The manifest of a cache: checked to be one of tsbuild's, its config's descriptor and layers returned. */
+export function parseCacheManifest(bytes: Uint8Array, where: string): { readonly config: Descriptor; readonly layers: readonly Descriptor[] } {
+  const m = parseJson(bytes, where, 'manifest');
+  if (!isObject(m) || m['mediaType'] !== MediaType.ociManifest || m['schemaVersion'] !== 2) throw bad(where, 'its manifest is not an OCI image manifest');
+  if (m['artifactType'] !== CACHE_ARTIFACT_TYPE) {
+    throw bad(where, `its artifactType is ${JSON.stringify(m['artifactType'] ?? null)}, not ${CACHE_ARTIFACT_TYPE}`);
+  }
+  const config = descriptorOf(m['config'], where, 'the config');
+  if (config.mediaType !== CACHE_CONFIG_MEDIA_TYPE) throw bad(where, `its config is ${config.mediaType}`);
+  if (!Array.isArray(m['layers'])) throw bad(where, 'its manifest lists no layers');
+  const layers = m['layers'].map((l, i) => {
+    const d = descriptorOf(l, where, `layer ${i}`);
+    if (layerCompression(d.mediaType) === undefined) throw bad(where, `layer ${i} has media type ${d.mediaType}`);
+    return d;
+  });
+  return { config, layers };
+}
+
+/** The records of a cache, by key, from its manifest's layers and its config blob. */
+export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<Digest, readonly CacheLayer[]> {
+  const c = parseJson(bytes, where, 'config');
+  if (!isObject(c) || !Array.isArray(c['diffIds']) || !Array.isArray(c['records'])) throw bad(where, 'its config has no diffIds and records');
+  const diffIds = c['diffIds'] as unknown[];
+  if (diffIds.length !== layers.length) throw bad(where, `its config lists ${diffIds.length} diff ids for ${layers.length} layers`);
+  const created = c['created'] ?? [];
+  if (!Array.isArray(created) || (created.length !== 0 && created.length !== layers.length)) throw bad(where, `its config lists creation times that do not match its ${layers.length} layers`);
+  const cacheLayers = layers.map((blob, i): CacheLayer => {
+    const diffId = diffIds[i];
+    if (typeof diffId !== 'string' || !isDigest(diffId)) throw bad(where, `diff id ${i} is not a digest`);
+    const time: unknown = created[i] ?? null;
+    if (time !== null && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) throw bad(where, `the creation time of layer ${i} is not a time`);
+    return { blob, diffId, ...(time === null ? {} : { created: time }) };
+  });
+  const records = new Map<Digest, readonly CacheLayer[]>();
+  for (const r of c['records'] as unknown[]) {
+    if (!isObject(r) || typeof r['key'] !== 'string' || !isDigest(r['key']) || !Array.isArray(r['layers'])) throw bad(where, 'a record has no key and layers');
+    const chain = (r['layers'] as unknown[]).map((i) => {
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= cacheLayers.length) throw bad(where, `record ${r['key']} names layer ${String(i)}`);
+      return cacheLayers[i]!;
+    });
+    records.set(r['key'], chain);
+  }
+  return records;
+}

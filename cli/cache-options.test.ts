@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BuildError } from '../errors/index.js';
+import { parseCacheFrom, parseCacheTo } from './cache-options.js';
+
+const codeOf = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
+    throw e;
+  }
+  return undefined;
+};
+
+describe('--cache-to', () => {
+  it('reads type=local with buildx defaults: mode=min, gzip with OCI media types, errors not ignored', () => {
+    expect(parseCacheTo('type=local,dest=ci/cache')).toEqual({
+      type: 'local',
+      dest: resolve('ci/cache'),
+      mode: 'min',
+      format: { compression: 'gzip', ociMediaTypes: true, force: false },
+      ignoreError: false,
+    });
+  });
+
+  it('takes mode, tag, the layer format keys and ignore-error; keys as buildx reads them (any case, quoted CSV)', () => {
+    const warnings: string[] = [];
+    expect(parseCacheTo('"type=local","DEST=/c",mode=max,tag=main,compression=zstd,compression-level=3,force-compression=true,oci-mediatypes=false,ignore-error=true', warnings)).toEqual({
+      type: 'local',
+      dest: '/c',
+      tag: 'main',
+      mode: 'max',
+      format: { compression: 'zstd', level: 3, force: true, ociMediaTypes: true },
+      ignoreError: true,
+    });
+    expect(warnings).toEqual(['compression=zstd needs OCI media types: oci-mediatypes=true is used']);
+  });
+
+  it('refuses what is wrong as usage errors, naming the problem', () => {
+    expect(codeOf(() => parseCacheTo('type=local'))).toBe('USAGE: --cache-to type=local needs dest=DIR');
+    expect(codeOf(() => parseCacheTo('type=local,dest=x,mode=all'))).toBe('USAGE: --cache-to: invalid mode "all"');
+    expect(codeOf(() => parseCacheTo('type=local,dest=x,ref=y'))).toBe('USAGE: --cache-to type=local does not take "ref"');
+    expect(codeOf(() => parseCacheTo('dest=x'))).toBe('USAGE: --cache-to: type required for "dest=x"');
+    expect(codeOf(() => parseCacheTo('type=local,dest'))).toBe('USAGE: --cache-to: invalid value dest');
+    expect(codeOf(() => parseCacheTo('type=nfs,dest=x'))).toBe('USAGE: --cache-to: unknown cache type "nfs"');
+    expect(codeOf(() => parseCacheTo('type=local,dest=x,ignore-error=maybe'))).toBe('USAGE: ignore-error=maybe: use true or false');
+    expect(codeOf(() => parseCacheTo('type=local,dest=x,compression=lz4'))).toMatch(/^USAGE: unknown compression "lz4"/);
+  });
+
+  it('says "not supported yet" for each backend that is not here yet, a bare reference being type=registry', () => {
+    for (const type of ['registry', 'inline', 'gha', 's3', 'azblob']) {
+      expect(codeOf(() => parseCacheTo(`type=${type},ref=r.test/c`))).toBe(`NOT_SUPPORTED: not supported yet: --cache-to type=${type}`);
+    }
+    expect(codeOf(() => parseCacheTo('r.test/cache:main'))).toBe('NOT_SUPPORTED: not supported yet: --cache-to type=registry');
+  });
+});
+
+describe('--cache-from', () => {
+  it('reads type=local with src, and tag or digest', () => {
+    expect(parseCacheFrom('type=local,src=ci/cache')).toEqual({ type: 'local', src: resolve('ci/cache') });
+    expect(parseCacheFrom('type=local,src=/c,tag=main')).toEqual({ type: 'local', src: '/c', tag: 'main' });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(parseCacheFrom(`type=local,src=/c,digest=${digest}`)).toEqual({ type: 'local', src: '/c', digest });
+  });
+
+  it('refuses what is wrong, and says "not supported yet" for the other backends', () => {
+    expect(codeOf(() => parseCacheFrom('type=local'))).toBe('USAGE: --cache-from type=local needs src=DIR');
+    expect(codeOf(() => parseCacheFrom('type=local,src=/c,digest=sha256:abc'))).toBe('USAGE: --cache-from: invalid digest "sha256:abc"');
+    expect(codeOf(() => parseCacheFrom('type=local,src=/c,tag='))).toBe('USAGE: --cache-from type=local needs a digest=, or a tag= that is not empty');
+    expect(codeOf(() => parseCacheFrom('type=local,src=/c,mode=max'))).toBe('USAGE: --cache-from type=local does not take "mode"');
+    expect(codeOf(() => parseCacheFrom('type=gha,scope=main'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=gha');
+    expect(codeOf(() => parseCacheFrom('ghcr.io/o/cache'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=registry');
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * `--cache-to` and `--cache-from`, read as docker buildx reads them: CSV `key=value` fields
+ * with `type=`, or a bare reference meaning `type=registry,ref=REF`. Only `type=local` is
+ * carried out so far; the other backends say "not supported yet", each by name. Keys a
+ * backend does not take are refused rather than ignored.
+ */
+import { resolve } from 'node:path';
+import { BuildError } from '../errors/index.js';
+import { asDigest, csvFields, CsvError, type CacheExport, type CacheImport } from '../build/index.js';
+import { usageError } from './args.js';
+import { layerFormat, parseBool } from './outputs.js';
+
+/** Backends buildx knows that tsbuild does not carry out yet. */
+const LATER = new Set(['registry', 'inline', 'gha', 's3', 'azblob']);
+
+const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
+const IMPORT_KEYS = ['src', 'tag', 'digest'];
+
+/** The fields of one value: its type and its other keys (lower-cased, as buildx reads them). */
+function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, string> } {
+  let fields: string[];
+  try {
+    fields = csvFields(value);
+  } catch (e) {
+    if (e instanceof CsvError) throw usageError(`${flag} ${value}: ${e.message}`);
+    throw e;
+  }
+  let type = '';
+  const kv = new Map<string, string>();
+  if (fields.length === 1 && !fields[0]!.includes('=')) {
+    type = 'registry'; // a bare reference, as buildx reads it
+  } else {
+    for (const field of fields) {
+      const eq = field.indexOf('=');
+      if (eq < 0) throw usageError(`${flag}: invalid value ${field}`, 'write type=TYPE,KEY=VALUE,…');
+      const key = field.slice(0, eq).toLowerCase();
+      if (key === 'type') type = field.slice(eq + 1);
+      else kv.set(key, field.slice(eq + 1));
+    }
+  }
+  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… (registry, inline and gha are not supported yet)');
+  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local' });
+  if (type !== 'local') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local');
+  return { type, kv };
+}
+
+function checkKeys(flag: string, kv: ReadonlyMap<string, string>, allowed: readonly string[]): void {
+  for (const k of kv.keys()) {
+    if (!allowed.includes(k)) throw usageError(`${flag} type=local does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
+  }
+}
+
+/** One `--cache-to` value; `warnings` receives what an option changed on its own. */
+export function parseCacheTo(value: string, warnings: string[] = []): CacheExport {
+  const flag = '--cache-to';
+  const { kv } = fieldsOf(flag, value);
+  checkKeys(flag, kv, EXPORT_KEYS);
+  const dest = kv.get('dest');
+  if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
+  const mode = kv.get('mode') ?? 'min';
+  if (mode !== 'min' && mode !== 'max') throw usageError(`${flag}: invalid mode "${mode}"`, 'use mode=min or mode=max');
+  const tag = kv.get('tag');
+  if (tag === '') throw usageError(`${flag}: tag= is empty`);
+  return {
+    type: 'local',
+    dest: resolve(dest),
+    ...(tag === undefined ? {} : { tag }),
+    mode,
+    format: layerFormat(kv, warnings),
+    ignoreError: parseBool(kv, 'ignore-error', false),
+  };
+}
+
+/** One `--cache-from` value. */
+export function parseCacheFrom(value: string): CacheImport {
+  const flag = '--cache-from';
+  const { kv } = fieldsOf(flag, value);
+  checkKeys(flag, kv, IMPORT_KEYS);
+  const src = kv.get('src');
+  if (src === undefined || src === '') throw usageError(`${flag} type=local needs src=DIR`);
+  const tag = kv.get('tag');
+  const digest = kv.get('digest');
+  if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw usageError(`${flag}: invalid digest "${digest}"`, 'write digest=sha256:<64 hex digits>');
+  if (tag === '' && digest === undefined) throw usageError(`${flag} type=local needs a digest=, or a tag= that is not empty`);
+  return {
+    type: 'local',
+    src: resolve(src),
+    ...(digest !== undefined ? { digest: asDigest(digest) } : tag === undefined ? {} : { tag }),
+  };
+}
