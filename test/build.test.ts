@@ -364,7 +364,9 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
   }, 300_000);
 
   it('survives kill -9 in the middle of a RUN, and two builds at once', async () => {
-    const dir = context('killed', { Dockerfile: 'FROM busybox:test\nRUN echo started && sleep 30\n' });
+    // A duration no other test uses: pgrep below looks at every process of the machine, and
+    // other test files run beside this one (some with `sleep 30`).
+    const dir = context('killed', { Dockerfile: 'FROM busybox:test\nRUN echo started && sleep 37\n' });
     const b = tsbuildAsync(['build', '--root', root, '--progress', 'plain', dir]);
     await new Promise<void>((resolve) => {
       b.child.stderr!.on('data', (d: Buffer) => {
@@ -382,6 +384,6 @@ describe.skipIf(!isRoot && !isCI)('tsbuild build, end to end', () => {
     ]);
     expectOk(x);
     expectOk(y);
-    expect(run('pgrep', ['-f', 'sleep 30']).stdout).toBe('');
+    expect(run('pgrep', ['-f', 'sleep 37']).stdout).toBe('');
   });
 });
