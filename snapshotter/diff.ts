@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { major, minor, native } from '../native/index.js';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, fsPath, nameFromBytes, readlinkName, type TarHeader } from '../tarfs/index.js';
+import type { Digest } from '../oci/index.js';
 import { SnapshotError } from './errors.js';
 import { OPAQUE_MARKER, OPAQUE_XATTR, USER_OPAQUE_XATTR, WHITEOUT_PREFIX, isLayerXattr } from './xattrs.js';
 
@@ -48,7 +49,7 @@ export function diffTar(upperDir: string, opts: DiffOptions = {}): Readable {
 }
 
 /** "sha256:<hex>" of diffTar(upperDir, opts): the layer's diff id. Streams; keeps nothing. */
-export async function diffID(upperDir: string, opts: DiffOptions = {}): Promise<string> {
+export async function diffID(upperDir: string, opts: DiffOptions = {}): Promise<Digest> {
   return (await diffDigest(upperDir, opts)).diffId;
 }
 
@@ -57,7 +58,7 @@ export async function diffID(upperDir: string, opts: DiffOptions = {}): Promise<
  * than a few MiB is hashed on a thread of its own while the walk reads on: the walk's
  * syscalls and the sha256 then take two cores instead of one.
  */
-export async function diffDigest(upperDir: string, opts: DiffOptions = {}): Promise<{ diffId: string; size: number }> {
+export async function diffDigest(upperDir: string, opts: DiffOptions = {}): Promise<{ diffId: Digest; size: number }> {
   const spare: Buffer[] = [];
   const chunks = generateTar(upperDir, opts, spare);
   const early: Buffer[] = [];
@@ -70,7 +71,7 @@ export async function diffDigest(upperDir: string, opts: DiffOptions = {}): Prom
   }
   const hash = createHash('sha256');
   for (const chunk of early) hash.update(chunk);
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  return { diffId: `sha256:${hash.digest('hex')}` as Digest, size };
 }
 
 /** Past this many bytes of tar, the sha256 moves to a thread of its own. */
@@ -94,7 +95,7 @@ parentPort.on('message', (chunk) => {
 `;
 
 /** Hashes `early`, then the rest of `chunks`, on the hashing thread; returned buffers go to `spare`. */
-async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, sizeSoFar: number, spare: Buffer[]): Promise<{ diffId: string; size: number }> {
+async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, sizeSoFar: number, spare: Buffer[]): Promise<{ diffId: Digest; size: number }> {
   // node:worker_threads only for a large layer: loading it costs every start ~1 ms.
   const worker = new (process.getBuiltinModule('node:worker_threads').Worker)(HASH_THREAD, { eval: true });
   let size = sizeSoFar;
@@ -138,7 +139,7 @@ async function hashOffThread(early: Buffer[], chunks: AsyncIterable<Buffer>, siz
       worker.once('exit', (code) => reject(new Error(`internal: the hashing thread exited (${code})`)));
       worker.postMessage(null);
     });
-    return { diffId: `sha256:${hex}`, size };
+    return { diffId: `sha256:${hex}` as Digest, size };
   } finally {
     await worker.terminate();
   }

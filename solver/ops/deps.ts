@@ -3,7 +3,7 @@
  * those it uses (see resolveOp). The worker owns the state directory and implements them.
  */
 import type { Readable } from 'node:stream';
-import type { Digest as ContentDigest } from '../../content/index.js';
+import type { Digest } from '../../oci/index.js';
 import type { MountSpec, OverlaySpec, SecurityMode } from '../../executor/index.js';
 import type { SnapshotDirectories, Snapshotter } from '../../snapshotter/index.js';
 import type { StatCache } from './context/index.js';
@@ -42,7 +42,7 @@ export interface FileLocks {
 /** A layer of a resolved image. */
 export interface ImageLayer {
   /** The uncompressed tar's digest. */
-  readonly diffId: ContentDigest;
+  readonly diffId: Digest;
   /** The layer as an uncompressed tar stream. */
   open(): Promise<Readable>;
   /** Called once the layer is a snapshot: outputs may reuse the blob as it came. */

@@ -4,7 +4,7 @@
  * and the index that lets `FROM an-image-built-here` reuse the snapshots it was built from.
  */
 import { createHash } from 'node:crypto';
-import type { Digest as ContentDigest } from '../../content/index.js';
+import type { Digest } from '../../oci/index.js';
 import { diffDigest, diffTar, type SnapshotName } from '../../snapshotter/index.js';
 import type { OpStore } from './deps.js';
 
@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 
 export interface Layer {
   readonly snapshot: SnapshotName;
-  readonly diffId: ContentDigest;
+  readonly diffId: Digest;
   /** Bytes of the uncompressed tar. */
   readonly size: number;
   /**
@@ -62,11 +62,11 @@ export function layerOf(state: LayerStore, name: SnapshotName, sourceDateEpoch?:
 }
 
 async function computeLayer(state: LayerStore, name: SnapshotName, memoKey: string, sourceDateEpoch: number | undefined): Promise<Layer> {
-  const known = await readRecord<{ diffId: ContentDigest; size: number; created?: string }>(state.layerMetaDir, memoKey);
+  const known = await readRecord<{ diffId: Digest; size: number; created?: string }>(state.layerMetaDir, memoKey);
   if (known !== undefined) return { snapshot: name, diffId: known.diffId, size: known.size, ...(typeof known.created === 'string' ? { created: known.created } : {}) };
   const upper = await state.snapshots.upperDir(name);
   const digest = await diffDigest(upper, sourceDateEpoch === undefined ? {} : { sourceDateEpoch });
-  const diffId = digest.diffId as ContentDigest;
+  const diffId = digest.diffId;
   const size = digest.size;
   await writeRecord(state.layerMetaDir, memoKey, { diffId, size });
   return { snapshot: name, diffId, size };
@@ -77,7 +77,7 @@ async function computeLayer(state: LayerStore, name: SnapshotName, memoKey: stri
  * not the digest of the tar tsbuild would write for the same files (other tools order and
  * encode entries differently), so outputs list the base's layers as they are.
  */
-export async function rememberLayerFacts(state: LayerStore, name: SnapshotName, diffId: ContentDigest, size: number, created?: string): Promise<void> {
+export async function rememberLayerFacts(state: LayerStore, name: SnapshotName, diffId: Digest, size: number, created?: string): Promise<void> {
   await writeRecord(state.layerMetaDir, name, { diffId, size, ...(created === undefined ? {} : { created }) });
 }
 
