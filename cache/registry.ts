@@ -47,15 +47,19 @@ export async function openRegistryCache(ref: ImageReference, conn: RegistryConne
   };
 }
 
-/** The layers a cache already at `ref` lists (in the repository, since its manifest is); none when there is none or it is not a cache. */
+/**
+ * The layers the cache already at `ref` lists (in the repository, since its manifest is);
+ * none when there is none or it is not a cache. A registry that cannot be reached fails here.
+ */
 async function layersThere(ref: ImageReference, conn: RegistryConnection): Promise<Set<Digest>> {
+  const manifest = await new ArtifactReader(ref, conn).manifest([MediaType.ociManifest]);
+  if (manifest === undefined) return new Set();
   try {
-    const manifest = await new ArtifactReader(ref, conn).manifest([MediaType.ociManifest]);
-    if (manifest === undefined) return new Set();
     return new Set(parseCacheManifest(manifest.bytes, formatReference(ref)).layers.map((l) => l.digest));
-  } catch {
-    // Not a cache, or not readable: every blob is probed as a push does.
-    return new Set();
+  } catch (e) {
+    // Not a cache (it is replaced): every blob is probed as a push does.
+    if (e instanceof BuildError && e.code === 'CACHE_IMPORT') return new Set();
+    throw e;
   }
 }
 
