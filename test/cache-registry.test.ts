@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tsbuildSync, type Run } from './support/cli.js';
+import { run, tsbuildSync, type Run } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
@@ -31,11 +31,11 @@ const DOCKERFILE = [
 ].join('\n');
 const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
 
-function build(root: string, context: string, out: string, extra: readonly string[]): Run {
+function build(root: string, context: string, out: string, extra: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   return tsbuildSync([
     'build', '--root', root, '--progress', 'plain', '-o', `type=local,dest=${out}`, '-o', 'type=image,name=cache-test:latest', '--metadata-file', `${out}.json`,
     ...extra, context,
-  ]);
+  ], { env });
 }
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 const imageId = (out: string) => readJson<Record<string, string>>(`${out}.json`)['containerimage.config.digest'];
@@ -182,5 +182,41 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
     const ignored = build(join(work, 'root-a'), checkoutA, join(work, 'out-ignored'), ['--cache-to', `type=registry,ref=${ref},ignore-error=true`]);
     expectOk(ignored);
     expect(ignored.stderr).toMatch(/WARNING: .*cannot reach .*\(ignored: ignore-error=true\)/);
+  });
+
+  it('a ref that holds something other than a cache (an image) is refused whole: exit 1, nothing built from it', () => {
+    const image = `${registry.host}/app:1`;
+    expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-push'), ['-o', `type=image,name=${image},push=true`]));
+    const out = join(work, 'out-broken');
+    const r = build(join(work, 'root-broken'), checkoutA, out, ['--cache-from', `type=registry,ref=${image}`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`the cache at registry:${image} is not a tsbuild cache: its artifactType is null`);
+    expect(ran(r)).toEqual([]);
+    expect(existsSync(join(out, 'first'))).toBe(false);
+  });
+
+  it('uses the saved credentials (docker config.json) both ways, as pushes and pulls do', async () => {
+    const hash = run('htpasswd', ['-Bbn', 'alice', 'cache-secret']);
+    expect(hash.status).toBe(0);
+    const guarded = await startRegistry(join(work, 'registry-auth'), { htpasswd: hash.stdout });
+    try {
+      const dockerConfig = join(work, 'docker-config');
+      mkdirSync(dockerConfig, { recursive: true });
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [guarded.host]: { auth: Buffer.from('alice:cache-secret').toString('base64') } } }));
+      const ref = `${guarded.host}/team/cache:main`;
+      const env = { DOCKER_CONFIG: dockerConfig };
+      expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-auth-a'), ['--cache-to', `type=registry,ref=${ref},mode=max`], env));
+      // Without the credentials the registry refuses the import: an error, not a silent miss.
+      const anonymous = build(join(work, 'root-auth-anon'), checkoutA, join(work, 'out-auth-anon'), ['--cache-from', ref], { DOCKER_CONFIG: join(work, 'no-docker-config') });
+      expect(anonymous.status).toBe(1);
+      expect(anonymous.stderr).toContain(`${guarded.host} requires authentication`);
+      const out = join(work, 'out-auth-b');
+      const r = build(join(work, 'root-auth-b'), checkout(join(work, 'runner-auth', 'app')), out, ['--cache-from', ref], env);
+      expectOk(r);
+      expect(ran(r)).toEqual([]);
+      expect(imageId(out)).toBe(imageId(outA));
+    } finally {
+      await guarded.stop();
+    }
   });
 });
