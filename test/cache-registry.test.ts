@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificates } from './support/certs.js';
 import { run, tsbuildSync, type Run } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
@@ -217,6 +218,39 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
       expect(imageId(out)).toBe(imageId(outA));
     } finally {
       await guarded.stop();
+    }
+  });
+
+  it('an export to a repository of the registry the image was pushed to mounts the layers instead of uploading them', () => {
+    const root = join(work, 'root-mount');
+    expectOk(build(root, checkoutA, join(work, 'out-mount-push'), ['-o', `type=image,name=${registry.host}/mounted/app:1,push=true`]));
+    const { r, requests } = during(() => build(root, checkoutA, join(work, 'out-mount'), ['--cache-to', `${registry.host}/mounted/cache:min`]));
+    expectOk(r);
+    const layers = inspect(`${registry.host}/mounted/cache:min`).layers.map((l) => l.digest);
+    expect(layers).toHaveLength(5);
+    const mounted = requests
+      .filter((q) => q.method === 'POST' && q.uri.includes('/v2/mounted/cache/blobs/uploads/?') && q.status === 201)
+      .map((q) => new URLSearchParams(q.uri.slice(q.uri.indexOf('?') + 1)));
+    expect(mounted.map((q) => q.get('from'))).toEqual(layers.map(() => 'mounted/app'));
+    expect(mounted.map((q) => q.get('mount')).sort()).toEqual([...layers].sort());
+    // Only the config blob (the records) was uploaded.
+    expect(requests.filter((q) => q.method === 'PUT' && q.uri.includes('/blobs/uploads/'))).toHaveLength(1);
+  });
+
+  it('reaches a registry behind TLS with --registry-ca, both ways', async () => {
+    const certs = makeCertificates(work, 'cache-registry');
+    const secure = await startRegistry(join(work, 'registry-tls'), { tls: { cert: certs.cert, key: certs.key } });
+    try {
+      const ref = `${secure.host}/cache:tls`;
+      const ca = ['--registry-ca', `${secure.host}=${certs.ca}`];
+      expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-tls-a'), [...ca, '--cache-to', `type=registry,ref=${ref},mode=max`]));
+      const out = join(work, 'out-tls-b');
+      const r = build(join(work, 'root-tls-b'), checkout(join(work, 'runner-tls', 'app')), out, [...ca, '--cache-from', `type=registry,ref=${ref}`]);
+      expectOk(r);
+      expect(ran(r)).toEqual([]);
+      expect(imageId(out)).toBe(imageId(outA));
+    } finally {
+      await secure.stop();
     }
   });
 });
