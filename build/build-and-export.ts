@@ -44,7 +44,7 @@ export async function buildAndExport(job: BuildJob): Promise<BuildOutcome> {
     const written = await exportOutputs(state, image, job.outputs, job.access, job.signal);
     if (job.cacheTo === undefined || job.cacheTo.length === 0) return written;
     job.signal.throwIfAborted();
-    const cacheExportError = await exportCaches(state, image.cache, job.cacheTo, job.events, (message) => job.warn(message));
+    const cacheExportError = await exportCaches(state, image.cache, job.cacheTo, job.events, (message) => job.warn(message), job.access);
     return cacheExportError === undefined ? written : { ...written, cacheExportError };
   } finally {
     await exited;

@@ -6,25 +6,50 @@
  * use, made once per layer and format (the layer memo): a blob that exists, pulled or
  * imported, is never compressed again.
  */
-import { encodeCache, writeLocalCache, type CacheLayer, type CacheRecord } from '../cache/index.js';
+import { encodeCache, writeLocalCache, writeRegistryCache, type CacheLayer, type CacheRecord, type EncodedCache } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
+import { parseReference } from '../images/index.js';
+import type { RegistryAccess } from './pull.js';
+import { pushOptionsFor } from './push.js';
 import type { State } from './state.js';
 
 /** A `--cache-to` as parsed. */
-export type CacheExport = {
-  readonly type: 'local';
-  readonly dest: string;
-  /** The index.json tag to write (default latest). */
-  readonly tag?: string;
+export type CacheExport = (
+  | {
+      readonly type: 'local';
+      readonly dest: string;
+      /** The index.json tag to write (default latest). */
+      readonly tag?: string;
+    }
+  | {
+      readonly type: 'registry';
+      /** The image reference the cache manifest goes under. */
+      readonly ref: string;
+    }
+) & {
   readonly mode: 'min' | 'max';
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
   readonly ignoreError: boolean;
 };
+
+/** How messages and progress name a cache destination. */
+const destinationOf = (spec: CacheExport) => (spec.type === 'local' ? `local:${spec.dest}` : `registry:${spec.ref}`);
+
+/** Writes one encoded cache where `spec` says. */
+async function writeCache(state: State, spec: CacheExport, cache: EncodedCache, access: RegistryAccess | undefined): Promise<void> {
+  if (spec.type === 'local') {
+    await writeLocalCache(spec.dest, cache, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
+    return;
+  }
+  if (access === undefined) throw new Error('internal: a registry cache export without registry access');
+  const ref = parseReference(spec.ref);
+  await writeRegistryCache(ref, cache, state.content, await pushOptionsFor(ref.domain, access, state.content));
+}
 
 /** A step's result under its cache key. */
 export interface SolvedStep {
@@ -51,20 +76,23 @@ export async function exportCaches(
   specs: readonly CacheExport[],
   events: EventSink,
   warn: (message: string) => void,
+  /** Credentials, TLS and plain-HTTP hosts, as pushes use them (type=registry). */
+  access?: RegistryAccess,
 ): Promise<BuildError | undefined> {
   let failure: BuildError | undefined;
   for (const spec of specs) {
-    const name = `exporting cache to local:${spec.dest}`;
-    const digest = digestOf({ cacheExport: spec.dest, tag: spec.tag ?? null });
+    const where = destinationOf(spec);
+    const name = `exporting cache to ${where}`;
+    const digest = digestOf(spec.type === 'local' ? { cacheExport: spec.dest, tag: spec.tag ?? null } : { cacheExport: where });
     const emit = (s: 'started' | 'done' | 'failed', error?: string) =>
       events({ kind: 'vertex', digest, name, state: s, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');
     try {
       const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
-      await writeLocalCache(spec.dest, encodeCache(records), state.content, spec.tag === undefined ? {} : { tag: spec.tag });
+      await writeCache(state, spec, encodeCache(records), access);
       emit('done');
     } catch (e) {
-      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.dest}: ${(e as Error).message}`, {}, { cause: e });
+      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.ref}: ${(e as Error).message}`, {}, { cause: e });
       emit('failed', error.message);
       if (spec.ignoreError) warn(`${error.message} (ignored: ignore-error=true)`);
       else failure ??= error;

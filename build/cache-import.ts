@@ -6,25 +6,48 @@
  * for the results it needs — a step that misses asks for its input's, which then hits — so
  * only the layers of those results are read.
  */
-import { openLocalCache, type CacheLayer, type CacheSource } from '../cache/index.js';
+import { openLocalCache, openRegistryCache, type CacheLayer, type CacheSource } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberLayerBlob } from '../images/index.js';
 import { layerCompression } from '../oci/index.js';
 import { digestOf, type CacheStore, type Digest, type EventSink } from '../solver/core/index.js';
 import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
+import { credentialsFor } from '../registry/index.js';
+import { parseReference } from '../images/index.js';
 import type { CacheIndex } from './cache-index.js';
+import type { RegistryAccess } from './pull.js';
 import type { State } from './state.js';
 
 /** A `--cache-from` as parsed. */
-export type CacheImport = {
-  readonly type: 'local';
-  readonly src: string;
-  /** The index.json tag to read (default latest). */
-  readonly tag?: string;
-  /** The manifest to read, instead of a tag. */
-  readonly digest?: Digest;
-};
+export type CacheImport =
+  | {
+      readonly type: 'local';
+      readonly src: string;
+      /** The index.json tag to read (default latest). */
+      readonly tag?: string;
+      /** The manifest to read, instead of a tag. */
+      readonly digest?: Digest;
+    }
+  | {
+      readonly type: 'registry';
+      /** The image reference of the cache manifest (a tag or a digest). */
+      readonly ref: string;
+    };
+
+/** How messages and progress name a cache source. */
+const sourceOf = (spec: CacheImport) => (spec.type === 'local' ? `local:${spec.src}` : `registry:${spec.ref}`);
+
+/** Opens one cache where `spec` says. */
+async function openCache(state: State, spec: CacheImport, access: RegistryAccess | undefined): Promise<CacheSource | { readonly missing: string }> {
+  if (spec.type === 'local') {
+    return openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
+  }
+  if (access === undefined) throw new Error('internal: a registry cache import without registry access');
+  const ref = parseReference(spec.ref);
+  const credentials = await credentialsFor(ref.domain, access.env);
+  return openRegistryCache(ref, { insecure: access.insecure, ca: access.ca, ...(credentials === undefined ? {} : { credentials }) }, state.content);
+}
 
 /** One imported cache as a solver store: records by key, layers read when a hit needs them. */
 export class ImportedCache implements CacheStore<Ref> {
@@ -115,17 +138,24 @@ export function withImports(local: CacheIndex, imports: readonly CacheStore<Ref>
  * BuildKit names it) under which the layers read later report their progress. One that is not
  * there is a warning, as with BuildKit; one that is broken fails the build.
  */
-export async function openCacheImports(state: State, specs: readonly CacheImport[], events: EventSink, warn: (message: string) => void): Promise<ImportedCache[]> {
+export async function openCacheImports(
+  state: State,
+  specs: readonly CacheImport[],
+  events: EventSink,
+  warn: (message: string) => void,
+  /** Credentials, TLS and plain-HTTP hosts, as pulls use them (type=registry). */
+  access?: RegistryAccess,
+): Promise<ImportedCache[]> {
   const out: ImportedCache[] = [];
   for (const spec of specs) {
-    const name = `importing cache manifest from local:${spec.src}`;
+    const name = `importing cache manifest from ${sourceOf(spec)}`;
     const digest = digestOf({ cacheImport: spec });
     const emit = (state: 'started' | 'done' | 'failed', error?: string) =>
       events({ kind: 'vertex', digest, name, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');
     let source;
     try {
-      source = await openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
+      source = await openCache(state, spec, access);
     } catch (e) {
       emit('failed', (e as Error).message);
       throw e;

@@ -4,3 +4,4 @@ export {
   type CacheLayer, type CacheRecord, type EncodedBlob, type EncodedCache,
 } from './format.js';
 export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
+export { openRegistryCache, writeRegistryCache, type RegistryConnection } from './registry.js';

@@ -186,7 +186,7 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
   for (const message of [...outputWarnings, ...cacheWarnings]) renderer.warning({ message });
   const written = [
     ...outputs.flatMap((o) => ('dest' in o ? [o.dest] : [])),
-    ...cacheTo.map((c) => c.dest),
+    ...cacheTo.flatMap((c) => (c.type === 'local' ? [c.dest] : [])),
     ...[iidFile, metadataFile].filter((f) => f !== undefined),
   ];
   const interrupts = handleInterrupts({

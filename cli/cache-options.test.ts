@@ -48,11 +48,24 @@ describe('--cache-to', () => {
     expect(codeOf(() => parseCacheTo('type=local,dest=x,compression=lz4'))).toMatch(/^USAGE: unknown compression "lz4"/);
   });
 
-  it('says "not supported yet" for each backend that is not here yet, a bare reference being type=registry', () => {
-    for (const type of ['registry', 'inline', 'gha', 's3', 'azblob']) {
+  it('says "not supported yet" for each backend that is not here yet', () => {
+    for (const type of ['inline', 'gha', 's3', 'azblob']) {
       expect(codeOf(() => parseCacheTo(`type=${type},ref=r.test/c`))).toBe(`NOT_SUPPORTED: not supported yet: --cache-to type=${type}`);
     }
-    expect(codeOf(() => parseCacheTo('r.test/cache:main'))).toBe('NOT_SUPPORTED: not supported yet: --cache-to type=registry');
+  });
+
+  it('reads type=registry with its keys, a bare reference being type=registry,ref=REF', () => {
+    const gzip = { compression: 'gzip', ociMediaTypes: true, force: false };
+    expect(parseCacheTo('r.test/cache:main')).toEqual({ type: 'registry', ref: 'r.test/cache:main', mode: 'min', format: gzip, ignoreError: false });
+    expect(parseCacheTo('type=registry,ref=r.test/c:b,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,compression-level=3,force-compression=true,ignore-error=true')).toEqual({
+      type: 'registry', ref: 'r.test/c:b', mode: 'max', format: { compression: 'zstd', ociMediaTypes: true, force: true, level: 3 }, ignoreError: true,
+    });
+    expect(codeOf(() => parseCacheTo('type=registry'))).toBe('USAGE: --cache-to type=registry needs ref=REFERENCE');
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,dest=/x'))).toBe('USAGE: --cache-to type=registry does not take "dest"');
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/C'))).toMatch(/^USAGE: --cache-to: invalid reference "r.test\/C"/);
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,mode=all'))).toBe('USAGE: --cache-to: invalid mode "all"');
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,image-manifest=false'))).toBe('NOT_SUPPORTED: not supported yet: image-manifest=false');
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,oci-mediatypes=false'))).toBe('NOT_SUPPORTED: not supported yet: --cache-to type=registry with oci-mediatypes=false');
   });
 });
 
@@ -70,6 +83,9 @@ describe('--cache-from', () => {
     expect(codeOf(() => parseCacheFrom('type=local,src=/c,tag='))).toBe('USAGE: --cache-from type=local needs a digest=, or a tag= that is not empty');
     expect(codeOf(() => parseCacheFrom('type=local,src=/c,mode=max'))).toBe('USAGE: --cache-from type=local does not take "mode"');
     expect(codeOf(() => parseCacheFrom('type=gha,scope=main'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=gha');
-    expect(codeOf(() => parseCacheFrom('ghcr.io/o/cache'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=registry');
+    expect(parseCacheFrom('ghcr.io/o/cache')).toEqual({ type: 'registry', ref: 'ghcr.io/o/cache' });
+    expect(parseCacheFrom('type=registry,ref=r.test/c:main')).toEqual({ type: 'registry', ref: 'r.test/c:main' });
+    expect(codeOf(() => parseCacheFrom('type=registry,ref=r.test/c,mode=max'))).toBe('USAGE: --cache-from type=registry does not take "mode"');
+    expect(codeOf(() => parseCacheFrom('type=registry'))).toBe('USAGE: --cache-from type=registry needs ref=REFERENCE');
   });
 });

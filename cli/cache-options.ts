@@ -1,20 +1,22 @@
 /**
  * `--cache-to` and `--cache-from`, read as docker buildx reads them: CSV `key=value` fields
- * with `type=`, or a bare reference meaning `type=registry,ref=REF`. Only `type=local` is
- * carried out so far; the other backends say "not supported yet", each by name. Keys a
- * backend does not take are refused rather than ignored.
+ * with `type=`, or a bare reference meaning `type=registry,ref=REF`. `type=local` and
+ * `type=registry` are carried out so far; the other backends say "not supported yet", each by
+ * name. Keys a backend does not take are refused rather than ignored.
  */
 import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { asDigest, csvFields, CsvError, type CacheExport, type CacheImport } from '../build/index.js';
+import { asDigest, csvFields, CsvError, normalizedReferenceProblem, type CacheExport, type CacheImport } from '../build/index.js';
 import { usageError } from './args.js';
 import { layerFormat, parseBool } from './outputs.js';
 
 /** Backends buildx knows that tsbuild does not carry out yet. */
-const LATER = new Set(['registry', 'inline', 'gha', 's3', 'azblob']);
+const LATER = new Set(['inline', 'gha', 's3', 'azblob']);
 
 const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
+const REGISTRY_EXPORT_KEYS = ['ref', 'mode', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
+const REGISTRY_IMPORT_KEYS = ['ref'];
 
 /** The fields of one value: its type and its other keys (lower-cased, as buildx reads them). */
 function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, string> } {
@@ -29,6 +31,7 @@ function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, 
   const kv = new Map<string, string>();
   if (fields.length === 1 && !fields[0]!.includes('=')) {
     type = 'registry'; // a bare reference, as buildx reads it
+    kv.set('ref', fields[0]!);
   } else {
     for (const field of fields) {
       const eq = field.indexOf('=');
@@ -38,27 +41,57 @@ function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, 
       else kv.set(key, field.slice(eq + 1));
     }
   }
-  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… (registry, inline and gha are not supported yet)');
-  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local' });
-  if (type !== 'local') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local');
+  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… or type=registry,… (inline and gha are not supported yet)');
+  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local or type=registry' });
+  if (type !== 'local' && type !== 'registry') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local or type=registry');
   return { type, kv };
 }
 
-function checkKeys(flag: string, kv: ReadonlyMap<string, string>, allowed: readonly string[]): void {
+function checkKeys(flag: string, type: string, kv: ReadonlyMap<string, string>, allowed: readonly string[]): void {
   for (const k of kv.keys()) {
-    if (!allowed.includes(k)) throw usageError(`${flag} type=local does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
+    if (!allowed.includes(k)) throw usageError(`${flag} type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
   }
+}
+
+/** A registry cache's `ref=`, checked as an image reference is (buildx normalizes it alike). */
+function registryRef(flag: string, kv: ReadonlyMap<string, string>): string {
+  const ref = kv.get('ref');
+  if (ref === undefined || ref === '') throw usageError(`${flag} type=registry needs ref=REFERENCE`);
+  const problem = normalizedReferenceProblem(ref);
+  if (problem !== undefined) throw usageError(`${flag}: invalid reference "${ref}": ${problem}`);
+  return ref;
+}
+
+/** `--cache-to type=registry,…`. */
+function registryCacheTo(kv: ReadonlyMap<string, string>, mode: 'min' | 'max', warnings: string[]): CacheExport {
+  const flag = '--cache-to';
+  checkKeys(flag, 'registry', kv, REGISTRY_EXPORT_KEYS);
+  const ref = registryRef(flag, kv);
+  // The cache is always an image manifest with its own artifactType (the wire format every
+  // backend shares); BuildKit's default, an index listing the blobs, is not written.
+  if (!parseBool(kv, 'image-manifest', true)) {
+    throw new BuildError('NOT_SUPPORTED', 'not supported yet: image-manifest=false', { hint: 'the registry cache is an OCI image manifest: drop image-manifest=false' });
+  }
+  const format = layerFormat(kv, warnings);
+  // A Docker schema 2 manifest has no artifactType: a cache could not say what it is.
+  if (!format.ociMediaTypes) {
+    throw new BuildError('NOT_SUPPORTED', 'not supported yet: --cache-to type=registry with oci-mediatypes=false', {
+      hint: 'a Docker manifest cannot carry the cache\'s artifactType: drop oci-mediatypes=false',
+    });
+  }
+  return { type: 'registry', ref, mode, format, ignoreError: parseBool(kv, 'ignore-error', false) };
 }
 
 /** One `--cache-to` value; `warnings` receives what an option changed on its own. */
 export function parseCacheTo(value: string, warnings: string[] = []): CacheExport {
   const flag = '--cache-to';
-  const { kv } = fieldsOf(flag, value);
-  checkKeys(flag, kv, EXPORT_KEYS);
-  const dest = kv.get('dest');
-  if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
+  const { type, kv } = fieldsOf(flag, value);
   const mode = kv.get('mode') ?? 'min';
   if (mode !== 'min' && mode !== 'max') throw usageError(`${flag}: invalid mode "${mode}"`, 'use mode=min or mode=max');
+  if (type === 'registry') return registryCacheTo(kv, mode, warnings);
+  checkKeys(flag, type, kv, EXPORT_KEYS);
+  const dest = kv.get('dest');
+  if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
   const tag = kv.get('tag');
   if (tag === '') throw usageError(`${flag}: tag= is empty`);
   return {
@@ -74,8 +107,12 @@ export function parseCacheTo(value: string, warnings: string[] = []): CacheExpor
 /** One `--cache-from` value. */
 export function parseCacheFrom(value: string): CacheImport {
   const flag = '--cache-from';
-  const { kv } = fieldsOf(flag, value);
-  checkKeys(flag, kv, IMPORT_KEYS);
+  const { type, kv } = fieldsOf(flag, value);
+  if (type === 'registry') {
+    checkKeys(flag, type, kv, REGISTRY_IMPORT_KEYS);
+    return { type: 'registry', ref: registryRef(flag, kv) };
+  }
+  checkKeys(flag, type, kv, IMPORT_KEYS);
   const src = kv.get('src');
   if (src === undefined || src === '') throw usageError(`${flag} type=local needs src=DIR`);
   const tag = kv.get('tag');

@@ -4,3 +4,4 @@ export { checkLogin, pullImage, type ConnectionOptions, type PlatformSpec, type 
 export { DEFAULT_CHUNK_SIZE, pushBlobsOf, pushImage, type PushBlob, type PushOptions } from './push.js';
 export { TokenCache } from './tokens.js';
 export { credentialsFor, dockerConfigPath, removeCredentials, saveCredentials, type Credentials } from './credentials.js';
+export { ArtifactReader } from './artifact.js';

@@ -38,6 +38,8 @@ export interface PushOptions extends ConnectionOptions {
   readonly sources?: BlobSources;
   /** Blobs larger than this are sent in PATCH chunks of this many bytes. */
   readonly chunkSize?: number;
+  /** Blobs known to be in the target repository already (a manifest there names them): not probed. */
+  readonly present?: ReadonlySet<Digest>;
 }
 
 const OCTETS = { 'content-type': 'application/octet-stream' };
@@ -172,6 +174,7 @@ export async function pushImage(
   // into the session's token from the start.
   const mountFrom = new Map<Digest, string>();
   for (const b of blobs) {
+    if (opts.present?.has(b.descriptor.digest) === true) continue;
     const from = (await opts.sources?.sourcesOf(b.descriptor.digest, ref.domain))?.find((r) => r !== repo);
     if (from !== undefined) mountFrom.set(b.descriptor.digest, from);
   }
@@ -179,6 +182,7 @@ export async function pushImage(
   const up = new Uploader(s, ref, chunkSize);
   const uploadOnce = async (b: PushBlob) => {
     const { digest } = b.descriptor;
+    if (opts.present?.has(digest) === true) return;
     const head = await s.send('HEAD', `v2/${repo}/blobs/${digest}`);
     await head.body.dump();
     if (head.statusCode !== 200) {
