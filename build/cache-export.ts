@@ -6,7 +6,7 @@
  * use, made once per layer and format (the layer memo): a blob that exists, pulled or
  * imported, is never compressed again.
  */
-import { encodeCache, writeLocalCache, type CacheLayer, type CacheRecord } from '../cache/index.js';
+import { encodeCache, ghaMayWrite, writeGhaCache, writeLocalCache, type CacheLayer, type CacheRecord, type GhaCacheMode, type GhaEndpoint } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
@@ -15,7 +15,9 @@ import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '.
 import type { State } from './state.js';
 
 /** A `--cache-to` as parsed. */
-export type CacheExport = {
+export type CacheExport = LocalCacheExport | GhaCacheExport;
+
+export type LocalCacheExport = {
   readonly type: 'local';
   readonly dest: string;
   /** The index.json tag to write (default latest). */
@@ -23,6 +25,18 @@ export type CacheExport = {
   readonly mode: 'min' | 'max';
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
+  readonly ignoreError: boolean;
+};
+
+/** `--cache-to type=gha`: the GitHub Actions cache service. */
+export type GhaCacheExport = {
+  readonly type: 'gha';
+  readonly scope: string;
+  readonly endpoint: GhaEndpoint;
+  /** `ACTIONS_CACHE_MODE`, when set. */
+  readonly cacheMode?: GhaCacheMode;
+  readonly mode: 'min' | 'max';
+  readonly format: LayerFormat;
   readonly ignoreError: boolean;
 };
 
@@ -54,17 +68,28 @@ export async function exportCaches(
 ): Promise<BuildError | undefined> {
   let failure: BuildError | undefined;
   for (const spec of specs) {
-    const name = `exporting cache to local:${spec.dest}`;
-    const digest = digestOf({ cacheExport: spec.dest, tag: spec.tag ?? null });
+    if (spec.type === 'gha' && !ghaMayWrite(spec.cacheMode)) {
+      warn(`exporting cache to gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow writing`);
+      continue;
+    }
+    const name = spec.type === 'gha' ? `exporting cache to gha:${spec.scope}` : `exporting cache to local:${spec.dest}`;
+    const digest = digestOf(spec.type === 'gha' ? { cacheExport: `gha:${spec.scope}` } : { cacheExport: spec.dest, tag: spec.tag ?? null });
     const emit = (s: 'started' | 'done' | 'failed', error?: string) =>
       events({ kind: 'vertex', digest, name, state: s, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');
     try {
       const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
-      await writeLocalCache(spec.dest, encodeCache(records), state.content, spec.tag === undefined ? {} : { tag: spec.tag });
+      if (spec.type === 'gha') {
+        const r = await writeGhaCache(spec.endpoint, spec.scope, encodeCache(records), (d) => state.content.blobPath(d));
+        events({ kind: 'status', digest, id: `${r.uploaded} layers uploaded, ${r.skipped} already there, ${r.requests} requests`, current: r.requests, total: r.requests });
+        // A token that may not write (a pull request's) is no failure of the build, as BuildKit.
+        if (r.denied !== undefined) warn(`exporting cache to gha:${spec.scope} skipped: ${r.denied}`);
+      } else {
+        await writeLocalCache(spec.dest, encodeCache(records), state.content, spec.tag === undefined ? {} : { tag: spec.tag });
+      }
       emit('done');
     } catch (e) {
-      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.dest}: ${(e as Error).message}`, {}, { cause: e });
+      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'gha' ? `gha:${spec.scope}` : spec.dest}: ${(e as Error).message}`, {}, { cause: e });
       emit('failed', error.message);
       if (spec.ignoreError) warn(`${error.message} (ignored: ignore-error=true)`);
       else failure ??= error;

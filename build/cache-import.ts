@@ -6,7 +6,7 @@
  * for the results it needs — a step that misses asks for its input's, which then hits — so
  * only the layers of those results are read.
  */
-import { openLocalCache, type CacheLayer, type CacheSource } from '../cache/index.js';
+import { ghaMayRead, openGhaCache, openLocalCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberLayerBlob } from '../images/index.js';
@@ -17,7 +17,18 @@ import type { CacheIndex } from './cache-index.js';
 import type { State } from './state.js';
 
 /** A `--cache-from` as parsed. */
-export type CacheImport = {
+export type CacheImport = LocalCacheImport | GhaCacheImport;
+
+/** `--cache-from type=gha`. */
+export type GhaCacheImport = {
+  readonly type: 'gha';
+  readonly scope: string;
+  readonly endpoint: GhaEndpoint;
+  /** `ACTIONS_CACHE_MODE`, when set. */
+  readonly cacheMode?: GhaCacheMode;
+};
+
+export type LocalCacheImport = {
   readonly type: 'local';
   readonly src: string;
   /** The index.json tag to read (default latest). */
@@ -118,14 +129,18 @@ export function withImports(local: CacheIndex, imports: readonly CacheStore<Ref>
 export async function openCacheImports(state: State, specs: readonly CacheImport[], events: EventSink, warn: (message: string) => void): Promise<ImportedCache[]> {
   const out: ImportedCache[] = [];
   for (const spec of specs) {
-    const name = `importing cache manifest from local:${spec.src}`;
-    const digest = digestOf({ cacheImport: spec });
+    if (spec.type === 'gha' && !ghaMayRead(spec.cacheMode)) {
+      warn(`importing cache from gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow reading`);
+      continue;
+    }
+    const name = spec.type === 'gha' ? `importing cache manifest from gha:${spec.scope}` : `importing cache manifest from local:${spec.src}`;
+    const digest = digestOf({ cacheImport: spec.type === 'gha' ? `gha:${spec.scope}` : spec });
     const emit = (state: 'started' | 'done' | 'failed', error?: string) =>
       events({ kind: 'vertex', digest, name, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');
     let source;
     try {
-      source = await openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
+      source = spec.type === 'gha' ? await openGhaCache(spec.endpoint, spec.scope) : await openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
     } catch (e) {
       emit('failed', (e as Error).message);
       throw e;

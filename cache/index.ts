@@ -4,3 +4,6 @@ export {
   type CacheLayer, type CacheRecord, type EncodedBlob, type EncodedCache,
 } from './format.js';
 export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
+export {
+  ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,
+} from './gha/cache.js';

@@ -1,17 +1,18 @@
 /**
  * `--cache-to` and `--cache-from`, read as docker buildx reads them: CSV `key=value` fields
- * with `type=`, or a bare reference meaning `type=registry,ref=REF`. Only `type=local` is
- * carried out so far; the other backends say "not supported yet", each by name. Keys a
+ * with `type=`, or a bare reference meaning `type=registry,ref=REF`. `type=local` and
+ * `type=gha` (cache-gha-options.ts) are carried out so far; the other backends say "not supported yet", each by name. Keys a
  * backend does not take are refused rather than ignored.
  */
 import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { asDigest, csvFields, CsvError, type CacheExport, type CacheImport } from '../build/index.js';
+import { asDigest, csvFields, CsvError, formatPlatform, hostPlatform, type CacheExport, type CacheImport } from '../build/index.js';
 import { usageError } from './args.js';
+import { GHA_EXPORT_KEYS, GHA_IMPORT_KEYS, parseGhaCacheFrom, parseGhaCacheTo, type GhaDefaults } from './cache-gha-options.js';
 import { layerFormat, parseBool } from './outputs.js';
 
 /** Backends buildx knows that tsbuild does not carry out yet. */
-const LATER = new Set(['registry', 'inline', 'gha', 's3', 'azblob']);
+const LATER = new Set(['registry', 'inline', 's3', 'azblob']);
 
 const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
@@ -38,22 +39,29 @@ function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, 
       else kv.set(key, field.slice(eq + 1));
     }
   }
-  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… (registry, inline and gha are not supported yet)');
+  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… or type=gha,… (registry and inline are not supported yet)');
   if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local' });
-  if (type !== 'local') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local');
+  if (type !== 'local' && type !== 'gha') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local or type=gha');
   return { type, kv };
 }
 
-function checkKeys(flag: string, kv: ReadonlyMap<string, string>, allowed: readonly string[]): void {
+function checkKeys(flag: string, kv: ReadonlyMap<string, string>, allowed: readonly string[], type = 'local'): void {
   for (const k of kv.keys()) {
-    if (!allowed.includes(k)) throw usageError(`${flag} type=local does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
+    if (!allowed.includes(k)) throw usageError(`${flag} type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
   }
 }
 
+/** gha defaults when the caller names none: no environment, no target, the host's platform. */
+const hostDefaults = (): GhaDefaults => ({ env: {}, target: undefined, platform: formatPlatform(hostPlatform()) });
+
 /** One `--cache-to` value; `warnings` receives what an option changed on its own. */
-export function parseCacheTo(value: string, warnings: string[] = []): CacheExport {
+export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDefaults): CacheExport {
   const flag = '--cache-to';
-  const { kv } = fieldsOf(flag, value);
+  const { type, kv } = fieldsOf(flag, value);
+  if (type === 'gha') {
+    checkKeys(flag, kv, GHA_EXPORT_KEYS, type);
+    return parseGhaCacheTo(kv, gha ?? hostDefaults(), layerFormat(kv, warnings));
+  }
   checkKeys(flag, kv, EXPORT_KEYS);
   const dest = kv.get('dest');
   if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
@@ -72,9 +80,13 @@ export function parseCacheTo(value: string, warnings: string[] = []): CacheExpor
 }
 
 /** One `--cache-from` value. */
-export function parseCacheFrom(value: string): CacheImport {
+export function parseCacheFrom(value: string, gha?: GhaDefaults): CacheImport {
   const flag = '--cache-from';
-  const { kv } = fieldsOf(flag, value);
+  const { type, kv } = fieldsOf(flag, value);
+  if (type === 'gha') {
+    checkKeys(flag, kv, GHA_IMPORT_KEYS, type);
+    return parseGhaCacheFrom(kv, gha ?? hostDefaults());
+  }
   checkKeys(flag, kv, IMPORT_KEYS);
   const src = kv.get('src');
   if (src === undefined || src === '') throw usageError(`${flag} type=local needs src=DIR`);

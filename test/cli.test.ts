@@ -113,7 +113,7 @@ describe('tsbuild usage', () => {
     const cases: [string[], string][] = [
       [['--cache-to', 'type=registry,ref=r.test/cache'], 'not supported yet: --cache-to type=registry'],
       [['--cache-to', 'type=inline'], 'not supported yet: --cache-to type=inline'],
-      [['--cache-from', 'type=gha'], 'not supported yet: --cache-from type=gha'],
+      [['--cache-from', 'type=s3'], 'not supported yet: --cache-from type=s3'],
       [['--cache-from', 'r.test/cache:latest'], 'not supported yet: --cache-from type=registry'],
       [['--build-context', 'src=https://example.invalid/repo.git'], 'not supported yet'],
     ];

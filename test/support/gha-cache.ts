@@ -63,6 +63,8 @@ export interface TwirpCall {
   readonly status: number;
   /** The Twirp error code, when it failed. */
   readonly code?: string;
+  /** The request's `key`, when it was read (a fault answers before reading it). */
+  readonly key?: string;
 }
 
 export interface CacheEntry {
@@ -328,10 +330,11 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
       const grants = grantsOf(req);
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (type !== 'application/json') throw new TwirpError('bad_route', `unexpected Content-Type: ${JSON.stringify(type)}`);
-      const reply = await rpc(grants, await readBody(req));
+      const body = await readBody(req);
+      const reply = await rpc(grants, body);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
-      calls.push({ method, status: 200 });
+      calls.push({ method, status: 200, ...(typeof body['key'] === 'string' ? { key: body['key'] } : {}) });
     } catch (e) {
       const err = e instanceof TwirpError ? e : new TwirpError('internal', e instanceof Error ? e.message : String(e));
       req.resume();
