@@ -57,6 +57,8 @@ export class ImportedCache implements CacheStore<Ref> {
     if (chain === undefined) return undefined;
     if (chain.length === 0) return { snapshot: null };
     let p = this.pending.get(key);
+    if (p === undefined && !(await this.chainAvailable(chain))) return undefined;
+    p = this.pending.get(key);
     if (p === undefined) {
       const run = this.tail.then(() => this.unpack(chain));
       this.tail = run.catch(() => {});
@@ -64,6 +66,16 @@ export class ImportedCache implements CacheStore<Ref> {
       this.pending.set(key, p);
     }
     return p;
+  }
+
+  /** A record whose layers the backend no longer holds all of (evicted) is a miss, not an error. */
+  private async chainAvailable(chain: readonly CacheLayer[]): Promise<boolean> {
+    const { available } = this.source;
+    if (available === undefined) return true;
+    for (const { blob } of chain) {
+      if (!(await this.state.content.has(blob.digest)) && !(await available.call(this.source, blob))) return false;
+    }
+    return true;
   }
 
   async put(): Promise<void> {

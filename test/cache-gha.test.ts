@@ -122,6 +122,19 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     expect(imageId(join(work, 'out-c2'))).toBe(imageId(out));
   });
 
+  it('a layer the service evicted makes its records misses: those steps run, the others hit', async () => {
+    // The two layers the version-2 export added: COPY app.txt and RUN second.
+    const added = blobEntries().slice(6).map((e) => e.key);
+    expect(added).toHaveLength(2);
+    for (const key of added) await service.evict(key);
+    const out = join(work, 'out-evicted');
+    const r = await build(join(work, 'root-evicted'), checkout(join(work, 'runner-ev', 'app'), 'version 2\n'), out, ['--cache-from', 'type=gha']);
+    expectOk(r);
+    expect(ran(r)).toEqual(['RAN-SECOND']);
+    expect(readFileSync(join(out, 'first'), 'utf8')).toBe(readFileSync(join(outA, 'first'), 'utf8'));
+    expect(readFileSync(join(out, 'second'), 'utf8')).toMatch(/version 2\n$/);
+  });
+
   it('a pull request\'s read-only token: the export warns "cache write denied" and the build succeeds', async () => {
     const entries = service.entries().length;
     const token = service.token([{ scope: 'refs/heads/main', permission: READ }]);

@@ -139,15 +139,26 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   const manifestBytes = indexPart(doc as Record<string, unknown>, 'manifest', where);
   const manifest = parseCacheManifest(manifestBytes, where);
   const records = parseCacheConfig(checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where), manifest.layers, where);
+  // Each layer is looked up once: its download URL, or undefined when the service lacks it.
+  const urls = new Map<Digest, Promise<string | undefined>>();
+  const urlOf = (digest: Digest) => {
+    let p = urls.get(digest);
+    if (p === undefined) {
+      const key = blobKey(digest);
+      p = client.lookup(key, GHA_VERSION).then((hit) => (hit !== undefined && hit.matchedKey === key ? hit.url : undefined));
+      urls.set(digest, p);
+    }
+    return p;
+  };
   return {
     where,
     records,
+    available: async (blob) => (await urlOf(blob.digest)) !== undefined,
     async open(blob) {
-      const key = blobKey(blob.digest);
-      const hit = await client.lookup(key, GHA_VERSION);
-      if (hit === undefined || hit.matchedKey !== key) throw new BuildError('CACHE_IMPORT', `the cache at ${where} lacks layer ${blob.digest}`);
+      const url = await urlOf(blob.digest);
+      if (url === undefined) throw new BuildError('CACHE_IMPORT', `the cache at ${where} lacks layer ${blob.digest}`);
       // The content store checks the digest and size as it writes the blob.
-      return client.download(hit.url);
+      return client.download(url);
     },
   };
 }

@@ -21,8 +21,8 @@
  *   JSON string (proto3 JSON). Errors are Twirp's `{code, msg}` with its HTTP status.
  * Faults to inject: the next N requests answered 429 with `Retry-After`, or 5xx; download URLs
  * that have already expired (azurite then refuses them with 403). `latencyMs` delays every answer.
- * Not modelled: protobuf-encoded requests (refused as Twirp does an unknown content type),
- * quotas and eviction, what the service answers a token that may not read (here: a miss).
+ * Eviction is by hand (`evict`). Not modelled: protobuf-encoded requests (refused as Twirp does
+ * an unknown content type), quotas, what the service answers a token that may not read (here: a miss).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -90,6 +90,8 @@ export interface GhaCacheService {
   entries(): readonly CacheEntry[];
   /** Answers the next `count` requests (of `method` only, when given) with `fault`. */
   failNext(count: number, fault: Fault, method?: CacheRpc): void;
+  /** Removes an entry and its blob, as the service evicts entries past its size quota. */
+  evict(key: string): Promise<void>;
   /** From now on, download URLs are signed with an expiry in the past (or again valid). */
   expireDownloadUrls(expired: boolean): void;
   close(): Promise<void>;
@@ -356,6 +358,12 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
       if (count > 0) faults.push({ count, fault, ...(method === undefined ? {} : { method }) });
     },
     expireDownloadUrls: (on) => (expired = on),
+    evict: async (key) => {
+      const i = entries.findIndex((e) => e.key === key);
+      if (i < 0) throw new Error(`no cache entry ${key}`);
+      const [gone] = entries.splice(i, 1);
+      await container.getBlockBlobClient(gone!.blob).deleteIfExists();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
