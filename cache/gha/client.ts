@@ -16,7 +16,6 @@ import { BuildError } from '../../errors/index.js';
 
 const SERVICE = 'twirp/github.actions.results.api.v1.CacheService/';
 /** Blobs up to this size go in one PUT; larger ones as blocks of this size. */
-export const SINGLE_PUT_MAX = 32 * 1024 * 1024;
 const BLOCK_SIZE = 32 * 1024 * 1024;
 /** Azure's REST API version the blob requests speak. */
 const AZURE_VERSION = '2020-10-02';
@@ -34,6 +33,8 @@ export interface GhaClientOptions {
   readonly timeoutMs: number;
   /** The error code of failures (CACHE_EXPORT or CACHE_IMPORT). */
   readonly code: 'CACHE_EXPORT' | 'CACHE_IMPORT';
+  /** The block size of uploads (default 32 MiB); a blob no larger goes in one PUT. */
+  readonly blockSize?: number;
 }
 
 /** The answer to CreateCacheEntry. */
@@ -180,7 +181,8 @@ export class GhaClient {
 
   /** Uploads `size` bytes of the file at `path` to a signed block blob URL. */
   async upload(signedUrl: string, path: string, size: number): Promise<void> {
-    if (size <= SINGLE_PUT_MAX) {
+    const blockSize = this.opts.blockSize ?? BLOCK_SIZE;
+    if (size <= blockSize) {
       const res = await this.blobRequest('uploading a cache blob', signedUrl, {}, {
         method: 'PUT',
         headers: { 'x-ms-blob-type': 'BlockBlob', 'content-length': String(size), 'content-type': 'application/octet-stream' },
@@ -189,10 +191,10 @@ export class GhaClient {
       return this.expectOk('uploading a cache blob', res);
     }
     const ids: string[] = [];
-    for (let offset = 0, n = 0; offset < size; offset += BLOCK_SIZE, n++) {
+    for (let offset = 0, n = 0; offset < size; offset += blockSize, n++) {
       // Block ids of one blob must all have the same length.
       const id = Buffer.from(`block-${String(n).padStart(8, '0')}`).toString('base64');
-      const end = Math.min(size, offset + BLOCK_SIZE);
+      const end = Math.min(size, offset + blockSize);
       const res = await this.blobRequest('uploading a block of a cache blob', signedUrl, { comp: 'block', blockid: id }, {
         method: 'PUT',
         headers: { 'content-length': String(end - offset) },
