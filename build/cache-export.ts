@@ -81,7 +81,7 @@ export async function exportCaches(
       const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
       if (spec.type === 'gha') {
         const r = await writeGhaCache(spec.endpoint, spec.scope, encodeCache(records), (d) => state.content.blobPath(d));
-        events({ kind: 'status', digest, id: `${r.uploaded} layers uploaded, ${r.skipped} already there, ${r.requests} requests`, current: r.requests, total: r.requests });
+        events({ kind: 'status', digest, id: `requests (${r.uploaded} layers uploaded, ${r.skipped} already there)`, current: r.requests });
         // A token that may not write (a pull request's) is no failure of the build, as BuildKit.
         if (r.denied !== undefined) warn(`exporting cache to gha:${spec.scope} skipped: ${r.denied}`);
       } else {

@@ -83,6 +83,8 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
   it('runner A runs every step and exports each layer as an entry of its own and one index entry under the default scope', () => {
     expect(ran(first)).toEqual(MARKERS);
     expect(first.stderr).toContain(`exporting cache to gha:${scope}`);
+    // Six reservations, uploads and finalizations, and the index entry's three requests.
+    expect(first.stderr).toMatch(/^#\d+ requests \(6 layers uploaded, 0 already there\) 21$/m);
     // base, side RUN, RUN first, COPY app.txt, COPY --from, RUN second.
     expect(blobEntries()).toHaveLength(6);
     expect(indexEntries(scope)).toHaveLength(1);
@@ -144,13 +146,19 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     expect(service.entries()).toHaveLength(entries);
   });
 
-  it('ACTIONS_CACHE_MODE=read exports nothing, with a warning', async () => {
+  it('ACTIONS_CACHE_MODE=read exports nothing, write-only imports nothing, each with a warning', async () => {
     const before = service.calls.length;
     const r = await build(join(work, 'root-a'), checkoutA, join(work, 'out-read'), ['--cache-to', 'type=gha,scope=readonly'], { ACTIONS_CACHE_MODE: 'read' });
     expectOk(r);
     expect(r.stderr).toContain('exporting cache to gha:readonly skipped: ACTIONS_CACHE_MODE=read does not allow writing');
     expect(service.calls.length).toBe(before);
     expect(indexEntries('readonly')).toHaveLength(0);
+    // write-only: the import is what is skipped; the steps run.
+    const w = await build(join(work, 'root-wo'), checkoutA, join(work, 'out-wo'), ['--cache-from', 'type=gha'], { ACTIONS_CACHE_MODE: 'write-only' });
+    expectOk(w);
+    expect(w.stderr).toContain(`importing cache from gha:${scope} skipped: ACTIONS_CACHE_MODE=write-only does not allow reading`);
+    expect(ran(w)).toEqual(MARKERS);
+    expect(service.calls.length).toBe(before);
   });
 
   it('429 with Retry-After is waited out, then the export succeeds; a Retry-After past timeout= fails it', async () => {
