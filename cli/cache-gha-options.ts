@@ -58,6 +58,8 @@ function common(flag: string, kv: ReadonlyMap<string, string>, d: GhaDefaults) {
   }
   const scope = kv.get('scope') ?? defaultGhaScope(d);
   if (scope === '') throw usageError(`${flag}: scope= is empty`);
+  // The service takes keys of up to 512 characters; the index key adds ~40 to the scope.
+  if (encodeURIComponent(scope).length > 400) throw usageError(`${flag}: scope= is too long`, 'keep it under 400 characters');
   const timeout = kv.get('timeout');
   return {
     scope,

@@ -94,6 +94,7 @@ describe('type=gha', () => {
     expect(codeOf(() => parseCacheTo('type=gha,timeout=10', [], d))).toBe('USAGE: --cache-to: invalid timeout "10"');
     expect(codeOf(() => parseCacheTo('type=gha', [], { ...d, env: { ...env, ACTIONS_CACHE_MODE: 'sometimes' } }))).toBe('USAGE: invalid ACTIONS_CACHE_MODE "sometimes"');
     expect(codeOf(() => parseCacheFrom('type=gha,mode=max', d))).toBe('USAGE: --cache-from type=gha does not take "mode"');
+    expect(codeOf(() => parseCacheFrom(`type=gha,scope=${'s'.repeat(401)}`, d))).toBe('USAGE: --cache-from: scope= is too long');
     // ACTIONS_CACHE_MODE=none: no endpoint needed, nothing will be read or written.
     expect(parseCacheFrom('type=gha', { ...d, env: { ACTIONS_CACHE_MODE: 'none' } })).toMatchObject({ cacheMode: 'none' });
   });
