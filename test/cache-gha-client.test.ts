@@ -6,7 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
 import { GhaClient } from '../cache/gha/client.js';
+import { encodeCache } from '../cache/format.js';
+import { sha256Of } from '../content/index.js';
+import { MediaType } from '../oci/index.js';
 import { startAzurite, type Azurite } from './support/azurite.js';
 import { READ, startGhaCacheService, WRITE, type GhaCacheService } from './support/gha-cache.js';
 
@@ -77,5 +81,40 @@ describe('GhaClient', () => {
     service.failNext(5, { status: 500 }, 'GetCacheEntryDownloadURL');
     await expect(c.lookup('any', 'v1')).rejects.toThrow('GetCacheEntryDownloadURL: HTTP 500 (after 5 tries)');
     expect(await c.lookup('any', 'v1')).toBeUndefined();
+  });
+});
+
+describe('the gha cache over the client', () => {
+  it('round-trips a cache; a layer URL that expired after its lookup is looked up afresh once', async () => {
+    const layer = randomBytes(4096);
+    const digest = sha256Of(layer);
+    writeFileSync(join(work, 'layer'), layer);
+    const blob = { mediaType: MediaType.ociLayerGzip, digest, size: layer.length };
+    const key = sha256Of(Buffer.from('a step'));
+    const cache = encodeCache([{ key, chain: [{ blob, diffId: sha256Of(Buffer.from('diff')) }] }]);
+    const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
+    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 1, skipped: 0 });
+
+    const source = await openGhaCache(endpoint, 'round-trip');
+    if ('missing' in source) throw new Error(source.missing);
+    expect(source.records.get(key)?.map((l) => l.blob.digest)).toEqual([digest]);
+    // The lookup hands out an expired URL; by the time the layer is read, URLs are valid again.
+    service.expireDownloadUrls(true);
+    try {
+      expect(await source.available!(blob)).toBe(true);
+    } finally {
+      service.expireDownloadUrls(false);
+    }
+    expect((await readAll(await source.open(blob))).equals(layer)).toBe(true);
+
+    // Expired for good: the read fails (the import does not trust it), after one fresh lookup.
+    const again = await openGhaCache(endpoint, 'round-trip');
+    if ('missing' in again) throw new Error(again.missing);
+    service.expireDownloadUrls(true);
+    try {
+      await expect(again.open(blob)).rejects.toThrow('HTTP 403');
+    } finally {
+      service.expireDownloadUrls(false);
+    }
   });
 });

@@ -158,7 +158,15 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
       const url = await urlOf(blob.digest);
       if (url === undefined) throw new BuildError('CACHE_IMPORT', `the cache at ${where} lacks layer ${blob.digest}`);
       // The content store checks the digest and size as it writes the blob.
-      return client.download(url);
+      try {
+        return await client.download(url);
+      } catch (e) {
+        // A URL looked up earlier in a long build may have expired: one fresh lookup, once.
+        urls.delete(blob.digest);
+        const fresh = await urlOf(blob.digest);
+        if (fresh === undefined) throw e;
+        return client.download(fresh);
+      }
     },
   };
 }
