@@ -6,7 +6,10 @@
  * use, made once per layer and format (the layer memo): a blob that exists, pulled or
  * imported, is never compressed again.
  */
-import { encodeCache, writeLocalCache, writeRegistryCache, type CacheLayer, type CacheRecord, type EncodedCache } from '../cache/index.js';
+import {
+  encodeCache, ghaMayWrite, writeGhaCache, writeLocalCache, writeRegistryCache,
+  type CacheLayer, type CacheRecord, type EncodedCache, type GhaCacheMode, type GhaEndpoint,
+} from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
@@ -17,38 +20,80 @@ import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
 import type { State } from './state.js';
 
-/** A `--cache-to` as parsed. */
-export type CacheExport = (
-  | {
-      readonly type: 'local';
-      readonly dest: string;
-      /** The index.json tag to write (default latest). */
-      readonly tag?: string;
-    }
-  | {
-      readonly type: 'registry';
-      /** The image reference the cache manifest goes under. */
-      readonly ref: string;
-    }
-) & {
+/** What every `--cache-to` has, whatever its backend. */
+interface CacheExportCommon {
   readonly mode: 'min' | 'max';
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
   readonly ignoreError: boolean;
-};
+}
+
+/** `--cache-to type=local`: an OCI layout directory. */
+export interface LocalCacheExport extends CacheExportCommon {
+  readonly type: 'local';
+  readonly dest: string;
+  /** The index.json tag to write (default latest). */
+  readonly tag?: string;
+}
+
+/** `--cache-to type=registry`: a manifest under an image reference. */
+export interface RegistryCacheExport extends CacheExportCommon {
+  readonly type: 'registry';
+  /** The image reference the cache manifest goes under. */
+  readonly ref: string;
+}
+
+/** `--cache-to type=gha`: the GitHub Actions cache service. */
+export interface GhaCacheExport extends CacheExportCommon {
+  readonly type: 'gha';
+  readonly scope: string;
+  readonly endpoint: GhaEndpoint;
+  /** `ACTIONS_CACHE_MODE`, when set. */
+  readonly cacheMode?: GhaCacheMode;
+}
+
+/** A `--cache-to` as parsed. */
+export type CacheExport = LocalCacheExport | RegistryCacheExport | GhaCacheExport;
 
 /** How messages and progress name a cache destination. */
-const destinationOf = (spec: CacheExport) => (spec.type === 'local' ? `local:${spec.dest}` : `registry:${spec.ref}`);
+function destinationOf(spec: CacheExport): string {
+  switch (spec.type) {
+    case 'local':
+      return `local:${spec.dest}`;
+    case 'registry':
+      return `registry:${spec.ref}`;
+    case 'gha':
+      return `gha:${spec.scope}`;
+  }
+}
 
 /** Writes one encoded cache where `spec` says. */
-async function writeCache(state: State, spec: CacheExport, cache: EncodedCache, access: RegistryAccess | undefined): Promise<void> {
-  if (spec.type === 'local') {
-    await writeLocalCache(spec.dest, cache, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
-    return;
+async function writeCache(
+  state: State,
+  spec: CacheExport,
+  cache: EncodedCache,
+  access: RegistryAccess | undefined,
+  status: (id: string, current: number) => void,
+  warn: (message: string) => void,
+): Promise<void> {
+  switch (spec.type) {
+    case 'local':
+      await writeLocalCache(spec.dest, cache, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
+      return;
+    case 'registry': {
+      if (access === undefined) throw new Error('internal: a registry cache export without registry access');
+      const ref = parseReference(spec.ref);
+      await writeRegistryCache(ref, cache, state.content, await pushOptionsFor(ref.domain, access, state.content));
+      return;
+    }
+    case 'gha': {
+      const r = await writeGhaCache(spec.endpoint, spec.scope, cache, (d) => state.content.blobPath(d));
+      status(`requests (${r.uploaded} layers uploaded, ${r.skipped} already there)`, r.requests);
+      // A token that may not write (a pull request's) is no failure of the build, as BuildKit.
+      if (r.denied !== undefined) warn(`exporting cache to gha:${spec.scope} skipped: ${r.denied}`);
+      return;
+    }
   }
-  if (access === undefined) throw new Error('internal: a registry cache export without registry access');
-  const ref = parseReference(spec.ref);
-  await writeRegistryCache(ref, cache, state.content, await pushOptionsFor(ref.domain, access, state.content));
 }
 
 /** A step's result under its cache key. */
@@ -81,6 +126,10 @@ export async function exportCaches(
 ): Promise<BuildError | undefined> {
   let failure: BuildError | undefined;
   for (const spec of specs) {
+    if (spec.type === 'gha' && !ghaMayWrite(spec.cacheMode)) {
+      warn(`exporting cache to gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow writing`);
+      continue;
+    }
     const where = destinationOf(spec);
     const name = `exporting cache to ${where}`;
     const digest = digestOf(spec.type === 'local' ? { cacheExport: spec.dest, tag: spec.tag ?? null } : { cacheExport: where });
@@ -89,10 +138,10 @@ export async function exportCaches(
     emit('started');
     try {
       const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
-      await writeCache(state, spec, encodeCache(records), access);
+      await writeCache(state, spec, encodeCache(records), access, (id, current) => events({ kind: 'status', digest, id, current }), warn);
       emit('done');
     } catch (e) {
-      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.ref}: ${(e as Error).message}`, {}, { cause: e });
+      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : where}: ${(e as Error).message}`, {}, { cause: e });
       emit('failed', error.message);
       if (spec.ignoreError) warn(`${error.message} (ignored: ignore-error=true)`);
       else failure ??= error;

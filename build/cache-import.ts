@@ -6,7 +6,9 @@
  * for the results it needs — a step that misses asks for its input's, which then hits — so
  * only the layers of those results are read.
  */
-import { openLocalCache, openRegistryCache, type CacheLayer, type CacheSource } from '../cache/index.js';
+import {
+  ghaMayRead, openGhaCache, openLocalCache, openRegistryCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint,
+} from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberLayerBlob } from '../images/index.js';
@@ -20,29 +22,53 @@ import type { RegistryAccess } from './pull.js';
 import type { State } from './state.js';
 
 /** A `--cache-from` as parsed. */
-export type CacheImport =
-  | {
-      readonly type: 'local';
-      readonly src: string;
-      /** The index.json tag to read (default latest). */
-      readonly tag?: string;
-      /** The manifest to read, instead of a tag. */
-      readonly digest?: Digest;
-    }
-  | {
-      readonly type: 'registry';
-      /** The image reference of the cache manifest (a tag or a digest). */
-      readonly ref: string;
-    };
+/** `--cache-from type=local`: an OCI layout directory. */
+export interface LocalCacheImport {
+  readonly type: 'local';
+  readonly src: string;
+  /** The index.json tag to read (default latest). */
+  readonly tag?: string;
+  /** The manifest to read, instead of a tag. */
+  readonly digest?: Digest;
+}
+
+/** `--cache-from type=registry`. */
+export interface RegistryCacheImport {
+  readonly type: 'registry';
+  /** The image reference of the cache manifest (a tag or a digest). */
+  readonly ref: string;
+}
+
+/** `--cache-from type=gha`. */
+export interface GhaCacheImport {
+  readonly type: 'gha';
+  readonly scope: string;
+  readonly endpoint: GhaEndpoint;
+  /** `ACTIONS_CACHE_MODE`, when set. */
+  readonly cacheMode?: GhaCacheMode;
+}
+
+/** A `--cache-from` as parsed. */
+export type CacheImport = LocalCacheImport | RegistryCacheImport | GhaCacheImport;
 
 /** How messages and progress name a cache source. */
-const sourceOf = (spec: CacheImport) => (spec.type === 'local' ? `local:${spec.src}` : `registry:${spec.ref}`);
+function sourceOf(spec: CacheImport): string {
+  switch (spec.type) {
+    case 'local':
+      return `local:${spec.src}`;
+    case 'registry':
+      return `registry:${spec.ref}`;
+    case 'gha':
+      return `gha:${spec.scope}`;
+  }
+}
 
 /** Opens one cache where `spec` says. */
 async function openCache(state: State, spec: CacheImport, access: RegistryAccess | undefined): Promise<CacheSource | { readonly missing: string }> {
   if (spec.type === 'local') {
     return openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
   }
+  if (spec.type === 'gha') return openGhaCache(spec.endpoint, spec.scope);
   if (access === undefined) throw new Error('internal: a registry cache import without registry access');
   const ref = parseReference(spec.ref);
   const credentials = await credentialsFor(ref.domain, access.env);
@@ -69,6 +95,8 @@ export class ImportedCache implements CacheStore<Ref> {
     if (chain === undefined) return undefined;
     if (chain.length === 0) return { snapshot: null };
     let p = this.pending.get(key);
+    if (p === undefined && !(await this.chainAvailable(chain))) return undefined;
+    p = this.pending.get(key);
     if (p === undefined) {
       const run = this.tail.then(() => this.unpack(chain));
       this.tail = run.catch(() => {});
@@ -76,6 +104,16 @@ export class ImportedCache implements CacheStore<Ref> {
       this.pending.set(key, p);
     }
     return p;
+  }
+
+  /** A record whose layers the backend no longer holds all of (evicted) is a miss, not an error. */
+  private async chainAvailable(chain: readonly CacheLayer[]): Promise<boolean> {
+    const { available } = this.source;
+    if (available === undefined) return true;
+    for (const { blob } of chain) {
+      if (!(await this.state.content.has(blob.digest)) && !(await available.call(this.source, blob))) return false;
+    }
+    return true;
   }
 
   async put(): Promise<void> {
@@ -148,8 +186,13 @@ export async function openCacheImports(
 ): Promise<ImportedCache[]> {
   const out: ImportedCache[] = [];
   for (const spec of specs) {
+    if (spec.type === 'gha' && !ghaMayRead(spec.cacheMode)) {
+      warn(`importing cache from gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow reading`);
+      continue;
+    }
     const name = `importing cache manifest from ${sourceOf(spec)}`;
-    const digest = digestOf({ cacheImport: spec });
+    // A gha spec holds the token: its digest names the scope only.
+    const digest = digestOf({ cacheImport: spec.type === 'gha' ? `gha:${spec.scope}` : spec });
     const emit = (state: 'started' | 'done' | 'failed', error?: string) =>
       events({ kind: 'vertex', digest, name, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');

@@ -4,8 +4,8 @@
  * and the few parsing helpers of lower folders the CLI reads its flags with.
  */
 export { buildAndExport, type BuildJob, type BuildOutcome } from './build-and-export.js';
-export type { CacheExport } from './cache-export.js';
-export type { CacheImport } from './cache-import.js';
+export type { CacheExport, GhaCacheExport } from './cache-export.js';
+export type { CacheImport, GhaCacheImport } from './cache-import.js';
 export type { BuildRequest, BuiltImage } from './build.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export { pullToStore, type RegistryAccess } from './pull.js';
@@ -23,5 +23,5 @@ export { normalizedReferenceProblem, parseImageName, parseReference, referencePr
 export type { Compression } from '../oci/index.js';
 // Small helpers and types of lower folders that are all the CLI needs of them.
 export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
-export { csvFields, CsvError, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
+export { csvFields, CsvError, formatPlatform, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
 export type { SolveEvent } from '../solver/core/index.js';

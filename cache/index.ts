@@ -5,3 +5,6 @@ export {
 } from './format.js';
 export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
 export { openRegistryCache, writeRegistryCache, type RegistryConnection } from './registry.js';
+export {
+  ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,
+} from './gha/cache.js';

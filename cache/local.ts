@@ -26,6 +26,11 @@ export interface CacheSource {
   readonly records: ReadonlyMap<Digest, readonly CacheLayer[]>;
   /** A layer blob's bytes as stored (the reader verifies them: see ContentIngester.writeBlob). */
   open(blob: Descriptor): Promise<Readable>;
+  /**
+   * Whether the backend still holds a layer blob, for backends that may lose one under a record
+   * that names it (gha evicts entries): a record whose chain is not all there is a miss.
+   */
+  available?(blob: Descriptor): Promise<boolean>;
 }
 
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import {
-  buildAndExport, defaultRoot, imageId, parsePlatform, removeOwnTempPathsSync, writeIidFile, writeMetadataFile,
+  buildAndExport, formatPlatform, hostPlatform, defaultRoot, imageId, parsePlatform, removeOwnTempPathsSync, writeIidFile, writeMetadataFile,
 } from '../build/index.js';
 import { parseBuildContexts } from './build-context.js';
 import { parseCacheFrom, parseCacheTo } from './cache-options.js';
@@ -86,8 +86,14 @@ Build an image from a Dockerfile.
                              [,mode=min|max][,tag=T][,compression=…][,compression-level=N]
                              [,force-compression=true][,oci-mediatypes=false]
                              [,ignore-error=true]
+                             | type=registry,ref=REF[,mode=min|max][,compression=…]
+                             [,ignore-error=true] | REF
+                             | type=gha[,scope=S][,mode=min|max][,url=…][,token=…]
+                             [,timeout=10m][,ignore-error=true]
       --cache-from SPEC      import a build cache (repeatable, consulted in order):
                              type=local,src=DIR[,tag=T|,digest=sha256:…]
+                             | type=registry,ref=REF | REF
+                             | type=gha[,scope=S][,url=…][,token=…][,timeout=10m]
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)
       --metadata-file PATH   write the image's digests, descriptor and names as JSON
@@ -106,9 +112,6 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       hint: 'run tsbuild as root',
     });
   }
-  const cacheWarnings: string[] = [];
-  const cacheTo = flagValues(p, 'cache-to').filter((v) => v !== '').map((v) => parseCacheTo(v, cacheWarnings));
-  const cacheFrom = flagValues(p, 'cache-from').filter((v) => v !== '').map(parseCacheFrom);
   if (p.positionals.length !== 1) throw usageError('build needs exactly one CONTEXT directory', 'tsbuild build [flags] CONTEXT');
   const contextDir = resolve(p.positionals[0]!);
   try {
@@ -133,6 +136,11 @@ export async function buildCommand(argv: readonly string[], io: CommandIO): Prom
       throw e;
     }
   }
+  // gha's default scope holds the target and the platform (matrix jobs keep apart).
+  const gha = { env: io.env, target: flagValue(p, 'target'), platform: formatPlatform(platform ?? hostPlatform()) };
+  const cacheWarnings: string[] = [];
+  const cacheTo = flagValues(p, 'cache-to').filter((v) => v !== '').map((v) => parseCacheTo(v, cacheWarnings, gha));
+  const cacheFrom = flagValues(p, 'cache-from').filter((v) => v !== '').map((v) => parseCacheFrom(v, gha));
   const labels: Record<string, string> = {};
   for (const l of flagValues(p, 'label')) {
     const eq = l.indexOf('=');

@@ -49,7 +49,7 @@ describe('--cache-to', () => {
   });
 
   it('says "not supported yet" for each backend that is not here yet', () => {
-    for (const type of ['inline', 'gha', 's3', 'azblob']) {
+    for (const type of ['inline', 's3', 'azblob']) {
       expect(codeOf(() => parseCacheTo(`type=${type},ref=r.test/c`))).toBe(`NOT_SUPPORTED: not supported yet: --cache-to type=${type}`);
     }
   });
@@ -82,10 +82,36 @@ describe('--cache-from', () => {
     expect(codeOf(() => parseCacheFrom('type=local,src=/c,digest=sha256:abc'))).toBe('USAGE: --cache-from: invalid digest "sha256:abc"');
     expect(codeOf(() => parseCacheFrom('type=local,src=/c,tag='))).toBe('USAGE: --cache-from type=local needs a digest=, or a tag= that is not empty');
     expect(codeOf(() => parseCacheFrom('type=local,src=/c,mode=max'))).toBe('USAGE: --cache-from type=local does not take "mode"');
-    expect(codeOf(() => parseCacheFrom('type=gha,scope=main'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=gha');
+    expect(codeOf(() => parseCacheFrom('type=s3,bucket=b'))).toBe('NOT_SUPPORTED: not supported yet: --cache-from type=s3');
     expect(parseCacheFrom('ghcr.io/o/cache')).toEqual({ type: 'registry', ref: 'ghcr.io/o/cache' });
     expect(parseCacheFrom('type=registry,ref=r.test/c:main')).toEqual({ type: 'registry', ref: 'r.test/c:main' });
     expect(codeOf(() => parseCacheFrom('type=registry,ref=r.test/c,mode=max'))).toBe('USAGE: --cache-from type=registry does not take "mode"');
     expect(codeOf(() => parseCacheFrom('type=registry'))).toBe('USAGE: --cache-from type=registry needs ref=REFERENCE');
+  });
+});
+
+describe('type=gha', () => {
+  const env = { ACTIONS_RESULTS_URL: 'http://results.test/', ACTIONS_RUNTIME_TOKEN: 'tok' };
+  const d = { env, target: undefined, platform: 'linux/arm64/v8' };
+
+  it('takes the endpoint from the environment, url= and token= overriding it, and a default scope of target and platform', () => {
+    const to = parseCacheTo('type=gha,mode=max', [], d);
+    expect(to).toMatchObject({ type: 'gha', scope: 'tsbuild-default-linux-arm64-v8', mode: 'max', ignoreError: false, endpoint: { url: 'http://results.test/', token: 'tok', timeoutMs: 600_000 } });
+    expect(parseCacheFrom('type=gha', { ...d, target: 'test', platform: 'linux/amd64' })).toMatchObject({ scope: 'tsbuild-test-linux-amd64' });
+    expect(parseCacheFrom('type=gha,scope=main,url=http://other.test,token=t2,timeout=1m30s', d)).toEqual({
+      type: 'gha', scope: 'main', endpoint: { url: 'http://other.test', token: 't2', timeoutMs: 90_000 },
+    });
+    expect(parseCacheTo('type=gha,ignore-error=true', [], { ...d, env: { ...env, ACTIONS_CACHE_MODE: 'read' } })).toMatchObject({ cacheMode: 'read', ignoreError: true });
+  });
+
+  it('refuses a missing endpoint, a bad timeout, an unknown ACTIONS_CACHE_MODE and keys it does not take', () => {
+    expect(codeOf(() => parseCacheTo('type=gha', [], { ...d, env: {} }))).toBe('USAGE: --cache-to type=gha needs url= or $ACTIONS_RESULTS_URL');
+    expect(codeOf(() => parseCacheFrom('type=gha', { ...d, env: { ACTIONS_RESULTS_URL: 'http://r.test/' } }))).toBe('USAGE: --cache-from type=gha needs token= or $ACTIONS_RUNTIME_TOKEN');
+    expect(codeOf(() => parseCacheTo('type=gha,timeout=10', [], d))).toBe('USAGE: --cache-to: invalid timeout "10"');
+    expect(codeOf(() => parseCacheTo('type=gha', [], { ...d, env: { ...env, ACTIONS_CACHE_MODE: 'sometimes' } }))).toBe('USAGE: invalid ACTIONS_CACHE_MODE "sometimes"');
+    expect(codeOf(() => parseCacheFrom('type=gha,mode=max', d))).toBe('USAGE: --cache-from type=gha does not take "mode"');
+    expect(codeOf(() => parseCacheFrom(`type=gha,scope=${'s'.repeat(401)}`, d))).toBe('USAGE: --cache-from: scope= is too long');
+    // ACTIONS_CACHE_MODE=none: no endpoint needed, nothing will be read or written.
+    expect(parseCacheFrom('type=gha', { ...d, env: { ACTIONS_CACHE_MODE: 'none' } })).toMatchObject({ cacheMode: 'none' });
   });
 });

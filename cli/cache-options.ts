@@ -1,17 +1,19 @@
 /**
  * `--cache-to` and `--cache-from`, read as docker buildx reads them: CSV `key=value` fields
  * with `type=`, or a bare reference meaning `type=registry,ref=REF`. `type=local` and
- * `type=registry` are carried out so far; the other backends say "not supported yet", each by
- * name. Keys a backend does not take are refused rather than ignored.
+ * `type=registry` and `type=gha` (cache-gha-options.ts) are carried out so far; the other
+ * backends say "not supported yet", each by name. Keys a backend does not take are refused
+ * rather than ignored.
  */
 import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { asDigest, csvFields, CsvError, normalizedReferenceProblem, type CacheExport, type CacheImport } from '../build/index.js';
+import { asDigest, csvFields, CsvError, formatPlatform, hostPlatform, normalizedReferenceProblem, type CacheExport, type CacheImport } from '../build/index.js';
 import { usageError } from './args.js';
+import { GHA_EXPORT_KEYS, GHA_IMPORT_KEYS, parseGhaCacheFrom, parseGhaCacheTo, type GhaDefaults } from './cache-gha-options.js';
 import { layerFormat, parseBool } from './outputs.js';
 
 /** Backends buildx knows that tsbuild does not carry out yet. */
-const LATER = new Set(['inline', 'gha', 's3', 'azblob']);
+const LATER = new Set(['inline', 's3', 'azblob']);
 
 const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
@@ -41,9 +43,9 @@ function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, 
       else kv.set(key, field.slice(eq + 1));
     }
   }
-  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,… or type=registry,… (inline and gha are not supported yet)');
-  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local or type=registry' });
-  if (type !== 'local' && type !== 'registry') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local or type=registry');
+  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,…, type=registry,… or type=gha,… (inline is not supported yet)');
+  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local, type=registry or type=gha' });
+  if (type !== 'local' && type !== 'registry' && type !== 'gha') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local, type=registry or type=gha');
   return { type, kv };
 }
 
@@ -52,6 +54,9 @@ function checkKeys(flag: string, type: string, kv: ReadonlyMap<string, string>, 
     if (!allowed.includes(k)) throw usageError(`${flag} type=${type} does not take "${k}"`, `it takes: ${allowed.join(', ')}`);
   }
 }
+
+/** gha defaults when the caller names none: no environment, no target, the host's platform. */
+const hostDefaults = (): GhaDefaults => ({ env: {}, target: undefined, platform: formatPlatform(hostPlatform()) });
 
 /** A registry cache's `ref=`, checked as an image reference is (buildx normalizes it alike). */
 function registryRef(flag: string, kv: ReadonlyMap<string, string>): string {
@@ -83,9 +88,13 @@ function registryCacheTo(kv: ReadonlyMap<string, string>, mode: 'min' | 'max', w
 }
 
 /** One `--cache-to` value; `warnings` receives what an option changed on its own. */
-export function parseCacheTo(value: string, warnings: string[] = []): CacheExport {
+export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDefaults): CacheExport {
   const flag = '--cache-to';
   const { type, kv } = fieldsOf(flag, value);
+  if (type === 'gha') {
+    checkKeys(flag, type, kv, GHA_EXPORT_KEYS);
+    return parseGhaCacheTo(kv, gha ?? hostDefaults(), layerFormat(kv, warnings));
+  }
   const mode = kv.get('mode') ?? 'min';
   if (mode !== 'min' && mode !== 'max') throw usageError(`${flag}: invalid mode "${mode}"`, 'use mode=min or mode=max');
   if (type === 'registry') return registryCacheTo(kv, mode, warnings);
@@ -105,9 +114,13 @@ export function parseCacheTo(value: string, warnings: string[] = []): CacheExpor
 }
 
 /** One `--cache-from` value. */
-export function parseCacheFrom(value: string): CacheImport {
+export function parseCacheFrom(value: string, gha?: GhaDefaults): CacheImport {
   const flag = '--cache-from';
   const { type, kv } = fieldsOf(flag, value);
+  if (type === 'gha') {
+    checkKeys(flag, type, kv, GHA_IMPORT_KEYS);
+    return parseGhaCacheFrom(kv, gha ?? hostDefaults());
+  }
   if (type === 'registry') {
     checkKeys(flag, type, kv, REGISTRY_IMPORT_KEYS);
     return { type: 'registry', ref: registryRef(flag, kv) };

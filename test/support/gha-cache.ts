@@ -21,8 +21,8 @@
  *   JSON string (proto3 JSON). Errors are Twirp's `{code, msg}` with its HTTP status.
  * Faults to inject: the next N requests answered 429 with `Retry-After`, or 5xx; download URLs
  * that have already expired (azurite then refuses them with 403). `latencyMs` delays every answer.
- * Not modelled: protobuf-encoded requests (refused as Twirp does an unknown content type),
- * quotas and eviction, what the service answers a token that may not read (here: a miss).
+ * Eviction is by hand (`evict`). Not modelled: protobuf-encoded requests (refused as Twirp does
+ * an unknown content type), quotas, what the service answers a token that may not read (here: a miss).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -63,6 +63,8 @@ export interface TwirpCall {
   readonly status: number;
   /** The Twirp error code, when it failed. */
   readonly code?: string;
+  /** The request's `key`, when it was read (a fault answers before reading it). */
+  readonly key?: string;
 }
 
 export interface CacheEntry {
@@ -88,6 +90,8 @@ export interface GhaCacheService {
   entries(): readonly CacheEntry[];
   /** Answers the next `count` requests (of `method` only, when given) with `fault`. */
   failNext(count: number, fault: Fault, method?: CacheRpc): void;
+  /** Removes an entry and its blob, as the service evicts entries past its size quota. */
+  evict(key: string): Promise<void>;
   /** From now on, download URLs are signed with an expiry in the past (or again valid). */
   expireDownloadUrls(expired: boolean): void;
   close(): Promise<void>;
@@ -328,10 +332,11 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
       const grants = grantsOf(req);
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (type !== 'application/json') throw new TwirpError('bad_route', `unexpected Content-Type: ${JSON.stringify(type)}`);
-      const reply = await rpc(grants, await readBody(req));
+      const body = await readBody(req);
+      const reply = await rpc(grants, body);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
-      calls.push({ method, status: 200 });
+      calls.push({ method, status: 200, ...(typeof body['key'] === 'string' ? { key: body['key'] } : {}) });
     } catch (e) {
       const err = e instanceof TwirpError ? e : new TwirpError('internal', e instanceof Error ? e.message : String(e));
       req.resume();
@@ -353,6 +358,12 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
       if (count > 0) faults.push({ count, fault, ...(method === undefined ? {} : { method }) });
     },
     expireDownloadUrls: (on) => (expired = on),
+    evict: async (key) => {
+      const i = entries.findIndex((e) => e.key === key);
+      if (i < 0) throw new Error(`no cache entry ${key}`);
+      const [gone] = entries.splice(i, 1);
+      await container.getBlockBlobClient(gone!.blob).deleteIfExists();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

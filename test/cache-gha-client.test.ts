@@ -1,0 +1,120 @@
+// tsbuild's GitHub Actions cache client (cache/gha/client.ts) against the loopback service and
+// azurite: a blob larger than one block goes up as blocks and a block list and comes back
+// byte for byte; a key taken is "exists"; a read-only token is "denied"; 5xx then success.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
+import { GhaClient } from '../cache/gha/client.js';
+import { encodeCache } from '../cache/format.js';
+import { sha256Of } from '../content/index.js';
+import { MediaType } from '../oci/index.js';
+import { startAzurite, type Azurite } from './support/azurite.js';
+import { READ, startGhaCacheService, WRITE, type GhaCacheService } from './support/gha-cache.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tsbuild-gha-client-'));
+let azurite: Azurite;
+let service: GhaCacheService;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  service = await startGhaCacheService(azurite);
+}, 60_000);
+afterAll(async () => {
+  await service?.close();
+  await azurite?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const client = (permission: number, blockSize?: number) =>
+  new GhaClient({
+    url: service.url,
+    token: service.token([{ scope: 'refs/heads/main', permission }]),
+    timeoutMs: 30_000,
+    code: 'CACHE_EXPORT',
+    ...(blockSize === undefined ? {} : { blockSize }),
+  });
+
+async function readAll(s: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+describe('GhaClient', () => {
+  it('uploads a blob larger than a block as blocks and a block list, and downloads it whole', async () => {
+    const bytes = randomBytes(2.5 * 1024 * 1024);
+    const path = join(work, 'big');
+    writeFileSync(path, bytes);
+    const c = client(READ | WRITE, 1024 * 1024);
+    const r = await c.reserve('big-1', 'v1');
+    if (!('uploadUrl' in r)) throw new Error(`not reserved: ${JSON.stringify(r)}`);
+    await c.upload(r.uploadUrl, path, bytes.length);
+    await c.finalize('big-1', 'v1', bytes.length);
+    expect(service.entries().find((e) => e.key === 'big-1')).toMatchObject({ finalized: true, size: bytes.length });
+    const found = await c.lookup('big-1', 'v1');
+    expect(found?.matchedKey).toBe('big-1');
+    expect((await readAll(await c.download(found!.url))).equals(bytes)).toBe(true);
+    // A key taken is "exists", not an error.
+    expect(await c.reserve('big-1', 'v1')).toEqual({ exists: true });
+  });
+
+  it('a read-only token is denied with the service\'s message; a miss is undefined', async () => {
+    expect(await client(READ).reserve('ro-1', 'v1')).toEqual({ denied: 'cache write denied: token has no writable scopes' });
+    expect(await client(READ).lookup('no-such-key', 'v1')).toBeUndefined();
+  });
+
+  it('retries 5xx answers and a plain 502 of a proxy, counting each try', async () => {
+    const c = client(READ | WRITE);
+    service.failNext(1, { status: 503 });
+    service.failNext(1, { status: 502 });
+    const r = await c.reserve('flaky-1', 'v1');
+    expect('uploadUrl' in r).toBe(true);
+    expect(c.requests).toBe(3);
+  });
+
+  it('gives up on 5xx after a few tries, with the status in the message', async () => {
+    const c = client(READ | WRITE);
+    // One try and four retries: exactly the faults queued, none left for later tests.
+    service.failNext(5, { status: 500 }, 'GetCacheEntryDownloadURL');
+    await expect(c.lookup('any', 'v1')).rejects.toThrow('GetCacheEntryDownloadURL: HTTP 500 (after 5 tries)');
+    expect(await c.lookup('any', 'v1')).toBeUndefined();
+  });
+});
+
+describe('the gha cache over the client', () => {
+  it('round-trips a cache; a layer URL that expired after its lookup is looked up afresh once', async () => {
+    const layer = randomBytes(4096);
+    const digest = sha256Of(layer);
+    writeFileSync(join(work, 'layer'), layer);
+    const blob = { mediaType: MediaType.ociLayerGzip, digest, size: layer.length };
+    const key = sha256Of(Buffer.from('a step'));
+    const cache = encodeCache([{ key, chain: [{ blob, diffId: sha256Of(Buffer.from('diff')) }] }]);
+    const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
+    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 1, skipped: 0 });
+
+    const source = await openGhaCache(endpoint, 'round-trip');
+    if ('missing' in source) throw new Error(source.missing);
+    expect(source.records.get(key)?.map((l) => l.blob.digest)).toEqual([digest]);
+    // The lookup hands out an expired URL; by the time the layer is read, URLs are valid again.
+    service.expireDownloadUrls(true);
+    try {
+      expect(await source.available!(blob)).toBe(true);
+    } finally {
+      service.expireDownloadUrls(false);
+    }
+    expect((await readAll(await source.open(blob))).equals(layer)).toBe(true);
+
+    // Expired for good: the read fails (the import does not trust it), after one fresh lookup.
+    const again = await openGhaCache(endpoint, 'round-trip');
+    if ('missing' in again) throw new Error(again.missing);
+    service.expireDownloadUrls(true);
+    try {
+      await expect(again.open(blob)).rejects.toThrow('HTTP 403');
+    } finally {
+      service.expireDownloadUrls(false);
+    }
+  });
+});
