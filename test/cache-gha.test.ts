@@ -3,13 +3,13 @@
 // another path imports and hits every step, a change reruns only what follows it and downloads
 // only the layers it needs (counted at the service); a pull request's read-only token, 429s,
 // 500s, expired download URLs and ACTIONS_CACHE_MODE=read.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from './support/azurite.js';
 import { tsbuildAsync, type Run } from './support/cli.js';
+import { cachedCount, copyCheckout, MARKERS, DOCKERFILE, imageId, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
 import { READ, startGhaCacheService, WRITE, type GhaCacheService } from './support/gha-cache.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
@@ -18,19 +18,6 @@ import { expectOk, writeContext } from './support/workspace.js';
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-cache-gha-'));
 const checkoutA = join(work, 'runner-a', 'checkout', 'app');
 
-const DOCKERFILE = [
-  'FROM scratch AS base',
-  'COPY rootfs/ /',
-  'FROM base AS side',
-  'RUN echo RAN-SIDE && head -c 32 /dev/urandom | sha256sum > /side && echo side only > /side-only',
-  'FROM base',
-  'RUN echo RAN-FIRST && head -c 32 /dev/urandom | sha256sum > /first',
-  'COPY app.txt /app.txt',
-  'COPY --from=side /side /side',
-  'RUN echo RAN-SECOND && head -c 32 /dev/urandom | sha256sum > /second && cat /app.txt >> /second',
-  '',
-].join('\n');
-const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
 
 let azurite: Azurite;
 let service: GhaCacheService;
@@ -43,22 +30,13 @@ async function build(root: string, context: string, out: string, extra: readonly
     { env: { ACTIONS_RESULTS_URL: service.url, ACTIONS_RUNTIME_TOKEN: mainToken, ACTIONS_CACHE_MODE: '', ...env } },
   ).done;
 }
-const imageId = (out: string) => (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as Record<string, string>)['containerimage.config.digest'];
-const ran = (r: Run) => MARKERS.filter((m) => new RegExp(`^#\\d+ [\\d.]+ ${m}$`, 'm').test(r.stderr));
-const cachedCount = (r: Run) => r.stderr.match(/^#\d+ CACHED$/gm)?.length ?? 0;
 /** The layer blobs the service handed out download URLs for since call `n`. */
 const blobDownloads = (n: number) =>
   service.calls.slice(n).filter((c) => c.method === 'GetCacheEntryDownloadURL' && c.status === 200 && c.key?.startsWith('tsbuild-blob-')).map((c) => c.key!);
 const blobEntries = () => service.entries().filter((e) => e.key.startsWith('tsbuild-blob-'));
 const indexEntries = (scope: string) => service.entries().filter((e) => e.key.startsWith(`tsbuild-index:${scope}:`));
 
-function checkout(to: string, change?: string): string {
-  mkdirSync(join(to, '..'), { recursive: true });
-  const r = spawnSync('cp', ['-a', checkoutA, to]);
-  if (r.status !== 0) throw new Error(`cp -a failed: ${r.stderr.toString()}`);
-  if (change !== undefined) writeFileSync(join(to, 'app.txt'), change);
-  return to;
-}
+const checkout = (to: string, change?: string): string => copyCheckout(checkoutA, to, change);
 
 describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
   let first: Run;

@@ -1,12 +1,12 @@
 // --cache-to / --cache-from type=local end to end, shaped like CI: a build on one runner
 // exports its cache; a fresh runner (empty state directory, the checkout at another path)
 // imports it, hits every step, and after a change reads only the layers the rerun needs.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tsbuildSync, type Run } from './support/cli.js';
+import { cachedCount, copyCheckout, MARKERS, imageId, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { expectOk, writeContext } from './support/workspace.js';
@@ -29,7 +29,6 @@ const DOCKERFILE = [
   'RUN --mount=type=bind,source=app.txt,target=/src/app.txt echo RAN-SECOND && head -c 32 /dev/urandom | sha256sum > /second && cat /src/app.txt >> /second',
   '',
 ].join('\n');
-const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
 
 /**
  * A build on a runner of its own: state directory `root`, the files into `out`, the image
@@ -41,10 +40,7 @@ function build(root: string, context: string, out: string, extra: readonly strin
     ...extra, context,
   ]);
 }
-const imageId = (out: string) => readJson<Record<string, string>>(`${out}.json`)['containerimage.config.digest'];
 
-/** The step markers the RUN commands printed (a RUN that ran prints its own). */
-const ran = (r: Run) => MARKERS.filter((m) => new RegExp(`^#\\d+ [\\d.]+ ${m}$`, 'm').test(r.stderr));
 /** Layers the imports read from the cache (one progress line each). */
 const layersRead = (r: Run) => [...r.stderr.matchAll(/^#\d+ reading layer (sha256:[0-9a-f]{64}) /gm)].map((m) => m[1]!);
 /** The names of the steps that finished by running (DONE), not from the cache. */
@@ -59,7 +55,6 @@ function doneSteps(r: Run): string[] {
   }
   return done;
 }
-const cachedCount = (r: Run) => r.stderr.match(/^#\d+ CACHED$/gm)?.length ?? 0;
 
 interface Layout {
   manifests: { digest: string; annotations: Record<string, string> }[];
@@ -84,14 +79,7 @@ function readCache(dir: string): { records: Map<string, string[]>; layers: strin
 }
 const storedBlobs = (dir: string) => new Set(readdirSync(join(dir, 'blobs', 'sha256')).map((h) => `sha256:${h}`));
 
-/** A copy of the checkout at another path, as another runner has it (modes and owners kept). */
-function checkout(to: string, change?: string): string {
-  mkdirSync(join(to, '..'), { recursive: true });
-  const r = spawnSync('cp', ['-a', checkoutA, to]);
-  if (r.status !== 0) throw new Error(`cp -a failed: ${r.stderr.toString()}`);
-  if (change !== undefined) writeFileSync(join(to, 'app.txt'), change);
-  return to;
-}
+const checkout = (to: string, change?: string): string => copyCheckout(checkoutA, to, change);
 
 describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => {
   let first: Run;

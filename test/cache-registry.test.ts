@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates } from './support/certs.js';
 import { run, tsbuildSync, type Run } from './support/cli.js';
+import { cachedCount, copyCheckout, MARKERS, DOCKERFILE, imageId, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
@@ -18,19 +19,6 @@ import { expectOk, writeContext } from './support/workspace.js';
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-cache-registry-'));
 const checkoutA = join(work, 'runner-a', 'checkout', 'app');
 
-const DOCKERFILE = [
-  'FROM scratch AS base',
-  'COPY rootfs/ /',
-  'FROM base AS side',
-  'RUN echo RAN-SIDE && head -c 32 /dev/urandom | sha256sum > /side && echo side only > /side-only',
-  'FROM base',
-  'RUN echo RAN-FIRST && head -c 32 /dev/urandom | sha256sum > /first',
-  'COPY app.txt /app.txt',
-  'COPY --from=side /side /side',
-  'RUN echo RAN-SECOND && head -c 32 /dev/urandom | sha256sum > /second && cat /app.txt >> /second',
-  '',
-].join('\n');
-const MARKERS = ['RAN-SIDE', 'RAN-FIRST', 'RAN-SECOND'];
 
 function build(root: string, context: string, out: string, extra: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   return tsbuildSync([
@@ -38,18 +26,8 @@ function build(root: string, context: string, out: string, extra: readonly strin
     ...extra, context,
   ], { env });
 }
-const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
-const imageId = (out: string) => readJson<Record<string, string>>(`${out}.json`)['containerimage.config.digest'];
-const ran = (r: Run) => MARKERS.filter((m) => new RegExp(`^#\\d+ [\\d.]+ ${m}$`, 'm').test(r.stderr));
-const cachedCount = (r: Run) => r.stderr.match(/^#\d+ CACHED$/gm)?.length ?? 0;
 
-function checkout(to: string, change?: string): string {
-  mkdirSync(join(to, '..'), { recursive: true });
-  const r = spawnSync('cp', ['-a', checkoutA, to]);
-  if (r.status !== 0) throw new Error(`cp -a failed: ${r.stderr.toString()}`);
-  if (change !== undefined) writeFileSync(join(to, 'app.txt'), change);
-  return to;
-}
+const checkout = (to: string, change?: string): string => copyCheckout(checkoutA, to, change);
 
 interface Manifest {
   mediaType: string;
