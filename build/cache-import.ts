@@ -11,8 +11,7 @@ import {
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { openLayerTar } from '../exporter/index.js';
-import { rememberLayerBlob } from '../images/index.js';
-import { layerCompression } from '../oci/index.js';
+import { rememberBlobAsIs } from '../images/index.js';
 import { digestOf, type CacheStore, type Digest, type EventSink } from '../solver/core/index.js';
 import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
 import { credentialsFor } from '../registry/index.js';
@@ -139,10 +138,7 @@ export class ImportedCache implements CacheStore<Ref> {
         return openLayerTar(content, blob);
       },
       // Outputs and later exports reuse the blob instead of compressing the layer again.
-      unpacked: async () => {
-        const compression = layerCompression(blob.mediaType);
-        if (compression !== undefined) await rememberLayerBlob(content, diffId, compression, blob);
-      },
+      unpacked: () => rememberBlobAsIs(content, diffId, blob),
     }));
     return { snapshot: await unpackImage(this.state, layers, () => {}) };
   }

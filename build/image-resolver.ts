@@ -4,8 +4,7 @@
  */
 import type { ContentStore } from '../content/index.js';
 import { openLayerTar } from '../exporter/index.js';
-import { readImageConfig, rememberLayerBlob, type ImageBlobs } from '../images/index.js';
-import { layerCompression } from '../oci/index.js';
+import { readImageConfig, rememberBlobAsIs, type ImageBlobs } from '../images/index.js';
 import type { ImageLayer, ImageResolver } from '../solver/ops/index.js';
 
 export function storeImageResolver(
@@ -30,9 +29,6 @@ async function layersOf(content: ContentStore, image: ImageBlobs): Promise<Image
     diffId: diffIds[i]!,
     open: () => openLayerTar(content, layer),
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
-    unpacked: async () => {
-      const compression = layerCompression(layer.mediaType);
-      if (compression !== undefined) await rememberLayerBlob(content, diffIds[i]!, compression, layer);
-    },
+    unpacked: () => rememberBlobAsIs(content, diffIds[i]!, layer),
   }));
 }

@@ -18,5 +18,5 @@ export {
   type ImageName,
   type ImageReference,
 } from './reference.js';
-export { readLayerMemo, writeLayerMemo, rememberLayerBlob, memoizedLayerBlobs, type LayerMemo, type LayerMemoFile, type ForeignLayer } from './layer-memo.js';
+export { readLayerMemo, writeLayerMemo, rememberBlobAsIs, rememberLayerBlob, memoizedLayerBlobs, type LayerMemo, type LayerMemoFile, type ForeignLayer } from './layer-memo.js';
 export { ImageError, isImageError, type ImageErrorReason } from './errors.js';

@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, type ContentStore } from '../content/index.js';
-import { digestHex, isDigest, isNondistributable, type Compression, type Descriptor, type Digest } from '../oci/index.js';
+import { digestHex, isDigest, isNondistributable, layerCompression, type Compression, type Descriptor, type Digest } from '../oci/index.js';
 
 /** A memo file as written: one per (diff id, compression). */
 export interface LayerMemoFile {
@@ -42,6 +42,16 @@ export interface LayerMemo {
  * `compression`: a layer pulled from a registry is then pushed and exported as it came,
  * never compressed again. A non-distributable blob's descriptor is remembered whole.
  */
+/**
+ * Remembers a layer's blob as it came (pulled, or read from an imported cache) under its own
+ * compression, so that outputs and exports reuse it instead of compressing the layer again;
+ * an uncompressed blob needs no memo.
+ */
+export async function rememberBlobAsIs(store: ContentStore, diffId: Digest, blob: Descriptor): Promise<void> {
+  const compression = layerCompression(blob.mediaType);
+  if (compression !== undefined) await rememberLayerBlob(store, diffId, compression, blob);
+}
+
 export async function rememberLayerBlob(store: ContentStore, diffId: Digest, compression: Compression, blob: Descriptor): Promise<void> {
   const foreign: ForeignLayer | undefined = !isNondistributable(blob.mediaType)
     ? undefined

@@ -7,7 +7,6 @@ import type { Descriptor, Platform } from '../../oci/index.js';
 import { assembleImage, exportLayer, type ExportImage, type LayerFormat } from '../../exporter/index.js';
 import { type ImageBlobs } from '../../images/index.js';
 import { descriptorObject, goJson } from '../../oci/index.js';
-import { diffTar } from '../../snapshotter/index.js';
 import { openSnapshotTar } from '../../solver/ops/index.js';
 import type { State } from '../state.js';
 import type { BuiltImage } from '../build.js';
@@ -70,7 +69,7 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
       let blobs = archived.get(key);
       if (blobs === undefined) {
         const layers = await Promise.all(
-          image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, async () => diffTar(await state.snapshots.upperDir(l.snapshot)))),
+          image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, () => openSnapshotTar(state, l.snapshot))),
         );
         blobs = await assembleImage(state.content, { ...base, layers, ociMediaTypes: format.ociMediaTypes });
         archived.set(key, blobs);
