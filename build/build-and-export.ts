@@ -7,7 +7,7 @@
 import type { BuildError } from '../errors/index.js';
 import { build, type BuildRequest } from './build.js';
 import { exportCaches, type CacheExport } from './cache-export.js';
-import { withInlineCache, type InlineCacheExport } from './cache-inline.js';
+import { inlineWanted, withInlineCache, type InlineCacheExport } from './cache-inline.js';
 import { leaseBuildCache } from './lease.js';
 import { exportOutputs, type Output, type Written } from './outputs/index.js';
 import type { RegistryAccess } from './pull.js';
@@ -41,7 +41,7 @@ export async function buildAndExport(job: BuildJob): Promise<BuildOutcome> {
   try {
     const built = await build({ ...job, state });
     exited = built.exited;
-    const image = job.cacheTo?.some((c) => c.type === 'inline') === true ? await withInlineCache(state, built, (message) => job.warn(message)) : built;
+    const image = inlineWanted(job.cacheTo ?? [], job.outputs, (message) => job.warn(message)) ? await withInlineCache(state, built, (message) => job.warn(message)) : built;
     if (job.outputs.length === 0) job.warn('no output specified: the result stays in the build cache only (use -t NAME or -o)');
     const written = await exportOutputs(state, image, job.outputs, job.access, job.signal);
     const cacheTo = (job.cacheTo ?? []).filter((c): c is CacheExport => c.type !== 'inline');

@@ -20,6 +20,18 @@ export interface InlineCacheExport {
 }
 
 /**
+ * Whether `--cache-to type=inline` was asked for and an output carries an image config (the
+ * store, an OCI or Docker archive, a push); asked for without one, it is a warning, as the
+ * records would go nowhere.
+ */
+export function inlineWanted(cacheTo: readonly { readonly type: string }[], outputs: readonly { readonly type: string }[], warn: (message: string) => void): boolean {
+  if (!cacheTo.some((c) => c.type === 'inline')) return false;
+  if (outputs.some((o) => o.type === 'image' || o.type === 'oci' || o.type === 'docker' || o.type === 'registry')) return true;
+  warn('--cache-to type=inline: no output writes an image config to carry the cache (use -t, --push or -o type=image|oci|docker|registry)');
+  return false;
+}
+
+/**
  * `image` with the records in its config: the steps along the target's chain of roots, those
  * a hit left unsolved included (their records are looked up), so that a build from the cache
  * writes the very config the build that made it wrote. Undefined records (no step fits the

@@ -110,13 +110,20 @@ describe.skipIf(!isRoot && !isCI)('--cache-to type=inline / --cache-from IMAGE',
     expect(imageId(join(work, 'out-plain'))).not.toBe(imageId(outA));
   });
 
-  it('is byte-stable: the same build again gives the same config, the same image ID; mode=max is exported as mode=min with a warning, as BuildKit exports its inline cache', () => {
+  it('is byte-stable: the same build again gives the same config (docker and OCI archives alike), the same image ID; mode=max is exported as mode=min with a warning, as BuildKit exports its inline cache', () => {
     const out = join(work, 'out-again');
-    const r = build(join(work, 'root-a'), checkoutA, out, ['--cache-to', 'type=inline,mode=max', '-o', `type=oci,dest=${join(work, 'again.tar')}`]);
+    const docker = join(work, 'again-docker.tar');
+    const r = build(join(work, 'root-a'), checkoutA, out, ['--cache-to', 'type=inline,mode=max', '-o', `type=docker,dest=${docker}`, '-o', `type=oci,dest=${join(work, 'again.tar')}`]);
     expectOk(r);
     expect(r.stderr).toContain('WARNING: --cache-to type=inline exports mode=min only (as BuildKit)');
     expect(ran(r)).toEqual([]);
     expect(imageId(out)).toBe(imageId(outA));
+    const manifest = spawnSync('tar', ['-xOf', docker, 'manifest.json'], { encoding: 'utf8' });
+    expect((JSON.parse(manifest.stdout) as { Config: string }[])[0]!.Config).toBe(`blobs/sha256/${imageId(outA)!.slice('sha256:'.length)}`);
+    // Without an image output the records would go nowhere: a warning.
+    const local = build(join(work, 'root-a'), checkoutA, join(work, 'out-local'), ['--cache-to', 'type=inline']);
+    expectOk(local);
+    expect(local.stderr).toContain('WARNING: --cache-to type=inline: no output writes an image config to carry the cache');
   });
 
   it('a fresh runner at another checkout path hits every step from the image, runs nothing, writes the same image', () => {
