@@ -7,6 +7,7 @@
 import type { BuildError } from '../errors/index.js';
 import { build, type BuildRequest } from './build.js';
 import { exportCaches, type CacheExport } from './cache-export.js';
+import { inlineWanted, withInlineCache, type InlineCacheExport } from './cache-inline.js';
 import { leaseBuildCache } from './lease.js';
 import { exportOutputs, type Output, type Written } from './outputs/index.js';
 import type { RegistryAccess } from './pull.js';
@@ -20,8 +21,8 @@ export interface BuildJob extends Omit<BuildRequest, 'state'> {
   readonly outputs: readonly Output[];
   /** How outputs reach registries (credentials, TLS, plain-HTTP hosts). */
   readonly access: RegistryAccess;
-  /** --cache-to: written after the outputs, in this order. */
-  readonly cacheTo?: readonly CacheExport[];
+  /** --cache-to: written after the outputs, in this order (type=inline: into the image config, before them). */
+  readonly cacheTo?: readonly (CacheExport | InlineCacheExport)[];
 }
 
 export interface BuildOutcome extends Written {
@@ -38,13 +39,15 @@ export async function buildAndExport(job: BuildJob): Promise<BuildOutcome> {
   // The build's helper processes, still exiting while the outputs are written.
   let exited: Promise<void> | undefined;
   try {
-    const image = await build({ ...job, state });
-    exited = image.exited;
+    const built = await build({ ...job, state });
+    exited = built.exited;
+    const image = inlineWanted(job.cacheTo ?? [], job.outputs, (message) => job.warn(message)) ? await withInlineCache(state, built, (message) => job.warn(message)) : built;
     if (job.outputs.length === 0) job.warn('no output specified: the result stays in the build cache only (use -t NAME or -o)');
     const written = await exportOutputs(state, image, job.outputs, job.access, job.signal);
-    if (job.cacheTo === undefined || job.cacheTo.length === 0) return written;
+    const cacheTo = (job.cacheTo ?? []).filter((c): c is CacheExport => c.type !== 'inline');
+    if (cacheTo.length === 0) return written;
     job.signal.throwIfAborted();
-    const cacheExportError = await exportCaches(state, image.cache, job.cacheTo, job.events, (message) => job.warn(message), job.access);
+    const cacheExportError = await exportCaches(state, image.cache, cacheTo, job.events, (message) => job.warn(message), job.access);
     return cacheExportError === undefined ? written : { ...written, cacheExportError };
   } finally {
     await exited;

@@ -119,7 +119,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
   });
 
-  const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access);
+  const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
   const { top, cache, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,

@@ -108,6 +108,12 @@ export interface CacheResults {
   readonly all: readonly SolvedStep[];
   /** The steps along the target's chain of roots that have one (mode=min). */
   readonly chain: readonly SolvedStep[];
+  /**
+   * The other steps along that chain (under a hit: the solve needed their keys, not their
+   * results), each with the layers its record in the local index or an import names; looked
+   * up only when asked (the inline cache records every step of the image).
+   */
+  readonly unsolvedChain?: () => Promise<readonly { readonly key: Digest; readonly diffIds: readonly Digest[] }[]>;
 }
 
 /**

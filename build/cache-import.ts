@@ -10,11 +10,12 @@ import {
   ghaMayRead, openGhaCache, openLocalCache, openRegistryCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint,
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
+import { hostPlatform } from '../frontend/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberBlobAsIs } from '../images/index.js';
 import { digestOf, type CacheStore, type Digest, type EventSink } from '../solver/core/index.js';
 import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
-import { credentialsFor } from '../registry/index.js';
+import { credentialsFor, type PlatformSpec } from '../registry/index.js';
 import { parseReference } from '../images/index.js';
 import type { CacheIndex } from './cache-index.js';
 import type { RegistryAccess } from './pull.js';
@@ -63,7 +64,7 @@ function sourceOf(spec: CacheImport): string {
 }
 
 /** Opens one cache where `spec` says. */
-async function openCache(state: State, spec: CacheImport, access: RegistryAccess | undefined): Promise<CacheSource | { readonly missing: string }> {
+async function openCache(state: State, spec: CacheImport, access: RegistryAccess | undefined, platform: PlatformSpec): Promise<CacheSource | { readonly missing: string }> {
   if (spec.type === 'local') {
     return openLocalCache(spec.src, { ...(spec.tag === undefined ? {} : { tag: spec.tag }), ...(spec.digest === undefined ? {} : { digest: spec.digest }) });
   }
@@ -71,7 +72,7 @@ async function openCache(state: State, spec: CacheImport, access: RegistryAccess
   if (access === undefined) throw new Error('internal: a registry cache import without registry access');
   const ref = parseReference(spec.ref);
   const credentials = await credentialsFor(ref.domain, access.env);
-  return openRegistryCache(ref, { insecure: access.insecure, ca: access.ca, ...(credentials === undefined ? {} : { credentials }) }, state.content);
+  return openRegistryCache(ref, { insecure: access.insecure, ca: access.ca, ...(credentials === undefined ? {} : { credentials }) }, state.content, platform);
 }
 
 /** One imported cache as a solver store: records by key, layers read when a hit needs them. */
@@ -117,6 +118,11 @@ export class ImportedCache implements CacheStore<Ref> {
 
   async put(): Promise<void> {
     throw new Error('internal: an imported cache is read only');
+  }
+
+  /** The layers the record of `key` names, read from the records alone (nothing is unpacked). */
+  chainOf(key: Digest): readonly CacheLayer[] | undefined {
+    return this.source.records.get(key);
   }
 
   private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
@@ -179,6 +185,8 @@ export async function openCacheImports(
   warn: (message: string) => void,
   /** Credentials, TLS and plain-HTTP hosts, as pulls use them (type=registry). */
   access?: RegistryAccess,
+  /** The build's platform: an image index's manifest to read the inline records of (type=registry). */
+  platform: PlatformSpec = hostPlatform(),
 ): Promise<ImportedCache[]> {
   const out: ImportedCache[] = [];
   for (const spec of specs) {
@@ -194,7 +202,7 @@ export async function openCacheImports(
     emit('started');
     let source;
     try {
-      source = await openCache(state, spec, access);
+      source = await openCache(state, spec, access, platform);
     } catch (e) {
       emit('failed', (e as Error).message);
       throw e;

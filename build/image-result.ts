@@ -16,6 +16,8 @@ export interface ImageResult {
   readonly platform: Platform;
   readonly history: readonly HistoryEntry[];
   readonly layers: readonly Layer[];
+  /** Top-level members the image config carries beside the spec's: the inline build cache (cache-inline.ts). */
+  readonly configExtra?: Readonly<Record<string, unknown>>;
 }
 
 /** Where the history of the bases comes from. */

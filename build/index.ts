@@ -6,6 +6,7 @@
 export { buildAndExport, type BuildJob, type BuildOutcome } from './build-and-export.js';
 export type { CacheExport, GhaCacheExport } from './cache-export.js';
 export type { CacheImport, GhaCacheImport } from './cache-import.js';
+export type { InlineCacheExport } from './cache-inline.js';
 export type { BuildRequest, BuiltImage } from './build.js';
 export { contextKey, type BuildContextSpec } from './named-contexts.js';
 export { pullToStore, type RegistryAccess } from './pull.js';

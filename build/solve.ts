@@ -3,14 +3,15 @@
  * --no-cache-filter), the cache index the solver consults, layer facts computed as the target's
  * snapshots are committed, and the build's isolated networks started early or closed after.
  */
-import type { CacheStore, EventSink, Vertex } from '../solver/core/index.js';
+import type { EventSink, Vertex } from '../solver/core/index.js';
 import { Solver } from '../solver/core/index.js';
 import type { NetworkPool } from '../executor/index.js';
 import type { BuildGraph } from '../frontend/index.js';
 import { dropCacheMounts, ExecOp, layerOf, OnPlatform, type GraphResolver, type Ref } from '../solver/ops/index.js';
 import { CacheIndex, recordSnapshotUse } from './cache-index.js';
 import type { CacheResults, SolvedStep } from './cache-export.js';
-import { withImports } from './cache-import.js';
+import { withImports, type ImportedCache } from './cache-import.js';
+import { recordedChain } from './cache-inline.js';
 import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { StatCaches } from './stat-caches.js';
@@ -23,7 +24,7 @@ export interface SolveOptions {
   readonly events: EventSink;
   readonly signal: AbortSignal;
   /** Imported caches (--cache-from), consulted in order after the local index. */
-  readonly imports: readonly CacheStore<Ref>[];
+  readonly imports: readonly ImportedCache[];
 }
 
 export interface Solved {
@@ -72,7 +73,13 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   // and the caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
   try {
     const result = await solver.solve(top, opts.signal);
-    const cache = { all: [...results.values()], chain: [...targetChain].flatMap((v) => results.get(v) ?? []) };
+    const unsolved = [...targetChain].filter((v) => !results.has(v));
+    const unsolvedChain = async () => {
+      const local = new CacheIndex(state.cacheDir, state.snapshots);
+      const found = await Promise.all(unsolved.map(async (v) => recordedChain(state, await solver.cacheKey(v, opts.signal), local, opts.imports)));
+      return found.flatMap((s) => s ?? []);
+    };
+    const cache = { all: [...results.values()], chain: [...targetChain].flatMap((v) => results.get(v) ?? []), unsolvedChain };
     return { top: result, cache, exited: networks.close() };
   } catch (e) {
     await networks.close();

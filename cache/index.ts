@@ -4,6 +4,7 @@ export {
   type CacheLayer, type CacheRecord, type EncodedBlob, type EncodedCache,
 } from './format.js';
 export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
+export { encodeInlineCache, INLINE_CACHE_FIELD, parseInlineCache, type InlineCacheJson, type InlineStep } from './inline.js';
 export { openRegistryCache, writeRegistryCache, type RegistryConnection } from './registry.js';
 export {
   ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,

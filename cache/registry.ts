@@ -2,40 +2,58 @@
  * `type=registry`: the cache as a manifest in a registry repository under the ref's tag —
  * the same manifest, config and layer blobs a local cache holds, pushed the way images are
  * (blobs the repository lacks mounted or uploaded, the manifest last). An import reads the
- * manifest and the records at once and a layer blob only when a hit needs it.
+ * manifest and the records at once and a layer blob only when a hit needs it; the ref may
+ * also be an image whose config carries its records (`--cache-to type=inline`).
  */
 import { Readable } from 'node:stream';
-import type { BlobSources, ContentProvider, Digest } from '../content/index.js';
+import { sha256Of, type BlobSources, type ContentProvider, type Digest } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
-import { formatReference, type ImageReference } from '../images/index.js';
-import { MediaType } from '../oci/index.js';
-import { ArtifactReader, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PushBlob, type PushOptions } from '../registry/index.js';
+import { formatReference, parseImageManifest, type ImageReference } from '../images/index.js';
+import { MediaType, type Descriptor } from '../oci/index.js';
+import {
+  ArtifactReader, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
+} from '../registry/index.js';
 import { parseCacheConfig, parseCacheManifest, type EncodedCache } from './format.js';
+import { parseInlineCache } from './inline.js';
 import type { CacheSource } from './local.js';
 
 /** How to reach the registry: TLS, plain-HTTP hosts, the saved credentials. */
 export type RegistryConnection = ConnectionOptions & { readonly credentials?: Credentials };
 
 /**
- * The cache at `ref`. A tag the registry does not have is not an error (buildx warns and
- * builds without it): the reason comes back as `missing`. A manifest that is not a tsbuild
- * cache, or whose records do not parse, is refused (CACHE_IMPORT). Layers read are recorded in
- * `sources` as held by the repository, for cross-repository mounts on later pushes.
+ * The cache at `ref`: a cache manifest, or an image (through an index, the one of `platform`)
+ * whose config carries the records of `--cache-to type=inline` (inline.ts), its layers the
+ * image's own. A tag the registry does not have, an index without `platform` and an image
+ * without records are not errors (buildx builds without them): the reason comes back as
+ * `missing`. A manifest that is neither, or records that do not parse, are refused
+ * (CACHE_IMPORT). Layers read are recorded in `sources` as held by the repository, for
+ * cross-repository mounts on later pushes.
  */
-export async function openRegistryCache(ref: ImageReference, conn: RegistryConnection, sources?: BlobSources): Promise<CacheSource | { readonly missing: string }> {
+export async function openRegistryCache(
+  ref: ImageReference,
+  conn: RegistryConnection,
+  sources: BlobSources | undefined,
+  platform: PlatformSpec,
+): Promise<CacheSource | { readonly missing: string }> {
   const name = formatReference(ref);
   const where = `registry:${name}`;
   const reader = new ArtifactReader(ref, conn);
-  const manifest = await reader.manifest([MediaType.ociManifest]);
+  const manifest = await reader.platformManifest(platform);
   if (manifest === undefined) return { missing: `registry cache import from ${name} skipped: not found` };
-  const parsed = parseCacheManifest(manifest.bytes, where);
+  if ('noPlatform' in manifest) {
+    const want = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+    return { missing: `registry cache import from ${name} skipped: the index has no image for ${want} (it has: ${manifest.noPlatform})` };
+  }
+  const image = imageOf(manifest.bytes, where);
+  const parsed = image ?? parseCacheManifest(manifest.bytes, where);
   let config: Buffer;
   try {
     config = await reader.bytes(parsed.config);
   } catch (e) {
     throw new BuildError('CACHE_IMPORT', `the cache at ${where} cannot be read: ${(e as Error).message}`);
   }
-  const records = parseCacheConfig(config, parsed.layers, where);
+  const records = image === undefined ? parseCacheConfig(config, parsed.layers, where) : parseInlineCache(config, parsed.layers, where);
+  if (records === undefined) return { missing: `registry cache import from ${name} skipped: the image has no build cache (built without --cache-to type=inline)` };
   return {
     where,
     records,
@@ -45,6 +63,23 @@ export async function openRegistryCache(ref: ImageReference, conn: RegistryConne
       return stream;
     },
   };
+}
+
+/** The config and layers of an image manifest (OCI or Docker, config an image config); undefined for anything else. */
+function imageOf(bytes: Buffer, where: string): { readonly config: Descriptor; readonly layers: readonly Descriptor[] } | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined; // parseCacheManifest says what is wrong
+  }
+  const config = typeof m === 'object' && m !== null ? (m as { config?: { mediaType?: unknown } }).config : undefined;
+  if (config?.mediaType !== MediaType.ociConfig && config?.mediaType !== MediaType.dockerConfig) return undefined;
+  try {
+    return parseImageManifest(bytes, sha256Of(bytes));
+  } catch (e) {
+    throw new BuildError('CACHE_IMPORT', `the image at ${where} cannot be read: ${(e as Error).message}`);
+  }
 }
 
 /**

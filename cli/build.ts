@@ -90,9 +90,11 @@ Build an image from a Dockerfile.
                              [,ignore-error=true] | REF
                              | type=gha[,scope=S][,mode=min|max][,url=…][,token=…]
                              [,timeout=10m][,ignore-error=true]
+                             | type=inline (into the image config; mode=min)
       --cache-from SPEC      import a build cache (repeatable, consulted in order):
                              type=local,src=DIR[,tag=T|,digest=sha256:…]
-                             | type=registry,ref=REF | REF
+                             | type=registry,ref=REF | REF (a cache, or an image
+                             built with --cache-to type=inline)
                              | type=gha[,scope=S][,url=…][,token=…][,timeout=10m]
       --progress MODE        auto|tty|plain|json|quiet (default auto)
       --iidfile PATH         write the image ID (its config digest)

@@ -48,8 +48,22 @@ describe('--cache-to', () => {
     expect(codeOf(() => parseCacheTo('type=local,dest=x,compression=lz4'))).toMatch(/^USAGE: unknown compression "lz4"/);
   });
 
+  it('reads type=inline: no destination, mode=min; mode=max is exported as mode=min with a warning (BuildKit exports its inline cache mode=min whatever mode= says)', () => {
+    const warnings: string[] = [];
+    expect(parseCacheTo('type=inline', warnings)).toEqual({ type: 'inline' });
+    expect(parseCacheTo('type=inline,mode=min', warnings)).toEqual({ type: 'inline' });
+    expect(warnings).toEqual([]);
+    expect(parseCacheTo('type=inline,mode=max', warnings)).toEqual({ type: 'inline' });
+    expect(warnings).toEqual(['--cache-to type=inline exports mode=min only (as BuildKit): the image carries the records of its own steps; use type=registry for mode=max']);
+    expect(codeOf(() => parseCacheTo('type=inline,mode=all'))).toBe('USAGE: --cache-to: invalid mode "all"');
+    expect(codeOf(() => parseCacheTo('type=inline,ref=r.test/c'))).toBe('USAGE: --cache-to type=inline does not take "ref"');
+    expect(codeOf(() => parseCacheTo('type=inline,ignore-error=true'))).toBe('USAGE: --cache-to type=inline does not take "ignore-error"');
+    // Imported with type=registry, as buildx has it.
+    expect(codeOf(() => parseCacheFrom('type=inline'))).toMatch(/^USAGE: --cache-from type=inline: import an image's inline cache with type=registry,ref=IMAGE/);
+  });
+
   it('says "not supported yet" for each backend that is not here yet', () => {
-    for (const type of ['inline', 's3', 'azblob']) {
+    for (const type of ['s3', 'azblob']) {
       expect(codeOf(() => parseCacheTo(`type=${type},ref=r.test/c`))).toBe(`NOT_SUPPORTED: not supported yet: --cache-to type=${type}`);
     }
   });

@@ -1,19 +1,21 @@
 /**
  * `--cache-to` and `--cache-from`, read as docker buildx reads them: CSV `key=value` fields
- * with `type=`, or a bare reference meaning `type=registry,ref=REF`. `type=local` and
- * `type=registry` and `type=gha` (cache-gha-options.ts) are carried out so far; the other
- * backends say "not supported yet", each by name. Keys a backend does not take are refused
- * rather than ignored.
+ * with `type=`, or a bare reference meaning `type=registry,ref=REF`. `type=local`,
+ * `type=registry`, `type=gha` (cache-gha-options.ts) and `--cache-to type=inline` are carried
+ * out so far; the other backends say "not supported yet", each by name. Keys a backend does
+ * not take are refused rather than ignored.
  */
 import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
-import { asDigest, csvFields, CsvError, formatPlatform, hostPlatform, normalizedReferenceProblem, type CacheExport, type CacheImport } from '../build/index.js';
+import {
+  asDigest, csvFields, CsvError, formatPlatform, hostPlatform, normalizedReferenceProblem, type CacheExport, type CacheImport, type InlineCacheExport,
+} from '../build/index.js';
 import { usageError } from './args.js';
 import { GHA_EXPORT_KEYS, GHA_IMPORT_KEYS, parseGhaCacheFrom, parseGhaCacheTo, type GhaDefaults } from './cache-gha-options.js';
 import { layerFormat, parseBool } from './outputs.js';
 
 /** Backends buildx knows that tsbuild does not carry out yet. */
-const LATER = new Set(['inline', 's3', 'azblob']);
+const LATER = new Set(['s3', 'azblob']);
 
 const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
@@ -43,9 +45,11 @@ function fieldsOf(flag: string, value: string): { type: string; kv: Map<string, 
       else kv.set(key, field.slice(eq + 1));
     }
   }
-  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,…, type=registry,… or type=gha,… (inline is not supported yet)');
-  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local, type=registry or type=gha' });
-  if (type !== 'local' && type !== 'registry' && type !== 'gha') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local, type=registry or type=gha');
+  if (type === '') throw usageError(`${flag}: type required for "${value}"`, 'write type=local,…, type=registry,…, type=gha,… or type=inline');
+  if (LATER.has(type)) throw new BuildError('NOT_SUPPORTED', `not supported yet: ${flag} type=${type}`, { hint: 'use type=local, type=registry, type=gha or type=inline' });
+  // inline is an export only: an image's records are imported with type=registry, as buildx has it.
+  if (type === 'inline' && flag === '--cache-from') throw usageError('--cache-from type=inline: import an image\'s inline cache with type=registry,ref=IMAGE (or IMAGE)');
+  if (type !== 'local' && type !== 'registry' && type !== 'gha' && type !== 'inline') throw usageError(`${flag}: unknown cache type "${type}"`, 'use type=local, type=registry, type=gha or type=inline');
   return { type, kv };
 }
 
@@ -87,10 +91,24 @@ function registryCacheTo(kv: ReadonlyMap<string, string>, mode: 'min' | 'max', w
   return { type: 'registry', ref, mode, format, ignoreError: parseBool(kv, 'ignore-error', false) };
 }
 
+/**
+ * `--cache-to type=inline`: no destination (the image outputs carry it), mode=min only. As
+ * BuildKit, which exports its inline cache mode=min whatever `mode=` says, mode=max is not
+ * refused; it says so in a warning rather than pass in silence.
+ */
+function inlineCacheTo(kv: ReadonlyMap<string, string>, warnings: string[]): InlineCacheExport {
+  checkKeys('--cache-to', 'inline', kv, ['mode']);
+  const mode = kv.get('mode') ?? 'min';
+  if (mode !== 'min' && mode !== 'max') throw usageError(`--cache-to: invalid mode "${mode}"`, 'use mode=min or mode=max');
+  if (mode === 'max') warnings.push('--cache-to type=inline exports mode=min only (as BuildKit): the image carries the records of its own steps; use type=registry for mode=max');
+  return { type: 'inline' };
+}
+
 /** One `--cache-to` value; `warnings` receives what an option changed on its own. */
-export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDefaults): CacheExport {
+export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDefaults): CacheExport | InlineCacheExport {
   const flag = '--cache-to';
   const { type, kv } = fieldsOf(flag, value);
+  if (type === 'inline') return inlineCacheTo(kv, warnings);
   if (type === 'gha') {
     checkKeys(flag, type, kv, GHA_EXPORT_KEYS);
     return parseGhaCacheTo(kv, gha ?? hostDefaults(), layerFormat(kv, warnings));

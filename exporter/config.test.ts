@@ -9,6 +9,25 @@ const blobA = { mediaType: MediaType.ociLayerGzip, digest: asDigest(`sha256:${'1
 const blobB = { mediaType: MediaType.ociLayerGzip, digest: asDigest(`sha256:${'2'.repeat(64)}`), size: 200 };
 
 describe('image config', () => {
+  it('places extra top-level members (the inline build cache) in sorted key order, as Go writes a map; a spec member is not replaced', () => {
+    const input = {
+      config: {},
+      platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+      diffIds: [diffA],
+      history: [{ created: '2024-02-03T04:05:06Z', created_by: 'COPY / /' }],
+      created: new Date('2024-02-03T04:05:08Z'),
+    };
+    const plain = imageConfigBytes(input).toString();
+    const extra = { records: [{ key: diffB, layers: 1 }] };
+    expect(imageConfigBytes({ ...input, extra: { 'tsbuild.cache.v1': extra } }).toString()).toBe(
+      plain.replace(/,"variant":"v7"\}$/, `,"tsbuild.cache.v1":${goJson(extra)},"variant":"v7"}`),
+    );
+    expect(Object.keys(JSON.parse(imageConfigBytes({ ...input, extra: { 'tsbuild.cache.v1': extra } }).toString()) as object)).toEqual([
+      'architecture', 'config', 'created', 'history', 'os', 'rootfs', 'tsbuild.cache.v1', 'variant',
+    ]);
+    expect(() => imageConfigBytes({ ...input, extra: { rootfs: {} } })).toThrow(/the image config member rootfs is the spec's/);
+  });
+
   it('is written in BuildKit key order, empty fields left out', () => {
     const bytes = imageConfigBytes({
       config: {

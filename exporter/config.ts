@@ -21,6 +21,11 @@ export interface ImageConfigInput {
   readonly created?: Date;
   /** SOURCE_DATE_EPOCH (seconds): `created` becomes it, later history times are clamped to it. */
   readonly sourceDateEpoch?: number;
+  /**
+   * Top-level members beyond the spec's (the inline build cache), placed among the others in
+   * sorted key order, as Go writes a map; they may not replace one of the spec's.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** The config JSON object, with keys in the order they are written. */
@@ -41,7 +46,18 @@ export function imageConfigObject(input: ImageConfigInput): Record<string, unkno
     rootfs: { type: 'layers', diff_ids: [...input.diffIds] },
   });
   if (input.platform.variant) out['variant'] = input.platform.variant;
-  return out;
+  return input.extra === undefined ? out : withMembers(out, input.extra);
+}
+
+const SPEC_MEMBERS = new Set(['architecture', 'author', 'config', 'created', 'history', 'os', 'os.features', 'os.version', 'rootfs', 'variant']);
+
+/** `out` with the `extra` members, every key in sorted order (the spec's members already are). */
+function withMembers(out: Record<string, unknown>, extra: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  for (const key of Object.keys(extra)) {
+    if (SPEC_MEMBERS.has(key)) throw new Error(`internal: the image config member ${key} is the spec's`);
+  }
+  const all: Record<string, unknown> = { ...out, ...extra };
+  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
 }
 
 export function imageConfigBytes(input: ImageConfigInput): Buffer {

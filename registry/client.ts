@@ -32,13 +32,13 @@ export interface PulledImage {
   readonly layers: readonly Descriptor[];
 }
 
-const MANIFEST_TYPES = [
+export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
-const INDEX_TYPES = new Set(MANIFEST_TYPES.slice(0, 2));
+export const INDEX_TYPES = new Set(MANIFEST_TYPES.slice(0, 2));
 
 export function registryError(ref: ImageReference, message: string, hint?: string): BuildError {
   return new BuildError('REGISTRY', `${formatReference(ref)}: ${message}`, hint === undefined ? {} : { hint });
@@ -353,11 +353,11 @@ async function fetchJSON(s: Session, ref: ImageReference, target: string, expect
   return { bytes, digest, mediaType, parsed };
 }
 
-interface IndexEntry extends Omit<Descriptor, 'platform'> {
+export interface IndexEntry extends Omit<Descriptor, 'platform'> {
   readonly platform?: { os?: string; architecture?: string; variant?: string };
 }
 
-function pickPlatform(entries: readonly IndexEntry[], want: PlatformSpec): IndexEntry | undefined {
+export function pickPlatform(entries: readonly IndexEntry[], want: PlatformSpec): IndexEntry | undefined {
   const matches = entries.filter((e) => e.platform?.os === want.os && e.platform?.architecture === want.architecture);
   if (want.variant !== undefined) {
     const exact = matches.find((e) => e.platform?.variant === want.variant);

@@ -38,7 +38,14 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
   // same image.
   const last = [...image.history].reverse().find((h) => h.created !== undefined)?.created;
   const created = last === undefined ? new Date() : new Date(last);
-  const base = { config: image.config, ...(image.author === undefined ? {} : { author: image.author }), platform: image.platform, history: image.history, created };
+  const base = {
+    config: image.config,
+    ...(image.author === undefined ? {} : { author: image.author }),
+    platform: image.platform,
+    history: image.history,
+    created,
+    ...(image.configExtra === undefined ? {} : { extra: image.configExtra }),
+  };
   let local: ImageBlobs | undefined;
   const archived = new Map<string, ImageBlobs>();
   const response: Record<string, string> = {};
