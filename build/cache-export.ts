@@ -13,7 +13,7 @@ import {
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
-import { digestOf, type Digest, type EventSink } from '../solver/core/index.js';
+import { digestOf, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
 import { parseReference } from '../images/index.js';
 import type { RegistryAccess } from './pull.js';
@@ -100,6 +100,8 @@ async function writeCache(
 export interface SolvedStep {
   readonly key: Digest;
   readonly ref: Ref;
+  /** The key in comparable parts, written with the record (why a later build missed it). */
+  readonly explain?: StepExplanation;
 }
 
 /** What a solve hands the cache export. */
@@ -175,6 +177,10 @@ async function cacheRecords(state: State, steps: readonly SolvedStep[], format: 
     return p;
   };
   return Promise.all(
-    steps.map(async ({ key, ref }) => ({ key, chain: ref.snapshot === null ? [] : await Promise.all((await layersOf(state, ref.snapshot)).map(blobOf)) })),
+    steps.map(async ({ key, ref, explain }) => ({
+      key,
+      chain: ref.snapshot === null ? [] : await Promise.all((await layersOf(state, ref.snapshot)).map(blobOf)),
+      ...(explain === undefined ? {} : { explain }),
+    })),
   );
 }

@@ -7,13 +7,13 @@
  * only the layers of those results are read.
  */
 import {
-  ghaMayRead, openGhaCache, openLocalCache, openRegistryCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint,
+  CacheRecords, ghaMayRead, openGhaCache, openLocalCache, openRegistryCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint,
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { hostPlatform } from '../frontend/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberBlobAsIs } from '../images/index.js';
-import { digestOf, type CacheStore, type Digest, type EventSink } from '../solver/core/index.js';
+import { digestOf, type CacheStore, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
 import { credentialsFor, type PlatformSpec } from '../registry/index.js';
 import { parseReference } from '../images/index.js';
@@ -125,6 +125,18 @@ export class ImportedCache implements CacheStore<Ref> {
     return this.source.records.get(key);
   }
 
+  private bySteps: Map<string, StepExplanation> | undefined;
+
+  /** The explanation of a record of `step`, if the cache has one (the first by key). */
+  async previous(step: string): Promise<StepExplanation | undefined> {
+    if (this.bySteps === undefined) {
+      this.bySteps = new Map();
+      const { records } = this.source;
+      if (records instanceof CacheRecords) for (const e of records.explanations.values()) if (!this.bySteps.has(e.step)) this.bySteps.set(e.step, e);
+    }
+    return this.bySteps.get(step);
+  }
+
   private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
     const { content } = this.state;
     const layers: ImageLayer[] = chain.map(({ blob, diffId, created }) => ({
@@ -170,6 +182,13 @@ export function withImports(local: CacheIndex, imports: readonly CacheStore<Ref>
       return undefined;
     },
     put: (key, result) => local.put(key, result),
+    async previous(step) {
+      for (const store of imports) {
+        const found = await store.previous?.(step);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    },
   };
 }
 

@@ -25,4 +25,4 @@ export type { Compression } from '../oci/index.js';
 // Small helpers and types of lower folders that are all the CLI needs of them.
 export { removeOwnTempPathsSync, asDigest } from '../content/index.js';
 export { csvFields, CsvError, formatPlatform, hostPlatform, parseDockerfile, parsePlatform, planBuild, ramInBytes, type Platform } from '../frontend/index.js';
-export type { SolveEvent } from '../solver/core/index.js';
+export type { MissReason, SolveEvent } from '../solver/core/index.js';

@@ -59,7 +59,7 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({
     cache: withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports),
-    onResult: (v, key, ref) => results.set(v, { key, ref }),
+    onResult: (v, key, ref, explain) => results.set(v, { key, ref, explain }),
     events: opts.events,
     ignoreCache,
     onExecuted: (v, ref) => {

@@ -97,4 +97,25 @@ describe('the cache wire format', () => {
   it('keeps a blob to one diff id', () => {
     expect(() => encodeCache([{ key: d('x'), chain: [base] }, { key: d('y'), chain: [{ ...base, diffId: d('other') as Digest }] }])).toThrow(/two diff ids/);
   });
+
+  it('carries an optional explanation per record, and parses records without one (older caches)', () => {
+    const explain = {
+      step: 'stage-1: COPY app.txt /',
+      fields: { dest: '/', 'env:V': '1' },
+      files: { count: 1, sum: '0123456789abcdef', paths: { 'app.txt': 'fedcba9876543210' } },
+      inputs: ['00112233aabbccdd'],
+    };
+    const enc = encodeCache([{ key: d('x'), chain: [base], explain }, { key: d('y'), chain: [base, run] }]);
+    const records = decode({ manifest: enc.manifest.bytes, config: enc.config.bytes });
+    expect(records.get(d('x'))).toEqual([base]);
+    expect(records.explanations.get(d('x'))).toEqual(explain);
+    expect(records.explanations.has(d('y'))).toBe(false);
+    // Without any explanation the bytes are those of the format before it.
+    const plain = encodeCache([{ key: d('y'), chain: [base, run] }]);
+    expect(JSON.parse(plain.config.bytes.toString())).not.toHaveProperty('records.0.explain');
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    const config = JSON.parse(enc.config.bytes.toString()) as { records: Record<string, unknown>[] };
+    const broken = { ...config, records: config.records.map((r) => (r['explain'] === undefined ? r : { ...r, explain: { ...explain, inputs: [1] } })) };
+    expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify(broken)), layers, 'c'))).toMatch(/has an explanation that does not parse$/);
+  });
 });

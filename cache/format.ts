@@ -9,6 +9,7 @@
 import { BuildError } from '../errors/index.js';
 import { goJsonBytes, isDigest, layerCompression, MediaType, type Descriptor, type Digest } from '../oci/index.js';
 import { sha256Of } from '../content/index.js';
+import { parseExplanation, type StepExplanation } from './explanation.js';
 
 /** What a tsbuild cache manifest is (its `artifactType`). */
 export const CACHE_ARTIFACT_TYPE = 'application/vnd.tsbuild.cache.v1';
@@ -30,6 +31,13 @@ export interface CacheLayer {
 export interface CacheRecord {
   readonly key: Digest;
   readonly chain: readonly CacheLayer[];
+  /** The key in comparable parts (optional: older caches have none), to say why a step missed. */
+  readonly explain?: StepExplanation;
+}
+
+/** The records of a parsed cache by key, and the explanations they carry by key. */
+export class CacheRecords extends Map<Digest, readonly CacheLayer[]> {
+  readonly explanations = new Map<Digest, StepExplanation>();
 }
 
 /** A blob of the format, with its bytes. */
@@ -50,7 +58,7 @@ interface CacheConfigJson {
   readonly diffIds: readonly string[];
   /** null where the time is not known. */
   readonly created: readonly (string | null)[];
-  readonly records: readonly { readonly key: string; readonly layers: readonly number[] }[];
+  readonly records: readonly { readonly key: string; readonly layers: readonly number[]; readonly explain?: StepExplanation }[];
 }
 
 function blob(mediaType: string, value: unknown): EncodedBlob {
@@ -69,7 +77,7 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
   const diffIds: Digest[] = [];
   const created: (string | null)[] = [];
   const index = new Map<string, number>();
-  const out: { key: string; layers: number[] }[] = [];
+  const out: { key: string; layers: number[]; explain?: StepExplanation }[] = [];
   for (const key of [...byKey.keys()].sort()) {
     const chain = byKey.get(key)!.chain.map((l) => {
       let i = index.get(l.blob.digest);
@@ -85,7 +93,8 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
       }
       return i;
     });
-    out.push({ key, layers: chain });
+    const explain = byKey.get(key)!.explain;
+    out.push({ key, layers: chain, ...(explain === undefined ? {} : { explain }) });
   }
   const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, created, records: out } satisfies CacheConfigJson);
   const manifest = blob(MediaType.ociManifest, {
@@ -138,7 +147,7 @@ export function parseCacheManifest(bytes: Uint8Array, where: string): { readonly
 }
 
 /** The records of a cache, by key, from its manifest's layers and its config blob. */
-export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<Digest, readonly CacheLayer[]> {
+export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[], where: string): CacheRecords {
   const c = parseJson(bytes, where, 'config');
   if (!isObject(c) || !Array.isArray(c['diffIds']) || !Array.isArray(c['records'])) throw bad(where, 'its config has no diffIds and records');
   const diffIds = c['diffIds'] as unknown[];
@@ -152,7 +161,7 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
     if (time !== null && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) throw bad(where, `the creation time of layer ${i} is not a time`);
     return { blob, diffId, ...(time === null ? {} : { created: time }) };
   });
-  const records = new Map<Digest, readonly CacheLayer[]>();
+  const records = new CacheRecords();
   for (const r of c['records'] as unknown[]) {
     if (!isObject(r) || typeof r['key'] !== 'string' || !isDigest(r['key']) || !Array.isArray(r['layers'])) throw bad(where, 'a record has no key and layers');
     const chain = (r['layers'] as unknown[]).map((i) => {
@@ -160,6 +169,11 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
       return cacheLayers[i]!;
     });
     records.set(r['key'], chain);
+    if (r['explain'] !== undefined) {
+      const explain = parseExplanation(r['explain']);
+      if (explain === undefined) throw bad(where, `record ${r['key']} has an explanation that does not parse`);
+      records.explanations.set(r['key'], explain);
+    }
   }
   return records;
 }

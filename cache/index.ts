@@ -1,6 +1,6 @@
 /** Build cache export and import: the wire format every backend shares, and the backends (type=local so far). */
 export {
-  CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, parseCacheConfig, parseCacheManifest,
+  CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, CacheRecords, encodeCache, parseCacheConfig, parseCacheManifest,
   type CacheLayer, type CacheRecord, type EncodedBlob, type EncodedCache,
 } from './format.js';
 export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';

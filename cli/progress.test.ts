@@ -37,4 +37,35 @@ describe('progress renderers', () => {
     expect(out).toContain('=> [2] [2/2] RUN echo hi  0.5s');
     expect(out.match(/=> \[2\]/g)?.length).toBe(1);
   });
+
+  it('a miss: a line per reason under its step (plain), the reasons and their words (json)', () => {
+    const miss = (mode: 'plain' | 'json') => {
+      let out = '';
+      const r = createRenderer(mode, { write: (s) => (out += s) });
+      r.event({ kind: 'vertex', digest: d2, name: '[2/2] RUN make', state: 'started', at: 1000 });
+      r.event({
+        kind: 'miss',
+        digest: d2,
+        reasons: [
+          { kind: 'build-arg', name: 'VERSION', before: '1.2', now: '1.3' },
+          { kind: 'input', step: '[1/2] COPY app.txt /' },
+        ],
+      });
+      r.close();
+      return out;
+    };
+    expect(miss('plain')).toBe(
+      '#1 [2/2] RUN make\n#1 cache miss: build arg VERSION changed ("1.2" → "1.3")\n#1 cache miss: its input step changed: [1/2] COPY app.txt /\n',
+    );
+    const line = JSON.parse(miss('json').trim().split('\n')[1]!) as Record<string, unknown>;
+    expect(line).toEqual({
+      kind: 'miss',
+      digest: d2,
+      reasons: [
+        { kind: 'build-arg', name: 'VERSION', before: '1.2', now: '1.3' },
+        { kind: 'input', step: '[1/2] COPY app.txt /' },
+      ],
+      text: ['build arg VERSION changed ("1.2" → "1.3")', 'its input step changed: [1/2] COPY app.txt /'],
+    });
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { TextDecoder } from 'node:util';
 import type { SolveEvent } from '../build/index.js';
+import { describeMissReason } from './miss-reason.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -84,6 +85,9 @@ export function plainRenderer(write: (s: string) => void): ProgressRenderer {
         if (d === undefined) dec.set(e.digest, (d = decoder()));
         const elapsed = ((Date.now() - start) / 1000).toFixed(3);
         for (const line of takeLines(s, d.decode(e.data, { stream: true }))) write(`#${s.n} ${elapsed} ${line}\n`);
+      } else if (e.kind === 'miss') {
+        const s = steps.get(e);
+        for (const r of e.reasons) write(`#${s.n} cache miss: ${describeMissReason(r)}\n`);
       } else {
         const s = steps.get(e);
         const total = e.total === undefined ? '' : ` / ${e.total}`;
@@ -104,6 +108,9 @@ export function jsonRenderer(write: (s: string) => void): ProgressRenderer {
     event(e) {
       if (e.kind === 'log') {
         write(JSON.stringify({ kind: 'log', digest: e.digest, fd: e.fd, data: Buffer.from(e.data).toString('base64') }) + '\n');
+      } else if (e.kind === 'miss') {
+        // The reasons as data, and as the words plain progress shows.
+        write(JSON.stringify({ ...e, text: e.reasons.map(describeMissReason) }) + '\n');
       } else {
         write(JSON.stringify(e) + '\n');
       }
@@ -179,6 +186,10 @@ export function ttyRenderer(write: (s: string) => void, columns: () => number): 
         let d = dec.get(e.digest);
         if (d === undefined) dec.set(e.digest, (d = decoder()));
         s.tail.push(...takeLines(s, d.decode(e.data, { stream: true })));
+        if (s.tail.length > TAIL_LINES) s.tail.splice(0, s.tail.length - TAIL_LINES);
+      } else if (e.kind === 'miss') {
+        const s = steps.get(e);
+        s.tail.push(...e.reasons.map((r) => `cache miss: ${describeMissReason(r)}`));
         if (s.tail.length > TAIL_LINES) s.tail.splice(0, s.tail.length - TAIL_LINES);
       }
       dirty = true;

@@ -150,9 +150,10 @@ export function buildGraph(plan: BuildPlan, opts: GraphOptions): BuildGraph {
     }
     const history: { createdBy: string; layer: boolean }[] = [];
     const cacheableSteps: OpNode[] = [];
+    const seen = new Map<string, number>();
     for (const step of stage.steps) {
       const name = () => `[${label}${String(++n).padStart(width)}/${total}] ${step.onbuild ? 'ONBUILD ' : ''}${step.title ?? step.instruction.original}`;
-      const meta = () => ({ name: name(), origin: step.instruction.range });
+      const meta = () => ({ name: name(), origin: step.instruction.range, ...stepIdentity(stage, step, seen) });
       const ins = step.instruction;
       let runArgs: readonly string[] | undefined;
       if (ins.kind === 'run') {
@@ -241,6 +242,19 @@ export function buildGraph(plan: BuildPlan, opts: GraphOptions): BuildGraph {
   const target = stages.get(plan.target);
   if (target === undefined) throw new Error('the target stage is not in the plan');
   return { stages, target };
+}
+
+/**
+ * Who a step is across builds, whatever its inputs and its place in the count (a step added
+ * above it renumbers it): its stage and its instruction as written, the second of two alike
+ * marked so. And the build args in its scope, which a miss names as such.
+ */
+function stepIdentity(stage: PlannedStage, step: Step, seen: Map<string, number>): { step: string; buildArgs?: readonly string[] } {
+  const text = `${stage.name ?? `stage-${stage.index}`}: ${step.onbuild ? 'ONBUILD ' : ''}${step.instruction.original}`;
+  const count = (seen.get(text) ?? 0) + 1;
+  seen.set(text, count);
+  const args = [...new Set(step.args.map((a) => a.key))];
+  return { step: count === 1 ? text : `${text} (#${count})`, ...(args.length === 0 ? {} : { buildArgs: args }) };
 }
 
 function countsAsStep(step: Step): boolean {

@@ -7,3 +7,4 @@ export { Solver, VertexError, type SolverOptions } from './solver.js';
 export type * from './types.js';
 export { MAIN_CONTEXT, remoteKind } from './op-description.js';
 export type * from './op-description.js';
+export { boundedValue, explainMiss, shortDigest, MAX_LISTED, type FileDigests, type KeyParts, type MissContext, type MissReason, type StepExplanation } from './explain.js';

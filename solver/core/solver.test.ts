@@ -4,6 +4,7 @@ import type { Digest } from '../../oci/index.js';
 import { sha256 } from './digest.js';
 import { vertex } from './graph.js';
 import { Solver, VertexError } from './solver.js';
+import type { KeyParts, StepExplanation } from './explain.js';
 import type { CacheStore, Op, SolveEvent, Vertex } from './types.js';
 
 type R = string;
@@ -295,5 +296,67 @@ describe('Solver', () => {
     setTimeout(() => ac.abort(new Error('cancelled')), 20);
     await expect(new Solver({ cache: new MemoryCache() }).solve(top, ac.signal)).rejects.toThrow();
     expect(log.executed).not.toContain('top');
+  });
+});
+
+describe('Solver: why a step missed', () => {
+  /** An op keyed by its explanation's parts, as real ops are (fields and files). */
+  const explained = (seed: string, log: Log, parts: KeyParts, inputs = 0): Op<R> =>
+    withInputs(
+      {
+        ...fake(seed, log),
+        async cacheMap() {
+          return { opDigest: sha256(JSON.stringify(parts)), inputs: [], explain: parts };
+        },
+      },
+      inputs,
+    );
+  /** An imported cache: the results of `results` (none by default), the explanations by step. */
+  const imported = (records: Map<string, StepExplanation>, results = new MemoryCache()): CacheStore<R> => ({
+    get: (key) => results.get(key),
+    put: async () => {},
+    previous: async (step) => records.get(step),
+  });
+  const chain = (log: Log, file: string, version: string) => {
+    const copy = vertex(explained('copy', log, { fields: { dest: '/' }, files: { count: 1, sum: file, paths: { 'app.txt': file } } }), [], { name: '[1/3] COPY app.txt /', step: 'COPY app.txt /' });
+    const run = vertex(explained('run', log, { fields: { 'env:VERSION': version } }, 1), [copy], { name: '[2/3] RUN make', step: 'RUN make', buildArgs: ['VERSION'] });
+    return vertex(explained('run2', log, { fields: { command: 'test' } }, 1), [run], { name: '[3/3] RUN test', step: 'RUN test' });
+  };
+
+  it('emits, after a step starts, what differs from the imported record of the same step, following inputs to the first cause', async () => {
+    const records = new Map<string, StepExplanation>();
+    const results = new MemoryCache();
+    await new Solver({ cache: results, onResult: (_v, _k, _r, e) => records.set(e.step, e) }).solve(chain(newLog(), 'f1', '1.2'));
+    expect([...records.keys()].sort()).toEqual(['COPY app.txt /', 'RUN make', 'RUN test']);
+
+    const events: SolveEvent[] = [];
+    await new Solver({ cache: imported(records), events: (e) => events.push(e) }).solve(chain(newLog(), 'f2', '1.2'));
+    const misses = events.flatMap((e) => (e.kind === 'miss' ? [e.reasons] : []));
+    expect(misses).toEqual([
+      [{ kind: 'files', added: [], removed: [], changed: ['app.txt'], more: 0 }],
+      [{ kind: 'input', step: '[1/3] COPY app.txt /' }],
+      [{ kind: 'input', step: '[1/3] COPY app.txt /' }],
+    ]);
+    // Each reason follows its step's start.
+    const at = events.findIndex((e) => e.kind === 'miss');
+    expect(events[at - 1]).toMatchObject({ kind: 'vertex', state: 'started', name: '[1/3] COPY app.txt /' });
+
+    events.length = 0;
+    // The COPY hits; the RUN whose build arg changed is the first cause of the next one.
+    await new Solver({ cache: imported(records, results), events: (e) => events.push(e) }).solve(chain(newLog(), 'f1', '1.3'));
+    expect(events.flatMap((e) => (e.kind === 'miss' ? [e.reasons] : []))).toEqual([
+      [{ kind: 'build-arg', name: 'VERSION', before: '1.2', now: '1.3' }],
+      [{ kind: 'input', step: '[2/3] RUN make' }],
+    ]);
+  });
+
+  it('says nothing without an imported record of the step, and nothing for steps run without their cache', async () => {
+    const events: SolveEvent[] = [];
+    await new Solver({ cache: imported(new Map()), events: (e) => events.push(e) }).solve(chain(newLog(), 'f1', '1'));
+    expect(events.filter((e) => e.kind === 'miss')).toEqual([]);
+    const records = new Map<string, StepExplanation>();
+    await new Solver({ cache: new MemoryCache(), onResult: (_v, _k, _r, e) => records.set(e.step, e) }).solve(chain(newLog(), 'f1', '1'));
+    await new Solver({ cache: imported(records), events: (e) => events.push(e), ignoreCache: () => true }).solve(chain(newLog(), 'f2', '1'));
+    expect(events.filter((e) => e.kind === 'miss')).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 import PQueue from 'p-queue';
 import type { Digest } from '../../oci/index.js';
 import { digestOf } from './digest.js';
+import { boundedStep, boundedValue, explainMiss, shortDigest, type MissReason, type StepExplanation } from './explain.js';
 import type { CacheStore, EventSink, ExecContext, Vertex } from './types.js';
 
 export interface SolverOptions<R> {
@@ -28,9 +29,9 @@ export interface SolverOptions<R> {
   /**
    * Called with every result the solve settles on and the cache key it stands under: an
    * executed vertex's and a cache hit's (not the vertices under a hit: they get no result).
-   * What a cache export collects.
+   * What a cache export collects; `explain` is the key in comparable parts, for the record.
    */
-  readonly onResult?: (v: Vertex<R>, key: Digest, result: R) => void;
+  readonly onResult?: (v: Vertex<R>, key: Digest, result: R, explain: StepExplanation) => void;
 }
 
 /** An error that happened while solving a vertex. */
@@ -51,6 +52,7 @@ export class VertexError extends Error {
 interface KeyInfo {
   readonly key: Digest;
   readonly fresh: boolean;
+  readonly explain: StepExplanation;
 }
 
 export class Solver<R> {
@@ -58,6 +60,8 @@ export class Solver<R> {
   private readonly keys = new Map<string, Promise<KeyInfo>>();
   private readonly results = new Map<string, Promise<R>>();
   private readonly reported = new Set<string>();
+  /** By identity: why each vertex that missed an imported record of it missed. */
+  private readonly missed = new Map<string, readonly MissReason[]>();
   private readonly identities = new WeakMap<Vertex<R>, string>();
   private readonly queue: PQueue;
   private readonly events: EventSink;
@@ -148,7 +152,40 @@ export class Solver<R> {
         return { content: await rule.checksum(await this.result(input, signal)) };
       }),
     );
-    return { key: digestOf({ op: map.opDigest, inputs: parts }), fresh };
+    const fields = Object.fromEntries(Object.entries(map.explain?.fields ?? { op: map.opDigest }).map(([k, value]) => [k, boundedValue(value)]));
+    const explain: StepExplanation = {
+      step: boundedStep(v.meta.step ?? v.meta.name),
+      fields,
+      ...(map.explain?.files === undefined ? {} : { files: map.explain.files }),
+      inputs: parts.map((p) => shortDigest(p.key ?? p.content)),
+    };
+    return { key: digestOf({ op: map.opDigest, inputs: parts }), fresh, explain };
+  }
+
+  /**
+   * Why `v` missed, when an imported cache has a record of the same step: the differences,
+   * its inputs' followed down to the step that changed first. Never fails the solve.
+   */
+  private async missReasons(v: Vertex<R>, now: StepExplanation): Promise<readonly MissReason[] | undefined> {
+    const cache = this.opts.cache;
+    if (cache.previous === undefined) return undefined;
+    let before: StepExplanation | undefined;
+    try {
+      before = await cache.previous(now.step);
+    } catch {
+      return undefined;
+    }
+    if (before === undefined) return undefined;
+    const reasons = explainMiss(before, now, {
+      ...(v.meta.buildArgs === undefined ? {} : { buildArgs: v.meta.buildArgs }),
+      input: (i) => {
+        const input = v.inputs[i]!;
+        const reasons = this.missed.get(this.identity(input));
+        return { name: input.meta.name, ...(reasons === undefined ? {} : { reasons }) };
+      },
+    });
+    this.missed.set(this.identity(v), reasons);
+    return reasons;
   }
 
   private result(v: Vertex<R>, signal: AbortSignal): Promise<R> {
@@ -162,7 +199,7 @@ export class Solver<R> {
   }
 
   private async computeResult(v: Vertex<R>, signal: AbortSignal): Promise<R> {
-    const { key, fresh } = await this.keyInfo(v, signal);
+    const { key, fresh, explain } = await this.keyInfo(v, signal);
     const emit = (state: 'started' | 'cached' | 'done' | 'failed', error?: string) =>
       this.events({
         kind: 'vertex',
@@ -179,12 +216,13 @@ export class Solver<R> {
         this.reportCached(v.inputs);
         this.reported.add(this.identity(v));
         emit('cached');
-        this.opts.onResult?.(v, key, cached);
+        this.opts.onResult?.(v, key, cached, explain);
         return cached;
       }
     }
     const inputs = await Promise.all(v.inputs.map((i) => this.result(i, signal)));
     signal.throwIfAborted();
+    const reasons = fresh ? undefined : await this.missReasons(v, explain);
     const cx: ExecContext = {
       signal,
       vertex: v.digest,
@@ -196,6 +234,7 @@ export class Solver<R> {
       async () => {
         signal.throwIfAborted();
         emit('started');
+        if (reasons !== undefined && v.meta.internal !== true) this.events({ kind: 'miss', digest: v.digest, reasons });
         try {
           const r = await v.op.execute(inputs, cx);
           emit('done');
@@ -209,7 +248,7 @@ export class Solver<R> {
     );
     this.record(key, result as R);
     this.opts.onExecuted?.(v, result as R);
-    this.opts.onResult?.(v, key, result as R);
+    this.opts.onResult?.(v, key, result as R, explain);
     return result as R;
   }
 

@@ -4,6 +4,7 @@
  * disks or registries.
  */
 import type { Digest } from '../../oci/index.js';
+import type { KeyParts, MissReason, StepExplanation } from './explain.js';
 
 /** Descriptive data kept beside a vertex, never in its digest. */
 export interface VertexMeta {
@@ -13,6 +14,13 @@ export interface VertexMeta {
   readonly origin?: unknown;
   /** Progress hides vertices marked internal unless they fail. */
   readonly internal?: boolean;
+  /**
+   * Who the step is across builds, whatever its inputs (its instruction as written and its
+   * stage): how a miss finds the record an earlier build made of it. Default: the name.
+   */
+  readonly step?: string;
+  /** The names in the step's environment that build args set: a miss names them as such. */
+  readonly buildArgs?: readonly string[];
 }
 
 /** How an input contributes to a vertex's cache key. */
@@ -27,6 +35,8 @@ export interface CacheMap<R> {
   readonly opDigest: Digest;
   /** One rule per input, in input order. */
   readonly inputs: readonly InputKey<R>[];
+  /** The op's key in comparable parts, to explain a later miss (default: the op digest alone). */
+  readonly explain?: KeyParts;
 }
 
 export interface KeyContext {
@@ -62,6 +72,8 @@ export interface CacheStore<R> {
   /** The result stored under `key`, if it is still usable. */
   get(key: Digest): Promise<R | undefined>;
   put(key: Digest, result: R): Promise<void>;
+  /** The explanation an imported record holds for `step` (see VertexMeta.step), to say why it missed. */
+  previous?(step: string): Promise<StepExplanation | undefined>;
 }
 
 export type VertexState = 'started' | 'cached' | 'done' | 'failed';
@@ -77,6 +89,8 @@ export type SolveEvent =
       readonly internal?: boolean;
     }
   | { readonly kind: 'status'; readonly digest: Digest; readonly id: string; readonly current: number; readonly total?: number }
-  | { readonly kind: 'log'; readonly digest: Digest; readonly fd: 1 | 2; readonly data: Uint8Array };
+  | { readonly kind: 'log'; readonly digest: Digest; readonly fd: 1 | 2; readonly data: Uint8Array }
+  /** A step that runs although an imported cache has a record of it: what differs (just after it started). */
+  | { readonly kind: 'miss'; readonly digest: Digest; readonly reasons: readonly MissReason[] };
 
 export type EventSink = (event: SolveEvent) => void;

@@ -7,6 +7,7 @@ import type { MountSpec } from '../../executor/index.js';
 import { fileXattrs, writableOverlay } from '../../snapshotter/index.js';
 import { digestOf, MAIN_CONTEXT, type CacheMap, type ExecContext, type ExecDescription, type InputKey, type MountDescription, type Op } from '../core/index.js';
 import { checksumPaths } from './context/index.js';
+import { envFields, specFields } from './key-fields.js';
 import { contextXattrs } from './context-xattrs.js';
 import type { Executor, LocalContext } from './deps.js';
 import { cacheMountId, mountTarget, readsSource, StepMounts, type StepMountDeps } from './exec-mounts.js';
@@ -98,7 +99,18 @@ export class ExecOp implements Op<Ref> {
       inputs.push(mount.type === 'bind' ? { by: 'content', checksum: (ref) => this.snapshotSum(ref, posix.join('/', mount.source), cx.signal) } : { by: 'key' });
     }
     const contexts = await this.boundContextSums(cx.signal);
-    return { opDigest: digestOf(contexts.length === 0 ? this.spec : { op: this.spec, contexts }), inputs };
+    return { opDigest: digestOf(contexts.length === 0 ? this.spec : { op: this.spec, contexts }), inputs, explain: { fields: this.fields(contexts) } };
+  }
+
+  /** The key's explanation: each variable of the environment on its own, the rest of the spec, the bound contexts' sums. */
+  private fields(contexts: readonly { readonly context: string; readonly sum: string }[]): Record<string, string> {
+    const { env, args, ...rest } = this.spec as Record<string, unknown>;
+    return {
+      command: JSON.stringify(args),
+      ...specFields(rest),
+      ...envFields(env as readonly string[]),
+      ...Object.fromEntries(contexts.map((c) => [`files of ${c.context}`, c.sum])),
+    };
   }
 
   /**

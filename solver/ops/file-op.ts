@@ -1,7 +1,8 @@
 /** A file op (COPY, ADD, WORKDIR's mkdir): file changes written through a mounted view of the new snapshot. */
 import { digestOf, MAIN_CONTEXT, type CacheMap, type ExecContext, type FileDescription, type Op } from '../core/index.js';
 import { fileXattrs } from '../../snapshotter/index.js';
-import { checksumPaths } from './context/index.js';
+import { checksumPaths, EntryDigests } from './context/index.js';
+import { specFields } from './key-fields.js';
 import { contextXattrs } from './context-xattrs.js';
 import type { LocalContext, OpStore } from './deps.js';
 import { add, copy, mkdirWorkdir } from './file/index.js';
@@ -56,17 +57,24 @@ export class FileOp implements Op<Ref> {
     const local = this.local;
     if (this.action.action !== 'mkdir' && local !== undefined && this.action.sources.length > 0) {
       // What the step reads from the context is part of its key: exactly the selected paths.
+      const entries = new EntryDigests();
       const sum = await checksumPaths(local.dir, this.action.sources, {
         followLinks: true,
+        entries,
         exclude: this.action.exclude,
         xattrs: contextXattrs,
         ...(local.ignore === undefined ? {} : { matcher: local.ignore }),
         ...(local.statCache === undefined ? {} : { statCache: await local.statCache() }),
         signal: cx.signal,
       });
-      return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: byKey(1) };
+      return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: byKey(1), explain: { fields: this.fields(), files: entries.result(sum) } };
     }
-    return { opDigest: digestOf(this.spec), inputs: byKey(this.readsStage ? 2 : 1) };
+    return { opDigest: digestOf(this.spec), inputs: byKey(this.readsStage ? 2 : 1), explain: { fields: this.fields() } };
+  }
+
+  /** The spec as the fields of the key's explanation. */
+  private fields(): Record<string, string> {
+    return specFields(this.spec as Record<string, unknown>);
   }
 
   async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {

@@ -22,7 +22,7 @@ export class ImageSourceOp implements Op<Ref> {
   async cacheMap(): Promise<CacheMap<Ref>> {
     // The key is the image's content: retagging the name to another image changes it.
     const image = await this.deps.images.resolve(this.spec.ref, this.context);
-    return { opDigest: digestOf({ kind: 'image', manifest: image.manifest }), inputs: [] };
+    return { opDigest: digestOf({ kind: 'image', manifest: image.manifest }), inputs: [], explain: { fields: { [`image:${this.spec.ref}`]: image.manifest } } };
   }
 
   async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {

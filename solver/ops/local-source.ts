@@ -4,7 +4,7 @@
  * of the whole directory.
  */
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
-import { checksumPaths } from './context/index.js';
+import { checksumPaths, EntryDigests } from './context/index.js';
 import { contextXattrs } from './context-xattrs.js';
 import type { LocalContext, OpStore } from './deps.js';
 import { copy } from './file/index.js';
@@ -19,14 +19,16 @@ export class LocalSourceOp implements Op<Ref> {
   ) {}
 
   async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
+    const entries = new EntryDigests();
     const sum = await checksumPaths(this.context.dir, ['/'], {
       followLinks: true,
+      entries,
       xattrs: contextXattrs,
       ...(this.context.ignore === undefined ? {} : { matcher: this.context.ignore }),
       ...(this.context.statCache === undefined ? {} : { statCache: await this.context.statCache() }),
       signal: cx.signal,
     });
-    return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: [] };
+    return { opDigest: digestOf({ op: this.spec, context: sum }), inputs: [], explain: { fields: {}, files: entries.result(sum) } };
   }
 
   async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {

@@ -17,7 +17,11 @@ export class OnPlatform<R> implements Op<R> {
 
   async cacheMap(cx: KeyContext): Promise<CacheMap<R>> {
     const map = await this.op.cacheMap(cx);
-    return { ...map, opDigest: digestOf({ platform: this.platform, op: map.opDigest }) };
+    return {
+      ...map,
+      opDigest: digestOf({ platform: this.platform, op: map.opDigest }),
+      ...(map.explain === undefined ? {} : { explain: { ...map.explain, fields: { ...map.explain.fields, platform: this.platform } } }),
+    };
   }
 
   execute(inputs: readonly R[], cx: ExecContext): Promise<R> {

@@ -24,6 +24,7 @@ import { lstatOrUndefined, resolveInRoot } from '../file/root-path.js';
 import { SourceView } from '../file/source-view.js';
 import { resolveWildcards } from '../file/wildcards.js';
 import type { EntryStat } from './entry-stat.js';
+import type { EntryDigests } from './entry-digests.js';
 import { blake3File, blake3SmallFileSync, type FileHasher } from './hash-file.js';
 import { nowNs, type StatCache, type StatCacheDir } from './stat-cache.js';
 import { walkTreeBatches, type WalkEntry } from './walk.js';
@@ -46,6 +47,8 @@ export interface ChecksumOptions {
   readonly xattrs?: Pick<XattrIO, 'list' | 'get'>;
   /** Replaces BLAKE3-of-file (tests count calls through it). */
   readonly hashFile?: FileHasher;
+  /** Keeps a short digest per selected entry, to name the files a later miss changed. */
+  readonly entries?: EntryDigests;
   readonly signal?: AbortSignal;
 }
 
@@ -97,7 +100,9 @@ async function checksum(contextDir: string, selectors: readonly string[], opts: 
   // The digest is over the concatenation of the lines: they go to the hasher 64 KiB at a time.
   let lines = '';
   /** One line: its fields joined by NULs. */
+  const entries = opts.entries;
   const putLine = (line: string): void => {
+    if (entries !== undefined) entries.line(line);
     if (!isPlainName(line)) {
       // Byte escapes: the line goes in as its exact bytes (the hasher would encode them as U+FFFD).
       digest.update(lines);

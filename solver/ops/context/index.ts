@@ -11,4 +11,5 @@ export { checksumPaths, checksumPathsAndTimes, type ChecksumOptions } from './ch
 export { StatCache, StatCacheDir, type StatCacheOptions } from './stat-cache.js';
 export { EntryStat } from './entry-stat.js';
 export { walkContext, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+export { EntryDigests, MAX_PATHS } from './entry-digests.js';
 export { blake3File, type FileHasher } from './hash-file.js';
