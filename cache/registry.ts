@@ -44,6 +44,9 @@ export async function openRegistryCache(ref: ImageReference, conn: RegistryConne
       await sources?.recordSource(blob.digest, ref.domain, ref.repository);
       return stream;
     },
+    async noteSource(blob) {
+      await sources?.recordSource(blob.digest, ref.domain, ref.repository);
+    },
   };
 }
 
