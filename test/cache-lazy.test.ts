@@ -77,9 +77,12 @@ describe.skipIf(!isRoot && !isCI)('lazy import of a registry cache', () => {
   it('every step hits and the image is pushed to another repository of the cache registry: no layer is downloaded, none unpacked', () => {
     const root = join(work, 'root-b');
     const imageB = `${registry.host}/app/b:1`;
+    const againRef = `${registry.host}/ci/again:min`;
     const meta = join(work, 'meta-b');
     const { r, requests } = during(() =>
-      build(root, copyCheckout(checkoutA, join(work, 'runner-b', 'elsewhere')), meta, ['--cache-from', cacheRef, '-o', `type=registry,name=${imageB}`]),
+      build(root, copyCheckout(checkoutA, join(work, 'runner-b', 'elsewhere')), meta, [
+        '--cache-from', cacheRef, '-o', `type=registry,name=${imageB}`, '--cache-to', `type=registry,ref=${againRef}`,
+      ]),
     );
     expectOk(r);
     expect(ran(r)).toEqual([]);
@@ -98,6 +101,26 @@ describe.skipIf(!isRoot && !isCI)('lazy import of a registry cache', () => {
     // The same image as A's, byte for byte: manifest, config (the image ID) and layers.
     expect(raw(imageB)).toBe(raw(imageA));
     expect(imageId(meta)).toBe(imageId(outA));
+    // The cache exported again lists the same blobs, none compressed again nor read.
+    expect(manifest(againRef).layers.map((l) => l.digest).sort()).toEqual([...layers].sort());
+  });
+
+  it('into the local store (type=image), the blobs are fetched, not unpacked, and a later FROM of the image unpacks them', () => {
+    const root = join(work, 'root-e');
+    const meta = join(work, 'meta-e');
+    const { r, requests } = during(() => build(root, copyCheckout(checkoutA, join(work, 'runner-e', 'app')), meta, ['--cache-from', cacheRef, '-t', 'lazy-store:1']));
+    expectOk(r);
+    expect(ran(r)).toEqual([]);
+    const chain = manifest(imageA).layers.map((l) => l.digest);
+    expect(blobGets(requests).filter((d) => cacheLayers().includes(d)).sort()).toEqual([...chain].sort());
+    expect(snapshots(root)).toEqual([]);
+    expect(imageId(meta)).toBe(imageId(outA));
+    // The stored image is whole: a build on it reads A's files.
+    const next = join(work, 'next-e');
+    writeContext(next, { Dockerfile: 'FROM lazy-store:1\nRUN cat /first /side > /both\n' });
+    const out = join(work, 'out-e');
+    expectOk(build(root, next, out, ['-o', `type=local,dest=${out}`]));
+    expect(readFileSync(join(out, 'both'), 'utf8')).toBe(readFileSync(join(outA, 'first'), 'utf8') + readFileSync(join(outA, 'side'), 'utf8'));
   });
 
   it('with -o type=oci the chain\'s blobs are downloaded, each once, and nothing is unpacked', () => {
