@@ -144,6 +144,46 @@ describe.skipIf(!isRoot && !isCI)('lazy import of a registry cache', () => {
     for (const f of ['first', 'side', 'second']) expect(readFileSync(join(bundle, 'rootfs', f), 'utf8')).toBe(readFileSync(join(outA, f), 'utf8'));
   });
 
+  it('a RUN that misses and bind-mounts a stage that hit unpacks that stage (its content keys the RUN, its files are mounted): only its layers are downloaded', () => {
+    const src = join(work, 'bind-a');
+    writeContext(src, {
+      Dockerfile: [
+        'FROM scratch AS base',
+        'COPY rootfs/ /',
+        'FROM base AS side',
+        'RUN echo RAN-SIDE && head -c 32 /dev/urandom | sha256sum > /side',
+        'FROM base',
+        'COPY app.txt /app.txt',
+        'RUN --mount=type=bind,from=side,source=/side,target=/m echo RAN-BIND && cat /m /app.txt > /bound',
+        '',
+      ].join('\n'),
+      'app.txt': 'version 1\n',
+    });
+    copyCheckout(join(checkoutA, 'rootfs'), join(src, 'rootfs'));
+    const ref = `${registry.host}/ci/bind:max`;
+    const outBindA = join(work, 'out-bind-a');
+    const imageBind = `${registry.host}/app/bind:1`;
+    expectOk(build(join(work, 'root-bind-a'), src, outBindA, ['-o', `type=local,dest=${outBindA}`, '-o', `type=registry,name=${imageBind}`, '--cache-to', `type=registry,ref=${ref},mode=max`]));
+    const layers = manifest(ref).layers.map((l) => l.digest);
+    const imageLayers = manifest(imageBind).layers.map((l) => l.digest);
+    const out = join(work, 'out-bind-b');
+    const { r, requests } = during(() =>
+      build(join(work, 'root-bind-b'), copyCheckout(src, join(work, 'bind-b'), 'version 2\n'), out, ['--cache-from', ref, '-o', `type=local,dest=${out}`]),
+    );
+    expectOk(r);
+    expect(r.stderr).toMatch(/^#\d+ [\d.]+ RAN-BIND$/m);
+    expect(r.stderr).not.toMatch(/^#\d+ [\d.]+ RAN-SIDE$/m);
+    // The side stage's random bytes are A's (its RUN did not run again), app.txt is the new one.
+    const boundA = readFileSync(join(outBindA, 'bound'), 'utf8');
+    expect(boundA).toMatch(/^[0-9a-f]{64}  -\nversion 1\n$/);
+    expect(readFileSync(join(out, 'bound'), 'utf8')).toBe(boundA.replace('version 1', 'version 2'));
+    // Downloaded: the base (under the COPY that missed) and the side stage's layer (its content
+    // keys the RUN); not A's COPY and RUN layers.
+    expect(layers).toHaveLength(4);
+    const sideLayer = layers.find((l) => !imageLayers.includes(l))!;
+    expect(blobGets(requests).filter((d) => layers.includes(d)).sort()).toEqual([imageLayers[0]!, sideLayer].sort());
+  });
+
   it('after a change to one copied file, pushed: only the layers the steps that run need are downloaded', () => {
     const root = join(work, 'root-d');
     const imageD = `${registry.host}/app/d:1`;
