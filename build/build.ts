@@ -129,7 +129,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   });
 
   try {
-    const image = await imageResult(state, top.snapshot, graph.target, graph.stages, plan, req.labels, {
+    const image = await imageResult(state, top, graph.target, graph.stages, plan, req.labels, {
       image: (ref) => bases.load(ref, plan.targetPlatform),
       named: async (key, unaccounted) => {
         const base = await contexts.base(key, plan.targetPlatform);

@@ -14,7 +14,8 @@ import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
-import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
+import { layerCreated, layersOf, openSnapshotTar, type Layer, type LazyChain, type LazyLayer, type Ref } from '../solver/ops/index.js';
+import { fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
 import { parseReference } from '../images/index.js';
 import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
@@ -75,7 +76,13 @@ async function writeCache(
   access: RegistryAccess | undefined,
   status: (id: string, current: number) => void,
   warn: (message: string) => void,
+  /** Imported hits not unpacked, whose blobs may not be in the content store yet. */
+  lazy: readonly LazyChain[] = [],
 ): Promise<void> {
+  // A registry push reads only the blobs it uploads (the others are there or mounted); the
+  // other backends copy blobs from the content store: the lazy ones are fetched first.
+  const cached = new Set(cache.layers.map((l) => l.digest));
+  if (spec.type !== 'registry') for (const chain of lazy) for (const l of chain.layers) if (cached.has(l.blob.digest)) await chain.fetch(l);
   switch (spec.type) {
     case 'local':
       await writeLocalCache(spec.dest, cache, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
@@ -83,7 +90,7 @@ async function writeCache(
     case 'registry': {
       if (access === undefined) throw new Error('internal: a registry cache export without registry access');
       const ref = parseReference(spec.ref);
-      await writeRegistryCache(ref, cache, state.content, await pushOptionsFor(ref.domain, access, state.content));
+      await writeRegistryCache(ref, cache, fetchingProvider(state.content, lazy), await pushOptionsFor(ref.domain, access, state.content));
       return;
     }
     case 'gha': {
@@ -145,8 +152,9 @@ export async function exportCaches(
       events({ kind: 'vertex', digest, name, state: s, at: Date.now(), ...(error === undefined ? {} : { error }) });
     emit('started');
     try {
-      const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
-      await writeCache(state, spec, encodeCache(records), access, (id, current) => events({ kind: 'status', digest, id, current }), warn);
+      const steps = spec.mode === 'max' ? results.all : results.chain;
+      const records = await cacheRecords(state, steps, spec.format);
+      await writeCache(state, spec, encodeCache(records), access, (id, current) => events({ kind: 'status', digest, id, current }), warn, lazyChains(steps));
       emit('done');
     } catch (e) {
       const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : where}: ${(e as Error).message}`, {}, { cause: e });
@@ -176,11 +184,33 @@ async function cacheRecords(state: State, steps: readonly SolvedStep[], format: 
     }
     return p;
   };
+  // A lazy result (an imported hit nothing unpacked) keeps its blobs: nothing to compress.
+  const lazyOf = (chain: LazyChain, layer: LazyLayer): Promise<CacheLayer> => {
+    let p = blobs.get(layer.diffId);
+    if (p === undefined) {
+      p = (async () => {
+        const blob = await lazyLayerBlob(state.content, chain, layer, format);
+        return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId: layer.diffId, created: layer.created };
+      })();
+      blobs.set(layer.diffId, p);
+    }
+    return p;
+  };
   return Promise.all(
     steps.map(async ({ key, ref, explain }) => ({
       key,
-      chain: ref.snapshot === null ? [] : await Promise.all((await layersOf(state, ref.snapshot)).map(blobOf)),
+      chain:
+        'lazy' in ref
+          ? await Promise.all(ref.lazy.layers.map((l) => lazyOf(ref.lazy, l)))
+          : ref.snapshot === null
+            ? []
+            : await Promise.all((await layersOf(state, ref.snapshot)).map(blobOf)),
       ...(explain === undefined ? {} : { explain }),
     })),
   );
+}
+
+/** The lazy chains among `steps`: their blobs are fetched only when an export must read them. */
+function lazyChains(steps: readonly SolvedStep[]): LazyChain[] {
+  return steps.flatMap(({ ref }) => ('lazy' in ref ? [ref.lazy] : []));
 }

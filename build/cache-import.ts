@@ -1,10 +1,12 @@
 /**
  * Caches imported with `--cache-from`: each one a store the solver consults after the local
- * cache index. A hit unpacks the result's layer chain into snapshots the way base images are
- * unpacked (a chain already unpacked is reused through the layer records), copying only the
- * blobs of the layers still missing into the content store, verified. The solver asks only
- * for the results it needs — a step that misses asks for its input's, which then hits — so
- * only the layers of those results are read.
+ * cache index. A hit is lazy: its layer chain as the records list it, nothing read. When a
+ * step or an output needs its files, the chain is unpacked into snapshots the way base images
+ * are (a chain already unpacked is reused through the layer records), copying only the blobs
+ * of the layers still missing into the content store, verified; an output that needs only
+ * blobs fetches them (or, pushed, mounts them where the cache holds them). The solver asks
+ * only for the results it needs — a step that misses asks for its input's, which then hits —
+ * so only the layers of those results are read.
  */
 import {
   CacheRecords, ghaMayRead, openGhaCache, openLocalCache, openRegistryCache, type CacheLayer, type CacheSource, type GhaCacheMode, type GhaEndpoint,
@@ -14,7 +16,8 @@ import { hostPlatform } from '../frontend/index.js';
 import { openLayerTar } from '../exporter/index.js';
 import { rememberBlobAsIs } from '../images/index.js';
 import { digestOf, type CacheStore, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
-import { unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
+import { chainIds, snapshotForChain, unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
+import type { SnapshotName } from '../snapshotter/index.js';
 import { credentialsFor, type PlatformSpec } from '../registry/index.js';
 import { parseReference } from '../images/index.js';
 import type { CacheIndex } from './cache-index.js';
@@ -75,9 +78,13 @@ async function openCache(state: State, spec: CacheImport, access: RegistryAccess
   return openRegistryCache(ref, { insecure: access.insecure, ca: access.ca, ...(credentials === undefined ? {} : { credentials }) }, state.content, platform);
 }
 
-/** One imported cache as a solver store: records by key, layers read when a hit needs them. */
+/**
+ * One imported cache as a solver store: records by key; a hit is lazy (its layer chain as the
+ * records list it), read only when something needs its files or blobs.
+ */
 export class ImportedCache implements CacheStore<Ref> {
   private readonly pending = new Map<Digest, Promise<Ref>>();
+  private readonly fetching = new Map<Digest, Promise<void>>();
   // Unpacks go one at a time: chains share their lower layers, which are then unpacked once.
   private tail: Promise<unknown> = Promise.resolve();
   /** Layer blobs copied from the cache into the content store so far. */
@@ -98,9 +105,7 @@ export class ImportedCache implements CacheStore<Ref> {
     if (p === undefined && !(await this.chainAvailable(chain))) return undefined;
     p = this.pending.get(key);
     if (p === undefined) {
-      const run = this.tail.then(() => this.unpack(chain));
-      this.tail = run.catch(() => {});
-      p = run;
+      p = this.hit(chain);
       this.pending.set(key, p);
     }
     return p;
@@ -137,28 +142,66 @@ export class ImportedCache implements CacheStore<Ref> {
     return this.bySteps.get(step);
   }
 
-  private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
+  /**
+   * A hit's result: the snapshot when this state directory holds the chain already, else the
+   * chain as a lazy result. A cache written without layer times is unpacked at once (the
+   * image's history times come from the snapshots then).
+   */
+  private async hit(chain: readonly CacheLayer[]): Promise<Ref> {
+    const here = await snapshotForChain(this.state, chainIds(chain.map((l) => l.diffId)).at(-1)!);
+    if (here !== undefined) return { snapshot: here };
+    if (chain.some((l) => l.created === undefined)) return { snapshot: await this.unpack(chain) };
+    // A push of the result mounts these blobs from where the cache holds them.
+    if (this.source.noteSource !== undefined) for (const { blob } of chain) await this.source.noteSource(blob);
+    let unpacked: Promise<SnapshotName> | undefined;
+    return {
+      lazy: {
+        layers: chain.map(({ blob, diffId, created }) => ({ blob, diffId, created: created! })),
+        fetch: (layer) => this.fetch(layer.blob),
+        unpack: () => (unpacked ??= this.unpack(chain)),
+      },
+    };
+  }
+
+  /** Copies a layer blob from the cache into the content store (verified), once, unless it is there. */
+  private fetch(blob: CacheLayer['blob']): Promise<void> {
+    let p = this.fetching.get(blob.digest);
+    if (p === undefined) {
+      p = this.copy(blob);
+      this.fetching.set(blob.digest, p);
+    }
+    return p;
+  }
+
+  private async copy(blob: CacheLayer['blob']): Promise<void> {
+    const { content } = this.state;
+    if (await content.has(blob.digest)) return;
+    try {
+      await content.writeBlob(await this.source.open(blob), { digest: blob.digest, size: blob.size });
+    } catch (e) {
+      if (e instanceof BuildError) throw e;
+      throw new BuildError('CACHE_IMPORT', `cannot read layer ${blob.digest} of the cache at ${this.source.where}: ${(e as Error).message}`);
+    }
+    this.layersRead++;
+    this.onRead(blob);
+  }
+
+  /** The chain unpacked into snapshots, after the unpacks asked for before it. */
+  private unpack(chain: readonly CacheLayer[]): Promise<SnapshotName> {
     const { content } = this.state;
     const layers: ImageLayer[] = chain.map(({ blob, diffId, created }) => ({
       diffId,
       ...(created === undefined ? {} : { created }),
       open: async () => {
-        if (!(await content.has(blob.digest))) {
-          try {
-            await content.writeBlob(await this.source.open(blob), { digest: blob.digest, size: blob.size });
-          } catch (e) {
-            if (e instanceof BuildError) throw e;
-            throw new BuildError('CACHE_IMPORT', `cannot read layer ${blob.digest} of the cache at ${this.source.where}: ${(e as Error).message}`);
-          }
-          this.layersRead++;
-          this.onRead(blob);
-        }
+        await this.fetch(blob);
         return openLayerTar(content, blob);
       },
       // Outputs and later exports reuse the blob instead of compressing the layer again.
       unpacked: () => rememberBlobAsIs(content, diffId, blob),
     }));
-    return { snapshot: await unpackImage(this.state, layers, () => {}) };
+    const run = this.tail.then(async () => (await unpackImage(this.state, layers, () => {}))!);
+    this.tail = run.catch(() => {});
+    return run;
   }
 }
 
@@ -174,10 +217,24 @@ export function withImports(local: CacheIndex, imports: readonly CacheStore<Ref>
       if (here !== undefined) return here;
       for (const store of imports) {
         const hit = await store.get(key);
-        if (hit !== undefined) {
+        if (hit === undefined) continue;
+        if (!('lazy' in hit)) {
           await local.put(key, hit);
           return hit;
         }
+        // A lazy hit has no snapshot to record until something unpacks it.
+        const { lazy } = hit;
+        let unpacked: Promise<SnapshotName> | undefined;
+        return {
+          lazy: {
+            ...lazy,
+            unpack: () =>
+              (unpacked ??= lazy.unpack().then(async (snapshot) => {
+                await local.put(key, { snapshot });
+                return snapshot;
+              })),
+          },
+        };
       }
       return undefined;
     },

@@ -29,6 +29,8 @@ export class CacheIndex implements CacheStore<Ref> {
   }
 
   async put(key: Digest, result: Ref): Promise<void> {
+    // A lazy hit is recorded once it is unpacked (cache-import.ts withImports).
+    if ('lazy' in result) throw new Error('internal: a lazy result put in the cache index');
     if (result.snapshot !== null) this.used?.add(result.snapshot);
     await writeRecord(this.dir, key, { snapshot: result.snapshot });
   }

@@ -7,11 +7,11 @@
  */
 import { encodeInlineCache, INLINE_CACHE_FIELD, type InlineStep } from '../cache/index.js';
 import type { Digest } from '../solver/core/index.js';
-import { layersOf } from '../solver/ops/index.js';
+import { layersOf, type Ref } from '../solver/ops/index.js';
 import type { CacheResults } from './cache-export.js';
 import type { ImportedCache } from './cache-import.js';
 import type { CacheIndex } from './cache-index.js';
-import type { ImageResult } from './image-result.js';
+import { isLazy, type ImageResult } from './image-result.js';
 import type { State } from './state.js';
 
 /** `--cache-to type=inline` (it takes no destination: the image outputs carry it). */
@@ -39,15 +39,21 @@ export function inlineWanted(cacheTo: readonly { readonly type: string }[], outp
  */
 export async function withInlineCache<I extends ImageResult & { readonly cache: CacheResults }>(state: State, image: I, warn: (message: string) => void): Promise<I> {
   const solved = await Promise.all(
-    image.cache.chain.map(async ({ key, ref }): Promise<InlineStep> => ({ key, diffIds: (await layersOf(state, ref.snapshot)).map((l) => l.diffId) })),
+    image.cache.chain.map(async ({ key, ref }): Promise<InlineStep> => ({ key, diffIds: await diffIdsOf(state, ref) })),
   );
   const unsolved = (await image.cache.unsolvedChain?.()) ?? [];
-  const value = encodeInlineCache([...unsolved, ...solved], image.layers.map((l) => l.diffId));
+  const value = encodeInlineCache([...unsolved, ...solved], (isLazy(image.layers) ? image.layers.layers : image.layers).map((l) => l.diffId));
   if (value === undefined) {
     warn('--cache-to type=inline: no step of the build has a result among the image\'s layers; the image carries no build cache');
     return image;
   }
   return { ...image, configExtra: { ...image.configExtra, [INLINE_CACHE_FIELD]: value } };
+}
+
+/** The diff ids of a result's layers, bottom first: a lazy one's from its records, nothing read. */
+async function diffIdsOf(state: State, ref: Ref): Promise<Digest[]> {
+  if ('lazy' in ref) return ref.lazy.layers.map((l) => l.diffId);
+  return (await layersOf(state, ref.snapshot)).map((l) => l.diffId);
 }
 
 /**
@@ -56,7 +62,7 @@ export async function withInlineCache<I extends ImageResult & { readonly cache: 
  */
 export async function recordedChain(state: State, key: Digest, local: CacheIndex, imports: readonly ImportedCache[]): Promise<InlineStep | undefined> {
   const here = await local.get(key);
-  if (here !== undefined) return { key, diffIds: (await layersOf(state, here.snapshot)).map((l) => l.diffId) };
+  if (here !== undefined) return { key, diffIds: await diffIdsOf(state, here) };
   for (const cache of imports) {
     const chain = cache.chainOf(key);
     if (chain !== undefined) return { key, diffIds: chain.map((l) => l.diffId) };

@@ -4,9 +4,8 @@
  */
 import { fillHistoryTimes, type BuildPlan, type ImageConfig, type Platform, type StageGraph } from '../frontend/index.js';
 import type { HistoryEntry } from '../oci/index.js';
-import { layerCreated, layersOf, type Layer } from '../solver/ops/index.js';
+import { layerCreated, layersOf, type Layer, type LazyChain, type Ref } from '../solver/ops/index.js';
 import type { State } from './state.js';
-import type { SnapshotName } from '../snapshotter/index.js';
 import type { BaseImage } from './base-images.js';
 
 export interface ImageResult {
@@ -15,10 +14,17 @@ export interface ImageResult {
   readonly author?: string;
   readonly platform: Platform;
   readonly history: readonly HistoryEntry[];
-  readonly layers: readonly Layer[];
+  /**
+   * The image's layers: the snapshots of the target's chain, or, when the target hit an
+   * imported cache and nothing unpacked it, that cache's chain (blobs not read yet).
+   */
+  readonly layers: readonly Layer[] | LazyChain;
   /** Top-level members the image config carries beside the spec's: the inline build cache (cache-inline.ts). */
   readonly configExtra?: Readonly<Record<string, unknown>>;
 }
+
+/** Whether the image's layers are still an imported cache's blobs only. */
+export const isLazy = (layers: readonly Layer[] | LazyChain): layers is LazyChain => !Array.isArray(layers);
 
 /** Where the history of the bases comes from. */
 export interface HistorySources {
@@ -29,24 +35,28 @@ export interface HistorySources {
 
 export async function imageResult(
   state: State,
-  top: SnapshotName | null,
+  top: Ref,
   target: StageGraph,
   stages: ReadonlyMap<number, StageGraph>,
   plan: BuildPlan,
   labels: Readonly<Record<string, string>>,
   sources: HistorySources,
 ): Promise<ImageResult> {
-  const layers = await layersOf(state, top);
+  const layers = 'lazy' in top ? top.lazy : await layersOf(state, top.snapshot);
+  const count = isLazy(layers) ? layers.layers.length : layers.length;
   const unaccounted: string[] = [];
   const history = await stageHistory(target, stages, sources, unaccounted);
   // A directory's layer has no history entry of its own: BuildKit's exporter appends one for
   // it after the others, described by the layer's origin.
   for (const description of unaccounted) history.push({ created_by: description, comment: 'buildkit.exporter.image.v0' });
   const layerEntries = history.filter((h) => h.empty_layer !== true).length;
-  if (layerEntries !== layers.length) {
-    throw new Error(`internal: ${layers.length} layers but ${layerEntries} history entries with a layer`);
+  if (layerEntries !== count) {
+    throw new Error(`internal: ${count} layers but ${layerEntries} history entries with a layer`);
   }
-  const layerTimes = await Promise.all(layers.map(async (l) => new Date(await layerCreated(state, l))));
+  // A lazy chain's times are the ones its steps recorded: those its snapshots would have.
+  const layerTimes = isLazy(layers)
+    ? layers.layers.map((l) => new Date(l.created))
+    : await Promise.all(layers.map(async (l) => new Date(await layerCreated(state, l))));
   const stage = target.stage;
   const allLabels = { ...(stage.config.Labels ?? {}), ...labels };
   const config: ImageConfig = { ...stage.config, ...(Object.keys(allLabels).length > 0 ? { Labels: allLabels } : {}) };

@@ -3,7 +3,7 @@
  * image of the local store — sent to registry references with the saved credentials.
  */
 import { BuildError } from '../errors/index.js';
-import type { BlobSources, Descriptor, Digest } from '../content/index.js';
+import type { BlobSources, ContentProvider, Descriptor, Digest } from '../content/index.js';
 import { exportLayer, manifestBytes, type LayerFormat } from '../exporter/index.js';
 import { isImageError } from '../images/index.js';
 import { readImageConfig, rememberLayerBlob, type ImageBlobs, type ResolvedImage } from '../images/index.js';
@@ -18,6 +18,8 @@ import type { RegistryAccess } from './pull.js';
 export interface PushableImage {
   readonly blobs: readonly Descriptor[];
   readonly manifest: { readonly mediaType: string; readonly bytes: Buffer };
+  /** Where the blobs are read when uploaded (default the content store). */
+  readonly provider?: ContentProvider;
 }
 
 /**
@@ -63,17 +65,21 @@ export async function pushableImage(state: State, image: ResolvedImage, format: 
   };
 }
 
-/** A built image, assembled for a layer format (its blobs in the content store), made ready to push. */
-export async function pushableBlobs(state: State, blobs: ImageBlobs): Promise<PushableImage> {
+/**
+ * A built image, assembled for a layer format, made ready to push: its blobs in the content
+ * store, or read through `provider` (a lazy image's, fetched only if a push must upload them).
+ */
+export async function pushableBlobs(state: State, blobs: ImageBlobs, provider?: ContentProvider): Promise<PushableImage> {
   return {
     blobs: [...blobs.layers, blobs.config],
     manifest: { mediaType: blobs.manifest.mediaType, bytes: await state.content.readBytes(blobs.manifest.digest) },
+    ...(provider === undefined ? {} : { provider }),
   };
 }
 
 /** Push `ready` to each reference in turn; the manifest digests the registries answered. */
 export async function pushTo(state: State, ready: PushableImage, refs: readonly ImageReference[], access: RegistryAccess): Promise<Digest[]> {
-  const blobs = pushBlobsOf(state.content, ready.blobs);
+  const blobs = pushBlobsOf(ready.provider ?? state.content, ready.blobs);
   const digests: Digest[] = [];
   for (const ref of refs) digests.push(await pushImage(ref, blobs, ready.manifest, await pushOptionsFor(ref.domain, access, state.content)));
   return digests;

@@ -63,7 +63,8 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
     events: opts.events,
     ignoreCache,
     onExecuted: (v, ref) => {
-      const snapshot = ref.snapshot;
+      // An executed result is a snapshot (only an imported cache's hits are lazy).
+      const snapshot = 'lazy' in ref ? null : ref.snapshot;
       if (snapshot === null || !targetChain.has(v)) return;
       // After the promise jobs that start the next step: its process runs while this hashes.
       setImmediate(() => layerOf(state, snapshot).catch(() => {}));

@@ -31,6 +31,11 @@ export interface CacheSource {
    * that names it (gha evicts entries): a record whose chain is not all there is a miss.
    */
   available?(blob: Descriptor): Promise<boolean>;
+  /**
+   * Records, without reading the blob, where the backend holds it for pushes to mount from
+   * (a registry's repository); for a hit whose blobs may be pushed but never read (lazy import).
+   */
+  noteSource?(blob: Descriptor): Promise<void>;
 }
 
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';

@@ -62,6 +62,9 @@ export async function openRegistryCache(
       await sources?.recordSource(blob.digest, ref.domain, ref.repository);
       return stream;
     },
+    async noteSource(blob) {
+      await sources?.recordSource(blob.digest, ref.domain, ref.repository);
+    },
   };
 }
 

@@ -3,11 +3,14 @@
  * assembled forms (made once per layer format, uncompressed for the store), and the response
  * they fill in.
  */
+import type { ContentProvider } from '../../content/index.js';
 import type { Descriptor, Platform } from '../../oci/index.js';
 import { assembleImage, exportLayer, type ExportImage, type LayerFormat } from '../../exporter/index.js';
 import { type ImageBlobs } from '../../images/index.js';
 import { descriptorObject, goJson } from '../../oci/index.js';
-import { openSnapshotTar } from '../../solver/ops/index.js';
+import { openSnapshotTar, type Layer } from '../../solver/ops/index.js';
+import { isLazy } from '../image-result.js';
+import { fetchedLayerBlobs, fetchingProvider, lazyLayerBlob, unpackedLayers } from '../lazy-layers.js';
 import type { State } from '../state.js';
 import type { BuiltImage } from '../build.js';
 import type { RegistryAccess } from '../pull.js';
@@ -28,6 +31,10 @@ export interface ExportContext {
   imageDescriptor(blobs: ImageBlobs): Descriptor;
   /** A layer's uncompressed tar, by diff id, from its snapshot. */
   openTar(diffId: string): Promise<Readable>;
+  /** The image's layers as snapshots (a lazy image's chain unpacked, once): for outputs of files. */
+  snapshotLayers(): Promise<readonly Layer[]>;
+  /** Where the image's blobs are read: the content store, a lazy image's blobs fetched into it when first read. */
+  readonly provider: ContentProvider;
   /** Record what an output made in the response (a later output's keys replace an earlier one's). */
   report(blobs: ImageBlobs, desc: Descriptor, names: readonly string[]): void;
   readonly response: Record<string, string>;
@@ -54,20 +61,31 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
     os: image.platform.os,
     ...(image.platform.variant === undefined || image.platform.variant === '' ? {} : { variant: image.platform.variant }),
   };
-  const snapshotOf = new Map(image.layers.map((l) => [l.diffId as string, l.snapshot]));
+  const lazy = isLazy(image.layers) ? image.layers : undefined;
+  let snapshots: Promise<readonly Layer[]> | undefined;
+  const snapshotLayers = (): Promise<readonly Layer[]> => (snapshots ??= isLazy(image.layers) ? unpackedLayers(state, image.layers) : Promise.resolve(image.layers));
+  const snapshotOf = async (diffId: string) => (await snapshotLayers()).find((l) => l.diffId === diffId)!.snapshot;
+  const provider = fetchingProvider(state.content, lazy === undefined ? [] : [lazy]);
   return {
     state,
     image,
     access,
     platform,
     response,
+    provider,
+    snapshotLayers,
     async forStore() {
+      // A lazy image goes into the store as its blobs (fetched, not unpacked): the store takes
+      // compressed layers whose blobs it holds, as a pushed image's.
       local ??= await assembleImage(state.content, {
         ...base,
-        layers: image.layers.map((l) => ({
-          diffId: l.diffId,
-          blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.size },
-        })),
+        layers:
+          lazy !== undefined
+            ? (await fetchedLayerBlobs(state.content, lazy)).map((blob, i) => ({ diffId: lazy.layers[i]!.diffId, blob }))
+            : (await snapshotLayers()).map((l) => ({
+                diffId: l.diffId,
+                blob: { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.size },
+              })),
       });
       return local;
     },
@@ -75,17 +93,20 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
       const key = JSON.stringify(format);
       let blobs = archived.get(key);
       if (blobs === undefined) {
-        const layers = await Promise.all(
-          image.layers.map(async (l) => exportLayer(state.content, l.diffId, format, () => openSnapshotTar(state, l.snapshot))),
-        );
+        const layers =
+          lazy !== undefined
+            ? await Promise.all(lazy.layers.map(async (l) => ({ diffId: l.diffId, blob: await lazyLayerBlob(state.content, lazy, l, format) })))
+            : await Promise.all(
+                (await snapshotLayers()).map(async (l) => exportLayer(state.content, l.diffId, format, () => openSnapshotTar(state, l.snapshot))),
+              );
         blobs = await assembleImage(state.content, { ...base, layers, ociMediaTypes: format.ociMediaTypes });
         archived.set(key, blobs);
       }
       return blobs;
     },
-    exported: (blobs, names) => ({ provider: state.content, image: blobs, names, platform, created }),
+    exported: (blobs, names) => ({ provider, image: blobs, names, platform, created }),
     imageDescriptor: (blobs) => ({ ...blobs.manifest, platform }),
-    openTar: (diffId) => openSnapshotTar(state, snapshotOf.get(diffId)!),
+    openTar: async (diffId) => openSnapshotTar(state, await snapshotOf(diffId)),
     report(blobs, desc, names) {
       response['containerimage.digest'] = blobs.manifest.digest;
       response['containerimage.config.digest'] = blobs.config.digest;

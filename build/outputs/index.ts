@@ -7,6 +7,8 @@
 import type { State } from '../state.js';
 import type { BuiltImage } from '../build.js';
 import type { RegistryAccess } from '../pull.js';
+import { isLazy } from '../image-result.js';
+import { unpackedLayers } from '../lazy-layers.js';
 import { exportContext } from './context.js';
 import { exportDocker } from './docker.js';
 import { exportImage } from './image.js';
@@ -21,7 +23,10 @@ export { imageId, writeIidFile, writeMetadataFile } from './finalize.js';
 
 /** Write every output in order; images are assembled once per layer format (uncompressed for the store). */
 export async function exportOutputs(state: State, image: BuiltImage, outputs: readonly Output[], access: RegistryAccess, signal?: AbortSignal): Promise<Written> {
-  const ctx = exportContext(state, image, access);
+  // Outputs of files need the image unpacked: then every output takes the snapshots, as for
+  // an image built here (a lazy image's store manifest would otherwise depend on the order).
+  const built = isLazy(image.layers) && outputs.some((o) => o.type === 'local' || o.type === 'tar') ? { ...image, layers: await unpackedLayers(state, image.layers) } : image;
+  const ctx = exportContext(state, built, access);
   for (const out of outputs) {
     // An interrupted build starts no further output (each one is written whole or not at all).
     signal?.throwIfAborted();

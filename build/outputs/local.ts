@@ -5,5 +5,5 @@ import type { ExportContext } from './context.js';
 import type { OutputOf } from './types.js';
 
 export async function exportLocal(ctx: ExportContext, out: OutputOf<'local'>): Promise<void> {
-  await writeRootfsDir(out.dest, ctx.image.layers.map((l) => l.diffId), ctx.openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
+  await writeRootfsDir(out.dest, (await ctx.snapshotLayers()).map((l) => l.diffId), ctx.openTar, { setXattr: (path, name, value) => fileXattrs.set(path, name, value) });
 }

@@ -5,6 +5,6 @@ import type { OutputOf } from './types.js';
 
 export async function exportRegistry(ctx: ExportContext, out: OutputOf<'registry'>): Promise<void> {
   const blobs = await ctx.forArchive(out.format);
-  await pushToNames(ctx.state, await pushableBlobs(ctx.state, blobs), out.names, ctx.access);
+  await pushToNames(ctx.state, await pushableBlobs(ctx.state, blobs, ctx.provider), out.names, ctx.access);
   ctx.report(blobs, ctx.imageDescriptor(blobs), out.names);
 }

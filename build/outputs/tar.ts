@@ -7,5 +7,5 @@ import type { OutputOf } from './types.js';
 
 export async function exportTar(ctx: ExportContext, out: OutputOf<'tar'>): Promise<void> {
   await mkdir(dirname(out.dest), { recursive: true });
-  await writeRootfsTar(out.dest, ctx.image.layers.map((l) => l.diffId), ctx.openTar);
+  await writeRootfsTar(out.dest, (await ctx.snapshotLayers()).map((l) => l.diffId), ctx.openTar);
 }

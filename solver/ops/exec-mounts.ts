@@ -19,7 +19,7 @@ import { fsPath, nameBytes } from '../../tarfs/index.js';
 import { mountAt, unmount } from './mount.js';
 import type { FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
 import { copy } from './file/index.js';
-import type { Ref } from './ref.js';
+import type { SnapshotRef } from './ref.js';
 import { newActiveKey, withView } from './mounted.js';
 import { CONTEXT_BIND_PATH, contextSnapshot, resolveMountSource } from './bind-mounts.js';
 import { hostPath } from './file/root-path.js';
@@ -96,7 +96,7 @@ export class StepMounts {
   ) {}
 
   /** Sets up one mount; `nextSource` yields the step's next mount input (see readsSource). */
-  async add(m: ExecMount, nextSource: () => Ref): Promise<void> {
+  async add(m: ExecMount, nextSource: () => SnapshotRef): Promise<void> {
     const mount = m.mount;
     const target = mountTarget(mount, this.cwd, mount.type === 'ssh' ? this.sshCount++ : 0);
     switch (mount.type) {
@@ -238,7 +238,7 @@ export class StepMounts {
    * (BuildKit applies them to the root it makes for a cache and leaves a `source=` path as it
    * is). A cache seeded `from=` a stage or image holds that source path itself (see cacheDir).
    */
-  private async cacheSource(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => Ref): Promise<string> {
+  private async cacheSource(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => SnapshotRef): Promise<string> {
     const dir = await this.cacheDir(mount, target, m, nextSource);
     const sub = posix.join('/', mount.source);
     if (sub === '/') {
@@ -287,7 +287,7 @@ export class StepMounts {
    * The host directory of a cache mount. Its name follows BuildKit's cache key: the id, and
    * with `from=` the source it starts from, so another source starts another cache.
    */
-  private async cacheDir(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => Ref): Promise<string> {
+  private async cacheDir(mount: CacheMountDescription, target: string, m: ExecMount, nextSource: () => SnapshotRef): Promise<string> {
     const id = cacheMountId(mount, target);
     if (mount.from !== '' && !readsSource(m)) {
       throw new BuildError('NOT_SUPPORTED', `not supported yet: a cache mount from= a local build context (${mount.from})`, {

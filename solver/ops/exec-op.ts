@@ -13,7 +13,7 @@ import type { Executor, LocalContext } from './deps.js';
 import { cacheMountId, mountTarget, readsSource, StepMounts, type StepMountDeps } from './exec-mounts.js';
 import { newActiveKey, newSnapshotName, withView } from './mounted.js';
 import { readRecord, writeRecord } from './records.js';
-import type { Ref } from './ref.js';
+import { materialize, type Ref } from './ref.js';
 
 /** A RUN step failed: the command, its status and the end of its output. */
 export class RunFailedError extends BuildError {
@@ -117,8 +117,9 @@ export class ExecOp implements Op<Ref> {
    * The content checksum of `path` in a committed snapshot (owners included: a stage's files
    * keep theirs), computed once per snapshot and path: snapshots never change.
    */
-  private async snapshotSum(ref: Ref, path: string, signal: AbortSignal): Promise<string> {
+  private async snapshotSum(input: Ref, path: string, signal: AbortSignal): Promise<string> {
     const { store } = this.deps;
+    const ref = await materialize(input);
     const memo = `mount-sum\0${ref.snapshot ?? 'scratch'}\0${path}`;
     const known = await readRecord<{ sum: string }>(store.layerMetaDir, memo);
     if (known !== undefined) return known.sum;
@@ -168,8 +169,10 @@ export class ExecOp implements Op<Ref> {
     return sums;
   }
 
-  async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+  async execute(given: readonly Ref[], cx: ExecContext): Promise<Ref> {
     const { store } = this.deps;
+    // The root and every mounted source are read as files.
+    const inputs = await Promise.all(given.map(materialize));
     const root = inputs[0]!;
     const sources = inputs.slice(1);
     const key = newActiveKey();

@@ -8,7 +8,7 @@ import type { LocalContext, OpStore } from './deps.js';
 import { add, copy, mkdirWorkdir } from './file/index.js';
 import { changeSnapshot, withView } from './mounted.js';
 import type { PathMatcher } from './path-matcher.js';
-import type { Ref } from './ref.js';
+import { materialize, type Ref } from './ref.js';
 
 const byKey = (n: number) => Array.from({ length: n }, () => ({ by: 'key' as const }));
 
@@ -77,8 +77,10 @@ export class FileOp implements Op<Ref> {
     return specFields(this.spec as Record<string, unknown>);
   }
 
-  async execute(inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
+  async execute(given: readonly Ref[], cx: ExecContext): Promise<Ref> {
     const { store } = this.deps;
+    // The root written on, and a stage or image copied from, are read as files.
+    const inputs = await Promise.all(given.map(materialize));
     const action = this.action;
     const root = inputs[0]!;
     const local = this.local;

@@ -13,4 +13,4 @@ export { dropCacheMounts } from './cache-mounts.js';
 export { unpackImage } from './unpack.js';
 export { remoteSourceError } from './file/index.js';
 export { StatCache } from './context/index.js';
-export type { Ref } from './ref.js';
+export { materialize, type LazyChain, type LazyLayer, type LazyRef, type Ref, type SnapshotRef } from './ref.js';
