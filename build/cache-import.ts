@@ -119,6 +119,11 @@ export class ImportedCache implements CacheStore<Ref> {
     throw new Error('internal: an imported cache is read only');
   }
 
+  /** The cache as imported: an export to the same place need not probe the blobs it lists. */
+  get cacheSource(): CacheSource {
+    return this.source;
+  }
+
   private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {
     const { content } = this.state;
     const layers: ImageLayer[] = chain.map(({ blob, diffId, created }) => ({

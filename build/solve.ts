@@ -24,6 +24,8 @@ export interface SolveOptions {
   readonly signal: AbortSignal;
   /** Imported caches (--cache-from), consulted in order after the local index. */
   readonly imports: readonly CacheStore<Ref>[];
+  /** Each result the solve settles on, as it does (a cache export uploads its layers meanwhile); `onChain`: on the target's chain of roots. */
+  readonly onStep?: (step: SolvedStep, onChain: boolean) => void;
 }
 
 export interface Solved {
@@ -58,7 +60,10 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({
     cache: withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports),
-    onResult: (v, key, ref) => results.set(v, { key, ref }),
+    onResult: (v, key, ref) => {
+      results.set(v, { key, ref });
+      opts.onStep?.({ key, ref }, targetChain.has(v));
+    },
     events: opts.events,
     ignoreCache,
     onExecuted: (v, ref) => {

@@ -85,7 +85,7 @@ describe('GhaClient', () => {
 });
 
 describe('the gha cache over the client', () => {
-  it('round-trips a cache; a layer URL that expired after its lookup is looked up afresh once', async () => {
+  it('round-trips a cache (a small layer: in a pack); a URL that expired after its lookup is looked up afresh once', async () => {
     const layer = randomBytes(4096);
     const digest = sha256Of(layer);
     writeFileSync(join(work, 'layer'), layer);
@@ -93,7 +93,7 @@ describe('the gha cache over the client', () => {
     const key = sha256Of(Buffer.from('a step'));
     const cache = encodeCache([{ key, chain: [{ blob, diffId: sha256Of(Buffer.from('diff')) }] }]);
     const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
-    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 1, skipped: 0 });
+    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 0, skipped: 0, packed: 1 });
 
     const source = await openGhaCache(endpoint, 'round-trip');
     if ('missing' in source) throw new Error(source.missing);
