@@ -182,7 +182,9 @@ export class CacheExports {
       this.track(
         t,
         (async () => {
-          for (const layer of await layersOf(this.state, snapshot)) this.put(t, (await this.blobOf(t, layer)).blob);
+          // Each layer as soon as its blob is made: the step's own does not wait for those below.
+          const layers = await layersOf(this.state, snapshot);
+          await Promise.all(layers.map(async (layer) => this.put(t, (await this.blobOf(t, layer)).blob)));
         })(),
       );
     }
