@@ -62,6 +62,8 @@ interface GhaListing {
   readonly own: ReadonlySet<Digest>;
   /** Layers in a pack, and the pack. */
   readonly packed: ReadonlyMap<Digest, Pack>;
+  /** Whether the import looked the entry `key` up and the service no longer had it (evicted). */
+  gone(key: string): Promise<boolean>;
 }
 const listings = new WeakMap<CacheSource, GhaListing>();
 
@@ -113,8 +115,9 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
   let skipped = 0;
   let packed = 0;
   let denied: string | undefined;
-  /** Small blobs for this export's pack. */
+  /** Small blobs for this export's pack, and those an imported pack holds. */
   const small = new Map<Digest, Descriptor>();
+  const reused = new Map<Digest, Pack>();
   const puts = new Map<Digest, Promise<PutOutcome>>();
 
   const putOwn = async (blob: Descriptor): Promise<PutOutcome> => {
@@ -137,17 +140,27 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
   const putBlob = (blob: Descriptor): Promise<PutOutcome> => {
     let p = puts.get(blob.digest);
     if (p === undefined) {
-      if (known?.packed.has(blob.digest) === true) p = Promise.resolve('present');
-      else if (known?.own.has(blob.digest) === true) {
-        skipped++;
-        p = Promise.resolve('present');
-      } else if (blob.size < PACK_THRESHOLD) {
-        small.set(blob.digest, blob);
-        p = Promise.resolve('deferred');
-      } else p = putOwn(blob);
+      p = putNew(blob);
       puts.set(blob.digest, p);
     }
     return p;
+  };
+  /** A blob the import listed is taken as there, unless the import found its entry gone. */
+  const putNew = async (blob: Descriptor): Promise<PutOutcome> => {
+    const pack = known?.packed.get(blob.digest);
+    if (pack !== undefined && !(await known!.gone(pack.key))) {
+      reused.set(blob.digest, pack);
+      return 'present';
+    }
+    if (known?.own.has(blob.digest) === true && !(await known.gone(blobKey(blob.digest)))) {
+      skipped++;
+      return 'present';
+    }
+    if (blob.size < PACK_THRESHOLD) {
+      small.set(blob.digest, blob);
+      return 'deferred';
+    }
+    return putOwn(blob);
   };
   /** Uploads one entry from memory; false when the token may not write. */
   const putEntry = async (key: string, bytes: Buffer, exists: 'ok' | 'fail'): Promise<boolean> => {
@@ -177,7 +190,7 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
     if (denied !== undefined) return;
     const inCache = new Set(cache.layers.map((l) => l.digest));
     const packs = new Map<string, Pack>();
-    for (const [digest, pack] of known?.packed ?? []) if (inCache.has(digest)) packs.set(pack.key, pack);
+    for (const [digest, pack] of reused) if (inCache.has(digest)) packs.set(pack.key, pack);
     const mine = [...small.values()].filter((b) => inCache.has(b.digest));
     if (mine.length > 0) {
       const { pack, bytes } = await buildPack(mine, (b) => readFile(blobPath(b.digest)));
@@ -301,6 +314,11 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   };
   const own = new Set<Digest>();
   for (const chain of records.values()) for (const l of chain) if (!packOf.has(l.blob.digest)) own.add(l.blob.digest);
-  listings.set(source, { own, packed: packOf });
+  // Only a lookup the import made and the service answered with nothing: nothing more is asked.
+  const gone = async (key: string) => {
+    const looked = urls.get(key);
+    return looked !== undefined && (await looked.catch(() => '')) === undefined;
+  };
+  listings.set(source, { own, packed: packOf, gone });
   return source;
 }
