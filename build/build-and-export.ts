@@ -6,7 +6,7 @@
  */
 import type { BuildError } from '../errors/index.js';
 import { build, type BuildRequest } from './build.js';
-import { exportCaches, type CacheExport } from './cache-export.js';
+import { CacheExports, type CacheExport } from './cache-export.js';
 import { inlineWanted, withInlineCache, type InlineCacheExport } from './cache-inline.js';
 import { leaseBuildCache } from './lease.js';
 import { exportOutputs, type Output, type Written } from './outputs/index.js';
@@ -21,7 +21,7 @@ export interface BuildJob extends Omit<BuildRequest, 'state'> {
   readonly outputs: readonly Output[];
   /** How outputs reach registries (credentials, TLS, plain-HTTP hosts). */
   readonly access: RegistryAccess;
-  /** --cache-to: written after the outputs, in this order (type=inline: into the image config, before them). */
+  /** --cache-to: layers uploaded as their steps commit; records and manifests written after the outputs, in this order (type=inline: into the image config, before them). */
   readonly cacheTo?: readonly (CacheExport | InlineCacheExport)[];
 }
 
@@ -38,17 +38,24 @@ export async function buildAndExport(job: BuildJob): Promise<BuildOutcome> {
   const lease = await leaseBuildCache(state);
   // The build's helper processes, still exiting while the outputs are written.
   let exited: Promise<void> | undefined;
+  const cacheTo = (job.cacheTo ?? []).filter((c): c is CacheExport => c.type !== 'inline');
+  const exports = cacheTo.length === 0 ? undefined : new CacheExports(state, cacheTo, job.events, (message) => job.warn(message), job.access);
+  let exportsDone = false;
   try {
-    const built = await build({ ...job, state });
+    const built = await build({ ...job, state, ...(exports === undefined ? {} : { cacheExports: exports }) });
     exited = built.exited;
     const image = inlineWanted(job.cacheTo ?? [], job.outputs, (message) => job.warn(message)) ? await withInlineCache(state, built, (message) => job.warn(message)) : built;
     if (job.outputs.length === 0) job.warn('no output specified: the result stays in the build cache only (use -t NAME or -o)');
     const written = await exportOutputs(state, image, job.outputs, job.access, job.signal);
-    const cacheTo = (job.cacheTo ?? []).filter((c): c is CacheExport => c.type !== 'inline');
-    if (cacheTo.length === 0) return written;
+    if (exports === undefined) return written;
     job.signal.throwIfAborted();
-    const cacheExportError = await exportCaches(state, image.cache, cacheTo, job.events, (message) => job.warn(message), job.access);
+    exportsDone = true;
+    const cacheExportError = await exports.finish(image.cache);
     return cacheExportError === undefined ? written : { ...written, cacheExportError };
+  } catch (e) {
+    // A build that failed (or was interrupted) leaves every cache destination as it was.
+    if (!exportsDone) await exports?.abort();
+    throw e;
   } finally {
     await exited;
     await lease.release().catch(() => {});

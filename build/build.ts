@@ -11,7 +11,7 @@ import { MAIN_CONTEXT, type EventSink } from '../solver/core/index.js';
 import { NetworkPool } from '../executor/index.js';
 import { GraphResolver, type LocalContext, type SecretSources, type SshSources } from '../solver/ops/index.js';
 import { BaseImages } from './base-images.js';
-import type { CacheResults } from './cache-export.js';
+import type { CacheExports, CacheResults } from './cache-export.js';
 import { openCacheImports, type CacheImport } from './cache-import.js';
 import { ContextSources } from './context-sources.js';
 import type { Entitlement } from './entitlement.js';
@@ -58,6 +58,8 @@ export interface BuildRequest {
   readonly ssh?: SshSources;
   /** --cache-from: caches consulted after the local one, in order. */
   readonly cacheFrom?: readonly CacheImport[];
+  /** --cache-to: the exports, fed each step's result while the solve runs. */
+  readonly cacheExports?: CacheExports;
   readonly events: EventSink;
   readonly warn: (message: string, where?: string) => void;
   readonly signal: AbortSignal;
@@ -120,12 +122,14 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   });
 
   const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
+  req.cacheExports?.begin(imports.map((i) => i.cacheSource));
   const { top, cache, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,
     events: req.events,
     signal: req.signal,
     imports,
+    ...(req.cacheExports === undefined ? {} : { onStep: (step, onChain) => req.cacheExports!.add(step, onChain) }),
   });
 
   try {

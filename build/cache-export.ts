@@ -1,22 +1,24 @@
 /**
  * `--cache-to`: the records of a solved build (each step's cache key → its result's layer
- * chain) written after the solve and the image outputs. mode=min keeps the steps whose
+ * chain), their layer blobs uploaded while the build runs (see CacheExports), the records and
+ * manifest written after the image outputs. mode=min keeps the steps whose
  * snapshots are the image's layers, mode=max every step that has a result in this build
  * (executed or hit; the steps under a hit have none). Layer blobs are the ones the outputs
  * use, made once per layer and format (the layer memo): a blob that exists, pulled or
  * imported, is never compressed again.
  */
+import PQueue from 'p-queue';
 import {
-  encodeCache, ghaMayWrite, writeGhaCache, writeLocalCache, writeRegistryCache,
-  type CacheLayer, type CacheRecord, type EncodedCache, type GhaCacheMode, type GhaEndpoint,
+  beginGhaCache, beginLocalCache, beginRegistryCache, encodeCache, ghaMayWrite,
+  type CacheLayer, type CacheSource, type CacheWriter, type GhaCacheMode, type GhaEndpoint,
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
-import { convertLayerMediaType } from '../oci/index.js';
+import { convertLayerMediaType, type Descriptor } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type LazyChain, type LazyLayer, type Ref } from '../solver/ops/index.js';
+import { formatReference, parseReference } from '../images/index.js';
 import { fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
-import { parseReference } from '../images/index.js';
 import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
 import type { State } from './state.js';
@@ -68,39 +70,31 @@ function destinationOf(spec: CacheExport): string {
   }
 }
 
-/** Writes one encoded cache where `spec` says. */
-async function writeCache(
+/** Opens the export `spec` asks for; `listed` is an import of the same destination, if any. */
+async function beginWriter(
   state: State,
   spec: CacheExport,
-  cache: EncodedCache,
   access: RegistryAccess | undefined,
-  status: (id: string, current: number) => void,
-  warn: (message: string) => void,
-  /** Imported hits not unpacked, whose blobs may not be in the content store yet. */
-  lazy: readonly LazyChain[] = [],
-): Promise<void> {
-  // A registry push reads only the blobs it uploads (the others are there or mounted); the
-  // other backends copy blobs from the content store: the lazy ones are fetched first.
-  const cached = new Set(cache.layers.map((l) => l.digest));
-  if (spec.type !== 'registry') for (const chain of lazy) for (const l of chain.layers) if (cached.has(l.blob.digest)) await chain.fetch(l);
+  listed: CacheSource | undefined,
+  /** Imported hits not unpacked: a registry push reads (fetches) only the blobs it uploads. */
+  lazy: readonly LazyChain[],
+): Promise<CacheWriter> {
   switch (spec.type) {
     case 'local':
-      await writeLocalCache(spec.dest, cache, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
-      return;
+      return beginLocalCache(spec.dest, state.content, spec.tag === undefined ? {} : { tag: spec.tag });
     case 'registry': {
       if (access === undefined) throw new Error('internal: a registry cache export without registry access');
       const ref = parseReference(spec.ref);
-      await writeRegistryCache(ref, cache, fetchingProvider(state.content, lazy), await pushOptionsFor(ref.domain, access, state.content));
-      return;
+      return beginRegistryCache(ref, fetchingProvider(state.content, lazy), await pushOptionsFor(ref.domain, access, state.content), listed);
     }
-    case 'gha': {
-      const r = await writeGhaCache(spec.endpoint, spec.scope, cache, (d) => state.content.blobPath(d));
-      status(`requests (${r.uploaded} layers uploaded, ${r.skipped} already there)`, r.requests);
-      // A token that may not write (a pull request's) is no failure of the build, as BuildKit.
-      if (r.denied !== undefined) warn(`exporting cache to gha:${spec.scope} skipped: ${r.denied}`);
-      return;
-    }
+    case 'gha':
+      return beginGhaCache(spec.endpoint, spec.scope, (d) => state.content.blobPath(d), listed);
   }
+}
+
+/** How an import names the same destination (CacheSource.where), to find its listed blobs. */
+function sameAs(spec: CacheExport): string {
+  return spec.type === 'registry' ? `registry:${formatReference(parseReference(spec.ref))}` : destinationOf(spec);
 }
 
 /** A step's result under its cache key. */
@@ -125,92 +119,235 @@ export interface CacheResults {
   readonly unsolvedChain?: () => Promise<readonly { readonly key: Digest; readonly diffIds: readonly Digest[] }[]>;
 }
 
-/**
- * Writes each cache in turn. A failure with `ignore-error` is a warning; without it, the
- * first such failure is returned (after the other caches are written), for the caller to
- * fail the build with once the image outputs are done.
- */
-export async function exportCaches(
-  state: State,
-  results: CacheResults,
-  specs: readonly CacheExport[],
-  events: EventSink,
-  warn: (message: string) => void,
-  /** Credentials, TLS and plain-HTTP hosts, as pushes use them (type=registry). */
-  access?: RegistryAccess,
-): Promise<BuildError | undefined> {
-  let failure: BuildError | undefined;
-  for (const spec of specs) {
-    if (spec.type === 'gha' && !ghaMayWrite(spec.cacheMode)) {
-      warn(`exporting cache to gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow writing`);
-      continue;
-    }
-    const where = destinationOf(spec);
-    const name = `exporting cache to ${where}`;
-    const digest = digestOf(spec.type === 'local' ? { cacheExport: spec.dest, tag: spec.tag ?? null } : { cacheExport: where });
-    const emit = (s: 'started' | 'done' | 'failed', error?: string) =>
-      events({ kind: 'vertex', digest, name, state: s, at: Date.now(), ...(error === undefined ? {} : { error }) });
-    emit('started');
-    try {
-      const steps = spec.mode === 'max' ? results.all : results.chain;
-      const records = await cacheRecords(state, steps, spec.format);
-      await writeCache(state, spec, encodeCache(records), access, (id, current) => events({ kind: 'status', digest, id, current }), warn, lazyChains(steps));
-      emit('done');
-    } catch (e) {
-      const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : where}: ${(e as Error).message}`, {}, { cause: e });
-      emit('failed', error.message);
-      if (spec.ignoreError) warn(`${error.message} (ignored: ignore-error=true)`);
-      else failure ??= error;
-    }
-  }
-  return failure;
+/** Blobs uploaded at once per destination (largest first among those ready). */
+const UPLOADS_AT_ONCE = 4;
+
+/** One `--cache-to` under way. */
+interface Target {
+  readonly spec: CacheExport;
+  readonly where: string;
+  /** The export's progress step. */
+  readonly digest: Digest;
+  started: boolean;
+  writer?: Promise<CacheWriter>;
+  readonly queue: PQueue;
+  /** Layer blobs in the spec's format, by diff id (made once per layer). */
+  readonly blobs: Map<string, Promise<CacheLayer>>;
+  readonly puts: Set<Digest>;
+  /** Work under way (compressions, uploads); each one settles, never rejects. */
+  readonly pending: Set<Promise<void>>;
+  failure?: unknown;
 }
 
-/** The records of `steps`, their layers as blobs in `format`. */
-async function cacheRecords(state: State, steps: readonly SolvedStep[], format: LayerFormat): Promise<CacheRecord[]> {
-  const blobs = new Map<string, Promise<CacheLayer>>();
-  const blobOf = (layer: Layer): Promise<CacheLayer> => {
-    let p = blobs.get(layer.diffId);
+/**
+ * The cache exports of one build, overlapping it: `begin` opens each destination once the
+ * imports are known, `add` is called with each step's result as the solve settles on it (the
+ * solver's onResult), and uploads that step's layer blobs at once — mode=min only the steps on
+ * the target's chain of roots — a few at a time, largest first among those ready. `finish`,
+ * after the image outputs, writes the records (config) and the manifest or index entry; a
+ * failure until then is the export's, reported there (a warning with ignore-error), never the
+ * solve's. `abort` (the build failed) leaves every destination as it was.
+ */
+export class CacheExports {
+  private readonly targets: Target[] = [];
+  private aborted = false;
+  /** The imported hits among the results, not unpacked (live: the registry writers read it). */
+  private readonly lazy: LazyChain[] = [];
+
+  constructor(
+    private readonly state: State,
+    specs: readonly CacheExport[],
+    private readonly events: EventSink,
+    private readonly warn: (message: string) => void,
+    /** Credentials, TLS and plain-HTTP hosts, as pushes use them (type=registry). */
+    private readonly access?: RegistryAccess,
+  ) {
+    for (const spec of specs) {
+      if (spec.type === 'gha' && !ghaMayWrite(spec.cacheMode)) {
+        warn(`exporting cache to gha:${spec.scope} skipped: ACTIONS_CACHE_MODE=${spec.cacheMode} does not allow writing`);
+        continue;
+      }
+      const where = destinationOf(spec);
+      this.targets.push({
+        spec,
+        where,
+        digest: digestOf(spec.type === 'local' ? { cacheExport: spec.dest, tag: spec.tag ?? null } : { cacheExport: where }),
+        started: false,
+        queue: new PQueue({ concurrency: UPLOADS_AT_ONCE }),
+        blobs: new Map(),
+        puts: new Set(),
+        pending: new Set(),
+      });
+    }
+  }
+
+  /** Opens every destination; `imports` are the caches imported (their listed blobs are not probed again). */
+  begin(imports: readonly CacheSource[]): void {
+    for (const t of this.targets) {
+      if (t.writer !== undefined) continue;
+      // Async: a throw (a reference that does not parse) is the export's failure, not the build's.
+      t.writer = (async () => beginWriter(this.state, t.spec, this.access, imports.find((s) => s.where === sameAs(t.spec)), this.lazy))();
+      this.track(t, t.writer.then(() => {}));
+    }
+  }
+
+  /** A step's result, as the solve settles on it; `onChain`: the step is on the target's chain of roots. */
+  add(step: SolvedStep, onChain: boolean): void {
+    const { ref } = step;
+    if (this.aborted) return;
+    if ('lazy' in ref) this.lazy.push(ref.lazy);
+    else if (ref.snapshot === null) return;
+    for (const t of this.targets) {
+      if ((t.spec.mode === 'min' && !onChain) || t.failure !== undefined) continue;
+      // Each layer as soon as its blob is made: the step's own does not wait for those below.
+      this.track(t, (async () => Promise.all((await this.chainOf(t, ref)).map(async (p) => this.put(t, (await p).blob))))());
+    }
+  }
+
+  /** The layer blobs of a result in `t`'s format, bottom first, each made once. */
+  private async chainOf(t: Target, ref: Ref): Promise<Promise<CacheLayer>[]> {
+    if ('lazy' in ref) return ref.lazy.layers.map((l) => this.lazyBlobOf(t, ref.lazy, l));
+    if (ref.snapshot === null) return [];
+    return (await layersOf(this.state, ref.snapshot)).map((l) => this.blobOf(t, l));
+  }
+
+  /**
+   * Writes each cache's records and manifest once its uploads are done. A failure with
+   * `ignore-error` is a warning; without it, the first such failure is returned (after the
+   * other caches are written), for the caller to fail the build with once the outputs are done.
+   */
+  async finish(results: CacheResults): Promise<BuildError | undefined> {
+    let failure: BuildError | undefined;
+    for (const t of this.targets) {
+      this.start(t);
+      try {
+        const writer = this.writerOf(t);
+        await this.settled(t);
+        if (t.failure !== undefined) throw t.failure;
+        const records = await Promise.all(
+          (t.spec.mode === 'max' ? results.all : results.chain).map(async ({ key, ref, explain }) => ({
+            key,
+            chain: await Promise.all(await this.chainOf(t, ref)),
+            ...(explain === undefined ? {} : { explain }),
+          })),
+        );
+        const summary = await (await writer).finish(encodeCache(records));
+        if (summary.status !== undefined) this.events({ kind: 'status', digest: t.digest, ...summary.status });
+        if (summary.warning !== undefined) this.warn(summary.warning);
+        this.emit(t, 'done');
+      } catch (e) {
+        const error = this.exportError(t, e);
+        this.emit(t, 'failed', error.message);
+        if (t.spec.ignoreError) this.warn(`${error.message} (ignored: ignore-error=true)`);
+        else failure ??= error;
+        await this.abortOne(t);
+      }
+    }
+    return failure;
+  }
+
+  /** The build failed: uploads under way end, and no destination gets a new cache. */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await Promise.all(this.targets.map((t) => this.abortOne(t)));
+  }
+
+  private async abortOne(t: Target): Promise<void> {
+    await this.settled(t);
+    await t.writer?.then((w) => w.abort(), () => {});
+  }
+
+  /** The writer of `t`, opened now (no import listed) if begin was not called. */
+  private writerOf(t: Target): Promise<CacheWriter> {
+    if (t.writer === undefined) this.begin([]);
+    return t.writer!;
+  }
+
+  /** Queues the upload of one blob (once per destination). */
+  private put(t: Target, blob: Descriptor): void {
+    if (t.puts.has(blob.digest)) return;
+    t.puts.add(blob.digest);
+    const writer = this.writerOf(t);
+    const upload = async () => {
+      if (this.aborted || t.failure !== undefined) return;
+      this.start(t);
+      const status = (id: string, current: number) => this.events({ kind: 'status', digest: t.digest, id, current, total: blob.size });
+      status(`uploading layer ${blob.digest}`, 0);
+      const outcome = await (await writer).putBlob(blob);
+      if (outcome === 'stored') status(`uploading layer ${blob.digest}`, blob.size);
+      else status(outcome === 'present' ? `layer ${blob.digest} already there` : `layer ${blob.digest} goes with the last requests`, blob.size);
+    };
+    this.track(t, t.queue.add(upload, { priority: blob.size }));
+  }
+
+  /** Keeps `work` of `t` until it settles; a failure becomes the export's. */
+  private track(t: Target, work: Promise<unknown>): void {
+    const p: Promise<void> = work.then(
+      () => {},
+      (e: unknown) => {
+        t.failure ??= e;
+      },
+    );
+    t.pending.add(p);
+    void p.finally(() => t.pending.delete(p));
+  }
+
+  /** Until every piece of work of `t`, including work it started meanwhile, has settled. */
+  private async settled(t: Target): Promise<void> {
+    while (t.pending.size > 0) await Promise.all(t.pending);
+  }
+
+  /** A layer's blob in the spec's format (compressed once; an existing blob is reused). */
+  private blobOf(t: Target, layer: Layer): Promise<CacheLayer> {
+    let p = t.blobs.get(layer.diffId);
     if (p === undefined) {
+      const { format } = t.spec;
       p = (async () => {
-        const { blob, diffId } = await exportLayer(state.content, layer.diffId, format, () => openSnapshotTar(state, layer.snapshot));
+        const { blob, diffId } = await exportLayer(this.state.content, layer.diffId, format, () => openSnapshotTar(this.state, layer.snapshot));
         return {
           blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType },
           diffId,
-          created: await layerCreated(state, layer),
+          created: await layerCreated(this.state, layer),
         };
       })();
-      blobs.set(layer.diffId, p);
+      t.blobs.set(layer.diffId, p);
     }
     return p;
-  };
-  // A lazy result (an imported hit nothing unpacked) keeps its blobs: nothing to compress.
-  const lazyOf = (chain: LazyChain, layer: LazyLayer): Promise<CacheLayer> => {
-    let p = blobs.get(layer.diffId);
+  }
+
+  /**
+   * A lazy layer's blob in `t`'s format: as the imported cache holds it when the format takes
+   * it (nothing compressed again). A registry push reads it only to upload it; the other
+   * backends copy it from the content store, where it is fetched first.
+   */
+  private lazyBlobOf(t: Target, chain: LazyChain, layer: LazyLayer): Promise<CacheLayer> {
+    let p = t.blobs.get(layer.diffId);
     if (p === undefined) {
+      const { format } = t.spec;
       p = (async () => {
-        const blob = await lazyLayerBlob(state.content, chain, layer, format);
+        const blob = await lazyLayerBlob(this.state.content, chain, layer, format);
+        if (t.spec.type !== 'registry' && blob.digest === layer.blob.digest) await chain.fetch(layer);
         return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId: layer.diffId, created: layer.created };
       })();
-      blobs.set(layer.diffId, p);
+      t.blobs.set(layer.diffId, p);
     }
     return p;
-  };
-  return Promise.all(
-    steps.map(async ({ key, ref, explain }) => ({
-      key,
-      chain:
-        'lazy' in ref
-          ? await Promise.all(ref.lazy.layers.map((l) => lazyOf(ref.lazy, l)))
-          : ref.snapshot === null
-            ? []
-            : await Promise.all((await layersOf(state, ref.snapshot)).map(blobOf)),
-      ...(explain === undefined ? {} : { explain }),
-    })),
-  );
-}
+  }
 
-/** The lazy chains among `steps`: their blobs are fetched only when an export must read them. */
-function lazyChains(steps: readonly SolvedStep[]): LazyChain[] {
-  return steps.flatMap(({ ref }) => ('lazy' in ref ? [ref.lazy] : []));
+  private start(t: Target): void {
+    if (t.started) return;
+    t.started = true;
+    this.emit(t, 'started');
+  }
+
+  private emit(t: Target, state: 'started' | 'done' | 'failed', error?: string): void {
+    this.events({ kind: 'vertex', digest: t.digest, name: `exporting cache to ${t.where}`, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
+  }
+
+  private exportError(t: Target, e: unknown): BuildError {
+    if (e instanceof BuildError) return e;
+    const { spec } = t;
+    const what = spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : t.where;
+    return new BuildError('CACHE_EXPORT', `cannot export the cache to ${what}: ${(e as Error).message}`, {}, { cause: e });
+  }
 }

@@ -186,6 +186,11 @@ export class ImportedCache implements CacheStore<Ref> {
     this.onRead(blob);
   }
 
+  /** The cache as imported: an export to the same place need not probe the blobs it lists. */
+  get cacheSource(): CacheSource {
+    return this.source;
+  }
+
   /** The chain unpacked into snapshots, after the unpacks asked for before it. */
   private unpack(chain: readonly CacheLayer[]): Promise<SnapshotName> {
     const { content } = this.state;

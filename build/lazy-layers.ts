@@ -43,17 +43,19 @@ export async function fetchedLayerBlobs(content: ContentStore, chain: LazyChain)
 /**
  * The content store, where a blob of one of `chains` is fetched into it the first time it is
  * read: an archive writer reads what it writes, a push opens only the blobs it uploads.
+ * `chains` is read at each call: a cache export adds to it while the build runs.
  */
 export function fetchingProvider(content: ContentProvider, chains: readonly LazyChain[]): ContentProvider {
-  if (chains.length === 0) return content;
-  const lazy = new Map<Digest, { chain: LazyChain; layer: LazyLayer }>();
-  for (const chain of chains) for (const layer of chain.layers) lazy.set(layer.blob.digest, { chain, layer });
+  const find = (digest: Digest): { chain: LazyChain; layer: LazyLayer } | undefined => {
+    for (const chain of chains) for (const layer of chain.layers) if (layer.blob.digest === digest) return { chain, layer };
+    return undefined;
+  };
   const ready = async (digest: Digest) => {
-    const found = lazy.get(digest);
+    const found = find(digest);
     if (found !== undefined) await found.chain.fetch(found.layer);
   };
   return {
-    has: async (digest) => lazy.has(digest) || content.has(digest),
+    has: async (digest) => find(digest) !== undefined || content.has(digest),
     info: async (digest) => {
       await ready(digest);
       return content.info(digest);

@@ -25,6 +25,8 @@ export interface SolveOptions {
   readonly signal: AbortSignal;
   /** Imported caches (--cache-from), consulted in order after the local index. */
   readonly imports: readonly ImportedCache[];
+  /** Each result the solve settles on, as it does (a cache export uploads its layers meanwhile); `onChain`: on the target's chain of roots. */
+  readonly onStep?: (step: SolvedStep, onChain: boolean) => void;
 }
 
 export interface Solved {
@@ -59,7 +61,10 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({
     cache: withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports),
-    onResult: (v, key, ref, explain) => results.set(v, { key, ref, explain }),
+    onResult: (v, key, ref, explain) => {
+      results.set(v, { key, ref, explain });
+      opts.onStep?.({ key, ref, explain }, targetChain.has(v));
+    },
     events: opts.events,
     ignoreCache,
     onExecuted: (v, ref) => {

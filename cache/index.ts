@@ -3,9 +3,10 @@ export {
   CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, CacheRecords, encodeCache, parseCacheConfig, parseCacheManifest,
   type CacheLayer, type CacheRecord, type EncodedBlob, type EncodedCache,
 } from './format.js';
-export { DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
+export { beginLocalCache, DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
 export { encodeInlineCache, INLINE_CACHE_FIELD, parseInlineCache, type InlineCacheJson, type InlineStep } from './inline.js';
-export { openRegistryCache, writeRegistryCache, type RegistryConnection } from './registry.js';
+export { beginRegistryCache, openRegistryCache, type RegistryConnection } from './registry.js';
 export {
-  ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,
+  beginGhaCache, ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,
 } from './gha/cache.js';
+export type { CacheWriteSummary, CacheWriter, PutOutcome } from './writer.js';

@@ -15,6 +15,7 @@ import { BuildError } from '../errors/index.js';
 import { writeDirAtomically } from '../exporter/index.js';
 import { Annotation, digestHex, isDigest, MediaType, type Descriptor, type Digest } from '../oci/index.js';
 import { CACHE_ARTIFACT_TYPE, parseCacheConfig, parseCacheManifest, type CacheLayer, type EncodedCache } from './format.js';
+import type { CacheWriter } from './writer.js';
 
 /** The tag a local cache is written and read under unless `tag=` says otherwise (as BuildKit). */
 export const DEFAULT_CACHE_TAG = 'latest';
@@ -213,8 +214,65 @@ export type LayoutContent = Pick<ContentStore, 'blobPath'>;
  * blobs come from `content` (or the old layout, which holds them already).
  */
 export async function writeLocalCache(dest: string, cache: EncodedCache, content: LayoutContent, options: { readonly tag?: string } = {}): Promise<void> {
+  await (await beginLocalCache(dest, content, options)).finish(cache);
+}
+
+/**
+ * Opens an export to `dest` under `tag`: a new layout is filled in a sibling temporary
+ * directory as blobs are put, and swapped in by `finish`; `abort` removes it, leaving the old
+ * cache as it was.
+ */
+export async function beginLocalCache(dest: string, content: LayoutContent, options: { readonly tag?: string } = {}): Promise<CacheWriter> {
   const tag = options.tag ?? DEFAULT_CACHE_TAG;
   await checkReplaceable(dest);
+  const placed = new Map<Digest, Promise<void>>();
+  let end!: (cache: EncodedCache | undefined) => void;
+  const ended = new Promise<EncodedCache | undefined>((resolve) => (end = resolve));
+  let swapped!: Promise<void>;
+  // The directory exists until the fill below returns: a throw (abort) makes writeDirAtomically remove it.
+  const dir = new Promise<string>((resolve, reject) => {
+    swapped = writeDirAtomically(dest, async (d) => {
+      await mkdir(join(d, 'blobs', 'sha256'), { recursive: true });
+      resolve(d);
+      const cache = await ended;
+      await Promise.allSettled(placed.values());
+      if (cache === undefined) throw new Error('aborted');
+      await fillLayout(d, dest, tag, cache, content, placed);
+    });
+    swapped.catch(reject);
+  });
+  // Either way, the outcome is read by finish or abort.
+  swapped.catch(() => {});
+  dir.catch(() => {});
+  const place = (digest: Digest): Promise<void> => {
+    let p = placed.get(digest);
+    if (p === undefined) {
+      p = dir.then((d) => placeBlob(d, dest, digest, content));
+      placed.set(digest, p);
+    }
+    return p;
+  };
+  return {
+    async putBlob(blob) {
+      await place(blob.digest);
+      return 'stored';
+    },
+    async finish(cache) {
+      end(cache);
+      await swapped;
+      return {};
+    },
+    async abort() {
+      end(undefined);
+      await swapped.catch(() => {});
+    },
+  };
+}
+
+/** The rest of a new layout in `dir`: blobs not placed yet, kept manifests, config, manifest, index. */
+async function fillLayout(dir: string, dest: string, tag: string, cache: EncodedCache, content: LayoutContent, placed: ReadonlyMap<Digest, Promise<void>>): Promise<void> {
+  // A blob whose placing failed fails the export here.
+  await Promise.all(placed.values());
   const kept = await keptFromOld(dest, tag);
   const entry = {
     mediaType: MediaType.ociManifest,
@@ -233,22 +291,20 @@ export async function writeLocalCache(dest: string, cache: EncodedCache, content
     })),
     entry,
   ];
-  await writeDirAtomically(dest, async (dir) => {
-    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-    const written = new Set<Digest>();
-    for (const digest of kept.blobs) {
-      await link(blobFile(dest, digest), blobFile(dir, digest)).catch(async () => copyFile(blobFile(dest, digest), blobFile(dir, digest)));
-      written.add(digest);
-    }
-    for (const layer of cache.layers) {
-      if (written.has(layer.digest)) continue;
-      await placeBlob(dir, dest, layer.digest, content);
-      written.add(layer.digest);
-    }
-    for (const b of [cache.config, cache.manifest]) {
-      if (!written.has(b.descriptor.digest)) await writeFile(blobFile(dir, b.descriptor.digest), b.bytes, { mode: 0o644 });
-    }
-    await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
-    await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
-  });
+  const written = new Set<Digest>(placed.keys());
+  for (const digest of kept.blobs) {
+    if (written.has(digest)) continue;
+    await link(blobFile(dest, digest), blobFile(dir, digest)).catch(async () => copyFile(blobFile(dest, digest), blobFile(dir, digest)));
+    written.add(digest);
+  }
+  for (const layer of cache.layers) {
+    if (written.has(layer.digest)) continue;
+    await placeBlob(dir, dest, layer.digest, content);
+    written.add(layer.digest);
+  }
+  for (const b of [cache.config, cache.manifest]) {
+    if (!written.has(b.descriptor.digest)) await writeFile(blobFile(dir, b.descriptor.digest), b.bytes, { mode: 0o644 });
+  }
+  await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
 }

@@ -11,11 +11,12 @@ import { BuildError } from '../errors/index.js';
 import { formatReference, parseImageManifest, type ImageReference } from '../images/index.js';
 import { MediaType, type Descriptor } from '../oci/index.js';
 import {
-  ArtifactReader, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
+  ArtifactReader, pushBlobs, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
 } from '../registry/index.js';
-import { parseCacheConfig, parseCacheManifest, type EncodedCache } from './format.js';
+import { parseCacheConfig, parseCacheManifest } from './format.js';
 import { parseInlineCache } from './inline.js';
 import type { CacheSource } from './local.js';
+import type { CacheWriter } from './writer.js';
 
 /** How to reach the registry: TLS, plain-HTTP hosts, the saved credentials. */
 export type RegistryConnection = ConnectionOptions & { readonly credentials?: Credentials };
@@ -107,12 +108,37 @@ const bytesBlob = (descriptor: PushBlob['descriptor'], bytes: Buffer): PushBlob 
 });
 
 /**
- * Pushes `cache` to `ref`: its layer blobs (from `content`) and config, then the manifest
- * under the ref's tag. The layers the cache now under that tag lists are known to be there and
- * are not probed; the others are mounted or uploaded as a push does. The manifest's digest.
+ * Opens an export to `ref`: each layer put is pushed at once (mounted or uploaded), and
+ * `finish` pushes the config and then the manifest, which alone names the new cache: an
+ * aborted export pushes no manifest. The layers `listed` (an import of this same ref read its
+ * manifest) or, without it, those the cache now under the tag lists are not probed.
  */
-export async function writeRegistryCache(ref: ImageReference, cache: EncodedCache, content: ContentProvider, opts: PushOptions): Promise<Digest> {
-  const present = await layersThere(ref, opts);
-  const blobs = [...pushBlobsOf(content, cache.layers), bytesBlob(cache.config.descriptor, cache.config.bytes)];
-  return pushImage(ref, blobs, { mediaType: MediaType.ociManifest, bytes: cache.manifest.bytes }, { ...opts, present });
+export async function beginRegistryCache(ref: ImageReference, content: ContentProvider, opts: PushOptions, listed?: CacheSource): Promise<CacheWriter> {
+  const present = new Set(listed === undefined ? await layersThere(ref, opts) : [...listed.records.values()].flatMap((chain) => chain.map((l) => l.blob.digest)));
+  const pushed = new Map<Digest, Promise<void>>();
+  return {
+    async putBlob(blob) {
+      if (present.has(blob.digest)) return 'present';
+      let p = pushed.get(blob.digest);
+      if (p === undefined) {
+        p = pushBlobs(ref, pushBlobsOf(content, [blob]), { ...opts, present });
+        pushed.set(blob.digest, p);
+      }
+      await p;
+      return 'stored';
+    },
+    async finish(cache) {
+      const done = new Set(present);
+      for (const [digest, p] of pushed) {
+        await p;
+        done.add(digest);
+      }
+      const blobs = [...pushBlobsOf(content, cache.layers), bytesBlob(cache.config.descriptor, cache.config.bytes)];
+      await pushImage(ref, blobs, { mediaType: MediaType.ociManifest, bytes: cache.manifest.bytes }, { ...opts, present: done });
+      return {};
+    },
+    async abort() {
+      await Promise.allSettled(pushed.values());
+    },
+  };
 }

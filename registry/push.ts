@@ -167,6 +167,28 @@ export async function pushImage(
   opts: PushOptions = {},
 ): Promise<Digest> {
   const repo = ref.repository;
+  const s = await uploadBlobs(ref, all, opts);
+  const digest = sha256Of(manifest.bytes);
+  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, {
+    headers: { 'content-type': manifest.mediaType },
+    body: async () => manifest.bytes,
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw registryError(ref, `the registry refused the manifest (HTTP ${res.statusCode})`);
+  return digest;
+}
+
+/**
+ * Pushes blobs without a manifest (each the repository lacks mounted or uploaded, as
+ * pushImage does): a cache export sends each layer as soon as its step has made it.
+ */
+export async function pushBlobs(ref: ImageReference, all: readonly PushBlob[], opts: PushOptions = {}): Promise<void> {
+  await uploadBlobs(ref, all, opts);
+}
+
+/** The blobs of a push, largest first, a few at once; the session, for the manifest. */
+async function uploadBlobs(ref: ImageReference, all: readonly PushBlob[], opts: PushOptions): Promise<Session> {
+  const repo = ref.repository;
   const blobs = all.filter((b) => !isNondistributable(b.descriptor.mediaType));
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new BuildError('USAGE', `invalid upload chunk size ${chunkSize}`);
@@ -216,12 +238,5 @@ export async function pushImage(
   });
   await Promise.all(workers);
   if (failure !== undefined) throw failure.error;
-  const digest = sha256Of(manifest.bytes);
-  const res = await s.send('PUT', `v2/${repo}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`, {
-    headers: { 'content-type': manifest.mediaType },
-    body: async () => manifest.bytes,
-  });
-  await res.body.dump();
-  if (res.statusCode !== 201) throw registryError(ref, `the registry refused the manifest (HTTP ${res.statusCode})`);
-  return digest;
+  return s;
 }

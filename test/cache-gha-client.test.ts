@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
+import { beginGhaCache, openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
 import { GhaClient } from '../cache/gha/client.js';
 import { encodeCache } from '../cache/format.js';
 import { sha256Of } from '../content/index.js';
@@ -85,7 +85,7 @@ describe('GhaClient', () => {
 });
 
 describe('the gha cache over the client', () => {
-  it('round-trips a cache; a layer URL that expired after its lookup is looked up afresh once', async () => {
+  it('round-trips a cache (a small layer: in a pack); a URL that expired after its lookup is looked up afresh once', async () => {
     const layer = randomBytes(4096);
     const digest = sha256Of(layer);
     writeFileSync(join(work, 'layer'), layer);
@@ -93,7 +93,7 @@ describe('the gha cache over the client', () => {
     const key = sha256Of(Buffer.from('a step'));
     const cache = encodeCache([{ key, chain: [{ blob, diffId: sha256Of(Buffer.from('diff')) }] }]);
     const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
-    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 1, skipped: 0 });
+    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 0, skipped: 0, packed: 1 });
 
     const source = await openGhaCache(endpoint, 'round-trip');
     if ('missing' in source) throw new Error(source.missing);
@@ -116,5 +116,37 @@ describe('the gha cache over the client', () => {
     } finally {
       service.expireDownloadUrls(false);
     }
+  });
+
+  it('an export to the scope it imported names the imported pack again, unless the import found it evicted', async () => {
+    const layer = randomBytes(1000);
+    const digest = sha256Of(layer);
+    writeFileSync(join(work, 'small'), layer);
+    const blob = { mediaType: MediaType.ociLayerGzip, digest, size: layer.length };
+    const cache = encodeCache([{ key: sha256Of(Buffer.from('small step')), chain: [{ blob, diffId: sha256Of(Buffer.from('small diff')) }] }]);
+    const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
+    const packs = () => service.entries().filter((e) => e.key.startsWith('tsbuild-pack-'));
+    await writeGhaCache(endpoint, 'reuse', cache, () => join(work, 'small'));
+    const pack = packs().at(-1)!;
+
+    const source = await openGhaCache(endpoint, 'reuse');
+    if ('missing' in source) throw new Error(source.missing);
+    const reuse = await beginGhaCache(endpoint, 'reuse', () => join(work, 'small'), source);
+    expect(await reuse.putBlob(blob)).toBe('present');
+    await reuse.finish(cache);
+    expect(packs().at(-1)).toEqual(pack);
+
+    await service.evict(pack.key);
+    const after = await openGhaCache(endpoint, 'reuse');
+    if ('missing' in after) throw new Error(after.missing);
+    expect(await after.available!(blob)).toBe(false);
+    const again = await beginGhaCache(endpoint, 'reuse', () => join(work, 'small'), after);
+    expect(await again.putBlob(blob)).toBe('deferred');
+    await again.finish(cache);
+    // The same blob alone makes the same pack: written anew under its key.
+    expect(packs().at(-1)).toMatchObject({ key: pack.key, finalized: true });
+    const restored = await openGhaCache(endpoint, 'reuse');
+    if ('missing' in restored) throw new Error(restored.missing);
+    expect((await readAll(await restored.open(blob))).equals(layer)).toBe(true);
   });
 });

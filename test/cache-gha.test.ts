@@ -1,9 +1,10 @@
 // --cache-to / --cache-from type=gha end to end, against the loopback GitHub Actions cache
 // service of test/support/gha-cache.ts (blobs in azurite): a runner exports, a fresh runner at
 // another path imports and hits every step, a change reruns only what follows it and downloads
-// only the layers it needs (counted at the service); a pull request's read-only token, 429s,
-// 500s, expired download URLs and ACTIONS_CACHE_MODE=read.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// only the layers it needs (counted at the service); small layers travel in one pack entry per
+// export; a pull request's read-only token, 429s, 500s, expired download URLs and
+// ACTIONS_CACHE_MODE=read.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,10 +31,11 @@ async function build(root: string, context: string, out: string, extra: readonly
     { env: { ACTIONS_RESULTS_URL: service.url, ACTIONS_RUNTIME_TOKEN: mainToken, ACTIONS_CACHE_MODE: '', ...env } },
   ).done;
 }
-/** The layer blobs the service handed out download URLs for since call `n`. */
-const blobDownloads = (n: number) =>
-  service.calls.slice(n).filter((c) => c.method === 'GetCacheEntryDownloadURL' && c.status === 200 && c.key?.startsWith('tsbuild-blob-')).map((c) => c.key!);
+/** The entries (`prefix`: layer blobs or packs) the service was asked download URLs for since call `n`. */
+const downloads = (n: number, prefix: 'tsbuild-blob-' | 'tsbuild-pack-') =>
+  service.calls.slice(n).filter((c) => c.method === 'GetCacheEntryDownloadURL' && c.status === 200 && c.key?.startsWith(prefix)).map((c) => c.key!);
 const blobEntries = () => service.entries().filter((e) => e.key.startsWith('tsbuild-blob-'));
+const packEntries = () => service.entries().filter((e) => e.key.startsWith('tsbuild-pack-'));
 const indexEntries = (scope: string) => service.entries().filter((e) => e.key.startsWith(`tsbuild-index:${scope}:`));
 
 const checkout = (to: string, change?: string): string => copyCheckout(checkoutA, to, change);
@@ -58,13 +60,14 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('runner A runs every step and exports each layer as an entry of its own and one index entry under the default scope', () => {
+  it('runner A runs every step and exports the base layer as an entry of its own, the five small ones in one pack, and one index entry under the default scope', () => {
     expect(ran(first)).toEqual(MARKERS);
     expect(first.stderr).toContain(`exporting cache to gha:${scope}`);
-    // Six reservations, uploads and finalizations, and the index entry's three requests.
-    expect(first.stderr).toMatch(/^#\d+ requests \(6 layers uploaded, 0 already there\) 21$/m);
-    // base, side RUN, RUN first, COPY app.txt, COPY --from, RUN second.
-    expect(blobEntries()).toHaveLength(6);
+    // A reservation, upload and finalization each for the base layer, the pack and the index entry.
+    expect(first.stderr).toMatch(/^#\d+ requests \(1 layers uploaded, 0 already there, 5 packed\) 9$/m);
+    // base (busybox, above the pack threshold); side RUN, RUN first, COPY app.txt, COPY --from, RUN second packed.
+    expect(blobEntries()).toHaveLength(1);
+    expect(packEntries()).toHaveLength(1);
     expect(indexEntries(scope)).toHaveLength(1);
     for (const e of service.entries()) expect(e).toMatchObject({ finalized: true, scope: 'refs/heads/main' });
   });
@@ -78,8 +81,10 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     expect(cachedCount(r)).toBeGreaterThanOrEqual(6);
     expect(imageId(out)).toBe(imageId(outA));
     for (const f of ['first', 'side', 'second']) expect(readFileSync(join(out, f), 'utf8')).toBe(readFileSync(join(outA, f), 'utf8'));
-    // The last step hit: the image's chain of five layers, not the side stage's.
-    expect(new Set(blobDownloads(before)).size).toBe(5);
+    // The last step hit: the image's chain of five layers, not the side stage's: the base
+    // layer's entry and the pack, read once for the four small layers in it.
+    expect(downloads(before, 'tsbuild-blob-')).toHaveLength(1);
+    expect(downloads(before, 'tsbuild-pack-')).toHaveLength(1);
   });
 
   it('after a change to one copied file, only the steps after its COPY run and only the layers they need are downloaded', async () => {
@@ -90,11 +95,18 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     expect(ran(r)).toEqual(['RAN-SECOND']);
     expect(readFileSync(join(out, 'first'), 'utf8')).toBe(readFileSync(join(outA, 'first'), 'utf8'));
     expect(readFileSync(join(out, 'second'), 'utf8')).toMatch(/version 2\n$/);
-    // The base, RUN first and the side stage (for COPY --from): three layers.
-    expect(new Set(blobDownloads(before)).size).toBe(3);
-    // The export added the two new layers and a second index entry; the rest were there.
-    expect(blobEntries()).toHaveLength(8);
+    // The base, RUN first and the side stage (for COPY --from): the base's entry and the pack.
+    expect(downloads(before, 'tsbuild-blob-')).toHaveLength(1);
+    expect(downloads(before, 'tsbuild-pack-')).toHaveLength(1);
+    // The export packed the two new layers and wrote a second index entry; the others are
+    // named where the imported index had them (nothing probed: no CreateCacheEntry but these two).
+    expect(blobEntries()).toHaveLength(1);
+    expect(packEntries()).toHaveLength(2);
     expect(indexEntries(scope)).toHaveLength(2);
+    const created = service.calls.slice(before).filter((c) => c.method === 'CreateCacheEntry').map((c) => c.key ?? '');
+    expect(created).toHaveLength(2);
+    expect(created[0]).toMatch(/^tsbuild-pack-/);
+    expect(created[1]?.startsWith(`tsbuild-index:${scope}:`)).toBe(true);
     // A later import takes the newest index entry: every step hits, version 2 included.
     const again = await build(join(work, 'root-c2'), checkout(join(work, 'runner-c2', 'app'), 'version 2\n'), join(work, 'out-c2'), ['--cache-from', 'type=gha']);
     expectOk(again);
@@ -103,16 +115,40 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
   });
 
   it('a layer the service evicted makes its records misses: those steps run, the others hit', async () => {
-    // The two layers the version-2 export added: COPY app.txt and RUN second.
-    const added = blobEntries().slice(6).map((e) => e.key);
-    expect(added).toHaveLength(2);
-    for (const key of added) await service.evict(key);
+    // The pack of the two layers the version-2 export added: COPY app.txt and RUN second.
+    await service.evict(packEntries()[1]!.key);
     const out = join(work, 'out-evicted');
     const r = await build(join(work, 'root-evicted'), checkout(join(work, 'runner-ev', 'app'), 'version 2\n'), out, ['--cache-from', 'type=gha']);
     expectOk(r);
     expect(ran(r)).toEqual(['RAN-SECOND']);
     expect(readFileSync(join(out, 'first'), 'utf8')).toBe(readFileSync(join(outA, 'first'), 'utf8'));
     expect(readFileSync(join(out, 'second'), 'utf8')).toMatch(/version 2\n$/);
+  });
+
+  it('many small layers travel in one pack entry; a fresh runner reads the pack once, checks each layer and hits every step', async () => {
+    const ctx = checkout(join(work, 'runner-many', 'app'));
+    const steps = Array.from({ length: 12 }, (_, i) => `RUN head -c 2000 /dev/urandom > /r${i}`);
+    writeFileSync(join(ctx, 'Dockerfile'), ['FROM scratch', 'COPY rootfs/ /', ...steps, ''].join('\n'));
+    const packs = packEntries().length;
+    const before = service.calls.length;
+    const out = join(work, 'out-many');
+    const r = await build(join(work, 'root-many'), ctx, out, ['--cache-to', 'type=gha,scope=many,mode=max']);
+    expectOk(r);
+    expect(r.stderr).toMatch(/^#\d+ requests \(\d+ layers uploaded, \d+ already there, 12 packed\) \d+$/m);
+    // Thirteen layers, three entries asked for: the base layer's, one pack and the index entry.
+    expect(service.calls.slice(before).filter((c) => c.method === 'CreateCacheEntry')).toHaveLength(3);
+    expect(packEntries()).toHaveLength(packs + 1);
+
+    const fresh = service.calls.length;
+    const outB = join(work, 'out-many-b');
+    const b = await build(join(work, 'root-many-b'), checkout(join(work, 'runner-many-b', 'app')), outB, ['--cache-from', 'type=gha,scope=many', '-f', join(ctx, 'Dockerfile')]);
+    expectOk(b);
+    expect(cachedCount(b)).toBe(13);
+    for (let i = 0; i < 12; i++) expect(readFileSync(join(outB, `r${i}`))).toEqual(readFileSync(join(out, `r${i}`)));
+    expect(imageId(outB)).toBe(imageId(out));
+    // One lookup for the twelve small layers (the pack, read once), one for the base layer.
+    expect(downloads(fresh, 'tsbuild-pack-')).toHaveLength(1);
+    expect(downloads(fresh, 'tsbuild-blob-')).toHaveLength(1);
   });
 
   it('a pull request\'s read-only token: the export warns "cache write denied" and the build succeeds', async () => {
@@ -147,7 +183,8 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     const calls = service.calls.slice(before);
     expect(calls.filter((c) => c.status === 429)).toHaveLength(2);
     // Every entry the export asked for was answered in the end (reserved, or there already).
-    expect(calls.filter((c) => c.method === 'CreateCacheEntry' && c.status !== 429).length).toBeGreaterThanOrEqual(6);
+    // The base layer (there already), the pack and the index entry.
+    expect(calls.filter((c) => c.method === 'CreateCacheEntry' && c.status !== 429).length).toBe(3);
     expect(indexEntries('throttled')).toHaveLength(1);
 
     service.failNext(1, { status: 429, retryAfter: 3600 }, 'CreateCacheEntry');

@@ -20,22 +20,17 @@
  * - Replies name fields as the proto does (snake_case), emit every field, and write int64 as a
  *   JSON string (proto3 JSON). Errors are Twirp's `{code, msg}` with its HTTP status.
  * Faults to inject: the next N requests answered 429 with `Retry-After`, or 5xx; download URLs
- * that have already expired (azurite then refuses them with 403). `latencyMs` delays every answer.
+ * that have already expired (azurite then refuses them with 403). `latencyMs` delays every answer;
+ * `blobEndpoint` makes the signed URLs point elsewhere than at azurite (a proxy in front of it).
  * Eviction is by hand (`evict`). Not modelled: protobuf-encoded requests (refused as Twirp does
  * an unknown content type), quotas, what the service answers a token that may not read (here: a miss).
+ *
+ * The benchmarks run it too (bench/cache-export.ts), from dist/: the Azure SDK, a development
+ * dependency, is therefore loaded when the service starts, not imported at the top.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  BlobSASPermissions,
-  BlobServiceClient,
-  type ContainerClient,
-  generateBlobSASQueryParameters,
-  RestError,
-  SASProtocol,
-  StorageSharedKeyCredential,
-} from '@azure/storage-blob';
 import type { Azurite } from './azurite.js';
 
 const SERVICE = 'github.actions.results.api.v1.CacheService';
@@ -164,9 +159,14 @@ function requireKeyAndVersion(key: string, version: string): void {
 
 const base64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export async function startGhaCacheService(blobs: Azurite, opts: { readonly latencyMs?: number } = {}): Promise<GhaCacheService> {
+export async function startGhaCacheService(
+  blobs: Azurite,
+  opts: { readonly latencyMs?: number; /** The account's blob endpoint as signed URLs name it (default azurite's own). */ readonly blobEndpoint?: string } = {},
+): Promise<GhaCacheService> {
+  const { BlobSASPermissions, BlobServiceClient, generateBlobSASQueryParameters, RestError, SASProtocol, StorageSharedKeyCredential } = await import('@azure/storage-blob');
   const credential = new StorageSharedKeyCredential(blobs.accountName, blobs.accountKey);
-  const container: ContainerClient = new BlobServiceClient(blobs.blobEndpoint, credential).getContainerClient(CONTAINER);
+  const container = new BlobServiceClient(blobs.blobEndpoint, credential).getContainerClient(CONTAINER);
+  const publicContainer = `${opts.blobEndpoint ?? blobs.blobEndpoint}/${CONTAINER}`;
   await container.createIfNotExists();
 
   const secret = randomBytes(32);
@@ -210,7 +210,7 @@ export async function startGhaCacheService(blobs: Azurite, opts: { readonly late
       { containerName: CONTAINER, blobName: blob, permissions: BlobSASPermissions.parse(permissions), startsOn, expiresOn, protocol: SASProtocol.HttpsAndHttp },
       credential,
     );
-    return `${container.getBlockBlobClient(blob).url}?${sas.toString()}`;
+    return `${publicContainer}/${encodeURIComponent(blob)}?${sas.toString()}`;
   };
 
   const writeDenied = { ok: false, message: 'cache write denied: token has no writable scopes' };
