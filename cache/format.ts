@@ -32,6 +32,15 @@ export interface CacheRecord {
   readonly chain: readonly CacheLayer[];
 }
 
+/**
+ * A `RUN --mount=type=cache` directory's content, exported (`--cache-to …,mounts=`): its id and
+ * the archive, a layer blob (the directory as a layer tar, compressed) with its diff id.
+ */
+export interface CacheMountArchive {
+  readonly id: string;
+  readonly layer: CacheLayer;
+}
+
 /** A blob of the format, with its bytes. */
 export interface EncodedBlob {
   readonly descriptor: Descriptor;
@@ -51,6 +60,8 @@ interface CacheConfigJson {
   /** null where the time is not known. */
   readonly created: readonly (string | null)[];
   readonly records: readonly { readonly key: string; readonly layers: readonly number[] }[];
+  /** Cache mount archives (optional: absent when none were exported), each naming its manifest layer. */
+  readonly mounts?: readonly { readonly id: string; readonly layer: number }[];
 }
 
 function blob(mediaType: string, value: unknown): EncodedBlob {
@@ -60,9 +71,10 @@ function blob(mediaType: string, value: unknown): EncodedBlob {
 
 /**
  * The cache of `records` (one per key; a later one of a key replaces an earlier one). The
- * bytes depend on the records alone: sorted by key, layers in order of first use.
+ * bytes depend on the records alone: sorted by key, layers in order of first use. Cache mount
+ * archives (one per id), when given, are listed after the records' layers, sorted by id.
  */
-export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
+export function encodeCache(records: Iterable<CacheRecord>, mountArchives: readonly CacheMountArchive[] = []): EncodedCache {
   const byKey = new Map<string, CacheRecord>();
   for (const r of records) byKey.set(r.key, r);
   const layers: Descriptor[] = [];
@@ -70,24 +82,26 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
   const created: (string | null)[] = [];
   const index = new Map<string, number>();
   const out: { key: string; layers: number[] }[] = [];
-  for (const key of [...byKey.keys()].sort()) {
-    const chain = byKey.get(key)!.chain.map((l) => {
-      let i = index.get(l.blob.digest);
-      if (i === undefined) {
-        i = layers.length;
-        index.set(l.blob.digest, i);
-        layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
-        diffIds.push(l.diffId);
-        // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
-        created.push(l.created ?? null);
-      } else if (diffIds[i] !== l.diffId) {
-        throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
-      }
-      return i;
-    });
-    out.push({ key, layers: chain });
-  }
-  const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, created, records: out } satisfies CacheConfigJson);
+  const indexOf = (l: CacheLayer): number => {
+    let i = index.get(l.blob.digest);
+    if (i === undefined) {
+      i = layers.length;
+      index.set(l.blob.digest, i);
+      layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
+      diffIds.push(l.diffId);
+      // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
+      created.push(l.created ?? null);
+    } else if (diffIds[i] !== l.diffId) {
+      throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
+    }
+    return i;
+  };
+  for (const key of [...byKey.keys()].sort()) out.push({ key, layers: byKey.get(key)!.chain.map(indexOf) });
+  const byId = new Map(mountArchives.map((m) => [m.id, m.layer]));
+  const mounts = [...byId.keys()].sort().map((id) => ({ id, layer: indexOf(byId.get(id)!) }));
+  // Without mount archives the config is byte for byte what it was before they existed.
+  const json: CacheConfigJson = mounts.length === 0 ? { diffIds, created, records: out } : { diffIds, created, records: out, mounts };
+  const config = blob(CACHE_CONFIG_MEDIA_TYPE, json);
   const manifest = blob(MediaType.ociManifest, {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -162,4 +176,28 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
     records.set(r['key'], chain);
   }
   return records;
+}
+
+/**
+ * The cache mount archives of a cache, by id, from its config blob (already checked by
+ * parseCacheConfig) and its manifest's layers. A cache without any (older ones too) has none.
+ */
+export function parseCacheMounts(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<string, CacheLayer> {
+  const c = parseJson(bytes, where, 'config');
+  const mounts = new Map<string, CacheLayer>();
+  if (!isObject(c) || c['mounts'] === undefined) return mounts;
+  const list = c['mounts'];
+  const diffIds = c['diffIds'];
+  if (!Array.isArray(list) || !Array.isArray(diffIds)) throw bad(where, 'its cache mounts are not a list');
+  for (const m of list as unknown[]) {
+    if (!isObject(m) || typeof m['id'] !== 'string' || m['id'] === '') throw bad(where, 'a cache mount has no id');
+    const id = m['id'];
+    const i = m['layer'];
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= layers.length) throw bad(where, `cache mount ${JSON.stringify(id)} names layer ${String(i)}`);
+    const diffId: unknown = diffIds[i];
+    if (typeof diffId !== 'string' || !isDigest(diffId)) throw bad(where, `diff id ${i} is not a digest`);
+    if (mounts.has(id)) throw bad(where, `cache mount ${JSON.stringify(id)} is listed twice`);
+    mounts.set(id, { blob: layers[i]!, diffId });
+  }
+  return mounts;
 }

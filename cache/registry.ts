@@ -10,7 +10,7 @@ import { BuildError } from '../errors/index.js';
 import { formatReference, type ImageReference } from '../images/index.js';
 import { MediaType } from '../oci/index.js';
 import { ArtifactReader, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PushBlob, type PushOptions } from '../registry/index.js';
-import { parseCacheConfig, parseCacheManifest, type EncodedCache } from './format.js';
+import { parseCacheConfig, parseCacheManifest, parseCacheMounts, type EncodedCache } from './format.js';
 import type { CacheSource } from './local.js';
 
 /** How to reach the registry: TLS, plain-HTTP hosts, the saved credentials. */
@@ -39,6 +39,7 @@ export async function openRegistryCache(ref: ImageReference, conn: RegistryConne
   return {
     where,
     records,
+    mounts: parseCacheMounts(config, parsed.layers, where),
     async open(blob) {
       const stream = await reader.open(blob);
       await sources?.recordSource(blob.digest, ref.domain, ref.repository);

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { sha256Of } from '../../content/index.js';
 import { BuildError } from '../../errors/index.js';
 import { digestHex, type Descriptor, type Digest } from '../../oci/index.js';
-import { parseCacheConfig, parseCacheManifest, type EncodedCache } from '../format.js';
+import { parseCacheConfig, parseCacheManifest, parseCacheMounts, type EncodedCache } from '../format.js';
 import type { CacheSource } from '../local.js';
 import { GhaClient } from './client.js';
 
@@ -138,7 +138,8 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   if (typeof doc !== 'object' || doc === null) throw new BuildError('CACHE_IMPORT', `the cache at ${where} is not a tsbuild cache`);
   const manifestBytes = indexPart(doc as Record<string, unknown>, 'manifest', where);
   const manifest = parseCacheManifest(manifestBytes, where);
-  const records = parseCacheConfig(checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where), manifest.layers, where);
+  const config = checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where);
+  const records = parseCacheConfig(config, manifest.layers, where);
   // Each layer is looked up once: its download URL, or undefined when the service lacks it.
   const urls = new Map<Digest, Promise<string | undefined>>();
   const urlOf = (digest: Digest) => {
@@ -153,6 +154,7 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   return {
     where,
     records,
+    mounts: parseCacheMounts(config, manifest.layers, where),
     available: async (blob) => (await urlOf(blob.digest)) !== undefined,
     async open(blob) {
       const url = await urlOf(blob.digest);
