@@ -16,6 +16,7 @@ import { convertLayerMediaType } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type Ref } from '../solver/ops/index.js';
 import { parseReference } from '../images/index.js';
+import type { CacheMountExporter, CacheMountSelection } from './cache-mount-archives.js';
 import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
 import type { State } from './state.js';
@@ -26,6 +27,8 @@ interface CacheExportCommon {
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
   readonly ignoreError: boolean;
+  /** `mounts=`: the `RUN --mount=type=cache` contents to export too (cache-mount-archives.ts). */
+  readonly mounts?: CacheMountSelection;
 }
 
 /** `--cache-to type=local`: an OCI layout directory. */
@@ -108,6 +111,8 @@ export interface CacheResults {
   readonly all: readonly SolvedStep[];
   /** The steps along the target's chain of roots that have one (mode=min). */
   readonly chain: readonly SolvedStep[];
+  /** The build's cache mounts, for `mounts=`. */
+  readonly mounts?: CacheMountExporter;
 }
 
 /**
@@ -138,7 +143,8 @@ export async function exportCaches(
     emit('started');
     try {
       const records = await cacheRecords(state, spec.mode === 'max' ? results.all : results.chain, spec.format);
-      await writeCache(state, spec, encodeCache(records), access, (id, current) => events({ kind: 'status', digest, id, current }), warn);
+      const mounts = spec.mounts === undefined || results.mounts === undefined ? [] : await results.mounts.archives(spec.mounts, spec.format, where, warn);
+      await writeCache(state, spec, encodeCache(records, mounts), access, (id, current) => events({ kind: 'status', digest, id, current }), warn);
       emit('done');
     } catch (e) {
       const error = e instanceof BuildError ? e : new BuildError('CACHE_EXPORT', `cannot export the cache to ${spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : where}: ${(e as Error).message}`, {}, { cause: e });

@@ -84,7 +84,7 @@ export class ImportedCache implements CacheStore<Ref> {
 
   constructor(
     private readonly state: State,
-    private readonly source: CacheSource,
+    readonly source: CacheSource,
     /** Reports a layer read (its digest and size). */
     private readonly onRead: (blob: CacheLayer['blob']) => void,
   ) {}
@@ -117,6 +117,24 @@ export class ImportedCache implements CacheStore<Ref> {
 
   async put(): Promise<void> {
     throw new Error('internal: an imported cache is read only');
+  }
+
+  /**
+   * A blob of the cache (a cache mount archive) into the content store, verified, unless it is
+   * there already; read and reported as unpack's layers are (kept apart so the layer path stays
+   * as it is).
+   */
+  async fetch(blob: CacheLayer['blob']): Promise<void> {
+    const { content } = this.state;
+    if (await content.has(blob.digest)) return;
+    try {
+      await content.writeBlob(await this.source.open(blob), { digest: blob.digest, size: blob.size });
+    } catch (e) {
+      if (e instanceof BuildError) throw e;
+      throw new BuildError('CACHE_IMPORT', `cannot read layer ${blob.digest} of the cache at ${this.source.where}: ${(e as Error).message}`);
+    }
+    this.layersRead++;
+    this.onRead(blob);
   }
 
   private async unpack(chain: readonly CacheLayer[]): Promise<Ref> {

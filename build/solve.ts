@@ -24,6 +24,8 @@ export interface SolveOptions {
   readonly signal: AbortSignal;
   /** Imported caches (--cache-from), consulted in order after the local index. */
   readonly imports: readonly CacheStore<Ref>[];
+  /** Told the cache mounts of the steps run without their cache: they are not restored. */
+  readonly mountArchives?: { skip(ids: Iterable<string>): void };
 }
 
 export interface Solved {
@@ -54,6 +56,7 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   if (uncached.some((op) => op.network === 'default')) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
+  opts.mountArchives?.skip(uncached.flatMap((op) => op.cacheMountIds()));
   const used = new Set<SnapshotName>();
   const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({

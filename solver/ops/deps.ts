@@ -104,6 +104,17 @@ export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
 /** SSH agents of a build by id (--ssh): the agent's socket path. */
 export type SshSources = ReadonlyMap<string, string>;
 
+/**
+ * Cache mount contents imported with the build cache (`--cache-from` of a cache exported with
+ * `mounts=`): a cache directory that does not exist yet is restored from them.
+ */
+export interface CacheMountRestorer {
+  /** Whether there is content to restore for cache `id`. */
+  has(id: string): boolean;
+  /** Writes cache `id`'s content into `into`, an empty directory. */
+  restore(id: string, into: string, signal: AbortSignal): Promise<void>;
+}
+
 /** Everything the worker hands to resolveOp; each op takes its share. */
 export interface OpDeps {
   readonly store: OpStore;
@@ -118,4 +129,6 @@ export interface OpDeps {
   readonly secrets?: SecretSources;
   /** --ssh: agent sockets `RUN --mount=type=ssh` may reach. */
   readonly ssh?: SshSources;
+  /** Imported cache mount contents, restored into cache directories not there yet. */
+  readonly cacheMountRestorer?: CacheMountRestorer;
 }

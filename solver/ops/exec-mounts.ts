@@ -17,7 +17,7 @@ import type { CacheMountDescription, ExecMount, MountDescription, SecretMountDes
 import { bindMount, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import { fsPath, nameBytes } from '../../tarfs/index.js';
 import { mountAt, unmount } from './mount.js';
-import type { FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
+import type { CacheMountRestorer, FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
 import { copy } from './file/index.js';
 import type { Ref } from './ref.js';
 import { newActiveKey, withView } from './mounted.js';
@@ -35,6 +35,7 @@ export interface StepMountDeps {
   readonly local: (name: string) => LocalContext;
   readonly secrets?: SecretSources;
   readonly ssh?: SshSources;
+  readonly cacheMountRestorer?: CacheMountRestorer;
 }
 
 /** BuildKit's secret id: `id`, else `source`, else the base name of the target. */
@@ -325,6 +326,10 @@ export class StepMounts {
         break;
       }
     }
+    // A cache not seeded from= that this machine lacks starts from the imported content, if
+    // any: only its first directory (a private cache's further ones start empty).
+    const restorer = this.deps.cacheMountRestorer;
+    if (seed === undefined && dir === base && restorer?.has(id) === true) seed = (into) => restorer.restore(id, into, this.signal);
     await ensureCacheDir(this.deps.locks, dir, seed);
     return dir;
   }

@@ -1,0 +1,169 @@
+/**
+ * `RUN --mount=type=cache` contents in the build cache (`--cache-to …,mounts=true|ID;ID`).
+ *
+ * Export: each selected cache id a RUN of the target's graph mounts is written as one layer
+ * blob (the cache directory as a deterministic layer tar, compressed as `compression=` says,
+ * by exporter/'s layer writer) and listed in the cache's config under its id. A directory
+ * whose diff id is the one the imported cache lists for that id reuses the imported blob (no
+ * compression, and no upload where the destination already holds it); a cache this machine
+ * does not have (its RUNs all hit) carries the imported archive over.
+ *
+ * Import: a cache directory this state directory does not have is restored from the first
+ * `--cache-from` that lists its id, when the first RUN that uses it runs (never for a build
+ * whose RUNs all hit): the blob is read into the content store, verified by digest, and
+ * extracted into a directory beside the cache's, renamed into place (exec-mounts.ts). A cache
+ * directory that exists is never overwritten.
+ *
+ * What is exported: the cache's own directory, by id. A cache seeded `from=` a stage or image
+ * is not (its directory is named after a snapshot of this machine; "not supported yet", a
+ * warning), and steps running without their cache (`--no-cache`, `--no-cache-filter`) start
+ * empty, as they do without an import. With `sharing=private`, the first directory of the
+ * cache is exported and restored; further ones start empty.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CacheLayer, CacheMountArchive } from '../cache/index.js';
+import { exportLayer, openLayerTar, type LayerFormat } from '../exporter/index.js';
+import { formatReference, parseReference, rememberBlobAsIs } from '../images/index.js';
+import { convertLayerMediaType } from '../oci/index.js';
+import { applyTar, diffDigest, diffTar } from '../snapshotter/index.js';
+import type { Vertex } from '../solver/core/index.js';
+import { cacheMountName, ExecOp, OnPlatform, type CacheMountRestorer, type Ref } from '../solver/ops/index.js';
+import { fileLocks } from './file-locks.js';
+import type { ImportedCache } from './cache-import.js';
+import type { State } from './state.js';
+
+/** `mounts=` of a `--cache-to`: every cache mount of the build, or these ids. */
+export type CacheMountSelection = true | readonly string[];
+
+/** What the export of one cache takes from the build's cache mounts. */
+export interface CacheMountExporter {
+  /**
+   * The archives of the selected cache mounts, for a cache written to `destination` (as
+   * cache-export.ts names it: `local:DIR`, `registry:REF`, `gha:SCOPE`).
+   */
+  archives(selection: CacheMountSelection, format: LayerFormat, destination: string, warn: (message: string) => void): Promise<CacheMountArchive[]>;
+}
+
+/** The cache mounts of the RUN steps below `top`, by id: whether one is seeded and one is not. */
+export function graphCacheMounts(top: Vertex<Ref>): Map<string, { seeded: boolean; plain: boolean }> {
+  const out = new Map<string, { seeded: boolean; plain: boolean }>();
+  const seen = new Set<Vertex<Ref>>();
+  const visit = (v: Vertex<Ref>): void => {
+    if (seen.has(v)) return;
+    seen.add(v);
+    const op = v.op instanceof OnPlatform ? v.op.op : v.op;
+    if (op instanceof ExecOp) {
+      for (const m of op.cacheMounts()) {
+        const e = out.get(m.id) ?? { seeded: false, plain: false };
+        if (m.seeded) e.seeded = true;
+        else e.plain = true;
+        out.set(m.id, e);
+      }
+    }
+    v.inputs.forEach(visit);
+  };
+  visit(top);
+  return out;
+}
+
+/** How a cache's place is compared across import and export: registry references normalized. */
+function placeOf(where: string): string {
+  if (!where.startsWith('registry:')) return where;
+  try {
+    return `registry:${formatReference(parseReference(where.slice('registry:'.length)))}`;
+  } catch {
+    return where;
+  }
+}
+
+/** The cache mounts of one build: restored from its imports, exported with its caches. */
+export class CacheMountArchives implements CacheMountRestorer, CacheMountExporter {
+  private imports: readonly ImportedCache[] = [];
+  /** Ids whose steps run without their cache: they start empty, never restored. */
+  private readonly skipped = new Set<string>();
+  /** The target's cache mounts, once the graph is known. */
+  private used = new Map<string, { seeded: boolean; plain: boolean }>();
+
+  constructor(private readonly state: State) {}
+
+  /** The build's `--cache-from`s, in order (the first one listing an id is used). */
+  useImports(imports: readonly ImportedCache[]): void {
+    this.imports = imports;
+  }
+
+  /** The target's graph, whose RUNs' cache mounts an export may write. */
+  useGraph(top: Vertex<Ref>): void {
+    this.used = graphCacheMounts(top);
+  }
+
+  /** Caches of steps that run without their cache: they start empty, as BuildKit's do. */
+  skip(ids: Iterable<string>): void {
+    for (const id of ids) this.skipped.add(id);
+  }
+
+  private imported(id: string): { from: ImportedCache; layer: CacheLayer } | undefined {
+    for (const from of this.imports) {
+      const layer = from.source.mounts?.get(id);
+      if (layer !== undefined) return { from, layer };
+    }
+    return undefined;
+  }
+
+  has(id: string): boolean {
+    return !this.skipped.has(id) && this.imported(id) !== undefined;
+  }
+
+  async restore(id: string, into: string, signal: AbortSignal): Promise<void> {
+    const found = this.imported(id);
+    if (found === undefined) return;
+    const { blob, diffId } = found.layer;
+    await found.from.fetch(blob);
+    signal.throwIfAborted();
+    await applyTar(await openLayerTar(this.state.content, blob), into);
+    // A later export of the unchanged directory finds this blob instead of compressing again.
+    await rememberBlobAsIs(this.state.content, diffId, blob);
+  }
+
+  async archives(selection: CacheMountSelection, format: LayerFormat, destination: string, warn: (message: string) => void): Promise<CacheMountArchive[]> {
+    const ids = selection === true ? [...this.used.keys()].sort() : [...new Set(selection)];
+    const out: CacheMountArchive[] = [];
+    for (const id of ids) {
+      const use = this.used.get(id);
+      if (use === undefined) {
+        warn(`cache mount ${JSON.stringify(id)} not exported to ${destination}: no RUN of this build mounts it`);
+        continue;
+      }
+      if (use.seeded) warn(`not supported yet: exporting cache mount ${JSON.stringify(id)} seeded from= a stage or image (left out of ${destination})`);
+      if (!use.plain) continue;
+      const layer = await this.archive(id, format, destination);
+      if (layer !== undefined) out.push({ id, layer });
+    }
+    return out;
+  }
+
+  /** One cache's archive: made from its directory, the imported one reused, or none. */
+  private async archive(id: string, format: LayerFormat, destination: string): Promise<CacheLayer | undefined> {
+    const found = this.imported(id);
+    const dir = join(this.state.cacheMountsDir, cacheMountName(id));
+    const reuse = async (): Promise<CacheLayer> => {
+      // The blob must be where the backend reads it, unless the destination holds it already
+      // (the cache it was imported from: the layout links it, the registry and gha skip it).
+      if (placeOf(found!.from.source.where) !== placeOf(destination)) await found!.from.fetch(found!.layer.blob);
+      return found!.layer;
+    };
+    if ((await stat(dir).catch(() => undefined)) === undefined) return found === undefined ? undefined : reuse();
+    // Held as a locked or private step holds it: those steps do not write it meanwhile.
+    const lock = await fileLocks.hold(`${dir}.lock`);
+    try {
+      const { diffId } = await diffDigest(dir);
+      if (found !== undefined && found.layer.diffId === diffId) return await reuse();
+      // The layer writer checks the tar it compresses against diffId: a directory a shared
+      // step of another build changed meanwhile fails the export instead of being mislabelled.
+      const { blob } = await exportLayer(this.state.content, diffId, format, () => diffTar(dir));
+      return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId };
+    } finally {
+      await lock.release();
+    }
+  }
+}
