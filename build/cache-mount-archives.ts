@@ -23,6 +23,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheLayer, CacheMountArchive } from '../cache/index.js';
+import { isContentError } from '../content/index.js';
+import { BuildError } from '../errors/index.js';
 import { exportLayer, openLayerTar, type LayerFormat } from '../exporter/index.js';
 import { formatReference, parseReference, rememberBlobAsIs } from '../images/index.js';
 import { convertLayerMediaType } from '../oci/index.js';
@@ -160,7 +162,12 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
       if (found !== undefined && found.layer.diffId === diffId) return await reuse();
       // The layer writer checks the tar it compresses against diffId: a directory a shared
       // step of another build changed meanwhile fails the export instead of being mislabelled.
-      const { blob } = await exportLayer(this.state.content, diffId, format, () => diffTar(dir));
+      const { blob } = await exportLayer(this.state.content, diffId, format, () => diffTar(dir)).catch((e: unknown) => {
+        if (!isContentError(e, 'DIGEST_MISMATCH')) throw e;
+        throw new BuildError('CACHE_EXPORT', `cache mount ${JSON.stringify(id)} changed while it was being archived`, {
+          hint: 'a RUN of another build writes it (sharing=shared); export again once it is done',
+        }, { cause: e });
+      });
       return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId };
     } finally {
       await lock.release();
