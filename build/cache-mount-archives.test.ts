@@ -1,13 +1,15 @@
 // Cache mount archives through real parts: a state directory's cache directory exported as a
 // layer blob into a real local cache layout, and restored from it into another state directory
 // by the step mounts a RUN sets up.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCache, writeLocalCache } from '../cache/index.js';
+import { encodeCache, writeLocalCache, type CacheMountArchive } from '../cache/index.js';
 import { DEFAULT_LAYER_FORMAT } from '../exporter/index.js';
 import { parseRunMount } from '../frontend/instructions/index.js';
 import { MediaType } from '../oci/index.js';
+import { asActiveKey, asSnapshotName, type SnapshotName } from '../snapshotter/index.js';
 import { vertex, type ExecMount } from '../solver/core/index.js';
 import { cacheMountName, ExecOp } from '../solver/ops/index.js';
 import { StepMounts } from '../solver/ops/exec-mounts.js';
@@ -89,14 +91,11 @@ describe('cache mount archives', () => {
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('exports each plain cache of the build as one layer blob; a seeded one and an id no RUN mounts are warnings', () => {
+  it('exports each cache of the build as one layer blob; an id no RUN mounts is a warning', () => {
     expect(exported.map((m) => m.id)).toEqual(['pip']);
     expect(exported[0]!.layer.blob.mediaType).toBe(MediaType.ociLayerGzip);
     expect(existsSync(join(layout, 'blobs', 'sha256', exported[0]!.layer.blob.digest.slice(7)))).toBe(true);
-    expect(warnings).toEqual([
-      `not supported yet: exporting cache mount "seeded" seeded from= a stage or image (left out of local:${layout})`,
-      `cache mount "nope" not exported to local:${layout}: no RUN of this build mounts it`,
-    ]);
+    expect(warnings).toEqual([`cache mount "nope" not exported to local:${layout}: no RUN of this build mounts it`]);
   });
 
   it('restores a cache a state directory lacks when a step mounts it, and reuses the blob when it is unchanged', async () => {
@@ -142,5 +141,79 @@ describe('cache mount archives', () => {
     await e.archives.archives(['pip'], DEFAULT_LAYER_FORMAT, `local:${join(work, 'other')}`, () => {});
     expect(e.imports[0]!.layersRead).toBe(1);
     expect(await e.state.content.has(exported[0]!.layer.blob.digest)).toBe(true);
+  });
+
+  describe('a cache seeded from= a stage', () => {
+    const seededLayout = join(work, 'seeded-cache');
+    /** A committed snapshot holding /src/seed.txt (`text`), the same bytes and times on any root. */
+    async function sourceSnapshot(state: State, text: string): Promise<SnapshotName> {
+      const key = asActiveKey(`src-${randomUUID()}`);
+      await state.snapshots.prepare(key);
+      const upper = await state.snapshots.upperDir(key);
+      mkdirSync(join(upper, 'src'));
+      writeFileSync(join(upper, 'src', 'seed.txt'), text);
+      for (const p of [join(upper, 'src', 'seed.txt'), join(upper, 'src')]) utimesSync(p, 1_700_000_000, 1_700_000_000);
+      const name = asSnapshotName(`layer-${randomUUID()}`);
+      await state.snapshots.commit(name, key);
+      return name;
+    }
+    /** The directory a step mounting cache `seeded` from `snapshot`'s /src gets. */
+    async function seededDir(state: State, archives: CacheMountArchives, snapshot: SnapshotName): Promise<string> {
+      const m = new StepMounts({ store: state, locks: fileLocks, local: noLocal, cacheMountRestorer: archives }, '/', new AbortController().signal);
+      await m.add(planned('type=cache,id=seeded,target=/s,from=stage,source=/src', 'input'), () => ({ snapshot }));
+      const first = m.mounts[0]!;
+      await m.release();
+      if (first.type !== 'bind') throw new Error('a cache mount is a bind mount');
+      return first.source;
+    }
+    let archive: CacheMountArchive;
+
+    beforeAll(async () => {
+      const a = await openState(join(work, 'seed-a'));
+      const archives = new CacheMountArchives(a);
+      archives.useGraph(runVertex(a));
+      const dir = await seededDir(a, archives, await sourceSnapshot(a, 'seed\n'));
+      writeFileSync(join(dir, 'gathered.txt'), 'by runner A\n');
+      const out = await archives.archives(['seeded'], DEFAULT_LAYER_FORMAT, `local:${seededLayout}`, () => {});
+      expect(out).toHaveLength(1);
+      archive = out[0]!;
+      await writeLocalCache(seededLayout, encodeCache([], out), a.content);
+    });
+
+    it('is exported under its id and its seed: the source\'s chain id and the path', () => {
+      expect(archive.id).toBe('seeded');
+      expect(archive.seed).toEqual({ chainId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), path: '/src' });
+    });
+
+    it('is restored where the source has the same layers, and seeded afresh from another source', async () => {
+      const b = await openState(join(work, 'seed-b'));
+      const imports = await openCacheImports(b, [{ type: 'local', src: seededLayout }], () => {}, () => {});
+      const archives = new CacheMountArchives(b);
+      archives.useImports(imports);
+      archives.useGraph(runVertex(b));
+      const same = await seededDir(b, archives, await sourceSnapshot(b, 'seed\n'));
+      expect(readdirSync(same).sort()).toEqual(['gathered.txt', 'seed.txt']);
+      expect(imports[0]!.layersRead).toBe(1);
+      const other = await seededDir(b, archives, await sourceSnapshot(b, 'another seed\n'));
+      expect(other).not.toBe(same);
+      expect(readdirSync(other)).toEqual(['seed.txt']);
+      expect(readFileSync(join(other, 'seed.txt'), 'utf8')).toBe('another seed\n');
+      expect(imports[0]!.layersRead).toBe(1);
+      // Both seeds the steps used are exported; the unchanged one reuses its blob.
+      const again = await archives.archives(true, DEFAULT_LAYER_FORMAT, `local:${seededLayout}`, () => {});
+      const seeded = again.filter((m) => m.id === 'seeded');
+      expect(seeded).toHaveLength(2);
+      expect(seeded).toContainEqual(archive);
+    });
+
+    it('is carried over as imported when no step mounting it ran', async () => {
+      const c = await openState(join(work, 'seed-c'));
+      const imports = await openCacheImports(c, [{ type: 'local', src: seededLayout }], () => {}, () => {});
+      const archives = new CacheMountArchives(c);
+      archives.useImports(imports);
+      archives.useGraph(runVertex(c));
+      expect(await archives.archives(['seeded'], DEFAULT_LAYER_FORMAT, `local:${seededLayout}`, () => {})).toEqual([archive]);
+      expect(imports[0]!.layersRead).toBe(0);
+    });
   });
 });

@@ -15,14 +15,17 @@
  * directory that exists is never overwritten.
  *
  * What is exported: the cache's own directory, by id. A cache seeded `from=` a stage or image
- * is not (its directory is named after a snapshot of this machine; "not supported yet", a
- * warning), and steps running without their cache (`--no-cache`, `--no-cache-filter`) start
- * empty, as they do without an import. With `sharing=private`, the first directory of the
- * cache is exported and restored; further ones start empty.
+ * is one archive per seed, the seed told as any machine can tell it (the chain id of the
+ * source's layers and the path): it is restored only where the source has the same layers (a
+ * stage imported from the same cache); a seed this build's steps did not use is dropped, but
+ * when no step mounting the id ran, the imported ones are carried over. Steps running without
+ * their cache (`--no-cache`, `--no-cache-filter`) start empty, as they do without an import.
+ * With `sharing=private`, the first directory of the cache is exported and restored; further
+ * ones start empty.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CacheLayer, CacheMountArchive } from '../cache/index.js';
+import { cacheMountKey, type CacheLayer, type CacheMountArchive, type CacheMountSeed } from '../cache/index.js';
 import { isContentError } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, openLayerTar, type LayerFormat } from '../exporter/index.js';
@@ -30,7 +33,7 @@ import { formatReference, parseReference, rememberBlobAsIs } from '../images/ind
 import { convertLayerMediaType } from '../oci/index.js';
 import { applyTar, diffDigest, diffTar } from '../snapshotter/index.js';
 import type { Vertex } from '../solver/core/index.js';
-import { cacheMountName, ExecOp, OnPlatform, type CacheMountRestorer, type Ref } from '../solver/ops/index.js';
+import { cacheMountName, chainIds, ExecOp, layersOf, OnPlatform, type CacheMountRestorer, type CacheMountSource, type Ref } from '../solver/ops/index.js';
 import { fileLocks } from './file-locks.js';
 import type { ImportedCache } from './cache-import.js';
 import type { State } from './state.js';
@@ -79,6 +82,12 @@ function placeOf(where: string): string {
   }
 }
 
+/** An archive an import lists, and that import. */
+interface Imported {
+  readonly from: ImportedCache;
+  readonly archive: CacheMountArchive;
+}
+
 /** The cache mounts of one build: restored from its imports, exported with its caches. */
 export class CacheMountArchives implements CacheMountRestorer, CacheMountExporter {
   private imports: readonly ImportedCache[] = [];
@@ -86,10 +95,12 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
   private readonly skipped = new Set<string>();
   /** The target's cache mounts, once the graph is known. */
   private used = new Map<string, { seeded: boolean; plain: boolean }>();
+  /** The directories of seeded caches the steps that ran mounted: id → directory → source. */
+  private readonly seededDirs = new Map<string, Map<string, CacheMountSource>>();
 
   constructor(private readonly state: State) {}
 
-  /** The build's `--cache-from`s, in order (the first one listing an id is used). */
+  /** The build's `--cache-from`s, in order (the first one listing an archive is used). */
   useImports(imports: readonly ImportedCache[]): void {
     this.imports = imports;
   }
@@ -104,27 +115,42 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
     for (const id of ids) this.skipped.add(id);
   }
 
-  private imported(id: string): { from: ImportedCache; layer: CacheLayer } | undefined {
+  /** The imported archives of cache `id`, by cacheMountKey, each from the first import listing it. */
+  private importedOf(id: string): Map<string, Imported> {
+    const out = new Map<string, Imported>();
     for (const from of this.imports) {
-      const layer = from.source.mounts?.get(id);
-      if (layer !== undefined) return { from, layer };
+      for (const [key, archive] of from.source.mounts ?? []) if (archive.id === id && !out.has(key)) out.set(key, { from, archive });
     }
-    return undefined;
+    return out;
+  }
+
+  /** A seed as any machine tells it: the source's layer chain id and the path. */
+  private async seedOf(source: CacheMountSource): Promise<CacheMountSeed> {
+    if (source.snapshot === null) return { chainId: 'scratch', path: source.path };
+    const chain = chainIds((await layersOf(this.state, source.snapshot)).map((l) => l.diffId));
+    return { chainId: chain.at(-1) ?? 'scratch', path: source.path };
   }
 
   has(id: string): boolean {
-    return !this.skipped.has(id) && this.imported(id) !== undefined;
+    return !this.skipped.has(id) && this.importedOf(id).size > 0;
   }
 
-  async restore(id: string, into: string, signal: AbortSignal): Promise<void> {
-    const found = this.imported(id);
-    if (found === undefined) return;
-    const { blob, diffId } = found.layer;
+  async restore(id: string, source: CacheMountSource | undefined, into: string, signal: AbortSignal): Promise<boolean> {
+    const found = this.importedOf(id).get(cacheMountKey(id, source === undefined ? undefined : await this.seedOf(source)));
+    if (found === undefined) return false;
+    const { blob, diffId } = found.archive.layer;
     await found.from.fetch(blob);
     signal.throwIfAborted();
     await applyTar(await openLayerTar(this.state.content, blob), into);
     // A later export of the unchanged directory finds this blob instead of compressing again.
     await rememberBlobAsIs(this.state.content, diffId, blob);
+    return true;
+  }
+
+  seededDir(id: string, source: CacheMountSource, dir: string): void {
+    let dirs = this.seededDirs.get(id);
+    if (dirs === undefined) this.seededDirs.set(id, (dirs = new Map()));
+    dirs.set(dir, source);
   }
 
   async archives(selection: CacheMountSelection, format: LayerFormat, destination: string, warn: (message: string) => void): Promise<CacheMountArchive[]> {
@@ -136,30 +162,42 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
         warn(`cache mount ${JSON.stringify(id)} not exported to ${destination}: no RUN of this build mounts it`);
         continue;
       }
-      if (use.seeded) warn(`not supported yet: exporting cache mount ${JSON.stringify(id)} seeded from= a stage or image (left out of ${destination})`);
-      if (!use.plain) continue;
-      const layer = await this.archive(id, format, destination);
-      if (layer !== undefined) out.push({ id, layer });
+      const imported = this.importedOf(id);
+      const made = async (dir: string, seed?: CacheMountSeed) => {
+        const layer = await this.archive(id, dir, imported.get(cacheMountKey(id, seed)), format, destination);
+        if (layer !== undefined) out.push({ id, ...(seed === undefined ? {} : { seed }), layer });
+      };
+      if (use.plain) await made(join(this.state.cacheMountsDir, cacheMountName(id)));
+      if (!use.seeded) continue;
+      const dirs = this.seededDirs.get(id);
+      if (dirs !== undefined) {
+        for (const [dir, source] of dirs) await made(dir, await this.seedOf(source));
+        continue;
+      }
+      // No step that mounts it ran here: the seeded archives imported for it go on as they are.
+      for (const found of imported.values()) if (found.archive.seed !== undefined) out.push({ ...found.archive, layer: await this.carried(found, destination) });
     }
     return out;
   }
 
+  /**
+   * An imported archive, exported again as it is. Its blob must be where the backend reads it,
+   * unless the destination holds it already (the cache it was imported from: the layout links
+   * it, the registry and gha skip it).
+   */
+  private async carried(found: Imported, destination: string): Promise<CacheLayer> {
+    if (placeOf(found.from.source.where) !== placeOf(destination)) await found.from.fetch(found.archive.layer.blob);
+    return found.archive.layer;
+  }
+
   /** One cache's archive: made from its directory, the imported one reused, or none. */
-  private async archive(id: string, format: LayerFormat, destination: string): Promise<CacheLayer | undefined> {
-    const found = this.imported(id);
-    const dir = join(this.state.cacheMountsDir, cacheMountName(id));
-    const reuse = async (): Promise<CacheLayer> => {
-      // The blob must be where the backend reads it, unless the destination holds it already
-      // (the cache it was imported from: the layout links it, the registry and gha skip it).
-      if (placeOf(found!.from.source.where) !== placeOf(destination)) await found!.from.fetch(found!.layer.blob);
-      return found!.layer;
-    };
-    if ((await stat(dir).catch(() => undefined)) === undefined) return found === undefined ? undefined : reuse();
+  private async archive(id: string, dir: string, found: Imported | undefined, format: LayerFormat, destination: string): Promise<CacheLayer | undefined> {
+    if ((await stat(dir).catch(() => undefined)) === undefined) return found === undefined ? undefined : this.carried(found, destination);
     // Held as a locked or private step holds it: those steps do not write it meanwhile.
     const lock = await fileLocks.hold(`${dir}.lock`);
     try {
       const { diffId } = await diffDigest(dir);
-      if (found !== undefined && found.layer.diffId === diffId) return await reuse();
+      if (found !== undefined && found.archive.layer.diffId === diffId) return await this.carried(found, destination);
       // The layer writer checks the tar it compresses against diffId: a directory a shared
       // step of another build changed meanwhile fails the export instead of being mislabelled.
       const { blob } = await exportLayer(this.state.content, diffId, format, () => diffTar(dir)).catch((e: unknown) => {

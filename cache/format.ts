@@ -38,7 +38,23 @@ export interface CacheRecord {
  */
 export interface CacheMountArchive {
   readonly id: string;
+  /** For a cache seeded from= a stage or image: what it started from. */
+  readonly seed?: CacheMountSeed;
   readonly layer: CacheLayer;
+}
+
+/**
+ * What a cache seeded `from=` started from, as any machine tells it: the chain id of the
+ * source's layers (`scratch` for none) and the path in it. Another source is another cache.
+ */
+export interface CacheMountSeed {
+  readonly chainId: string;
+  readonly path: string;
+}
+
+/** How cache mount archives are told apart: the id, and the seed of a seeded one. */
+export function cacheMountKey(id: string, seed?: CacheMountSeed): string {
+  return seed === undefined ? id : `${id}\0${seed.chainId}\0${seed.path}`;
 }
 
 /** A blob of the format, with its bytes. */
@@ -61,7 +77,7 @@ interface CacheConfigJson {
   readonly created: readonly (string | null)[];
   readonly records: readonly { readonly key: string; readonly layers: readonly number[] }[];
   /** Cache mount archives (optional: absent when none were exported), each naming its manifest layer. */
-  readonly mounts?: readonly { readonly id: string; readonly layer: number }[];
+  readonly mounts?: readonly { readonly id: string; readonly seed?: CacheMountSeed; readonly layer: number }[];
 }
 
 function blob(mediaType: string, value: unknown): EncodedBlob {
@@ -97,8 +113,11 @@ export function encodeCache(records: Iterable<CacheRecord>, mountArchives: reado
     return i;
   };
   for (const key of [...byKey.keys()].sort()) out.push({ key, layers: byKey.get(key)!.chain.map(indexOf) });
-  const byId = new Map(mountArchives.map((m) => [m.id, m.layer]));
-  const mounts = [...byId.keys()].sort().map((id) => ({ id, layer: indexOf(byId.get(id)!) }));
+  const archiveByKey = new Map(mountArchives.map((m) => [cacheMountKey(m.id, m.seed), m]));
+  const mounts = [...archiveByKey.keys()].sort().map((k) => {
+    const { id, seed, layer } = archiveByKey.get(k)!;
+    return { id, ...(seed === undefined ? {} : { seed: { chainId: seed.chainId, path: seed.path } }), layer: indexOf(layer) };
+  });
   // Without mount archives the config is byte for byte what it was before they existed.
   const json: CacheConfigJson = mounts.length === 0 ? { diffIds, created, records: out } : { diffIds, created, records: out, mounts };
   const config = blob(CACHE_CONFIG_MEDIA_TYPE, json);
@@ -179,12 +198,12 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
 }
 
 /**
- * The cache mount archives of a cache, by id, from its config blob (already checked by
- * parseCacheConfig) and its manifest's layers. A cache without any (older ones too) has none.
+ * The cache mount archives of a cache, by cacheMountKey, from its config blob (already checked
+ * by parseCacheConfig) and its manifest's layers. A cache without any (older ones too) has none.
  */
-export function parseCacheMounts(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<string, CacheLayer> {
+export function parseCacheMounts(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<string, CacheMountArchive> {
   const c = parseJson(bytes, where, 'config');
-  const mounts = new Map<string, CacheLayer>();
+  const mounts = new Map<string, CacheMountArchive>();
   if (!isObject(c) || c['mounts'] === undefined) return mounts;
   const list = c['mounts'];
   const diffIds = c['diffIds'];
@@ -196,8 +215,18 @@ export function parseCacheMounts(bytes: Uint8Array, layers: readonly Descriptor[
     if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= layers.length) throw bad(where, `cache mount ${JSON.stringify(id)} names layer ${String(i)}`);
     const diffId: unknown = diffIds[i];
     if (typeof diffId !== 'string' || !isDigest(diffId)) throw bad(where, `diff id ${i} is not a digest`);
-    if (mounts.has(id)) throw bad(where, `cache mount ${JSON.stringify(id)} is listed twice`);
-    mounts.set(id, { blob: layers[i]!, diffId });
+    const seed = seedOf(m['seed'], id, where);
+    const key = cacheMountKey(id, seed);
+    if (mounts.has(key)) throw bad(where, `cache mount ${JSON.stringify(id)} is listed twice`);
+    mounts.set(key, { id, ...(seed === undefined ? {} : { seed }), layer: { blob: layers[i]!, diffId } });
   }
   return mounts;
+}
+
+function seedOf(v: unknown, id: string, where: string): CacheMountSeed | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || typeof v['chainId'] !== 'string' || typeof v['path'] !== 'string' || !v['path'].startsWith('/') || (v['chainId'] !== 'scratch' && !isDigest(v['chainId']))) {
+    throw bad(where, `the seed of cache mount ${JSON.stringify(id)} is not a chain id and a path`);
+  }
+  return { chainId: v['chainId'], path: v['path'] };
 }

@@ -14,7 +14,7 @@ import { errnoCode, sha256Of, type ContentStore } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { writeDirAtomically } from '../exporter/index.js';
 import { Annotation, digestHex, isDigest, MediaType, type Descriptor, type Digest } from '../oci/index.js';
-import { CACHE_ARTIFACT_TYPE, parseCacheConfig, parseCacheManifest, parseCacheMounts, type CacheLayer, type EncodedCache } from './format.js';
+import { CACHE_ARTIFACT_TYPE, parseCacheConfig, parseCacheManifest, parseCacheMounts, type CacheLayer, type CacheMountArchive, type EncodedCache } from './format.js';
 
 /** The tag a local cache is written and read under unless `tag=` says otherwise (as BuildKit). */
 export const DEFAULT_CACHE_TAG = 'latest';
@@ -25,7 +25,7 @@ export interface CacheSource {
   readonly where: string;
   readonly records: ReadonlyMap<Digest, readonly CacheLayer[]>;
   /** `RUN --mount=type=cache` archives by id (`--cache-to …,mounts=`); none in a cache without them. */
-  readonly mounts?: ReadonlyMap<string, CacheLayer>;
+  readonly mounts?: ReadonlyMap<string, CacheMountArchive>;
   /** A layer blob's bytes as stored (the reader verifies them: see ContentIngester.writeBlob). */
   open(blob: Descriptor): Promise<Readable>;
   /**

@@ -18,14 +18,19 @@ const work = mkdtempSync('/var/tmp/tsbuild-cache-mounts-');
 const context = join(work, 'checkout');
 
 const dockerfile = (run: string) => ['FROM scratch', 'COPY rootfs/ /', `RUN --mount=type=cache,target=/c ${run}`, ''].join('\n');
+const seeded = (run: string) => ['FROM scratch AS seed', 'COPY seed/ /s/', 'FROM scratch', 'COPY rootfs/ /', `RUN --mount=type=cache,target=/c,from=seed,source=/s ${run}`, ''].join('\n');
 /** Runner A's RUN writes into the cache; runner B's (another command, so it runs) reads it. */
 const FILES = {
   'Dockerfile.a': dockerfile('echo RAN-A && echo written-by-A > /c/a.txt && ls /c > /seen'),
   'Dockerfile.b': dockerfile('echo RAN-B && ls /c > /seen && cat /c/a.txt >> /seen && echo written-by-B > /c/b.txt'),
   'Dockerfile.c': dockerfile('echo RAN-C && ls /c > /seen'),
+  // A cache seeded from= a stage: the stage comes from the imported cache, the same layers.
+  'Dockerfile.sa': seeded('echo RAN-SA && echo by-A > /c/gathered.txt'),
+  'Dockerfile.sb': seeded('echo RAN-SB && ls /c > /seen'),
+  'seed/seed.txt': 'from the seed stage\n',
 };
 
-function build(root: string, file: 'a' | 'b' | 'c', out: string, extra: readonly string[]): Run {
+function build(root: string, file: 'a' | 'b' | 'c' | 'sa' | 'sb', out: string, extra: readonly string[]): Run {
   return tsbuildSync(['build', '--root', root, '--progress', 'plain', '-f', join(context, `Dockerfile.${file}`), '-o', `type=local,dest=${out}`, ...extra, context]);
 }
 const ran = (r: Run, marker: string) => new RegExp(`^#\\d+ [\\d.]+ ${marker}$`, 'm').test(r.stderr);
@@ -133,6 +138,19 @@ describe.skipIf(!isRoot && !isCI)('--cache-to …,mounts= / --cache-from: RUN --
       expect(readFileSync(join(out, 'seen'), 'utf8')).toBe('a.txt\n');
       expect(blobsRead(r)).toEqual([]);
     });
+  });
+
+  it('a cache seeded from= a stage: restored where the stage has the same layers', () => {
+    const cache = join(work, 'seeded-cache');
+    const a = build(join(work, 'seed-root-a'), 'sa', join(work, 'seed-out-a'), ['--cache-to', `type=local,dest=${cache},mode=max,mounts=true`]);
+    expectOk(a);
+    expect(ran(a, 'RAN-SA')).toBe(true);
+    const out = join(work, 'seed-out-b');
+    const b = build(join(work, 'seed-root-b'), 'sb', out, ['--cache-from', `type=local,src=${cache}`]);
+    expectOk(b);
+    expect(ran(b, 'RAN-SB')).toBe(true);
+    // Runner A's file beside the seed's: the archive, not a fresh seed.
+    expect(readFileSync(join(out, 'seen'), 'utf8')).toBe('gathered.txt\nseed.txt\n');
   });
 
   describe('type=registry', () => {

@@ -17,7 +17,7 @@ import type { CacheMountDescription, ExecMount, MountDescription, SecretMountDes
 import { bindMount, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import { fsPath, nameBytes } from '../../tarfs/index.js';
 import { mountAt, unmount } from './mount.js';
-import type { CacheMountRestorer, FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
+import type { CacheMountRestorer, CacheMountSource, FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
 import { copy } from './file/index.js';
 import type { Ref } from './ref.js';
 import { newActiveKey, withView } from './mounted.js';
@@ -296,12 +296,14 @@ export class StepMounts {
       });
     }
     let seed: ((into: string) => Promise<void>) | undefined;
+    let source: CacheMountSource | undefined;
     let name = cacheMountName(id);
     if (readsSource(m)) {
       const from = nextSource();
       const sub = posix.join('/', mount.source);
       name = cacheMountName(id, { snapshot: from.snapshot ?? 'scratch', path: sub });
       seed = (into) => this.seedCache(from.snapshot, sub, into);
+      source = { snapshot: from.snapshot, path: sub };
     }
     const base = join(this.state.cacheMountsDir, name);
     let dir = base;
@@ -326,10 +328,16 @@ export class StepMounts {
         break;
       }
     }
-    // A cache not seeded from= that this machine lacks starts from the imported content, if
-    // any: only its first directory (a private cache's further ones start empty).
+    // A cache this machine lacks starts from the imported content, if any, else as it would
+    // (empty, or its seed); only its first directory (a private cache's others start empty).
     const restorer = this.deps.cacheMountRestorer;
-    if (seed === undefined && dir === base && restorer?.has(id) === true) seed = (into) => restorer.restore(id, into, this.signal);
+    if (dir === base && restorer?.has(id) === true) {
+      const fresh = seed;
+      seed = async (into) => {
+        if (!(await restorer.restore(id, source, into, this.signal))) await fresh?.(into);
+      };
+    }
+    if (dir === base && source !== undefined) restorer?.seededDir(id, source, dir);
     await ensureCacheDir(this.deps.locks, dir, seed);
     return dir;
   }

@@ -2,7 +2,7 @@
 export { resolveOp, GraphResolver } from './resolve.js';
 export type {
   OpDeps, OpStore, FileLocks, HeldFileLock, ImageResolver, ResolvedImage, ImageLayer, LocalContext, Executor, ProcessSpec, ProcessIO,
-  SecretSources, SshSources, CacheMountRestorer,
+  SecretSources, SshSources, CacheMountRestorer, CacheMountSource,
 } from './deps.js';
 export type { PathMatcher, MatcherDir } from './path-matcher.js';
 export { ExecOp, RunFailedError } from './exec-op.js';
