@@ -143,6 +143,18 @@ describe('cache mount archives', () => {
     expect(await e.state.content.has(exported[0]!.layer.blob.digest)).toBe(true);
   });
 
+  it('keeps an imported archive\'s compression, unless force-compression asks for another', async () => {
+    const f = await importer('f');
+    const zstd = { compression: 'zstd' as const, ociMediaTypes: true };
+    expect(await f.archives.archives(['pip'], zstd, `local:${layout}`, () => {})).toEqual([{ id: 'pip', layer: exported[0]!.layer }]);
+    const [forced] = await f.archives.archives(['pip'], { ...zstd, force: true }, `local:${layout}`, () => {});
+    expect(forced!.layer.blob.mediaType).toBe(MediaType.ociLayerZstd);
+    expect(forced!.layer.blob.digest).not.toBe(exported[0]!.layer.blob.digest);
+    // The same tar, compressed again.
+    expect(forced!.layer.diffId).toBe(exported[0]!.layer.diffId);
+    expect(await f.state.content.has(forced!.layer.blob.digest)).toBe(true);
+  });
+
   describe('a cache seeded from= a stage', () => {
     const seededLayout = join(work, 'seeded-cache');
     /** A committed snapshot holding /src/seed.txt (`text`), the same bytes and times on any root. */

@@ -24,13 +24,14 @@
  * ones start empty.
  */
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { cacheMountKey, type CacheLayer, type CacheMountArchive, type CacheMountSeed } from '../cache/index.js';
 import { isContentError } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, openLayerTar, type LayerFormat } from '../exporter/index.js';
 import { formatReference, parseReference, rememberBlobAsIs } from '../images/index.js';
-import { convertLayerMediaType } from '../oci/index.js';
+import { convertLayerMediaType, layerCompression, type Digest } from '../oci/index.js';
 import { applyTar, diffDigest, diffTar } from '../snapshotter/index.js';
 import type { Vertex } from '../solver/core/index.js';
 import { cacheMountName, chainIds, ExecOp, layersOf, OnPlatform, type CacheMountRestorer, type CacheMountSource, type Ref } from '../solver/ops/index.js';
@@ -175,7 +176,7 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
         continue;
       }
       // No step that mounts it ran here: the seeded archives imported for it go on as they are.
-      for (const found of imported.values()) if (found.archive.seed !== undefined) out.push({ ...found.archive, layer: await this.carried(found, destination) });
+      for (const found of imported.values()) if (found.archive.seed !== undefined) out.push({ ...found.archive, layer: await this.carried(found, format, destination) });
     }
     return out;
   }
@@ -183,30 +184,41 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
   /**
    * An imported archive, exported again as it is. Its blob must be where the backend reads it,
    * unless the destination holds it already (the cache it was imported from: the layout links
-   * it, the registry and gha skip it).
+   * it, the registry and gha skip it). With `force-compression`, one in another compression is
+   * compressed again from its own tar, as pulled layers are.
    */
-  private async carried(found: Imported, destination: string): Promise<CacheLayer> {
-    if (placeOf(found.from.source.where) !== placeOf(destination)) await found.from.fetch(found.archive.layer.blob);
-    return found.archive.layer;
+  private async carried(found: Imported, format: LayerFormat, destination: string): Promise<CacheLayer> {
+    const { layer } = found.archive;
+    if (format.force === true && layerCompression(layer.blob.mediaType) !== format.compression) {
+      await found.from.fetch(layer.blob);
+      return this.compressed(layer.diffId, format, () => openLayerTar(this.state.content, layer.blob));
+    }
+    if (placeOf(found.from.source.where) !== placeOf(destination)) await found.from.fetch(layer.blob);
+    return layer;
+  }
+
+  /** The blob of tar `diffId` in `format`, by the layer writer (made once per diff id and compression). */
+  private async compressed(diffId: Digest, format: LayerFormat, openTar: () => Readable | Promise<Readable>): Promise<CacheLayer> {
+    const { blob } = await exportLayer(this.state.content, diffId, format, openTar);
+    return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId };
   }
 
   /** One cache's archive: made from its directory, the imported one reused, or none. */
   private async archive(id: string, dir: string, found: Imported | undefined, format: LayerFormat, destination: string): Promise<CacheLayer | undefined> {
-    if ((await stat(dir).catch(() => undefined)) === undefined) return found === undefined ? undefined : this.carried(found, destination);
+    if ((await stat(dir).catch(() => undefined)) === undefined) return found === undefined ? undefined : this.carried(found, format, destination);
     // Held as a locked or private step holds it: those steps do not write it meanwhile.
     const lock = await fileLocks.hold(`${dir}.lock`);
     try {
       const { diffId } = await diffDigest(dir);
-      if (found !== undefined && found.archive.layer.diffId === diffId) return await this.carried(found, destination);
+      if (found !== undefined && found.archive.layer.diffId === diffId) return await this.carried(found, format, destination);
       // The layer writer checks the tar it compresses against diffId: a directory a shared
       // step of another build changed meanwhile fails the export instead of being mislabelled.
-      const { blob } = await exportLayer(this.state.content, diffId, format, () => diffTar(dir)).catch((e: unknown) => {
+      return await this.compressed(diffId, format, () => diffTar(dir)).catch((e: unknown) => {
         if (!isContentError(e, 'DIGEST_MISMATCH')) throw e;
         throw new BuildError('CACHE_EXPORT', `cache mount ${JSON.stringify(id)} changed while it was being archived`, {
           hint: 'a RUN of another build writes it (sharing=shared); export again once it is done',
         }, { cause: e });
       });
-      return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId };
     } finally {
       await lock.release();
     }
