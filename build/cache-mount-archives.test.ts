@@ -153,6 +153,9 @@ describe('cache mount archives', () => {
     // The same tar, compressed again.
     expect(forced!.layer.diffId).toBe(exported[0]!.layer.diffId);
     expect(await f.state.content.has(forced!.layer.blob.digest)).toBe(true);
+    // Docker media types name the same blob as Docker's.
+    const [docker] = await f.archives.archives(['pip'], { compression: 'gzip', ociMediaTypes: false }, `local:${layout}`, () => {});
+    expect(docker!.layer.blob).toEqual({ ...exported[0]!.layer.blob, mediaType: MediaType.dockerLayerGzip });
   });
 
   describe('a cache seeded from= a stage', () => {

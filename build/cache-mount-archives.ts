@@ -194,7 +194,8 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
       return this.compressed(layer.diffId, format, () => openLayerTar(this.state.content, layer.blob));
     }
     if (placeOf(found.from.source.where) !== placeOf(destination)) await found.from.fetch(layer.blob);
-    return layer;
+    // Named as the format's media types name it (oci-mediatypes=false), as the records' layers are.
+    return { ...layer, blob: { ...layer.blob, mediaType: convertLayerMediaType(layer.blob.mediaType, format.ociMediaTypes) ?? layer.blob.mediaType } };
   }
 
   /** The blob of tar `diffId` in `format`, by the layer writer (made once per diff id and compression). */
