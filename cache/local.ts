@@ -24,7 +24,7 @@ export interface CacheSource {
   /** How messages name it, e.g. `local:/ci/cache`. */
   readonly where: string;
   readonly records: ReadonlyMap<Digest, readonly CacheLayer[]>;
-  /** `RUN --mount=type=cache` archives by id (`--cache-to …,mounts=`); none in a cache without them. */
+  /** `RUN --mount=type=cache` archives (`--cache-to …,mounts=`) by cacheMountKey (id, and seed); none in a cache without them. */
   readonly mounts?: ReadonlyMap<string, CacheMountArchive>;
   /** A layer blob's bytes as stored (the reader verifies them: see ContentIngester.writeBlob). */
   open(blob: Descriptor): Promise<Readable>;
