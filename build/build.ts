@@ -13,6 +13,7 @@ import { GraphResolver, type LocalContext, type SecretSources, type SshSources }
 import { BaseImages } from './base-images.js';
 import type { CacheExports, CacheResults } from './cache-export.js';
 import { openCacheImports, type CacheImport } from './cache-import.js';
+import { CacheMountArchives } from './cache-mount-archives.js';
 import { ContextSources } from './context-sources.js';
 import type { Entitlement } from './entitlement.js';
 import { fileLocks } from './file-locks.js';
@@ -95,6 +96,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   if (patterns.length > 0) ignore = compileMatcher(patterns);
   // RUN's isolated network: nothing starts until a step on the default network runs.
   const networks = new NetworkPool();
+  // RUN --mount=type=cache contents: restored from the imports, exported with mounts=.
+  const mountArchives = new CacheMountArchives(state);
   const mainContext: LocalContext = { dir: req.contextDir, ...(ignore === undefined ? {} : { ignore }), statCache: statCaches.of(req.contextDir) };
   const graph = buildGraph(plan, {
     network: req.network,
@@ -119,10 +122,13 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     proxyEnv: plan.proxyEnv,
     ...(req.secrets === undefined ? {} : { secrets: req.secrets }),
     ...(req.ssh === undefined ? {} : { ssh: req.ssh }),
+    cacheMountRestorer: mountArchives,
   });
 
   const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
   req.cacheExports?.begin(imports.map((i) => i.cacheSource));
+  mountArchives.useImports(imports);
+  mountArchives.useGraph(vertices.vertex(graph.target.top));
   const { top, cache, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,
@@ -130,6 +136,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     signal: req.signal,
     imports,
     ...(req.cacheExports === undefined ? {} : { onStep: (step, onChain) => req.cacheExports!.add(step, onChain) }),
+    mountArchives,
   });
 
   try {
@@ -142,7 +149,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
         return [];
       },
     });
-    return { ...image, plan, exited, cache };
+    return { ...image, plan, exited, cache: { ...cache, mounts: mountArchives } };
   } catch (e) {
     await exited;
     throw e;

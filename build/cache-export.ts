@@ -19,6 +19,7 @@ import { digestOf, type Digest, type EventSink, type StepExplanation } from '../
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type LazyChain, type LazyLayer, type Ref } from '../solver/ops/index.js';
 import { formatReference, parseReference } from '../images/index.js';
 import { fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
+import type { CacheMountExporter, CacheMountSelection } from './cache-mount-archives.js';
 import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
 import type { State } from './state.js';
@@ -29,6 +30,8 @@ interface CacheExportCommon {
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
   readonly ignoreError: boolean;
+  /** `mounts=`: the `RUN --mount=type=cache` contents to export too (cache-mount-archives.ts). */
+  readonly mounts?: CacheMountSelection;
 }
 
 /** `--cache-to type=local`: an OCI layout directory. */
@@ -117,6 +120,8 @@ export interface CacheResults {
    * up only when asked (the inline cache records every step of the image).
    */
   readonly unsolvedChain?: () => Promise<readonly { readonly key: Digest; readonly diffIds: readonly Digest[] }[]>;
+  /** The build's cache mounts, for `mounts=`. */
+  readonly mounts?: CacheMountExporter;
 }
 
 /** Blobs uploaded at once per destination (largest first among those ready). */
@@ -231,7 +236,9 @@ export class CacheExports {
             ...(explain === undefined ? {} : { explain }),
           })),
         );
-        const summary = await (await writer).finish(encodeCache(records));
+        const { mounts } = t.spec;
+        const archives = mounts === undefined || results.mounts === undefined ? [] : await results.mounts.archives(mounts, t.spec.format, t.where, (m) => this.warn(m));
+        const summary = await (await writer).finish(encodeCache(records, archives));
         if (summary.status !== undefined) this.events({ kind: 'status', digest: t.digest, ...summary.status });
         if (summary.warning !== undefined) this.warn(summary.warning);
         this.emit(t, 'done');

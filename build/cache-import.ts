@@ -92,7 +92,7 @@ export class ImportedCache implements CacheStore<Ref> {
 
   constructor(
     private readonly state: State,
-    private readonly source: CacheSource,
+    readonly source: CacheSource,
     /** Reports a layer read (its digest and size). */
     private readonly onRead: (blob: CacheLayer['blob']) => void,
   ) {}
@@ -163,8 +163,8 @@ export class ImportedCache implements CacheStore<Ref> {
     };
   }
 
-  /** Copies a layer blob from the cache into the content store (verified), once, unless it is there. */
-  private fetch(blob: CacheLayer['blob']): Promise<void> {
+  /** Copies a blob of the cache (a layer, a cache mount archive) into the content store (verified), once, unless it is there. */
+  fetch(blob: CacheLayer['blob']): Promise<void> {
     let p = this.fetching.get(blob.digest);
     if (p === undefined) {
       p = this.copy(blob);

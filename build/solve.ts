@@ -27,6 +27,8 @@ export interface SolveOptions {
   readonly imports: readonly ImportedCache[];
   /** Each result the solve settles on, as it does (a cache export uploads its layers meanwhile); `onChain`: on the target's chain of roots. */
   readonly onStep?: (step: SolvedStep, onChain: boolean) => void;
+  /** Told the cache mounts of the steps run without their cache: they are not restored. */
+  readonly mountArchives?: { skip(ids: Iterable<string>): void };
 }
 
 export interface Solved {
@@ -57,6 +59,7 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   if (uncached.some((op) => op.network === 'default')) networks.prepare();
   // As BuildKit does, the cache mounts of the steps run without their cache start empty.
   await dropCacheMounts(state.cacheMountsDir, uncached.flatMap((op) => op.cacheMountIds()));
+  opts.mountArchives?.skip(uncached.flatMap((op) => op.cacheMountIds()));
   const used = new Set<SnapshotName>();
   const results = new Map<Vertex<Ref>, SolvedStep>();
   const solver = new Solver<Ref>({

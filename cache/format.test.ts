@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BuildError } from '../errors/index.js';
 import { MediaType, type Digest } from '../oci/index.js';
 import { sha256Of } from '../content/index.js';
-import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, parseCacheConfig, parseCacheManifest, type CacheLayer } from './format.js';
+import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, parseCacheConfig, parseCacheManifest, parseCacheMounts, cacheMountKey, type CacheLayer } from './format.js';
 
 const d = (s: string) => sha256Of(s);
 const layer = (name: string, size = 10): CacheLayer => ({ blob: { mediaType: MediaType.ociLayerGzip, digest: d(`blob ${name}`), size }, diffId: d(`tar ${name}`) });
@@ -117,5 +117,48 @@ describe('the cache wire format', () => {
     const config = JSON.parse(enc.config.bytes.toString()) as { records: Record<string, unknown>[] };
     const broken = { ...config, records: config.records.map((r) => (r['explain'] === undefined ? r : { ...r, explain: { ...explain, inputs: [1] } })) };
     expect(problem(() => parseCacheConfig(Buffer.from(JSON.stringify(broken)), layers, 'c'))).toMatch(/has an explanation that does not parse$/);
+  });
+
+  it('lists cache mount archives by id after the records\' layers; a cache without them is as it was', () => {
+    const records = [{ key: d('x'), chain: [base, run] }];
+    const plain = encodeCache(records);
+    expect(encodeCache(records, []).config.bytes.equals(plain.config.bytes)).toBe(true);
+    expect(JSON.parse(plain.config.bytes.toString())).not.toHaveProperty('mounts');
+    expect(parseCacheMounts(plain.config.bytes, parseCacheManifest(plain.manifest.bytes, 'c').layers, 'c').size).toBe(0);
+
+    const apt = layer('apt cache', 300);
+    // An empty cache directory and an empty layer are the same tar: listed once.
+    const enc = encodeCache(records, [{ id: 'pip', layer: run }, { id: '/var/cache/apt', layer: apt }]);
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    expect(layers.map((l) => l.digest)).toEqual([base.blob.digest, run.blob.digest, apt.blob.digest]);
+    expect(JSON.parse(enc.config.bytes.toString())).toMatchObject({ mounts: [{ id: '/var/cache/apt', layer: 2 }, { id: 'pip', layer: 1 }] });
+    // The records read as before (an older reader ignores the extra layer).
+    expect(parseCacheConfig(enc.config.bytes, layers, 'c').get(d('x'))).toEqual([base, run]);
+    expect(parseCacheMounts(enc.config.bytes, layers, 'c')).toEqual(new Map([['/var/cache/apt', { id: '/var/cache/apt', layer: apt }], ['pip', { id: 'pip', layer: run }]]));
+  });
+
+  it('tells a seeded cache mount\'s archives apart by their seed', () => {
+    const seedA = { chainId: d('chain a'), path: '/src' };
+    const seedB = { chainId: 'scratch', path: '/' };
+    const one = layer('one');
+    const two = layer('two');
+    const enc = encodeCache([], [{ id: 'go', seed: seedA, layer: one }, { id: 'go', seed: seedB, layer: two }, { id: 'go', layer: run }]);
+    const mounts = parseCacheMounts(enc.config.bytes, parseCacheManifest(enc.manifest.bytes, 'c').layers, 'c');
+    expect(mounts.get(cacheMountKey('go', seedA))).toEqual({ id: 'go', seed: seedA, layer: one });
+    expect(mounts.get(cacheMountKey('go', seedB))).toEqual({ id: 'go', seed: seedB, layer: two });
+    expect(mounts.get(cacheMountKey('go'))).toEqual({ id: 'go', layer: run });
+    expect(mounts.size).toBe(3);
+  });
+
+  it('refuses cache mount entries that do not parse', () => {
+    const enc = encodeCache([{ key: d('x'), chain: [base] }], [{ id: 'a', layer: run }]);
+    const layers = parseCacheManifest(enc.manifest.bytes, 'c').layers;
+    const config = JSON.parse(enc.config.bytes.toString()) as Record<string, unknown>;
+    const cfg = (mounts: unknown) => Buffer.from(JSON.stringify({ ...config, mounts }));
+    expect(problem(() => parseCacheMounts(cfg({ id: 'a' }), layers, 'c'))).toBe('CACHE_IMPORT: the cache at c is not a tsbuild cache: its cache mounts are not a list');
+    expect(problem(() => parseCacheMounts(cfg([{ id: '', layer: 1 }]), layers, 'c'))).toMatch(/a cache mount has no id$/);
+    expect(problem(() => parseCacheMounts(cfg([{ id: 'a', layer: 2 }]), layers, 'c'))).toMatch(/cache mount "a" names layer 2$/);
+    expect(problem(() => parseCacheMounts(cfg([{ id: 'a', layer: 1 }, { id: 'a', layer: 0 }]), layers, 'c'))).toMatch(/cache mount "a" is listed twice$/);
+    expect(problem(() => parseCacheMounts(cfg([{ id: 'a', layer: 1, seed: { chainId: 'x', path: '/' } }]), layers, 'c'))).toMatch(/the seed of cache mount "a" is not a chain id and a path$/);
   });
 });

@@ -40,6 +40,31 @@ export class CacheRecords extends Map<Digest, readonly CacheLayer[]> {
   readonly explanations = new Map<Digest, StepExplanation>();
 }
 
+/**
+ * A `RUN --mount=type=cache` directory's content, exported (`--cache-to …,mounts=`): its id and
+ * the archive, a layer blob (the directory as a layer tar, compressed) with its diff id.
+ */
+export interface CacheMountArchive {
+  readonly id: string;
+  /** For a cache seeded from= a stage or image: what it started from. */
+  readonly seed?: CacheMountSeed;
+  readonly layer: CacheLayer;
+}
+
+/**
+ * What a cache seeded `from=` started from, as any machine tells it: the chain id of the
+ * source's layers (`scratch` for none) and the path in it. Another source is another cache.
+ */
+export interface CacheMountSeed {
+  readonly chainId: string;
+  readonly path: string;
+}
+
+/** How cache mount archives are told apart: the id, and the seed of a seeded one. */
+export function cacheMountKey(id: string, seed?: CacheMountSeed): string {
+  return seed === undefined ? id : `${id}\0${seed.chainId}\0${seed.path}`;
+}
+
 /** A blob of the format, with its bytes. */
 export interface EncodedBlob {
   readonly descriptor: Descriptor;
@@ -59,6 +84,8 @@ interface CacheConfigJson {
   /** null where the time is not known. */
   readonly created: readonly (string | null)[];
   readonly records: readonly { readonly key: string; readonly layers: readonly number[]; readonly explain?: StepExplanation }[];
+  /** Cache mount archives (optional: absent when none were exported), each naming its manifest layer. */
+  readonly mounts?: readonly { readonly id: string; readonly seed?: CacheMountSeed; readonly layer: number }[];
 }
 
 function blob(mediaType: string, value: unknown): EncodedBlob {
@@ -68,9 +95,10 @@ function blob(mediaType: string, value: unknown): EncodedBlob {
 
 /**
  * The cache of `records` (one per key; a later one of a key replaces an earlier one). The
- * bytes depend on the records alone: sorted by key, layers in order of first use.
+ * bytes depend on the records alone: sorted by key, layers in order of first use. Cache mount
+ * archives (one per id), when given, are listed after the records' layers, sorted by id.
  */
-export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
+export function encodeCache(records: Iterable<CacheRecord>, mountArchives: readonly CacheMountArchive[] = []): EncodedCache {
   const byKey = new Map<string, CacheRecord>();
   for (const r of records) byKey.set(r.key, r);
   const layers: Descriptor[] = [];
@@ -78,25 +106,32 @@ export function encodeCache(records: Iterable<CacheRecord>): EncodedCache {
   const created: (string | null)[] = [];
   const index = new Map<string, number>();
   const out: { key: string; layers: number[]; explain?: StepExplanation }[] = [];
+  const indexOf = (l: CacheLayer): number => {
+    let i = index.get(l.blob.digest);
+    if (i === undefined) {
+      i = layers.length;
+      index.set(l.blob.digest, i);
+      layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
+      diffIds.push(l.diffId);
+      // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
+      created.push(l.created ?? null);
+    } else if (diffIds[i] !== l.diffId) {
+      throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
+    }
+    return i;
+  };
   for (const key of [...byKey.keys()].sort()) {
-    const chain = byKey.get(key)!.chain.map((l) => {
-      let i = index.get(l.blob.digest);
-      if (i === undefined) {
-        i = layers.length;
-        index.set(l.blob.digest, i);
-        layers.push({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size });
-        diffIds.push(l.diffId);
-        // A blob two steps made alike (a COPY --from of a whole layer) keeps the first time.
-        created.push(l.created ?? null);
-      } else if (diffIds[i] !== l.diffId) {
-        throw new Error(`internal: blob ${l.blob.digest} given with two diff ids`);
-      }
-      return i;
-    });
-    const explain = byKey.get(key)!.explain;
-    out.push({ key, layers: chain, ...(explain === undefined ? {} : { explain }) });
+    const { chain, explain } = byKey.get(key)!;
+    out.push({ key, layers: chain.map(indexOf), ...(explain === undefined ? {} : { explain }) });
   }
-  const config = blob(CACHE_CONFIG_MEDIA_TYPE, { diffIds, created, records: out } satisfies CacheConfigJson);
+  const archiveByKey = new Map(mountArchives.map((m) => [cacheMountKey(m.id, m.seed), m]));
+  const mounts = [...archiveByKey.keys()].sort().map((k) => {
+    const { id, seed, layer } = archiveByKey.get(k)!;
+    return { id, ...(seed === undefined ? {} : { seed: { chainId: seed.chainId, path: seed.path } }), layer: indexOf(layer) };
+  });
+  // Without mount archives the config is byte for byte what it was before they existed.
+  const json: CacheConfigJson = mounts.length === 0 ? { diffIds, created, records: out } : { diffIds, created, records: out, mounts };
+  const config = blob(CACHE_CONFIG_MEDIA_TYPE, json);
   const manifest = blob(MediaType.ociManifest, {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -176,4 +211,38 @@ export function parseCacheConfig(bytes: Uint8Array, layers: readonly Descriptor[
     }
   }
   return records;
+}
+
+/**
+ * The cache mount archives of a cache, by cacheMountKey, from its config blob (already checked
+ * by parseCacheConfig) and its manifest's layers. A cache without any (older ones too) has none.
+ */
+export function parseCacheMounts(bytes: Uint8Array, layers: readonly Descriptor[], where: string): Map<string, CacheMountArchive> {
+  const c = parseJson(bytes, where, 'config');
+  const mounts = new Map<string, CacheMountArchive>();
+  if (!isObject(c) || c['mounts'] === undefined) return mounts;
+  const list = c['mounts'];
+  const diffIds = c['diffIds'];
+  if (!Array.isArray(list) || !Array.isArray(diffIds)) throw bad(where, 'its cache mounts are not a list');
+  for (const m of list as unknown[]) {
+    if (!isObject(m) || typeof m['id'] !== 'string' || m['id'] === '') throw bad(where, 'a cache mount has no id');
+    const id = m['id'];
+    const i = m['layer'];
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= layers.length) throw bad(where, `cache mount ${JSON.stringify(id)} names layer ${String(i)}`);
+    const diffId: unknown = diffIds[i];
+    if (typeof diffId !== 'string' || !isDigest(diffId)) throw bad(where, `diff id ${i} is not a digest`);
+    const seed = seedOf(m['seed'], id, where);
+    const key = cacheMountKey(id, seed);
+    if (mounts.has(key)) throw bad(where, `cache mount ${JSON.stringify(id)} is listed twice`);
+    mounts.set(key, { id, ...(seed === undefined ? {} : { seed }), layer: { blob: layers[i]!, diffId } });
+  }
+  return mounts;
+}
+
+function seedOf(v: unknown, id: string, where: string): CacheMountSeed | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || typeof v['chainId'] !== 'string' || typeof v['path'] !== 'string' || !v['path'].startsWith('/') || (v['chainId'] !== 'scratch' && !isDigest(v['chainId']))) {
+    throw bad(where, `the seed of cache mount ${JSON.stringify(id)} is not a chain id and a path`);
+  }
+  return { chainId: v['chainId'], path: v['path'] };
 }

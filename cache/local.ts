@@ -14,7 +14,7 @@ import { errnoCode, sha256Of, type ContentStore } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { writeDirAtomically } from '../exporter/index.js';
 import { Annotation, digestHex, isDigest, MediaType, type Descriptor, type Digest } from '../oci/index.js';
-import { CACHE_ARTIFACT_TYPE, parseCacheConfig, parseCacheManifest, type CacheLayer, type EncodedCache } from './format.js';
+import { CACHE_ARTIFACT_TYPE, parseCacheConfig, parseCacheManifest, parseCacheMounts, type CacheLayer, type CacheMountArchive, type EncodedCache } from './format.js';
 import type { CacheWriter } from './writer.js';
 
 /** The tag a local cache is written and read under unless `tag=` says otherwise (as BuildKit). */
@@ -25,6 +25,8 @@ export interface CacheSource {
   /** How messages name it, e.g. `local:/ci/cache`. */
   readonly where: string;
   readonly records: ReadonlyMap<Digest, readonly CacheLayer[]>;
+  /** `RUN --mount=type=cache` archives (`--cache-to …,mounts=`) by cacheMountKey (id, and seed); none in a cache without them. */
+  readonly mounts?: ReadonlyMap<string, CacheMountArchive>;
   /** A layer blob's bytes as stored (the reader verifies them: see ContentIngester.writeBlob). */
   open(blob: Descriptor): Promise<Readable>;
   /**
@@ -127,10 +129,12 @@ export async function openLocalCache(
     manifest = entry.descriptor;
   }
   const parsed = parseCacheManifest(await readBlob(src, manifest, where), where);
-  const records = parseCacheConfig(await readBlob(src, parsed.config, where), parsed.layers, where);
+  const config = await readBlob(src, parsed.config, where);
+  const records = parseCacheConfig(config, parsed.layers, where);
   return {
     where,
     records,
+    mounts: parseCacheMounts(config, parsed.layers, where),
     async open(blob) {
       const path = blobFile(src, blob.digest);
       try {

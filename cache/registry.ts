@@ -13,7 +13,7 @@ import { MediaType, type Descriptor } from '../oci/index.js';
 import {
   ArtifactReader, pushBlobs, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
 } from '../registry/index.js';
-import { parseCacheConfig, parseCacheManifest } from './format.js';
+import { parseCacheConfig, parseCacheManifest, parseCacheMounts } from './format.js';
 import { parseInlineCache } from './inline.js';
 import type { CacheSource } from './local.js';
 import type { CacheWriter } from './writer.js';
@@ -58,6 +58,7 @@ export async function openRegistryCache(
   return {
     where,
     records,
+    mounts: parseCacheMounts(config, parsed.layers, where),
     async open(blob) {
       const stream = await reader.open(blob);
       await sources?.recordSource(blob.digest, ref.domain, ref.repository);
@@ -114,7 +115,12 @@ const bytesBlob = (descriptor: PushBlob['descriptor'], bytes: Buffer): PushBlob 
  * manifest) or, without it, those the cache now under the tag lists are not probed.
  */
 export async function beginRegistryCache(ref: ImageReference, content: ContentProvider, opts: PushOptions, listed?: CacheSource): Promise<CacheWriter> {
-  const present = new Set(listed === undefined ? await layersThere(ref, opts) : [...listed.records.values()].flatMap((chain) => chain.map((l) => l.blob.digest)));
+  // What an import of the same ref listed: its records' layers and its cache mount archives.
+  const present = new Set(
+    listed === undefined
+      ? await layersThere(ref, opts)
+      : [...[...listed.records.values()].flatMap((chain) => chain.map((l) => l.blob.digest)), ...[...(listed.mounts?.values() ?? [])].map((m) => m.layer.blob.digest)],
+  );
   const pushed = new Map<Digest, Promise<void>>();
   return {
     async putBlob(blob) {

@@ -91,6 +91,9 @@ Build an image from a Dockerfile.
                              | type=gha[,scope=S][,mode=min|max][,url=…][,token=…]
                              [,timeout=10m][,ignore-error=true]
                              | type=inline (into the image config; mode=min)
+                             each also [,mounts=true|ID1;ID2]: RUN --mount=type=cache
+                             contents too (ids split by ";": buildx's CSV ends a
+                             field at every "," outside quotes)
       --cache-from SPEC      import a build cache (repeatable, consulted in order):
                              type=local,src=DIR[,tag=T|,digest=sha256:…]
                              | type=registry,ref=REF | REF (a cache, or an image

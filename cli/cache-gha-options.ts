@@ -8,7 +8,7 @@ import type { GhaCacheExport, GhaCacheImport, LayerFormat } from '../build/index
 import { usageError } from './args.js';
 import { parseBool } from './outputs.js';
 
-export const GHA_EXPORT_KEYS = ['scope', 'mode', 'url', 'token', 'timeout', 'ignore-error', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes'];
+export const GHA_EXPORT_KEYS = ['scope', 'mode', 'url', 'token', 'timeout', 'ignore-error', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'mounts'];
 export const GHA_IMPORT_KEYS = ['scope', 'url', 'token', 'timeout'];
 /** As BuildKit's gha cache: ten minutes. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;

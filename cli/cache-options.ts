@@ -12,14 +12,15 @@ import {
 } from '../build/index.js';
 import { usageError } from './args.js';
 import { GHA_EXPORT_KEYS, GHA_IMPORT_KEYS, parseGhaCacheFrom, parseGhaCacheTo, type GhaDefaults } from './cache-gha-options.js';
+import { withCacheMounts } from './cache-mounts-option.js';
 import { layerFormat, parseBool } from './outputs.js';
 
 /** Backends buildx knows that tsbuild does not carry out yet. */
 const LATER = new Set(['s3', 'azblob']);
 
-const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
+const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error', 'mounts'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
-const REGISTRY_EXPORT_KEYS = ['ref', 'mode', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error'];
+const REGISTRY_EXPORT_KEYS = ['ref', 'mode', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error', 'mounts'];
 const REGISTRY_IMPORT_KEYS = ['ref'];
 
 /** The fields of one value: its type and its other keys (lower-cased, as buildx reads them). */
@@ -111,17 +112,17 @@ export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDe
   if (type === 'inline') return inlineCacheTo(kv, warnings);
   if (type === 'gha') {
     checkKeys(flag, type, kv, GHA_EXPORT_KEYS);
-    return parseGhaCacheTo(kv, gha ?? hostDefaults(), layerFormat(kv, warnings));
+    return withCacheMounts(parseGhaCacheTo(kv, gha ?? hostDefaults(), layerFormat(kv, warnings)), kv);
   }
   const mode = kv.get('mode') ?? 'min';
   if (mode !== 'min' && mode !== 'max') throw usageError(`${flag}: invalid mode "${mode}"`, 'use mode=min or mode=max');
-  if (type === 'registry') return registryCacheTo(kv, mode, warnings);
+  if (type === 'registry') return withCacheMounts(registryCacheTo(kv, mode, warnings), kv);
   checkKeys(flag, type, kv, EXPORT_KEYS);
   const dest = kv.get('dest');
   if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
   const tag = kv.get('tag');
   if (tag === '') throw usageError(`${flag}: tag= is empty`);
-  return {
+  const spec: CacheExport = {
     type: 'local',
     dest: resolve(dest),
     ...(tag === undefined ? {} : { tag }),
@@ -129,6 +130,7 @@ export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDe
     format: layerFormat(kv, warnings),
     ignoreError: parseBool(kv, 'ignore-error', false),
   };
+  return withCacheMounts(spec, kv);
 }
 
 /** One `--cache-from` value. */

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { sha256Of } from '../../content/index.js';
 import { BuildError } from '../../errors/index.js';
 import { digestHex, type Descriptor, type Digest } from '../../oci/index.js';
-import { parseCacheConfig, parseCacheManifest, type EncodedCache } from '../format.js';
+import { parseCacheConfig, parseCacheManifest, parseCacheMounts, type EncodedCache } from '../format.js';
 import type { CacheSource } from '../local.js';
 import type { CacheWriter, PutOutcome } from '../writer.js';
 import { GhaClient } from './client.js';
@@ -260,7 +260,8 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   if (typeof doc !== 'object' || doc === null) throw new BuildError('CACHE_IMPORT', `the cache at ${where} is not a tsbuild cache`);
   const manifestBytes = indexPart(doc as Record<string, unknown>, 'manifest', where);
   const manifest = parseCacheManifest(manifestBytes, where);
-  const records = parseCacheConfig(checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where), manifest.layers, where);
+  const config = checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where);
+  const records = parseCacheConfig(config, manifest.layers, where);
   const packs = parsePacks((doc as Record<string, unknown>)['packs'], where);
   const packOf = new Map<Digest, Pack>();
   for (const pack of packs) for (const b of pack.blobs) packOf.set(b.digest, pack);
@@ -304,6 +305,7 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   const source: CacheSource = {
     where,
     records,
+    mounts: parseCacheMounts(config, manifest.layers, where),
     available: async (blob) => (await urlOf(keyOf(blob))) !== undefined,
     async open(blob) {
       const pack = packOf.get(blob.digest);
@@ -314,6 +316,7 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   };
   const own = new Set<Digest>();
   for (const chain of records.values()) for (const l of chain) if (!packOf.has(l.blob.digest)) own.add(l.blob.digest);
+  for (const { layer } of source.mounts?.values() ?? []) if (!packOf.has(layer.blob.digest)) own.add(layer.blob.digest);
   // Only a lookup the import made and the service answered with nothing: nothing more is asked.
   const gone = async (key: string) => {
     const looked = urls.get(key);

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/index.js';
 import type { MountSpec, OverlaySpec, SecurityMode } from '../../executor/index.js';
-import type { SnapshotDirectories, Snapshotter } from '../../snapshotter/index.js';
+import type { SnapshotDirectories, SnapshotName, Snapshotter } from '../../snapshotter/index.js';
 import type { StatCache } from './context/index.js';
 import type { PathMatcher } from './path-matcher.js';
 
@@ -104,6 +104,28 @@ export type SecretSources = ReadonlyMap<string, () => Promise<Uint8Array>>;
 /** SSH agents of a build by id (--ssh): the agent's socket path. */
 export type SshSources = ReadonlyMap<string, string>;
 
+/**
+ * Cache mount contents imported with the build cache (`--cache-from` of a cache exported with
+ * `mounts=`): a cache directory that does not exist yet is restored from them.
+ */
+export interface CacheMountRestorer {
+  /** Whether there may be content to restore for cache `id` (seeded or not). */
+  has(id: string): boolean;
+  /**
+   * Writes cache `id`'s content (of the cache seeded from `seed`, when given) into `into`, an
+   * empty directory; false when there is none.
+   */
+  restore(id: string, seed: CacheMountSource | undefined, into: string, signal: AbortSignal): Promise<boolean>;
+  /** Told the directory of each cache seeded from= that a step mounts, for a later export. */
+  seededDir(id: string, seed: CacheMountSource, dir: string): void;
+}
+
+/** What a cache mount is seeded from: a stage's or image's snapshot (null: scratch) and the path in it. */
+export interface CacheMountSource {
+  readonly snapshot: SnapshotName | null;
+  readonly path: string;
+}
+
 /** Everything the worker hands to resolveOp; each op takes its share. */
 export interface OpDeps {
   readonly store: OpStore;
@@ -118,4 +140,6 @@ export interface OpDeps {
   readonly secrets?: SecretSources;
   /** --ssh: agent sockets `RUN --mount=type=ssh` may reach. */
   readonly ssh?: SshSources;
+  /** Imported cache mount contents, restored into cache directories not there yet. */
+  readonly cacheMountRestorer?: CacheMountRestorer;
 }

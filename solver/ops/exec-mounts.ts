@@ -17,7 +17,7 @@ import type { CacheMountDescription, ExecMount, MountDescription, SecretMountDes
 import { bindMount, fileXattrs, type SnapshotName } from '../../snapshotter/index.js';
 import { fsPath, nameBytes } from '../../tarfs/index.js';
 import { mountAt, unmount } from './mount.js';
-import type { FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
+import type { CacheMountRestorer, CacheMountSource, FileLocks, HeldFileLock, LocalContext, OpStore, SecretSources, SshSources } from './deps.js';
 import { copy } from './file/index.js';
 import type { SnapshotRef } from './ref.js';
 import { newActiveKey, withView } from './mounted.js';
@@ -35,6 +35,7 @@ export interface StepMountDeps {
   readonly local: (name: string) => LocalContext;
   readonly secrets?: SecretSources;
   readonly ssh?: SshSources;
+  readonly cacheMountRestorer?: CacheMountRestorer;
 }
 
 /** BuildKit's secret id: `id`, else `source`, else the base name of the target. */
@@ -295,12 +296,14 @@ export class StepMounts {
       });
     }
     let seed: ((into: string) => Promise<void>) | undefined;
+    let source: CacheMountSource | undefined;
     let name = cacheMountName(id);
     if (readsSource(m)) {
       const from = nextSource();
       const sub = posix.join('/', mount.source);
       name = cacheMountName(id, { snapshot: from.snapshot ?? 'scratch', path: sub });
       seed = (into) => this.seedCache(from.snapshot, sub, into);
+      source = { snapshot: from.snapshot, path: sub };
     }
     const base = join(this.state.cacheMountsDir, name);
     let dir = base;
@@ -325,6 +328,16 @@ export class StepMounts {
         break;
       }
     }
+    // A cache this machine lacks starts from the imported content, if any, else as it would
+    // (empty, or its seed); only its first directory (a private cache's others start empty).
+    const restorer = this.deps.cacheMountRestorer;
+    if (dir === base && restorer?.has(id) === true) {
+      const fresh = seed;
+      seed = async (into) => {
+        if (!(await restorer.restore(id, source, into, this.signal))) await fresh?.(into);
+      };
+    }
+    if (dir === base && source !== undefined) restorer?.seededDir(id, source, dir);
     await ensureCacheDir(this.deps.locks, dir, seed);
     return dir;
   }

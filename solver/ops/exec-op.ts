@@ -89,6 +89,13 @@ export class ExecOp implements Op<Ref> {
     return this.exec.mounts.flatMap((m) => (m.mount.type === 'cache' ? [cacheMountId(m.mount, mountTarget(m.mount, this.exec.cwd, 0)!)] : []));
   }
 
+  /** The step's cache mounts: id, and whether it is seeded from= a stage or image. */
+  cacheMounts(): { readonly id: string; readonly seeded: boolean }[] {
+    return this.exec.mounts.flatMap((m) =>
+      m.mount.type === 'cache' ? [{ id: cacheMountId(m.mount, mountTarget(m.mount, this.exec.cwd, 0)!), seeded: readsSource(m) }] : [],
+    );
+  }
+
   async cacheMap(cx: { signal: AbortSignal }): Promise<CacheMap<Ref>> {
     // A bind of a stage or image is keyed by the content of its source path, as BuildKit
     // keys it: a change elsewhere in that stage leaves the step cached.

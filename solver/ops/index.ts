@@ -2,14 +2,14 @@
 export { resolveOp, GraphResolver } from './resolve.js';
 export type {
   OpDeps, OpStore, FileLocks, HeldFileLock, ImageResolver, ResolvedImage, ImageLayer, LocalContext, Executor, ProcessSpec, ProcessIO,
-  SecretSources, SshSources,
+  SecretSources, SshSources, CacheMountRestorer, CacheMountSource,
 } from './deps.js';
 export type { PathMatcher, MatcherDir } from './path-matcher.js';
 export { ExecOp, RunFailedError } from './exec-op.js';
 export { OnPlatform } from './platform-op.js';
 export { chainIds, layerCreated, layerOf, layersOf, openSnapshotTar, registerLayers, snapshotForChain, type Layer, type LayerStore } from './layers.js';
 export { readRecord, writeRecord, removeRecord, snapshotExists } from './records.js';
-export { dropCacheMounts } from './cache-mounts.js';
+export { cacheMountName, dropCacheMounts } from './cache-mounts.js';
 export { unpackImage } from './unpack.js';
 export { remoteSourceError } from './file/index.js';
 export { StatCache } from './context/index.js';
