@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, one after the other, printing figures. */
+import { run as cacheCi } from './cache-ci.js';
 import { run as dockerignore } from './dockerignore.js';
 import { run as engine } from './engine.js';
 import { run as parse } from './parse.js';
@@ -9,6 +10,7 @@ const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [
   ['.dockerignore', dockerignore],
   ['engine (tsbuild beside BuildKit and Buildah)', engine],
   ['registry (tsbuild beside skopeo copy)', registry],
+  ['cache in CI (tsbuild beside BuildKit)', cacheCi],
 ];
 
 for (const [name, run] of suites) {
