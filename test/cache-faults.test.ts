@@ -328,6 +328,36 @@ describe.skipIf(!isRoot && !isCI)('the gha cache service failing for a while', (
     expect(file(out, 'app.txt').toString()).toBe('version broken 2\n');
     expectImageWhole(out);
   }, 300_000);
+
+  it('two builders on different state directories export to one scope at once: both succeed, and an import takes one of the two whole', async () => {
+    // Both jobs build at once from nothing (every step runs), so both exports overlap.
+    const builders = await Promise.all(
+      (['a', 'b'] as const).map(async (n) => {
+        const out = join(work, `out-gha-race-${n}`);
+        const r = await gha(join(work, `root-gha-race-${n}`), checkout(join(work, `runner-gha-race-${n}`, 'app'), `version ${n}\n`), out, ['--cache-to', 'type=gha,scope=race,mode=max']);
+        expectOk(r);
+        return { n, out };
+      }),
+    );
+    // Each export wrote an index entry of its own: nothing was overwritten.
+    expect(indexEntries('race')).toHaveLength(2);
+    // A third runner of each version: one of them hits every step of its builder's build.
+    const third = await Promise.all(
+      builders.map(async ({ n, out: builderOut }) => {
+        const out = join(work, `out-gha-race-third-${n}`);
+        const r = await gha(join(work, `root-gha-race-third-${n}`), checkout(join(work, `runner-gha-race-third-${n}`, 'app'), `version ${n}\n`), out, ['--cache-from', 'type=gha,scope=race']);
+        expectOk(r);
+        return { r, out, builderOut };
+      }),
+    );
+    const whole = third.filter(({ r }) => ran(r).length === 0);
+    expect(whole).toHaveLength(1);
+    expect(imageId(whole[0]!.out)).toBe(imageId(whole[0]!.builderOut));
+    // The other one runs what follows its change, on the big RUN's layer of that cache.
+    const other = third.find((t) => t !== whole[0])!;
+    expect(ran(other.r)).toEqual(['RAN-LAST']);
+    expect(file(other.out, 'big').equals(file(whole[0]!.builderOut, 'big'))).toBe(true);
+  }, 300_000);
 });
 
 describe.skipIf(!isRoot && !isCI)('a local cache export killed at its swap', () => {
