@@ -17,8 +17,8 @@ const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TSBUILD = join(repo, 'bin', 'tsbuild.js');
 const WORK = process.env.TSBUILD_BENCH_DIR ?? '/var/tmp/tsbuild-bench';
 const RUNS = Number(process.env.TSBUILD_BENCH_RUNS ?? 3);
-const DOCKER_SOCK = '/run/tsbuild-bench-docker.sock';
-const DOCKER = '/usr/bin/docker';
+export const DOCKER_SOCK = '/run/tsbuild-bench-docker.sock';
+export const DOCKER = '/usr/bin/docker';
 
 type Tool = 'tsbuild' | 'buildkit' | 'buildah';
 
@@ -64,7 +64,8 @@ function peakMemory(tool: Tool, ctx: string): number {
   return Number(r.stderr.trim().split('\n').pop());
 }
 
-async function startDockerd(): Promise<boolean> {
+/** The bench's own dockerd (BuildKit) on a private socket, started once; false when it is not installed. */
+export async function startDockerd(): Promise<boolean> {
   if (!existsSync('/usr/sbin/dockerd') || !existsSync(DOCKER)) return false;
   if (sh(DOCKER, ['version'], { DOCKER_HOST: `unix://${DOCKER_SOCK}` }).status === 0) return true;
   const d = spawn('/usr/sbin/dockerd', ['--host', `unix://${DOCKER_SOCK}`, '--data-root', '/var/lib/tsbuild-bench-docker', '--exec-root', '/run/tsbuild-bench-docker', '--pidfile', '/run/tsbuild-bench-docker.pid', '--iptables=false', '--bridge=none'], { stdio: 'ignore', detached: true });

@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, one after the other, printing figures. */
 import { run as cacheExport } from './cache-export.js';
+import { run as cacheCi } from './cache-ci.js';
 import { run as dockerignore } from './dockerignore.js';
 import { run as engine } from './engine.js';
 import { run as parse } from './parse.js';
@@ -11,6 +12,7 @@ const suites: ReadonlyArray<readonly [string, () => Promise<string[]>]> = [
   ['engine (tsbuild beside BuildKit and Buildah)', engine],
   ['registry (tsbuild beside skopeo copy)', registry],
   ['cache export to gha (overlapping the build)', cacheExport],
+  ['cache in CI (tsbuild beside BuildKit)', cacheCi],
 ];
 
 for (const [name, run] of suites) {

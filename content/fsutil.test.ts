@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFileAtomicSync } from './fsutil.js';
+import { removeStaleTempPaths, tempPathFor, writeFileAtomic, writeFileAtomicSync } from './fsutil.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -37,5 +37,18 @@ describe.each(writers)('%s', (_name, write) => {
     await expect(write(target, 'data')).rejects.toThrow();
     expect(await readdir(dir)).toEqual(['taken']);
     expect(await readdir(target)).toEqual(['inside']);
+  });
+});
+
+describe('removeStaleTempPaths', () => {
+  it('removes the temp paths of processes that are gone, and only those', async () => {
+    const target = join(dir, 'cache');
+    // A pid no process has (above the kernel's pid_max ceiling), and this process's own.
+    const stale = join(dir, '.cache.tmp-4194305-0123456789ab');
+    const own = tempPathFor(target);
+    const other = join(dir, '.cachex.tmp-4194305-0123456789ab');
+    for (const d of [stale, own, other]) await mkdir(join(d, 'blobs'), { recursive: true });
+    await removeStaleTempPaths(target);
+    expect((await readdir(dir)).sort()).toEqual([other, own].map((p) => p.slice(dir.length + 1)).sort());
   });
 });

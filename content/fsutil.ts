@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from './errors.js';
 
@@ -27,6 +27,26 @@ export function removeOwnTempPathsSync(target: string): void {
     return;
   }
   for (const name of names) if (name.startsWith(prefix)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/**
+ * Removes the temp paths for `target` (tempPathFor) of processes that are gone: what a writer
+ * killed before it could clean up left beside the target. Those of live processes stay.
+ */
+export async function removeStaleTempPaths(target: string): Promise<void> {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1];
+    if (pid !== undefined && !isPidAlive(Number(pid))) await rm(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 /** Makes a rename or create inside `dir` durable. */

@@ -11,5 +11,5 @@ export { openContentStore, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, type Ope
 export { holdLock, tryLock, withLock, type HeldLock, type LockOptions } from './lock.js';
 export { createLease, readLiveLeases, type Lease, type LeaseContent, type LiveLeases } from './lease.js';
 export { ContentError, isContentError, errnoCode, type ContentErrorReason } from './errors.js';
-export { writeFileAtomic, writeFileAtomicSync, fsyncDir, tempPathFor, removeOwnTempPathsSync, isPidAlive } from './fsutil.js';
+export { writeFileAtomic, writeFileAtomicSync, fsyncDir, tempPathFor, removeOwnTempPathsSync, removeStaleTempPaths, isPidAlive } from './fsutil.js';
 export { compressor, decompressor, programStream, type Compression, type ProgramErrors } from './codecs.js';

@@ -69,3 +69,23 @@ describe('native addon', () => {
     expect(() => native().mount('overlay', dir, 'overlay', 0, 'lowerdir=x', join(dir, 'no-cwd'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'chdir' }));
   });
 });
+
+describe('renameExchange', () => {
+  it('makes two directories trade places; a path that is not there is ENOENT', async () => {
+    const { mkdir, readFile } = await import('node:fs/promises');
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    await writeFile(join(dir, 'a', 'f'), 'was a');
+    await writeFile(join(dir, 'b', 'f'), 'was b');
+    native().renameExchange(join(dir, 'a'), join(dir, 'b'));
+    expect(await readFile(join(dir, 'a', 'f'), 'utf8')).toBe('was b');
+    expect(await readFile(join(dir, 'b', 'f'), 'utf8')).toBe('was a');
+    let err: unknown;
+    try {
+      native().renameExchange(join(dir, 'a'), join(dir, 'none'));
+    } catch (e) {
+      err = e;
+    }
+    expect(isNativeError(err, 'ENOENT')).toBe(true);
+  });
+});

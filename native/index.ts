@@ -46,6 +46,11 @@ export interface NativeBinding extends SpawnBinding {
   /** mknod(2); `dev` in the kernel's encoding, as in fs.Stats.rdev (see makedev). */
   mknod(path: PathArg, mode: number, dev: number): void;
   /**
+   * renameat2(a, b, RENAME_EXCHANGE): the two paths (both existing) trade places in one atomic
+   * step. EINVAL where the file system cannot (the caller falls back to two renames).
+   */
+  renameExchange(a: string, b: string): void;
+  /**
    * flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the exclusive lock, false
    * when another open file holds it. Closing the descriptor (or any exit) releases it.
    */

@@ -13,6 +13,7 @@
 #   make g++ python3     building native/ (node-gyp)
 #   libseccomp-dev       compiling the runner's seccomp filter at build time (seccomp_gen)
 #   xz-utils bzip2 zstd  ADD of compressed archives
+#   strace               the cache fault tests stop a builder at a chosen syscall
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (apt-get install)" >&2
@@ -21,4 +22,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux slirp4netns iproute2 gcc libc6-dev tar gzip xz-utils bzip2 zstd >/dev/null
+  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux slirp4netns iproute2 gcc libc6-dev tar gzip xz-utils bzip2 zstd strace >/dev/null

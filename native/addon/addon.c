@@ -10,6 +10,8 @@
  *   llistxattr(path) -> string[]
  *   lremovexattr(path, name)
  *   mknod(path, mode, dev)                        dev in the kernel's encoding (as fs.Stats.rdev)
+ *   renameExchange(a, b)                          renameat2(RENAME_EXCHANGE): a and b trade places
+ *                                                in one atomic step (both must exist)
  *   tryLockExclusive(fd) -> boolean               flock(fd, LOCK_EX | LOCK_NB): false when another
  *                                                open file holds the lock
  *   sha256Writer, writeAndHash, digestHex          see ingest.c (asynchronous)
@@ -523,6 +525,22 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_rename_exchange(napi_env env, napi_callback_info info) {
+  args_t a;
+  if (!get_args(env, info, 2, &a)) return NULL;
+  char *from = NULL, *to = NULL;
+  napi_value result = NULL;
+  if (get_string(env, a.argv[0], false, "a", &from) && get_string(env, a.argv[1], false, "b", &to)) {
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) != 0)
+      throw_errno(env, errno, "renameat2", to);
+    else
+      result = undefined_value(env);
+  }
+  free(from);
+  free(to);
+  return result;
+}
+
 static napi_value js_try_lock_exclusive(napi_env env, napi_callback_info info) {
   args_t a;
   if (!get_args(env, info, 1, &a)) return NULL;
@@ -820,6 +838,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameExchange", NULL, js_rename_exchange, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tryLockExclusive", NULL, js_try_lock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},

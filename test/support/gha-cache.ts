@@ -85,6 +85,8 @@ export interface GhaCacheService {
   entries(): readonly CacheEntry[];
   /** Answers the next `count` requests (of `method` only, when given) with `fault`. */
   failNext(count: number, fault: Fault, method?: CacheRpc): void;
+  /** Drops the faults still pending (a fault given for `Infinity` requests lasts until then). */
+  clearFaults(): void;
   /** Removes an entry and its blob, as the service evicts entries past its size quota. */
   evict(key: string): Promise<void>;
   /** From now on, download URLs are signed with an expiry in the past (or again valid). */
@@ -357,6 +359,7 @@ export async function startGhaCacheService(
     failNext: (count, fault, method) => {
       if (count > 0) faults.push({ count, fault, ...(method === undefined ? {} : { method }) });
     },
+    clearFaults: () => void faults.splice(0),
     expireDownloadUrls: (on) => (expired = on),
     evict: async (key) => {
       const i = entries.findIndex((e) => e.key === key);

@@ -4,7 +4,7 @@
  * (the connection dropped after half of the body went through). The registry stays the real
  * one: Host is passed on unchanged, so the upload URLs it hands out point at the proxy.
  */
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault = 'pass' | 'unavailable' | 'cut';
@@ -25,11 +25,26 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
+/** What a test does at two moments of a request's way through the proxy. */
+export interface ProxyHooks {
+  /**
+   * Awaited before a passed request goes on to the registry (its body waits in the socket):
+   * a test holds requests here, e.g. until another builder's request arrives too.
+   */
+  readonly beforePass?: (req: IncomingMessage) => Promise<void>;
+  /**
+   * Awaited once half of a cut request's body has reached the registry, before the
+   * connections are dropped: e.g. the registry is killed mid-upload.
+   */
+  readonly beforeCut?: (req: IncomingMessage) => Promise<void>;
+}
+
 /** `fault` picks what each request meets, given it and how many requests came before it. */
-export async function startFaultProxy(upstream: string, fault: (req: IncomingMessage, index: number) => Fault): Promise<FaultProxy> {
+export async function startFaultProxy(upstream: string, fault: (req: IncomingMessage, index: number) => Fault, hooks: ProxyHooks = {}): Promise<FaultProxy> {
   const seen: Seen[] = [];
   const [upHost, upPort] = upstream.split(':');
-  const server = createServer((req, res) => {
+  const server = createServer((req, res) => void handle(req, res));
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const f = fault(req, seen.length);
     const entry: Seen = { method: req.method ?? '', url: req.url ?? '', fault: f };
     seen.push(entry);
@@ -42,6 +57,7 @@ export async function startFaultProxy(upstream: string, fault: (req: IncomingMes
       });
       return;
     }
+    if (f === 'pass' && hooks.beforePass !== undefined) await hooks.beforePass(req);
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (answer) => {
       entry.status = answer.statusCode ?? 502;
       res.writeHead(entry.status, answer.headers);
@@ -62,11 +78,14 @@ export async function startFaultProxy(upstream: string, fault: (req: IncomingMes
       const done = passed >= half;
       up.write(part, () => {
         if (!done) return;
-        up.destroy(); // after the half reached the socket: the registry gets it, then the end
-        req.socket.destroy();
+        // After the half reached the socket: the registry gets it, then the end.
+        void (hooks.beforeCut?.(req) ?? Promise.resolve()).finally(() => {
+          up.destroy();
+          req.socket.destroy();
+        });
       });
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
