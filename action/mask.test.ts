@@ -35,11 +35,11 @@ const env: Record<string, string> = {
 describe('masking', () => {
   it('registers every secret value before anything else is printed, and none reaches the log text otherwise', () => {
     const cmd = buildCommand(readInputs(env), { env, tempDir: '/tmp/run' });
-    const outputs = stepOutputs({ 'containerimage.digest': `sha256:${'a'.repeat(64)}`, 'image.name': 'ghcr.io/me/app:1' }, [{ name: 'RUN --mount=type=secret,id=INLINE make', state: 'done', ms: 5 }]);
+    const outputs = stepOutputs({ 'containerimage.digest': `sha256:${'a'.repeat(64)}`, 'image.name': 'ghcr.io/me/app:1' }, [{ kind: 'step', name: 'RUN --mount=type=secret,id=INLINE make', state: 'done', ms: 5 }]);
     // Everything the action prints or writes where people read it.
     const log = [
       logPreamble(cmd),
-      summaryMarkdown({ steps: [{ name: 'RUN make', state: 'done', ms: 5 }], outputs, metadata: { 'image.name': 'ghcr.io/me/app:1' }, pushes: cmd.pushes }),
+      summaryMarkdown({ steps: [{ kind: 'step', name: 'RUN make', state: 'done', ms: 5 }], outputs, metadata: { 'image.name': 'ghcr.io/me/app:1' }, pushes: cmd.pushes }),
       outputFileText(outputs),
     ].join('\n');
     const lines = log.split('\n');

@@ -20,8 +20,8 @@ describe('step outputs', () => {
   it('takes imageid, digest and metadata from the metadata file, and the hit ratio from the steps', () => {
     const meta = parseMetadata(metadataFile);
     const out = stepOutputs(meta, [
-      { name: 'a', state: 'cached' },
-      { name: 'b', state: 'done', ms: 10 },
+      { kind: 'step', name: 'a', state: 'cached' },
+      { kind: 'step', name: 'b', state: 'done', ms: 10 },
     ]);
     expect(out).toEqual({ imageid: config, digest: manifest, metadata: metadataFile, 'cache-hit-ratio': '0.5' });
     expect(JSON.parse(out.metadata!)['containerimage.descriptor']).toEqual(descriptor);

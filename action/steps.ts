@@ -4,10 +4,16 @@
  * an event says so (a `miss` event's `text`, or a `reason` field on a step's event). Lines that
  * are not events (an error the CLI printed) and events of other kinds (logs, status) are no
  * steps; internal steps are left out, as plain progress leaves them out.
+ *
+ * The steps of the build graph are named `[…] …` (`[stage 2/5] RUN …`, `[internal] load image
+ * …`, `[context NAME] …`); the other work the build shows as steps (importing and exporting
+ * caches) is `other`: it runs every time, so it counts in no cache hit ratio.
  */
 
 export interface Step {
   readonly name: string;
+  /** A step of the build graph, or other work (a cache imported or exported). */
+  readonly kind: 'step' | 'other';
   /** The last state the events gave: `started` only for a step the build never finished. */
   readonly state: 'started' | 'cached' | 'done' | 'failed';
   /** Milliseconds from start to end, for a step that ran. */
@@ -75,6 +81,7 @@ export function readSteps(progress: string): Step[] {
     const ran = (d.state === 'done' || d.state === 'failed') && d.started !== undefined && d.ended !== undefined;
     steps.push({
       name: d.name,
+      kind: d.name.startsWith('[') ? 'step' : 'other',
       state: d.state,
       ...(ran ? { ms: Math.max(0, d.ended! - d.started!) } : {}),
       ...(d.reasons.length === 0 ? {} : { reason: d.reasons.join('; ') }),
@@ -83,8 +90,9 @@ export function readSteps(progress: string): Step[] {
   return steps;
 }
 
-/** Cached steps over all steps, as a decimal (four places at most); `0` when there are none. */
-export function cacheHitRatio(steps: readonly Step[]): string {
+/** Cached steps over all steps of the graph, as a decimal (four places at most); `0` when there are none. */
+export function cacheHitRatio(all: readonly Step[]): string {
+  const steps = all.filter((s) => s.kind === 'step');
   if (steps.length === 0) return '0';
   const cached = steps.filter((s) => s.state === 'cached').length;
   return String(Number((cached / steps.length).toFixed(4)));

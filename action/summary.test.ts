@@ -8,9 +8,10 @@ describe('job summary', () => {
   it('lists the steps (CACHED or their time, a miss reason when known), the ratio, the image and what was pushed', () => {
     const md = summaryMarkdown({
       steps: [
-        { name: '[1/3] FROM busybox', state: 'cached' },
-        { name: '[2/3] RUN make | tee log', state: 'done', ms: 2500, reason: 'files of the context changed: changed src/a.c' },
-        { name: '[3/3] COPY <out> /', state: 'cached' },
+        { kind: 'step', name: '[1/3] FROM busybox', state: 'cached' },
+        { kind: 'step', name: '[2/3] RUN make | tee log', state: 'done', ms: 2500, reason: 'files of the context changed: changed src/a.c' },
+        { kind: 'step', name: '[3/3] COPY <out> /', state: 'cached' },
+        { kind: 'other', name: 'exporting cache to gha:app', state: 'done', ms: 900 },
       ],
       outputs: { imageid: config, digest: manifest, 'cache-hit-ratio': '0.6667' },
       metadata: { 'image.name': 'ghcr.io/me/app:1,ghcr.io/me/app:latest' },
@@ -28,6 +29,10 @@ describe('job summary', () => {
         '| 1 | [1/3] FROM busybox | CACHED |  |',
         '| 2 | [2/3] RUN make \\| tee log | 2.5s | files of the context changed: changed src/a.c |',
         '| 3 | [3/3] COPY &lt;out&gt; / | CACHED |  |',
+        '',
+        '### Other work',
+        '',
+        '- exporting cache to gha:app: 0.9s',
         '',
         '### Image',
         '',
@@ -47,15 +52,15 @@ describe('job summary', () => {
   it('lists no pushed names for a build that pushed nothing, and says how failed or unfinished steps ended', () => {
     const md = summaryMarkdown({
       steps: [
-        { name: 'RUN false', state: 'failed', ms: 1200 },
-        { name: 'RUN other', state: 'started' },
+        { kind: 'step', name: '[1/2] RUN false', state: 'failed', ms: 1200 },
+        { kind: 'step', name: '[2/2] RUN other', state: 'started' },
       ],
       outputs: { 'cache-hit-ratio': '0' },
       metadata: { 'image.name': 'app:1' },
       pushes: false,
     });
-    expect(md).toContain('| 1 | RUN false | ERROR after 1.2s |  |');
-    expect(md).toContain('| 2 | RUN other | not finished |  |');
+    expect(md).toContain('| 1 | [1/2] RUN false | ERROR after 1.2s |  |');
+    expect(md).toContain('| 2 | [2/2] RUN other | not finished |  |');
     expect(md).toContain('**Cache hit ratio:** 0 (0 of 2 steps cached)');
     expect(md).not.toContain('### Pushed');
     expect(md).not.toContain('### Image');

@@ -47,13 +47,16 @@ function result(s: Step): string {
 
 export function summaryMarkdown(f: SummaryFacts): string {
   const lines = ['## tsbuild', ''];
-  const cached = f.steps.filter((s) => s.state === 'cached').length;
-  lines.push(`**Cache hit ratio:** ${f.outputs['cache-hit-ratio']} (${cached} of ${f.steps.length} steps cached)`, '');
-  if (f.steps.length > 0) {
+  const steps = f.steps.filter((s) => s.kind === 'step');
+  const other = f.steps.filter((s) => s.kind === 'other');
+  const cached = steps.filter((s) => s.state === 'cached').length;
+  lines.push(`**Cache hit ratio:** ${f.outputs['cache-hit-ratio']} (${cached} of ${steps.length} steps cached)`, '');
+  if (steps.length > 0) {
     lines.push('| # | Step | Cache / time | Cache miss reason |', '|---:|---|---|---|');
-    f.steps.forEach((s, i) => lines.push(`| ${i + 1} | ${cell(s.name)} | ${result(s)} | ${s.reason === undefined ? '' : cell(s.reason)} |`));
+    steps.forEach((s, i) => lines.push(`| ${i + 1} | ${cell(s.name)} | ${result(s)} | ${s.reason === undefined ? '' : cell(s.reason)} |`));
     lines.push('');
   }
+  if (other.length > 0) lines.push('### Other work', '', ...other.map((s) => `- ${cell(s.name)}: ${result(s)}`), '');
   const image: string[] = [];
   if (f.outputs.digest !== undefined) image.push(`- Digest: ${code(f.outputs.digest)}`);
   if (f.outputs.imageid !== undefined) image.push(`- Image ID: ${code(f.outputs.imageid)}`);
