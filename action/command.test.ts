@@ -103,9 +103,10 @@ const ROWS: readonly Row[] = [
   {
     input: 'load',
     with: { load: 'true' },
-    argv: ['--output', `type=docker,dest=${TEMP}/load.tar`],
-    check: (cmd) => expect(cmd.loadArchive).toBe(`${TEMP}/load.tar`),
+    argv: ['--output', `type=docker,dest=${TEMP}/load-1.tar`],
+    check: (cmd) => expect(cmd.loadArchives).toEqual([`${TEMP}/load-1.tar`]),
   },
+  { input: 'load', with: {}, argv: [], check: (cmd) => expect(cmd.loadArchives).toEqual([]) },
   { input: 'network', with: { network: 'host' }, argv: [], after: ['--network', 'host'] },
   { input: 'no-cache', with: { 'no-cache': 'true' }, argv: [], after: ['--no-cache'] },
   { input: 'no-cache-filters', with: { 'no-cache-filters': 'deps,test' }, argv: ['--no-cache-filter', 'deps', '--no-cache-filter', 'test'] },
@@ -114,6 +115,15 @@ const ROWS: readonly Row[] = [
     with: { outputs: 'type=oci,dest=/tmp/out/app.tar\ntype=registry,name=ghcr.io/me/app:1' },
     argv: ['--output', 'type=oci,dest=/tmp/out/app.tar', '--output', 'type=registry,name=ghcr.io/me/app:1'],
     check: (cmd) => expect(cmd.pushes).toBe(true),
+  },
+  {
+    input: 'outputs',
+    with: { outputs: 'type=docker,name=app:1\ntype=docker,dest=/tmp/app.tar', load: 'true' },
+    argv: ['--output', `type=docker,name=app:1,dest=${TEMP}/load-1.tar`, '--output', 'type=docker,dest=/tmp/app.tar', '--output', `type=docker,dest=${TEMP}/load-2.tar`],
+    check: (cmd) => {
+      expect(cmd.loadArchives).toEqual([`${TEMP}/load-1.tar`, `${TEMP}/load-2.tar`]);
+      expect(cmd.pushes).toBe(false);
+    },
   },
   { input: 'platforms', with: { platforms: 'linux/arm64' }, argv: ['--platform', 'linux/arm64'] },
   { input: 'platforms', with: { platforms: 'linux/amd64,linux/arm64' }, error: ['NOT_SUPPORTED', 'not supported yet: platforms (one platform per build'] },

@@ -35,8 +35,11 @@ export interface BuildCommand {
   readonly secrets: readonly string[];
   /** Where the build writes its metadata (`--metadata-file`): the source of the step's outputs. */
   readonly metadataFile: string;
-  /** With `load: true`: the docker archive the build writes, for `docker load` afterwards. */
-  readonly loadArchive?: string;
+  /**
+   * Docker archives the build writes for `docker load` afterwards: `load: true`, and a
+   * `type=docker` output without `dest` (buildx loads both into the docker daemon).
+   */
+  readonly loadArchives: readonly string[];
   /** Whether the image goes to a registry (the summary lists the pushed names then). */
   readonly pushes: boolean;
   /** Whether to write the job summary. */
@@ -163,13 +166,19 @@ export function buildCommand(inputs: ActionInputs, runner: RunnerFacts): BuildCo
   if (inputs.file !== '') argv.push('--file', inputs.file);
   many('--label', inputs.labels);
   many('--no-cache-filter', inputs['no-cache-filters']);
-  many('--output', inputs.outputs);
-  let loadArchive: string | undefined;
-  if (inputs.load) {
-    // buildx's --load is a docker output read into the docker daemon: written as an archive here.
-    loadArchive = join(runner.tempDir, 'load.tar');
-    argv.push('--output', `type=docker,dest=${loadArchive}`);
+  // buildx reads a docker output without dest (and --load) into the docker daemon: here an
+  // archive of the run's own, for docker load once the build is done.
+  const loadArchives: string[] = [];
+  const archive = () => {
+    const path = join(runner.tempDir, `load-${loadArchives.length + 1}.tar`);
+    loadArchives.push(path);
+    return path;
+  };
+  for (const o of inputs.outputs) {
+    const f = fieldsOf(o);
+    argv.push('--output', f.get('type') === 'docker' && !f.has('dest') ? `${o},dest=${archive()}` : o);
   }
+  if (inputs.load) argv.push('--output', `type=docker,dest=${archive()}`);
   if (inputs.platforms.length === 1) argv.push('--platform', inputs.platforms[0]!);
   many('--ssh', inputs.ssh);
   if (inputs.ssh.length > 0) pass('SSH_AUTH_SOCK');
@@ -199,7 +208,7 @@ export function buildCommand(inputs: ActionInputs, runner: RunnerFacts): BuildCo
     env: buildEnv,
     secrets: [...new Set(secrets)],
     metadataFile,
-    ...(loadArchive === undefined ? {} : { loadArchive }),
+    loadArchives,
     pushes,
     summary: inputs.summary,
   };

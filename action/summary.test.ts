@@ -38,7 +38,7 @@ describe('job summary', () => {
         '',
         `- Digest: <code>${manifest}</code>`,
         `- Image ID: <code>${config}</code>`,
-        '- Size: 5.3 MiB (layers, compressed as stored)',
+        '- Size: 5.3 MiB (its layers)',
         '',
         '### Pushed',
         '',

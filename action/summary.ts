@@ -13,7 +13,7 @@ export interface SummaryFacts {
   readonly metadata?: Record<string, unknown>;
   /** Whether the image went to a registry. */
   readonly pushes: boolean;
-  /** Bytes of the image's layers, when the caller has looked them up. */
+  /** Bytes of the image's layers, when the caller has looked them up (`tsbuild images` shows them for the local store). */
   readonly imageSize?: number;
 }
 
@@ -60,7 +60,7 @@ export function summaryMarkdown(f: SummaryFacts): string {
   const image: string[] = [];
   if (f.outputs.digest !== undefined) image.push(`- Digest: ${code(f.outputs.digest)}`);
   if (f.outputs.imageid !== undefined) image.push(`- Image ID: ${code(f.outputs.imageid)}`);
-  if (f.imageSize !== undefined) image.push(`- Size: ${formatBytes(f.imageSize)} (layers, compressed as stored)`);
+  if (f.imageSize !== undefined) image.push(`- Size: ${formatBytes(f.imageSize)} (its layers)`);
   if (image.length > 0) lines.push('### Image', '', ...image, '');
   const names = typeof f.metadata?.['image.name'] === 'string' ? f.metadata['image.name'].split(',').filter((n) => n !== '') : [];
   if (f.pushes && names.length > 0) lines.push('### Pushed', '', ...names.map((n) => `- ${code(n)}`), '');
