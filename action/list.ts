@@ -1,8 +1,8 @@
 /**
  * A list input read as docker/build-push-action reads it: the text parsed as CSV the way its
  * CSV library does with relaxed quotes (lines are records, commas separate fields, a field that
- * starts with `"` is quoted and may hold commas, line breaks and `""`; a quote anywhere else, or
- * a closing quote followed by more text, is kept as written), empty lines skipped, then each
+ * starts with `"` is quoted and may hold commas, line breaks and `""`; a quote anywhere else is
+ * text, and a closing quote followed by more text keeps the field's quotes), empty lines skipped, then each
  * record either split at its commas or joined back with them (`ignoreComma`), empty items
  * dropped and the rest trimmed. `#` starts no comment: build-push-action asks for none, so a
  * line `# x` is an item like any other.
@@ -69,8 +69,8 @@ export function csvRecords(name: string, text: string, quote: boolean): string[]
         field = value;
         quoted = true;
       } else {
-        // Text after the closing quote: the field is taken as written, quotes and all.
-        field = text.slice(i, after);
+        // Text after the closing quote: the field keeps its quotes (doubled ones read as one) and goes on.
+        field = `"${value}"`;
       }
       i = after;
       continue;
