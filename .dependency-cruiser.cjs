@@ -2,8 +2,7 @@
 // .ci/run: any violation fails it. There is no list of tolerated violations.
 
 // Folders of the builder, top to bottom. A folder may import any folder in a LOWER layer and its
-// siblings in the same layer, with the exceptions in `allowed` below. action/ holds no code yet
-// (its README says what lands there); the rules hold the day it does.
+// siblings in the same layer, with the exceptions in `allowed` below.
 // images/ (the local image store, references, reading an image, the layer memo) sits beside
 // content/: the exporter writes into the store, the registry client parses references, and
 // images/ itself needs only content/ and oci/.
