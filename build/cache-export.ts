@@ -351,10 +351,14 @@ export class CacheExports {
     this.events({ kind: 'vertex', digest: t.digest, name: `exporting cache to ${t.where}`, state, at: Date.now(), ...(error === undefined ? {} : { error }) });
   }
 
+  /** An export's failure, naming the cache it was for (once: a registry client's message names its ref already). */
   private exportError(t: Target, e: unknown): BuildError {
-    if (e instanceof BuildError) return e;
     const { spec } = t;
     const what = spec.type === 'local' ? spec.dest : spec.type === 'registry' ? spec.ref : t.where;
+    if (e instanceof BuildError) {
+      if (e.message.includes(what)) return e;
+      return new BuildError(e.code, `cannot export the cache to ${what}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint }, { cause: e });
+    }
     return new BuildError('CACHE_EXPORT', `cannot export the cache to ${what}: ${(e as Error).message}`, {}, { cause: e });
   }
 }

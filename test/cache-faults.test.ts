@@ -294,12 +294,12 @@ describe.skipIf(!isRoot && !isCI)('the gha cache service failing for a while', (
       const r = await gha(root, broken, out, ['--cache-to', 'type=gha,scope=broken,mode=max,timeout=3s']);
       expect(r.status).toBe(1);
       expect(ran(r)).toEqual(MARKERS);
-      expect(r.stderr).toMatch(/^#\d+ ERROR: FinalizeCacheEntryUpload: HTTP 500 \(timed out retrying\)$/m);
-      expect(r.stderr).toMatch(/^error: FinalizeCacheEntryUpload: HTTP 500 \(timed out retrying\)$/m);
+      expect(r.stderr).toMatch(/^#\d+ ERROR: cannot export the cache to gha:[^:]+: FinalizeCacheEntryUpload: HTTP 500 \(timed out retrying\)$/m);
+      expect(r.stderr).toMatch(/^error: cannot export the cache to gha:[^:]+: FinalizeCacheEntryUpload: HTTP 500 \(timed out retrying\)$/m);
       expectImageWhole(out);
       const ignored = await gha(root, broken, join(work, 'out-gha-broken-ignored'), ['--cache-to', 'type=gha,scope=broken,mode=max,timeout=3s,ignore-error=true']);
       expectOk(ignored);
-      expect(ignored.stderr).toMatch(/^WARNING: FinalizeCacheEntryUpload: HTTP 500 .*\(ignored: ignore-error=true\)$/m);
+      expect(ignored.stderr).toMatch(/^WARNING: cannot export the cache to gha:[^:]+: FinalizeCacheEntryUpload: HTTP 500 .*\(ignored: ignore-error=true\)$/m);
     } finally {
       service.clearFaults();
     }

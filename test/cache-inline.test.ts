@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tsbuildSync, type Run } from './support/cli.js';
 import { cachedCount, copyCheckout, imageId, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
-import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
+import { blobGets, served, startRegistry, type TestRegistry } from './support/registry.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { expectOk, writeContext } from './support/workspace.js';
 
@@ -63,14 +63,7 @@ describe.skipIf(!isRoot && !isCI)('--cache-to type=inline / --cache-from IMAGE',
   let imageRef: string;
   let plainRef: string;
 
-  /** What the registry served while `f` ran. */
-  const during = (f: () => Run): { r: Run; requests: LoggedRequest[] } => {
-    const before = registry.requests().length;
-    const r = f();
-    return { r, requests: registry.requests().slice(before) };
-  };
-  const blobGets = (requests: readonly LoggedRequest[], digests: readonly string[]) =>
-    requests.filter((q) => q.method === 'GET' && digests.some((d) => q.uri.endsWith(`/blobs/${d}`))).map((q) => q.uri.slice(q.uri.lastIndexOf('/') + 1));
+  const during = (f: () => Run) => served(registry, f);
   const checkout = (to: string, change?: string): string => copyCheckout(checkoutA, to, change);
 
   beforeAll(async () => {

@@ -11,7 +11,7 @@ import { tsbuildSync, type Run } from './support/cli.js';
 import { cachedCount, copyCheckout, DOCKERFILE, imageId, MARKERS, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
 import { umociUnpack } from './support/oci.js';
-import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
+import { blobGets, served, startRegistry, type TestRegistry } from './support/registry.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { expectOk, writeContext } from './support/workspace.js';
 
@@ -44,15 +44,8 @@ describe.skipIf(!isRoot && !isCI)('lazy import of a registry cache', () => {
     return r.stdout;
   };
   const manifest = (ref: string): Manifest => JSON.parse(raw(ref)) as Manifest;
-  /** What the registry served while `f` ran. */
-  const during = (f: () => Run): { r: Run; requests: LoggedRequest[] } => {
-    const before = registry.requests().length;
-    const r = f();
-    return { r, requests: registry.requests().slice(before) };
-  };
+  const during = (f: () => Run) => served(registry, f);
   /** The blobs GET answered with their bytes (a 307 to storage would count too). */
-  const blobGets = (requests: readonly LoggedRequest[]) =>
-    requests.filter((q) => q.method === 'GET' && q.uri.includes('/blobs/sha256:') && q.status < 400).map((q) => q.uri.slice(q.uri.lastIndexOf('/') + 1));
   /** Every layer the cache holds. */
   const cacheLayers = (): string[] => manifest(cacheRef).layers.map((l) => l.digest);
 

@@ -12,7 +12,7 @@ import { makeCertificates } from './support/certs.js';
 import { run, tsbuildSync, type Run } from './support/cli.js';
 import { cachedCount, copyCheckout, MARKERS, DOCKERFILE, imageId, ran } from './support/cache-scenario.js';
 import { isCI, isRoot } from './support/env.js';
-import { startRegistry, type LoggedRequest, type TestRegistry } from './support/registry.js';
+import { blobGets, served, startRegistry, type TestRegistry } from './support/registry.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { expectOk, writeContext } from './support/workspace.js';
 
@@ -56,14 +56,7 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
     const config = (await res.json()) as { records: { layers: number[] }[] };
     return config.records.map((r) => r.layers.map((i) => m.layers[i]!.digest));
   };
-  /** What the registry served while `f` ran. */
-  const during = (f: () => Run): { r: Run; requests: LoggedRequest[] } => {
-    const before = registry.requests().length;
-    const r = f();
-    return { r, requests: registry.requests().slice(before) };
-  };
-  const blobGets = (requests: readonly LoggedRequest[], digests: readonly string[]) =>
-    requests.filter((q) => q.method === 'GET' && digests.some((d) => q.uri.endsWith(`/blobs/${d}`))).map((q) => q.uri.slice(q.uri.lastIndexOf('/') + 1));
+  const during = (f: () => Run) => served(registry, f);
 
   beforeAll(async () => {
     registry = await startRegistry(join(work, 'registry'));

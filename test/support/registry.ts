@@ -30,6 +30,21 @@ export interface TestRegistry {
   kill(): Promise<void>;
 }
 
+/** What `registry` served while `f` ran, and what `f` returned. */
+export function served<T>(registry: TestRegistry, f: () => T): { r: T; requests: LoggedRequest[] } {
+  const before = registry.requests().length;
+  const r = f();
+  return { r, requests: registry.requests().slice(before) };
+}
+
+/** The digests of the blobs served whole among `requests` (GETs that did not fail), of `digests` only when given. */
+export function blobGets(requests: readonly LoggedRequest[], digests?: readonly string[]): string[] {
+  return requests
+    .filter((q) => q.method === 'GET' && q.uri.includes('/blobs/sha256:') && q.status < 400)
+    .map((q) => q.uri.slice(q.uri.lastIndexOf('/') + 1))
+    .filter((d) => digests === undefined || digests.includes(d));
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
