@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginGhaCache, openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
+import { beginGhaCache, GHA_VERSION, openGhaCache, writeGhaCache } from '../cache/gha/cache.js';
 import { GhaClient } from '../cache/gha/client.js';
 import { encodeCache } from '../cache/format.js';
 import { sha256Of } from '../content/index.js';
@@ -148,5 +148,31 @@ describe('the gha cache over the client', () => {
     const restored = await openGhaCache(endpoint, 'reuse');
     if ('missing' in restored) throw new Error(restored.missing);
     expect((await readAll(await restored.open(blob))).equals(layer)).toBe(true);
+  });
+  it('a layer whose entry another export reserved and never finalized goes under a key of this export, which the index names and a later export finds', async () => {
+    const layer = randomBytes(600 * 1024); // past the pack threshold: an entry of its own
+    const digest = sha256Of(layer);
+    writeFileSync(join(work, 'stuck'), layer);
+    const blob = { mediaType: MediaType.ociLayerGzip, digest, size: layer.length };
+    const cache = encodeCache([{ key: sha256Of(Buffer.from('stuck step')), chain: [{ blob, diffId: sha256Of(Buffer.from('stuck diff')) }] }]);
+    const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
+    // An export that died after reserving the layer's entry.
+    const plainKey = `tsbuild-blob-${digest.slice('sha256:'.length)}`;
+    expect(await client(READ | WRITE).reserve(plainKey, GHA_VERSION)).toHaveProperty('uploadUrl');
+
+    expect(await writeGhaCache(endpoint, 'stuck', cache, () => join(work, 'stuck'))).toMatchObject({ uploaded: 1, skipped: 0 });
+    const stored = service.entries().filter((e) => e.key.startsWith(`${plainKey}-`) && e.finalized);
+    expect(stored).toHaveLength(1);
+    const source = await openGhaCache(endpoint, 'stuck');
+    if ('missing' in source) throw new Error(source.missing);
+    expect(await source.available!(blob)).toBe(true);
+    expect((await readAll(await source.open(blob))).equals(layer)).toBe(true);
+
+    // Another export, not importing: the service answers the plain key with that entry, which serves.
+    expect(await writeGhaCache(endpoint, 'stuck-2', cache, () => join(work, 'stuck'))).toMatchObject({ uploaded: 0, skipped: 1 });
+    expect(service.entries().filter((e) => e.key.startsWith(`${plainKey}-`))).toHaveLength(1);
+    const second = await openGhaCache(endpoint, 'stuck-2');
+    if ('missing' in second) throw new Error(second.missing);
+    expect((await readAll(await second.open(blob))).equals(layer)).toBe(true);
   });
 });

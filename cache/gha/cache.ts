@@ -2,8 +2,11 @@
  * `type=gha`: the cache in the GitHub Actions cache service. Entries there are immutable, so
  * an export never overwrites anything:
  * - each layer blob of 512 KiB or more is its own entry keyed by its digest (`tsbuild-blob-<hex>`),
- *   skipped when the service says it exists; the smaller ones go together into one pack entry
- *   per export (pack.ts), and the index says where each lies;
+ *   skipped when the service has it; the smaller ones go together into one pack entry per
+ *   export (pack.ts), and the index says where each lies. A key the service says exists but
+ *   cannot hand out (reserved by an export that died before finalizing it, or is still
+ *   uploading) would never become readable for this export: the blob then goes under a key of
+ *   this export's own (`tsbuild-blob-<hex>-<random>`), which the index names;
  * - the manifest and its config travel together in one index entry per export, keyed
  *   `tsbuild-index:<scope>:<time>-<random>`; an import asks for the key prefix
  *   `tsbuild-index:<scope>:`, which the service answers with the newest such entry.
@@ -43,23 +46,43 @@ export const blobKey = (digest: Digest) => `tsbuild-blob-${digestHex(digest)}`;
 const indexPrefix = (scope: string) => `tsbuild-index:${encodeURIComponent(scope)}:`;
 
 /**
- * The index entry's bytes: the manifest and config, base64, in one small JSON document, and
- * the packs holding the small layers (a field caches written before packs lack).
+ * The index entry's bytes: the manifest and config, base64, in one small JSON document, the
+ * packs holding the small layers, and the layers stored under a key other than their
+ * digest's (fields caches written before them lack).
  */
-function encodeIndex(cache: EncodedCache, packs: readonly Pack[] = []): Buffer {
+function encodeIndex(cache: EncodedCache, packs: readonly Pack[] = [], keys: ReadonlyMap<Digest, string> = new Map()): Buffer {
+  const inCache = new Set(cache.layers.map((l) => l.digest));
+  const named = [...keys].filter(([d]) => inCache.has(d)).sort(([a], [b]) => (a < b ? -1 : 1));
   return Buffer.from(
     JSON.stringify({
       manifest: cache.manifest.bytes.toString('base64'),
       config: cache.config.bytes.toString('base64'),
       ...(packs.length === 0 ? {} : { packs }),
+      ...(named.length === 0 ? {} : { keys: Object.fromEntries(named) }),
     }),
   );
+}
+
+/** The `keys` field of an index entry: layer digest → the entry key it is stored under. */
+function parseKeys(v: unknown, where: string): Map<Digest, string> {
+  const out = new Map<Digest, string>();
+  if (v === undefined) return out;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BuildError('CACHE_IMPORT', `the cache at ${where} is not a tsbuild cache: its index entry's keys are not an object`);
+  for (const [digest, key] of Object.entries(v as Record<string, unknown>)) {
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest) || typeof key !== 'string' || !key.startsWith(`${blobKey(digest as Digest)}-`)) {
+      throw new BuildError('CACHE_IMPORT', `the cache at ${where} is not a tsbuild cache: its index entry names layer ${digest} by key ${JSON.stringify(key)}`);
+    }
+    out.set(digest as Digest, key);
+  }
+  return out;
 }
 
 /** What an imported gha cache says about where its layers are, for an export to the same scope. */
 interface GhaListing {
   /** Layers that are entries of their own. */
   readonly own: ReadonlySet<Digest>;
+  /** The entry key of a layer that is an entry of its own. */
+  keyOf(digest: Digest): string;
   /** Layers in a pack, and the pack. */
   readonly packed: ReadonlyMap<Digest, Pack>;
   /** Whether the import looked the entry `key` up and the service no longer had it (evicted). */
@@ -119,6 +142,9 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
   const small = new Map<Digest, Descriptor>();
   const reused = new Map<Digest, Pack>();
   const puts = new Map<Digest, Promise<PutOutcome>>();
+  /** Layers stored (by this export or the one imported) under a key other than their digest's. */
+  const keys = new Map<Digest, string>();
+  const ownSuffix = `-${randomBytes(6).toString('hex')}`;
 
   const putOwn = async (blob: Descriptor): Promise<PutOutcome> => {
     if (denied !== undefined) return 'deferred';
@@ -129,11 +155,36 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
       return 'deferred';
     }
     if ('exists' in r) {
-      skipped++;
-      return 'present';
+      const there = await client.lookup(key, GHA_VERSION);
+      if (there !== undefined && there.matchedKey === key) {
+        skipped++;
+        return 'present';
+      }
+      // The service answers a key with the newest entry it prefixes: another export's own key
+      // for the same blob (same digest, same bytes) serves as well.
+      if (there !== undefined && there.matchedKey.startsWith(`${key}-`)) {
+        keys.set(blob.digest, there.matchedKey);
+        skipped++;
+        return 'present';
+      }
+      // Reserved, never finalized (or not yet): this export stores the blob under its own key.
+      return putUnder(`${key}${ownSuffix}`, blob);
     }
     await client.upload(r.uploadUrl, blobPath(blob.digest), blob.size);
     await client.finalize(key, GHA_VERSION, blob.size);
+    uploaded++;
+    return 'stored';
+  };
+  const putUnder = async (key: string, blob: Descriptor): Promise<PutOutcome> => {
+    const r = await client.reserve(key, GHA_VERSION);
+    if ('denied' in r) {
+      denied = r.denied;
+      return 'deferred';
+    }
+    if ('exists' in r) throw new BuildError('CACHE_EXPORT', `the cache service already holds the entry ${key}`);
+    await client.upload(r.uploadUrl, blobPath(blob.digest), blob.size);
+    await client.finalize(key, GHA_VERSION, blob.size);
+    keys.set(blob.digest, key);
     uploaded++;
     return 'stored';
   };
@@ -152,7 +203,9 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
       reused.set(blob.digest, pack);
       return 'present';
     }
-    if (known?.own.has(blob.digest) === true && !(await known.gone(blobKey(blob.digest)))) {
+    if (known?.own.has(blob.digest) === true && !(await known.gone(known.keyOf(blob.digest)))) {
+      const key = known.keyOf(blob.digest);
+      if (key !== blobKey(blob.digest)) keys.set(blob.digest, key);
       skipped++;
       return 'present';
     }
@@ -201,7 +254,7 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
     const used = [...packs.values()].map((p) => packOnly(p, inCache));
     packed = used.reduce((n, p) => n + p.blobs.length, 0);
     const key = `${indexPrefix(scope)}${Date.now().toString(36).padStart(10, '0')}-${randomBytes(6).toString('hex')}`;
-    await putEntry(key, encodeIndex(cache, used), 'fail');
+    await putEntry(key, encodeIndex(cache, used, keys), 'fail');
   };
 
   return {
@@ -263,6 +316,8 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
   const config = checked(indexPart(doc as Record<string, unknown>, 'config', where), manifest.config, where);
   const records = parseCacheConfig(config, manifest.layers, where);
   const packs = parsePacks((doc as Record<string, unknown>)['packs'], where);
+  const keys = parseKeys((doc as Record<string, unknown>)['keys'], where);
+  const ownKey = (digest: Digest) => keys.get(digest) ?? blobKey(digest);
   const packOf = new Map<Digest, Pack>();
   for (const pack of packs) for (const b of pack.blobs) packOf.set(b.digest, pack);
   // Each entry (a layer's own, or a pack) is looked up once: its download URL, or undefined
@@ -301,7 +356,7 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
     }
     return p;
   };
-  const keyOf = (blob: Descriptor) => packOf.get(blob.digest)?.key ?? blobKey(blob.digest);
+  const keyOf = (blob: Descriptor) => packOf.get(blob.digest)?.key ?? ownKey(blob.digest);
   const source: CacheSource = {
     where,
     records,
@@ -311,7 +366,7 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
       const pack = packOf.get(blob.digest);
       if (pack !== undefined) return Readable.from([blobInPack(pack, await bytesOf(pack), blob, where)]);
       // The content store checks the digest and size as it writes the blob.
-      return download(blobKey(blob.digest), `layer ${blob.digest}`);
+      return download(ownKey(blob.digest), `layer ${blob.digest}`);
     },
   };
   const own = new Set<Digest>();
@@ -322,6 +377,6 @@ export async function openGhaCache(endpoint: GhaEndpoint, scope: string): Promis
     const looked = urls.get(key);
     return looked !== undefined && (await looked.catch(() => '')) === undefined;
   };
-  listings.set(source, { own, packed: packOf, gone });
+  listings.set(source, { own, keyOf: ownKey, packed: packOf, gone });
   return source;
 }
