@@ -3,7 +3,8 @@
 // the same ref / scope, reading no layer (counted at the registry and at the blob store); runner
 // C imports B's export with one copied file changed and runs only the steps after that COPY, so
 // the records under B's hits (which B never solved) survived B's export. For mode=max and
-// mode=min, against a real registry and the loopback GitHub Actions cache service on azurite.
+// mode=min, against a real registry, the loopback GitHub Actions cache service on azurite, and
+// a local directory (which may read the layers: its blobs are files here).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,36 @@ describe.skipIf(!isRoot && !isCI)('re-exporting an imported cache', () => {
         // Runner C: app.txt changed; RUN first, under B's hits, still hits from B's export.
         const out = join(work, `out-c-${mode}`);
         const c = await build(`root-c-${mode}`, changed(`runner-c-${mode}`), out, ['--cache-from', `type=registry,ref=${ref(mode)}`]);
+        expectOnlyTheChangeRan(c, out, outA, mode);
+      });
+    }
+  });
+
+  describe('type=local', () => {
+    const outA = join(work, 'out-la');
+    const dir = (mode: string) => join(work, `local-cache-${mode}`);
+
+    beforeAll(async () => {
+      const a = await build('root-la', checkoutA, outA, ['--cache-to', `type=local,dest=${dir('max')},mode=max`, '--cache-to', `type=local,dest=${dir('min')},mode=min`]);
+      expectOk(a);
+      expect(ran(a)).toEqual(MARKERS);
+    }, 300_000);
+
+    for (const mode of ['max', 'min'] as const) {
+      it(`mode=${mode}: a fully cached runner re-exports every record to the directory it imported from; the next runner hits below the change`, async () => {
+        const index = () => readFileSync(join(dir(mode), 'index.json'), 'utf8');
+        const before = index();
+        const b = await build(`root-lb-${mode}`, copyCheckout(checkoutA, join(work, `runner-lb-${mode}`, 'src', 'app')), undefined, [
+          '--cache-from', `type=local,src=${dir(mode)}`,
+          '--cache-to', `type=local,dest=${dir(mode)},mode=${mode}`,
+        ]);
+        expectOk(b);
+        expect(ran(b)).toEqual([]);
+        // The same records and layers: the very manifest A wrote.
+        expect(index()).toBe(before);
+
+        const out = join(work, `out-lc-${mode}`);
+        const c = await build(`root-lc-${mode}`, changed(`runner-lc-${mode}`), out, ['--cache-from', `type=local,src=${dir(mode)}`]);
         expectOnlyTheChangeRan(c, out, outA, mode);
       });
     }
