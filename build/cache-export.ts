@@ -2,8 +2,9 @@
  * `--cache-to`: the records of a solved build (each step's cache key → its result's layer
  * chain), their layer blobs uploaded while the build runs (see CacheExports), the records and
  * manifest written after the image outputs. mode=min keeps the steps whose
- * snapshots are the image's layers, mode=max every step that has a result in this build
- * (executed or hit; the steps under a hit have none). Layer blobs are the ones the outputs
+ * snapshots are the image's layers, mode=max every step of the build: the ones it executed or hit,
+ * and the ones under a hit, recorded from what the cache holds under their keys (a build from
+ * the cache writes back the whole cache it read, as BuildKit does). Layer blobs are the ones the outputs
  * use, made once per layer and format (the layer memo): a blob that exists, pulled or
  * imported, is never compressed again.
  */
@@ -18,7 +19,7 @@ import { convertLayerMediaType, type Descriptor } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type LazyChain, type LazyLayer, type Ref } from '../solver/ops/index.js';
 import { formatReference, parseReference } from '../images/index.js';
-import { fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
+import { fetchingBlobPath, fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
 import type { CacheMountExporter, CacheMountSelection } from './cache-mount-archives.js';
 import type { RegistryAccess } from './pull.js';
 import { pushOptionsFor } from './push.js';
@@ -79,7 +80,7 @@ async function beginWriter(
   spec: CacheExport,
   access: RegistryAccess | undefined,
   listed: CacheSource | undefined,
-  /** Imported hits not unpacked: a registry push reads (fetches) only the blobs it uploads. */
+  /** Imported hits not unpacked: a registry or gha export reads (fetches) only the blobs it uploads. */
   lazy: readonly LazyChain[],
 ): Promise<CacheWriter> {
   switch (spec.type) {
@@ -91,7 +92,7 @@ async function beginWriter(
       return beginRegistryCache(ref, fetchingProvider(state.content, lazy), await pushOptionsFor(ref.domain, access, state.content), listed);
     }
     case 'gha':
-      return beginGhaCache(spec.endpoint, spec.scope, (d) => state.content.blobPath(d), listed);
+      return beginGhaCache(spec.endpoint, spec.scope, fetchingBlobPath(state.content, lazy), listed);
   }
 }
 
@@ -108,6 +109,11 @@ export interface SolvedStep {
   readonly explain?: StepExplanation;
 }
 
+/** A step under a hit, with what the cache holds under its key; `onChain`: on the target's chain of roots. */
+export interface RecordedStep extends SolvedStep {
+  readonly onChain: boolean;
+}
+
 /** What a solve hands the cache export. */
 export interface CacheResults {
   /** Every step with a result, executed or hit (mode=max). */
@@ -115,11 +121,12 @@ export interface CacheResults {
   /** The steps along the target's chain of roots that have one (mode=min). */
   readonly chain: readonly SolvedStep[];
   /**
-   * The other steps along that chain (under a hit: the solve needed their keys, not their
-   * results), each with the layers its record in the local index or an import names; looked
-   * up only when asked (the inline cache records every step of the image).
+   * The steps the solve keyed but left without a result (under a hit), with the result the
+   * local index or an import holds for each key (an import's lazy: nothing read); looked up
+   * once, when first asked. mode=max records them all, mode=min and the inline cache those
+   * on the chain: a build from the cache writes the whole cache, not only its hits.
    */
-  readonly unsolvedChain?: () => Promise<readonly { readonly key: Digest; readonly diffIds: readonly Digest[] }[]>;
+  readonly recorded?: () => Promise<readonly RecordedStep[]>;
   /** The build's cache mounts, for `mounts=`. */
   readonly mounts?: CacheMountExporter;
 }
@@ -198,15 +205,18 @@ export class CacheExports {
 
   /** A step's result, as the solve settles on it; `onChain`: the step is on the target's chain of roots. */
   add(step: SolvedStep, onChain: boolean): void {
-    const { ref } = step;
     if (this.aborted) return;
-    if ('lazy' in ref) this.lazy.push(ref.lazy);
-    else if (ref.snapshot === null) return;
-    for (const t of this.targets) {
-      if ((t.spec.mode === 'min' && !onChain) || t.failure !== undefined) continue;
-      // Each layer as soon as its blob is made: the step's own does not wait for those below.
-      this.track(t, (async () => Promise.all((await this.chainOf(t, ref)).map(async (p) => this.put(t, (await p).blob))))());
-    }
+    for (const t of this.targets) this.addTo(t, step, onChain);
+  }
+
+  /** Puts the layer blobs of `step` to `t`, if its mode records the step. */
+  private addTo(t: Target, { ref }: SolvedStep, onChain: boolean): void {
+    if ('lazy' in ref) {
+      if (!this.lazy.includes(ref.lazy)) this.lazy.push(ref.lazy);
+    } else if (ref.snapshot === null) return;
+    if ((t.spec.mode === 'min' && !onChain) || t.failure !== undefined) return;
+    // Each layer as soon as its blob is made: the step's own does not wait for those below.
+    this.track(t, (async () => Promise.all((await this.chainOf(t, ref)).map(async (p) => this.put(t, (await p).blob))))());
   }
 
   /** The layer blobs of a result in `t`'s format, bottom first, each made once. */
@@ -227,10 +237,14 @@ export class CacheExports {
       this.start(t);
       try {
         const writer = this.writerOf(t);
+        // The steps under a hit, recorded from what the cache holds: their blobs are put too.
+        const recorded = ((await results.recorded?.()) ?? []).filter((s) => t.spec.mode === 'max' || s.onChain);
+        for (const step of recorded) this.addTo(t, step, step.onChain);
         await this.settled(t);
         if (t.failure !== undefined) throw t.failure;
+        const steps = [...(t.spec.mode === 'max' ? results.all : results.chain), ...recorded];
         const records = await Promise.all(
-          (t.spec.mode === 'max' ? results.all : results.chain).map(async ({ key, ref, explain }) => ({
+          steps.map(async ({ key, ref, explain }) => ({
             key,
             chain: await Promise.all(await this.chainOf(t, ref)),
             ...(explain === undefined ? {} : { explain }),
@@ -324,8 +338,9 @@ export class CacheExports {
 
   /**
    * A lazy layer's blob in `t`'s format: as the imported cache holds it when the format takes
-   * it (nothing compressed again). A registry push reads it only to upload it; the other
-   * backends copy it from the content store, where it is fetched first.
+   * it (nothing compressed again). A registry or gha export reads it only to upload it (one
+   * to where it came from reads none); a local one links it from the content store, where it
+   * is fetched first.
    */
   private lazyBlobOf(t: Target, chain: LazyChain, layer: LazyLayer): Promise<CacheLayer> {
     let p = t.blobs.get(layer.diffId);
@@ -333,7 +348,7 @@ export class CacheExports {
       const { format } = t.spec;
       p = (async () => {
         const blob = await lazyLayerBlob(this.state.content, chain, layer, format);
-        if (t.spec.type !== 'registry' && blob.digest === layer.blob.digest) await chain.fetch(layer);
+        if (t.spec.type === 'local' && blob.digest === layer.blob.digest) await chain.fetch(layer);
         return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId: layer.diffId, created: layer.created };
       })();
       t.blobs.set(layer.diffId, p);

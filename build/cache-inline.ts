@@ -9,8 +9,6 @@ import { encodeInlineCache, INLINE_CACHE_FIELD, type InlineStep } from '../cache
 import type { Digest } from '../solver/core/index.js';
 import { layersOf, type Ref } from '../solver/ops/index.js';
 import type { CacheResults } from './cache-export.js';
-import type { ImportedCache } from './cache-import.js';
-import type { CacheIndex } from './cache-index.js';
 import { isLazy, type ImageResult } from './image-result.js';
 import type { State } from './state.js';
 
@@ -33,16 +31,16 @@ export function inlineWanted(cacheTo: readonly { readonly type: string }[], outp
 
 /**
  * `image` with the records in its config: the steps along the target's chain of roots, those
- * a hit left unsolved included (their records are looked up), so that a build from the cache
+ * a hit left unsolved included (looked up: CacheResults.recorded), so that a build from the cache
  * writes the very config the build that made it wrote. Undefined records (no step fits the
  * image) leave the config as it is, with a warning.
  */
 export async function withInlineCache<I extends ImageResult & { readonly cache: CacheResults }>(state: State, image: I, warn: (message: string) => void): Promise<I> {
-  const solved = await Promise.all(
-    image.cache.chain.map(async ({ key, ref }): Promise<InlineStep> => ({ key, diffIds: await diffIdsOf(state, ref) })),
+  const recorded = ((await image.cache.recorded?.()) ?? []).filter((s) => s.onChain);
+  const steps = await Promise.all(
+    [...recorded, ...image.cache.chain].map(async ({ key, ref }): Promise<InlineStep> => ({ key, diffIds: await diffIdsOf(state, ref) })),
   );
-  const unsolved = (await image.cache.unsolvedChain?.()) ?? [];
-  const value = encodeInlineCache([...unsolved, ...solved], (isLazy(image.layers) ? image.layers.layers : image.layers).map((l) => l.diffId));
+  const value = encodeInlineCache(steps, (isLazy(image.layers) ? image.layers.layers : image.layers).map((l) => l.diffId));
   if (value === undefined) {
     warn('--cache-to type=inline: no step of the build has a result among the image\'s layers; the image carries no build cache');
     return image;
@@ -54,18 +52,4 @@ export async function withInlineCache<I extends ImageResult & { readonly cache: 
 async function diffIdsOf(state: State, ref: Ref): Promise<Digest[]> {
   if ('lazy' in ref) return ref.lazy.layers.map((l) => l.diffId);
   return (await layersOf(state, ref.snapshot)).map((l) => l.diffId);
-}
-
-/**
- * The layers (diff ids) of the result the local index or an imported cache holds for `key`,
- * without solving or unpacking anything; undefined when none holds one.
- */
-export async function recordedChain(state: State, key: Digest, local: CacheIndex, imports: readonly ImportedCache[]): Promise<InlineStep | undefined> {
-  const here = await local.get(key);
-  if (here !== undefined) return { key, diffIds: await diffIdsOf(state, here) };
-  for (const cache of imports) {
-    const chain = cache.chainOf(key);
-    if (chain !== undefined) return { key, diffIds: chain.map((l) => l.diffId) };
-  }
-  return undefined;
 }

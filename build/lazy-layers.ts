@@ -46,14 +46,8 @@ export async function fetchedLayerBlobs(content: ContentStore, chain: LazyChain)
  * `chains` is read at each call: a cache export adds to it while the build runs.
  */
 export function fetchingProvider(content: ContentProvider, chains: readonly LazyChain[]): ContentProvider {
-  const find = (digest: Digest): { chain: LazyChain; layer: LazyLayer } | undefined => {
-    for (const chain of chains) for (const layer of chain.layers) if (layer.blob.digest === digest) return { chain, layer };
-    return undefined;
-  };
-  const ready = async (digest: Digest) => {
-    const found = find(digest);
-    if (found !== undefined) await found.chain.fetch(found.layer);
-  };
+  const find = (digest: Digest) => lazyLayerOf(chains, digest);
+  const ready = (digest: Digest) => fetchIfLazy(chains, digest);
   return {
     has: async (digest) => find(digest) !== undefined || content.has(digest),
     info: async (digest) => {
@@ -69,6 +63,27 @@ export function fetchingProvider(content: ContentProvider, chains: readonly Lazy
       return content.readBytes(digest, limit);
     },
   };
+}
+
+/**
+ * The path of a blob in the content store, fetched into it first when it is a layer of one of
+ * `chains` (read at each call): a gha export asks only for the blobs it uploads.
+ */
+export function fetchingBlobPath(content: ContentStore, chains: readonly LazyChain[]): (digest: Digest) => Promise<string> {
+  return async (digest) => {
+    await fetchIfLazy(chains, digest);
+    return content.blobPath(digest);
+  };
+}
+
+function lazyLayerOf(chains: readonly LazyChain[], digest: Digest): { chain: LazyChain; layer: LazyLayer } | undefined {
+  for (const chain of chains) for (const layer of chain.layers) if (layer.blob.digest === digest) return { chain, layer };
+  return undefined;
+}
+
+async function fetchIfLazy(chains: readonly LazyChain[], digest: Digest): Promise<void> {
+  const found = lazyLayerOf(chains, digest);
+  if (found !== undefined) await found.chain.fetch(found.layer);
 }
 
 /** The chain unpacked (once), as the snapshots' layers. */

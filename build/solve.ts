@@ -3,15 +3,14 @@
  * --no-cache-filter), the cache index the solver consults, layer facts computed as the target's
  * snapshots are committed, and the build's isolated networks started early or closed after.
  */
-import type { EventSink, Vertex } from '../solver/core/index.js';
+import type { CacheStore, Digest, EventSink, Vertex } from '../solver/core/index.js';
 import { Solver } from '../solver/core/index.js';
 import type { NetworkPool } from '../executor/index.js';
 import type { BuildGraph } from '../frontend/index.js';
 import { dropCacheMounts, ExecOp, layerOf, OnPlatform, type GraphResolver, type Ref } from '../solver/ops/index.js';
 import { CacheIndex, recordSnapshotUse } from './cache-index.js';
-import type { CacheResults, SolvedStep } from './cache-export.js';
+import type { CacheResults, RecordedStep, SolvedStep } from './cache-export.js';
 import { withImports, type ImportedCache } from './cache-import.js';
-import { recordedChain } from './cache-inline.js';
 import type { State } from './state.js';
 import type { SnapshotName } from '../snapshotter/index.js';
 import type { StatCaches } from './stat-caches.js';
@@ -62,8 +61,9 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   opts.mountArchives?.skip(uncached.flatMap((op) => op.cacheMountIds()));
   const used = new Set<SnapshotName>();
   const results = new Map<Vertex<Ref>, SolvedStep>();
+  const store = withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports);
   const solver = new Solver<Ref>({
-    cache: withImports(new CacheIndex(state.cacheDir, state.snapshots, used), opts.imports),
+    cache: store,
     onResult: (v, key, ref, explain) => {
       results.set(v, { key, ref, explain });
       opts.onStep?.({ key, ref, explain }, targetChain.has(v));
@@ -82,13 +82,12 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
   // and the caller's outputs (BuiltImage.exited); a failed build waits for it before throwing.
   try {
     const result = await solver.solve(top, opts.signal);
-    const unsolved = [...targetChain].filter((v) => !results.has(v));
-    const unsolvedChain = async () => {
-      const local = new CacheIndex(state.cacheDir, state.snapshots);
-      const found = await Promise.all(unsolved.map(async (v) => recordedChain(state, await solver.cacheKey(v, opts.signal), local, opts.imports)));
-      return found.flatMap((s) => s ?? []);
+    let recorded: Promise<RecordedStep[]> | undefined;
+    const cache: CacheResults = {
+      all: [...results.values()],
+      chain: [...targetChain].flatMap((v) => results.get(v) ?? []),
+      recorded: () => (recorded ??= recordedSteps(solver, store, results, targetChain)),
     };
-    const cache = { all: [...results.values()], chain: [...targetChain].flatMap((v) => results.get(v) ?? []), unsolvedChain };
     return { top: result, cache, exited: networks.close() };
   } catch (e) {
     await networks.close();
@@ -98,6 +97,31 @@ export async function solveTarget(graph: BuildGraph, vertices: GraphResolver, ne
     // Best effort: without a record, pruning takes a snapshot's creation as its last use.
     await recordSnapshotUse(state.snapshotUseDir, state.snapshots, used).catch(() => {});
   }
+}
+
+/**
+ * The steps under a hit, which the solve keyed but left without a result, each with what the
+ * cache (the local index, then the imports) holds under its key: an import's hit is lazy,
+ * nothing read. A cache export records them too, so that a build from the cache writes the
+ * whole cache it read, not only the steps it settled on.
+ */
+async function recordedSteps(solver: Solver<Ref>, store: CacheStore<Ref>, results: ReadonlyMap<Vertex<Ref>, SolvedStep>, targetChain: ReadonlySet<Vertex<Ref>>): Promise<RecordedStep[]> {
+  const solved = new Set([...results.values()].map((s) => s.key));
+  const byKey = new Map<Digest, RecordedStep>();
+  const found = await Promise.all(
+    (await solver.keyedWithoutResult()).map(async ({ vertex, key, explain }) => {
+      if (solved.has(key)) return undefined;
+      const ref = await store.get(key);
+      return ref === undefined ? undefined : { key, ref, explain, onChain: targetChain.has(vertex) };
+    }),
+  );
+  for (const step of found) {
+    if (step === undefined) continue;
+    // The same step in two places (two stages from one base): on the chain if either is.
+    const seen = byKey.get(step.key);
+    byKey.set(step.key, seen === undefined ? step : { ...seen, onChain: seen.onChain || step.onChain });
+  }
+  return [...byKey.values()];
 }
 
 /** The RUN steps below `top` whose cache is ignored: they run whatever the cache holds. */

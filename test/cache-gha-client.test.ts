@@ -93,7 +93,7 @@ describe('the gha cache over the client', () => {
     const key = sha256Of(Buffer.from('a step'));
     const cache = encodeCache([{ key, chain: [{ blob, diffId: sha256Of(Buffer.from('diff')) }] }]);
     const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
-    expect(await writeGhaCache(endpoint, 'round-trip', cache, () => join(work, 'layer'))).toMatchObject({ uploaded: 0, skipped: 0, packed: 1 });
+    expect(await writeGhaCache(endpoint, 'round-trip', cache, async () => join(work, 'layer'))).toMatchObject({ uploaded: 0, skipped: 0, packed: 1 });
 
     const source = await openGhaCache(endpoint, 'round-trip');
     if ('missing' in source) throw new Error(source.missing);
@@ -126,12 +126,12 @@ describe('the gha cache over the client', () => {
     const cache = encodeCache([{ key: sha256Of(Buffer.from('small step')), chain: [{ blob, diffId: sha256Of(Buffer.from('small diff')) }] }]);
     const endpoint = { url: service.url, token: service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]), timeoutMs: 30_000 };
     const packs = () => service.entries().filter((e) => e.key.startsWith('tsbuild-pack-'));
-    await writeGhaCache(endpoint, 'reuse', cache, () => join(work, 'small'));
+    await writeGhaCache(endpoint, 'reuse', cache, async () => join(work, 'small'));
     const pack = packs().at(-1)!;
 
     const source = await openGhaCache(endpoint, 'reuse');
     if ('missing' in source) throw new Error(source.missing);
-    const reuse = await beginGhaCache(endpoint, 'reuse', () => join(work, 'small'), source);
+    const reuse = await beginGhaCache(endpoint, 'reuse', async () => join(work, 'small'), source);
     expect(await reuse.putBlob(blob)).toBe('present');
     await reuse.finish(cache);
     expect(packs().at(-1)).toEqual(pack);
@@ -140,7 +140,7 @@ describe('the gha cache over the client', () => {
     const after = await openGhaCache(endpoint, 'reuse');
     if ('missing' in after) throw new Error(after.missing);
     expect(await after.available!(blob)).toBe(false);
-    const again = await beginGhaCache(endpoint, 'reuse', () => join(work, 'small'), after);
+    const again = await beginGhaCache(endpoint, 'reuse', async () => join(work, 'small'), after);
     expect(await again.putBlob(blob)).toBe('deferred');
     await again.finish(cache);
     // The same blob alone makes the same pack: written anew under its key.

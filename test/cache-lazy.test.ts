@@ -90,7 +90,9 @@ describe.skipIf(!isRoot && !isCI)('lazy import of a registry cache', () => {
       .filter((q) => q.method === 'POST' && q.uri.includes('/v2/app/b/blobs/uploads/?') && q.status === 201)
       .map((q) => new URLSearchParams(q.uri.slice(q.uri.indexOf('?') + 1)));
     expect(mounted.map((q) => q.get('mount')).sort()).toEqual([...layers].sort());
-    expect(new Set(mounted.map((q) => q.get('from')))).toEqual(new Set(['ci/cache']));
+    // From the cache's repository, or from ci/again when the cache export, which overlaps the
+    // build, has mounted a blob there first (the latest known source is taken): either way a mount.
+    for (const q of mounted) expect(['ci/cache', 'ci/again']).toContain(q.get('from'));
     // The same image as A's, byte for byte: manifest, config (the image ID) and layers.
     expect(raw(imageB)).toBe(raw(imageA));
     expect(imageId(meta)).toBe(imageId(outA));

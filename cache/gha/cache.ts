@@ -102,8 +102,15 @@ export interface GhaExportResult {
   readonly denied?: string;
 }
 
+/**
+ * Where a layer blob's bytes are, asked only when the writer uploads it (alone or in a pack):
+ * a blob an imported cache holds is fetched then, so an export to the scope it came from,
+ * which has it already, reads none.
+ */
+export type BlobPath = (digest: Digest) => Promise<string>;
+
 /** Writes `cache` under `scope` at once (see beginGhaCache). A write-denied answer is returned, not thrown. */
-export async function writeGhaCache(endpoint: GhaEndpoint, scope: string, cache: EncodedCache, blobPath: (digest: Digest) => string): Promise<GhaExportResult> {
+export async function writeGhaCache(endpoint: GhaEndpoint, scope: string, cache: EncodedCache, blobPath: BlobPath): Promise<GhaExportResult> {
   const w = ghaWriter(endpoint, scope, blobPath);
   await w.finish(cache);
   return w.result();
@@ -116,7 +123,7 @@ export async function writeGhaCache(endpoint: GhaEndpoint, scope: string, cache:
  * entries are taken as there, its packs are named again. An aborted export writes no index
  * entry, so no import ever sees it. A write-denied answer stops the export: a warning.
  */
-export async function beginGhaCache(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Digest) => string, listed?: CacheSource): Promise<CacheWriter> {
+export async function beginGhaCache(endpoint: GhaEndpoint, scope: string, blobPath: BlobPath, listed?: CacheSource): Promise<CacheWriter> {
   const w = ghaWriter(endpoint, scope, blobPath, listed === undefined ? undefined : listings.get(listed));
   return {
     putBlob: (blob) => w.putBlob(blob),
@@ -132,7 +139,7 @@ export async function beginGhaCache(endpoint: GhaEndpoint, scope: string, blobPa
   };
 }
 
-function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Digest) => string, known?: GhaListing) {
+function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: BlobPath, known?: GhaListing) {
   const client = new GhaClient({ ...endpoint, code: 'CACHE_EXPORT' });
   let uploaded = 0;
   let skipped = 0;
@@ -170,7 +177,7 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
       // Reserved, never finalized (or not yet): this export stores the blob under its own key.
       return putUnder(`${key}${ownSuffix}`, blob);
     }
-    await client.upload(r.uploadUrl, blobPath(blob.digest), blob.size);
+    await client.upload(r.uploadUrl, await blobPath(blob.digest), blob.size);
     await client.finalize(key, GHA_VERSION, blob.size);
     uploaded++;
     return 'stored';
@@ -246,7 +253,7 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: (digest: Dige
     for (const [digest, pack] of reused) if (inCache.has(digest)) packs.set(pack.key, pack);
     const mine = [...small.values()].filter((b) => inCache.has(b.digest));
     if (mine.length > 0) {
-      const { pack, bytes } = await buildPack(mine, (b) => readFile(blobPath(b.digest)));
+      const { pack, bytes } = await buildPack(mine, async (b) => readFile(await blobPath(b.digest)));
       // Content-addressed: the same small blobs made the same pack before, and it is there.
       if (!(await putEntry(pack.key, bytes, 'ok'))) return;
       packs.set(pack.key, pack);

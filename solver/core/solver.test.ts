@@ -149,6 +149,31 @@ describe('Solver', () => {
     expect(second.get('b')).toEqual(first.get('b'));
   });
 
+  it('lists the vertices it keyed under a hit, with their keys, and none it solved or did not key', async () => {
+    const cache = new MemoryCache();
+    const build = () => {
+      const log = newLog();
+      const a = vertex(fake('a', log), [], { name: 'a' });
+      const b = vertex(withInputs(fake('b', log), 1), [a], { name: 'b' });
+      // c keys b by key; d keys c by content, so c is solved (a hit) to key d.
+      const c = vertex(withInputs(fake('c', log), 1), [b], { name: 'c' });
+      return vertex(withInputs(fake('d', log), 1, (r) => r), [c], { name: 'd' });
+    };
+    const keys = new Map<string, Digest>();
+    await new Solver<R>({ cache, onResult: (v, key) => keys.set(v.meta.name, key) }).solve(build());
+    expect([...keys.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    const solver = new Solver<R>({ cache });
+    await solver.solve(build());
+    // d hits; its key needed c's result (a hit), whose key needed b's and a's keys.
+    const listed = await solver.keyedWithoutResult();
+    expect(listed.map((l) => [l.vertex.meta.name, l.key]).sort()).toEqual([['a', keys.get('a')], ['b', keys.get('b')]]);
+    expect(listed.map((l) => l.explain.step).sort()).toEqual(['a', 'b']);
+    // A solve of c alone (a hit) keys b and a, never d: d is not listed.
+    const top = new Solver<R>({ cache });
+    await top.solve(build().inputs[0]!);
+    expect((await top.keyedWithoutResult()).map((l) => l.vertex.meta.name).sort()).toEqual(['a', 'b']);
+  });
+
   it('re-runs only what follows a changed input key', async () => {
     const cache = new MemoryCache();
     const build = (log: Log, seed: string) => {

@@ -58,6 +58,8 @@ interface KeyInfo {
 export class Solver<R> {
   // By identity (see identity()): the vertex digest, unless an ignored vertex is under it.
   private readonly keys = new Map<string, Promise<KeyInfo>>();
+  /** By identity: the vertex each key in `keys` is of. */
+  private readonly keyed = new Map<string, Vertex<R>>();
   private readonly results = new Map<string, Promise<R>>();
   private readonly reported = new Set<string>();
   /** By identity: why each vertex that missed an imported record of it missed. */
@@ -119,12 +121,30 @@ export class Solver<R> {
     return (await this.keyInfo(v, signal)).key;
   }
 
+  /**
+   * The vertices whose cache key the solve computed but that got no result: those under a hit
+   * (the hit's key is made of theirs). A cache export records them from what the cache holds
+   * under those keys. Only keys computed and usable (no ignored vertex under them); nothing
+   * is computed here.
+   */
+  async keyedWithoutResult(): Promise<{ readonly vertex: Vertex<R>; readonly key: Digest; readonly explain: StepExplanation }[]> {
+    const found = await Promise.all(
+      [...this.keyed].map(async ([id, vertex]) => {
+        if (this.results.has(id)) return [];
+        const info = await this.keys.get(id)!.catch(() => undefined);
+        return info === undefined || info.fresh ? [] : [{ vertex, key: info.key, explain: info.explain }];
+      }),
+    );
+    return found.flat();
+  }
+
   private keyInfo(v: Vertex<R>, signal: AbortSignal): Promise<KeyInfo> {
     const id = this.identity(v);
     let p = this.keys.get(id);
     if (p === undefined) {
       p = this.computeKey(v, signal);
       this.keys.set(id, p);
+      this.keyed.set(id, v);
     }
     return p;
   }
