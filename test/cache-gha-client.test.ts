@@ -160,7 +160,7 @@ describe('the gha cache over the client', () => {
     const plainKey = `tsbuild-blob-${digest.slice('sha256:'.length)}`;
     expect(await client(READ | WRITE).reserve(plainKey, GHA_VERSION)).toHaveProperty('uploadUrl');
 
-    expect(await writeGhaCache(endpoint, 'stuck', cache, () => join(work, 'stuck'))).toMatchObject({ uploaded: 1, skipped: 0 });
+    expect(await writeGhaCache(endpoint, 'stuck', cache, async () => join(work, 'stuck'))).toMatchObject({ uploaded: 1, skipped: 0 });
     const stored = service.entries().filter((e) => e.key.startsWith(`${plainKey}-`) && e.finalized);
     expect(stored).toHaveLength(1);
     const source = await openGhaCache(endpoint, 'stuck');
@@ -169,7 +169,7 @@ describe('the gha cache over the client', () => {
     expect((await readAll(await source.open(blob))).equals(layer)).toBe(true);
 
     // Another export, not importing: the service answers the plain key with that entry, which serves.
-    expect(await writeGhaCache(endpoint, 'stuck-2', cache, () => join(work, 'stuck'))).toMatchObject({ uploaded: 0, skipped: 1 });
+    expect(await writeGhaCache(endpoint, 'stuck-2', cache, async () => join(work, 'stuck'))).toMatchObject({ uploaded: 0, skipped: 1 });
     expect(service.entries().filter((e) => e.key.startsWith(`${plainKey}-`))).toHaveLength(1);
     const second = await openGhaCache(endpoint, 'stuck-2');
     if ('missing' in second) throw new Error(second.missing);

@@ -189,7 +189,7 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: BlobPath, kno
       return 'deferred';
     }
     if ('exists' in r) throw new BuildError('CACHE_EXPORT', `the cache service already holds the entry ${key}`);
-    await client.upload(r.uploadUrl, blobPath(blob.digest), blob.size);
+    await client.upload(r.uploadUrl, await blobPath(blob.digest), blob.size);
     await client.finalize(key, GHA_VERSION, blob.size);
     keys.set(blob.digest, key);
     uploaded++;
