@@ -11,7 +11,7 @@
 import PQueue from 'p-queue';
 import {
   beginGhaCache, beginLocalCache, beginRegistryCache, encodeCache, ghaMayWrite,
-  type CacheLayer, type CacheSource, type CacheWriter, type GhaCacheMode, type GhaEndpoint,
+  type CacheForm, type CacheLayer, type CacheSource, type CacheWriter, type GhaCacheMode, type GhaEndpoint,
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
@@ -31,6 +31,8 @@ interface CacheExportCommon {
   readonly format: LayerFormat;
   /** A failed export is a warning instead of the build's failure. */
   readonly ignoreError: boolean;
+  /** What the cache's top blob is (`image-manifest=`, `oci-mediatypes=`); an image manifest when not given. */
+  readonly form?: CacheForm;
   /** `mounts=`: the `RUN --mount=type=cache` contents to export too (cache-mount-archives.ts). */
   readonly mounts?: CacheMountSelection;
 }
@@ -252,7 +254,7 @@ export class CacheExports {
         );
         const { mounts } = t.spec;
         const archives = mounts === undefined || results.mounts === undefined ? [] : await results.mounts.archives(mounts, t.spec.format, t.where, (m) => this.warn(m));
-        const summary = await (await writer).finish(encodeCache(records, archives));
+        const summary = await (await writer).finish(encodeCache(records, archives, t.spec.form));
         if (summary.status !== undefined) this.events({ kind: 'status', digest: t.digest, ...summary.status });
         if (summary.warning !== undefined) this.warn(summary.warning);
         this.emit(t, 'done');

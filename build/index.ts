@@ -5,6 +5,7 @@
  */
 export { buildAndExport, type BuildJob, type BuildOutcome } from './build-and-export.js';
 export type { CacheExport, GhaCacheExport } from './cache-export.js';
+export type { CacheForm } from '../cache/index.js';
 export type { CacheImport, GhaCacheImport } from './cache-import.js';
 export type { InlineCacheExport } from './cache-inline.js';
 export type { BuildRequest, BuiltImage } from './build.js';

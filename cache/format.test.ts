@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BuildError } from '../errors/index.js';
 import { MediaType, type Digest } from '../oci/index.js';
 import { sha256Of } from '../content/index.js';
-import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, parseCacheConfig, parseCacheManifest, parseCacheMounts, cacheMountKey, type CacheLayer } from './format.js';
+import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, isCacheIndex, parseCacheConfig, parseCacheManifest, parseCacheMounts, cacheMountKey, type CacheLayer } from './format.js';
 
 const d = (s: string) => sha256Of(s);
 const layer = (name: string, size = 10): CacheLayer => ({ blob: { mediaType: MediaType.ociLayerGzip, digest: d(`blob ${name}`), size }, diffId: d(`tar ${name}`) });
@@ -60,6 +60,31 @@ describe('the cache wire format', () => {
     expect(b.config.bytes.equals(a.config.bytes)).toBe(true);
   });
 
+  it('writes and reads the index forms of image-manifest=false: an OCI index with the artifactType, a Docker manifest list told by its config', () => {
+    const records = [{ key: d('x'), chain: [base, run] }];
+    const plain = encodeCache(records);
+    for (const form of ['oci-index', 'docker-list'] as const) {
+      const enc = encodeCache(records, [], form);
+      const top = JSON.parse(enc.manifest.bytes.toString()) as Record<string, unknown>;
+      expect(top['mediaType']).toBe(form === 'oci-index' ? MediaType.ociIndex : MediaType.dockerManifestList);
+      expect(top['artifactType']).toBe(form === 'oci-index' ? CACHE_ARTIFACT_TYPE : undefined);
+      expect(enc.manifest.descriptor.mediaType).toBe(top['mediaType']);
+      // The same config and layers as the manifest form: only the top blob differs.
+      expect(enc.config.bytes.equals(plain.config.bytes)).toBe(true);
+      expect(isCacheIndex(enc.manifest.bytes)).toBe(true);
+      const parsed = parseCacheManifest(enc.manifest.bytes, 'c');
+      expect(parsed).toEqual({ config: plain.config.descriptor, layers: plain.layers });
+      expect(parseCacheConfig(enc.config.bytes, parsed.layers, 'c').get(d('x'))).toEqual([base, run]);
+    }
+    expect(isCacheIndex(plain.manifest.bytes)).toBe(false);
+    // An image index is not a cache index.
+    expect(isCacheIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] })))).toBe(false);
+    const index = JSON.parse(encodeCache(records, [], 'oci-index').manifest.bytes.toString()) as Record<string, unknown>;
+    const noConfig = { ...index, manifests: (index['manifests'] as Record<string, unknown>[]).slice(0, -1) };
+    expect(problem(() => parseCacheManifest(Buffer.from(JSON.stringify(noConfig)), 'c'))).toMatch(/its index lists 0 configs of type application\/vnd.tsbuild.cache.config.v1\+json, not one$/);
+    expect(problem(() => parseCacheManifest(Buffer.from(JSON.stringify({ ...index, artifactType: 'x' })), 'c'))).toMatch(/its artifactType is "x"/);
+  });
+
   it('refuses manifests and configs that are not a tsbuild cache, saying why', () => {
     const enc = encodeCache([{ key: d('x'), chain: [base, run] }]);
     const manifest = JSON.parse(enc.manifest.bytes.toString()) as Record<string, unknown>;
@@ -69,7 +94,7 @@ describe('the cache wire format', () => {
     expect(problem(() => parseCacheManifest(edit({ artifactType: undefined }), 'c'))).toBe(
       `CACHE_IMPORT: the cache at c is not a tsbuild cache: its artifactType is null, not ${CACHE_ARTIFACT_TYPE}`,
     );
-    expect(problem(() => parseCacheManifest(edit({ mediaType: MediaType.ociIndex }), 'c'))).toBe('CACHE_IMPORT: the cache at c is not a tsbuild cache: its manifest is not an OCI image manifest');
+    expect(problem(() => parseCacheManifest(edit({ mediaType: MediaType.dockerManifest }), 'c'))).toBe('CACHE_IMPORT: the cache at c is not a tsbuild cache: its manifest is not an OCI image manifest or a cache index');
     expect(problem(() => parseCacheManifest(edit({ config: { ...enc.config.descriptor, mediaType: MediaType.ociConfig } }), 'c'))).toMatch(/its config is application\/vnd.oci.image.config/);
     expect(problem(() => parseCacheManifest(edit({ layers: [{ ...base.blob, mediaType: 'text/plain' }] }), 'c'))).toMatch(/layer 0 has media type text\/plain/);
     expect(problem(() => parseCacheManifest(edit({ layers: [{ ...base.blob, size: -1 }] }), 'c'))).toMatch(/layer 0 has no valid size/);

@@ -94,11 +94,20 @@ function blob(mediaType: string, value: unknown): EncodedBlob {
 }
 
 /**
+ * What the cache's top blob is: an OCI image manifest with the artifactType (the default), or,
+ * as BuildKit writes with `image-manifest=false`, an index whose entries are the layers and
+ * the config — an OCI index with the artifactType, or with `oci-mediatypes=false` a Docker
+ * manifest list, which has no artifactType: its config entry's media type says what it is.
+ * Registries that refuse an image manifest whose config is not an image's take an index.
+ */
+export type CacheForm = 'manifest' | 'oci-index' | 'docker-list';
+
+/**
  * The cache of `records` (one per key; a later one of a key replaces an earlier one). The
  * bytes depend on the records alone: sorted by key, layers in order of first use. Cache mount
  * archives (one per id), when given, are listed after the records' layers, sorted by id.
  */
-export function encodeCache(records: Iterable<CacheRecord>, mountArchives: readonly CacheMountArchive[] = []): EncodedCache {
+export function encodeCache(records: Iterable<CacheRecord>, mountArchives: readonly CacheMountArchive[] = [], form: CacheForm = 'manifest'): EncodedCache {
   const byKey = new Map<string, CacheRecord>();
   for (const r of records) byKey.set(r.key, r);
   const layers: Descriptor[] = [];
@@ -132,13 +141,12 @@ export function encodeCache(records: Iterable<CacheRecord>, mountArchives: reado
   // Without mount archives the config is byte for byte what it was before they existed.
   const json: CacheConfigJson = mounts.length === 0 ? { diffIds, created, records: out } : { diffIds, created, records: out, mounts };
   const config = blob(CACHE_CONFIG_MEDIA_TYPE, json);
-  const manifest = blob(MediaType.ociManifest, {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: CACHE_ARTIFACT_TYPE,
-    config: config.descriptor,
-    layers,
-  });
+  const manifest =
+    form === 'manifest'
+      ? blob(MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: CACHE_ARTIFACT_TYPE, config: config.descriptor, layers })
+      : form === 'oci-index'
+        ? blob(MediaType.ociIndex, { schemaVersion: 2, mediaType: MediaType.ociIndex, artifactType: CACHE_ARTIFACT_TYPE, manifests: [...layers, config.descriptor] })
+        : blob(MediaType.dockerManifestList, { schemaVersion: 2, mediaType: MediaType.dockerManifestList, manifests: [...layers, config.descriptor] });
   return { manifest, config, layers };
 }
 
@@ -163,10 +171,40 @@ function descriptorOf(v: unknown, where: string, what: string): Descriptor {
   return { mediaType: v['mediaType'], digest: v['digest'], size };
 }
 
-/** The manifest of a cache: checked to be one of tsbuild's, its config's descriptor and layers returned. */
+/** Whether `bytes` are a cache's top blob in index form (see CacheForm), told apart from an image index. */
+export function isCacheIndex(bytes: Uint8Array): boolean {
+  let m: unknown;
+  try {
+    m = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!isObject(m) || !Array.isArray(m['manifests'])) return false;
+  if (m['mediaType'] === MediaType.ociIndex) return m['artifactType'] === CACHE_ARTIFACT_TYPE;
+  return m['mediaType'] === MediaType.dockerManifestList && m['manifests'].some((d) => isObject(d) && d['mediaType'] === CACHE_CONFIG_MEDIA_TYPE);
+}
+
+/** The layers and config an index-form cache lists (see CacheForm). */
+function parseCacheIndex(m: Record<string, unknown>, where: string): { readonly config: Descriptor; readonly layers: readonly Descriptor[] } {
+  if (m['mediaType'] === MediaType.ociIndex && m['artifactType'] !== CACHE_ARTIFACT_TYPE) {
+    throw bad(where, `its artifactType is ${JSON.stringify(m['artifactType'] ?? null)}, not ${CACHE_ARTIFACT_TYPE}`);
+  }
+  if (!Array.isArray(m['manifests'])) throw bad(where, 'its index lists nothing');
+  const entries = m['manifests'].map((e, i) => descriptorOf(e, where, `index entry ${i}`));
+  const configs = entries.filter((d) => d.mediaType === CACHE_CONFIG_MEDIA_TYPE);
+  if (configs.length !== 1) throw bad(where, `its index lists ${configs.length} configs of type ${CACHE_CONFIG_MEDIA_TYPE}, not one`);
+  const layers = entries.filter((d) => d.mediaType !== CACHE_CONFIG_MEDIA_TYPE);
+  layers.forEach((d, i) => {
+    if (layerCompression(d.mediaType) === undefined) throw bad(where, `layer ${i} has media type ${d.mediaType}`);
+  });
+  return { config: configs[0]!, layers };
+}
+
+/** The manifest of a cache (either form): checked to be one of tsbuild's, its config's descriptor and layers returned. */
 export function parseCacheManifest(bytes: Uint8Array, where: string): { readonly config: Descriptor; readonly layers: readonly Descriptor[] } {
   const m = parseJson(bytes, where, 'manifest');
-  if (!isObject(m) || m['mediaType'] !== MediaType.ociManifest || m['schemaVersion'] !== 2) throw bad(where, 'its manifest is not an OCI image manifest');
+  if (isObject(m) && m['schemaVersion'] === 2 && (m['mediaType'] === MediaType.ociIndex || m['mediaType'] === MediaType.dockerManifestList)) return parseCacheIndex(m, where);
+  if (!isObject(m) || m['mediaType'] !== MediaType.ociManifest || m['schemaVersion'] !== 2) throw bad(where, 'its manifest is not an OCI image manifest or a cache index');
   if (m['artifactType'] !== CACHE_ARTIFACT_TYPE) {
     throw bad(where, `its artifactType is ${JSON.stringify(m['artifactType'] ?? null)}, not ${CACHE_ARTIFACT_TYPE}`);
   }

@@ -13,7 +13,7 @@ import { MediaType, type Descriptor } from '../oci/index.js';
 import {
   ArtifactReader, pushBlobs, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
 } from '../registry/index.js';
-import { parseCacheConfig, parseCacheManifest, parseCacheMounts } from './format.js';
+import { isCacheIndex, parseCacheConfig, parseCacheManifest, parseCacheMounts } from './format.js';
 import { parseInlineCache } from './inline.js';
 import type { CacheSource } from './local.js';
 import type { CacheWriter } from './writer.js';
@@ -39,7 +39,7 @@ export async function openRegistryCache(
   const name = formatReference(ref);
   const where = `registry:${name}`;
   const reader = new ArtifactReader(ref, conn);
-  const manifest = await reader.platformManifest(platform);
+  const manifest = await reader.platformManifest(platform, isCacheIndex);
   if (manifest === undefined) return { missing: `registry cache import from ${name} skipped: not found` };
   if ('noPlatform' in manifest) {
     const want = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
@@ -92,7 +92,7 @@ function imageOf(bytes: Buffer, where: string): { readonly config: Descriptor; r
  * none when there is none or it is not a cache. A registry that cannot be reached fails here.
  */
 async function layersThere(ref: ImageReference, conn: RegistryConnection): Promise<Set<Digest>> {
-  const manifest = await new ArtifactReader(ref, conn).manifest([MediaType.ociManifest]);
+  const manifest = await new ArtifactReader(ref, conn).manifest([MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifestList]);
   if (manifest === undefined) return new Set();
   try {
     return new Set(parseCacheManifest(manifest.bytes, formatReference(ref)).layers.map((l) => l.digest));
@@ -140,7 +140,7 @@ export async function beginRegistryCache(ref: ImageReference, content: ContentPr
         done.add(digest);
       }
       const blobs = [...pushBlobsOf(content, cache.layers), bytesBlob(cache.config.descriptor, cache.config.bytes)];
-      await pushImage(ref, blobs, { mediaType: MediaType.ociManifest, bytes: cache.manifest.bytes }, { ...opts, present: done });
+      await pushImage(ref, blobs, { mediaType: cache.manifest.descriptor.mediaType, bytes: cache.manifest.bytes }, { ...opts, present: done });
       return {};
     },
     async abort() {

@@ -84,9 +84,10 @@ Build an image from a Dockerfile.
       --push                 push the -t names to their registries (type=image,push=true)
       --cache-to SPEC        export the build cache (repeatable): type=local,dest=DIR
                              [,mode=min|max][,tag=T][,compression=…][,compression-level=N]
-                             [,force-compression=true][,oci-mediatypes=false]
-                             [,ignore-error=true]
+                             [,force-compression=true][,image-manifest=false]
+                             [,oci-mediatypes=false][,ignore-error=true]
                              | type=registry,ref=REF[,mode=min|max][,compression=…]
+                             [,image-manifest=false][,oci-mediatypes=false]
                              [,ignore-error=true] | REF
                              | type=gha[,scope=S][,mode=min|max][,url=…][,token=…]
                              [,timeout=10m][,ignore-error=true]

@@ -20,6 +20,7 @@ describe('--cache-to', () => {
       dest: resolve('ci/cache'),
       mode: 'min',
       format: { compression: 'gzip', ociMediaTypes: true, force: false },
+      form: 'manifest',
       ignoreError: false,
     });
   });
@@ -32,6 +33,7 @@ describe('--cache-to', () => {
       tag: 'main',
       mode: 'max',
       format: { compression: 'zstd', level: 3, force: true, ociMediaTypes: true },
+      form: 'manifest',
       ignoreError: true,
     });
     expect(warnings).toEqual(['compression=zstd needs OCI media types: oci-mediatypes=true is used']);
@@ -70,16 +72,19 @@ describe('--cache-to', () => {
 
   it('reads type=registry with its keys, a bare reference being type=registry,ref=REF', () => {
     const gzip = { compression: 'gzip', ociMediaTypes: true, force: false };
-    expect(parseCacheTo('r.test/cache:main')).toEqual({ type: 'registry', ref: 'r.test/cache:main', mode: 'min', format: gzip, ignoreError: false });
+    expect(parseCacheTo('r.test/cache:main')).toEqual({ type: 'registry', ref: 'r.test/cache:main', mode: 'min', format: gzip, form: 'manifest', ignoreError: false });
     expect(parseCacheTo('type=registry,ref=r.test/c:b,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,compression-level=3,force-compression=true,ignore-error=true')).toEqual({
-      type: 'registry', ref: 'r.test/c:b', mode: 'max', format: { compression: 'zstd', ociMediaTypes: true, force: true, level: 3 }, ignoreError: true,
+      type: 'registry', ref: 'r.test/c:b', mode: 'max', format: { compression: 'zstd', ociMediaTypes: true, force: true, level: 3 }, form: 'manifest', ignoreError: true,
     });
     expect(codeOf(() => parseCacheTo('type=registry'))).toBe('USAGE: --cache-to type=registry needs ref=REFERENCE');
     expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,dest=/x'))).toBe('USAGE: --cache-to type=registry does not take "dest"');
     expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/C'))).toMatch(/^USAGE: --cache-to: invalid reference "r.test\/C"/);
     expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,mode=all'))).toBe('USAGE: --cache-to: invalid mode "all"');
-    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,image-manifest=false'))).toBe('NOT_SUPPORTED: not supported yet: image-manifest=false');
-    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,oci-mediatypes=false'))).toBe('NOT_SUPPORTED: not supported yet: --cache-to type=registry with oci-mediatypes=false');
+    // image-manifest and oci-mediatypes as BuildKit reads them: oci-mediatypes=false alone means an index too.
+    expect(parseCacheTo('type=registry,ref=r.test/c,image-manifest=false')).toMatchObject({ form: 'oci-index', format: { ociMediaTypes: true } });
+    expect(parseCacheTo('type=registry,ref=r.test/c,oci-mediatypes=false')).toMatchObject({ form: 'docker-list', format: { ociMediaTypes: false } });
+    expect(parseCacheTo('type=local,dest=/c,image-manifest=false,oci-mediatypes=false')).toMatchObject({ form: 'docker-list' });
+    expect(codeOf(() => parseCacheTo('type=registry,ref=r.test/c,image-manifest=true,oci-mediatypes=false'))).toBe('USAGE: --cache-to: image-manifest=true needs oci-mediatypes=true');
   });
 });
 

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { BuildError } from '../errors/index.js';
 import {
-  asDigest, csvFields, CsvError, formatPlatform, hostPlatform, normalizedReferenceProblem, type CacheExport, type CacheImport, type InlineCacheExport,
+  asDigest, csvFields, CsvError, formatPlatform, hostPlatform, normalizedReferenceProblem, type CacheExport, type CacheForm, type CacheImport, type InlineCacheExport,
 } from '../build/index.js';
 import { usageError } from './args.js';
 import { GHA_EXPORT_KEYS, GHA_IMPORT_KEYS, parseGhaCacheFrom, parseGhaCacheTo, type GhaDefaults } from './cache-gha-options.js';
@@ -18,7 +18,7 @@ import { layerFormat, parseBool } from './outputs.js';
 /** Backends buildx knows that tsbuild does not carry out yet. */
 const LATER = new Set(['s3', 'azblob']);
 
-const EXPORT_KEYS = ['dest', 'mode', 'tag', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error', 'mounts'];
+const EXPORT_KEYS = ['dest', 'mode', 'tag', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error', 'mounts'];
 const IMPORT_KEYS = ['src', 'tag', 'digest'];
 const REGISTRY_EXPORT_KEYS = ['ref', 'mode', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'ignore-error', 'mounts'];
 const REGISTRY_IMPORT_KEYS = ['ref'];
@@ -72,24 +72,28 @@ function registryRef(flag: string, kv: ReadonlyMap<string, string>): string {
   return ref;
 }
 
+/**
+ * `image-manifest=` and `oci-mediatypes=`, as BuildKit reads them: an image manifest by
+ * default; an index with `image-manifest=false`, a Docker manifest list with
+ * `oci-mediatypes=false` too (which alone implies image-manifest=false). An image manifest
+ * of Docker media types is refused, as BuildKit refuses it: it could not carry the
+ * artifactType that says it is a cache.
+ */
+function cacheForm(flag: string, kv: ReadonlyMap<string, string>, oci: boolean): CacheForm {
+  const imageManifest = parseBool(kv, 'image-manifest', oci);
+  if (imageManifest && !oci) {
+    throw usageError(`${flag}: image-manifest=true needs oci-mediatypes=true`, 'an image manifest of Docker media types cannot say it is a cache: drop one of the two');
+  }
+  return imageManifest ? 'manifest' : oci ? 'oci-index' : 'docker-list';
+}
+
 /** `--cache-to type=registry,…`. */
 function registryCacheTo(kv: ReadonlyMap<string, string>, mode: 'min' | 'max', warnings: string[]): CacheExport {
   const flag = '--cache-to';
   checkKeys(flag, 'registry', kv, REGISTRY_EXPORT_KEYS);
   const ref = registryRef(flag, kv);
-  // The cache is always an image manifest with its own artifactType (the wire format every
-  // backend shares); BuildKit's default, an index listing the blobs, is not written.
-  if (!parseBool(kv, 'image-manifest', true)) {
-    throw new BuildError('NOT_SUPPORTED', 'not supported yet: image-manifest=false', { hint: 'the registry cache is an OCI image manifest: drop image-manifest=false' });
-  }
   const format = layerFormat(kv, warnings);
-  // A Docker schema 2 manifest has no artifactType: a cache could not say what it is.
-  if (!format.ociMediaTypes) {
-    throw new BuildError('NOT_SUPPORTED', 'not supported yet: --cache-to type=registry with oci-mediatypes=false', {
-      hint: 'a Docker manifest cannot carry the cache\'s artifactType: drop oci-mediatypes=false',
-    });
-  }
-  return { type: 'registry', ref, mode, format, ignoreError: parseBool(kv, 'ignore-error', false) };
+  return { type: 'registry', ref, mode, format, form: cacheForm(flag, kv, format.ociMediaTypes), ignoreError: parseBool(kv, 'ignore-error', false) };
 }
 
 /**
@@ -122,12 +126,14 @@ export function parseCacheTo(value: string, warnings: string[] = [], gha?: GhaDe
   if (dest === undefined || dest === '') throw usageError(`${flag} type=local needs dest=DIR`);
   const tag = kv.get('tag');
   if (tag === '') throw usageError(`${flag}: tag= is empty`);
+  const format = layerFormat(kv, warnings);
   const spec: CacheExport = {
     type: 'local',
     dest: resolve(dest),
     ...(tag === undefined ? {} : { tag }),
     mode,
-    format: layerFormat(kv, warnings),
+    format,
+    form: cacheForm(flag, kv, format.ociMediaTypes),
     ignoreError: parseBool(kv, 'ignore-error', false),
   };
   return withCacheMounts(spec, kv);

@@ -52,8 +52,10 @@ export class ArtifactReader {
    * The manifest under the reference, of any kind (an image's, an artifact's); through an
    * index or manifest list, the one of `platform`. Undefined when the registry has none;
    * `{ noPlatform }` (the platforms the index has) when the index has none for `platform`.
+   * An index `isLeaf` takes is returned as it is (an artifact in index form lists blobs, not
+   * platforms' manifests).
    */
-  async platformManifest(platform: PlatformSpec): Promise<FetchedManifest | { readonly noPlatform: string } | undefined> {
+  async platformManifest(platform: PlatformSpec, isLeaf: (bytes: Buffer) => boolean = () => false): Promise<FetchedManifest | { readonly noPlatform: string } | undefined> {
     const top = await this.manifest(MANIFEST_TYPES);
     if (top === undefined) return undefined;
     let parsed: { mediaType?: unknown; manifests?: unknown };
@@ -63,7 +65,7 @@ export class ArtifactReader {
       throw registryError(this.ref, 'the manifest is not JSON');
     }
     const mediaType = typeof parsed.mediaType === 'string' ? parsed.mediaType : top.mediaType;
-    if (!INDEX_TYPES.has(mediaType)) return { ...top, mediaType };
+    if (!INDEX_TYPES.has(mediaType) || isLeaf(top.bytes)) return { ...top, mediaType };
     const entries = Array.isArray(parsed.manifests) ? (parsed.manifests as IndexEntry[]) : [];
     const chosen = pickPlatform(entries, platform);
     if (chosen === undefined) return { noPlatform: entries.map((e) => [e.platform?.os, e.platform?.architecture, e.platform?.variant].filter(Boolean).join('/')).join(', ') };

@@ -141,6 +141,28 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
     expect(now).not.toEqual(old);
   });
 
+  it('image-manifest=false writes an OCI index of the blobs, oci-mediatypes=false a Docker manifest list (as BuildKit); a fresh runner hits every step from either', () => {
+    const forms = [
+      { ref: `${registry.host}/cache:index`, keys: 'image-manifest=false', mediaType: 'application/vnd.oci.image.index.v1+json', layer: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+      { ref: `${registry.host}/cache:docker`, keys: 'oci-mediatypes=false', mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip' },
+    ];
+    for (const { ref, keys, mediaType, layer } of forms) {
+      // Runner A's state directory: every step hits, and the export writes every record it read.
+      expectOk(build(join(work, 'root-a'), checkoutA, join(work, `out-form-${keys}`), ['--cache-to', `type=registry,ref=${ref},mode=max,${keys}`]));
+      const top = inspect(ref) as unknown as { mediaType: string; artifactType?: string; manifests: { mediaType: string }[] };
+      expect(top.mediaType).toBe(mediaType);
+      expect(top.artifactType).toBe(mediaType.includes('oci') ? 'application/vnd.tsbuild.cache.v1' : undefined);
+      const types = top.manifests.map((d) => d.mediaType);
+      expect(types.filter((t) => t === 'application/vnd.tsbuild.cache.config.v1+json')).toHaveLength(1);
+      expect(new Set(types.filter((t) => !t.includes('tsbuild')))).toEqual(new Set([layer]));
+      const out = join(work, `out-form-fresh-${keys}`);
+      const r = build(join(work, `root-form-${keys}`), checkout(join(work, `runner-form-${keys}`, 'app')), out, ['--cache-from', ref]);
+      expectOk(r);
+      expect(ran(r)).toEqual([]);
+      expect(readFileSync(join(out, 'second'), 'utf8')).toBe(readFileSync(join(outA, 'second'), 'utf8'));
+    }
+  });
+
   it('a failed export (registry stopped) fails the build after the outputs are written; ignore-error=true makes it a warning', async () => {
     const gone = await startRegistry(join(work, 'registry-gone'));
     await gone.stop();
