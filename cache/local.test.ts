@@ -67,6 +67,18 @@ describe('type=local cache layouts', () => {
     expect((await opened(dest, { digest: enc.manifest.descriptor.digest })).records.size).toBe(2);
   });
 
+  it('writes the index form of image-manifest=false under its tag, with the index media type, and reads it back', async () => {
+    const [a, b] = [await layer('ia'), await layer('ib')];
+    const dest = join(work, 'index-form');
+    const enc = encodeCache([{ key: key('i'), chain: [a, b] }], [], 'oci-index');
+    await writeLocalCache(dest, enc, content);
+    const index = JSON.parse(readFileSync(join(dest, 'index.json'), 'utf8')) as { manifests: Record<string, unknown>[] };
+    expect(index.manifests).toMatchObject([{ mediaType: MediaType.ociIndex, digest: enc.manifest.descriptor.digest }]);
+    expect(blobs(dest)).toContain(digestHex(a.blob.digest));
+    expect((await opened(dest)).records.get(key('i'))).toEqual([a, b]);
+    expect((await opened(dest, { digest: enc.manifest.descriptor.digest })).records.size).toBe(1);
+  });
+
   it('replaces the cache under its tag whole (old blobs gone), keeping other tags with their blobs', async () => {
     const [a, b, c] = [await layer('ra'), await layer('rb'), await layer('rc')];
     const dest = join(work, 'replace');

@@ -279,7 +279,7 @@ async function fillLayout(dir: string, dest: string, tag: string, cache: Encoded
   await Promise.all(placed.values());
   const kept = await keptFromOld(dest, tag);
   const entry = {
-    mediaType: MediaType.ociManifest,
+    mediaType: cache.manifest.descriptor.mediaType,
     artifactType: CACHE_ARTIFACT_TYPE,
     digest: cache.manifest.descriptor.digest,
     size: cache.manifest.descriptor.size,
