@@ -92,12 +92,14 @@ static int ensure_path(int root_fd, const char *path, enum kind kind, int record
         fatal("cannot create mount point %s: %s is a symlink to a missing target", path, prefix.data);
       }
       if (record) stubs_before_create(dir_fd, comp, want_dir ? 'd' : 'f');
+      /* EEXIST: a step running at the same time made it in a directory both mount (a cache
+       * mount's); it is there, which is all a mount point needs. The open below checks it. */
       if (want_dir) {
-        if (mkdirat(dir_fd, comp, 0755) < 0) fatal("creating %s: %s", prefix.data, strerror(errno));
+        if (mkdirat(dir_fd, comp, 0755) < 0 && errno != EEXIST) fatal("creating %s: %s", prefix.data, strerror(errno));
       } else {
         int f = openat(dir_fd, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0) fatal("creating %s: %s", prefix.data, strerror(errno));
-        close(f);
+        if (f < 0 && errno != EEXIST) fatal("creating %s: %s", prefix.data, strerror(errno));
+        if (f >= 0) close(f);
       }
       fd = open_in_root(root_fd, prefix.data, flags);
     }
