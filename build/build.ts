@@ -126,7 +126,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   });
 
   const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
-  req.cacheExports?.begin(imports.map((i) => i.cacheSource));
+  req.cacheExports?.begin(imports.map((i) => i.source));
   mountArchives.useImports(imports);
   mountArchives.useGraph(vertices.vertex(graph.target.top));
   const { top, cache, exited } = await solveTarget(graph, vertices, networks, state, statCaches, {

@@ -10,15 +10,15 @@
  */
 import PQueue from 'p-queue';
 import {
-  beginGhaCache, beginLocalCache, beginRegistryCache, encodeCache, ghaMayWrite,
+  beginGhaCache, beginLocalCache, beginRegistryCache, cachePlace, encodeCache, ghaMayWrite,
   type CacheForm, type CacheLayer, type CacheSource, type CacheWriter, type GhaCacheMode, type GhaEndpoint,
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, type LayerFormat } from '../exporter/index.js';
-import { convertLayerMediaType, type Descriptor } from '../oci/index.js';
+import { inLayerFlavour, type Descriptor } from '../oci/index.js';
 import { digestOf, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { layerCreated, layersOf, openSnapshotTar, type Layer, type LazyChain, type LazyLayer, type Ref } from '../solver/ops/index.js';
-import { formatReference, parseReference } from '../images/index.js';
+import { parseReference } from '../images/index.js';
 import { fetchingBlobPath, fetchingProvider, lazyLayerBlob } from './lazy-layers.js';
 import type { CacheMountExporter, CacheMountSelection } from './cache-mount-archives.js';
 import type { RegistryAccess } from './pull.js';
@@ -96,11 +96,6 @@ async function beginWriter(
     case 'gha':
       return beginGhaCache(spec.endpoint, spec.scope, fetchingBlobPath(state.content, lazy), listed);
   }
-}
-
-/** How an import names the same destination (CacheSource.where), to find its listed blobs. */
-function sameAs(spec: CacheExport): string {
-  return spec.type === 'registry' ? `registry:${formatReference(parseReference(spec.ref))}` : destinationOf(spec);
 }
 
 /** A step's result under its cache key. */
@@ -200,7 +195,7 @@ export class CacheExports {
     for (const t of this.targets) {
       if (t.writer !== undefined) continue;
       // Async: a throw (a reference that does not parse) is the export's failure, not the build's.
-      t.writer = (async () => beginWriter(this.state, t.spec, this.access, imports.find((s) => s.where === sameAs(t.spec)), this.lazy))();
+      t.writer = (async () => beginWriter(this.state, t.spec, this.access, imports.find((s) => s.where === cachePlace(t.where)), this.lazy))();
       this.track(t, t.writer.then(() => {}));
     }
   }
@@ -320,22 +315,23 @@ export class CacheExports {
     while (t.pending.size > 0) await Promise.all(t.pending);
   }
 
-  /** A layer's blob in the spec's format (compressed once; an existing blob is reused). */
-  private blobOf(t: Target, layer: Layer): Promise<CacheLayer> {
-    let p = t.blobs.get(layer.diffId);
+  /** The blob of the layer `diffId` in `t`'s format, made by `make` the first time it is asked for. */
+  private once(t: Target, diffId: string, make: () => Promise<CacheLayer>): Promise<CacheLayer> {
+    let p = t.blobs.get(diffId);
     if (p === undefined) {
-      const { format } = t.spec;
-      p = (async () => {
-        const { blob, diffId } = await exportLayer(this.state.content, layer.diffId, format, () => openSnapshotTar(this.state, layer.snapshot));
-        return {
-          blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType },
-          diffId,
-          created: await layerCreated(this.state, layer),
-        };
-      })();
-      t.blobs.set(layer.diffId, p);
+      p = make();
+      t.blobs.set(diffId, p);
     }
     return p;
+  }
+
+  /** A layer's blob in the spec's format (compressed once; an existing blob is reused). */
+  private blobOf(t: Target, layer: Layer): Promise<CacheLayer> {
+    const { format } = t.spec;
+    return this.once(t, layer.diffId, async () => {
+      const { blob, diffId } = await exportLayer(this.state.content, layer.diffId, format, () => openSnapshotTar(this.state, layer.snapshot));
+      return { blob: inLayerFlavour(blob, format.ociMediaTypes), diffId, created: await layerCreated(this.state, layer) };
+    });
   }
 
   /**
@@ -345,17 +341,12 @@ export class CacheExports {
    * is fetched first.
    */
   private lazyBlobOf(t: Target, chain: LazyChain, layer: LazyLayer): Promise<CacheLayer> {
-    let p = t.blobs.get(layer.diffId);
-    if (p === undefined) {
-      const { format } = t.spec;
-      p = (async () => {
-        const blob = await lazyLayerBlob(this.state.content, chain, layer, format);
-        if (t.spec.type === 'local' && blob.digest === layer.blob.digest) await chain.fetch(layer);
-        return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId: layer.diffId, created: layer.created };
-      })();
-      t.blobs.set(layer.diffId, p);
-    }
-    return p;
+    const { format } = t.spec;
+    return this.once(t, layer.diffId, async () => {
+      const blob = await lazyLayerBlob(this.state.content, chain, layer, format);
+      if (t.spec.type === 'local' && blob.digest === layer.blob.digest) await chain.fetch(layer);
+      return { blob: inLayerFlavour(blob, format.ociMediaTypes), diffId: layer.diffId, created: layer.created };
+    });
   }
 
   private start(t: Target): void {

@@ -92,6 +92,7 @@ export class ImportedCache implements CacheStore<Ref> {
 
   constructor(
     private readonly state: State,
+    /** The cache as imported (an export to the same place need not probe the blobs it lists). */
     readonly source: CacheSource,
     /** Reports a layer read (its digest and size). */
     private readonly onRead: (blob: CacheLayer['blob']) => void,
@@ -123,11 +124,6 @@ export class ImportedCache implements CacheStore<Ref> {
 
   async put(): Promise<void> {
     throw new Error('internal: an imported cache is read only');
-  }
-
-  /** The layers the record of `key` names, read from the records alone (nothing is unpacked). */
-  chainOf(key: Digest): readonly CacheLayer[] | undefined {
-    return this.source.records.get(key);
   }
 
   private bySteps: Map<string, StepExplanation> | undefined;
@@ -184,11 +180,6 @@ export class ImportedCache implements CacheStore<Ref> {
     }
     this.layersRead++;
     this.onRead(blob);
-  }
-
-  /** The cache as imported: an export to the same place need not probe the blobs it lists. */
-  get cacheSource(): CacheSource {
-    return this.source;
   }
 
   /** The chain unpacked into snapshots, after the unpacks asked for before it. */

@@ -26,12 +26,12 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { cacheMountKey, type CacheLayer, type CacheMountArchive, type CacheMountSeed } from '../cache/index.js';
+import { cacheMountKey, cachePlace, type CacheLayer, type CacheMountArchive, type CacheMountSeed } from '../cache/index.js';
 import { isContentError } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
 import { exportLayer, openLayerTar, type LayerFormat } from '../exporter/index.js';
-import { formatReference, parseReference, rememberBlobAsIs } from '../images/index.js';
-import { convertLayerMediaType, layerCompression, type Digest } from '../oci/index.js';
+import { rememberBlobAsIs } from '../images/index.js';
+import { inLayerFlavour, layerCompression, type Digest } from '../oci/index.js';
 import { applyTar, diffDigest, diffTar } from '../snapshotter/index.js';
 import type { Vertex } from '../solver/core/index.js';
 import { cacheMountName, chainIds, ExecOp, layersOf, OnPlatform, type CacheMountRestorer, type CacheMountSource, type Ref } from '../solver/ops/index.js';
@@ -71,16 +71,6 @@ export function graphCacheMounts(top: Vertex<Ref>): Map<string, { seeded: boolea
   };
   visit(top);
   return out;
-}
-
-/** How a cache's place is compared across import and export: registry references normalized. */
-function placeOf(where: string): string {
-  if (!where.startsWith('registry:')) return where;
-  try {
-    return `registry:${formatReference(parseReference(where.slice('registry:'.length)))}`;
-  } catch {
-    return where;
-  }
 }
 
 /** An archive an import lists, and that import. */
@@ -193,15 +183,15 @@ export class CacheMountArchives implements CacheMountRestorer, CacheMountExporte
       await found.from.fetch(layer.blob);
       return this.compressed(layer.diffId, format, () => openLayerTar(this.state.content, layer.blob));
     }
-    if (placeOf(found.from.source.where) !== placeOf(destination)) await found.from.fetch(layer.blob);
+    if (cachePlace(found.from.source.where) !== cachePlace(destination)) await found.from.fetch(layer.blob);
     // Named as the format's media types name it (oci-mediatypes=false), as the records' layers are.
-    return { ...layer, blob: { ...layer.blob, mediaType: convertLayerMediaType(layer.blob.mediaType, format.ociMediaTypes) ?? layer.blob.mediaType } };
+    return { ...layer, blob: inLayerFlavour(layer.blob, format.ociMediaTypes) };
   }
 
   /** The blob of tar `diffId` in `format`, by the layer writer (made once per diff id and compression). */
   private async compressed(diffId: Digest, format: LayerFormat, openTar: () => Readable | Promise<Readable>): Promise<CacheLayer> {
     const { blob } = await exportLayer(this.state.content, diffId, format, openTar);
-    return { blob: { ...blob, mediaType: convertLayerMediaType(blob.mediaType, format.ociMediaTypes) ?? blob.mediaType }, diffId };
+    return { blob: inLayerFlavour(blob, format.ociMediaTypes), diffId };
   }
 
   /** One cache's archive: made from its directory, the imported one reused, or none. */

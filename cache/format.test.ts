@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuildError } from '../errors/index.js';
+import { buildErrorText as problem } from '../errors/testing.js';
 import { MediaType, type Digest } from '../oci/index.js';
 import { sha256Of } from '../content/index.js';
 import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, encodeCache, isCacheIndex, parseCacheConfig, parseCacheManifest, parseCacheMounts, cacheMountKey, type CacheLayer } from './format.js';
@@ -13,16 +13,6 @@ const copy = layer('copy', 5);
 const decode = (bytes: { manifest: Buffer; config: Buffer }) => {
   const m = parseCacheManifest(bytes.manifest, 'test');
   return parseCacheConfig(bytes.config, m.layers, 'test');
-};
-
-const problem = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'no error';
 };
 
 describe('the cache wire format', () => {

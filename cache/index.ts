@@ -5,7 +5,7 @@ export {
 } from './format.js';
 export { beginLocalCache, DEFAULT_CACHE_TAG, openLocalCache, writeLocalCache, type CacheSource, type LayoutContent } from './local.js';
 export { encodeInlineCache, INLINE_CACHE_FIELD, parseInlineCache, type InlineCacheJson, type InlineStep } from './inline.js';
-export { beginRegistryCache, openRegistryCache, type RegistryConnection } from './registry.js';
+export { beginRegistryCache, cachePlace, openRegistryCache, type RegistryConnection } from './registry.js';
 export {
   beginGhaCache, ghaMayRead, ghaMayWrite, openGhaCache, writeGhaCache, type GhaCacheMode, type GhaEndpoint, type GhaExportResult,
 } from './gha/cache.js';

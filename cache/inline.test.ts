@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Of } from '../content/index.js';
-import { BuildError } from '../errors/index.js';
+import { buildErrorText as problem } from '../errors/testing.js';
 import { goJsonBytes, MediaType, type Descriptor } from '../oci/index.js';
 import { encodeInlineCache, INLINE_CACHE_FIELD, parseInlineCache } from './inline.js';
 
@@ -24,16 +24,6 @@ const config = (member: unknown, extra: Record<string, unknown> = {}) =>
     ...(member === undefined ? {} : { [INLINE_CACHE_FIELD]: member }),
     ...extra,
   });
-
-const problem = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'no error';
-};
 
 describe('the inline cache (image config member)', () => {
   it('has a name of its own, not BuildKit\'s moby.buildkit.cache.v0', () => {

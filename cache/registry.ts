@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { sha256Of, type BlobSources, type ContentProvider, type Digest } from '../content/index.js';
 import { BuildError } from '../errors/index.js';
-import { formatReference, parseImageManifest, type ImageReference } from '../images/index.js';
+import { formatReference, parseImageManifest, parseReference, type ImageReference } from '../images/index.js';
 import { MediaType, type Descriptor } from '../oci/index.js';
 import {
   ArtifactReader, pushBlobs, pushBlobsOf, pushImage, type ConnectionOptions, type Credentials, type PlatformSpec, type PushBlob, type PushOptions,
@@ -17,6 +17,19 @@ import { isCacheIndex, parseCacheConfig, parseCacheManifest, parseCacheMounts } 
 import { parseInlineCache } from './inline.js';
 import type { CacheSource } from './local.js';
 import type { CacheWriter } from './writer.js';
+
+/**
+ * A cache's place as an import names it (`CacheSource.where`), for telling whether an export
+ * goes where an import came from: a registry reference normalized as the import writes it.
+ */
+export function cachePlace(where: string): string {
+  if (!where.startsWith('registry:')) return where;
+  try {
+    return `registry:${formatReference(parseReference(where.slice('registry:'.length)))}`;
+  } catch {
+    return where;
+  }
+}
 
 /** How to reach the registry: TLS, plain-HTTP hosts, the saved credentials. */
 export type RegistryConnection = ConnectionOptions & { readonly credentials?: Credentials };

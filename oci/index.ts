@@ -6,7 +6,7 @@
 export { isDigest, digestAlgorithm, digestHex, type Digest, type DigestAlgorithm } from './digest.js';
 export { descriptorObject, sortedRecord, type Descriptor, type Platform } from './descriptor.js';
 export {
-  MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, isNondistributable, nondistributableMediaType, convertLayerMediaType,
+  MediaType, Annotation, layerMediaType, layerCompression, isManifestMediaType, isNondistributable, nondistributableMediaType, convertLayerMediaType, inLayerFlavour,
   type Compression,
 } from './mediatypes.js';
 export type { ImageConfig, DockerHealthcheck, HistoryEntry } from './image-config.js';

@@ -104,6 +104,11 @@ export function convertLayerMediaType(mediaType: string, oci: boolean): string |
   return isNondistributable(mediaType) ? nondistributableMediaType(compression, oci) : layerMediaType(compression, oci);
 }
 
+/** A layer blob's descriptor named as the flavour names it, or as it is where the flavour has no name for it. */
+export function inLayerFlavour<D extends { readonly mediaType: string }>(blob: D, oci: boolean): D {
+  return { ...blob, mediaType: convertLayerMediaType(blob.mediaType, oci) ?? blob.mediaType };
+}
+
 export function isManifestMediaType(mediaType: string): boolean {
   return mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest;
 }

@@ -162,25 +162,18 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: BlobPath, kno
       return 'deferred';
     }
     if ('exists' in r) {
+      // The service answers a key with the newest entry it prefixes: the entry itself, or
+      // another export's own key for the same blob (same digest, same bytes), serves.
       const there = await client.lookup(key, GHA_VERSION);
-      if (there !== undefined && there.matchedKey === key) {
-        skipped++;
-        return 'present';
-      }
-      // The service answers a key with the newest entry it prefixes: another export's own key
-      // for the same blob (same digest, same bytes) serves as well.
-      if (there !== undefined && there.matchedKey.startsWith(`${key}-`)) {
-        keys.set(blob.digest, there.matchedKey);
+      if (there !== undefined && (there.matchedKey === key || there.matchedKey.startsWith(`${key}-`))) {
+        if (there.matchedKey !== key) keys.set(blob.digest, there.matchedKey);
         skipped++;
         return 'present';
       }
       // Reserved, never finalized (or not yet): this export stores the blob under its own key.
       return putUnder(`${key}${ownSuffix}`, blob);
     }
-    await client.upload(r.uploadUrl, await blobPath(blob.digest), blob.size);
-    await client.finalize(key, GHA_VERSION, blob.size);
-    uploaded++;
-    return 'stored';
+    return upload(key, r.uploadUrl, blob);
   };
   const putUnder = async (key: string, blob: Descriptor): Promise<PutOutcome> => {
     const r = await client.reserve(key, GHA_VERSION);
@@ -189,9 +182,14 @@ function ghaWriter(endpoint: GhaEndpoint, scope: string, blobPath: BlobPath, kno
       return 'deferred';
     }
     if ('exists' in r) throw new BuildError('CACHE_EXPORT', `the cache service already holds the entry ${key}`);
-    await client.upload(r.uploadUrl, await blobPath(blob.digest), blob.size);
-    await client.finalize(key, GHA_VERSION, blob.size);
+    const stored = await upload(key, r.uploadUrl, blob);
     keys.set(blob.digest, key);
+    return stored;
+  };
+  /** The blob into the entry `key` reserved at `uploadUrl`, finalized. */
+  const upload = async (key: string, uploadUrl: string, blob: Descriptor): Promise<PutOutcome> => {
+    await client.upload(uploadUrl, await blobPath(blob.digest), blob.size);
+    await client.finalize(key, GHA_VERSION, blob.size);
     uploaded++;
     return 'stored';
   };
