@@ -1,17 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BuildError } from '../errors/index.js';
+import { buildErrorText as codeOf } from '../errors/testing.js';
 import { parseCacheFrom, parseCacheTo } from './cache-options.js';
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return undefined;
-};
 
 const gha = { env: { ACTIONS_RESULTS_URL: 'http://127.0.0.1:1/', ACTIONS_RUNTIME_TOKEN: 't' }, target: undefined, platform: 'linux/amd64' };
 

@@ -1,17 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BuildError } from '../errors/index.js';
+import { buildErrorText as codeOf } from '../errors/testing.js';
 import { parseCacheFrom, parseCacheTo } from './cache-options.js';
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BuildError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return undefined;
-};
 
 describe('--cache-to', () => {
   it('reads type=local with buildx defaults: mode=min, gzip with OCI media types, errors not ignored', () => {
