@@ -151,6 +151,16 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=gha', () => {
     expect(downloads(fresh, 'tsbuild-blob-')).toHaveLength(1);
   });
 
+  it('url= and token= stand for $ACTIONS_RESULTS_URL and $ACTIONS_RUNTIME_TOKEN, both ways', async () => {
+    const noEnv = { ACTIONS_RESULTS_URL: '', ACTIONS_RUNTIME_TOKEN: '' };
+    const endpoint = `url=${service.url},token=${mainToken}`;
+    expectOk(await build(join(work, 'root-a'), checkoutA, join(work, 'out-url-a'), ['--cache-to', `type=gha,scope=by-url,mode=max,${endpoint}`], noEnv));
+    expect(indexEntries('by-url')).toHaveLength(1);
+    const r = await build(join(work, 'root-url-b'), checkout(join(work, 'runner-url-b', 'app')), join(work, 'out-url-b'), ['--cache-from', `type=gha,scope=by-url,${endpoint}`], noEnv);
+    expectOk(r);
+    expect(ran(r)).toEqual([]);
+  });
+
   it('a pull request\'s read-only token: the export warns "cache write denied" and the build succeeds', async () => {
     const entries = service.entries().length;
     const token = service.token([{ scope: 'refs/heads/main', permission: READ }]);

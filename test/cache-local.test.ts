@@ -184,6 +184,26 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=local', () => 
     expect(imageId(out)).toBe(imageId(outA));
   });
 
+  it('tag= names the export in the layout, beside the other tags; --cache-from takes tag= or digest=', () => {
+    const dir = join(work, 'ci-cache-tags');
+    // Runner A's state directory: every step hits and is recorded under each tag.
+    expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-tag-a'), ['--cache-to', `type=local,dest=${dir},mode=max,tag=main`]));
+    expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-tag-b'), ['--cache-to', `type=local,dest=${dir},tag=pr-1`]));
+    const index = readJson<Layout>(join(dir, 'index.json'));
+    const byTag = new Map(index.manifests.map((m) => [m.annotations['org.opencontainers.image.ref.name'], m.digest]));
+    expect([...byTag.keys()].sort()).toEqual(['main', 'pr-1']);
+    // A tag the layout does not have is a warning; the steps run.
+    const none = build(join(work, 'root-tag-none'), checkout(join(work, 'runner-tag-none', 'app')), join(work, 'out-tag-none'), ['--cache-from', `type=local,src=${dir},tag=nope`]);
+    expectOk(none);
+    expect(none.stderr).toContain(`local cache import at ${dir} skipped: no digest found for tag nope`);
+    expect(ran(none)).toEqual(MARKERS);
+    for (const from of [`tag=main`, `digest=${byTag.get('main')!}`]) {
+      const r = build(join(work, `root-tag-${from.slice(0, 3)}`), checkout(join(work, `runner-tag-${from.slice(0, 3)}`, 'app')), join(work, `out-tag-${from.slice(0, 3)}`), ['--cache-from', `type=local,src=${dir},${from}`]);
+      expectOk(r);
+      expect(ran(r)).toEqual([]);
+    }
+  });
+
   it('a failed export fails the build after the outputs are written; ignore-error=true makes it a warning', () => {
     const notADir = join(work, 'cache-file');
     writeFileSync(notADir, 'a file, not a cache directory');
