@@ -19,7 +19,7 @@ describe('overlayMount', () => {
     expect(m).toEqual({
       type: 'overlay',
       source: 'overlay',
-      options: ['index=off', 'redirect_dir=off', 'metacopy=off', `workdir=${root}/w/work`, `upperdir=${layer(3)}`, `lowerdir=${layer(2)}:${layer(1)}`],
+      options: ['index=off', 'redirect_dir=off', 'metacopy=off', 'volatile', `workdir=${root}/w/work`, `upperdir=${layer(3)}`, `lowerdir=${layer(2)}:${layer(1)}`],
     });
     expect(mountData(m)).toBe(m.options.join(','));
   });

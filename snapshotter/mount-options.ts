@@ -4,7 +4,7 @@
  * page the kernel copies for mount(2)'s data. Performing them is the job of whoever mounts
  * (solver/ops/mount.ts, the runner for a RUN step's root).
  */
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { SnapshotError } from './errors.js';
 import type { Mount } from './types.js';
 
@@ -32,6 +32,22 @@ export function checkMountablePath(path: string): void {
   }
 }
 
+/**
+ * A writable overlay's option that spares the whole file system a sync at unmount (Linux 5.10;
+ * whoever mounts retries without it where the kernel refuses it). Snapshot contents are never
+ * synced otherwise: unpacked layers are not, a killed builder loses nothing in the page cache,
+ * and an active snapshot left by a crash is thrown away.
+ */
+export const VOLATILE_OPTION = 'volatile';
+
+/**
+ * Where a volatile mount leaves its mark in `work`: overlayfs refuses to mount that work dir
+ * again while it is there, so whoever mounts a snapshot again removes it first.
+ */
+export function volatileMark(work: string): string {
+  return join(work, 'work', 'incompat', 'volatile');
+}
+
 /** A writable overlay: `lowers` topmost first. */
 export function overlayMount(lowers: readonly string[], upper: string, work: string): Mount {
   if (lowers.length === 0) throw new SnapshotError('MOUNT', 'an overlay needs at least one lower dir');
@@ -39,7 +55,7 @@ export function overlayMount(lowers: readonly string[], upper: string, work: str
   return {
     type: 'overlay',
     source: 'overlay',
-    options: [...FAITHFUL_OVERLAY_OPTIONS, `workdir=${work}`, `upperdir=${upper}`, `lowerdir=${lowers.join(':')}`],
+    options: [...FAITHFUL_OVERLAY_OPTIONS, VOLATILE_OPTION, `workdir=${work}`, `upperdir=${upper}`, `lowerdir=${lowers.join(':')}`],
   };
 }
 

@@ -7,6 +7,7 @@
  * there dies with the namespace, so a crash never leaves one on the host. These helpers do not
  * check that; mounting from the host's namespace works but leaks on a crash.
  */
+import { rmSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import {
   MNT_DETACH,
@@ -23,7 +24,7 @@ import {
   isNativeError,
   native,
 } from '../../native/index.js';
-import { FLAG_OPTIONS, SnapshotError, mountData, renderForMount, type Mount } from '../../snapshotter/index.js';
+import { FLAG_OPTIONS, SnapshotError, VOLATILE_OPTION, mountData, renderForMount, volatileMark, type Mount } from '../../snapshotter/index.js';
 
 const FLAG_BITS: Readonly<Record<string, number>> = {
   ro: MS_RDONLY,
@@ -66,8 +67,17 @@ function mountOne(mount: Mount, target: string): void {
       }
       return;
     }
+    const work = mount.type === 'overlay' ? mount.options.find((o) => o.startsWith('workdir='))?.slice('workdir='.length) : undefined;
+    if (work !== undefined) rmSync(volatileMark(work), { recursive: true, force: true });
     const { mount: rendered, cwd } = renderForMount(mount);
-    addon.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
+    try {
+      addon.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
+    } catch (e) {
+      // A kernel before 5.10 refuses the option; the mount works without it.
+      if (!isNativeError(e, 'EINVAL') || !rendered.options.includes(VOLATILE_OPTION)) throw e;
+      const plain = { ...rendered, options: rendered.options.filter((o) => o !== VOLATILE_OPTION) };
+      addon.mount(plain.source, target, plain.type, flags, mountData(plain), cwd ?? null);
+    }
   } catch (e) {
     if (e instanceof SnapshotError) throw e;
     const why = e instanceof Error ? e.message : String(e);
