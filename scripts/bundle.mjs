@@ -52,7 +52,8 @@ const main = await build({
   banner: { js: "var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-const undici = await build({ ...common, entryPoints: [require.resolve('undici')], outfile: 'dist/cli/tsbuild-undici.cjs' });
+// Only the parts of undici the sources use (scripts/undici-entry.cjs says which and why).
+const undici = await build({ ...common, entryPoints: ['scripts/undici-entry.cjs'], outfile: 'dist/cli/tsbuild-undici.cjs' });
 
 // import() has no loader to call in a script read from V8's code cache (bin/code-cache.cjs):
 // every import() of the sources must be of a bundled module, which esbuild turns into a call.
