@@ -110,8 +110,8 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     locks: fileLocks,
     images: storeImageResolver(
       state.content,
-      (ref) => state.images.resolveImage(ref),
-      async (key) => contexts.blobs(key, req.platform ?? hostPlatform()),
+      (ref) => bases.source(ref),
+      async (key) => contexts.source(key, req.platform ?? hostPlatform()),
     ),
     executor: sandboxExecutor(networks),
     local: (name) => {

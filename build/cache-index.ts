@@ -29,8 +29,10 @@ export class CacheIndex implements CacheStore<Ref> {
   }
 
   async put(key: Digest, result: Ref): Promise<void> {
-    // A lazy hit is recorded once it is unpacked (cache-import.ts withImports).
-    if ('lazy' in result) throw new Error('internal: a lazy result put in the cache index');
+    // A lazy hit is recorded once it is unpacked (cache-import.ts withImports). An image
+    // resolved in its registry is not recorded: the next build resolves it again, and its
+    // unpacked layers are found by their chain ids.
+    if ('lazy' in result) return;
     if (result.snapshot !== null) this.used?.add(result.snapshot);
     await writeRecord(this.dir, key, { snapshot: result.snapshot });
   }

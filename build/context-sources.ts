@@ -4,10 +4,10 @@
  * resolved once, when the plan or a step first needs it.
  */
 import { compileMatcher, readIgnorePatterns, type NamedContextKind, type Platform } from '../frontend/index.js';
-import { readImageConfig, type ImageBlobs } from '../images/index.js';
+import { readImageConfig } from '../images/index.js';
 import type { LocalContext } from '../solver/ops/index.js';
 import type { State } from './state.js';
-import { baseImageOf, requirePlatform, type BaseImage, type BaseImages } from './base-images.js';
+import { baseImageOf, requirePlatform, type BaseImage, type BaseImageSource, type BaseImages } from './base-images.js';
 import { importOciLayout, type BuildContextSpec } from './named-contexts.js';
 import type { StatCaches } from './stat-caches.js';
 
@@ -21,7 +21,7 @@ export interface NamedContext {
 export class ContextSources {
   /** The named contexts by key. */
   readonly sources = new Map<string, NamedContext>();
-  private readonly images = new Map<string, Promise<{ blobs: ImageBlobs; base: BaseImage }>>();
+  private readonly images = new Map<string, Promise<{ source: BaseImageSource; base: BaseImage }>>();
 
   private constructor(
     private readonly state: State,
@@ -63,12 +63,12 @@ export class ContextSources {
     return kind === 'image' || kind === 'oci-layout' ? (await this.image(key, platform)).base : undefined;
   }
 
-  /** The blobs of a context that is an image, for `platform`. */
-  async blobs(key: string, platform: Platform): Promise<ImageBlobs> {
-    return (await this.image(key, platform)).blobs;
+  /** The image a context that is an image stands for, for `platform`. */
+  async source(key: string, platform: Platform): Promise<BaseImageSource> {
+    return (await this.image(key, platform)).source;
   }
 
-  private image(key: string, platform: Platform): Promise<{ blobs: ImageBlobs; base: BaseImage }> {
+  private image(key: string, platform: Platform): Promise<{ source: BaseImageSource; base: BaseImage }> {
     let p = this.images.get(key);
     if (p === undefined) {
       p = this.resolveImage(key, platform);
@@ -77,20 +77,20 @@ export class ContextSources {
     return p;
   }
 
-  private async resolveImage(key: string, platform: Platform): Promise<{ blobs: ImageBlobs; base: BaseImage }> {
+  private async resolveImage(key: string, platform: Platform): Promise<{ source: BaseImageSource; base: BaseImage }> {
     const { state } = this;
     const spec = this.specs.get(key)!;
-    let blobs: ImageBlobs;
+    let source: BaseImageSource;
     if (spec.kind === 'image') {
       await this.bases.load(spec.ref, platform);
-      blobs = await state.images.resolveImage(spec.ref);
+      source = await this.bases.source(spec.ref);
     } else if (spec.kind === 'oci-layout') {
-      blobs = await importOciLayout(state.content, spec, platform);
+      source = { blobs: await importOciLayout(state.content, spec, platform) };
     } else {
       throw new Error(`internal: build context ${key} is no image`);
     }
-    const parsedConfig = await readImageConfig(state.content, blobs);
+    const parsedConfig = await readImageConfig(state.content, source.blobs);
     requirePlatform(spec.kind === 'image' ? spec.ref : `oci-layout://${spec.dir}`, parsedConfig, platform);
-    return { blobs, base: baseImageOf(parsedConfig.raw) };
+    return { source, base: baseImageOf(parsedConfig.raw) };
   }
 }

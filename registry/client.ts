@@ -409,13 +409,24 @@ async function storeExternal(ref: ImageReference, store: ContentStore, desc: Des
   }
 }
 
-/** Pull `ref` for `platform` into `store`. */
-export async function pullImage(
+/** An image resolved in its registry: manifest and config in the store, layers fetched on demand. */
+export interface RemoteImage extends PulledImage {
+  /** Copies one of its layers into the store, verified, unless it is there (as a pull does). */
+  fetchLayer(layer: Descriptor): Promise<void>;
+}
+
+/**
+ * Resolves `ref` for `platform` in its registry: its manifest (through an index) and config go
+ * into `store`; its layers only when fetchLayer asks, over the same session (credentials and
+ * token). Every layer is recorded as held by the repository at once, so that a push to the
+ * same registry mounts one that was never fetched.
+ */
+export async function resolveImage(
   ref: ImageReference,
   platform: PlatformSpec,
   store: ContentStore,
   opts: ConnectionOptions & { credentials?: Credentials } = {},
-): Promise<PulledImage> {
+): Promise<RemoteImage> {
   const s = new Session(ref, opts, opts.credentials);
   let m = await fetchJSON(s, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
   if (INDEX_TYPES.has(m.mediaType)) {
@@ -433,16 +444,29 @@ export async function pullImage(
   }
   const stored = await store.writeBlob(m.bytes, { digest: m.digest, size: m.bytes.length });
   await storeBlob(s, store, ref, manifest.config);
-  // Layers arrive concurrently (6 at once, as skopeo does: measured a little faster than 4
-  // on the 10-layer bench image), each streamed straight into the store.
-  const queue = [...manifest.layers];
-  const workers = Array.from({ length: Math.min(6, queue.length) }, async () => {
-    for (let d = queue.shift(); d !== undefined; d = queue.shift()) await storeBlob(s, store, ref, d);
-  });
-  await Promise.all(workers);
+  for (const layer of manifest.layers) if (!isNondistributable(layer.mediaType)) await store.recordSource(layer.digest, ref.domain, ref.repository);
   return {
     manifest: { mediaType: m.mediaType, digest: stored.digest, size: stored.size },
     config: manifest.config,
     layers: manifest.layers,
+    fetchLayer: (layer) => storeBlob(s, store, ref, layer),
   };
+}
+
+/** Pull `ref` for `platform` into `store`: resolved, then every layer fetched. */
+export async function pullImage(
+  ref: ImageReference,
+  platform: PlatformSpec,
+  store: ContentStore,
+  opts: ConnectionOptions & { credentials?: Credentials } = {},
+): Promise<PulledImage> {
+  const image = await resolveImage(ref, platform, store, opts);
+  // Layers arrive concurrently (6 at once, as skopeo does: measured a little faster than 4
+  // on the 10-layer bench image), each streamed straight into the store.
+  const queue = [...image.layers];
+  const workers = Array.from({ length: Math.min(6, queue.length) }, async () => {
+    for (let d = queue.shift(); d !== undefined; d = queue.shift()) await image.fetchLayer(d);
+  });
+  await Promise.all(workers);
+  return { manifest: image.manifest, config: image.config, layers: image.layers };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBaseArchive, run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { runBundle, umociUnpack } from './support/oci.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { blobGets, served, startRegistry, type TestRegistry } from './support/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-registry-'));
 const root = join(work, 'root');
@@ -67,6 +67,32 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     }
   });
 
+  it('fetches the layers of a base image only when needed, as BuildKit does, and names it in the store once they are all here', () => {
+    const base = `${registry.host}/library/busybox:oci`;
+    const layers = (JSON.parse(run('skopeo', ['inspect', '--tls-verify=false', `docker://${base}`]).stdout) as { Layers: string[] }).Layers;
+    const fresh = join(work, 'lazy-root');
+    const lazyBuild = (dockerfile: string, extra: string[]) => {
+      const dir = mkdtempSync(join(work, 'ctx-'));
+      writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+      return served(registry, () => tsbuildSync(['build', '--root', fresh, '--progress', 'plain', ...extra, dir]));
+    };
+    // Nothing runs on the base and the image goes to the same registry: its layers are
+    // mounted there from the base's repository, never downloaded.
+    const pushed = lazyBuild(`FROM ${base}\nENV LAZY=1\n`, ['-o', `type=registry,name=${registry.host}/app/lazy:1`]);
+    expect(pushed.r.status, pushed.r.stderr).toBe(0);
+    expect(blobGets(pushed.requests, layers)).toEqual([]);
+    const mounts = pushed.requests.filter((q) => q.method === 'POST' && q.uri.includes('/v2/app/lazy/blobs/uploads/?mount=') && q.status === 201);
+    expect(mounts).toHaveLength(layers.length);
+    expect(JSON.parse(run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/app/lazy:1`]).stdout).Layers).toEqual(layers);
+    // Not all its layers are here, so the local store does not name it.
+    expect(tsbuildSync(['images', '--root', fresh]).stdout).not.toContain('library/busybox');
+    // A RUN needs its files: each layer is downloaded once, and the store names the image.
+    const ran = lazyBuild(`FROM ${base}\nRUN echo lazy-run\n`, []);
+    expect(ran.r.status, ran.r.stderr).toBe(0);
+    expect(blobGets(ran.requests, layers).sort()).toEqual([...layers].sort());
+    expect(tsbuildSync(['images', '--root', fresh]).stdout).toContain('library/busybox');
+  });
+
   it('refuses a blob whose bytes do not match its digest, and stores nothing of it', () => {
     // Corrupt the layer in the registry's own storage: it serves what it has on disk.
     const inspect = run('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/library/busybox:oci`]);
@@ -80,7 +106,8 @@ describe.skipIf(!isRoot && !isCI)('FROM an image in a registry', () => {
     try {
       const fresh = join(work, 'fresh-root');
       const dir = mkdtempSync(join(work, 'ctx-'));
-      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry.host}/library/busybox:oci\n`);
+      // A step that runs on the image needs its layer.
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry.host}/library/busybox:oci\nRUN true\n`);
       const r = tsbuildSync(['build', '--root', fresh, '--progress', 'plain', dir]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`blob ${layer} did not arrive intact`);

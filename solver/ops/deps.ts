@@ -8,6 +8,7 @@ import type { MountSpec, OverlaySpec, SecurityMode } from '../../executor/index.
 import type { SnapshotDirectories, SnapshotName, Snapshotter } from '../../snapshotter/index.js';
 import type { StatCache } from './context/index.js';
 import type { PathMatcher } from './path-matcher.js';
+import type { LazyLayer } from './ref.js';
 
 /** The parts of the state directory ops write to (the worker's State satisfies it). */
 export interface OpStore {
@@ -57,6 +58,11 @@ export interface ResolvedImage {
   readonly manifest: string;
   /** Its layers, bottom first (read only when the image is unpacked). */
   layers(): Promise<readonly ImageLayer[]>;
+  /**
+   * Present while some layer's blob is not in the content store (an image resolved in its
+   * registry): the layers as blobs, fetched on demand. The op's result is then lazy.
+   */
+  readonly remote?: { readonly layers: readonly LazyLayer[]; fetch(layer: LazyLayer): Promise<void> };
 }
 
 /** Finds images by reference (or the build context `context` that stands for one). */

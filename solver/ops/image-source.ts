@@ -1,11 +1,14 @@
 /**
  * An image by reference (from the local store, or one a build context names), unpacked into
- * snapshots (reused when already unpacked).
+ * snapshots (reused when already unpacked). An image whose layers are not all here yet (resolved
+ * in its registry) is a lazy result: nothing is fetched until a step needs its files or an
+ * output its blobs.
  */
 import { digestOf, type CacheMap, type ExecContext, type Op } from '../core/index.js';
 import type { ImageResolver } from './deps.js';
 import type { LayerStore } from './layers.js';
 import type { Ref } from './ref.js';
+import type { SnapshotName } from '../../snapshotter/index.js';
 import { unpackImage } from './unpack.js';
 
 export class ImageSourceOp implements Op<Ref> {
@@ -27,6 +30,13 @@ export class ImageSourceOp implements Op<Ref> {
 
   async execute(_inputs: readonly Ref[], cx: ExecContext): Promise<Ref> {
     const image = await this.deps.images.resolve(this.spec.ref, this.context);
+    const { remote } = image;
+    if (remote !== undefined) {
+      let unpacked: Promise<SnapshotName> | undefined;
+      // The chain is not empty (remote is only given for an image with layers).
+      const unpack = async () => (await unpackImage(this.deps.store, await image.layers(), () => {}))!;
+      return { lazy: { layers: remote.layers, fetch: (layer) => remote.fetch(layer), unpack: () => (unpacked ??= unpack()) } };
+    }
     return { snapshot: await unpackImage(this.deps.store, await image.layers(), (m, done, total) => cx.status(m, done, total)) };
   }
 }
