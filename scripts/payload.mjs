@@ -16,7 +16,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-const OUT = 'action-dist';
+// Run from the checkout's root; another directory than action-dist/ is for the test that
+// builds it twice (test/action-payload-build.test.ts).
+const OUT = process.argv[2] ?? 'action-dist';
 const require = createRequire(import.meta.url);
 
 if (process.arch !== 'x64') {
@@ -75,7 +77,7 @@ await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, '
 if (existsSync('dist/action/main.js')) {
   await build({ ...common, entryPoints: ['dist/action/main.js'], outfile: join(OUT, 'main.cjs'), plugins: [blakeBeside, versionInline] });
 } else {
-  console.warn(`payload: dist/action/main.js is not built (no action/main.ts yet): ${OUT}/main.cjs not made`);
+  console.warn(`payload: dist/action/main.js is not built (no action/main.ts yet): ${join(OUT, 'main.cjs')} not made`);
 }
 
 // The native parts as binding.gyp describes them.
