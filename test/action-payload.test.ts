@@ -12,16 +12,21 @@ import { ADDON_FILE, RUNNER_FILE, ensureNativeParts } from '../action/native-par
 import { checkRunnerPlatform, payloadCommand, tsbuildCommand } from '../action/payload.js';
 import { repoRoot } from './shared.js';
 import { isCI, isRoot } from './support/env.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 import { busyboxBaseContext, expectOk } from './support/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-payload-'));
 const payload = join(work, 'payload');
 const runnerTemp = join(work, 'runner-temp');
+let registry: TestRegistry | undefined;
 
 beforeAll(() => {
   cpSync(join(repoRoot, 'action-dist'), payload, { recursive: true });
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  await registry?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
 
 function run(argv: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(argv[0]!, [...argv.slice(1), ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -49,11 +54,17 @@ describe('the payload copied alone', () => {
     expect(version.stdout.trim()).toBe(`tsbuild ${pkg.version}`);
 
     const context = await busyboxBaseContext(join(work, 'context'), ['RUN echo "built by the payload" > /made-by-run && ls /bin/busybox > /seen']);
+    // Pushed too: the registry client (undici) runs from inside the bundle.
+    registry = await startRegistry(join(work, 'registry'));
+    const name = `${registry.host}/payload/app:1`;
     const out = join(work, 'out');
-    const built = run(argv, ['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, context], { TSBUILD_ROOT: join(work, 'root') });
+    const built = run(argv, ['build', '--progress', 'plain', '-t', name, '--push', '-o', `type=local,dest=${out}`, context], { TSBUILD_ROOT: join(work, 'root') });
     expectOk(built);
     expect(readFileSync(join(out, 'made-by-run'), 'utf8')).toBe('built by the payload\n');
     expect(readFileSync(join(out, 'seen'), 'utf8')).toBe('/bin/busybox\n');
+    const inspected = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`], { encoding: 'utf8' });
+    expect(inspected.status, inspected.stderr).toBe(0);
+    expect((JSON.parse(inspected.stdout) as { Layers: string[] }).Layers).toHaveLength(2);
 
     // A second call finds what the first compiled.
     const before = statSync(join(runnerTemp, nativeDir!, RUNNER_FILE));
