@@ -3,7 +3,7 @@
 // path compiles the native parts with gcc into a fresh $RUNNER_TEMP, then the payload's CLI
 // builds a busybox image with a RUN and answers --version; a second call compiles nothing.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,16 @@ describe('the payload copied alone', () => {
     const temp = join(work, 'no-gcc-temp');
     const err = await payloadCommand(payload, { PATH: join(work, 'no-such-bin'), RUNNER_TEMP: temp }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'IO', message: expect.stringMatching(/^gcc not found \(ENOENT\): the tsbuild action compiles its native parts on the runner$/) });
+    expect(readdirSync(temp)).toEqual([]);
+  });
+
+  it('fails with the compiler\'s own message when a source does not compile, and leaves nothing half-made', async () => {
+    const broken = join(work, 'broken-payload');
+    cpSync(payload, broken, { recursive: true });
+    appendFileSync(join(broken, 'native', 'runner', 'util.c'), '\n#error this payload is broken\n');
+    const temp = join(work, 'broken-temp');
+    const err = await ensureNativeParts(broken, temp, process.env).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'IO', message: expect.stringMatching(/^compiling tsbuild's native runner with gcc failed \(exit status 1\):\n[^]*#error this payload is broken/) });
     expect(readdirSync(temp)).toEqual([]);
   });
 });
