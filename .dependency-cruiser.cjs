@@ -133,7 +133,7 @@ module.exports = {
     },
   ],
   options: {
-    exclude: { path: '^(dist|testdata|native/build)/|^\.dependency-cruiser\.cjs$' },
+    exclude: { path: '^(dist|action-dist|testdata|native/build)/|^\.dependency-cruiser\.cjs$' },
     doNotFollow: { path: 'node_modules' },
     // `import type` counts: a type import is an arrow between folders like any other.
     tsPreCompilationDeps: true,

@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: { alias: { chevrotain } },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    exclude: ['node_modules/**', 'dist/**', 'action-dist/**'],
     testTimeout: 60_000,
     // Under CI the results also go to a JSON file, from which .ci/run prints its summary line.
     reporters: process.env.CI === 'true' ? ['default', 'json'] : ['default'],

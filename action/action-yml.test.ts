@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { INPUT_NAMES, readInputs } from './inputs.js';
 
-const actionYml = parse(readFileSync(join(import.meta.dirname, '..', 'action.yml'), 'utf8')) as {
+const repoRoot = join(import.meta.dirname, '..');
+const actionYml = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as {
   inputs: Record<string, { description?: string; default?: string }>;
   outputs: Record<string, { description?: string }>;
   runs: { using: string; main: string };
@@ -52,6 +54,9 @@ describe('action.yml', () => {
 
   it('has the outputs and runs the bundle on node24', () => {
     expect(Object.keys(actionYml.outputs).sort()).toEqual(['cache-hit-ratio', 'digest', 'imageid', 'metadata']);
-    expect(actionYml.runs).toEqual({ using: 'node24', main: 'dist/action/index.cjs' });
+    expect(actionYml.runs).toEqual({ using: 'node24', main: 'action-dist/main.cjs' });
+    // A runner has only what is committed: the payload must not be ignored (dist/ is).
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', '-q', actionYml.runs.main], { cwd: repoRoot });
+    expect(ignored.status).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, symlink, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { S_IFCHR, isNativeError, major, makedev, minor, native } from './index.js';
+import { S_IFCHR, addonCandidates, isNativeError, major, makedev, minor, native, nativeDirOverride } from './index.js';
 
 import { isRoot } from '../test/support/env.js';
 
@@ -87,5 +87,15 @@ describe('renameExchange', () => {
       err = e;
     }
     expect(isNativeError(err, 'ENOENT')).toBe(true);
+  });
+});
+
+describe('TSBUILD_NATIVE_DIR', () => {
+  it('names the only place the addon is looked for; empty or unset means the package build', () => {
+    expect(addonCandidates({ TSBUILD_NATIVE_DIR: '/opt/native' })).toEqual(['/opt/native/tsbuild_native.node']);
+    expect(nativeDirOverride({ TSBUILD_NATIVE_DIR: '' })).toBeUndefined();
+    const fromPackage = addonCandidates({});
+    expect(fromPackage.length).toBe(2);
+    expect(fromPackage.every((p) => p.endsWith('/native/build/Release/tsbuild_native.node'))).toBe(true);
   });
 });

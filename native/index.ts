@@ -147,8 +147,27 @@ export class NativeMissingError extends BuildError {
 
 const ADDON_FILE = 'tsbuild_native.node';
 
-/** native/build/Release seen from this file in the sources (native/), in dist/native/ or in the bundle (dist/cli/). */
-function addonCandidates(): string[] {
+/**
+ * The environment variable naming a directory that holds the native parts, the addon
+ * (tsbuild_native.node) and the runner (tsbuild-runner), instead of native/build/Release of
+ * the package: the GitHub Action compiles them on the runner into a directory of its own and
+ * runs the bundled CLI with this set (action/payload.ts).
+ */
+export const NATIVE_DIR_ENV = 'TSBUILD_NATIVE_DIR';
+
+/** The directory TSBUILD_NATIVE_DIR names, when set and not empty. */
+export function nativeDirOverride(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env[NATIVE_DIR_ENV];
+  return dir === undefined || dir === '' ? undefined : dir;
+}
+
+/**
+ * Where the addon may be: in TSBUILD_NATIVE_DIR alone when it is set; else native/build/Release
+ * seen from this file in the sources (native/), in dist/native/ or in the bundle (dist/cli/).
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = nativeDirOverride(env);
+  if (override !== undefined) return [join(override, ADDON_FILE)];
   const here = dirname(fileURLToPath(import.meta.url));
   return [
     join(here, 'build', 'Release', ADDON_FILE),
@@ -164,7 +183,8 @@ export function native(): NativeBinding {
   const candidates = addonCandidates();
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
-    throw new NativeMissingError(`native addon not built: run npm ci (looked for ${candidates.join(', ')})`);
+    const fix = nativeDirOverride() === undefined ? 'run npm ci' : `${NATIVE_DIR_ENV} names a directory without it`;
+    throw new NativeMissingError(`native addon not built: ${fix} (looked for ${candidates.join(', ')})`);
   }
   const require = createRequire(import.meta.url);
   loaded = require(path) as NativeBinding;

@@ -68,3 +68,6 @@ for (const bundle of ['dist/cli/tsbuild.cjs', 'dist/cli/tsbuild-undici.cjs']) {
   const made = spawnSync(process.execPath, ['-e', `require('./bin/code-cache.cjs').writeFullCodeCache(${JSON.stringify(bundle)})`], { stdio: 'inherit' });
   if (made.status !== 0) throw new Error(`making the code cache of ${bundle} failed`);
 }
+
+// The GitHub Action's committed payload (action-dist/), from the same dist/.
+await import('./payload.mjs');
