@@ -15,7 +15,7 @@ export function dockerLoad(archive: string, env: NodeJS.ProcessEnv, write: (s: s
     child.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'ENOENT'
-          ? new BuildError('IO', 'load: docker is not installed on this runner', { hint: `the image is in ${archive}; drop load: true, or install Docker` })
+          ? new BuildError('IO', 'load: docker is not installed on this runner', { hint: 'install Docker on the runner, or drop load: true (and type=docker outputs without dest)' })
           : new BuildError('IO', `load: docker could not be started: ${e.message}`),
       ),
     );
