@@ -45,10 +45,10 @@ async function run(env: NodeJS.ProcessEnv): Promise<number> {
   const inputs = readInputs(env);
   const tempDir = mkdtempSync(join(env['RUNNER_TEMP'] || tmpdir(), 'tsbuild-'));
   try {
-    const cmd = buildCommand(inputs, { env, tempDir });
+    const built = buildCommand(inputs, { env, tempDir });
+    const cmd = debug ? { ...built, argv: [built.argv[0]!, '--debug', ...built.argv.slice(1)] } : built;
     write(logPreamble(cmd));
-    const argv = debug ? [cmd.argv[0]!, '--debug', ...cmd.argv.slice(1)] : cmd.argv;
-    const plan = launchPlan(await tsbuildCommand(env), argv, cmd.env, { uid: process.getuid?.() ?? 0, ...(env['PATH'] === undefined ? {} : { path: env['PATH'] }) });
+    const plan = launchPlan(await tsbuildCommand(env), cmd.argv, cmd.env, { uid: process.getuid?.() ?? 0, ...(env['PATH'] === undefined ? {} : { path: env['PATH'] }) });
     if (plan.sudo) write('The action runs as a user other than root; the build runs as root through sudo -n.\n');
     const build = await runBuild(plan, write);
     const steps = readSteps(build.progress);

@@ -189,6 +189,14 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
   });
 
+  it('no stack trace unless step debugging is on; with RUNNER_DEBUG=1 tsbuild runs with --debug and its trace is in the log', async () => {
+    const x = runner('debug', { context: '.', file: 'failing.Dockerfile' }, { RUNNER_DEBUG: '1' });
+    const run = await runAction(x.env);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^tsbuild build --debug --file failing\.Dockerfile /m);
+    expect(run.stdout).toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
+  });
+
   it('a bad input fails the step with an ::error:: naming it, before any build', async () => {
     const x = runner('bad-input', { context: '.', push: 'maybe' });
     const run = await runAction(x.env);
