@@ -33,7 +33,7 @@ function groups(out: string): string[] {
 describe('logRenderer', () => {
   it('a step that runs streams in a group of its own: its output, then DONE and its time', () => {
     const { out, result } = render([vertex('a', '[1/2] RUN echo hi', 'started', 1000), log('a', 'hi\nthere\n'), vertex('a', '[1/2] RUN echo hi', 'done', 3500)]);
-    expect(out).toBe('::group::#1 [1/2] RUN echo hi\nhi\nthere\nDONE 2.5s\n::endgroup::\n');
+    expect(out).toBe('::group::#1 [1/2] RUN echo hi\n#1 hi\n#1 there\n#1 DONE 2.5s\n::endgroup::\n');
     expect(result).toEqual({ failed: [], text: [], events: true });
   });
 
@@ -44,7 +44,7 @@ describe('logRenderer', () => {
       JSON.stringify({ kind: 'miss', digest: 'b', reasons: [], text: ['the build arg V changed'] }),
       vertex('b', '[2/2] RUN make', 'done', 20),
     ]);
-    expect(out).toBe('#1 [1/2] COPY . / CACHED\n::group::#2 [2/2] RUN make\ncache miss: the build arg V changed\nDONE 0.0s\n::endgroup::\n');
+    expect(out).toBe('#1 [1/2] COPY . / CACHED\n::group::#2 [2/2] RUN make\n#2 cache miss: the build arg V changed\n#2 DONE 0.0s\n::endgroup::\n');
   });
 
   it('steps running at once never share a group: the second waits whole until the first group ends', () => {
@@ -64,16 +64,16 @@ describe('logRenderer', () => {
     expect(out).toBe(
       [
         '::group::#1 [a 1/1] RUN one',
-        'one says',
-        'DONE 2.0s',
+        '#1 one says',
+        '#1 DONE 2.0s',
         '::endgroup::',
         '::group::#2 [b 1/1] RUN two',
-        'two says',
-        'DONE 1.0s',
+        '#2 two says',
+        '#2 DONE 1.0s',
         '::endgroup::',
         '::group::#3 [c 1/1] RUN three',
-        'three says more',
-        'DONE 2.0s',
+        '#3 three says more',
+        '#3 DONE 2.0s',
         '::endgroup::',
         '',
       ].join('\n'),
@@ -89,8 +89,8 @@ describe('logRenderer', () => {
       'error: Dockerfile:1:1: [1/1] RUN build: exit code: 2',
     ]);
     const [inGroup, after] = out.split('::endgroup::\n') as [string, string];
-    expect(inGroup).toContain('line 300\nERROR: exit code: 2\n');
-    expect(after).toBe(`#1 ERROR in [1/1] RUN build: exit code: 2\n#1 its whole output (300 lines):\n${lines.join('\n')}\n`);
+    expect(inGroup).toContain('#1 line 300\n#1 ERROR: exit code: 2\n');
+    expect(after).toBe(`#1 ERROR in [1/1] RUN build: exit code: 2\n#1 its whole output (300 lines):\n${lines.map((l) => `#1 ${l}\n`).join('')}`);
     expect(result.failed).toEqual([{ name: '[1/1] RUN build', error: 'exit code: 2' }]);
     expect(result.text).toEqual(['error: Dockerfile:1:1: [1/1] RUN build: exit code: 2']);
   });
@@ -103,7 +103,7 @@ describe('logRenderer', () => {
       vertex('b', '[b 1/1] RUN bad', 'failed', 5, { error: 'exit code: 1' }),
       log('a', 'partial'),
     ]);
-    expect(out).toBe(['::group::#1 [a 1/1] RUN slow', 'partial', '(did not finish)', '::endgroup::', '#2 ERROR in [b 1/1] RUN bad: exit code: 1', '#2 its whole output (1 lines):', 'oops', ''].join('\n'));
+    expect(out).toBe(['::group::#1 [a 1/1] RUN slow', '#1 partial', '#1 (did not finish)', '::endgroup::', '#2 ERROR in [b 1/1] RUN bad: exit code: 1', '#2 its whole output (1 lines):', '#2 oops', ''].join('\n'));
   });
 
   it('internal steps are left out unless they fail; warnings become ::warning:: commands; no events means none seen', () => {
@@ -112,8 +112,14 @@ describe('logRenderer', () => {
     expect(render(['sudo: a password is required']).result).toEqual({ failed: [], text: ['sudo: a password is required'], events: false });
   });
 
+  it('a line the build printed is never a workflow command: every line of a step starts with #N', () => {
+    const { out } = render([vertex('a', '[1/1] RUN evil', 'started', 0), log('a', '::add-mask::x\n  ::endgroup::\n::error::boom\n'), vertex('a', '[1/1] RUN evil', 'failed', 1, { error: 'exit code: 1' })]);
+    const commands = out.split('\n').filter((l) => l.trim().startsWith('::'));
+    expect(commands).toEqual(['::group::#1 [1/1] RUN evil', '::endgroup::']);
+  });
+
   it('status events are lines of their step', () => {
     const { out } = render([vertex('x', 'exporting cache to gha:s', 'started', 0), JSON.stringify({ kind: 'status', digest: 'x', id: 'requests', current: 3, total: 9 }), vertex('x', 'exporting cache to gha:s', 'done', 100)]);
-    expect(out).toBe('::group::#1 exporting cache to gha:s\nrequests 3 / 9\nDONE 0.1s\n::endgroup::\n');
+    expect(out).toBe('::group::#1 exporting cache to gha:s\n#1 requests 3 / 9\n#1 DONE 0.1s\n::endgroup::\n');
   });
 });

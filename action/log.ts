@@ -83,8 +83,11 @@ export function logRenderer(write: (s: string) => void): LogRenderer {
     }
     return s;
   };
+  // Every line of a step starts with `#N ` as in plain progress: a line the build printed can
+  // then never be a workflow command (the runner takes a line starting with `::` for one).
+  const put = (s: StepLog, line: string) => write(`#${s.n} ${line}\n`);
   const emit = (s: StepLog, line: string) => {
-    if (s === open) write(`${line}\n`);
+    if (s === open) put(s, line);
     else s.pending.push(line);
   };
   const title = (s: StepLog) => `#${s.n} ${s.name}`;
@@ -92,7 +95,7 @@ export function logRenderer(write: (s: string) => void): LogRenderer {
     open = s;
     s.shown = true;
     write(groupCommand(title(s)));
-    for (const l of s.pending) write(`${l}\n`);
+    for (const l of s.pending) put(s, l);
     s.pending = [];
   };
   /** An ended step shown whole: a line when it has nothing more to say, else its group; a failure unfolded. */
@@ -108,11 +111,11 @@ export function logRenderer(write: (s: string) => void): LogRenderer {
     open = undefined;
   };
   const showFailure = (s: StepLog) => {
-    write(`#${s.n} ERROR in ${s.name}: ${s.error ?? 'failed'}\n`);
-    if (s.output.length === 0) write(`#${s.n} (the step printed nothing)\n`);
+    put(s, `ERROR in ${s.name}: ${s.error ?? 'failed'}`);
+    if (s.output.length === 0) put(s, '(the step printed nothing)');
     else {
-      write(`#${s.n} its whole output (${s.output.length} lines):\n`);
-      for (const l of s.output) write(`${l}\n`);
+      put(s, `its whole output (${s.output.length} lines):`);
+      for (const l of s.output) put(s, l);
     }
     s.pending = [];
   };
@@ -204,8 +207,9 @@ export function logRenderer(write: (s: string) => void): LogRenderer {
     finish() {
       // Steps the build never finished (it stopped at another's failure): what they printed.
       if (open !== undefined) {
-        if (open.partial !== '') write(`${open.partial}\n`);
-        write(`(did not finish)\n${endGroupCommand()}`);
+        if (open.partial !== '') put(open, open.partial);
+        put(open, '(did not finish)');
+        write(endGroupCommand());
         open = undefined;
       }
       while (ended.length > 0) showEnded(ended.shift()!);

@@ -9,6 +9,7 @@
  * a failed build names its step. A stack trace only with step debugging on (RUNNER_DEBUG=1, or
  * the ACTIONS_STEP_DEBUG secret), which also runs tsbuild with --debug.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { tsbuildCommand } from './payload.js';
 import { runBuild } from './run-build.js';
 import { readSteps } from './steps.js';
 import { summaryMarkdown } from './summary.js';
-import { endGroupCommand, errorCommand, groupCommand, warningCommand } from './workflow.js';
+import { endGroupCommand, errorCommand, groupCommand, verbatim, warningCommand } from './workflow.js';
 
 const write = (s: string) => void process.stdout.write(s);
 
@@ -57,8 +58,9 @@ async function run(env: NodeJS.ProcessEnv): Promise<number> {
     const outputs = stepOutputs(metadata, steps);
     if (cmd.summary) appendTo('GITHUB_STEP_SUMMARY', env, summaryMarkdown({ steps, outputs, ...(metadata === undefined ? {} : { metadata }), pushes: ok && cmd.pushes }));
     if (!ok) {
-      // The CLI's error (and its hint) outside any group, then the annotation.
-      for (const l of build.text) write(`${l}\n`);
+      // The CLI's error (its hint may quote the build's output: no command is taken from it),
+      // outside any group, then the annotation.
+      if (build.text.length > 0) write(verbatim(build.text.join('\n'), `tsbuild-${randomUUID()}`));
       write(failureAnnotation(build, env['GITHUB_WORKSPACE']));
       return 1;
     }

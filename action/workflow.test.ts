@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endGroupCommand, errorCommand, groupCommand, maskCommand, warningCommand } from './workflow.js';
+import { endGroupCommand, errorCommand, groupCommand, maskCommand, verbatim, warningCommand } from './workflow.js';
 
 describe('workflow commands', () => {
   it('escapes data (%, CR, LF) and properties (also : and ,) as the runner reads them back', () => {
@@ -11,5 +11,10 @@ describe('workflow commands', () => {
   it('groups: a title on one line, then the end', () => {
     expect(groupCommand('#1 RUN echo a\nb')).toBe('::group::#1 RUN echo a%0Ab\n');
     expect(endGroupCommand()).toBe('::endgroup::\n');
+  });
+
+  it('verbatim text between stop-commands and its token; a text holding the token is refused', () => {
+    expect(verbatim('error: x\n    ::error::quoted', 'tok-1')).toBe('::stop-commands::tok-1\nerror: x\n    ::error::quoted\n::tok-1::\n');
+    expect(() => verbatim('::tok-1::', 'tok-1')).toThrow(/token occurs/);
   });
 });

@@ -36,3 +36,12 @@ export const endGroupCommand = () => '::endgroup::\n';
 
 /** One `::add-mask::` for a value. */
 export const maskCommand = (value: string) => `::add-mask::${escapeData(value)}\n`;
+
+/**
+ * Text shown as it is, however it reads: the runner takes no command from the lines between
+ * `::stop-commands::TOKEN` and `::TOKEN::` (a token of this call's own, so the text cannot end it).
+ */
+export function verbatim(text: string, token: string): string {
+  if (text.includes(token)) throw new Error('the stop-commands token occurs in the text');
+  return `::stop-commands::${token}\n${text.endsWith('\n') ? text : `${text}\n`}::${token}::\n`;
+}

@@ -181,9 +181,12 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
       '::error title=tsbuild%3A the build failed,file=failing.Dockerfile,line=3,col=1::[2/2] RUN i=1; while [ $i -le 250 ]; do echo "output line $i"; i=$((i+1)); done; exit 7: process "/bin/sh -c i=1; while [ $i -le 250 ]; do echo "output line $i"; i=$((i+1)); done; exit 7" did not complete successfully: exit code: 7',
     );
     const outside = outsideGroups(run.stdout);
-    const first = outside.indexOf('output line 1');
-    expect(first).toBeGreaterThan(0);
-    expect(outside.slice(first, first + 250)).toEqual(Array.from({ length: 250 }, (_, i) => `output line ${i + 1}`));
+    const header = outside.findIndex((l) => /^#\d+ its whole output \(250 lines\):$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const n = outside[header]!.split(' ')[0]!;
+    expect(outside.slice(header + 1, header + 251)).toEqual(Array.from({ length: 250 }, (_, i) => `${n} output line ${i + 1}`));
+    // The CLI's error after it, taken as text only (its hint quotes the output).
+    expect(run.stdout).toMatch(/\n::stop-commands::(tsbuild-[0-9a-f-]+)\nerror: failing\.Dockerfile:3:1: [^\n]*\n(?:.*\n)*?::\1::\n::error /);
     expect(readFileSync(x.outputFile, 'utf8')).toBe('');
     expect(readFileSync(x.summaryFile, 'utf8')).toMatch(/\| ERROR after [\d.]+s \|/);
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
