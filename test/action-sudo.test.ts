@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputEnv, readOutputFile, runAction } from './support/action.js';
+import { actionEntryFile, inputEnv, readOutputFile, runAction } from './support/action.js';
 import { runAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -64,6 +64,9 @@ describe.skipIf(!isRoot && !isCI)('the action as a user other than root, through
     uid = Number(sh('id', ['-u', USER]).stdout.trim());
     gid = Number(sh('id', ['-g', USER]).stdout.trim());
     chmodSync(work, 0o755);
+    // The user runs this checkout's files: a checkout only root can read fails here, saying so.
+    const reads = sh('setpriv', [...asUser().slice(1, -1), '--', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(actionEntryFile())})`]);
+    if (reads.status !== 0) throw new Error(`${USER} cannot read ${actionEntryFile()}: put the checkout where other users can read it (${reads.stderr.trim()})`);
     registry = await startRegistry(join(work, 'registry'));
     writeContext(workspace, {
       Dockerfile: ['FROM scratch', 'COPY rootfs/ /', 'RUN --mount=type=secret,id=token,required=true id -u > /built-by && wc -c < /run/secrets/token > /token.len', ''].join('\n'),
