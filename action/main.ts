@@ -57,10 +57,10 @@ async function run(env: NodeJS.ProcessEnv): Promise<number> {
     const metadata = ok && existsSync(cmd.metadataFile) ? parseMetadata(readFileSync(cmd.metadataFile, 'utf8')) : undefined;
     const outputs = stepOutputs(metadata, steps);
     if (cmd.summary) appendTo('GITHUB_STEP_SUMMARY', env, summaryMarkdown({ steps, outputs, ...(metadata === undefined ? {} : { metadata }), pushes: ok && cmd.pushes }));
+    // What the CLI printed besides events (its error, whose hint may quote the build's output:
+    // no command is taken from it), outside any group; then, for a failure, the annotation.
+    if (build.text.length > 0) write(verbatim(build.text.join('\n'), `tsbuild-${randomUUID()}`));
     if (!ok) {
-      // The CLI's error (its hint may quote the build's output: no command is taken from it),
-      // outside any group, then the annotation.
-      if (build.text.length > 0) write(verbatim(build.text.join('\n'), `tsbuild-${randomUUID()}`));
       write(failureAnnotation(build, env['GITHUB_WORKSPACE']));
       return 1;
     }

@@ -208,7 +208,7 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
     expect(existsSync(join(x.dir, 'root'))).toBe(false);
   });
 
-  it('load: true where Docker is missing: the image is built, then one clear error', async () => {
+  it('load: true where Docker is missing: the image is built, then one clear error; summary: false writes none', async () => {
     // PATH with each directory that holds docker replaced by a copy of it (symbolic links) without it.
     const path = (process.env.PATH ?? '').split(delimiter).map((d, i) => {
       if (!existsSync(join(d, 'docker'))) return d;
@@ -217,12 +217,14 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
       for (const f of readdirSync(d)) if (f !== 'docker') symlinkSync(join(d, f), join(shadow, f));
       return shadow;
     });
-    const x = runner('load', { ...INPUTS(), push: 'false', load: 'true', 'cache-to': '' }, { PATH: path.join(delimiter) });
+    const x = runner('load', { ...INPUTS(), push: 'false', load: 'true', 'cache-to': '', summary: 'false' }, { PATH: path.join(delimiter) });
     const run = await runAction(x.env);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('::error title=tsbuild::load: docker is not installed on this runner%0Ainstall Docker on the runner, or drop load: true');
     // The build ran (from the cache) and its outputs were set before the load.
     expect(readOutputFile(readFileSync(x.outputFile, 'utf8'))['cache-hit-ratio']).toBe('1');
     expect(readdirSync(x.env.RUNNER_TEMP!)).toEqual([]);
+    // summary: false writes no job summary.
+    expect(readFileSync(x.summaryFile, 'utf8')).toBe('');
   });
 });
