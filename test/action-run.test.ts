@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputEnv, logGroups, outsideGroups, readOutputFile, runAction, type ActionRun } from './support/action.js';
+import { inputEnv, logGroups, outsideGroups, readOutputFile, runAction, startAction, type ActionRun } from './support/action.js';
 import { startAzurite, type Azurite } from './support/azurite.js';
 import { runAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
@@ -199,6 +199,33 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
     expect(run.stdout).toMatch(/^tsbuild build --debug --file failing\.Dockerfile /m);
     expect(run.stdout).toMatch(/\n\s+at .+:\d+:\d+\)?\n/);
   });
+
+  it('cancelled (SIGINT, as the runner cancels a job): the build is interrupted, the step fails saying so, no process of it lives on', async () => {
+    writeContext(join(workspace, 'slow'), { Dockerfile: ['FROM scratch', 'COPY rootfs/ /', 'RUN echo started; sleep 127', ''].join('\n') });
+    const x = runner('cancel', { context: '.', file: 'slow/Dockerfile' });
+    const action = startAction(x.env);
+    while (!/^#\d+ started$/m.test(action.stdout())) {
+      if (action.child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    action.child.kill('SIGINT');
+    const run = await action.done;
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^#\d+ started$/m);
+    expect(run.stdout).toContain('error: the build was interrupted (SIGINT)');
+    expect(run.stdout).toMatch(/^::error title=tsbuild%3A the build failed.*interrupted/m);
+    // Neither the CLI (its environment names this run's state directory) nor the RUN's process lives on.
+    const alive = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === ['sleep', '127', ''].join('\0') || readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`TSBUILD_ROOT=${x.env.TSBUILD_ROOT}`);
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+    expect(alive).toEqual([]);
+  }, 60_000);
 
   it('a bad input fails the step with an ::error:: naming it, before any build', async () => {
     const x = runner('bad-input', { context: '.', push: 'maybe' });

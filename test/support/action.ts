@@ -4,7 +4,7 @@
  * ones the workflow leaves out, as the runner fills them in), the file commands' files, and
  * nothing of the test's own environment but PATH.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -42,16 +42,22 @@ export interface ActionRun {
 
 /** `node <entry>` with exactly `env`; `prefix` runs it through another command (setpriv, to be another user). */
 export function runAction(env: Readonly<Record<string, string>>, prefix: readonly string[] = []): Promise<ActionRun> {
+  return startAction(env, prefix).done;
+}
+
+/** runAction, with the process to signal (the runner cancelling the job) and its output so far. */
+export function startAction(env: Readonly<Record<string, string>>, prefix: readonly string[] = []): { child: ChildProcess; stdout: () => string; done: Promise<ActionRun> } {
   const [file, ...args] = [...prefix, process.execPath, actionEntryFile()];
   const child = spawn(file!, args, { env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: env['GITHUB_WORKSPACE'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
+  const done = new Promise<ActionRun>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+  return { child, stdout: () => stdout, done };
 }
 
 /** The outputs a `$GITHUB_OUTPUT` file sets (`NAME<<DELIMITER` … `DELIMITER`, or `NAME=VALUE`), as the runner reads it. */
