@@ -4,9 +4,7 @@
  * in the build's environment, not in its arguments, except what a user writes into a spec.
  */
 import type { BuildCommand } from './command.js';
-
-/** A workflow command's data, escaped as the runner reads it back. */
-const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+import { maskCommand } from './workflow.js';
 
 /**
  * One `::add-mask::` line per value, and per line of a multi-line value as well: the runner
@@ -19,7 +17,7 @@ export function maskCommands(values: readonly string[]): string {
     masks.add(v);
     if (/[\r\n]/.test(v)) for (const line of v.split(/\r?\n|\r/)) if (line.trim() !== '') masks.add(line);
   }
-  return [...masks].map((m) => `::add-mask::${escapeData(m)}\n`).join('');
+  return [...masks].map(maskCommand).join('');
 }
 
 /** An argument as a POSIX shell reads it back. */

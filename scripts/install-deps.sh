@@ -14,6 +14,7 @@
 #   libseccomp-dev       compiling the runner's seccomp filter at build time (seccomp_gen)
 #   xz-utils bzip2 zstd  ADD of compressed archives
 #   strace               the cache fault tests stop a builder at a chosen syscall
+#   sudo                 the GitHub Action's build reaches root through it (and its non-root test)
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (apt-get install)" >&2
@@ -22,4 +23,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux slirp4netns iproute2 gcc libc6-dev tar gzip xz-utils bzip2 zstd strace >/dev/null
+  ca-certificates git make g++ python3 libseccomp-dev openssl busybox-static umoci runc skopeo docker-registry apache2-utils openssh-client util-linux slirp4netns iproute2 gcc libc6-dev tar gzip xz-utils bzip2 zstd strace sudo >/dev/null

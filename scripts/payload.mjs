@@ -56,6 +56,14 @@ const versionInline = {
   },
 };
 
+/** `undici` becomes the parts of it the sources use (scripts/undici-entry.cjs), as in the CLI's own bundle. */
+const undiciParts = {
+  name: 'undici-parts',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: join(process.cwd(), 'scripts', 'undici-entry.cjs') }));
+  },
+};
+
 const chevrotain = join(dirname(require.resolve('chevrotain')), '..', 'chevrotain.mjs');
 const common = {
   bundle: true,
@@ -70,12 +78,12 @@ const common = {
   banner: { js: "var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
-await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, 'tsbuild.cjs'), plugins: [blakeBeside, versionInline] });
+await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, 'tsbuild.cjs'), plugins: [blakeBeside, versionInline, undiciParts] });
 
 // action/main.ts is the entry helper's; until it lands there is no entry point to bundle, and
 // action.yml's runs.main names a file still to come (said loudly, not skipped in silence).
 if (existsSync('dist/action/main.js')) {
-  await build({ ...common, entryPoints: ['dist/action/main.js'], outfile: join(OUT, 'main.cjs'), plugins: [blakeBeside, versionInline] });
+  await build({ ...common, entryPoints: ['dist/action/main.js'], outfile: join(OUT, 'main.cjs'), plugins: [blakeBeside, versionInline, undiciParts] });
 } else {
   console.warn(`payload: dist/action/main.js is not built (no action/main.ts yet): ${join(OUT, 'main.cjs')} not made`);
 }

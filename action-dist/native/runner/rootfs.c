@@ -179,6 +179,16 @@ static void lowerdir_option(struct buf *b, const char *const *lowers, size_t low
   }
 }
 
+/*
+ * `volatile` (Linux 5.10): without it, the unmount when the step ends syncs the whole file
+ * system the upper dir is on, every dirty page of it, the builder's and anyone's (~60 ms after
+ * a 64 MB layer was unpacked). Snapshot contents were never synced otherwise (unpacked layers
+ * are not), a killed process loses nothing in the page cache, and an active snapshot left by a
+ * crash is thrown away. Kernels without it refuse the option: the mount is retried without.
+ */
+#define VOLATILE_OPTION ",volatile"
+static int overlay_volatile = 1;
+
 /* The rest of the options: upper and work as absolute paths. */
 static void overlay_tail(struct buf *b, const struct overlay_spec *ov) {
   buf_puts(b, ",upperdir=" HOST);
@@ -187,6 +197,18 @@ static void overlay_tail(struct buf *b, const struct overlay_spec *ov) {
   buf_puts(b, ov->work);
   /* Keep the upper dir a plain, faithful diff of the layer. */
   buf_puts(b, ",redirect_dir=off,index=off,metacopy=off");
+  if (overlay_volatile) buf_puts(b, VOLATILE_OPTION);
+}
+
+/* A volatile mount leaves its mark in the work dir, and overlayfs refuses to mount that work
+ * dir again while it is there: an earlier mount of this snapshot's is no crash, so it goes. */
+static void clear_volatile_mark(const char *work) {
+  char *dirty = xasprintf(HOST "%s/work/incompat/volatile/dirty", work);
+  char *mark = xasprintf(HOST "%s/work/incompat/volatile", work);
+  unlink(dirty);
+  rmdir(mark);
+  free(dirty);
+  free(mark);
 }
 
 static void mount_overlay(const char *target, const struct overlay_spec *ov, unsigned long flags, const char *what) {
@@ -235,7 +257,15 @@ static void mount_overlay(const char *target, const struct overlay_spec *ov, uns
             data.len, MOUNT_DATA_MAX);
     }
   }
-  do_mount("overlay", target, "overlay", flags, data.data, what);
+  clear_volatile_mark(ov->work);
+  if (mount("overlay", target, "overlay", flags, data.data) < 0) {
+    size_t tail = strlen(VOLATILE_OPTION);
+    if (errno != EINVAL || !overlay_volatile || data.len < tail) fatal("mounting %s: %s", what, strerror(errno));
+    overlay_volatile = 0; /* options end with it (overlay_tail) */
+    data.len -= tail;
+    data.data[data.len] = '\0';
+    do_mount("overlay", target, "overlay", flags, data.data, what);
+  }
   if (chdir("/") < 0) fatal("chdir /: %s", strerror(errno));
   if (fds != NULL) {
     for (size_t i = 0; i < ov->lower_count; i++) close(fds[i]);
