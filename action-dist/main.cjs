@@ -11366,8 +11366,10 @@ async function run2(env) {
     const ok = build2.status === 0;
     const metadata = ok && (0, import_node_fs3.existsSync)(cmd.metadataFile) ? parseMetadata((0, import_node_fs3.readFileSync)(cmd.metadataFile, "utf8")) : void 0;
     const outputs = stepOutputs(metadata, steps);
+    const size = metadata?.["tsbuild.image.size"];
+    const imageSize = typeof size === "string" && /^\d+$/.test(size) ? { imageSize: Number(size) } : {};
     if (cmd.summary)
-      appendTo("GITHUB_STEP_SUMMARY", env, summaryMarkdown({ steps, outputs, ...metadata === void 0 ? {} : { metadata }, pushes: ok && cmd.pushes }));
+      appendTo("GITHUB_STEP_SUMMARY", env, summaryMarkdown({ steps, outputs, ...metadata === void 0 ? {} : { metadata }, ...imageSize, pushes: ok && cmd.pushes }));
     if (build2.text.length > 0)
       write(verbatim(build2.text.join("\n"), `tsbuild-${(0, import_node_crypto6.randomUUID)()}`));
     if (!ok) {

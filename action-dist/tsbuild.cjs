@@ -40170,6 +40170,15 @@ var init_lease2 = __esm({
   }
 });
 
+// dist/build/outputs/types.js
+var IMAGE_SIZE_KEY;
+var init_types2 = __esm({
+  "dist/build/outputs/types.js"() {
+    "use strict";
+    IMAGE_SIZE_KEY = "tsbuild.image.size";
+  }
+});
+
 // dist/build/outputs/context.js
 function exportContext(state, image, access) {
   const last2 = [...image.history].reverse().find((h) => h.created !== void 0)?.created;
@@ -40230,6 +40239,7 @@ function exportContext(state, image, access) {
       response["containerimage.digest"] = blobs.manifest.digest;
       response["containerimage.config.digest"] = blobs.config.digest;
       response["containerimage.descriptor"] = Buffer.from(goJson(descriptorObject(desc))).toString("base64");
+      response[IMAGE_SIZE_KEY] = String(blobs.layers.reduce((sum, l) => sum + l.size, 0));
       if (names.length > 0)
         response["image.name"] = names.join(",");
     }
@@ -40244,6 +40254,7 @@ var init_context2 = __esm({
     init_ops();
     init_image_result();
     init_lazy_layers();
+    init_types2();
   }
 });
 
@@ -40408,6 +40419,7 @@ var init_outputs = __esm({
     init_oci2();
     init_registry3();
     init_tar2();
+    init_types2();
     init_finalize();
   }
 });

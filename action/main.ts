@@ -56,7 +56,10 @@ async function run(env: NodeJS.ProcessEnv): Promise<number> {
     const ok = build.status === 0;
     const metadata = ok && existsSync(cmd.metadataFile) ? parseMetadata(readFileSync(cmd.metadataFile, 'utf8')) : undefined;
     const outputs = stepOutputs(metadata, steps);
-    if (cmd.summary) appendTo('GITHUB_STEP_SUMMARY', env, summaryMarkdown({ steps, outputs, ...(metadata === undefined ? {} : { metadata }), pushes: ok && cmd.pushes }));
+    // The metadata file's one key of tsbuild's own (build/outputs IMAGE_SIZE_KEY): the layers' bytes.
+    const size = metadata?.['tsbuild.image.size'];
+    const imageSize = typeof size === 'string' && /^\d+$/.test(size) ? { imageSize: Number(size) } : {};
+    if (cmd.summary) appendTo('GITHUB_STEP_SUMMARY', env, summaryMarkdown({ steps, outputs, ...(metadata === undefined ? {} : { metadata }), ...imageSize, pushes: ok && cmd.pushes }));
     // What the CLI printed besides events (its error, whose hint may quote the build's output:
     // no command is taken from it), outside any group; then, for a failure, the annotation.
     if (build.text.length > 0) write(verbatim(build.text.join('\n'), `tsbuild-${randomUUID()}`));

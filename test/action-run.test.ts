@@ -146,6 +146,10 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
     expect(summary).toContain('**Cache hit ratio:** 0 (0 of 4 steps cached)');
     expect(summary).toContain(`### Pushed\n\n- <code>${ref()}</code>`);
     expect(summary).toContain(`- Digest: <code>${outputs.digest}</code>`);
+    // The size: the pushed layers' bytes, as the registry's manifest lists them.
+    const layers = (JSON.parse((await runAsync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref()}`])).stdout) as { layers: { size: number }[] }).layers;
+    expect(metadata['tsbuild.image.size']).toBe(String(layers.reduce((n, l) => n + l.size, 0)));
+    expect(summary).toMatch(/^- Size: [\d.]+ (B|KiB|MiB) \(its layers\)$/m);
   });
 
   it('the second run, on a fresh state directory, takes every step from the gha cache: CACHED each, ratio 1, the same image pushed', async () => {

@@ -29,11 +29,12 @@ interface Metadata {
   'containerimage.config.digest'?: string;
   'containerimage.descriptor'?: Descriptor;
   'image.name'?: string;
+  'tsbuild.image.size'?: string;
 }
 interface Manifest {
   mediaType: string;
   config: { mediaType: string; digest: string };
-  layers: { mediaType: string; digest: string }[];
+  layers: { mediaType: string; digest: string; size: number }[];
 }
 
 /** Builds with --metadata-file and --iidfile (unless told not to); returns both files. */
@@ -88,6 +89,8 @@ describe.skipIf(!isRoot && !isCI)('--iidfile and --metadata-file agree with what
     expect(meta['containerimage.config.digest']).toBe(pushed.manifest.config.digest);
     expect(iid).toBe(pushed.manifest.config.digest);
     expect(meta['containerimage.descriptor']).toEqual({ mediaType: pushed.manifest.mediaType, digest: pushed.digest, size: pushed.size, platform });
+    // tsbuild's own key: the size of the image's layers as pushed.
+    expect(meta['tsbuild.image.size']).toBe(String(pushed.manifest.layers.reduce((n, l) => n + l.size, 0)));
     // The local store keeps the very image pushed.
     expect(inspect(a)).toMatchObject({ Id: iid, Digest: pushed.digest });
     // Built again (all cached): the same image, the same report.

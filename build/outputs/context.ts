@@ -15,6 +15,7 @@ import type { State } from '../state.js';
 import type { BuiltImage } from '../build.js';
 import type { RegistryAccess } from '../pull.js';
 import type { Readable } from 'node:stream';
+import { IMAGE_SIZE_KEY } from './types.js';
 
 export interface ExportContext {
   readonly state: State;
@@ -111,6 +112,7 @@ export function exportContext(state: State, image: BuiltImage, access: RegistryA
       response['containerimage.digest'] = blobs.manifest.digest;
       response['containerimage.config.digest'] = blobs.config.digest;
       response['containerimage.descriptor'] = Buffer.from(goJson(descriptorObject(desc))).toString('base64');
+      response[IMAGE_SIZE_KEY] = String(blobs.layers.reduce((sum, l) => sum + l.size, 0));
       if (names.length > 0) response['image.name'] = names.join(',');
     },
   };

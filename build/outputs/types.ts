@@ -22,6 +22,12 @@ export type OutputOf<T extends Output['type']> = Extract<Output, { readonly type
  */
 export type ExporterResponse = Readonly<Record<string, string>>;
 
+/**
+ * The one key of tsbuild's own beside BuildKit's: the image's size, its layers' blobs as written
+ * or pushed (compressed), in bytes. The GitHub Action's job summary shows it.
+ */
+export const IMAGE_SIZE_KEY = 'tsbuild.image.size';
+
 export interface Written {
   readonly response: ExporterResponse;
 }
