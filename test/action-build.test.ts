@@ -14,6 +14,7 @@ import { inputVariable, readInputs } from '../action/inputs.js';
 import { outputFileText, parseMetadata, stepOutputs, type StepOutputs } from '../action/outputs.js';
 import { readSteps, type Step } from '../action/steps.js';
 import { summaryMarkdown } from '../action/summary.js';
+import { ACTION_DOCKERFILE } from './support/action.js';
 import { TSBUILD, tsbuildSync, type Run } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
@@ -24,16 +25,6 @@ const checkout = join(work, 'checkout');
 const cache = join(work, 'gha-like-cache');
 const SECRET = 'the-token-value-4711';
 
-const DOCKERFILE = [
-  'FROM scratch AS base',
-  'COPY rootfs/ /',
-  'FROM base',
-  'ARG GREETING',
-  'RUN echo "$GREETING" > /greeting',
-  'RUN --mount=type=secret,id=token,required=true sha256sum /run/secrets/token | cut -c1-64 > /token.sha',
-  'COPY app.txt /app.txt',
-  '',
-].join('\n');
 
 interface ActionRun {
   readonly cmd: BuildCommand;
@@ -90,7 +81,7 @@ describe.skipIf(!isRoot && !isCI)('the action: inputs → a real build → outpu
   let second: ActionRun;
 
   beforeAll(async () => {
-    writeContext(checkout, { Dockerfile: DOCKERFILE, 'app.txt': 'app\n' });
+    writeContext(checkout, { Dockerfile: ACTION_DOCKERFILE, 'app.txt': 'app\n' });
     await makeBusyboxRootfs(join(checkout, 'rootfs'));
     first = actionRun('run-1');
     expectOk(first.run);

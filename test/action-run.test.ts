@@ -5,11 +5,11 @@
 // summary says CACHED for each, its cache-hit-ratio output is 1) and pushes the same image.
 // Then a failing RUN (its whole output in the log, outside any group), a bad input, and load:
 // true where Docker is missing.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputEnv, logGroups, outsideGroups, readOutputFile, runAction, startAction, type ActionRun } from './support/action.js';
+import { ACTION_DOCKERFILE, inputEnv, runnerFiles, logGroups, outsideGroups, readOutputFile, runAction, startAction, type ActionRun } from './support/action.js';
 import { startAzurite, type Azurite } from './support/azurite.js';
 import { runAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
@@ -23,16 +23,6 @@ const workspace = join(work, 'workspace');
 const SECRET = 'the-secret-value-8211';
 const GITHUB_TOKEN = 'ghs_the-github-token-5150';
 
-const DOCKERFILE = [
-  'FROM scratch AS base',
-  'COPY rootfs/ /',
-  'FROM base',
-  'ARG GREETING',
-  'RUN echo "$GREETING" > /greeting',
-  'RUN --mount=type=secret,id=token,required=true sha256sum /run/secrets/token | cut -c1-64 > /token.sha',
-  'COPY app.txt /app.txt',
-  '',
-].join('\n');
 
 // 250 numbered lines, then a failure: more than any tail of the output would keep.
 const FAILING = ['FROM scratch', 'COPY rootfs/ /', 'RUN i=1; while [ $i -le 250 ]; do echo "output line $i"; i=$((i+1)); done; exit 7', ''].join('\n');
@@ -51,23 +41,11 @@ let token: string;
 
 /** A fresh runner: its own temp dir, state directory and file-command files; `inputs` on top of action.yml's defaults. */
 function runner(name: string, inputs: Record<string, string>, extra: Record<string, string> = {}): Runner {
-  const dir = join(work, name);
-  mkdirSync(join(dir, 'temp'), { recursive: true });
-  mkdirSync(join(dir, 'home'), { recursive: true });
-  const outputFile = join(dir, 'output');
-  const summaryFile = join(dir, 'summary');
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
+  const { dir, outputFile, summaryFile, env: files } = runnerFiles(join(work, name), workspace);
   const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: join(dir, 'home'),
-    RUNNER_TEMP: join(dir, 'temp'),
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_WORKSPACE: workspace,
+    ...files,
     ACTIONS_RESULTS_URL: service.url,
     ACTIONS_RUNTIME_TOKEN: token,
-    TSBUILD_ROOT: join(dir, 'root'),
     GREETING: 'hello from the workflow',
     ...inputEnv(inputs, { 'github-token': GITHUB_TOKEN }),
     ...extra,
@@ -107,7 +85,7 @@ describe.skipIf(!isRoot && !isCI)('the action run as the runner runs it', () => 
     service = await startGhaCacheService(azurite);
     token = service.token([{ scope: 'refs/heads/main', permission: READ | WRITE }]);
     registry = await startRegistry(join(work, 'registry'));
-    writeContext(workspace, { Dockerfile: DOCKERFILE, 'failing.Dockerfile': FAILING, 'app.txt': 'app\n' });
+    writeContext(workspace, { Dockerfile: ACTION_DOCKERFILE, 'failing.Dockerfile': FAILING, 'app.txt': 'app\n' });
     await makeBusyboxRootfs(join(workspace, 'rootfs'));
     const a = runner('run-1', INPUTS());
     first = { run: await runAction(a.env), x: a };

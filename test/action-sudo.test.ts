@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionEntryFile, inputEnv, readOutputFile, runAction } from './support/action.js';
+import { actionEntryFile, inputEnv, readOutputFile, runAction, runnerFiles } from './support/action.js';
 import { runAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -33,21 +33,10 @@ let gid: number;
 
 /** A runner's directories and files, owned by the user; the environment its step gets. */
 function runner(name: string) {
-  const dir = join(work, name);
-  for (const d of ['home', 'temp']) mkdirSync(join(dir, d), { recursive: true });
-  const outputFile = join(dir, 'output');
-  const summaryFile = join(dir, 'summary');
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
+  const { dir, outputFile, summaryFile, env: files } = runnerFiles(join(work, name), workspace);
   for (const p of [dir, join(dir, 'home'), join(dir, 'temp'), outputFile, summaryFile]) chownSync(p, uid, gid);
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: join(dir, 'home'),
-    RUNNER_TEMP: join(dir, 'temp'),
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_WORKSPACE: workspace,
-    TSBUILD_ROOT: join(dir, 'root'),
+    ...files,
     ...inputEnv({ context: '.', tags: `${registry.host}/sudo/app:1`, push: 'true', secrets: `token=${SECRET}` }, { 'github-token': 'ghs_sudo-test' }),
   };
   return { dir, env, outputFile };

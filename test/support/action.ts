@@ -5,7 +5,7 @@
  * nothing of the test's own environment but PATH.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { inputVariable } from '../../action/inputs.js';
@@ -110,4 +110,46 @@ export function outsideGroups(log: string): string[] {
     else if (!open) out.push(l);
   }
   return out;
+}
+
+/**
+ * The workflow's Dockerfile in the action's tests: a base from the checkout's rootfs, a build
+ * argument, a required secret, a copied file.
+ */
+export const ACTION_DOCKERFILE = [
+  'FROM scratch AS base',
+  'COPY rootfs/ /',
+  'FROM base',
+  'ARG GREETING',
+  'RUN echo "$GREETING" > /greeting',
+  'RUN --mount=type=secret,id=token,required=true sha256sum /run/secrets/token | cut -c1-64 > /token.sha',
+  'COPY app.txt /app.txt',
+  '',
+].join('\n');
+
+/** A runner's own directories and file-command files under `dir`, and the part of a step's environment that names them. */
+export interface RunnerFiles {
+  readonly dir: string;
+  readonly outputFile: string;
+  readonly summaryFile: string;
+  /** PATH, HOME, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_WORKSPACE and the state directory (TSBUILD_ROOT). */
+  readonly env: Record<string, string>;
+}
+
+export function runnerFiles(dir: string, workspace: string): RunnerFiles {
+  for (const d of ['home', 'temp']) mkdirSync(join(dir, d), { recursive: true });
+  const outputFile = join(dir, 'output');
+  const summaryFile = join(dir, 'summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const env = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: join(dir, 'home'),
+    RUNNER_TEMP: join(dir, 'temp'),
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: workspace,
+    TSBUILD_ROOT: join(dir, 'root'),
+  };
+  return { dir, outputFile, summaryFile, env };
 }
