@@ -38427,7 +38427,10 @@ async function openCacheImports(state, specs, events, warn, access, platform = h
       source = await openCache(state, spec, access, platform);
     } catch (e) {
       emit("failed", e.message);
-      throw e;
+      if (!(e instanceof BuildError))
+        throw e;
+      warn(`importing cache from ${sourceOf(spec)} failed, building without it: ${e.message}`);
+      continue;
     }
     emit("done");
     if ("missing" in source) {

@@ -277,7 +277,11 @@ export async function openCacheImports(
       source = await openCache(state, spec, access, platform);
     } catch (e) {
       emit('failed', (e as Error).message);
-      throw e;
+      // As BuildKit does: a cache that cannot be read (unreachable, refused, corrupt) gives no
+      // hits, and the build goes on without it. Anything else is a fault of tsbuild's own.
+      if (!(e instanceof BuildError)) throw e;
+      warn(`importing cache from ${sourceOf(spec)} failed, building without it: ${e.message}`);
+      continue;
     }
     emit('done');
     if ('missing' in source) {

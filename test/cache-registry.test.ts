@@ -178,6 +178,19 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
     expect(ignored.stderr).toMatch(/WARNING: .*cannot reach .*\(ignored: ignore-error=true\)/);
   });
 
+  it('an import from a registry that cannot be reached is a warning, as BuildKit has it: the build runs every step', async () => {
+    const gone = await startRegistry(join(work, 'registry-import-gone'));
+    await gone.stop();
+    const r = build(join(work, 'root-import-gone'), checkoutA, join(work, 'out-import-gone'), ['--cache-from', `type=registry,ref=${gone.host}/cache:ci`]);
+    expectOk(r);
+    expect(ran(r)).toEqual(MARKERS);
+    expect(r.stderr).toMatch(new RegExp(`WARNING: importing cache from registry:${gone.host}/cache:ci failed, building without it: .*cannot reach http://${gone.host}`));
+    // The import's step shows as failed, as BuildKit's does.
+    expect(r.stderr).toMatch(new RegExp(`^#\\d+ importing cache manifest from registry:${gone.host}/cache:ci\n#\\d+ ERROR`, 'm'));
+    // Made anew (its random bytes differ from runner A's), not taken from anywhere.
+    expect(readFileSync(join(work, 'out-import-gone', 'second'), 'utf8')).not.toBe(readFileSync(join(outA, 'second'), 'utf8'));
+  });
+
   it('uses the saved credentials (docker config.json) both ways, as pushes and pulls do', async () => {
     const hash = run('htpasswd', ['-Bbn', 'alice', 'cache-secret']);
     expect(hash.status).toBe(0);
@@ -189,10 +202,12 @@ describe.skipIf(!isRoot && !isCI)('--cache-to / --cache-from type=registry', () 
       const ref = `${guarded.host}/team/cache:main`;
       const env = { DOCKER_CONFIG: dockerConfig };
       expectOk(build(join(work, 'root-a'), checkoutA, join(work, 'out-auth-a'), ['--cache-to', `type=registry,ref=${ref},mode=max`], env));
-      // Without the credentials the registry refuses the import: an error, not a silent miss.
+      // Without the credentials the registry refuses the import: as BuildKit has it, a warning
+      // that says why (not a silent miss), and the build runs without the cache.
       const anonymous = build(join(work, 'root-auth-anon'), checkoutA, join(work, 'out-auth-anon'), ['--cache-from', ref], { DOCKER_CONFIG: join(work, 'no-docker-config') });
-      expect(anonymous.status).toBe(1);
-      expect(anonymous.stderr).toContain(`${guarded.host} requires authentication`);
+      expectOk(anonymous);
+      expect(anonymous.stderr).toMatch(new RegExp(`WARNING: importing cache from registry:${ref} failed, building without it: .*${guarded.host} requires authentication`));
+      expect(ran(anonymous)).toEqual(MARKERS);
       const out = join(work, 'out-auth-b');
       const r = build(join(work, 'root-auth-b'), checkout(join(work, 'runner-auth', 'app')), out, ['--cache-from', ref], env);
       expectOk(r);
