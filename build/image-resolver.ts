@@ -22,7 +22,7 @@ export function storeImageResolver(
       const { blobs, fetchLayer } = context === undefined ? await byRef(ref) : await byContext(context);
       const resolved: ResolvedImage = { manifest: blobs.manifest.digest, layers: () => layersOf(content, blobs, fetchLayer) };
       if (fetchLayer === undefined || blobs.layers.length === 0) return resolved;
-      return { ...resolved, remote: { layers: await lazyLayersOf(content, blobs), fetch: (layer) => fetchLayer(layer.blob) } };
+      return { ...resolved, remote: { layers: () => lazyLayersOf(content, blobs), fetch: (layer) => fetchLayer(layer.blob) } };
     },
   };
 }

@@ -60,9 +60,10 @@ export interface ResolvedImage {
   layers(): Promise<readonly ImageLayer[]>;
   /**
    * Present while some layer's blob is not in the content store (an image resolved in its
-   * registry): the layers as blobs, fetched on demand. The op's result is then lazy.
+   * registry): the layers as blobs (read from the config only when asked: keying the op needs
+   * none of it), fetched on demand. The op's result is then lazy.
    */
-  readonly remote?: { readonly layers: readonly LazyLayer[]; fetch(layer: LazyLayer): Promise<void> };
+  readonly remote?: { layers(): Promise<readonly LazyLayer[]>; fetch(layer: LazyLayer): Promise<void> };
 }
 
 /** Finds images by reference (or the build context `context` that stands for one). */

@@ -35,7 +35,7 @@ export class ImageSourceOp implements Op<Ref> {
       let unpacked: Promise<SnapshotName> | undefined;
       // The chain is not empty (remote is only given for an image with layers).
       const unpack = async () => (await unpackImage(this.deps.store, await image.layers(), () => {}))!;
-      return { lazy: { layers: remote.layers, fetch: (layer) => remote.fetch(layer), unpack: () => (unpacked ??= unpack()) } };
+      return { lazy: { layers: await remote.layers(), fetch: (layer) => remote.fetch(layer), unpack: () => (unpacked ??= unpack()) } };
     }
     return { snapshot: await unpackImage(this.deps.store, await image.layers(), (m, done, total) => cx.status(m, done, total)) };
   }
