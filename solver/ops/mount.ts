@@ -24,7 +24,7 @@ import {
   isNativeError,
   native,
 } from '../../native/index.js';
-import { FLAG_OPTIONS, SnapshotError, VOLATILE_OPTION, mountData, renderForMount, volatileMark, type Mount } from '../../snapshotter/index.js';
+import { FLAG_OPTIONS, SnapshotError, VOLATILE_OPTION, mountData, renderForMount, volatileMark, writableOverlay, type Mount } from '../../snapshotter/index.js';
 
 const FLAG_BITS: Readonly<Record<string, number>> = {
   ro: MS_RDONLY,
@@ -49,6 +49,11 @@ function flagsOf(mount: Mount): number {
   return flags;
 }
 
+/** Set once the kernel has refused overlayfs's `volatile` option (before Linux 5.10). */
+let volatileRefused = false;
+
+const withoutVolatile = (m: Mount): Mount => ({ ...m, options: m.options.filter((o) => o !== VOLATILE_OPTION) });
+
 function mountOne(mount: Mount, target: string): void {
   const addon = native();
   const flags = flagsOf(mount);
@@ -67,15 +72,18 @@ function mountOne(mount: Mount, target: string): void {
       }
       return;
     }
-    const work = mount.type === 'overlay' ? mount.options.find((o) => o.startsWith('workdir='))?.slice('workdir='.length) : undefined;
-    if (work !== undefined) rmSync(volatileMark(work), { recursive: true, force: true });
-    const { mount: rendered, cwd } = renderForMount(mount);
+    const volatile = mount.type === 'overlay' && mount.options.includes(VOLATILE_OPTION);
+    // Only a volatile mount leaves the mark, and only a writable overlay is volatile.
+    if (volatile) rmSync(volatileMark(writableOverlay([mount]).work), { recursive: true, force: true });
+    const { mount: rendered, cwd } = renderForMount(volatile && volatileRefused ? withoutVolatile(mount) : mount);
     try {
       addon.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
     } catch (e) {
-      // A kernel before 5.10 refuses the option; the mount works without it.
+      // A kernel before 5.10 refuses the option; the mount works without it (and later ones
+      // are made without it at once).
       if (!isNativeError(e, 'EINVAL') || !rendered.options.includes(VOLATILE_OPTION)) throw e;
-      const plain = { ...rendered, options: rendered.options.filter((o) => o !== VOLATILE_OPTION) };
+      volatileRefused = true;
+      const plain = withoutVolatile(rendered);
       addon.mount(plain.source, target, plain.type, flags, mountData(plain), cwd ?? null);
     }
   } catch (e) {
