@@ -19,7 +19,6 @@ import { exportTar } from './tar.js';
 import type { Output, Written } from './types.js';
 
 export type { Output, OutputOf, ExporterResponse, Written } from './types.js';
-export { IMAGE_SIZE_KEY } from './types.js';
 export { imageId, writeIidFile, writeMetadataFile } from './finalize.js';
 
 /** Write every output in order; images are assembled once per layer format (uncompressed for the store). */
