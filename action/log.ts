@@ -11,6 +11,7 @@
  * any group, with its error.
  */
 import { TextDecoder } from 'node:util';
+import { parseEvent } from './events.js';
 import { endGroupCommand, groupCommand, warningCommand } from './workflow.js';
 
 /** A step that failed, as its events told it. */
@@ -50,17 +51,6 @@ interface StepLog {
   shown: boolean;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function parseEvent(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const v: unknown = JSON.parse(line);
-    return isRecord(v) && typeof v['kind'] === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -10,6 +10,8 @@
  * caches) is `other`: it runs every time, so it counts in no cache hit ratio.
  */
 
+import { parseEvent } from './events.js';
+
 export interface Step {
   readonly name: string;
   /** A step of the build graph, or other work (a cache imported or exported). */
@@ -33,17 +35,6 @@ interface Draft {
 
 const STATES: readonly string[] = ['started', 'cached', 'done', 'failed'];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function parseLine(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const v: unknown = JSON.parse(line);
-    return isRecord(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The steps in the order they first appear. */
 export function readSteps(progress: string): Step[] {
@@ -57,7 +48,7 @@ export function readSteps(progress: string): Step[] {
     return out;
   };
   for (const line of progress.split('\n')) {
-    const e = parseLine(line.trim());
+    const e = parseEvent(line.trim());
     if (e === undefined || typeof e['digest'] !== 'string') continue;
     const digest = e['digest'];
     if (e['kind'] === 'vertex' && typeof e['name'] === 'string' && typeof e['state'] === 'string' && STATES.includes(e['state'])) {
