@@ -3,24 +3,16 @@
 // node:vm with V8's code cache: a start then neither parses nor compiles it, which Node 20 does
 // not do for ES modules (its compile cache arrived in 22.1). The BLAKE3 binding (native parts)
 // stays outside, loaded by require. undici, needed only by builds that talk to a registry, is a
-// bundle of its own with its own cache, dist/cli/tsbuild-undici.cjs: from its package it loads
-// in ~55 ms, from its cache in ~29 ms (the rest is its own initialisation), and inside the main
-// bundle it would make every start read and deserialize 1.2 MB more cache (+12 ms measured).
+// bundle of its own with its own cache, dist/cli/tsbuild-undici.cjs, of only the parts the
+// sources use (scripts/undici-entry.cjs): inside the main bundle it would make every start read
+// and deserialize more cache (+12 ms measured for the whole package).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { UNDICI_PARTS, nodeScript, sourcesScript } from './bundle-options.mjs';
 
 // Earlier builds' outputs (the ES module chunks of before, a code cache of another bundle).
 for (const f of readdirSync('dist/cli')) if (/^tsbuild.*\.(mjs|cjs|cache)$/.test(f)) rmSync(`dist/cli/${f}`);
-
-const require = createRequire(import.meta.url);
-// chevrotain's package entry is a graph of ~100 modules; its own single-file build is the same
-// code, and the bundle has it inlined either way.
-const chevrotain = join(dirname(require.resolve('chevrotain')), '..', 'chevrotain.mjs');
-
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', metafile: true, logLevel: 'warning' };
 
 /** `import('undici')` in the sources becomes a call of runBundle on undici's own bundle. */
 const undiciBundle = {
@@ -39,21 +31,16 @@ const undiciBundle = {
 };
 
 const main = await build({
-  ...common,
+  ...sourcesScript,
+  metafile: true,
   entryPoints: { tsbuild: 'dist/cli/main.js' },
   outdir: 'dist/cli',
   outExtension: { '.js': '.cjs' },
   external: ['@napi-rs/blake-hash'],
-  alias: { chevrotain },
   plugins: [undiciBundle],
-  // Modules find files relative to themselves through import.meta.url; in the script that is
-  // the bundle's own URL, and the bundle sits where they did.
-  define: { 'import.meta.url': '__tsbuildModuleUrl' },
-  banner: { js: "var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// Only the parts of undici the sources use (scripts/undici-entry.cjs says which and why).
-const undici = await build({ ...common, entryPoints: ['scripts/undici-entry.cjs'], outfile: 'dist/cli/tsbuild-undici.cjs' });
+const undici = await build({ ...nodeScript, metafile: true, entryPoints: [UNDICI_PARTS], outfile: 'dist/cli/tsbuild-undici.cjs' });
 
 // import() has no loader to call in a script read from V8's code cache (bin/code-cache.cjs):
 // every import() of the sources must be of a bundled module, which esbuild turns into a call.

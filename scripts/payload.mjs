@@ -15,6 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { UNDICI_PARTS, sourcesScript } from './bundle-options.mjs';
 
 // Run from the checkout's root; another directory than action-dist/ is for the test that
 // builds it twice (test/action-payload-build.test.ts).
@@ -60,23 +61,11 @@ const versionInline = {
 const undiciParts = {
   name: 'undici-parts',
   setup(b) {
-    b.onResolve({ filter: /^undici$/ }, () => ({ path: join(process.cwd(), 'scripts', 'undici-entry.cjs') }));
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: join(process.cwd(), UNDICI_PARTS) }));
   },
 };
 
-const chevrotain = join(dirname(require.resolve('chevrotain')), '..', 'chevrotain.mjs');
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'none',
-  alias: { chevrotain },
-  // Modules that find files relative to themselves see the bundle's own URL.
-  define: { 'import.meta.url': '__tsbuildModuleUrl' },
-  banner: { js: "var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-};
+const common = { ...sourcesScript, legalComments: 'none' };
 
 await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, 'tsbuild.cjs'), plugins: [blakeBeside, versionInline, undiciParts] });
 
