@@ -10794,19 +10794,21 @@ function logPreamble(cmd) {
 // dist/action/outputs.js
 var import_node_crypto4 = require("node:crypto");
 
-// dist/action/steps.js
-var STATES = ["started", "cached", "done", "failed"];
+// dist/action/events.js
 var isRecord = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-function parseLine(line) {
+function parseEvent(line) {
   if (!line.startsWith("{"))
     return void 0;
   try {
     const v = JSON.parse(line);
-    return isRecord(v) ? v : void 0;
+    return isRecord(v) && typeof v["kind"] === "string" ? v : void 0;
   } catch {
     return void 0;
   }
 }
+
+// dist/action/steps.js
+var STATES = ["started", "cached", "done", "failed"];
 function readSteps(progress) {
   const byDigest = /* @__PURE__ */ new Map();
   const early = /* @__PURE__ */ new Map();
@@ -10822,7 +10824,7 @@ function readSteps(progress) {
     return out;
   };
   for (const line of progress.split("\n")) {
-    const e = parseLine(line.trim());
+    const e = parseEvent(line.trim());
     if (e === void 0 || typeof e["digest"] !== "string")
       continue;
     const digest = e["digest"];
@@ -11053,17 +11055,6 @@ var import_node_child_process3 = require("node:child_process");
 
 // dist/action/log.js
 var import_node_util = require("node:util");
-var isRecord2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-function parseEvent(line) {
-  if (!line.startsWith("{"))
-    return void 0;
-  try {
-    const v = JSON.parse(line);
-    return isRecord2(v) && typeof v["kind"] === "string" ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
 var seconds = (ms) => `${(ms / 1e3).toFixed(1)}s`;
 var str = (v) => typeof v === "string" ? v : void 0;
 function logRenderer(write2) {

@@ -20868,16 +20868,17 @@ function mountOne(mount, target) {
       }
       return;
     }
-    const work = mount.type === "overlay" ? mount.options.find((o) => o.startsWith("workdir="))?.slice("workdir=".length) : void 0;
-    if (work !== void 0)
-      (0, import_node_fs20.rmSync)(volatileMark(work), { recursive: true, force: true });
-    const { mount: rendered, cwd } = renderForMount(mount);
+    const volatile = mount.type === "overlay" && mount.options.includes(VOLATILE_OPTION);
+    if (volatile)
+      (0, import_node_fs20.rmSync)(volatileMark(writableOverlay([mount]).work), { recursive: true, force: true });
+    const { mount: rendered, cwd } = renderForMount(volatile && volatileRefused ? withoutVolatile(mount) : mount);
     try {
       addon2.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
     } catch (e) {
       if (!isNativeError(e, "EINVAL") || !rendered.options.includes(VOLATILE_OPTION))
         throw e;
-      const plain = { ...rendered, options: rendered.options.filter((o) => o !== VOLATILE_OPTION) };
+      volatileRefused = true;
+      const plain = withoutVolatile(rendered);
       addon2.mount(plain.source, target, plain.type, flags, mountData(plain), cwd ?? null);
     }
   } catch (e) {
@@ -20915,7 +20916,7 @@ function unmount(target, opts = {}) {
     }
   }
 }
-var import_node_fs20, import_node_path18, FLAG_BITS;
+var import_node_fs20, import_node_path18, FLAG_BITS, volatileRefused, withoutVolatile;
 var init_mount = __esm({
   "dist/solver/ops/mount.js"() {
     "use strict";
@@ -20938,6 +20939,8 @@ var init_mount = __esm({
       nodiratime: MS_NODIRATIME,
       relatime: MS_RELATIME
     };
+    volatileRefused = false;
+    withoutVolatile = (m) => ({ ...m, options: m.options.filter((o) => o !== VOLATILE_OPTION) });
   }
 });
 
@@ -23161,7 +23164,7 @@ var init_image_source = __esm({
           let unpacked;
           const unpack = async () => await unpackImage(this.deps.store, await image.layers(), () => {
           });
-          return { lazy: { layers: remote.layers, fetch: (layer) => remote.fetch(layer), unpack: () => unpacked ??= unpack() } };
+          return { lazy: { layers: await remote.layers(), fetch: (layer) => remote.fetch(layer), unpack: () => unpacked ??= unpack() } };
         }
         return { snapshot: await unpackImage(this.deps.store, await image.layers(), (m, done, total) => cx.status(m, done, total)) };
       }
@@ -38968,7 +38971,7 @@ function storeImageResolver(content, byRef, byContext) {
       const resolved = { manifest: blobs.manifest.digest, layers: () => layersOf2(content, blobs, fetchLayer) };
       if (fetchLayer === void 0 || blobs.layers.length === 0)
         return resolved;
-      return { ...resolved, remote: { layers: await lazyLayersOf(content, blobs), fetch: (layer) => fetchLayer(layer.blob) } };
+      return { ...resolved, remote: { layers: () => lazyLayersOf(content, blobs), fetch: (layer) => fetchLayer(layer.blob) } };
     }
   };
 }
@@ -40422,7 +40425,6 @@ var init_outputs = __esm({
     init_oci2();
     init_registry3();
     init_tar2();
-    init_types2();
     init_finalize();
   }
 });
