@@ -3,8 +3,8 @@
  * `skopeo copy` of the same image. Push: tsbuild uploads its already compressed layers
  * (compression is made once, before timing) and skopeo copies the same gzip blobs from an
  * OCI layout; pull: `tsbuild pull` into a fresh store beside `skopeo copy` into an OCI layout
- * (the same work: download, verify, store), and a build FROM the image, which pulls and
- * unpacks every layer.
+ * (the same work: download, verify, store), and a build FROM the image with a RUN, which pulls
+ * and unpacks every layer.
  * Prints medians and tsbuild's peak memory; asserts nothing. Needs root.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -94,7 +94,8 @@ export async function run(): Promise<string[]> {
       for (const pull of i % 2 === 0 ? [tsbuildPull, skopeoPull, skopeoPull, tsbuildPull] : [skopeoPull, tsbuildPull, tsbuildPull, skopeoPull]) pull();
       const pullCtx = join(WORK, `pull${i}`);
       mkdirSync(pullCtx);
-      writeFileSync(join(pullCtx, 'Dockerfile'), `FROM ${host}/ts/big${i}:1\n`);
+      // A step on its files: a FROM alone fetches no layer (they are fetched when needed).
+      writeFileSync(join(pullCtx, 'Dockerfile'), `FROM ${host}/ts/big${i}:1\nRUN true\n`);
       sh('sync', []);
       const t0 = performance.now();
       const r = sh('/usr/bin/time', ['-f', '%M', TSBUILD, 'build', '--root', pullRoot, '--progress', 'quiet', pullCtx]);
@@ -111,7 +112,7 @@ export async function run(): Promise<string[]> {
     return [
       line(`push ${mb} GB, 10 layers (gzip)`, median(tsPush), median(skPush), 'target ≥ 1.5×'),
       line(`pull ${mb} GB, 10 layers`, median(tsPull), median(skPull), 'target ≥ 1×'),
-      line(`FROM it: pull + unpack ${mb} GB`, median(tsFrom), median(skPull), '(skopeo only pulls)'),
+      line(`FROM it + RUN: pull + unpack ${mb} GB`, median(tsFrom), median(skPull), '(skopeo only pulls)'),
       `${'peak memory, pull / FROM'.padEnd(40)} tsbuild ${(peakPull / 1024).toFixed(0)} / ${(peakFrom / 1024).toFixed(0)} MiB   target < 200 MiB`,
     ];
   } finally {
