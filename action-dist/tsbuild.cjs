@@ -23066,6 +23066,11 @@ async function unpackImage(state, layers, status) {
   const known = await Promise.all(ids.map((id) => snapshotForChain(state, id)));
   if (known.every((k) => k !== void 0))
     return known.at(-1) ?? null;
+  const downloads = new PQueue({ concurrency: 6 });
+  for (const [i, layer] of layers.entries())
+    if (known[i] === void 0 && layer.fetch !== void 0)
+      void downloads.add(() => layer.fetch()).catch(() => {
+      });
   const queue = new PQueue({ concurrency: Math.min(4, Math.max(2, (0, import_node_os3.availableParallelism)())) });
   const missing2 = known.filter((k) => k === void 0).length;
   let unpacked = 0;
@@ -38572,6 +38577,7 @@ var init_cache_import = __esm({
             await this.fetch(blob2);
             return openLayerTar(content, blob2);
           },
+          fetch: () => this.fetch(blob2),
           // Outputs and later exports reuse the blob instead of compressing the layer again.
           unpacked: () => rememberBlobAsIs(content, diffId, blob2)
         }));
@@ -38983,6 +38989,7 @@ async function layersOf2(content, image, fetch) {
       await fetch?.(layer);
       return openLayerTar(content, layer);
     },
+    ...fetch === void 0 ? {} : { fetch: () => fetch(layer) },
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
     unpacked: () => rememberBlobAsIs(content, diffIds[i], layer)
   }));

@@ -192,6 +192,7 @@ export class ImportedCache implements CacheStore<Ref> {
         await this.fetch(blob);
         return openLayerTar(content, blob);
       },
+      fetch: () => this.fetch(blob),
       // Outputs and later exports reuse the blob instead of compressing the layer again.
       unpacked: () => rememberBlobAsIs(content, diffId, blob),
     }));

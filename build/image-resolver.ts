@@ -36,6 +36,7 @@ async function layersOf(content: ContentStore, image: ImageBlobs, fetch?: (layer
       await fetch?.(layer);
       return openLayerTar(content, layer);
     },
+    ...(fetch === undefined ? {} : { fetch: () => fetch(layer) }),
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
     unpacked: () => rememberBlobAsIs(content, diffIds[i]!, layer),
   }));

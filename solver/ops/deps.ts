@@ -46,6 +46,12 @@ export interface ImageLayer {
   readonly diffId: Digest;
   /** The layer as an uncompressed tar stream. */
   open(): Promise<Readable>;
+  /**
+   * Brings the layer's blob into the content store (once) where it is not there yet. Unpacking
+   * starts it for every layer it needs before it opens any, so the downloads run side by side
+   * with the unpacking instead of one unpack slot at a time.
+   */
+  fetch?(): Promise<void>;
   /** Called once the layer is a snapshot: outputs may reuse the blob as it came. */
   unpacked(): Promise<void>;
   /** When the layer was made (ISO 8601), if it comes from a build cache that says so. */

@@ -23,6 +23,10 @@ export async function unpackImage(
   const known = await Promise.all(ids.map((id) => snapshotForChain(state, id)));
   if (known.every((k) => k !== undefined)) return known.at(-1) ?? null;
 
+  // Every blob not here starts downloading now, 6 at once as a pull does; an open waits for
+  // its own (and fails with it).
+  const downloads = new PQueue({ concurrency: 6 });
+  for (const [i, layer] of layers.entries()) if (known[i] === undefined && layer.fetch !== undefined) void downloads.add(() => layer.fetch!()).catch(() => {});
   // Decompression runs on libuv's threads and writes wait on the disk: a few at once pay off.
   const queue = new PQueue({ concurrency: Math.min(4, Math.max(2, availableParallelism())) });
   const missing = known.filter((k) => k === undefined).length;
