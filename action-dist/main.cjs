@@ -10128,12 +10128,15 @@ function sha256Of(bytes) {
   return `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 
+// dist/content/follow.js
+var CHUNK2 = 1 << 20;
+
 // dist/content/store.js
 var DEFAULT_INGEST_GRACE_MS = 24 * 60 * 60 * 1e3;
 var DEFAULT_READ_LIMIT = 4 << 20;
 
 // dist/content/codecs.js
-var CHUNK2 = 1 << 20;
+var CHUNK3 = 1 << 20;
 
 // dist/solver/ops/context/checksum.js
 var import_blake_hash2 = __toESM(require_blake(), 1);

@@ -11004,12 +11004,12 @@ var init_expander = __esm({
           this.addRaw(value2.slice(runStart));
       }
       readSingleQuoted() {
-        const open10 = this.pos;
+        const open11 = this.pos;
         this.pos++;
         const close = this.src.indexOf("'", this.pos);
         if (close < 0) {
           this.pos = this.src.length;
-          throw new Failure("BAD_VARIABLE", "unexpected end of statement while looking for matching single-quote", open10);
+          throw new Failure("BAD_VARIABLE", "unexpected end of statement while looking for matching single-quote", open11);
         }
         const body = this.src.slice(this.pos, close);
         this.pos = close + 1;
@@ -11017,14 +11017,14 @@ var init_expander = __esm({
       }
       /** Inside "...": `$` expands; the escape character escapes only `"`, `$` and itself. */
       readDoubleQuoted(raw) {
-        const open10 = this.pos;
+        const open11 = this.pos;
         const { src, cfg } = this;
         this.pos++;
         let result = cfg.rawQuotes ? '"' : "";
         for (; ; ) {
           const ch = this.peek();
           if (ch === EOF2) {
-            throw new Failure("BAD_VARIABLE", "unexpected end of statement while looking for matching double-quote", open10);
+            throw new Failure("BAD_VARIABLE", "unexpected end of statement while looking for matching double-quote", open11);
           }
           if (ch === DQUOTE) {
             this.pos++;
@@ -13353,11 +13353,11 @@ var require_eventemitter3 = __commonJS({
       if (--emitter._eventsCount === 0) emitter._events = new Events();
       else delete emitter._events[evt];
     }
-    function EventEmitter2() {
+    function EventEmitter3() {
       this._events = new Events();
       this._eventsCount = 0;
     }
-    EventEmitter2.prototype.eventNames = function eventNames() {
+    EventEmitter3.prototype.eventNames = function eventNames() {
       var names = [], events, name;
       if (this._eventsCount === 0) return names;
       for (name in events = this._events) {
@@ -13368,7 +13368,7 @@ var require_eventemitter3 = __commonJS({
       }
       return names;
     };
-    EventEmitter2.prototype.listeners = function listeners(event) {
+    EventEmitter3.prototype.listeners = function listeners(event) {
       var evt = prefix ? prefix + event : event, handlers = this._events[evt];
       if (!handlers) return [];
       if (handlers.fn) return [handlers.fn];
@@ -13377,13 +13377,13 @@ var require_eventemitter3 = __commonJS({
       }
       return ee;
     };
-    EventEmitter2.prototype.listenerCount = function listenerCount(event) {
+    EventEmitter3.prototype.listenerCount = function listenerCount(event) {
       var evt = prefix ? prefix + event : event, listeners = this._events[evt];
       if (!listeners) return 0;
       if (listeners.fn) return 1;
       return listeners.length;
     };
-    EventEmitter2.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+    EventEmitter3.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return false;
       var listeners = this._events[evt], len = arguments.length, args, i;
@@ -13434,13 +13434,13 @@ var require_eventemitter3 = __commonJS({
       }
       return true;
     };
-    EventEmitter2.prototype.on = function on(event, fn, context) {
+    EventEmitter3.prototype.on = function on(event, fn, context) {
       return addListener(this, event, fn, context, false);
     };
-    EventEmitter2.prototype.once = function once2(event, fn, context) {
+    EventEmitter3.prototype.once = function once2(event, fn, context) {
       return addListener(this, event, fn, context, true);
     };
-    EventEmitter2.prototype.removeListener = function removeListener(event, fn, context, once2) {
+    EventEmitter3.prototype.removeListener = function removeListener(event, fn, context, once2) {
       var evt = prefix ? prefix + event : event;
       if (!this._events[evt]) return this;
       if (!fn) {
@@ -13463,7 +13463,7 @@ var require_eventemitter3 = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.removeAllListeners = function removeAllListeners(event) {
+    EventEmitter3.prototype.removeAllListeners = function removeAllListeners(event) {
       var evt;
       if (event) {
         evt = prefix ? prefix + event : event;
@@ -13474,12 +13474,12 @@ var require_eventemitter3 = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.off = EventEmitter2.prototype.removeListener;
-    EventEmitter2.prototype.addListener = EventEmitter2.prototype.on;
-    EventEmitter2.prefixed = prefix;
-    EventEmitter2.EventEmitter = EventEmitter2;
+    EventEmitter3.prototype.off = EventEmitter3.prototype.removeListener;
+    EventEmitter3.prototype.addListener = EventEmitter3.prototype.on;
+    EventEmitter3.prefixed = prefix;
+    EventEmitter3.EventEmitter = EventEmitter3;
     if ("undefined" !== typeof module2) {
-      module2.exports = EventEmitter2;
+      module2.exports = EventEmitter3;
     }
   }
 });
@@ -17755,6 +17755,71 @@ var init_digest3 = __esm({
   }
 });
 
+// dist/content/follow.js
+async function* followIngest(ingest, done, committed) {
+  let fh;
+  try {
+    fh = await (0, import_promises4.open)(ingest.path, "r");
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT")
+      throw e;
+    await done;
+    yield* await committed();
+    return;
+  }
+  let over = false;
+  let failure;
+  let wake;
+  const signal = () => {
+    const w = wake;
+    wake = void 0;
+    w?.();
+  };
+  const stop2 = ingest.onProgress(signal);
+  done.then(() => {
+    over = true;
+    signal();
+  }, (error) => {
+    over = true;
+    failure = { error };
+    signal();
+  });
+  try {
+    let offset = 0;
+    for (; ; ) {
+      if (failure !== void 0)
+        throw failure.error;
+      const available = ingest.written - offset;
+      if (available > 0) {
+        const buffer = Buffer.allocUnsafe(Math.min(available, CHUNK2));
+        const { bytesRead } = await fh.read(buffer, 0, buffer.length, offset);
+        if (bytesRead === 0)
+          throw new Error(`ingest ${ingest.path} is shorter than the ${ingest.written} bytes written to it`);
+        offset += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+        continue;
+      }
+      if (over)
+        return;
+      await new Promise((resolve8) => {
+        wake = resolve8;
+      });
+    }
+  } finally {
+    stop2();
+    await fh.close();
+  }
+}
+var import_promises4, CHUNK2;
+var init_follow = __esm({
+  "dist/content/follow.js"() {
+    "use strict";
+    import_promises4 = require("node:fs/promises");
+    init_errors6();
+    CHUNK2 = 1 << 20;
+  }
+});
+
 // dist/content/fsutil.js
 function tempPathFor(target) {
   return (0, import_node_path8.join)((0, import_node_path8.dirname)(target), `.${(0, import_node_path8.basename)(target)}.tmp-${process.pid}-${(0, import_node_crypto7.randomBytes)(6).toString("hex")}`);
@@ -17777,7 +17842,7 @@ async function removeStaleTempPaths(target) {
   const prefix = `.${(0, import_node_path8.basename)(target)}.tmp-`;
   let names;
   try {
-    names = await (0, import_promises4.readdir)(dir);
+    names = await (0, import_promises5.readdir)(dir);
   } catch {
     return;
   }
@@ -17786,11 +17851,11 @@ async function removeStaleTempPaths(target) {
       continue;
     const pid = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1];
     if (pid !== void 0 && !isPidAlive(Number(pid)))
-      await (0, import_promises4.rm)((0, import_node_path8.join)(dir, name), { recursive: true, force: true });
+      await (0, import_promises5.rm)((0, import_node_path8.join)(dir, name), { recursive: true, force: true });
   }
 }
 async function fsyncDir(dir) {
-  const fh = await (0, import_promises4.open)(dir, "r");
+  const fh = await (0, import_promises5.open)(dir, "r");
   try {
     await fh.sync();
   } finally {
@@ -17808,7 +17873,7 @@ function fsyncDirSync(dir) {
 async function writeFileAtomic(target, data, mode = 420, durable = true) {
   const temp = tempPathFor(target);
   try {
-    const fh = await (0, import_promises4.open)(temp, "wx", mode);
+    const fh = await (0, import_promises5.open)(temp, "wx", mode);
     try {
       await fh.writeFile(data);
       if (durable)
@@ -17816,9 +17881,9 @@ async function writeFileAtomic(target, data, mode = 420, durable = true) {
     } finally {
       await fh.close();
     }
-    await (0, import_promises4.rename)(temp, target);
+    await (0, import_promises5.rename)(temp, target);
   } catch (e) {
-    await (0, import_promises4.rm)(temp, { force: true });
+    await (0, import_promises5.rm)(temp, { force: true });
     throw e;
   }
   if (durable)
@@ -17855,13 +17920,13 @@ function isPidAlive(pid) {
     return errnoCode(e) === "EPERM";
   }
 }
-var import_node_crypto7, import_node_fs7, import_promises4, import_node_path8;
+var import_node_crypto7, import_node_fs7, import_promises5, import_node_path8;
 var init_fsutil = __esm({
   "dist/content/fsutil.js"() {
     "use strict";
     import_node_crypto7 = require("node:crypto");
     import_node_fs7 = require("node:fs");
-    import_promises4 = require("node:fs/promises");
+    import_promises5 = require("node:fs/promises");
     import_node_path8 = require("node:path");
     init_errors6();
   }
@@ -17925,23 +17990,23 @@ function ingestBytes(ref, data, paths, expectedSize, expectedDigest) {
 }
 async function statOrUndefined(path) {
   try {
-    return await (0, import_promises5.stat)(path);
+    return await (0, import_promises6.stat)(path);
   } catch (e) {
     if (errnoCode(e) === "ENOENT")
       return void 0;
     throw e;
   }
 }
-var import_node_crypto8, import_node_fs8, import_promises5, import_node_path9, import_node_stream3, import_promises6, IngestWriter;
+var import_node_crypto8, import_node_fs8, import_promises6, import_node_path9, import_node_stream3, import_promises7, IngestWriter;
 var init_ingest = __esm({
   "dist/content/ingest.js"() {
     "use strict";
     import_node_crypto8 = require("node:crypto");
     import_node_fs8 = require("node:fs");
-    import_promises5 = require("node:fs/promises");
+    import_promises6 = require("node:fs/promises");
     import_node_path9 = require("node:path");
     import_node_stream3 = require("node:stream");
-    import_promises6 = require("node:stream/promises");
+    import_promises7 = require("node:stream/promises");
     init_native();
     init_digest3();
     init_oci();
@@ -17958,6 +18023,8 @@ var init_ingest = __esm({
       #settled = false;
       /** The write the thread pool is doing now: the file must stay open until it ends. */
       #inFlight;
+      /** Called after each append and once the writer settles (see follow.ts). */
+      #progress = /* @__PURE__ */ new Set();
       constructor(ref, paths, path, fh, addon2) {
         super({ highWaterMark: 1 << 20, autoDestroy: false });
         this.ref = ref;
@@ -17970,11 +18037,24 @@ var init_ingest = __esm({
       static async open(ref, paths) {
         const addon2 = native();
         const path = (0, import_node_path9.join)(paths.ingestDir, ingestName());
-        const fh = await (0, import_promises5.open)(path, "wx", 384);
+        const fh = await (0, import_promises6.open)(path, "wx", 384);
         return new _IngestWriter(ref, paths, path, fh, addon2);
       }
       get written() {
         return this.#written;
+      }
+      /** The ingest file (until the commit renames it or an abort removes it). */
+      get path() {
+        return this.#path;
+      }
+      /** Calls `listener` after every append and when the writer commits or is dropped; returns its removal. */
+      onProgress(listener) {
+        this.#progress.add(listener);
+        return () => this.#progress.delete(listener);
+      }
+      #notify() {
+        for (const listener of this.#progress)
+          listener();
       }
       _write(chunk, _encoding, callback) {
         this.#append([chunk]).then(() => callback(), callback);
@@ -17990,6 +18070,7 @@ var init_ingest = __esm({
         } finally {
           this.#inFlight = void 0;
         }
+        this.#notify();
       }
       _destroy(error, callback) {
         if (this.#settled) {
@@ -17997,7 +18078,7 @@ var init_ingest = __esm({
           return;
         }
         this.#settled = true;
-        Promise.resolve(this.#inFlight).catch(() => void 0).then(() => this.#fh.close()).catch(() => void 0).then(() => (0, import_promises5.rm)(this.#path, { force: true })).then(() => callback(error), () => callback(error));
+        Promise.resolve(this.#inFlight).catch(() => void 0).then(() => this.#fh.close()).catch(() => void 0).then(() => (0, import_promises6.rm)(this.#path, { force: true })).finally(() => this.#notify()).then(() => callback(error), () => callback(error));
       }
       async commit(expectedSize, expectedDigest) {
         if (this.#settled)
@@ -18005,7 +18086,7 @@ var init_ingest = __esm({
         if (!this.writableEnded)
           this.end();
         try {
-          await (0, import_promises6.finished)(this, { readable: false });
+          await (0, import_promises7.finished)(this, { readable: false });
         } catch (e) {
           await this.abort();
           throw e;
@@ -18023,7 +18104,8 @@ var init_ingest = __esm({
           checkGot(this.ref, size2, digest, expectedSize, expectedDigest);
           return await this.#publish(digest, size2);
         } finally {
-          await (0, import_promises5.rm)(this.#path, { force: true });
+          await (0, import_promises6.rm)(this.#path, { force: true });
+          this.#notify();
         }
       }
       async #publish(digest, size2) {
@@ -18031,11 +18113,11 @@ var init_ingest = __esm({
         const present = await statOrUndefined(target);
         if (present !== void 0) {
           const now = /* @__PURE__ */ new Date();
-          await (0, import_promises5.utimes)(target, now, now).catch(() => void 0);
+          await (0, import_promises6.utimes)(target, now, now).catch(() => void 0);
           return { digest, size: present.size, updatedAt: now };
         }
-        await (0, import_promises5.chmod)(this.#path, 292);
-        await (0, import_promises5.rename)(this.#path, target);
+        await (0, import_promises6.chmod)(this.#path, 292);
+        await (0, import_promises6.rename)(this.#path, target);
         await fsyncDir((0, import_node_path9.dirname)(target));
         return { digest, size: size2, updatedAt: /* @__PURE__ */ new Date() };
       }
@@ -18043,7 +18125,7 @@ var init_ingest = __esm({
         if (this.#settled)
           return;
         if (this.destroyed) {
-          await (0, import_promises6.finished)(this).catch(() => void 0);
+          await (0, import_promises7.finished)(this).catch(() => void 0);
           return;
         }
         await new Promise((resolve8) => {
@@ -18083,14 +18165,14 @@ async function recordSource(root2, digest, domain, repository) {
   await writeFileAtomic(path, JSON.stringify(record));
 }
 async function forgetSources(root2, digest) {
-  await (0, import_promises7.rm)(sourcesPath(root2, digest), { force: true });
+  await (0, import_promises8.rm)(sourcesPath(root2, digest), { force: true });
 }
-var import_node_fs9, import_promises7, import_node_path10, KEEP;
+var import_node_fs9, import_promises8, import_node_path10, KEEP;
 var init_sources = __esm({
   "dist/content/sources.js"() {
     "use strict";
     import_node_fs9 = require("node:fs");
-    import_promises7 = require("node:fs/promises");
+    import_promises8 = require("node:fs/promises");
     import_node_path10 = require("node:path");
     init_oci();
     init_errors6();
@@ -18111,17 +18193,19 @@ async function openContentStore(root2, options = {}) {
 function notFoundOr(e, digest) {
   return errnoCode(e) === "ENOENT" ? new ContentError("NOT_FOUND", `blob ${digest} not found in the content store`, { cause: e }) : e;
 }
-var import_node_fs10, import_promises8, import_node_path11, import_node_stream4, import_promises9, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, LocalContentStore;
+var import_node_fs10, import_promises9, import_node_events, import_node_path11, import_node_stream4, import_promises10, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, LocalContentStore;
 var init_store = __esm({
   "dist/content/store.js"() {
     "use strict";
     import_node_fs10 = require("node:fs");
-    import_promises8 = require("node:fs/promises");
+    import_promises9 = require("node:fs/promises");
+    import_node_events = require("node:events");
     import_node_path11 = require("node:path");
     import_node_stream4 = require("node:stream");
-    import_promises9 = require("node:stream/promises");
+    import_promises10 = require("node:stream/promises");
     init_oci();
     init_errors6();
+    init_follow();
     init_fsutil();
     init_ingest();
     init_sources();
@@ -18130,6 +18214,10 @@ var init_store = __esm({
     LocalContentStore = class {
       root;
       #ingestDir;
+      /** writeBlob's ingests in progress, by the digest they must have (readWhileWritten follows them). */
+      #writing = /* @__PURE__ */ new Map();
+      /** Emits a digest's name with its writer when a writeBlob of it starts. */
+      #started = new import_node_events.EventEmitter().setMaxListeners(0);
       constructor(root2) {
         this.root = root2;
         this.#ingestDir = (0, import_node_path11.join)(root2, "ingest");
@@ -18159,7 +18247,7 @@ var init_store = __esm({
       async reader(digest, options = {}) {
         let fh;
         try {
-          fh = await (0, import_promises8.open)(this.blobPath(digest), "r");
+          fh = await (0, import_promises9.open)(this.blobPath(digest), "r");
         } catch (e) {
           throw notFoundOr(e, digest);
         }
@@ -18197,20 +18285,51 @@ var init_store = __esm({
             throw new ContentError("SIZE_MISMATCH", `blob ${expected.digest} is ${info.size} bytes, expected ${expected.size}`);
           }
           const now = /* @__PURE__ */ new Date();
-          await (0, import_promises8.utimes)(this.blobPath(expected.digest), now, now).catch(() => void 0);
+          await (0, import_promises9.utimes)(this.blobPath(expected.digest), now, now).catch(() => void 0);
           return { ...info, updatedAt: now };
         }
         if (!(source instanceof import_node_stream4.Readable)) {
           return ingestBytes(expected.digest ?? "writeBlob", source, this.#ingestPaths(), expected.size, expected.digest);
         }
-        const w = await this.writer(expected.digest ?? "writeBlob");
+        const w = await IngestWriter.open(expected.digest ?? "writeBlob", this.#ingestPaths());
+        const digest = expected.digest;
+        if (digest !== void 0) {
+          this.#writing.set(digest, w);
+          this.#started.emit(digest, w);
+        }
         try {
-          await (0, import_promises9.pipeline)(source, w, { end: false });
+          await (0, import_promises10.pipeline)(source, w, { end: false });
           return await w.commit(expected.size, expected.digest);
         } catch (e) {
           await w.abort();
           throw e;
+        } finally {
+          if (digest !== void 0 && this.#writing.get(digest) === w)
+            this.#writing.delete(digest);
         }
+      }
+      async readWhileWritten(digest, done) {
+        const writer = await this.#writerOf(digest, done);
+        if (writer === void 0)
+          return this.reader(digest);
+        return import_node_stream4.Readable.from(followIngest(writer, done, () => this.reader(digest)), { objectMode: false });
+      }
+      /** The writeBlob writing `digest` now or once it starts; undefined when `done` resolves first (rejects with it). */
+      #writerOf(digest, done) {
+        const now = this.#writing.get(digest);
+        if (now !== void 0)
+          return Promise.resolve(now);
+        return new Promise((resolve8, reject2) => {
+          const started = (w) => resolve8(w);
+          this.#started.once(digest, started);
+          done.then(() => {
+            this.#started.off(digest, started);
+            resolve8(void 0);
+          }, (e) => {
+            this.#started.off(digest, started);
+            reject2(e);
+          });
+        });
       }
       sourcesOf(digest, domain) {
         return sourcesOf(this.root, digest, domain);
@@ -18221,7 +18340,7 @@ var init_store = __esm({
       async delete(digest) {
         await forgetSources(this.root, digest);
         try {
-          await (0, import_promises8.rm)(this.blobPath(digest));
+          await (0, import_promises9.rm)(this.blobPath(digest));
           return true;
         } catch (e) {
           if (errnoCode(e) === "ENOENT")
@@ -18231,10 +18350,10 @@ var init_store = __esm({
       }
       async *walk() {
         const blobs = (0, import_node_path11.join)(this.root, "blobs");
-        for (const algorithm of await (0, import_promises8.readdir)(blobs)) {
+        for (const algorithm of await (0, import_promises9.readdir)(blobs)) {
           let names;
           try {
-            names = await (0, import_promises8.readdir)((0, import_node_path11.join)(blobs, algorithm));
+            names = await (0, import_promises9.readdir)((0, import_node_path11.join)(blobs, algorithm));
           } catch (e) {
             if (errnoCode(e) === "ENOTDIR" || errnoCode(e) === "ENOENT")
               continue;
@@ -18245,7 +18364,7 @@ var init_store = __esm({
             if (!isDigest(digest))
               continue;
             try {
-              const st = await (0, import_promises8.stat)((0, import_node_path11.join)(blobs, algorithm, name));
+              const st = await (0, import_promises9.stat)((0, import_node_path11.join)(blobs, algorithm, name));
               yield { digest, size: st.size, updatedAt: st.mtime };
             } catch (e) {
               if (errnoCode(e) !== "ENOENT")
@@ -18273,7 +18392,7 @@ var init_store = __esm({
         for (const ingest of await this.listIngests()) {
           const abandoned = now - ingest.updatedAt.getTime() > graceMs;
           if (abandoned || !isPidAlive(ingest.pid)) {
-            await (0, import_promises8.rm)((0, import_node_path11.join)(this.#ingestDir, ingest.name), { force: true });
+            await (0, import_promises9.rm)((0, import_node_path11.join)(this.#ingestDir, ingest.name), { force: true });
             removed.push(ingest.name);
           }
         }
@@ -18300,12 +18419,12 @@ async function tryLock(lockPath) {
   return fd === void 0 ? void 0 : held(fd);
 }
 function held(fd) {
-  let open10 = true;
+  let open11 = true;
   return {
     release: async () => {
-      if (open10)
+      if (open11)
         (0, import_node_fs11.closeSync)(fd);
-      open10 = false;
+      open11 = false;
     }
   };
 }
@@ -18371,7 +18490,7 @@ async function createLease(dir, content = {}) {
     },
     async release() {
       await chain.catch(() => void 0);
-      await (0, import_promises10.rm)(path, { force: true });
+      await (0, import_promises11.rm)(path, { force: true });
     }
   };
 }
@@ -18381,7 +18500,7 @@ async function readLiveLeases(dir, options = {}) {
   const stale = [];
   let names;
   try {
-    names = await (0, import_promises10.readdir)(dir);
+    names = await (0, import_promises11.readdir)(dir);
   } catch (e) {
     if (errnoCode(e) === "ENOENT")
       return { blobs, snapshots, stale };
@@ -18395,12 +18514,12 @@ async function readLiveLeases(dir, options = {}) {
     if (!isPidAlive(Number(m[2]))) {
       stale.push(id);
       if (options.removeStale)
-        await (0, import_promises10.rm)((0, import_node_path12.join)(dir, name), { force: true });
+        await (0, import_promises11.rm)((0, import_node_path12.join)(dir, name), { force: true });
       continue;
     }
     let file;
     try {
-      file = JSON.parse(await (0, import_promises10.readFile)((0, import_node_path12.join)(dir, name), "utf8"));
+      file = JSON.parse(await (0, import_promises11.readFile)((0, import_node_path12.join)(dir, name), "utf8"));
     } catch (e) {
       if (errnoCode(e) === "ENOENT")
         continue;
@@ -18414,13 +18533,13 @@ async function readLiveLeases(dir, options = {}) {
   }
   return { blobs, snapshots, stale };
 }
-var import_node_crypto9, import_node_fs12, import_promises10, import_node_path12;
+var import_node_crypto9, import_node_fs12, import_promises11, import_node_path12;
 var init_lease = __esm({
   "dist/content/lease.js"() {
     "use strict";
     import_node_crypto9 = require("node:crypto");
     import_node_fs12 = require("node:fs");
-    import_promises10 = require("node:fs/promises");
+    import_promises11 = require("node:fs/promises");
     import_node_path12 = require("node:path");
     init_oci();
     init_errors6();
@@ -18434,7 +18553,7 @@ function compressor(compression, level) {
     case "uncompressed":
       return void 0;
     case "gzip":
-      return zlib().createGzip({ chunkSize: CHUNK2, ...level === void 0 ? {} : { level } });
+      return zlib().createGzip({ chunkSize: CHUNK3, ...level === void 0 ? {} : { level } });
     case "zstd": {
       const z = zstd();
       if (z.createZstdCompress && z.constants.ZSTD_c_compressionLevel !== void 0) {
@@ -18449,7 +18568,7 @@ function decompressor(compression) {
     case "uncompressed":
       return void 0;
     case "gzip":
-      return zlib().createGunzip({ chunkSize: CHUNK2 });
+      return zlib().createGunzip({ chunkSize: CHUNK3 });
     case "zstd": {
       const z = zstd();
       if (z.createZstdDecompress)
@@ -18512,7 +18631,7 @@ function onPath(cmd) {
   }
   return void 0;
 }
-var import_node_fs13, import_node_path13, import_node_stream5, zlib, zstd, CHUNK2;
+var import_node_fs13, import_node_path13, import_node_stream5, zlib, zstd, CHUNK3;
 var init_codecs = __esm({
   "dist/content/codecs.js"() {
     "use strict";
@@ -18522,7 +18641,7 @@ var init_codecs = __esm({
     init_errors();
     zlib = () => process.getBuiltinModule("node:zlib");
     zstd = () => zlib();
-    CHUNK2 = 1 << 20;
+    CHUNK3 = 1 << 20;
   }
 });
 
@@ -18598,10 +18717,10 @@ function pathComponents(name) {
   return parts;
 }
 async function applyTar(tar, targetDir) {
-  const root2 = await (0, import_promises11.lstat)(targetDir);
+  const root2 = await (0, import_promises12.lstat)(targetDir);
   if (!root2.isDirectory())
     throw new SnapshotError("INVALID_ARGUMENT", `${targetDir} is not a directory`);
-  if ((await (0, import_promises11.readdir)(targetDir)).length > 0)
+  if ((await (0, import_promises12.readdir)(targetDir)).length > 0)
     throw new SnapshotError("INVALID_ARGUMENT", `${targetDir} is not empty`);
   const applier = new Applier(targetDir);
   let entries = 0;
@@ -18638,12 +18757,12 @@ function lstatOrUndefined(path) {
     return void 0;
   }
 }
-var import_node_fs14, import_promises11, import_node_path14, Applier;
+var import_node_fs14, import_promises12, import_node_path14, Applier;
 var init_apply = __esm({
   "dist/snapshotter/apply.js"() {
     "use strict";
     import_node_fs14 = require("node:fs");
-    import_promises11 = require("node:fs/promises");
+    import_promises12 = require("node:fs/promises");
     import_node_path14 = require("node:path");
     init_native();
     init_tarfs();
@@ -18694,7 +18813,7 @@ var init_apply = __esm({
         }
         if ((0, import_node_fs14.lstatSync)(fsPath(path), { throwIfNoEntry: false }) === void 0)
           return;
-        await (0, import_promises11.rm)(fsPath(path), { recursive: true, force: true });
+        await (0, import_promises12.rm)(fsPath(path), { recursive: true, force: true });
         this.safeDirs.clear();
       }
       async entry(h, body) {
@@ -18949,7 +19068,7 @@ async function resolveInRoot(root2, path, opts) {
 }
 async function lstatOrUndefined2(path) {
   try {
-    return await (0, import_promises12.lstat)(fsPath(path), { bigint: true });
+    return await (0, import_promises13.lstat)(fsPath(path), { bigint: true });
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "ENOTDIR")
@@ -18967,12 +19086,12 @@ function lstatSyncOrUndefined(path) {
     throw e;
   }
 }
-var import_node_fs15, import_promises12, MAX_LINKS;
+var import_node_fs15, import_promises13, MAX_LINKS;
 var init_root_path = __esm({
   "dist/solver/ops/file/root-path.js"() {
     "use strict";
     import_node_fs15 = require("node:fs");
-    import_promises12 = require("node:fs/promises");
+    import_promises13 = require("node:fs/promises");
     init_errors();
     init_tarfs();
     MAX_LINKS = 40;
@@ -19219,17 +19338,17 @@ function blake3SmallFileSync(path) {
     (0, import_node_fs16.closeSync)(fd);
   }
 }
-var import_node_fs16, import_promises13, import_blake_hash, SMALL_FILE, blake3File, scratch;
+var import_node_fs16, import_promises14, import_blake_hash, SMALL_FILE, blake3File, scratch;
 var init_hash_file = __esm({
   "dist/solver/ops/context/hash-file.js"() {
     "use strict";
     import_node_fs16 = require("node:fs");
-    import_promises13 = require("node:fs/promises");
+    import_promises14 = require("node:fs/promises");
     import_blake_hash = __toESM(require_blake(), 1);
     init_tarfs();
     SMALL_FILE = 1 << 20;
     blake3File = async (path, signal) => {
-      const handle = await (0, import_promises13.open)(fsPath(path), import_node_fs16.constants.O_RDONLY | import_node_fs16.constants.O_NOFOLLOW);
+      const handle = await (0, import_promises14.open)(fsPath(path), import_node_fs16.constants.O_RDONLY | import_node_fs16.constants.O_NOFOLLOW);
       try {
         const hasher = new import_blake_hash.Blake3Hasher();
         const { size: size2 } = await handle.stat();
@@ -20411,19 +20530,19 @@ async function serveAgentProxy(agentPath, path, owner) {
     server.close(() => resolve8());
   });
   try {
-    await (0, import_promises14.chown)(path, owner.uid, owner.gid);
-    await (0, import_promises14.chmod)(path, owner.mode);
+    await (0, import_promises15.chown)(path, owner.uid, owner.gid);
+    await (0, import_promises15.chmod)(path, owner.mode);
   } catch (e) {
     await close();
     throw e;
   }
   return { path, close };
 }
-var import_promises14, import_node_net2, MAX_MESSAGE, SSH_AGENT_FAILURE, SSH_AGENTC_REQUEST_IDENTITIES, SSH_AGENTC_SIGN_REQUEST, ALLOWED, FAILURE, AgentFramer, Upstream;
+var import_promises15, import_node_net2, MAX_MESSAGE, SSH_AGENT_FAILURE, SSH_AGENTC_REQUEST_IDENTITIES, SSH_AGENTC_SIGN_REQUEST, ALLOWED, FAILURE, AgentFramer, Upstream;
 var init_ssh_agent = __esm({
   "dist/executor/ssh-agent.js"() {
     "use strict";
-    import_promises14 = require("node:fs/promises");
+    import_promises15 = require("node:fs/promises");
     import_node_net2 = require("node:net");
     MAX_MESSAGE = 256 * 1024;
     SSH_AGENT_FAILURE = 5;
@@ -20961,20 +21080,20 @@ async function mkdirAllInRoot(root2, path, opts) {
       continue;
     }
     const dir = fsPath(abs);
-    await (0, import_promises15.mkdir)(dir, { mode: opts.mode });
-    await (0, import_promises15.chmod)(dir, opts.mode);
+    await (0, import_promises16.mkdir)(dir, { mode: opts.mode });
+    await (0, import_promises16.chmod)(dir, opts.mode);
     if (opts.owner !== void 0)
-      await (0, import_promises15.lchown)(dir, opts.owner.uid, opts.owner.gid);
+      await (0, import_promises16.lchown)(dir, opts.owner.uid, opts.owner.gid);
     if (opts.time !== void 0)
-      await (0, import_promises15.lutimes)(dir, opts.time, opts.time);
+      await (0, import_promises16.lutimes)(dir, opts.time, opts.time);
   }
   return rel;
 }
-var import_promises15;
+var import_promises16;
 var init_mkdir = __esm({
   "dist/solver/ops/file/mkdir.js"() {
     "use strict";
-    import_promises15 = require("node:fs/promises");
+    import_promises16 = require("node:fs/promises");
     init_errors();
     init_tarfs();
     init_root_path();
@@ -21020,7 +21139,7 @@ function compressionOf(head2) {
   return "none";
 }
 async function decode3(path, compression) {
-  const file = await (0, import_promises16.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
+  const file = await (0, import_promises17.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
   const input = file.createReadStream();
   if (compression === "none")
     return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
@@ -21041,7 +21160,7 @@ async function decode3(path, compression) {
       throw e;
     }
   }
-  const done = (0, import_promises17.pipeline)(input, decoder2).catch(() => void 0);
+  const done = (0, import_promises18.pipeline)(input, decoder2).catch(() => void 0);
   return { stream: decoder2, done, stop: () => decoder2.destroy() };
 }
 function isTarHeader(block) {
@@ -21064,7 +21183,7 @@ async function detectArchive(path) {
   const st = await lstatOrUndefined2(path);
   if (st === void 0 || !st.isFile())
     return void 0;
-  const handle = await (0, import_promises16.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
+  const handle = await (0, import_promises17.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
   let head2;
   try {
     head2 = Buffer.alloc(8);
@@ -21107,22 +21226,22 @@ async function extractArchive(archivePath, compression, destDir, opts) {
       const at = fsPath(dst);
       const existing = await lstatOrUndefined2(dst);
       if (existing !== void 0 && !(existing.isDirectory() && header.type === "dir")) {
-        await (0, import_promises16.rm)(at, { recursive: true, force: true });
+        await (0, import_promises17.rm)(at, { recursive: true, force: true });
       }
       const mode = header.mode & 4095;
       let setMode = true;
       switch (header.type) {
         case "dir":
           if (existing === void 0 || !existing.isDirectory())
-            await (0, import_promises16.mkdir)(at, { mode });
+            await (0, import_promises17.mkdir)(at, { mode });
           break;
         case "file": {
-          const out = await (0, import_promises16.open)(at, import_node_fs22.constants.O_CREAT | import_node_fs22.constants.O_EXCL | import_node_fs22.constants.O_WRONLY | import_node_fs22.constants.O_NOFOLLOW, 384);
-          await (0, import_promises17.pipeline)(import_node_stream7.Readable.from(body), out.createWriteStream());
+          const out = await (0, import_promises17.open)(at, import_node_fs22.constants.O_CREAT | import_node_fs22.constants.O_EXCL | import_node_fs22.constants.O_WRONLY | import_node_fs22.constants.O_NOFOLLOW, 384);
+          await (0, import_promises18.pipeline)(import_node_stream7.Readable.from(body), out.createWriteStream());
           break;
         }
         case "symlink":
-          await (0, import_promises16.symlink)(fsPath(header.linkname), at);
+          await (0, import_promises17.symlink)(fsPath(header.linkname), at);
           setMode = false;
           break;
         case "link": {
@@ -21134,7 +21253,7 @@ async function extractArchive(archivePath, compression, destDir, opts) {
           if (target === void 0 || targetRel === "") {
             throw new BuildError("COPY_FAILED", `invalid hardlink ${JSON.stringify(header.name)} -> ${JSON.stringify(header.linkname)}: target not extracted`);
           }
-          await (0, import_promises16.link)(fsPath(hostPath(destDir, targetRel)), at);
+          await (0, import_promises17.link)(fsPath(hostPath(destDir, targetRel)), at);
           setMode = !target.isSymbolicLink();
           break;
         }
@@ -21145,16 +21264,16 @@ async function extractArchive(archivePath, compression, destDir, opts) {
           break;
       }
       const owner = opts.owner ?? { uid: header.uid, gid: header.gid };
-      await (0, import_promises16.lchown)(at, owner.uid, owner.gid);
+      await (0, import_promises17.lchown)(at, owner.uid, owner.gid);
       if (opts.xattrs !== void 0)
         for (const [key, value2] of header.xattrs)
           await opts.xattrs.set(dst, key, value2);
       if (setMode)
-        await (0, import_promises16.chmod)(at, mode);
+        await (0, import_promises17.chmod)(at, mode);
       if (header.type === "dir")
         dirTimes.push({ path: dst, mtime: header.mtime });
       else if (header.type !== "link")
-        await (0, import_promises16.lutimes)(at, header.mtime, header.mtime);
+        await (0, import_promises17.lutimes)(at, header.mtime, header.mtime);
     }
     await decoded.done;
   } catch (e) {
@@ -21165,16 +21284,16 @@ async function extractArchive(archivePath, compression, destDir, opts) {
     throw new BuildError("COPY_FAILED", `failed to extract ${archivePath}: ${e.message}`, {}, { cause: e });
   }
   for (const { path, mtime } of dirTimes)
-    await (0, import_promises16.lutimes)(fsPath(path), mtime, mtime);
+    await (0, import_promises17.lutimes)(fsPath(path), mtime, mtime);
 }
-var import_node_fs22, import_promises16, import_node_stream7, import_promises17, MAGIC2, PROGRAMS;
+var import_node_fs22, import_promises17, import_node_stream7, import_promises18, MAGIC2, PROGRAMS;
 var init_archive = __esm({
   "dist/solver/ops/file/archive.js"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_promises16 = require("node:fs/promises");
+    import_promises17 = require("node:fs/promises");
     import_node_stream7 = require("node:stream");
-    import_promises17 = require("node:stream/promises");
+    import_promises18 = require("node:stream/promises");
     init_content();
     init_errors();
     init_tarfs();
@@ -21335,13 +21454,13 @@ async function ensureEmptyFileTarget(target, st) {
 async function setTimes(target, fi) {
   (0, import_node_fs24.lutimesSync)(fsPath(target), Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
 }
-var import_node_fs23, import_node_fs24, import_promises18, import_node_path19, FILE_CONCURRENCY, S_IFMT3, Copier, S_ISGID;
+var import_node_fs23, import_node_fs24, import_promises19, import_node_path19, FILE_CONCURRENCY, S_IFMT3, Copier, S_ISGID;
 var init_copier = __esm({
   "dist/solver/ops/file/copier.js"() {
     "use strict";
     import_node_fs23 = require("node:fs");
     import_node_fs24 = require("node:fs");
-    import_promises18 = require("node:fs/promises");
+    import_promises19 = require("node:fs/promises");
     init_errors();
     init_file_mode();
     import_node_path19 = require("node:path");
@@ -21432,7 +21551,7 @@ var init_copier = __esm({
             await replacing(target, () => (0, import_node_fs24.symlinkSync)((0, import_node_fs24.readlinkSync)(fsPath(src), { encoding: "buffer" }), fsPath(target)));
             break;
           case BigInt(import_node_fs23.constants.S_IFSOCK):
-            await (await (0, import_promises18.open)(fsPath(target), import_node_fs23.constants.O_CREAT | import_node_fs23.constants.O_EXCL | import_node_fs23.constants.O_WRONLY | import_node_fs23.constants.O_NOFOLLOW, 384)).close();
+            await (await (0, import_promises19.open)(fsPath(target), import_node_fs23.constants.O_CREAT | import_node_fs23.constants.O_EXCL | import_node_fs23.constants.O_WRONLY | import_node_fs23.constants.O_NOFOLLOW, 384)).close();
             break;
           default:
             await makeNodeLike(target, fi);
@@ -21535,7 +21654,7 @@ var init_copier = __esm({
         }
         try {
           this.opts.signal?.throwIfAborted();
-          await replacing(target, () => (0, import_promises18.copyFile)(fsPath(src), fsPath(target), import_node_fs23.constants.COPYFILE_EXCL));
+          await replacing(target, () => (0, import_promises19.copyFile)(fsPath(src), fsPath(target), import_node_fs23.constants.COPYFILE_EXCL));
           written?.(target);
           return true;
         } catch (e) {
@@ -21794,7 +21913,7 @@ async function readColonFile(root2, path) {
   const rel = await resolveInRoot(root2, path, { followFinal: true });
   let handle;
   try {
-    handle = await (0, import_promises19.open)(hostPath(root2, rel), "r");
+    handle = await (0, import_promises20.open)(hostPath(root2, rel), "r");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "ENOTDIR")
@@ -21814,11 +21933,11 @@ async function readColonFile(root2, path) {
     await handle.close();
   }
 }
-var import_promises19, MAX_USER_FILE_BYTES;
+var import_promises20, MAX_USER_FILE_BYTES;
 var init_users = __esm({
   "dist/solver/ops/file/users.js"() {
     "use strict";
-    import_promises19 = require("node:fs/promises");
+    import_promises20 = require("node:fs/promises");
     init_errors();
     init_root_path();
     MAX_USER_FILE_BYTES = 10 << 20;
@@ -21941,21 +22060,21 @@ async function copyOne(a) {
   await copier.copyTop(a.srcRel, hostPath(opts.destRoot, targetRel));
 }
 async function copyHeredoc(heredoc, common2) {
-  const scratch3 = await (0, import_promises20.mkdtemp)((0, import_node_path20.join)((0, import_node_os2.tmpdir)(), "tsbuild-heredoc-"));
+  const scratch3 = await (0, import_promises21.mkdtemp)((0, import_node_path20.join)((0, import_node_os2.tmpdir)(), "tsbuild-heredoc-"));
   try {
     const parts = cleanComponents(heredoc.path);
     if (parts.length === 0)
       throw copyError(`invalid heredoc file name ${JSON.stringify(heredoc.path)}`);
     const rel = parts.join("/");
     if (parts.length > 1)
-      await (0, import_promises20.mkdir)((0, import_node_path20.join)(scratch3, ...parts.slice(0, -1)), { recursive: true });
-    await (0, import_promises20.writeFile)((0, import_node_path20.join)(scratch3, rel), heredoc.data, { mode: 420 });
+      await (0, import_promises21.mkdir)((0, import_node_path20.join)(scratch3, ...parts.slice(0, -1)), { recursive: true });
+    await (0, import_promises21.writeFile)((0, import_node_path20.join)(scratch3, rel), heredoc.data, { mode: 420 });
     const now = /* @__PURE__ */ new Date();
-    await (0, import_promises20.utimes)((0, import_node_path20.join)(scratch3, rel), now, now);
+    await (0, import_promises21.utimes)((0, import_node_path20.join)(scratch3, rel), now, now);
     const view = new SourceView({ root: scratch3, ownership: "reset" });
     await copyOne({ ...common2, view, match: rel, srcRel: rel, include: void 0, exclude: void 0, copyDirContents: false });
   } finally {
-    await (0, import_promises20.rm)(scratch3, { recursive: true, force: true });
+    await (0, import_promises21.rm)(scratch3, { recursive: true, force: true });
   }
 }
 function destinationPath(workdir, dest) {
@@ -21977,11 +22096,11 @@ function notFound3(path, instr) {
     hint: `${instr} reads sources from the build context (or the --from stage/image): check the path, and that .dockerignore does not leave it out.`
   });
 }
-var import_promises20, import_node_os2, import_node_path20;
+var import_promises21, import_node_os2, import_node_path20;
 var init_copy = __esm({
   "dist/solver/ops/file/copy.js"() {
     "use strict";
-    import_promises20 = require("node:fs/promises");
+    import_promises21 = require("node:fs/promises");
     import_node_os2 = require("node:os");
     import_node_path20 = require("node:path");
     init_errors();
@@ -22033,7 +22152,7 @@ var init_file = __esm({
 // dist/solver/ops/mounted.js
 async function mountPoint(state) {
   const dir = (0, import_node_path21.join)(state.tmpDir, `mnt-${(0, import_node_crypto10.randomUUID)()}`);
-  await (0, import_promises21.mkdir)(dir, { recursive: true });
+  await (0, import_promises22.mkdir)(dir, { recursive: true });
   return dir;
 }
 async function changeSnapshot(state, parent, fn) {
@@ -22059,7 +22178,7 @@ async function changeSnapshot(state, parent, fn) {
     });
     throw e;
   } finally {
-    await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises22.rm)(dir, { recursive: true, force: true });
   }
 }
 async function withView(state, snapshot, fn) {
@@ -22068,7 +22187,7 @@ async function withView(state, snapshot, fn) {
     try {
       return await fn(dir);
     } finally {
-      await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+      await (0, import_promises22.rm)(dir, { recursive: true, force: true });
     }
   }
   const key = newActiveKey();
@@ -22083,15 +22202,15 @@ async function withView(state, snapshot, fn) {
   } finally {
     await state.snapshots.remove(key).catch(() => {
     });
-    await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises22.rm)(dir, { recursive: true, force: true });
   }
 }
-var import_node_crypto10, import_promises21, import_node_path21, newActiveKey, newSnapshotName;
+var import_node_crypto10, import_promises22, import_node_path21, newActiveKey, newSnapshotName;
 var init_mounted = __esm({
   "dist/solver/ops/mounted.js"() {
     "use strict";
     import_node_crypto10 = require("node:crypto");
-    import_promises21 = require("node:fs/promises");
+    import_promises22 = require("node:fs/promises");
     import_node_path21 = require("node:path");
     init_snapshotter();
     init_mount();
@@ -22218,27 +22337,27 @@ async function dropCacheMounts(cacheMountsDir, ids) {
   const hashes = new Set([...ids].map(hex2));
   if (hashes.size === 0)
     return;
-  for (const entry of await (0, import_promises22.readdir)(cacheMountsDir)) {
+  for (const entry of await (0, import_promises23.readdir)(cacheMountsDir)) {
     const match = /^([0-9a-f]{64})(-[0-9a-f]{64})?(\.[0-9]+)?$/.exec(entry);
     if (match === null || !hashes.has(match[1]))
       continue;
     const trash = (0, import_node_path24.join)(cacheMountsDir, `.drop-${(0, import_node_crypto13.randomUUID)()}`);
     try {
-      await (0, import_promises22.rename)((0, import_node_path24.join)(cacheMountsDir, entry), trash);
+      await (0, import_promises23.rename)((0, import_node_path24.join)(cacheMountsDir, entry), trash);
     } catch (e) {
       if (e.code === "ENOENT")
         continue;
       throw e;
     }
-    await (0, import_promises22.rm)(trash, { recursive: true, force: true });
+    await (0, import_promises23.rm)(trash, { recursive: true, force: true });
   }
 }
-var import_node_crypto13, import_promises22, import_node_path24, hex2;
+var import_node_crypto13, import_promises23, import_node_path24, hex2;
 var init_cache_mounts = __esm({
   "dist/solver/ops/cache-mounts.js"() {
     "use strict";
     import_node_crypto13 = require("node:crypto");
-    import_promises22 = require("node:fs/promises");
+    import_promises23 = require("node:fs/promises");
     import_node_path24 = require("node:path");
     hex2 = (s) => (0, import_node_crypto13.createHash)("sha256").update(s).digest("hex");
   }
@@ -22275,33 +22394,33 @@ function cacheMountId(mount, target) {
   return mount.id === "" ? target : mount.id;
 }
 async function ensureCacheDir(locks, dir, seed) {
-  const exists = async () => await (0, import_promises23.stat)(dir).catch(() => void 0) !== void 0;
+  const exists = async () => await (0, import_promises24.stat)(dir).catch(() => void 0) !== void 0;
   if (await exists())
     return;
   if (seed === void 0) {
-    await (0, import_promises23.mkdir)(dir, { recursive: true });
+    await (0, import_promises24.mkdir)(dir, { recursive: true });
     return;
   }
   await locks.withLock(`${dir}.create`, async () => {
     if (await exists())
       return;
     const temp = `${dir}.seed-${(0, import_node_crypto14.randomUUID)()}`;
-    await (0, import_promises23.mkdir)(temp, { mode: 493 });
+    await (0, import_promises24.mkdir)(temp, { mode: 493 });
     try {
       await seed(temp);
-      await (0, import_promises23.rename)(temp, dir);
+      await (0, import_promises24.rename)(temp, dir);
     } finally {
-      await (0, import_promises23.rm)(temp, { recursive: true, force: true });
+      await (0, import_promises24.rm)(temp, { recursive: true, force: true });
     }
   });
 }
-var import_node_crypto14, import_node_fs26, import_promises23, import_node_path25, O_PATH, StepMounts;
+var import_node_crypto14, import_node_fs26, import_promises24, import_node_path25, O_PATH, StepMounts;
 var init_exec_mounts = __esm({
   "dist/solver/ops/exec-mounts.js"() {
     "use strict";
     import_node_crypto14 = require("node:crypto");
     import_node_fs26 = require("node:fs");
-    import_promises23 = require("node:fs/promises");
+    import_promises24 = require("node:fs/promises");
     import_node_path25 = require("node:path");
     init_errors();
     init_executor();
@@ -22394,8 +22513,8 @@ var init_exec_mounts = __esm({
         const mounts = await snapshots.prepare(key, snapshot ?? void 0);
         this.releases.push(() => snapshots.remove(key));
         const dir = (0, import_node_path25.join)(tmpDir, `mnt-${(0, import_node_crypto14.randomUUID)()}`);
-        await (0, import_promises23.mkdir)(dir);
-        this.releases.push(() => (0, import_promises23.rm)(dir, { recursive: true, force: true }));
+        await (0, import_promises24.mkdir)(dir);
+        this.releases.push(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }));
         mountAt(mounts, dir);
         this.releases.push(async () => unmount(dir, { detach: true }));
         return dir;
@@ -22423,9 +22542,9 @@ var init_exec_mounts = __esm({
           return;
         const dir = await this.secretsTmpfs();
         const file = (0, import_node_path25.join)(dir, `secret-${this.mounts.length}`);
-        await (0, import_promises23.writeFile)(file, value2, { mode: 384 });
-        await (0, import_promises23.chown)(file, mount.uid ?? 0, mount.gid ?? 0);
-        await (0, import_promises23.chmod)(file, mount.mode ?? 256);
+        await (0, import_promises24.writeFile)(file, value2, { mode: 384 });
+        await (0, import_promises24.chown)(file, mount.uid ?? 0, mount.gid ?? 0);
+        await (0, import_promises24.chmod)(file, mount.mode ?? 256);
         this.mounts.push({ type: "bind", target, source: file, readonly: true });
       }
       /** One private tmpfs per step for its secret files, unmounted and removed on release. */
@@ -22433,8 +22552,8 @@ var init_exec_mounts = __esm({
         if (this.secretsDir !== void 0)
           return this.secretsDir;
         const dir = (0, import_node_path25.join)(this.state.tmpDir, `secrets-${(0, import_node_crypto14.randomUUID)()}`);
-        await (0, import_promises23.mkdir)(dir, { mode: 448 });
-        this.releases.push(() => (0, import_promises23.rm)(dir, { recursive: true, force: true }));
+        await (0, import_promises24.mkdir)(dir, { mode: 448 });
+        this.releases.push(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }));
         mountAt([{ type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", "mode=0700"] }], dir);
         this.releases.push(async () => unmount(dir, { detach: true }));
         this.secretsDir = dir;
@@ -22451,8 +22570,8 @@ var init_exec_mounts = __esm({
           });
         }
         const dir = (0, import_node_path25.join)(this.state.tmpDir, `ssh-${(0, import_node_crypto14.randomUUID)().slice(0, 8)}`);
-        await (0, import_promises23.mkdir)(dir, { mode: 448 });
-        this.releases.push(() => (0, import_promises23.rm)(dir, { recursive: true, force: true }));
+        await (0, import_promises24.mkdir)(dir, { mode: 448 });
+        this.releases.push(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }));
         const proxy = await serveAgentProxy(agent, (0, import_node_path25.join)(dir, "agent.sock"), {
           uid: mount.uid ?? 0,
           gid: mount.gid ?? 0,
@@ -22472,9 +22591,9 @@ var init_exec_mounts = __esm({
         const sub = import_node_path25.posix.join("/", mount.source);
         if (sub === "/") {
           if (mount.mode !== void 0)
-            await (0, import_promises23.chmod)(dir, mount.mode);
+            await (0, import_promises24.chmod)(dir, mount.mode);
           if (mount.uid !== void 0 || mount.gid !== void 0)
-            await (0, import_promises23.chown)(dir, mount.uid ?? 0, mount.gid ?? 0);
+            await (0, import_promises24.chown)(dir, mount.uid ?? 0, mount.gid ?? 0);
           return dir;
         }
         return readsSource(m) ? dir : this.cachePath(dir, sub);
@@ -22487,7 +22606,7 @@ var init_exec_mounts = __esm({
        * missing path is an error, as in BuildKit (which creates none).
        */
       async cachePath(dir, sub) {
-        const root2 = await (0, import_promises23.realpath)(dir);
+        const root2 = await (0, import_promises24.realpath)(dir);
         const { rel, isDir } = await resolveMountSource(root2, sub, {
           what: "cache mount source",
           hint: "a cache mount's source= is a path inside the cache, made by an earlier step that used it"
@@ -22503,10 +22622,10 @@ var init_exec_mounts = __esm({
           }
           const point = (0, import_node_path25.join)(this.state.tmpDir, `cache-${(0, import_node_crypto14.randomUUID)()}`);
           if (isDir)
-            await (0, import_promises23.mkdir)(point);
+            await (0, import_promises24.mkdir)(point);
           else
-            await (0, import_promises23.writeFile)(point, "");
-          this.releases.push(() => (0, import_promises23.rm)(point, { recursive: true, force: true }));
+            await (0, import_promises24.writeFile)(point, "");
+          this.releases.push(() => (0, import_promises24.rm)(point, { recursive: true, force: true }));
           mountAt([bindMount(proc, false)], point);
           this.releases.push(async () => unmount(point, { detach: true }));
           return point;
@@ -22582,10 +22701,10 @@ var init_exec_mounts = __esm({
           });
           if (!isDir)
             throw new BuildError("MOUNT_FAILED", `cache mount source ${JSON.stringify(sub)} is not a directory`);
-          const info = await (0, import_promises23.lstat)(abs);
-          await (0, import_promises23.chown)(into, info.uid, info.gid);
-          await (0, import_promises23.chmod)(into, info.mode & 4095);
-          if ((await (0, import_promises23.readdir)(abs)).length === 0)
+          const info = await (0, import_promises24.lstat)(abs);
+          await (0, import_promises24.chown)(into, info.uid, info.gid);
+          await (0, import_promises24.chmod)(into, info.mode & 4095);
+          if ((await (0, import_promises24.readdir)(abs)).length === 0)
             return;
           await copy({
             destRoot: into,
@@ -22626,22 +22745,22 @@ function mountKey(m) {
 }
 async function emptyDir(tmpDir) {
   const dir = (0, import_node_path26.join)(tmpDir, "empty-lower");
-  await (0, import_promises24.mkdir)(dir, { recursive: true });
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
   return dir;
 }
 async function writeScript(tmpDir, script) {
   const dir = (0, import_node_path26.join)(tmpDir, `pipes-${(0, import_node_crypto15.randomUUID)()}`);
-  await (0, import_promises24.mkdir)(dir, { recursive: true });
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
   const file = (0, import_node_path26.join)(dir, script.name);
-  await (0, import_promises24.writeFile)(file, script.data);
-  await (0, import_promises24.chmod)(file, 493);
+  await (0, import_promises25.writeFile)(file, script.data);
+  await (0, import_promises25.chmod)(file, 493);
   return dir;
 }
-var import_promises24, import_node_crypto15, import_node_path26, RunFailedError, OutputTail, ExecOp;
+var import_promises25, import_node_crypto15, import_node_path26, RunFailedError, OutputTail, ExecOp;
 var init_exec_op = __esm({
   "dist/solver/ops/exec-op.js"() {
     "use strict";
-    import_promises24 = require("node:fs/promises");
+    import_promises25 = require("node:fs/promises");
     import_node_crypto15 = require("node:crypto");
     import_node_path26 = require("node:path");
     init_errors();
@@ -22853,7 +22972,7 @@ ${output.map((l) => `    ${l}`).join("\n")}`
           throw e;
         } finally {
           if (script !== void 0)
-            await (0, import_promises24.rm)(script, { recursive: true, force: true }).catch(() => {
+            await (0, import_promises25.rm)(script, { recursive: true, force: true }).catch(() => {
             });
           await stepMounts.release();
         }
@@ -23086,9 +23205,11 @@ async function unpackImage(state, layers, status) {
       let size2;
       try {
         ({ size: size2 } = await applyTar(await layer.open(), dir));
+        await layer.fetch?.();
       } catch (e) {
-        await (0, import_promises25.rm)(dir, { recursive: true, force: true });
-        throw e;
+        await (0, import_promises26.rm)(dir, { recursive: true, force: true });
+        const download = await layer.fetch?.().then(() => void 0, (failure) => ({ failure }));
+        throw download === void 0 ? e : download.failure;
       }
       status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, missing2);
       return { dir, size: size2 };
@@ -23124,17 +23245,17 @@ async function unpackImage(state, layers, status) {
     const left = await Promise.allSettled(staged.map((p) => p ?? Promise.resolve(void 0)));
     for (const r of left)
       if (r.status === "fulfilled" && r.value !== void 0)
-        await (0, import_promises25.rm)(r.value.dir, { recursive: true, force: true });
+        await (0, import_promises26.rm)(r.value.dir, { recursive: true, force: true });
   }
   await registerLayers(state, chain.map((snapshot, i) => ({ snapshot, diffId: diffIds[i], size: 0 })));
   return chain.at(-1) ?? null;
 }
-var import_node_os3, import_promises25;
+var import_node_os3, import_promises26;
 var init_unpack = __esm({
   "dist/solver/ops/unpack.js"() {
     "use strict";
     import_node_os3 = require("node:os");
-    import_promises25 = require("node:fs/promises");
+    import_promises26 = require("node:fs/promises");
     init_dist();
     init_snapshotter();
     init_layers();
@@ -23700,7 +23821,7 @@ async function rememberLayerBlob(store, diffId, compression, blob2) {
   await writeLayerMemo(store, file);
 }
 async function writeLayerMemo(store, file) {
-  await (0, import_promises26.mkdir)((0, import_node_path27.join)(store.root, "layers"), { recursive: true });
+  await (0, import_promises27.mkdir)((0, import_node_path27.join)(store.root, "layers"), { recursive: true });
   await writeFileAtomic(memoFile(store, file.diffId, file.compression), JSON.stringify(file));
 }
 async function readLayerMemo(store, diffId, compression) {
@@ -23712,7 +23833,7 @@ function memoFile(store, diffId, compression) {
 async function readMemo(path, store) {
   let memo;
   try {
-    memo = JSON.parse(await (0, import_promises26.readFile)(path, "utf8"));
+    memo = JSON.parse(await (0, import_promises27.readFile)(path, "utf8"));
   } catch {
     return void 0;
   }
@@ -23727,7 +23848,7 @@ async function memoizedLayerBlobs(store) {
   const out = /* @__PURE__ */ new Set();
   let names;
   try {
-    names = await (0, import_promises26.readdir)((0, import_node_path27.join)(store.root, "layers"));
+    names = await (0, import_promises27.readdir)((0, import_node_path27.join)(store.root, "layers"));
   } catch {
     return out;
   }
@@ -23735,7 +23856,7 @@ async function memoizedLayerBlobs(store) {
     if (!name.endsWith(".json"))
       continue;
     try {
-      const memo = JSON.parse(await (0, import_promises26.readFile)((0, import_node_path27.join)(store.root, "layers", name), "utf8"));
+      const memo = JSON.parse(await (0, import_promises27.readFile)((0, import_node_path27.join)(store.root, "layers", name), "utf8"));
       if (isDigest(memo.digest))
         out.add(memo.digest);
     } catch {
@@ -23743,11 +23864,11 @@ async function memoizedLayerBlobs(store) {
   }
   return out;
 }
-var import_promises26, import_node_path27;
+var import_promises27, import_node_path27;
 var init_layer_memo = __esm({
   "dist/images/layer-memo.js"() {
     "use strict";
-    import_promises26 = require("node:fs/promises");
+    import_promises27 = require("node:fs/promises");
     import_node_path27 = require("node:path");
     init_content();
     init_oci();
@@ -23913,7 +24034,7 @@ async function openImageStore(options) {
   } catch (e) {
     if (errnoCode(e) !== "ENOENT")
       throw e;
-    await (0, import_promises27.symlink)((0, import_node_path28.relative)(root2, (0, import_node_path28.join)(content.root, "blobs")), (0, import_node_path28.join)(root2, "blobs")).catch((err) => {
+    await (0, import_promises28.symlink)((0, import_node_path28.relative)(root2, (0, import_node_path28.join)(content.root, "blobs")), (0, import_node_path28.join)(root2, "blobs")).catch((err) => {
       if (errnoCode(err) !== "EEXIST")
         throw err;
     });
@@ -23923,12 +24044,12 @@ async function openImageStore(options) {
 function refName(d) {
   return d.annotations?.[Annotation.refName];
 }
-var import_node_fs27, import_promises27, import_node_path28, DEFAULT_PRUNE_GRACE_MS, LocalImageStore;
+var import_node_fs27, import_promises28, import_node_path28, DEFAULT_PRUNE_GRACE_MS, LocalImageStore;
 var init_image_store = __esm({
   "dist/images/image-store.js"() {
     "use strict";
     import_node_fs27 = require("node:fs");
-    import_promises27 = require("node:fs/promises");
+    import_promises28 = require("node:fs/promises");
     import_node_path28 = require("node:path");
     init_content();
     init_errors7();
@@ -24898,10 +25019,10 @@ var require_wrap_handler = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports2, module2) {
     "use strict";
-    var EventEmitter2 = require("node:events");
+    var EventEmitter3 = require("node:events");
     var WrapHandler = require_wrap_handler();
     var wrapInterceptor = (dispatch2) => (opts, handler) => dispatch2(opts, WrapHandler.wrap(handler));
-    var Dispatcher = class extends EventEmitter2 {
+    var Dispatcher = class extends EventEmitter3 {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -35827,7 +35948,7 @@ function dockerConfigPath(env) {
 async function readConfig(env) {
   const path = dockerConfigPath(env);
   try {
-    return JSON.parse(await (0, import_promises28.readFile)(path, "utf8"));
+    return JSON.parse(await (0, import_promises29.readFile)(path, "utf8"));
   } catch (e) {
     if (e.code === "ENOENT")
       return {};
@@ -35890,7 +36011,7 @@ async function credentialsFor(domain, env) {
 }
 async function writeConfig(env, config) {
   const path = dockerConfigPath(env);
-  await (0, import_promises28.mkdir)((0, import_node_path29.dirname)(path), { recursive: true, mode: 448 });
+  await (0, import_promises29.mkdir)((0, import_node_path29.dirname)(path), { recursive: true, mode: 448 });
   await writeFileAtomic(path, JSON.stringify(config, null, "	") + "\n", 384);
 }
 async function saveCredentials(domain, username, password, env) {
@@ -35918,11 +36039,11 @@ async function removeCredentials(domain, env) {
   await writeConfig(env, config);
   return true;
 }
-var import_promises28, import_node_os4, import_node_path29;
+var import_promises29, import_node_os4, import_node_path29;
 var init_credentials = __esm({
   "dist/registry/credentials.js"() {
     "use strict";
-    import_promises28 = require("node:fs/promises");
+    import_promises29 = require("node:fs/promises");
     import_node_os4 = require("node:os");
     import_node_path29 = require("node:path");
     init_content();
@@ -36684,9 +36805,9 @@ async function compressLayer(openTar, compression, options) {
   try {
     const tar = await openTar();
     if (compress)
-      await (0, import_promises29.pipeline)(tar, tap, compress, writer, { end: false });
+      await (0, import_promises30.pipeline)(tar, tap, compress, writer, { end: false });
     else
-      await (0, import_promises29.pipeline)(tar, tap, writer, { end: false });
+      await (0, import_promises30.pipeline)(tar, tap, writer, { end: false });
     const info = await writer.commit();
     const diffId = tap.digest;
     await writeLayerMemo(options.store, { diffId, compression, digest: info.digest, size: info.size });
@@ -36697,21 +36818,24 @@ async function compressLayer(openTar, compression, options) {
   }
 }
 async function openLayerTar(provider, layer) {
+  return layerTarOf(layer, () => provider.reader(layer.digest));
+}
+async function layerTarOf(layer, open11) {
   const compression = layerCompression(layer.mediaType);
   if (compression === void 0)
     throw new ExporterError("BAD_IMAGE", `not a layer media type: ${layer.mediaType}`);
-  const blob2 = await provider.reader(layer.digest);
+  const blob2 = await open11();
   const decompress = decompressor(compression);
   if (!decompress)
     return blob2;
   blob2.on("error", (e) => decompress.destroy(e));
   return blob2.pipe(decompress);
 }
-var import_promises29, DEFAULT_LAYER_FORMAT, COMPRESSIONS;
+var import_promises30, DEFAULT_LAYER_FORMAT, COMPRESSIONS;
 var init_layers2 = __esm({
   "dist/exporter/layers.js"() {
     "use strict";
-    import_promises29 = require("node:stream/promises");
+    import_promises30 = require("node:stream/promises");
     init_content();
     init_images();
     init_errors8();
@@ -36734,49 +36858,49 @@ function exchanged(temp, dest) {
   }
 }
 async function writeDirAtomically(dest, fill) {
-  await (0, import_promises30.mkdir)((0, import_node_path30.dirname)(dest), { recursive: true });
+  await (0, import_promises31.mkdir)((0, import_node_path30.dirname)(dest), { recursive: true });
   await removeStaleTempPaths(dest);
   const temp = tempPathFor(dest);
-  await (0, import_promises30.mkdir)(temp, { mode: 493 });
+  await (0, import_promises31.mkdir)(temp, { mode: 493 });
   try {
     await fill(temp);
   } catch (e) {
-    await (0, import_promises30.rm)(temp, { recursive: true, force: true });
+    await (0, import_promises31.rm)(temp, { recursive: true, force: true });
     throw e;
   }
   let swapped;
   try {
     swapped = exchanged(temp, dest);
   } catch (e) {
-    await (0, import_promises30.rm)(temp, { recursive: true, force: true });
+    await (0, import_promises31.rm)(temp, { recursive: true, force: true });
     throw e;
   }
   if (swapped) {
     await fsyncDir((0, import_node_path30.dirname)(dest));
-    await (0, import_promises30.rm)(temp, { recursive: true, force: true });
+    await (0, import_promises31.rm)(temp, { recursive: true, force: true });
     return;
   }
   const old = tempPathFor(dest);
   let movedAside = false;
   try {
-    await (0, import_promises30.rename)(dest, old);
+    await (0, import_promises31.rename)(dest, old);
     movedAside = true;
   } catch (e) {
     if (errnoCode(e) !== "ENOENT") {
-      await (0, import_promises30.rm)(temp, { recursive: true, force: true });
+      await (0, import_promises31.rm)(temp, { recursive: true, force: true });
       throw e;
     }
   }
-  await (0, import_promises30.rename)(temp, dest);
+  await (0, import_promises31.rename)(temp, dest);
   await fsyncDir((0, import_node_path30.dirname)(dest));
   if (movedAside)
-    await (0, import_promises30.rm)(old, { recursive: true, force: true });
+    await (0, import_promises31.rm)(old, { recursive: true, force: true });
 }
-var import_promises30, import_node_path30;
+var import_promises31, import_node_path30;
 var init_dir_output = __esm({
   "dist/exporter/dir-output.js"() {
     "use strict";
-    import_promises30 = require("node:fs/promises");
+    import_promises31 = require("node:fs/promises");
     import_node_path30 = require("node:path");
     init_content();
     init_native();
@@ -36803,7 +36927,7 @@ async function writeTarFile(dest, fill) {
     if (failure !== void 0)
       throw failure.error;
     if (!out.write(bytes))
-      await (0, import_node_events.once)(out, "drain");
+      await (0, import_node_events2.once)(out, "drain");
   };
   const writer = {
     add: (header) => put(encodeHeader(header)),
@@ -36829,19 +36953,19 @@ async function writeTarFile(dest, fill) {
     await fill(writer);
     await put(END_OF_ARCHIVE);
     out.end();
-    await (0, import_promises32.finished)(out);
+    await (0, import_promises33.finished)(out);
     await syncFile(temp);
-    await (0, import_promises31.rename)(temp, dest);
+    await (0, import_promises32.rename)(temp, dest);
     await fsyncDir((0, import_node_path31.dirname)(dest));
   } catch (e) {
     out.destroy();
-    await (0, import_promises32.finished)(out).catch(() => void 0);
-    await (0, import_promises31.rm)(temp, { force: true });
+    await (0, import_promises33.finished)(out).catch(() => void 0);
+    await (0, import_promises32.rm)(temp, { force: true });
     throw e;
   }
 }
 async function syncFile(path) {
-  const fh = await (0, import_promises31.open)(path, "r+");
+  const fh = await (0, import_promises32.open)(path, "r+");
   try {
     await fh.sync();
   } finally {
@@ -36884,15 +37008,15 @@ function ancestorsOf(path) {
   }
   return out;
 }
-var import_node_events, import_node_fs28, import_promises31, import_node_path31, import_promises32, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
+var import_node_events2, import_node_fs28, import_promises32, import_node_path31, import_promises33, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
 var init_tar = __esm({
   "dist/exporter/tar.js"() {
     "use strict";
-    import_node_events = require("node:events");
+    import_node_events2 = require("node:events");
     import_node_fs28 = require("node:fs");
-    import_promises31 = require("node:fs/promises");
+    import_promises32 = require("node:fs/promises");
     import_node_path31 = require("node:path");
-    import_promises32 = require("node:stream/promises");
+    import_promises33 = require("node:stream/promises");
     init_content();
     init_tarfs();
     init_errors8();
@@ -36919,12 +37043,12 @@ async function writeOciLayout(options, image) {
     return;
   }
   await writeDirAtomically(options.dest, async (dir) => {
-    await (0, import_promises33.mkdir)((0, import_node_path32.join)(dir, "blobs", "sha256"), { recursive: true });
+    await (0, import_promises34.mkdir)((0, import_node_path32.join)(dir, "blobs", "sha256"), { recursive: true });
     for (const b of blobs) {
-      await (0, import_promises34.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs29.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
+      await (0, import_promises35.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs29.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
     }
-    await (0, import_promises33.writeFile)((0, import_node_path32.join)(dir, "oci-layout"), OCI_LAYOUT);
-    await (0, import_promises33.writeFile)((0, import_node_path32.join)(dir, "index.json"), index);
+    await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "oci-layout"), OCI_LAYOUT);
+    await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "index.json"), index);
   });
 }
 function exportDescriptor(image) {
@@ -36970,14 +37094,14 @@ async function addBlobs(w, provider, blobs) {
     await w.addStream(layoutEntry(blobPath(b), b.size), await provider.reader(b.digest));
   }
 }
-var import_node_fs29, import_promises33, import_node_path32, import_promises34, OCI_LAYOUT;
+var import_node_fs29, import_promises34, import_node_path32, import_promises35, OCI_LAYOUT;
 var init_oci_layout = __esm({
   "dist/exporter/oci-layout.js"() {
     "use strict";
     import_node_fs29 = require("node:fs");
-    import_promises33 = require("node:fs/promises");
+    import_promises34 = require("node:fs/promises");
     import_node_path32 = require("node:path");
-    import_promises34 = require("node:stream/promises");
+    import_promises35 = require("node:stream/promises");
     init_content();
     init_oci();
     init_images();
@@ -37059,7 +37183,7 @@ async function applyLayer(root2, tar, options) {
       if (what.kind === "whiteout") {
         const victim = await resolveInRoot2(root2, what.path, false, false);
         if (victim !== void 0)
-          await (0, import_promises35.rm)(fsPath(victim), { recursive: true, force: true });
+          await (0, import_promises36.rm)(fsPath(victim), { recursive: true, force: true });
       }
       if (what.kind === "opaque")
         opaque.push(what.dir);
@@ -37074,7 +37198,7 @@ async function applyLayer(root2, tar, options) {
   for (const dir of opaque)
     await clearLower(root2, dir, touched);
   for (const d of dirTimes.reverse()) {
-    await (0, import_promises35.utimes)(fsPath(d.path), d.mtime, d.mtime).catch((e) => {
+    await (0, import_promises36.utimes)(fsPath(d.path), d.mtime, d.mtime).catch((e) => {
       if (errnoCode(e) !== "ENOENT")
         throw e;
     });
@@ -37085,24 +37209,24 @@ async function writeEntry(root2, target, h, body, options) {
   const existing = await lstatOrUndefined3(target);
   if (h.type === "dir") {
     if (existing && !existing.isDirectory())
-      await (0, import_promises35.rm)(at, { recursive: true, force: true });
+      await (0, import_promises36.rm)(at, { recursive: true, force: true });
     if (!existing || !existing.isDirectory())
-      await (0, import_promises35.mkdir)(at);
+      await (0, import_promises36.mkdir)(at);
   } else if (existing && target !== root2) {
-    await (0, import_promises35.rm)(at, { recursive: true, force: true });
+    await (0, import_promises36.rm)(at, { recursive: true, force: true });
   }
   switch (h.type) {
     case "dir":
       break;
     case "file":
-      await (0, import_promises36.pipeline)(body, (0, import_node_fs30.createWriteStream)(at, { flags: "wx", mode: 384 }));
+      await (0, import_promises37.pipeline)(body, (0, import_node_fs30.createWriteStream)(at, { flags: "wx", mode: 384 }));
       break;
     case "symlink":
-      await (0, import_promises35.symlink)(fsPath(h.linkname), at);
+      await (0, import_promises36.symlink)(fsPath(h.linkname), at);
       break;
     case "link": {
       const source = await resolveInRoot2(root2, normalizeEntryPath(h.linkname), false);
-      await (0, import_promises35.link)(fsPath(source), at);
+      await (0, import_promises36.link)(fsPath(source), at);
       return;
     }
     case "char":
@@ -37112,16 +37236,16 @@ async function writeEntry(root2, target, h, body, options) {
       break;
   }
   if (options.preserveOwnership)
-    await (0, import_promises35.lchown)(at, h.uid, h.gid);
+    await (0, import_promises36.lchown)(at, h.uid, h.gid);
   if (h.type !== "symlink")
-    await (0, import_promises35.chmod)(at, h.mode);
+    await (0, import_promises36.chmod)(at, h.mode);
   for (const [name, value2] of h.xattrs) {
     if (!options.setXattr) {
       throw new ExporterError("NOT_SUPPORTED", `layer entry ${h.name} carries xattr ${name}, which cannot be written without native support`);
     }
     await options.setXattr(target, name, value2);
   }
-  await (0, import_promises35.lutimes)(at, h.mtime, h.mtime);
+  await (0, import_promises36.lutimes)(at, h.mtime, h.mtime);
 }
 async function clearLower(root2, dir, touched) {
   const abs = dir === "" ? root2 : await resolveInRoot2(root2, dir, true);
@@ -37129,11 +37253,11 @@ async function clearLower(root2, dir, touched) {
     const rel = dir === "" ? name : `${dir}/${name}`;
     const path = (0, import_node_path33.join)(abs, name);
     if (touched.has(rel)) {
-      if ((await (0, import_promises35.lstat)(fsPath(path))).isDirectory())
+      if ((await (0, import_promises36.lstat)(fsPath(path))).isDirectory())
         await clearLower(root2, rel, touched);
       continue;
     }
-    await (0, import_promises35.rm)(fsPath(path), { recursive: true, force: true });
+    await (0, import_promises36.rm)(fsPath(path), { recursive: true, force: true });
   }
 }
 async function resolveInRoot2(root2, rel, followLast, createParents = true) {
@@ -37162,10 +37286,10 @@ async function resolveInRoot2(root2, rel, followLast, createParents = true) {
       if (!createParents && (!st || !st.isDirectory()))
         return void 0;
       if (!st)
-        await (0, import_promises35.mkdir)(fsPath(here), { mode: 493 });
+        await (0, import_promises36.mkdir)(fsPath(here), { mode: 493 });
       else if (!st.isDirectory()) {
-        await (0, import_promises35.rm)(fsPath(here), { force: true });
-        await (0, import_promises35.mkdir)(fsPath(here), { mode: 493 });
+        await (0, import_promises36.rm)(fsPath(here), { force: true });
+        await (0, import_promises36.mkdir)(fsPath(here), { mode: 493 });
       }
     }
     resolved.push(part);
@@ -37182,7 +37306,7 @@ function mknod2(target, h) {
 }
 async function lstatOrUndefined3(path) {
   try {
-    return await (0, import_promises35.lstat)(fsPath(path));
+    return await (0, import_promises36.lstat)(fsPath(path));
   } catch (e) {
     if (errnoCode(e) === "ENOENT")
       return void 0;
@@ -37284,14 +37408,14 @@ function outputHeader(h, rel) {
     ...h.xattrs.size > 0 ? { xattrs: [...h.xattrs] } : {}
   };
 }
-var import_node_fs30, import_promises35, import_node_path33, import_promises36;
+var import_node_fs30, import_promises36, import_node_path33, import_promises37;
 var init_rootfs = __esm({
   "dist/exporter/rootfs.js"() {
     "use strict";
     import_node_fs30 = require("node:fs");
-    import_promises35 = require("node:fs/promises");
+    import_promises36 = require("node:fs/promises");
     import_node_path33 = require("node:path");
-    import_promises36 = require("node:stream/promises");
+    import_promises37 = require("node:stream/promises");
     init_content();
     init_native();
     init_tarfs();
@@ -37321,7 +37445,7 @@ var init_exporter = __esm({
 async function readIndex(dir, where) {
   let text;
   try {
-    text = await (0, import_promises37.readFile)((0, import_node_path34.join)(dir, "index.json"), "utf8");
+    text = await (0, import_promises38.readFile)((0, import_node_path34.join)(dir, "index.json"), "utf8");
   } catch (e) {
     if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR")
       return void 0;
@@ -37359,7 +37483,7 @@ async function readBlob(dir, desc, where) {
     throw new BuildError("CACHE_IMPORT", `the cache at ${where} lists a ${desc.size}-byte ${desc.mediaType}: too large`);
   let bytes;
   try {
-    bytes = await (0, import_promises37.readFile)(blobFile(dir, desc.digest));
+    bytes = await (0, import_promises38.readFile)(blobFile(dir, desc.digest));
   } catch (e) {
     throw new BuildError("CACHE_IMPORT", `the cache at ${where} lacks blob ${desc.digest}: ${errnoCode(e) === "ENOENT" ? "no such file" : e.message}`);
   }
@@ -37373,7 +37497,7 @@ async function openLocalCache(src, options = {}) {
   if (options.digest !== void 0) {
     let size2;
     try {
-      size2 = (await (0, import_promises37.stat)(blobFile(src, options.digest))).size;
+      size2 = (await (0, import_promises38.stat)(blobFile(src, options.digest))).size;
     } catch (e) {
       return { missing: `local cache import at ${src} skipped: digest ${options.digest} unavailable: ${errnoCode(e) ?? e.message}` };
     }
@@ -37426,7 +37550,7 @@ async function keptFromOld(dest, tag) {
       const m = parseCacheManifest(await readBlob(dest, entry.descriptor, where), where);
       await readBlob(dest, m.config, where);
       for (const l of m.layers)
-        await (0, import_promises37.stat)(blobFile(dest, l.digest));
+        await (0, import_promises38.stat)(blobFile(dest, l.digest));
       entries.push(entry);
       for (const d of [entry.descriptor.digest, m.config.digest, ...m.layers.map((l) => l.digest)])
         blobs.add(d);
@@ -37438,7 +37562,7 @@ async function keptFromOld(dest, tag) {
 async function checkReplaceable(dest) {
   let names;
   try {
-    names = await (0, import_promises37.readdir)(dest);
+    names = await (0, import_promises38.readdir)(dest);
   } catch (e) {
     if (errnoCode(e) === "ENOENT")
       return;
@@ -37455,13 +37579,13 @@ async function checkReplaceable(dest) {
 async function placeBlob(dir, old, digest, content) {
   const target = blobFile(dir, digest);
   try {
-    await (0, import_promises37.link)(blobFile(old, digest), target);
+    await (0, import_promises38.link)(blobFile(old, digest), target);
     return;
   } catch (e) {
     if (errnoCode(e) !== "ENOENT" && errnoCode(e) !== "EXDEV" && errnoCode(e) !== "EPERM")
       throw e;
   }
-  await (0, import_promises37.copyFile)(content.blobPath(digest), target);
+  await (0, import_promises38.copyFile)(content.blobPath(digest), target);
 }
 async function beginLocalCache(dest, content, options = {}) {
   const tag = options.tag ?? DEFAULT_CACHE_TAG;
@@ -37472,7 +37596,7 @@ async function beginLocalCache(dest, content, options = {}) {
   let swapped;
   const dir = new Promise((resolve8, reject2) => {
     swapped = writeDirAtomically(dest, async (d) => {
-      await (0, import_promises37.mkdir)((0, import_node_path34.join)(d, "blobs", "sha256"), { recursive: true });
+      await (0, import_promises38.mkdir)((0, import_node_path34.join)(d, "blobs", "sha256"), { recursive: true });
       resolve8(d);
       const cache2 = await ended;
       await Promise.allSettled(placed.values());
@@ -37535,7 +37659,7 @@ async function fillLayout(dir, dest, tag, cache2, content, placed) {
   for (const digest of kept.blobs) {
     if (written.has(digest))
       continue;
-    await (0, import_promises37.link)(blobFile(dest, digest), blobFile(dir, digest)).catch(async () => (0, import_promises37.copyFile)(blobFile(dest, digest), blobFile(dir, digest)));
+    await (0, import_promises38.link)(blobFile(dest, digest), blobFile(dir, digest)).catch(async () => (0, import_promises38.copyFile)(blobFile(dest, digest), blobFile(dir, digest)));
     written.add(digest);
   }
   for (const layer of cache2.layers) {
@@ -37546,17 +37670,17 @@ async function fillLayout(dir, dest, tag, cache2, content, placed) {
   }
   for (const b of [cache2.config, cache2.manifest]) {
     if (!written.has(b.descriptor.digest))
-      await (0, import_promises37.writeFile)(blobFile(dir, b.descriptor.digest), b.bytes, { mode: 420 });
+      await (0, import_promises38.writeFile)(blobFile(dir, b.descriptor.digest), b.bytes, { mode: 420 });
   }
-  await (0, import_promises37.writeFile)((0, import_node_path34.join)(dir, "oci-layout"), OCI_LAYOUT2);
-  await (0, import_promises37.writeFile)((0, import_node_path34.join)(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "oci-layout"), OCI_LAYOUT2);
+  await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
 }
-var import_node_fs31, import_promises37, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
+var import_node_fs31, import_promises38, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
 var init_local = __esm({
   "dist/cache/local.js"() {
     "use strict";
     import_node_fs31 = require("node:fs");
-    import_promises37 = require("node:fs/promises");
+    import_promises38 = require("node:fs/promises");
     import_node_path34 = require("node:path");
     init_content();
     init_errors();
@@ -38188,7 +38312,7 @@ function ghaWriter(endpoint, scope, blobPath3, known) {
         packs.set(pack.key, pack);
     const mine = [...small.values()].filter((b) => inCache.has(b.digest));
     if (mine.length > 0) {
-      const { pack, bytes } = await buildPack(mine, async (b) => (0, import_promises38.readFile)(await blobPath3(b.digest)));
+      const { pack, bytes } = await buildPack(mine, async (b) => (0, import_promises39.readFile)(await blobPath3(b.digest)));
       if (!await putEntry(pack.key, bytes, "ok"))
         return;
       packs.set(pack.key, pack);
@@ -38319,12 +38443,12 @@ async function openGhaCache(endpoint, scope) {
   listings.set(source, { own, keyOf: ownKey, packed: packOf, gone });
   return source;
 }
-var import_node_crypto18, import_promises38, import_node_stream11, GHA_VERSION, MAX_INDEX, PARALLEL_UPLOADS, ghaMayRead, ghaMayWrite, blobKey, indexPrefix, listings;
+var import_node_crypto18, import_promises39, import_node_stream11, GHA_VERSION, MAX_INDEX, PARALLEL_UPLOADS, ghaMayRead, ghaMayWrite, blobKey, indexPrefix, listings;
 var init_cache = __esm({
   "dist/cache/gha/cache.js"() {
     "use strict";
     import_node_crypto18 = require("node:crypto");
-    import_promises38 = require("node:fs/promises");
+    import_promises39 = require("node:fs/promises");
     import_node_stream11 = require("node:stream");
     init_content();
     init_errors();
@@ -38573,10 +38697,8 @@ var init_cache_import = __esm({
         const layers = chain.map(({ blob: blob2, diffId, created }) => ({
           diffId,
           ...created === void 0 ? {} : { created },
-          open: async () => {
-            await this.fetch(blob2);
-            return openLayerTar(content, blob2);
-          },
+          // Read as it arrives: the unpack overlaps the download.
+          open: () => layerTarOf(blob2, () => content.readWhileWritten(blob2.digest, this.fetch(blob2))),
           fetch: () => this.fetch(blob2),
           // Outputs and later exports reuse the blob instead of compressing the layer again.
           unpacked: () => rememberBlobAsIs(content, diffId, blob2)
@@ -38629,11 +38751,11 @@ function graphCacheMounts(top) {
   visit(top);
   return out;
 }
-var import_promises39, import_node_path35, CacheMountArchives;
+var import_promises40, import_node_path35, CacheMountArchives;
 var init_cache_mount_archives = __esm({
   "dist/build/cache-mount-archives.js"() {
     "use strict";
-    import_promises39 = require("node:fs/promises");
+    import_promises40 = require("node:fs/promises");
     import_node_path35 = require("node:path");
     init_cache2();
     init_content();
@@ -38760,7 +38882,7 @@ var init_cache_mount_archives = __esm({
       }
       /** One cache's archive: made from its directory, the imported one reused, or none. */
       async archive(id, dir, found, format, destination) {
-        if (await (0, import_promises39.stat)(dir).catch(() => void 0) === void 0)
+        if (await (0, import_promises40.stat)(dir).catch(() => void 0) === void 0)
           return found === void 0 ? void 0 : this.carried(found, format, destination);
         const lock = await fileLocks.hold(`${dir}.lock`);
         try {
@@ -38808,7 +38930,7 @@ async function importOciLayout(content, spec, platform) {
   };
   let index;
   try {
-    index = JSON.parse(await (0, import_promises40.readFile)((0, import_node_path36.join)(spec.dir, "index.json"), "utf8"));
+    index = JSON.parse(await (0, import_promises41.readFile)((0, import_node_path36.join)(spec.dir, "index.json"), "utf8"));
   } catch (e) {
     return fail2(`cannot read its index.json: ${e.code === "ENOENT" ? "no such file" : e.message}`, "point oci-layout:// at an OCI image layout directory (one with index.json and blobs/)");
   }
@@ -38856,13 +38978,13 @@ function blobPath2(dir, digest) {
   return (0, import_node_path36.join)(dir, "blobs", algorithm, hex3);
 }
 async function readLayoutBlob(dir, digest) {
-  return (0, import_promises40.readFile)(blobPath2(dir, digest));
+  return (0, import_promises41.readFile)(blobPath2(dir, digest));
 }
 async function copyBlob(content, dir, d) {
   const path = blobPath2(dir, d.digest);
   if (!await content.has(d.digest)) {
     try {
-      await (0, import_promises40.stat)(path);
+      await (0, import_promises41.stat)(path);
     } catch {
       throw new BuildError("IO", `oci-layout://${dir}: blob ${d.digest} is missing`, { hint: "the layout is incomplete" });
     }
@@ -38870,12 +38992,12 @@ async function copyBlob(content, dir, d) {
   }
   return d.size <= 4 * 1024 * 1024 ? content.readBytes(d.digest) : Buffer.alloc(0);
 }
-var import_node_fs33, import_promises40, import_node_path36;
+var import_node_fs33, import_promises41, import_node_path36;
 var init_named_contexts = __esm({
   "dist/build/named-contexts.js"() {
     "use strict";
     import_node_fs33 = require("node:fs");
-    import_promises40 = require("node:fs/promises");
+    import_promises41 = require("node:fs/promises");
     import_node_path36 = require("node:path");
     init_errors();
     init_images();
@@ -38985,10 +39107,8 @@ async function layersOf2(content, image, fetch) {
   const { diffIds } = await readImageConfig(content, image);
   return image.layers.map((layer, i) => ({
     diffId: diffIds[i],
-    open: async () => {
-      await fetch?.(layer);
-      return openLayerTar(content, layer);
-    },
+    // A layer still to fetch is read as it arrives (the unpack overlaps the download).
+    open: () => fetch === void 0 ? openLayerTar(content, layer) : layerTarOf(layer, () => content.readWhileWritten(layer.digest, fetch(layer))),
     ...fetch === void 0 ? {} : { fetch: () => fetch(layer) },
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
     unpacked: () => rememberBlobAsIs(content, diffIds[i], layer)
@@ -39118,15 +39238,15 @@ function sandboxExecutor(networks) {
     }
   };
 }
-var import_promises41, HOSTNAME, HOSTS, resolvConf, hostResolvConf;
+var import_promises42, HOSTNAME, HOSTS, resolvConf, hostResolvConf;
 var init_sandbox = __esm({
   "dist/build/sandbox.js"() {
     "use strict";
-    import_promises41 = require("node:fs/promises");
+    import_promises42 = require("node:fs/promises");
     init_executor();
     HOSTNAME = "buildkitsandbox";
     HOSTS = "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n";
-    hostResolvConf = () => resolvConf ??= (0, import_promises41.readFile)("/etc/resolv.conf", "utf8").catch(() => "");
+    hostResolvConf = () => resolvConf ??= (0, import_promises42.readFile)("/etc/resolv.conf", "utf8").catch(() => "");
   }
 });
 
@@ -39575,12 +39695,12 @@ function hasMountBelow(dir, mounts) {
 async function removeScratch(dir) {
   if (hasMountBelow(dir, mountPoints()))
     return;
-  await (0, import_promises42.rm)(dir, { recursive: true, force: true });
+  await (0, import_promises43.rm)(dir, { recursive: true, force: true });
 }
 async function sweepStaleScratch(tmpRoot) {
   let names;
   try {
-    names = await (0, import_promises42.readdir)(tmpRoot);
+    names = await (0, import_promises43.readdir)(tmpRoot);
   } catch {
     return;
   }
@@ -39591,17 +39711,17 @@ async function sweepStaleScratch(tmpRoot) {
       continue;
     const dir = (0, import_node_path37.join)(tmpRoot, name);
     if (!hasMountBelow(dir, mounts))
-      await (0, import_promises42.rm)(dir, { recursive: true, force: true }).catch(() => {
+      await (0, import_promises43.rm)(dir, { recursive: true, force: true }).catch(() => {
       });
   }
 }
-var import_node_crypto19, import_node_fs34, import_promises42, import_node_path37, NAME2;
+var import_node_crypto19, import_node_fs34, import_promises43, import_node_path37, NAME2;
 var init_scratch = __esm({
   "dist/build/scratch.js"() {
     "use strict";
     import_node_crypto19 = require("node:crypto");
     import_node_fs34 = require("node:fs");
-    import_promises42 = require("node:fs/promises");
+    import_promises43 = require("node:fs/promises");
     import_node_path37 = require("node:path");
     init_content();
     NAME2 = /^(\d+)-[0-9a-f]+$/;
@@ -40275,15 +40395,15 @@ var init_context2 = __esm({
 async function exportDocker(ctx, out) {
   const blobs = await ctx.forArchive(out.format);
   const ex = ctx.exported(blobs, out.names);
-  await (0, import_promises43.mkdir)((0, import_node_path39.dirname)(out.dest), { recursive: true });
+  await (0, import_promises44.mkdir)((0, import_node_path39.dirname)(out.dest), { recursive: true });
   await writeDockerArchive(out.dest, ex, out.names);
   ctx.report(blobs, exportDescriptor(ex), exportNames(out.names));
 }
-var import_promises43, import_node_path39;
+var import_promises44, import_node_path39;
 var init_docker = __esm({
   "dist/build/outputs/docker.js"() {
     "use strict";
-    import_promises43 = require("node:fs/promises");
+    import_promises44 = require("node:fs/promises");
     import_node_path39 = require("node:path");
     init_exporter();
   }
@@ -40329,15 +40449,15 @@ async function exportOci(ctx, out) {
   const blobs = await ctx.forArchive(out.format);
   const ex = ctx.exported(blobs, out.names);
   if (out.tar)
-    await (0, import_promises44.mkdir)((0, import_node_path40.dirname)(out.dest), { recursive: true });
+    await (0, import_promises45.mkdir)((0, import_node_path40.dirname)(out.dest), { recursive: true });
   await writeOciLayout({ dest: out.dest, tar: out.tar }, ex);
   ctx.report(blobs, exportDescriptor(ex), exportNames(out.names));
 }
-var import_promises44, import_node_path40;
+var import_promises45, import_node_path40;
 var init_oci2 = __esm({
   "dist/build/outputs/oci.js"() {
     "use strict";
-    import_promises44 = require("node:fs/promises");
+    import_promises45 = require("node:fs/promises");
     import_node_path40 = require("node:path");
     init_exporter();
   }
@@ -40358,14 +40478,14 @@ var init_registry3 = __esm({
 
 // dist/build/outputs/tar.js
 async function exportTar(ctx, out) {
-  await (0, import_promises45.mkdir)((0, import_node_path41.dirname)(out.dest), { recursive: true });
+  await (0, import_promises46.mkdir)((0, import_node_path41.dirname)(out.dest), { recursive: true });
   await writeRootfsTar(out.dest, (await ctx.snapshotLayers()).map((l) => l.diffId), ctx.openTar);
 }
-var import_promises45, import_node_path41;
+var import_promises46, import_node_path41;
 var init_tar2 = __esm({
   "dist/build/outputs/tar.js"() {
     "use strict";
-    import_promises45 = require("node:fs/promises");
+    import_promises46 = require("node:fs/promises");
     import_node_path41 = require("node:path");
     init_exporter();
   }
@@ -41716,7 +41836,7 @@ function notRegular(id, path, st) {
 async function readSecretFile(id, path) {
   let handle;
   try {
-    handle = await (0, import_promises46.open)(path, import_node_fs39.constants.O_RDONLY | import_node_fs39.constants.O_NONBLOCK | import_node_fs39.constants.O_NOCTTY);
+    handle = await (0, import_promises47.open)(path, import_node_fs39.constants.O_RDONLY | import_node_fs39.constants.O_NONBLOCK | import_node_fs39.constants.O_NOCTTY);
   } catch (e) {
     throw new BuildError("IO", `secret ${id}: cannot read ${path}: ${errnoText(e)}`);
   }
@@ -41793,12 +41913,12 @@ function errnoText(e) {
     return "permission denied";
   return code ?? (e instanceof Error ? e.message : String(e));
 }
-var import_node_fs39, import_promises46, MAX_SECRET_SIZE;
+var import_node_fs39, import_promises47, MAX_SECRET_SIZE;
 var init_secrets = __esm({
   "dist/cli/secrets.js"() {
     "use strict";
     import_node_fs39 = require("node:fs");
-    import_promises46 = require("node:fs/promises");
+    import_promises47 = require("node:fs/promises");
     init_errors();
     init_build2();
     init_args2();

@@ -52,6 +52,8 @@ export class IngestWriter extends Writable implements BlobWriter {
   #settled = false;
   /** The write the thread pool is doing now: the file must stay open until it ends. */
   #inFlight: Promise<unknown> | undefined;
+  /** Called after each append and once the writer settles (see follow.ts). */
+  readonly #progress = new Set<() => void>();
 
   private constructor(ref: string, paths: IngestPaths, path: string, fh: FileHandle, addon: NativeBinding) {
     // Not autoDestroy: the file must stay open after 'finish' until commit() has synced it.
@@ -75,6 +77,21 @@ export class IngestWriter extends Writable implements BlobWriter {
     return this.#written;
   }
 
+  /** The ingest file (until the commit renames it or an abort removes it). */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Calls `listener` after every append and when the writer commits or is dropped; returns its removal. */
+  onProgress(listener: () => void): () => void {
+    this.#progress.add(listener);
+    return () => this.#progress.delete(listener);
+  }
+
+  #notify(): void {
+    for (const listener of this.#progress) listener();
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#append([chunk]).then(() => callback(), callback);
   }
@@ -92,6 +109,7 @@ export class IngestWriter extends Writable implements BlobWriter {
     } finally {
       this.#inFlight = undefined;
     }
+    this.#notify();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -108,6 +126,7 @@ export class IngestWriter extends Writable implements BlobWriter {
       .then(() => this.#fh.close())
       .catch(() => undefined)
       .then(() => rm(this.#path, { force: true }))
+      .finally(() => this.#notify())
       .then(() => callback(error), () => callback(error));
   }
 
@@ -134,6 +153,7 @@ export class IngestWriter extends Writable implements BlobWriter {
       return await this.#publish(digest, size);
     } finally {
       await rm(this.#path, { force: true });
+      this.#notify();
     }
   }
 

@@ -9,11 +9,13 @@
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { open, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, isDigest, type Digest } from '../oci/index.js';
 import { ContentError, errnoCode } from './errors.js';
+import { followIngest } from './follow.js';
 import { isPidAlive } from './fsutil.js';
 import { IngestWriter, ingestBytes, ingestOwner, type IngestPaths } from './ingest.js';
 import { forgetSources, recordSource, sourcesOf } from './sources.js';
@@ -44,6 +46,10 @@ export async function openContentStore(root: string, options: OpenContentStoreOp
 class LocalContentStore implements ContentStore {
   readonly root: string;
   readonly #ingestDir: string;
+  /** writeBlob's ingests in progress, by the digest they must have (readWhileWritten follows them). */
+  readonly #writing = new Map<Digest, IngestWriter>();
+  /** Emits a digest's name with its writer when a writeBlob of it starts. */
+  readonly #started = new EventEmitter().setMaxListeners(0);
 
   constructor(root: string) {
     this.root = root;
@@ -123,14 +129,47 @@ class LocalContentStore implements ContentStore {
     if (!(source instanceof Readable)) {
       return ingestBytes(expected.digest ?? 'writeBlob', source, this.#ingestPaths(), expected.size, expected.digest);
     }
-    const w = await this.writer(expected.digest ?? 'writeBlob');
+    const w = await IngestWriter.open(expected.digest ?? 'writeBlob', this.#ingestPaths());
+    const digest = expected.digest;
+    if (digest !== undefined) {
+      this.#writing.set(digest, w);
+      this.#started.emit(digest, w);
+    }
     try {
       await pipeline(source, w, { end: false });
       return await w.commit(expected.size, expected.digest);
     } catch (e) {
       await w.abort();
       throw e;
+    } finally {
+      if (digest !== undefined && this.#writing.get(digest) === w) this.#writing.delete(digest);
     }
+  }
+
+  async readWhileWritten(digest: Digest, done: Promise<unknown>): Promise<Readable> {
+    const writer = await this.#writerOf(digest, done);
+    if (writer === undefined) return this.reader(digest);
+    return Readable.from(followIngest(writer, done, () => this.reader(digest)), { objectMode: false });
+  }
+
+  /** The writeBlob writing `digest` now or once it starts; undefined when `done` resolves first (rejects with it). */
+  #writerOf(digest: Digest, done: Promise<unknown>): Promise<IngestWriter | undefined> {
+    const now = this.#writing.get(digest);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const started = (w: IngestWriter) => resolve(w);
+      this.#started.once(digest, started);
+      done.then(
+        () => {
+          this.#started.off(digest, started);
+          resolve(undefined);
+        },
+        (e: unknown) => {
+          this.#started.off(digest, started);
+          reject(e);
+        },
+      );
+    });
   }
 
   sourcesOf(digest: Digest, domain: string): Promise<readonly string[]> {

@@ -59,6 +59,13 @@ export interface ContentIngester {
    * source is not read (a Readable is destroyed) and the present blob is reported.
    */
   writeBlob(source: Uint8Array | Readable, expected?: ExpectedContent): Promise<BlobInfo>;
+  /**
+   * The blob's bytes while a writeBlob of it (with `expected.digest`) is still writing them,
+   * for the fetch `done` awaits: as they reach the ingest, ending only once `done` has resolved
+   * (the digest checked out) and failing if it rejects. The committed blob when `done` resolves
+   * before any such write starts.
+   */
+  readWhileWritten(digest: Digest, done: Promise<unknown>): Promise<Readable>;
 }
 
 export interface IngestStatus {

@@ -120,9 +120,14 @@ export async function compressLayer(
 
 /** The uncompressed tar of a layer blob in the store, whatever its compression. */
 export async function openLayerTar(provider: ContentProvider, layer: Descriptor): Promise<Readable> {
+  return layerTarOf(layer, () => provider.reader(layer.digest));
+}
+
+/** The uncompressed tar of a layer whose blob `open` reads (say, as it downloads). */
+export async function layerTarOf(layer: Descriptor, open: () => Promise<Readable>): Promise<Readable> {
   const compression = layerCompression(layer.mediaType);
   if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${layer.mediaType}`);
-  const blob = await provider.reader(layer.digest);
+  const blob = await open();
   const decompress = decompressor(compression);
   if (!decompress) return blob;
   blob.on('error', (e) => decompress.destroy(e));

@@ -44,7 +44,11 @@ export interface FileLocks {
 export interface ImageLayer {
   /** The uncompressed tar's digest. */
   readonly diffId: Digest;
-  /** The layer as an uncompressed tar stream. */
+  /**
+   * The layer as an uncompressed tar stream. A layer still downloading is read as its bytes
+   * arrive, and the stream fails if the download does; a reader that stops before the end
+   * awaits fetch() to know the blob checked out.
+   */
   open(): Promise<Readable>;
   /**
    * Brings the layer's blob into the content store (once) where it is not there yet. Unpacking

@@ -41,9 +41,14 @@ export async function unpackImage(
       let size: number;
       try {
         ({ size } = await applyTar(await layer.open(), dir));
+        // A layer read as it downloaded counts only once its blob has checked out.
+        await layer.fetch?.();
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
-        throw e;
+        // Bytes that fail their digest may well break the archive first: the download's own
+        // failure, where there is one, says what went wrong.
+        const download = await layer.fetch?.().then(() => undefined, (failure: unknown) => ({ failure }));
+        throw download === undefined ? e : download.failure;
       }
       status(`unpacked layer ${i + 1}/${ids.length}`, ++unpacked, missing);
       return { dir, size };
