@@ -1,3 +1,4 @@
+require('node:v8').setFlagsFromString('--liftoff-only');
 var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;
 "use strict";
 var __create = Object.create;

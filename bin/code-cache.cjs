@@ -12,6 +12,14 @@ const { createRequire, wrap } = require('node:module');
 const { dirname } = require('node:path');
 const vm = require('node:vm');
 
+// WebAssembly runs on V8's baseline compiler only. The one module tsbuild runs is undici's
+// HTTP parser, and its optimizing tier-up cost ~125 ms of a core in a build that downloads a
+// 32 MB layer (the parser hands body bytes over in spans: the baseline code is as fast there).
+// Set before any script compiles: V8 checks a code cache against its flags, so the caches
+// written here (writeFullCodeCache) carry it too. The action's script sets the same
+// (scripts/bundle-options.mjs, V8_FLAGS).
+require('node:v8').setFlagsFromString('--liftoff-only');
+
 function scriptOf(bundle, source, cachedData) {
   // No import() in the bundle: code read from a cache has no module loader to call.
   return new vm.Script(wrap(source), { filename: bundle, cachedData });
@@ -49,7 +57,7 @@ function saveCache(bundle, data) {
 function writeFullCodeCache(bundle) {
   // Eager compilation for this one script; the flag is back before the cache is taken, so the
   // cache carries the same flags as every later run and V8 accepts it there.
-  const v8 = require('node:v8'); // only here: loading it costs every start ~1 ms
+  const v8 = require('node:v8');
   v8.setFlagsFromString('--no-lazy');
   let script;
   try {

@@ -22,3 +22,9 @@ export const sourcesScript = {
   define: { 'import.meta.url': '__tsbuildModuleUrl' },
   banner: { js: "var __tsbuildModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
+
+/**
+ * The V8 flags the CLI runs with, set as its script starts (bin/code-cache.cjs sets the same
+ * before it compiles the CLI's bundles, and says why): WebAssembly on the baseline compiler only.
+ */
+export const V8_FLAGS = "require('node:v8').setFlagsFromString('--liftoff-only');";

@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { UNDICI_PARTS, sourcesScript } from './bundle-options.mjs';
+import { UNDICI_PARTS, V8_FLAGS, sourcesScript } from './bundle-options.mjs';
 
 // Run from the checkout's root; another directory than action-dist/ is for the test that
 // builds it twice (test/action-payload-build.test.ts).
@@ -67,7 +67,8 @@ const undiciParts = {
 
 const common = { ...sourcesScript, legalComments: 'none' };
 
-await build({ ...common, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, 'tsbuild.cjs'), plugins: [blakeBeside, versionInline, undiciParts] });
+const cliBanner = { js: `${V8_FLAGS}\n${common.banner.js}` };
+await build({ ...common, banner: cliBanner, entryPoints: ['dist/cli/main.js'], outfile: join(OUT, 'tsbuild.cjs'), plugins: [blakeBeside, versionInline, undiciParts] });
 
 // action/main.ts is the entry helper's; until it lands there is no entry point to bundle, and
 // action.yml's runs.main names a file still to come (said loudly, not skipped in silence).

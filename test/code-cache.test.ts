@@ -19,10 +19,12 @@ describe('the code cache of the CLI bundle', () => {
   const start = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'bin', 'start.cjs'), ...args], { encoding: 'utf8' });
   /**
    * Whether V8 takes the cache file for the bundle as it is now; asked of a new process, since
-   * V8 serves a source it compiled before from memory without looking at the cache.
+   * V8 serves a source it compiled before from memory without looking at the cache. The process
+   * loads code-cache.cjs first, for the V8 flags it sets (the cache is checked against them).
    */
   const accepted = (): boolean => {
-    const probe = `const { readFileSync } = require('node:fs'); const b = ${JSON.stringify(bundle)};
+    const probe = `require(${JSON.stringify(join(dir, 'bin', 'code-cache.cjs'))});
+      const { readFileSync } = require('node:fs'); const b = ${JSON.stringify(bundle)};
       const s = new (require('node:vm').Script)(require('node:module').wrap(readFileSync(b, 'utf8')), { filename: b, cachedData: readFileSync(b + '.cache') });
       process.stdout.write(String(s.cachedDataRejected));`;
     return spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout === 'false';
