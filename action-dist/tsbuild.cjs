@@ -88,11 +88,11 @@ var init_errors = __esm({
       code;
       hint;
       range;
-      constructor(code, message, extra = {}, options) {
+      constructor(code, message, extra2 = {}, options) {
         super(message, options);
         this.code = code;
-        this.hint = extra.hint;
-        this.range = extra.range;
+        this.hint = extra2.hint;
+        this.range = extra2.range;
       }
       /** The same error pointing somewhere (else); used by layers that learn the range later. */
       at(range) {
@@ -668,7 +668,7 @@ var init_re2_to_js = __esm({
           this.k++;
         }
         const ranges = [];
-        let extra = "";
+        let extra2 = "";
         let first2 = true;
         for (; ; ) {
           const c = this.peek();
@@ -690,7 +690,7 @@ var init_re2_to_js = __esm({
             this.k++;
             const unicode = this.unicodeClass();
             if (unicode !== void 0) {
-              extra += unicode.negated ? `\\P{${this.chars[this.k - 1]}}` : unicode.js;
+              extra2 += unicode.negated ? `\\P{${this.chars[this.k - 1]}}` : unicode.js;
               continue;
             }
             const perl = this.perlClass();
@@ -710,7 +710,7 @@ var init_re2_to_js = __esm({
           }
           ranges.push([lo, hi]);
         }
-        return `[${negated ? "^" : ""}${rangesJs(ranges)}${extra}]`;
+        return `[${negated ? "^" : ""}${rangesJs(ranges)}${extra2}]`;
       }
       /** At `[:`: a named class such as `[:alpha:]` or `[:^alpha:]`, else undefined (a literal `[`). */
       posixClass() {
@@ -10655,8 +10655,8 @@ var init_errors2 = __esm({
       offset;
       matched;
       unmatched;
-      constructor(code, details, extra = {}) {
-        super(code, `failed to process ${goQuote2(details.word)}: ${details.reason}`, extra);
+      constructor(code, details, extra2 = {}) {
+        super(code, `failed to process ${goQuote2(details.word)}: ${details.reason}`, extra2);
         this.word = details.word;
         this.reason = details.reason;
         this.offset = details.offset;
@@ -15471,11 +15471,11 @@ var init_convert = __esm({
         return withPlatform({ base: this.imageOrContext(name) });
       }
       /** Stage indexes a stage needs, found before expansion as BuildKit does. */
-      dependencies(s, base, extra) {
+      dependencies(s, base, extra2) {
         const deps = /* @__PURE__ */ new Set();
         if (base.kind === "stage")
           deps.add(base.stage);
-        for (const ins of [...extra, ...s.instructions]) {
+        for (const ins of [...extra2, ...s.instructions]) {
           if (ins.kind === "copy" && ins.from !== void 0) {
             if (isExpandable(ins.from, this.lex)) {
               throw new BuildError("BAD_FLAG", "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround", { range: ins.range });
@@ -15642,7 +15642,7 @@ var init_convert = __esm({
         const env = st.lookup();
         const x = (w) => this.expand(w, env, raw.range);
         const xo = (w) => w === void 0 ? void 0 : x(w);
-        const snapshot = (ins, extra = {}) => ({
+        const snapshot = (ins, extra2 = {}) => ({
           instruction: ins,
           env: st.env(),
           args: st.args(),
@@ -15650,7 +15650,7 @@ var init_convert = __esm({
           user: st.config.User ?? "",
           shell: st.config.Shell ?? DEFAULT_SHELL,
           onbuild: fromOnbuild,
-          ...extra
+          ...extra2
         });
         switch (raw.kind) {
           case "env": {
@@ -24273,173 +24273,6 @@ function registryEndpoint(domain, insecure = [], tlsHosts = []) {
 var init_endpoint = __esm({
   "dist/registry/endpoint.js"() {
     "use strict";
-  }
-});
-
-// dist/registry/external.js
-function capped(body, limit, what) {
-  async function* upTo() {
-    let seen = 0;
-    for await (const chunk of body) {
-      seen += chunk.length;
-      if (seen > limit)
-        throw new Error(`${what} sent more than the ${limit} bytes expected`);
-      yield chunk;
-    }
-  }
-  return import_node_stream8.Readable.from(upTo());
-}
-function shownURL(raw) {
-  try {
-    const u = new URL(raw);
-    u.username = "";
-    u.password = "";
-    return u.href;
-  } catch {
-    return raw;
-  }
-}
-async function fetchFromURLs(desc, store, request) {
-  const failures = [];
-  for (const raw of desc.urls ?? []) {
-    const failure = await tryURL(raw, desc, store, request);
-    if (failure === void 0)
-      return { stored: true, failures };
-    failures.push(`${shownURL(raw)}: ${failure}`);
-  }
-  return { stored: false, failures };
-}
-async function tryURL(raw, desc, store, request) {
-  let url;
-  try {
-    url = new URL(raw);
-  } catch {
-    return "not a valid URL";
-  }
-  for (let redirects = 0; ; redirects++) {
-    if (url.protocol !== "http:" && url.protocol !== "https:")
-      return `${url.protocol} URLs are not fetched (http and https only)`;
-    if (url.username !== "" || url.password !== "")
-      return "URLs with credentials are not fetched";
-    let res;
-    try {
-      res = await request(url, { method: "GET", headers: { accept: "*/*" } });
-    } catch (e) {
-      return `cannot reach ${url.origin}: ${e.message}`;
-    }
-    if (REDIRECTS.includes(res.statusCode) && res.headers.location !== void 0) {
-      await res.body.dump();
-      if (redirects >= 5)
-        return "too many redirects";
-      try {
-        url = new URL(String(res.headers.location), url);
-      } catch {
-        return "redirected to an invalid URL";
-      }
-      continue;
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      return `HTTP ${res.statusCode}`;
-    }
-    const length = res.headers["content-length"];
-    if (length !== void 0 && Number(length) !== desc.size) {
-      await res.body.dump();
-      return `it serves ${String(length)} bytes, the layer has ${desc.size}`;
-    }
-    try {
-      await store.writeBlob(capped(res.body, desc.size, "the URL"), { digest: desc.digest, size: desc.size });
-      return void 0;
-    } catch (e) {
-      res.body.destroy();
-      return e.message;
-    }
-  }
-}
-var import_node_stream8, REDIRECTS;
-var init_external = __esm({
-  "dist/registry/external.js"() {
-    "use strict";
-    import_node_stream8 = require("node:stream");
-    REDIRECTS = [301, 302, 303, 307, 308];
-  }
-});
-
-// dist/registry/tokens.js
-function expiryOf(sentAt, expiresIn) {
-  const seconds2 = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_TOKEN_SECONDS;
-  const life = seconds2 * 1e3;
-  return sentAt + life - Math.min(1e4, life / 10);
-}
-function parseChallenge(header) {
-  const scheme = header.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const params = /* @__PURE__ */ new Map();
-  for (const p of header.matchAll(/(\w+)="([^"]*)"/g))
-    params.set(p[1].toLowerCase(), p[2]);
-  return { scheme, params };
-}
-function credentialId(c) {
-  if (c === void 0)
-    return "anonymous";
-  return (0, import_node_crypto17.createHash)("sha256").update(JSON.stringify([c.username ?? "", c.password ?? "", c.identityToken ?? ""])).digest("hex");
-}
-var import_node_crypto17, DEFAULT_TOKEN_SECONDS, TokenCache, processTokens;
-var init_tokens = __esm({
-  "dist/registry/tokens.js"() {
-    "use strict";
-    import_node_crypto17 = require("node:crypto");
-    DEFAULT_TOKEN_SECONDS = 60;
-    TokenCache = class {
-      now;
-      #tokens = /* @__PURE__ */ new Map();
-      #challenges = /* @__PURE__ */ new Map();
-      constructor(now = Date.now) {
-        this.now = now;
-      }
-      /** The token service a registry (by origin) named last, so later sessions ask it first. */
-      challengeFor(origin) {
-        return this.#challenges.get(origin);
-      }
-      rememberChallenge(origin, challenge) {
-        this.#challenges.set(origin, challenge);
-      }
-      static key(origin, challenge, scopes, credentials) {
-        return JSON.stringify([origin, challenge.realm, challenge.service ?? "", [...new Set(scopes)].sort(), credentialId(credentials)]);
-      }
-      /**
-       * A live token for `key`: the one held, or the one being fetched, or a new one from
-       * `fetch`. A failed fetch is not kept: the next caller asks again.
-       */
-      async obtain(key, fetch) {
-        const held2 = this.#tokens.get(key);
-        if (held2 !== void 0) {
-          const t = await held2;
-          if (t.expiresAt > this.now())
-            return t.token;
-          if (this.#tokens.get(key) === held2)
-            this.#tokens.delete(key);
-        }
-        const pending = this.#tokens.get(key) ?? fetch();
-        this.#tokens.set(key, pending);
-        try {
-          return (await pending).token;
-        } catch (e) {
-          if (this.#tokens.get(key) === pending)
-            this.#tokens.delete(key);
-          throw e;
-        }
-      }
-      /** Forgets `token` under `key` (the registry refused it: expired early, or revoked). */
-      async drop(key, token) {
-        const held2 = this.#tokens.get(key);
-        if (held2 === void 0)
-          return;
-        const t = await held2.catch(() => void 0);
-        if (t?.token === token && this.#tokens.get(key) === held2)
-          this.#tokens.delete(key);
-      }
-    };
-    processTokens = new TokenCache();
   }
 });
 
@@ -35358,7 +35191,7 @@ var require_undici_entry = __commonJS({
     var Agent = require_agent();
     var Dispatcher = require_dispatcher();
     var api = require_api();
-    var { getGlobalDispatcher } = require_global2();
+    var { getGlobalDispatcher, setGlobalDispatcher } = require_global2();
     var { InvalidArgumentError } = require_errors();
     Object.assign(Dispatcher.prototype, api);
     function request(url, opts) {
@@ -35378,7 +35211,210 @@ var require_undici_entry = __commonJS({
         method: opts.method || (opts.body ? "PUT" : "GET")
       });
     }
-    module2.exports = { Agent, request };
+    module2.exports = { Agent, request, setGlobalDispatcher };
+  }
+});
+
+// dist/registry/http.js
+function deferredExtraCa() {
+  if (extra === void 0) {
+    const path = globalThis[DEFERRED_EXTRA_CA];
+    extra = { pem: void 0 };
+    if (typeof path === "string") {
+      try {
+        extra = { pem: (0, import_node_fs28.readFileSync)(path, "utf8") };
+      } catch {
+      }
+    }
+  }
+  return extra.pem;
+}
+function trustedCas(hostCa) {
+  const { rootCertificates } = process.getBuiltinModule("node:tls");
+  const pem = deferredExtraCa();
+  return [...rootCertificates, ...pem === void 0 ? [] : [pem], ...hostCa === void 0 ? [] : [hostCa]];
+}
+function loadUndici() {
+  undici ??= Promise.resolve().then(() => __toESM(require_undici_entry(), 1)).then((u) => {
+    if (deferredExtraCa() !== void 0)
+      u.setGlobalDispatcher(new u.Agent({ connect: { ca: trustedCas() } }));
+    return u;
+  });
+  return undici;
+}
+var import_node_fs28, DEFERRED_EXTRA_CA, extra, undici;
+var init_http = __esm({
+  "dist/registry/http.js"() {
+    "use strict";
+    import_node_fs28 = require("node:fs");
+    DEFERRED_EXTRA_CA = /* @__PURE__ */ Symbol.for("tsbuild.deferredExtraCaCerts");
+  }
+});
+
+// dist/registry/external.js
+function capped(body, limit, what) {
+  async function* upTo() {
+    let seen = 0;
+    for await (const chunk of body) {
+      seen += chunk.length;
+      if (seen > limit)
+        throw new Error(`${what} sent more than the ${limit} bytes expected`);
+      yield chunk;
+    }
+  }
+  return import_node_stream8.Readable.from(upTo());
+}
+function shownURL(raw) {
+  try {
+    const u = new URL(raw);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  } catch {
+    return raw;
+  }
+}
+async function fetchFromURLs(desc, store, request) {
+  const failures = [];
+  for (const raw of desc.urls ?? []) {
+    const failure = await tryURL(raw, desc, store, request);
+    if (failure === void 0)
+      return { stored: true, failures };
+    failures.push(`${shownURL(raw)}: ${failure}`);
+  }
+  return { stored: false, failures };
+}
+async function tryURL(raw, desc, store, request) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "not a valid URL";
+  }
+  for (let redirects = 0; ; redirects++) {
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      return `${url.protocol} URLs are not fetched (http and https only)`;
+    if (url.username !== "" || url.password !== "")
+      return "URLs with credentials are not fetched";
+    let res;
+    try {
+      res = await request(url, { method: "GET", headers: { accept: "*/*" } });
+    } catch (e) {
+      return `cannot reach ${url.origin}: ${e.message}`;
+    }
+    if (REDIRECTS.includes(res.statusCode) && res.headers.location !== void 0) {
+      await res.body.dump();
+      if (redirects >= 5)
+        return "too many redirects";
+      try {
+        url = new URL(String(res.headers.location), url);
+      } catch {
+        return "redirected to an invalid URL";
+      }
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return `HTTP ${res.statusCode}`;
+    }
+    const length = res.headers["content-length"];
+    if (length !== void 0 && Number(length) !== desc.size) {
+      await res.body.dump();
+      return `it serves ${String(length)} bytes, the layer has ${desc.size}`;
+    }
+    try {
+      await store.writeBlob(capped(res.body, desc.size, "the URL"), { digest: desc.digest, size: desc.size });
+      return void 0;
+    } catch (e) {
+      res.body.destroy();
+      return e.message;
+    }
+  }
+}
+var import_node_stream8, REDIRECTS;
+var init_external = __esm({
+  "dist/registry/external.js"() {
+    "use strict";
+    import_node_stream8 = require("node:stream");
+    REDIRECTS = [301, 302, 303, 307, 308];
+  }
+});
+
+// dist/registry/tokens.js
+function expiryOf(sentAt, expiresIn) {
+  const seconds2 = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : DEFAULT_TOKEN_SECONDS;
+  const life = seconds2 * 1e3;
+  return sentAt + life - Math.min(1e4, life / 10);
+}
+function parseChallenge(header) {
+  const scheme = header.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  const params = /* @__PURE__ */ new Map();
+  for (const p of header.matchAll(/(\w+)="([^"]*)"/g))
+    params.set(p[1].toLowerCase(), p[2]);
+  return { scheme, params };
+}
+function credentialId(c) {
+  if (c === void 0)
+    return "anonymous";
+  return (0, import_node_crypto17.createHash)("sha256").update(JSON.stringify([c.username ?? "", c.password ?? "", c.identityToken ?? ""])).digest("hex");
+}
+var import_node_crypto17, DEFAULT_TOKEN_SECONDS, TokenCache, processTokens;
+var init_tokens = __esm({
+  "dist/registry/tokens.js"() {
+    "use strict";
+    import_node_crypto17 = require("node:crypto");
+    DEFAULT_TOKEN_SECONDS = 60;
+    TokenCache = class {
+      now;
+      #tokens = /* @__PURE__ */ new Map();
+      #challenges = /* @__PURE__ */ new Map();
+      constructor(now = Date.now) {
+        this.now = now;
+      }
+      /** The token service a registry (by origin) named last, so later sessions ask it first. */
+      challengeFor(origin) {
+        return this.#challenges.get(origin);
+      }
+      rememberChallenge(origin, challenge) {
+        this.#challenges.set(origin, challenge);
+      }
+      static key(origin, challenge, scopes, credentials) {
+        return JSON.stringify([origin, challenge.realm, challenge.service ?? "", [...new Set(scopes)].sort(), credentialId(credentials)]);
+      }
+      /**
+       * A live token for `key`: the one held, or the one being fetched, or a new one from
+       * `fetch`. A failed fetch is not kept: the next caller asks again.
+       */
+      async obtain(key, fetch) {
+        const held2 = this.#tokens.get(key);
+        if (held2 !== void 0) {
+          const t = await held2;
+          if (t.expiresAt > this.now())
+            return t.token;
+          if (this.#tokens.get(key) === held2)
+            this.#tokens.delete(key);
+        }
+        const pending = this.#tokens.get(key) ?? fetch();
+        this.#tokens.set(key, pending);
+        try {
+          return (await pending).token;
+        } catch (e) {
+          if (this.#tokens.get(key) === pending)
+            this.#tokens.delete(key);
+          throw e;
+        }
+      }
+      /** Forgets `token` under `key` (the registry refused it: expired early, or revoked). */
+      async drop(key, token) {
+        const held2 = this.#tokens.get(key);
+        if (held2 === void 0)
+          return;
+        const t = await held2.catch(() => void 0);
+        if (t?.token === token && this.#tokens.get(key) === held2)
+          this.#tokens.delete(key);
+      }
+    };
+    processTokens = new TokenCache();
   }
 });
 
@@ -35391,14 +35427,17 @@ function denied(domain, message) {
   denials.add(e);
   return e;
 }
+function isCertificateError(e) {
+  const code = e?.code;
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code);
+}
 async function agentFor(domain, ca) {
   if (ca === void 0)
     return void 0;
   const { Agent } = await loadUndici();
   let a = agents.get(domain);
   if (a === void 0) {
-    const { rootCertificates } = process.getBuiltinModule("node:tls");
-    a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    a = new Agent({ connect: { ca: trustedCas(ca) } });
     agents.set(domain, a);
   }
   return a;
@@ -35497,7 +35536,7 @@ async function pullImage(ref, platform, store, opts = {}) {
   await Promise.all(workers);
   return { manifest: image.manifest, config: image.config, layers: image.layers };
 }
-var MANIFEST_TYPES, INDEX_TYPES, denials, isDenied, undici, loadUndici, agents, BACKOFF_MS, sleep, retryable, basicAuth, Scopes, Session;
+var MANIFEST_TYPES, INDEX_TYPES, denials, isDenied, agents, BACKOFF_MS, sleep, retryable, basicAuth, Scopes, Session;
 var init_client = __esm({
   "dist/registry/client.js"() {
     "use strict";
@@ -35507,6 +35546,7 @@ var init_client = __esm({
     init_external();
     init_images();
     init_endpoint();
+    init_http();
     init_tokens();
     MANIFEST_TYPES = [
       "application/vnd.oci.image.index.v1+json",
@@ -35517,7 +35557,6 @@ var init_client = __esm({
     INDEX_TYPES = new Set(MANIFEST_TYPES.slice(0, 2));
     denials = /* @__PURE__ */ new WeakSet();
     isDenied = (e) => e instanceof BuildError && denials.has(e);
-    loadUndici = () => undici ??= Promise.resolve().then(() => __toESM(require_undici_entry(), 1));
     agents = /* @__PURE__ */ new Map();
     BACKOFF_MS = [250, 1e3, 3e3];
     sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35602,6 +35641,9 @@ var init_client = __esm({
               ...dispatcher === void 0 || !sameOrigin ? {} : { dispatcher }
             });
           } catch (e) {
+            if (isCertificateError(e)) {
+              throw registryError(this.ref, `cannot reach ${url.origin}: ${e.message}`, `its TLS certificate is not trusted: give the CA that signed it with --registry-ca ${url.host}=FILE (or NODE_EXTRA_CA_CERTS)`);
+            }
             if (retry && retries < BACKOFF_MS.length) {
               await sleep(BACKOFF_MS[retries++]);
               continue;
@@ -36143,6 +36185,7 @@ var init_registry = __esm({
   "dist/registry/index.js"() {
     "use strict";
     init_endpoint();
+    init_http();
     init_client();
     init_push();
     init_tokens();
@@ -36593,12 +36636,12 @@ function imageConfigObject(input) {
     out["variant"] = input.platform.variant;
   return input.extra === void 0 ? out : withMembers(out, input.extra);
 }
-function withMembers(out, extra) {
-  for (const key of Object.keys(extra)) {
+function withMembers(out, extra2) {
+  for (const key of Object.keys(extra2)) {
     if (SPEC_MEMBERS.has(key))
       throw new Error(`internal: the image config member ${key} is the spec's`);
   }
-  const all = { ...out, ...extra };
+  const all = { ...out, ...extra2 };
   return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
 }
 function imageConfigBytes(input) {
@@ -36919,7 +36962,7 @@ async function* readLayerTar(source) {
 }
 async function writeTarFile(dest, fill) {
   const temp = tempPathFor(dest);
-  const out = (0, import_node_fs28.createWriteStream)(temp, { flags: "wx", mode: 420, highWaterMark: 1 << 20 });
+  const out = (0, import_node_fs29.createWriteStream)(temp, { flags: "wx", mode: 420, highWaterMark: 1 << 20 });
   let failure;
   out.on("error", (error) => {
     failure ??= { error };
@@ -37009,12 +37052,12 @@ function ancestorsOf(path) {
   }
   return out;
 }
-var import_node_events2, import_node_fs28, import_promises32, import_node_path31, import_promises33, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
+var import_node_events2, import_node_fs29, import_promises32, import_node_path31, import_promises33, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
 var init_tar = __esm({
   "dist/exporter/tar.js"() {
     "use strict";
     import_node_events2 = require("node:events");
-    import_node_fs28 = require("node:fs");
+    import_node_fs29 = require("node:fs");
     import_promises32 = require("node:fs/promises");
     import_node_path31 = require("node:path");
     import_promises33 = require("node:stream/promises");
@@ -37046,7 +37089,7 @@ async function writeOciLayout(options, image) {
   await writeDirAtomically(options.dest, async (dir) => {
     await (0, import_promises34.mkdir)((0, import_node_path32.join)(dir, "blobs", "sha256"), { recursive: true });
     for (const b of blobs) {
-      await (0, import_promises35.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs29.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
+      await (0, import_promises35.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs30.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
     }
     await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "oci-layout"), OCI_LAYOUT);
     await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "index.json"), index);
@@ -37095,11 +37138,11 @@ async function addBlobs(w, provider, blobs) {
     await w.addStream(layoutEntry(blobPath(b), b.size), await provider.reader(b.digest));
   }
 }
-var import_node_fs29, import_promises34, import_node_path32, import_promises35, OCI_LAYOUT;
+var import_node_fs30, import_promises34, import_node_path32, import_promises35, OCI_LAYOUT;
 var init_oci_layout = __esm({
   "dist/exporter/oci-layout.js"() {
     "use strict";
-    import_node_fs29 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     import_promises34 = require("node:fs/promises");
     import_node_path32 = require("node:path");
     import_promises35 = require("node:stream/promises");
@@ -37220,7 +37263,7 @@ async function writeEntry(root2, target, h, body, options) {
     case "dir":
       break;
     case "file":
-      await (0, import_promises37.pipeline)(body, (0, import_node_fs30.createWriteStream)(at, { flags: "wx", mode: 384 }));
+      await (0, import_promises37.pipeline)(body, (0, import_node_fs31.createWriteStream)(at, { flags: "wx", mode: 384 }));
       break;
     case "symlink":
       await (0, import_promises36.symlink)(fsPath(h.linkname), at);
@@ -37409,11 +37452,11 @@ function outputHeader(h, rel) {
     ...h.xattrs.size > 0 ? { xattrs: [...h.xattrs] } : {}
   };
 }
-var import_node_fs30, import_promises36, import_node_path33, import_promises37;
+var import_node_fs31, import_promises36, import_node_path33, import_promises37;
 var init_rootfs = __esm({
   "dist/exporter/rootfs.js"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_promises36 = require("node:fs/promises");
     import_node_path33 = require("node:path");
     import_promises37 = require("node:stream/promises");
@@ -37523,7 +37566,7 @@ async function openLocalCache(src, options = {}) {
     async open(blob2) {
       const path = blobFile(src, blob2.digest);
       try {
-        const s = (0, import_node_fs31.createReadStream)(path);
+        const s = (0, import_node_fs32.createReadStream)(path);
         await new Promise((resolve8, reject2) => s.once("open", () => resolve8()).once("error", reject2));
         return s;
       } catch (e) {
@@ -37676,11 +37719,11 @@ async function fillLayout(dir, dest, tag, cache2, content, placed) {
   await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "oci-layout"), OCI_LAYOUT2);
   await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
 }
-var import_node_fs31, import_promises38, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
+var import_node_fs32, import_promises38, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
 var init_local = __esm({
   "dist/cache/local.js"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     import_promises38 = require("node:fs/promises");
     import_node_path34 = require("node:path");
     init_content();
@@ -37890,18 +37933,18 @@ function retryAfterMs(header, now = Date.now()) {
   const at = Date.parse(v);
   return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
 }
-var import_node_fs32, import_node_stream10, SERVICE, BLOCK_SIZE, AZURE_VERSION, MAX_5XX_RETRIES, undici2, loadUndici2, sleep2, GhaClient;
+var import_node_fs33, import_node_stream10, SERVICE, BLOCK_SIZE, AZURE_VERSION, MAX_5XX_RETRIES, sleep2, GhaClient;
 var init_client2 = __esm({
   "dist/cache/gha/client.js"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     import_node_stream10 = require("node:stream");
     init_errors();
+    init_registry();
     SERVICE = "twirp/github.actions.results.api.v1.CacheService/";
     BLOCK_SIZE = 32 * 1024 * 1024;
     AZURE_VERSION = "2020-10-02";
     MAX_5XX_RETRIES = 4;
-    loadUndici2 = () => undici2 ??= Promise.resolve().then(() => __toESM(require_undici_entry(), 1));
     sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
     GhaClient = class {
       opts;
@@ -37918,7 +37961,7 @@ var init_client2 = __esm({
        * 429 or a 5xx, within the deadline. The answer's body is for the caller to consume.
        */
       async send(what, make2) {
-        const { request } = await loadUndici2();
+        const { request } = await loadUndici();
         const deadline = Date.now() + this.opts.timeoutMs;
         let failures = 0;
         for (; ; ) {
@@ -38042,7 +38085,7 @@ var init_client2 = __esm({
           const res2 = await this.blobRequest("uploading a cache blob", signedUrl, {}, {
             method: "PUT",
             headers: { "x-ms-blob-type": "BlockBlob", "content-length": String(size2), "content-type": "application/octet-stream" },
-            body: () => (0, import_node_fs32.createReadStream)(path)
+            body: () => (0, import_node_fs33.createReadStream)(path)
           });
           return this.expectOk("uploading a cache blob", res2);
         }
@@ -38053,7 +38096,7 @@ var init_client2 = __esm({
           const res2 = await this.blobRequest("uploading a block of a cache blob", signedUrl, { comp: "block", blockid: id }, {
             method: "PUT",
             headers: { "content-length": String(end - offset) },
-            body: () => (0, import_node_fs32.createReadStream)(path, { start: offset, end: end - 1 })
+            body: () => (0, import_node_fs33.createReadStream)(path, { start: offset, end: end - 1 })
           });
           await this.expectOk("uploading a block of a cache blob", res2);
           ids.push(id);
@@ -38989,15 +39032,15 @@ async function copyBlob(content, dir, d) {
     } catch {
       throw new BuildError("IO", `oci-layout://${dir}: blob ${d.digest} is missing`, { hint: "the layout is incomplete" });
     }
-    await content.writeBlob((0, import_node_fs33.createReadStream)(path), { digest: d.digest, size: d.size });
+    await content.writeBlob((0, import_node_fs34.createReadStream)(path), { digest: d.digest, size: d.size });
   }
   return d.size <= 4 * 1024 * 1024 ? content.readBytes(d.digest) : Buffer.alloc(0);
 }
-var import_node_fs33, import_promises41, import_node_path36;
+var import_node_fs34, import_promises41, import_node_path36;
 var init_named_contexts = __esm({
   "dist/build/named-contexts.js"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     import_promises41 = require("node:fs/promises");
     import_node_path36 = require("node:path");
     init_errors();
@@ -39684,7 +39727,7 @@ function scratchDirFor(tmpRoot) {
 function mountPoints() {
   let text;
   try {
-    text = (0, import_node_fs34.readFileSync)("/proc/self/mountinfo", "utf8");
+    text = (0, import_node_fs35.readFileSync)("/proc/self/mountinfo", "utf8");
   } catch {
     return [];
   }
@@ -39716,12 +39759,12 @@ async function sweepStaleScratch(tmpRoot) {
       });
   }
 }
-var import_node_crypto19, import_node_fs34, import_promises43, import_node_path37, NAME2;
+var import_node_crypto19, import_node_fs35, import_promises43, import_node_path37, NAME2;
 var init_scratch = __esm({
   "dist/build/scratch.js"() {
     "use strict";
     import_node_crypto19 = require("node:crypto");
-    import_node_fs34 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     import_promises43 = require("node:fs/promises");
     import_node_path37 = require("node:path");
     init_content();
@@ -39751,14 +39794,14 @@ async function openState(rootPath) {
     tmpDir: scratchDirFor((0, import_node_path38.join)(root2, "tmp"))
   };
   for (const d of [root2, ...Object.values(dirs), (0, import_node_path38.join)(root2, "content"), (0, import_node_path38.join)(root2, "snapshots"), (0, import_node_path38.join)(root2, "images")]) {
-    (0, import_node_fs35.mkdirSync)(d, { recursive: true });
+    (0, import_node_fs36.mkdirSync)(d, { recursive: true });
   }
   await sweepStaleScratch((0, import_node_path38.join)(root2, "tmp"));
   const content = await openContentStore((0, import_node_path38.join)(root2, "content"));
   const snapshots = await openOverlaySnapshotter((0, import_node_path38.join)(root2, "snapshots"));
   const images = await openImageStore({ root: (0, import_node_path38.join)(root2, "images"), content, leasesDir: dirs.leasesDir });
   const statDir = (0, import_node_path38.join)(root2, "context-stat");
-  (0, import_node_fs35.mkdirSync)(statDir, { recursive: true });
+  (0, import_node_fs36.mkdirSync)(statDir, { recursive: true });
   return {
     root: root2,
     content,
@@ -39768,11 +39811,11 @@ async function openState(rootPath) {
     statCacheFile: (contextDir) => (0, import_node_path38.join)(statDir, `${(0, import_node_crypto20.createHash)("sha256").update(contextDir).digest("hex")}.json`)
   };
 }
-var import_node_fs35, import_node_crypto20, import_node_path38;
+var import_node_fs36, import_node_crypto20, import_node_path38;
 var init_state = __esm({
   "dist/build/state.js"() {
     "use strict";
-    import_node_fs35 = require("node:fs");
+    import_node_fs36 = require("node:fs");
     import_node_crypto20 = require("node:crypto");
     import_node_path38 = require("node:path");
     init_content();
@@ -40874,16 +40917,16 @@ function ociLayout(name, rest, cwd) {
 }
 function isDirectory(p) {
   try {
-    return (0, import_node_fs36.statSync)(p).isDirectory();
+    return (0, import_node_fs37.statSync)(p).isDirectory();
   } catch {
     return false;
   }
 }
-var import_node_fs36, import_node_path42, FORMS;
+var import_node_fs37, import_node_path42, FORMS;
 var init_build_context = __esm({
   "dist/cli/build-context.js"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_path42 = require("node:path");
     init_errors();
     init_build2();
@@ -41357,7 +41400,7 @@ function checkOutputPaths(outputs, side) {
 }
 function stat7(path, follow) {
   try {
-    return follow ? (0, import_node_fs37.statSync)(path) : (0, import_node_fs37.lstatSync)(path);
+    return follow ? (0, import_node_fs38.statSync)(path) : (0, import_node_fs38.lstatSync)(path);
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT")
@@ -41398,7 +41441,7 @@ function checkCreatable(dest) {
 }
 function writable(prefix, dir) {
   try {
-    (0, import_node_fs37.accessSync)(dir, import_node_fs37.constants.W_OK | import_node_fs37.constants.X_OK);
+    (0, import_node_fs38.accessSync)(dir, import_node_fs38.constants.W_OK | import_node_fs38.constants.X_OK);
   } catch (e) {
     const code = e.code;
     const why = code === "EROFS" ? "is on a read-only file system" : code === "EACCES" ? "is not writable" : code ?? String(e);
@@ -41419,11 +41462,11 @@ function checkSideFile(flag, path) {
   }
   writable(`${flag} ${path}: invalid output path`, dir);
 }
-var import_node_fs37, import_node_path45, KIND;
+var import_node_fs38, import_node_path45, KIND;
 var init_output_paths = __esm({
   "dist/cli/output-paths.js"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_path45 = require("node:path");
     init_args2();
     KIND = [
@@ -41450,7 +41493,7 @@ function readRegistryCAs(values2) {
     const file = v.slice(eq2 + 1);
     let pem;
     try {
-      pem = (0, import_node_fs38.readFileSync)(file, "utf8");
+      pem = (0, import_node_fs39.readFileSync)(file, "utf8");
     } catch (e) {
       throw new BuildError("IO", `cannot read the CA file ${file}: ${e.code ?? e.message}`);
     }
@@ -41460,11 +41503,11 @@ function readRegistryCAs(values2) {
   }
   return out;
 }
-var import_node_fs38;
+var import_node_fs39;
 var init_registry_options = __esm({
   "dist/cli/registry-options.js"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     init_errors();
     init_args2();
   }
@@ -41799,7 +41842,7 @@ function openSecrets(specs, environ) {
     const path = file;
     let st;
     try {
-      st = (0, import_node_fs39.statSync)(path);
+      st = (0, import_node_fs40.statSync)(path);
     } catch (e) {
       throw new BuildError("IO", `secret ${spec.id}: cannot read ${path}: ${errnoText(e)}`, { hint: "name an existing file with --secret id=ID,src=FILE" });
     }
@@ -41837,7 +41880,7 @@ function notRegular(id, path, st) {
 async function readSecretFile(id, path) {
   let handle;
   try {
-    handle = await (0, import_promises47.open)(path, import_node_fs39.constants.O_RDONLY | import_node_fs39.constants.O_NONBLOCK | import_node_fs39.constants.O_NOCTTY);
+    handle = await (0, import_promises47.open)(path, import_node_fs40.constants.O_RDONLY | import_node_fs40.constants.O_NONBLOCK | import_node_fs40.constants.O_NOCTTY);
   } catch (e) {
     throw new BuildError("IO", `secret ${id}: cannot read ${path}: ${errnoText(e)}`);
   }
@@ -41893,7 +41936,7 @@ function openSsh(specs, environ) {
     const path = paths[0];
     let socket;
     try {
-      socket = (0, import_node_fs39.statSync)(path).isSocket();
+      socket = (0, import_node_fs40.statSync)(path).isSocket();
     } catch (e) {
       throw new BuildError("IO", `--ssh ${spec.id}: ${path}: ${errnoText(e)}`);
     }
@@ -41914,11 +41957,11 @@ function errnoText(e) {
     return "permission denied";
   return code ?? (e instanceof Error ? e.message : String(e));
 }
-var import_node_fs39, import_promises47, MAX_SECRET_SIZE;
+var import_node_fs40, import_promises47, MAX_SECRET_SIZE;
 var init_secrets = __esm({
   "dist/cli/secrets.js"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs40 = require("node:fs");
     import_promises47 = require("node:fs/promises");
     init_errors();
     init_build2();
@@ -41943,7 +41986,7 @@ async function buildCommand(argv2, io) {
     throw usageError("build needs exactly one CONTEXT directory", "tsbuild build [flags] CONTEXT");
   const contextDir = (0, import_node_path46.resolve)(p.positionals[0]);
   try {
-    if (!(0, import_node_fs40.statSync)(contextDir).isDirectory())
+    if (!(0, import_node_fs41.statSync)(contextDir).isDirectory())
       throw new Error();
   } catch {
     throw usageError(`the build context "${p.positionals[0]}" is not a directory`);
@@ -41992,7 +42035,7 @@ async function buildCommand(argv2, io) {
   checkOutputPaths(outputs, { ...iidFile === void 0 ? {} : { iidfile: iidFile }, ...metadataFile === void 0 ? {} : { metadataFile } });
   if (iidFile !== void 0) {
     try {
-      (0, import_node_fs40.rmSync)(iidFile, { force: true });
+      (0, import_node_fs41.rmSync)(iidFile, { force: true });
     } catch (e) {
       throw new BuildError("IO", `cannot replace the --iidfile ${iidFile}: ${e.message}`);
     }
@@ -42011,7 +42054,7 @@ async function buildCommand(argv2, io) {
     dockerfilePath = fileFlag === void 0 ? (0, import_node_path46.join)(contextDir, "Dockerfile") : (0, import_node_path46.resolve)(fileFlag);
     dockerfileName = fileFlag ?? (0, import_node_path46.join)(p.positionals[0], "Dockerfile");
     try {
-      dockerfile = (0, import_node_fs40.readFileSync)(dockerfilePath);
+      dockerfile = (0, import_node_fs41.readFileSync)(dockerfilePath);
     } catch (e) {
       throw new BuildError("IO", `cannot read the Dockerfile ${dockerfileName}: ${e.code === "ENOENT" ? "no such file" : e.message}`, {
         hint: "name it with -f PATH"
@@ -42090,11 +42133,11 @@ async function buildCommand(argv2, io) {
     interrupts.dispose();
   }
 }
-var import_node_fs40, import_node_path46, BUILD_FLAGS, BUILD_HELP;
+var import_node_fs41, import_node_path46, BUILD_FLAGS, BUILD_HELP;
 var init_build3 = __esm({
   "dist/cli/build.js"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs41 = require("node:fs");
     import_node_path46 = require("node:path");
     init_errors();
     init_build2();
@@ -42613,7 +42656,7 @@ async function parseCommand(argv2, io) {
 function readSource(file, io) {
   let data;
   try {
-    data = file === "-" ? io.readStdin() : (0, import_node_fs41.readFileSync)(file);
+    data = file === "-" ? io.readStdin() : (0, import_node_fs42.readFileSync)(file);
   } catch (e) {
     const err = e;
     throw new BuildError("IO", `cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
@@ -42621,11 +42664,11 @@ function readSource(file, io) {
   io.sources.set(file === "-" ? "<stdin>" : file, data);
   return data;
 }
-var import_node_fs41, COMMON2, USAGE, commands, PARSE_FLAGS, PARSE_HELP;
+var import_node_fs42, COMMON2, USAGE, commands, PARSE_FLAGS, PARSE_HELP;
 var init_commands = __esm({
   "dist/cli/commands.js"() {
     "use strict";
-    import_node_fs41 = require("node:fs");
+    import_node_fs42 = require("node:fs");
     init_errors();
     init_build2();
     init_args2();
@@ -42705,7 +42748,7 @@ stages and variable expansion, reporting the first error and any warnings.
 });
 
 // dist/cli/main.js
-var import_node_fs42 = require("node:fs");
+var import_node_fs43 = require("node:fs");
 var nodeModule = __toESM(require("node:module"), 1);
 init_errors();
 init_interrupt();
@@ -42716,9 +42759,13 @@ var MARK = "TSBUILD_MOUNT_NAMESPACE";
 function inPrivateMountNamespace(env) {
   return env[MARK] === "1";
 }
+function childEnv(env) {
+  const { NODE_EXTRA_CA_CERTS: extraCa, ...rest } = env;
+  return { ...rest, [MARK]: "1", ...extraCa === void 0 || extraCa === "" ? {} : { TSBUILD_EXTRA_CA_CERTS: extraCa } };
+}
 function reexecInMountNamespace(argv2) {
   return new Promise((resolve8, reject2) => {
-    const child = process.getBuiltinModule("node:child_process").spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", process.execPath, ...process.execArgv, ...argv2], { stdio: "inherit", env: { ...process.env, [MARK]: "1" } });
+    const child = process.getBuiltinModule("node:child_process").spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", process.execPath, ...process.execArgv, ...argv2], { stdio: "inherit", env: childEnv(process.env) });
     let interrupted = false;
     const forward = (sig) => () => {
       if (sig !== "SIGHUP")
@@ -42827,7 +42874,7 @@ function sourceLine(file, line) {
   let data = sources.get(file);
   if (data === void 0) {
     try {
-      data = (0, import_node_fs42.readFileSync)(file);
+      data = (0, import_node_fs43.readFileSync)(file);
     } catch {
       return void 0;
     }
@@ -42850,7 +42897,7 @@ async function main() {
       process.exitCode = await runCommand2(argv, {
         stdout: stdoutWriter(),
         stderr: (s) => process.stderr.write(s),
-        readStdin: () => (0, import_node_fs42.readFileSync)(0),
+        readStdin: () => (0, import_node_fs43.readFileSync)(0),
         env: process.env,
         sources,
         // Made on first use: a quiet build never writes to standard error.

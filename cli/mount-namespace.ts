@@ -16,13 +16,22 @@ export function inPrivateMountNamespace(env: NodeJS.ProcessEnv): boolean {
   return env[MARK] === '1';
 }
 
+/**
+ * The environment of the command run again: marked, and with NODE_EXTRA_CA_CERTS handed over
+ * for bin/start.cjs to load only when needed, as bin/tsbuild.js does (registry/http.ts says why).
+ */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: extraCa, ...rest } = env;
+  return { ...rest, [MARK]: '1', ...(extraCa === undefined || extraCa === '' ? {} : { TSBUILD_EXTRA_CA_CERTS: extraCa }) };
+}
+
 /** Run this same command again inside a private mount namespace; resolves to its exit status. */
 export function reexecInMountNamespace(argv: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = process.getBuiltinModule('node:child_process').spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...argv],
-      { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
+      { stdio: 'inherit', env: childEnv(process.env) },
     );
     let interrupted = false;
     const forward = (sig: NodeJS.Signals) => () => {

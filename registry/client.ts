@@ -17,6 +17,7 @@ import { isNondistributable } from '../oci/index.js';
 import { capped, fetchFromURLs } from './external.js';
 import { formatReference, type ImageReference } from '../images/index.js';
 import { registryEndpoint } from './endpoint.js';
+import { loadUndici, trustedCas } from './http.js';
 import { expiryOf, parseChallenge, processTokens, TokenCache, type BearerChallenge, type IssuedToken } from './tokens.js';
 
 export interface PlatformSpec {
@@ -63,14 +64,6 @@ export interface ConnectionOptions {
   readonly tokens?: TokenCache;
 }
 
-/**
- * undici takes ~55 ms to load from its package: builds that never talk to a registry do not
- * pay for it. The CLI runs it from a bundle of its own with V8's code cache, in ~29 ms
- * (scripts/bundle.mjs).
- */
-let undici: Promise<typeof import('undici')> | undefined;
-const loadUndici = () => (undici ??= import('undici'));
-
 const agents = new Map<string, Dispatcher>();
 
 /** Waits before the 2nd, 3rd and 4th attempt of a request that failed in a way worth retrying. */
@@ -78,15 +71,19 @@ export const BACKOFF_MS = [250, 1000, 3000];
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const retryable = (status: number) => status === 429 || status >= 500;
 
+/** Whether a failed request failed on the server's certificate (OpenSSL's verify codes, Node's name check). */
+export function isCertificateError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code);
+}
+
 /** A connection pool that trusts the system CAs plus the host's own CA. */
 async function agentFor(domain: string, ca: string | undefined): Promise<Dispatcher | undefined> {
   if (ca === undefined) return undefined;
   const { Agent } = await loadUndici();
   let a = agents.get(domain);
   if (a === undefined) {
-    // node:tls, like undici, only for builds that talk to a registry.
-    const { rootCertificates } = process.getBuiltinModule('node:tls');
-    a = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    a = new Agent({ connect: { ca: trustedCas(ca) } });
     agents.set(domain, a);
   }
   return a;
@@ -191,6 +188,10 @@ export class Session {
           ...(dispatcher === undefined || !sameOrigin ? {} : { dispatcher }),
         });
       } catch (e) {
+        // A certificate that is not trusted stays so: no retry.
+        if (isCertificateError(e)) {
+          throw registryError(this.ref, `cannot reach ${url.origin}: ${(e as Error).message}`, `its TLS certificate is not trusted: give the CA that signed it with --registry-ca ${url.host}=FILE (or NODE_EXTRA_CA_CERTS)`);
+        }
         if (retry && retries < BACKOFF_MS.length) {
           await sleep(BACKOFF_MS[retries++]!);
           continue;

@@ -1,13 +1,14 @@
 'use strict';
-// What the CLI's bundle of undici holds: the two things tsbuild uses of it, Agent and request
-// (registry/client.ts, registry/external.ts, cache/gha/client.ts). undici's package entry also
+// What the CLI's bundle of undici holds: the three things tsbuild uses of it, Agent, request
+// and setGlobalDispatcher (registry/http.ts, registry/client.ts, registry/external.ts,
+// cache/gha/client.ts). undici's package entry also
 // loads fetch, WebSocket, EventSource, cookies, the mock agents, caches and interceptors:
 // about twice the code, ~20 ms more at the first registry request of every build. Using
 // anything else of undici in the sources needs it added here (the e2e tests run this bundle).
 const Agent = require('undici/lib/dispatcher/agent');
 const Dispatcher = require('undici/lib/dispatcher/dispatcher');
 const api = require('undici/lib/api');
-const { getGlobalDispatcher } = require('undici/lib/global');
+const { getGlobalDispatcher, setGlobalDispatcher } = require('undici/lib/global');
 const { InvalidArgumentError } = require('undici/lib/core/errors');
 
 // As undici's entry does: the API methods (request, stream, …) on every dispatcher.
@@ -32,4 +33,4 @@ function request(url, opts) {
   });
 }
 
-module.exports = { Agent, request };
+module.exports = { Agent, request, setGlobalDispatcher };

@@ -8,11 +8,13 @@
 // descriptor unchanged and its blob never uploaded.
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificates } from './support/certs.js';
 import { run, runAsync, tsbuildAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
@@ -43,6 +45,12 @@ interface RawManifest {
 let registry: TestRegistry;
 let server: Server;
 let serverBase: string;
+/** The same URLs over TLS, with a certificate of a CA the test makes. */
+let tlsServer: Server;
+let tlsServerBase: string;
+let tlsCa: string;
+/** The base whose layer URL is served over TLS only. */
+let overTls: string;
 /** Path → bytes the URL server answers with; anything else is a 404. */
 const served = new Map<string, Buffer>();
 const urlRequests: { path: string; headers: IncomingHttpHeaders }[] = [];
@@ -57,8 +65,8 @@ let setupRequests = 0;
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function tsbuild(args: string[]) {
-  const r = await tsbuildAsync(args, { env: { DOCKER_CONFIG: dockerConfig } }).done;
+async function tsbuild(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = await tsbuildAsync(args, { env: { DOCKER_CONFIG: dockerConfig, ...env } }).done;
   expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   return r;
 }
@@ -134,18 +142,24 @@ describe.skipIf(!isRoot && !isCI)('non-distributable layers', () => {
   beforeAll(async () => {
     const hash = run('htpasswd', ['-Bbn', USER, PASSWORD]);
     expect(hash.status, hash.stderr).toBe(0);
-    registry = await startRegistry(join(work, 'registry'), { htpasswd: hash.stdout, foreignUrls: ['^http://127\\.0\\.0\\.1:[0-9]+/'] });
+    registry = await startRegistry(join(work, 'registry'), { htpasswd: hash.stdout, foreignUrls: ['^https?://127\\.0\\.0\\.1:[0-9]+/'] });
     mkdirSync(dockerConfig, { recursive: true });
     writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(CREDS).toString('base64') } } }));
 
-    server = createServer((req, res) => {
+    const answer = (req: IncomingMessage, res: ServerResponse) => {
       urlRequests.push({ path: req.url ?? '', headers: req.headers });
       const body = served.get(req.url ?? '');
       if (body === undefined) res.writeHead(404).end();
       else res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }).end(body);
-    });
+    };
+    server = createServer(answer);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     serverBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const certs = makeCertificates(work, 'urls');
+    tlsCa = certs.ca;
+    tlsServer = createHttpsServer({ cert: readFileSync(certs.cert), key: readFileSync(certs.key) }, answer);
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    tlsServerBase = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
 
     // The base: busybox in one layer (to become non-distributable), a file in a second.
     const ctx = context({ Dockerfile: 'FROM scratch\nCOPY rootfs/ /\nCOPY vendor.txt /vendor.txt\n', 'vendor.txt': 'from the vendor\n' });
@@ -165,12 +179,14 @@ describe.skipIf(!isRoot && !isCI)('non-distributable layers', () => {
     served.set('/layers/corrupt.tar.gz', wrong);
     corrupt = `${registry.host}/vendor/corrupt:1`;
     await pushWithForeignLayer(layout, [`${serverBase}/layers/corrupt.tar.gz`], corrupt);
+    overTls = `${registry.host}/vendor/over-tls:1`;
+    await pushWithForeignLayer(layout, [`${tlsServerBase}/layers/busybox.tar.gz`], overTls);
     setupRequests = registry.requests().length;
   });
 
   afterAll(async () => {
     await registry?.stop();
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    for (const srv of [server, tlsServer]) await new Promise<void>((resolve) => (srv === undefined ? resolve() : srv.close(() => resolve())));
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -206,6 +222,23 @@ describe.skipIf(!isRoot && !isCI)('non-distributable layers', () => {
     expect(r.stderr).toContain(`${serverBase}/layers/corrupt.tar.gz: `);
     expect(r.stderr).toMatch(/expected sha256:[0-9a-f]{64}/);
     expect(filesNamed(root, foreign.digest.slice('sha256:'.length))).toEqual([]);
+  });
+
+  it('fetches a layer URL over TLS trusting NODE_EXTRA_CA_CERTS, which the CLI reads only when it connects', async () => {
+    const app = context({ Dockerfile: `FROM ${overTls}\nRUN cat /vendor.txt\n` });
+    // Without the URL server's CA: refused on its certificate, nothing stored.
+    const refusedRoot = join(work, 'root-tls-refused');
+    const refused = await tsbuild(['build', '--root', refusedRoot, '--progress', 'plain', app], { NODE_EXTRA_CA_CERTS: '' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`${tlsServerBase}/layers/busybox.tar.gz: `);
+    expect(refused.stderr).toMatch(/certificate|self-signed|verify/i);
+    expect(filesNamed(refusedRoot, foreign.digest.slice('sha256:'.length))).toEqual([]);
+    // With it: the layer comes over TLS.
+    urlRequests.length = 0;
+    const ok = await tsbuild(['build', '--root', join(work, 'root-tls'), '--progress', 'plain', app], { NODE_EXTRA_CA_CERTS: tlsCa });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/^#\d+ [\d.]+ from the vendor$/m);
+    expect(urlRequests.map((q) => q.path)).toEqual(['/layers/busybox.tar.gz']);
   });
 
   it('pushes images built on it with the layer descriptor unchanged and its blob never uploaded', async () => {

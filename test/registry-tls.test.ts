@@ -1,11 +1,12 @@
 // A registry that speaks TLS with a certificate from a CA the test makes (openssl): refused
-// without that CA, pulled from with --registry-ca HOST=FILE.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// without that CA, pulled from with --registry-ca HOST=FILE or with NODE_EXTRA_CA_CERTS.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates } from './support/certs.js';
-import { makeBaseArchive, run, tsbuildSync } from './support/cli.js';
+import { TSBUILD, makeBaseArchive, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
@@ -45,6 +46,49 @@ describe.skipIf(!isRoot && !isCI)('a registry behind TLS with its own CA', () =>
     const wrongCa = build(from, ['--pull', '--registry-ca', `${registry.host}=${otherCa}`]);
     expect(wrongCa.status).toBe(1);
     expect(wrongCa.stderr).toMatch(/cannot reach https:\/\/127\.0\.0\.1:\d+: .*(certificate|self-signed|verify)/i);
+    // A certificate that is not trusted is said so, with what to do.
+    expect(wrongCa.stderr).toContain(`hint: its TLS certificate is not trusted: give the CA that signed it with --registry-ca ${registry.host}=FILE`);
     expect(wrongCa.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('trusts NODE_EXTRA_CA_CERTS, which the launcher reads only once a TLS connection needs it; child processes see it unchanged', () => {
+    // A credential helper is a child process of the build: it notes the environment it gets
+    // (and has no credentials).
+    const bin = mkdtempSync(join(work, 'bin-'));
+    const seen = join(work, 'helper-env');
+    writeFileSync(
+      join(bin, 'docker-credential-envnote'),
+      `#!/bin/sh\ncat >/dev/null\nprintf '%s|%s\\n' "$NODE_EXTRA_CA_CERTS" "\${TSBUILD_EXTRA_CA_CERTS-unset}" >> '${seen}'\necho 'credentials not found in native keychain'\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const config = mkdtempSync(join(work, 'docker-config-'));
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'envnote' } }));
+    const env = (extraCa: string) => ({ ...process.env, NODE_EXTRA_CA_CERTS: extraCa, DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH}` });
+    const dir = mkdtempSync(join(work, 'ctx-'));
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${registry.host}/tls/busybox:1\nRUN echo extra-ca\n`);
+    // The registry is on loopback, which tsbuild speaks plain HTTP to unless it is given a CA
+    // for it: given another CA, it speaks TLS, and trusts that CA besides Node's roots and
+    // NODE_EXTRA_CA_CERTS, as Node's default would.
+    const args = (root: string) => ['build', '--root', join(work, root), '--progress', 'plain', '--registry-ca', `${registry.host}=${otherCa}`, dir];
+    // Both ways the CLI starts: as a program (bin/tsbuild.js hands the variable over in its
+    // shell line) and through node (the CLI does so as it enters its mount namespace).
+    const asProgram = (extraCa: string, root: string) => spawnSync(TSBUILD, args(root), { encoding: 'utf8', env: env(extraCa) });
+    const throughNode = (extraCa: string, root: string) => spawnSync(process.execPath, [TSBUILD, ...args(root)], { encoding: 'utf8', env: env(extraCa) });
+    for (const [name, start] of [['program', asProgram], ['node', throughNode]] as const) {
+      rmSync(seen, { force: true });
+      const ok = start(ca, `root-extra-${name}`);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stderr).toMatch(/^#\d+ [\d.]+ extra-ca$/m);
+      expect(readFileSync(seen, 'utf8').trim().split('\n')).toEqual([`${ca}|unset`]);
+      // Another CA's certificates do not make this registry's trusted.
+      const refused = start(otherCa, `root-other-${name}`);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/cannot reach https:\/\/127\.0\.0\.1:\d+: .*(certificate|self-signed|verify)/i);
+    }
+    // A file that cannot be read: Node's own warning, and the build goes on without it.
+    const missing = join(work, 'no-such-ca.pem');
+    const warned = asProgram(missing, 'root-missing');
+    expect(warned.stderr).toContain(`Warning: Ignoring extra certs from \`${missing}\`, load failed`);
+    expect(warned.stderr).toMatch(/cannot reach https:\/\/127\.0\.0\.1:\d+: .*(certificate|self-signed|verify)/i);
   });
 });

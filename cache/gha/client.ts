@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { BuildError } from '../../errors/index.js';
+import { loadUndici } from '../../registry/index.js';
 
 const SERVICE = 'twirp/github.actions.results.api.v1.CacheService/';
 /** Blobs up to this size go in one PUT; larger ones as blocks of this size. */
@@ -20,9 +21,6 @@ const BLOCK_SIZE = 32 * 1024 * 1024;
 /** Azure's REST API version the blob requests speak. */
 const AZURE_VERSION = '2020-10-02';
 const MAX_5XX_RETRIES = 4;
-
-let undici: Promise<typeof import('undici')> | undefined;
-const loadUndici = () => (undici ??= import('undici'));
 
 export interface GhaClientOptions {
   /** `ACTIONS_RESULTS_URL` (or `url=`). */

@@ -1,0 +1,56 @@
+/**
+ * The HTTP client every request of tsbuild goes through (undici), loaded on first use, and the
+ * certificates its TLS connections trust.
+ *
+ * undici takes ~55 ms to load from its package: builds that never talk to a registry do not
+ * pay for it. The CLI runs it from a bundle of its own with V8's code cache, in ~29 ms
+ * (scripts/bundle.mjs).
+ *
+ * NODE_EXTRA_CA_CERTS: Node reads and parses that file as it starts, before any code runs;
+ * with a system bundle of ~140 certificates that is ~50 ms of every command, and most commands
+ * open no TLS connection. The launcher (bin/tsbuild.js, bin/start.cjs) therefore keeps the
+ * variable from Node's start, puts it back in the environment for child processes, and leaves
+ * its path under DEFERRED_EXTRA_CA; the certificates are then read here, when undici loads,
+ * and every TLS connection trusts them as Node's own default would have.
+ */
+import { readFileSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
+
+/** Where the launcher leaves the NODE_EXTRA_CA_CERTS path that Node did not load (bin/start.cjs). */
+const DEFERRED_EXTRA_CA = Symbol.for('tsbuild.deferredExtraCaCerts');
+
+let extra: { pem: string | undefined } | undefined;
+
+/** The PEM text of NODE_EXTRA_CA_CERTS when Node did not load it at its start; read once. */
+function deferredExtraCa(): string | undefined {
+  if (extra === undefined) {
+    const path = (globalThis as Record<symbol, unknown>)[DEFERRED_EXTRA_CA];
+    extra = { pem: undefined };
+    if (typeof path === 'string') {
+      try {
+        extra = { pem: readFileSync(path, 'utf8') };
+      } catch {
+        // As Node does with a file it cannot load: its warning is printed at start (bin/start.cjs).
+      }
+    }
+  }
+  return extra.pem;
+}
+
+/** The CA certificates a TLS connection trusts: Node's roots, NODE_EXTRA_CA_CERTS, and `hostCa`. */
+export function trustedCas(hostCa?: string): string[] {
+  const { rootCertificates } = process.getBuiltinModule('node:tls');
+  const pem = deferredExtraCa();
+  return [...rootCertificates, ...(pem === undefined ? [] : [pem]), ...(hostCa === undefined ? [] : [hostCa])];
+}
+
+let undici: Promise<typeof import('undici')> | undefined;
+
+/** undici, loaded once; its default dispatcher trusts NODE_EXTRA_CA_CERTS where Node's start did not load it. */
+export function loadUndici(): Promise<typeof import('undici')> {
+  undici ??= import('undici').then((u) => {
+    if (deferredExtraCa() !== undefined) u.setGlobalDispatcher(new u.Agent({ connect: { ca: trustedCas() } }) as Dispatcher);
+    return u;
+  });
+  return undici;
+}
