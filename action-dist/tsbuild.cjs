@@ -39524,6 +39524,9 @@ async function build(req) {
   const bases = new BaseImages(state, access, req.pull, req.events);
   const statCaches = new StatCaches(state);
   const contexts = await ContextSources.open(state, req.buildContexts ?? /* @__PURE__ */ new Map(), bases, statCaches);
+  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, req.platform ?? hostPlatform());
+  opening.catch(() => {
+  });
   const plan = await planStages(parsed.ast, req, bases, contexts);
   for (const w of plan.warnings)
     req.warn(w.message, w.range === void 0 ? void 0 : `${w.range.file}:${w.range.start.line}`);
@@ -39557,7 +39560,7 @@ async function build(req) {
     ...req.ssh === void 0 ? {} : { ssh: req.ssh },
     cacheMountRestorer: mountArchives
   });
-  const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
+  const imports = await opening;
   req.cacheExports?.begin(imports.map((i) => i.source));
   mountArchives.useImports(imports);
   mountArchives.useGraph(vertices.vertex(graph.target.top));

@@ -87,6 +87,11 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const statCaches = new StatCaches(state);
   const contexts = await ContextSources.open(state, req.buildContexts ?? new Map(), bases, statCaches);
 
+  // The imported caches are opened while the plan resolves its base images: both are a few
+  // round trips to registries. (The target platform is the plan's: the requested one, or the
+  // host's.)
+  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, req.platform ?? hostPlatform());
+  opening.catch(() => {}); // awaited below; a plan that fails first wins
   const plan = await planStages(parsed.ast, req, bases, contexts);
   for (const w of plan.warnings) req.warn(w.message, w.range === undefined ? undefined : `${w.range.file}:${w.range.start.line}`);
   await loadStepImages(plan, bases, contexts);
@@ -125,7 +130,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     cacheMountRestorer: mountArchives,
   });
 
-  const imports = await openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, plan.targetPlatform);
+  const imports = await opening;
   req.cacheExports?.begin(imports.map((i) => i.source));
   mountArchives.useImports(imports);
   mountArchives.useGraph(vertices.vertex(graph.target.top));
