@@ -20355,7 +20355,8 @@ function closed(stream) {
 function startWithInput(file, input) {
   const native2 = addon();
   const { pid, fds } = native2.spawn(file, Buffer.from(input.buffer, input.byteOffset, input.byteLength), 3);
-  const [stdout, stderr, fd3] = fds.map((fd) => new import_node_net.Socket({ fd, readable: true, writable: false }));
+  const { Socket: PipeSocket } = process.getBuiltinModule("node:net");
+  const [stdout, stderr, fd3] = fds.map((fd) => new PipeSocket({ fd, readable: true, writable: false }));
   if (stdout === void 0 || stderr === void 0 || fd3 === void 0)
     throw new Error(`spawn gave ${fds.length} fds for 3 outputs`);
   let reaped = false;
@@ -20379,12 +20380,11 @@ function startWithInput(file, input) {
     }
   };
 }
-var import_node_os, import_node_net, signalNames;
+var import_node_os, signalNames;
 var init_spawn = __esm({
   "dist/executor/spawn.js"() {
     "use strict";
     import_node_os = require("node:os");
-    import_node_net = require("node:net");
     init_native();
     signalNames = new Map(Object.entries(import_node_os.constants.signals).map(([name, n]) => [n, name]));
   }
@@ -20466,7 +20466,7 @@ function agentRequestAllowed(message) {
 }
 function connectUpstream(path) {
   return new Promise((resolve8, reject2) => {
-    const socket = (0, import_node_net2.createConnection)(path);
+    const socket = process.getBuiltinModule("node:net").createConnection(path);
     socket.once("error", reject2);
     socket.once("connect", () => {
       socket.off("error", reject2);
@@ -20513,7 +20513,7 @@ function serveClient(client, agentPath) {
 }
 async function serveAgentProxy(agentPath, path, owner) {
   const clients = /* @__PURE__ */ new Set();
-  const server = (0, import_node_net2.createServer)((client) => {
+  const server = process.getBuiltinModule("node:net").createServer((client) => {
     clients.add(client);
     client.on("close", () => clients.delete(client));
     serveClient(client, agentPath);
@@ -20539,12 +20539,11 @@ async function serveAgentProxy(agentPath, path, owner) {
   }
   return { path, close };
 }
-var import_promises15, import_node_net2, MAX_MESSAGE, SSH_AGENT_FAILURE, SSH_AGENTC_REQUEST_IDENTITIES, SSH_AGENTC_SIGN_REQUEST, ALLOWED, FAILURE, AgentFramer, Upstream;
+var import_promises15, MAX_MESSAGE, SSH_AGENT_FAILURE, SSH_AGENTC_REQUEST_IDENTITIES, SSH_AGENTC_SIGN_REQUEST, ALLOWED, FAILURE, AgentFramer, Upstream;
 var init_ssh_agent = __esm({
   "dist/executor/ssh-agent.js"() {
     "use strict";
     import_promises15 = require("node:fs/promises");
-    import_node_net2 = require("node:net");
     MAX_MESSAGE = 256 * 1024;
     SSH_AGENT_FAILURE = 5;
     SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -20779,11 +20778,10 @@ function stop(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process, STACK_DNS, STACK, MTU, STOP_GRACE_MS, alive, NetworkPool, HINT;
+var STACK_DNS, STACK, MTU, STOP_GRACE_MS, alive, NetworkPool, HINT;
 var init_network = __esm({
   "dist/executor/network.js"() {
     "use strict";
-    import_node_child_process = require("node:child_process");
     init_errors();
     init_runner_binary();
     STACK_DNS = "10.0.2.3";
@@ -20864,7 +20862,8 @@ var init_network = __esm({
         return p;
       }
       async start(signal) {
-        const holder = this.track((0, import_node_child_process.spawn)(runnerBinaryPath(), ["--hold-netns"], { stdio: ["pipe", "pipe", "pipe"] }));
+        const { spawn } = process.getBuiltinModule("node:child_process");
+        const holder = this.track(spawn(runnerBinaryPath(), ["--hold-netns"], { stdio: ["pipe", "pipe", "pipe"] }));
         try {
           await ready(holder, "ready\n", 1, "the network namespace holder", signal);
           if (this.closed)
@@ -20882,7 +20881,7 @@ var init_network = __esm({
             String(holder.pid),
             "tap0"
           ];
-          const stack = this.track((0, import_node_child_process.spawn)(STACK, args, { stdio: ["pipe", "ignore", "pipe", "pipe"] }));
+          const stack = this.track(spawn(STACK, args, { stdio: ["pipe", "ignore", "pipe", "pipe"] }));
           try {
             await ready(stack, "1", 3, STACK, signal);
           } catch (e) {
@@ -20906,7 +20905,7 @@ var init_network = __esm({
 
 // dist/executor/resolv-conf.js
 function isLoopback(address) {
-  if ((0, import_node_net3.isIP)(address) === 4)
+  if (process.getBuiltinModule("node:net").isIP(address) === 4)
     return address.startsWith("127.");
   return address === "::1" || address === "0:0:0:0:0:0:0:1";
 }
@@ -20925,7 +20924,7 @@ function isolatedResolvConf(host, forwarder) {
       if (!forwarded)
         out.push(`nameserver ${forwarder}`);
       forwarded = true;
-    } else if ((0, import_node_net3.isIP)(address) === 4) {
+    } else if (process.getBuiltinModule("node:net").isIP(address) === 4) {
       out.push(line);
     } else {
       continue;
@@ -20939,11 +20938,9 @@ function isolatedResolvConf(host, forwarder) {
   }
   return out.join("\n");
 }
-var import_node_net3;
 var init_resolv_conf = __esm({
   "dist/executor/resolv-conf.js"() {
     "use strict";
-    import_node_net3 = require("node:net");
   }
 });
 

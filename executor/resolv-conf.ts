@@ -6,10 +6,9 @@
  * nameservers go too: the namespace has IPv4 only. Other nameservers, `search` and `options`
  * lines stay as the host has them, as BuildKit keeps them.
  */
-import { isIP } from 'node:net';
 
 function isLoopback(address: string): boolean {
-  if (isIP(address) === 4) return address.startsWith('127.');
+  if (process.getBuiltinModule('node:net').isIP(address) === 4) return address.startsWith('127.');
   return address === '::1' || address === '0:0:0:0:0:0:0:1';
 }
 
@@ -28,7 +27,7 @@ export function isolatedResolvConf(host: string, forwarder: string): string {
     if (isLoopback(address)) {
       if (!forwarded) out.push(`nameserver ${forwarder}`);
       forwarded = true;
-    } else if (isIP(address) === 4) {
+    } else if (process.getBuiltinModule('node:net').isIP(address) === 4) {
       out.push(line);
     } else {
       continue;

@@ -5,7 +5,7 @@
  * posix_spawn (vfork semantics: nothing is copied), and hands back plain pipe descriptors.
  */
 import { constants } from 'node:os';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { native, type SpawnBinding } from '../native/index.js';
 
 /** The addon, loaded once for the whole process (native/index.ts). */
@@ -44,7 +44,9 @@ function closed(stream: Socket): Promise<void> {
 export function startWithInput(file: string, input: Uint8Array): Started {
   const native = addon();
   const { pid, fds } = native.spawn(file, Buffer.from(input.buffer, input.byteOffset, input.byteLength), 3);
-  const [stdout, stderr, fd3] = fds.map((fd) => new Socket({ fd, readable: true, writable: false }));
+  // node:net only when a process runs: loading it costs every start a few milliseconds.
+  const { Socket: PipeSocket } = process.getBuiltinModule('node:net');
+  const [stdout, stderr, fd3] = fds.map((fd) => new PipeSocket({ fd, readable: true, writable: false }));
   if (stdout === undefined || stderr === undefined || fd3 === undefined) throw new Error(`spawn gave ${fds.length} fds for 3 outputs`);
   let reaped = false;
   const exited = Promise.all([stdout, stderr, fd3].map(closed))

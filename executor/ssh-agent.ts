@@ -11,7 +11,7 @@
  * reads one reply, so requests are handled one at a time, in order, per connection.
  */
 import { chmod, chown } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** OpenSSH's limit on one agent message. */
 const MAX_MESSAGE = 256 * 1024;
@@ -93,7 +93,7 @@ class Upstream {
 
 function connectUpstream(path: string): Promise<Upstream> {
   return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
+    const socket = process.getBuiltinModule('node:net').createConnection(path);
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.off('error', reject);
@@ -155,7 +155,8 @@ export interface AgentSocketOwner {
 /** Listens on `path` (which must not exist) and forwards the allowed requests to `agentPath`. */
 export async function serveAgentProxy(agentPath: string, path: string, owner: AgentSocketOwner): Promise<AgentProxy> {
   const clients = new Set<Socket>();
-  const server: Server = createServer((client) => {
+  // node:net only when an agent is forwarded: loading it costs every start a few milliseconds.
+  const server: Server = process.getBuiltinModule('node:net').createServer((client) => {
     clients.add(client);
     client.on('close', () => clients.delete(client));
     serveClient(client, agentPath);
