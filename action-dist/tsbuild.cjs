@@ -16214,13 +16214,13 @@ var init_mount_options = __esm({
 
 // dist/snapshotter/records.js
 function writeDurably(path, record) {
-  const fd = (0, import_node_fs2.openSync)(path, "wx", 420);
+  const fd = (0, import_node_fs3.openSync)(path, "wx", 420);
   try {
-    (0, import_node_fs2.writeFileSync)(fd, `${JSON.stringify(record)}
+    (0, import_node_fs3.writeFileSync)(fd, `${JSON.stringify(record)}
 `);
-    (0, import_node_fs2.fsyncSync)(fd);
+    (0, import_node_fs3.fsyncSync)(fd);
   } finally {
-    (0, import_node_fs2.closeSync)(fd);
+    (0, import_node_fs3.closeSync)(fd);
   }
 }
 function writeNewRecord(dir, record) {
@@ -16231,16 +16231,16 @@ function writeRecord(dir, record) {
   const temp = `${final}.${(0, import_node_crypto3.randomBytes)(6).toString("hex")}.tmp`;
   try {
     writeDurably(temp, record);
-    (0, import_node_fs2.renameSync)(temp, final);
+    (0, import_node_fs3.renameSync)(temp, final);
   } catch (e) {
-    (0, import_node_fs2.rmSync)(temp, { force: true });
+    (0, import_node_fs3.rmSync)(temp, { force: true });
     throw e;
   }
 }
 async function readRecord(dir) {
   let text;
   try {
-    text = (0, import_node_fs2.readFileSync)((0, import_node_path4.join)(dir, RECORD_FILE), "utf8");
+    text = (0, import_node_fs3.readFileSync)((0, import_node_path4.join)(dir, RECORD_FILE), "utf8");
   } catch (e) {
     if (isErrnoCode(e, "ENOENT") || isErrnoCode(e, "ENOTDIR"))
       return void 0;
@@ -16265,12 +16265,12 @@ function isRecord(v) {
 function isErrnoCode(e, code) {
   return e instanceof Error && e.code === code;
 }
-var import_node_crypto3, import_node_fs2, import_node_path4, RECORD_FILE, RECORD_VERSION;
+var import_node_crypto3, import_node_fs3, import_node_path4, RECORD_FILE, RECORD_VERSION;
 var init_records = __esm({
   "dist/snapshotter/records.js"() {
     "use strict";
     import_node_crypto3 = require("node:crypto");
-    import_node_fs2 = require("node:fs");
+    import_node_fs3 = require("node:fs");
     import_node_path4 = require("node:path");
     init_errors4();
     RECORD_FILE = "info.json";
@@ -16315,16 +16315,16 @@ function snapshotId(keyOrName) {
 async function openOverlaySnapshotter(root2) {
   const dir = (0, import_node_path5.resolve)(root2);
   checkMountablePath(dir);
-  (0, import_node_fs3.mkdirSync)((0, import_node_path5.join)(dir, STAGING), { recursive: true, mode: 448 });
+  (0, import_node_fs4.mkdirSync)((0, import_node_path5.join)(dir, STAGING), { recursive: true, mode: 448 });
   await removeStaleStaging((0, import_node_path5.join)(dir, STAGING));
   return new OverlaySnapshotter(dir);
 }
 async function removeStaleStaging(staging) {
   const now = Date.now();
-  for (const entry of (0, import_node_fs3.readdirSync)(staging)) {
+  for (const entry of (0, import_node_fs4.readdirSync)(staging)) {
     const path = (0, import_node_path5.join)(staging, entry);
     try {
-      const st = (0, import_node_fs3.statSync)(path);
+      const st = (0, import_node_fs4.statSync)(path);
       if (now - st.mtimeMs > STALE_STAGING_MS)
         await (0, import_promises3.rm)(path, { recursive: true, force: true });
     } catch (e) {
@@ -16368,7 +16368,7 @@ function recordFor(stored, keyOrName, dir) {
 }
 function recordExists(dir) {
   try {
-    (0, import_node_fs3.accessSync)((0, import_node_path5.join)(dir, RECORD_FILE));
+    (0, import_node_fs4.accessSync)((0, import_node_path5.join)(dir, RECORD_FILE));
     return true;
   } catch (e) {
     if (isErrnoCode(e, "ENOENT") || isErrnoCode(e, "ENOTDIR"))
@@ -16380,12 +16380,12 @@ function toInfo(record) {
   const name = record.name;
   return record.parent === void 0 ? { name, kind: record.kind, created: record.created } : { name, kind: record.kind, parent: record.parent, created: record.created };
 }
-var import_node_crypto4, import_node_fs3, import_promises3, import_node_path5, STAGING, FS_DIR, WORK_DIR, STALE_STAGING_MS, MAX_DEPTH, OverlaySnapshotter;
+var import_node_crypto4, import_node_fs4, import_promises3, import_node_path5, STAGING, FS_DIR, WORK_DIR, STALE_STAGING_MS, MAX_DEPTH, OverlaySnapshotter;
 var init_overlay = __esm({
   "dist/snapshotter/overlay.js"() {
     "use strict";
     import_node_crypto4 = require("node:crypto");
-    import_node_fs3 = require("node:fs");
+    import_node_fs4 = require("node:fs");
     import_promises3 = require("node:fs/promises");
     import_node_path5 = require("node:path");
     init_errors4();
@@ -16452,10 +16452,10 @@ var init_overlay = __esm({
         if (parent !== void 0)
           await this.get(parent, "committed");
         const staging = this.stagingPath();
-        (0, import_node_fs3.mkdirSync)(staging, { mode: 448 });
+        (0, import_node_fs4.mkdirSync)(staging, { mode: 448 });
         try {
-          (0, import_node_fs3.mkdirSync)((0, import_node_path5.join)(staging, FS_DIR), { mode: 493 });
-          (0, import_node_fs3.mkdirSync)((0, import_node_path5.join)(staging, WORK_DIR), { mode: 448 });
+          (0, import_node_fs4.mkdirSync)((0, import_node_path5.join)(staging, FS_DIR), { mode: 493 });
+          (0, import_node_fs4.mkdirSync)((0, import_node_path5.join)(staging, WORK_DIR), { mode: 448 });
           const record = {
             version: 1,
             kind,
@@ -16464,10 +16464,10 @@ var init_overlay = __esm({
             created: (/* @__PURE__ */ new Date()).toISOString()
           };
           writeNewRecord(staging, record);
-          (0, import_node_fs3.renameSync)(staging, this.dirOf(key));
+          (0, import_node_fs4.renameSync)(staging, this.dirOf(key));
           this.known.set(key, record);
         } catch (e) {
-          (0, import_node_fs3.rmSync)(staging, { recursive: true, force: true });
+          (0, import_node_fs4.rmSync)(staging, { recursive: true, force: true });
           if (isExistsError(e))
             throw new SnapshotError("ALREADY_EXISTS", `snapshot ${JSON.stringify(key)} already exists`);
           throw e;
@@ -16513,7 +16513,7 @@ var init_overlay = __esm({
         const intent = { ...record, created: (/* @__PURE__ */ new Date()).toISOString(), committing: name };
         writeRecord(from, intent);
         try {
-          (0, import_node_fs3.renameSync)(from, to);
+          (0, import_node_fs4.renameSync)(from, to);
         } catch (e) {
           writeRecord(from, record);
           if (isExistsError(e))
@@ -16647,7 +16647,7 @@ function native() {
   if (loaded !== void 0)
     return loaded;
   const candidates = addonCandidates();
-  const path = candidates.find((p) => (0, import_node_fs4.existsSync)(p));
+  const path = candidates.find((p) => (0, import_node_fs5.existsSync)(p));
   if (path === void 0) {
     const fix = nativeDirOverride() === void 0 ? "run npm ci" : `${NATIVE_DIR_ENV} names a directory without it`;
     throw new NativeMissingError(`native addon not built: ${fix} (looked for ${candidates.join(", ")})`);
@@ -16656,11 +16656,11 @@ function native() {
   loaded = require2(path);
   return loaded;
 }
-var import_node_fs4, import_node_module, import_node_path6, import_node_url, MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_RELATIME, MNT_DETACH, S_IFIFO, S_IFCHR, S_IFBLK, NativeMissingError, ADDON_FILE, NATIVE_DIR_ENV, loaded;
+var import_node_fs5, import_node_module, import_node_path6, import_node_url, MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_RELATIME, MNT_DETACH, S_IFIFO, S_IFCHR, S_IFBLK, NativeMissingError, ADDON_FILE, NATIVE_DIR_ENV, loaded;
 var init_native = __esm({
   "dist/native/index.js"() {
     "use strict";
-    import_node_fs4 = require("node:fs");
+    import_node_fs5 = require("node:fs");
     import_node_module = require("node:module");
     import_node_path6 = require("node:path");
     import_node_url = require("node:url");
@@ -16759,10 +16759,10 @@ function byteOrder(a, b) {
 }
 function readdirEntries(dir) {
   const path = fsPath(dir);
-  const entries = (0, import_node_fs5.readdirSync)(path, { withFileTypes: true });
+  const entries = (0, import_node_fs6.readdirSync)(path, { withFileTypes: true });
   if (!entries.some((e) => e.name.includes("\uFFFD")))
     return entries;
-  return (0, import_node_fs5.readdirSync)(path, { withFileTypes: true, encoding: "buffer" }).map((e) => ({
+  return (0, import_node_fs6.readdirSync)(path, { withFileTypes: true, encoding: "buffer" }).map((e) => ({
     name: nameFromBytes(e.name),
     isDirectory: () => e.isDirectory()
   }));
@@ -16771,7 +16771,7 @@ function readdirNames(dir) {
   return readdirEntries(dir).map((e) => e.name);
 }
 function readlinkName(path) {
-  return nameFromBytes((0, import_node_fs5.readlinkSync)(fsPath(path), { encoding: "buffer" }));
+  return nameFromBytes((0, import_node_fs6.readlinkSync)(fsPath(path), { encoding: "buffer" }));
 }
 function sequenceLength(buf, i) {
   const c = buf[i];
@@ -16806,11 +16806,11 @@ function sequenceLength(buf, i) {
       return 0;
   return need + 1;
 }
-var import_node_fs5;
+var import_node_fs6;
 var init_byte_names = __esm({
   "dist/tarfs/byte-names.js"() {
     "use strict";
-    import_node_fs5 = require("node:fs");
+    import_node_fs6 = require("node:fs");
   }
 });
 
@@ -17462,11 +17462,11 @@ function layerXattrs(path) {
 }
 function children(dir) {
   const entries = [];
-  const raws = (0, import_node_fs6.readdirSync)(fsPath(dir), { encoding: "buffer" });
+  const raws = (0, import_node_fs7.readdirSync)(fsPath(dir), { encoding: "buffer" });
   for (const raw of raws) {
     const name = nameFromBytes(raw);
     const path = (0, import_node_path7.join)(dir, name);
-    const st = (0, import_node_fs6.lstatSync)(fsPath(path), { bigint: true });
+    const st = (0, import_node_fs7.lstatSync)(fsPath(path), { bigint: true });
     const whiteout = isWhiteout(st);
     if (!whiteout && name.startsWith(WHITEOUT_PREFIX)) {
       throw new SnapshotError("NOT_SUPPORTED", `${path}: a file named ${WHITEOUT_PREFIX}* cannot be stored in a layer (it would read as a whiteout)`);
@@ -17483,7 +17483,7 @@ async function* generateTar(root2, opts, spare) {
     const seconds2 = Number(st.mtimeNs / 1000000000n - (st.mtimeNs < 0n && st.mtimeNs % 1000000000n !== 0n ? 1n : 0n));
     return epoch !== void 0 && seconds2 > epoch ? epoch : seconds2;
   };
-  const rootStat = (0, import_node_fs6.lstatSync)(fsPath(root2), { bigint: true });
+  const rootStat = (0, import_node_fs7.lstatSync)(fsPath(root2), { bigint: true });
   if (!rootStat.isDirectory())
     throw new SnapshotError("INVALID_ARGUMENT", `${root2} is not a directory`);
   const firstPaths = /* @__PURE__ */ new Map();
@@ -17528,7 +17528,7 @@ async function* generateTar(root2, opts, spare) {
       }
       if (st.isFile()) {
         const size2 = Number(st.size);
-        const fd = (0, import_node_fs6.openSync)(fsPath(path), import_node_fs6.constants.O_RDONLY | import_node_fs6.constants.O_NOFOLLOW);
+        const fd = (0, import_node_fs7.openSync)(fsPath(path), import_node_fs7.constants.O_RDONLY | import_node_fs7.constants.O_NOFOLLOW);
         try {
           out.put(encodeHeader({ ...base, name, type: "file", size: size2, xattrs }));
           let atEnd = false;
@@ -17542,10 +17542,10 @@ async function* generateTar(root2, opts, spare) {
               yield* drain();
             }
           }
-          if (!atEnd && (0, import_node_fs6.readSync)(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0)
+          if (!atEnd && (0, import_node_fs7.readSync)(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0)
             throw new SnapshotError("CORRUPT", `${path} grew while being read`);
         } finally {
-          (0, import_node_fs6.closeSync)(fd);
+          (0, import_node_fs7.closeSync)(fd);
         }
         out.zeros((BLOCK - size2 % BLOCK) % BLOCK);
       } else if (st.isSymbolicLink()) {
@@ -17570,12 +17570,12 @@ async function* generateTar(root2, opts, spare) {
   out.put(END_OF_ARCHIVE);
   yield* out.take(true);
 }
-var import_node_crypto5, import_node_fs6, import_node_path7, import_node_stream, CHUNK, SLICE_MS, WHITEOUT_PREFIX_BYTES, OFF_THREAD_AFTER, IN_FLIGHT, HASH_THREAD, Chunker;
+var import_node_crypto5, import_node_fs7, import_node_path7, import_node_stream, CHUNK, SLICE_MS, WHITEOUT_PREFIX_BYTES, OFF_THREAD_AFTER, IN_FLIGHT, HASH_THREAD, Chunker;
 var init_diff = __esm({
   "dist/snapshotter/diff.js"() {
     "use strict";
     import_node_crypto5 = require("node:crypto");
-    import_node_fs6 = require("node:fs");
+    import_node_fs7 = require("node:fs");
     import_node_path7 = require("node:path");
     import_node_stream = require("node:stream");
     init_native();
@@ -17639,7 +17639,7 @@ parentPort.on('message', (chunk) => {
       read(fd, left, path) {
         const room = CHUNK - this.used;
         const want = Math.min(left + 1, room);
-        const n = (0, import_node_fs6.readSync)(fd, this.buf, this.used, want, null);
+        const n = (0, import_node_fs7.readSync)(fd, this.buf, this.used, want, null);
         if (n === 0)
           throw new SnapshotError("CORRUPT", `${path} shrank while being read`);
         if (n > left)
@@ -17830,13 +17830,13 @@ function removeOwnTempPathsSync(target) {
   const prefix = `.${(0, import_node_path8.basename)(target)}.tmp-${process.pid}-`;
   let names;
   try {
-    names = (0, import_node_fs7.readdirSync)(dir);
+    names = (0, import_node_fs8.readdirSync)(dir);
   } catch {
     return;
   }
   for (const name of names)
     if (name.startsWith(prefix))
-      (0, import_node_fs7.rmSync)((0, import_node_path8.join)(dir, name), { recursive: true, force: true });
+      (0, import_node_fs8.rmSync)((0, import_node_path8.join)(dir, name), { recursive: true, force: true });
 }
 async function removeStaleTempPaths(target) {
   const dir = (0, import_node_path8.dirname)(target);
@@ -17864,11 +17864,11 @@ async function fsyncDir(dir) {
   }
 }
 function fsyncDirSync(dir) {
-  const fd = (0, import_node_fs7.openSync)(dir, "r");
+  const fd = (0, import_node_fs8.openSync)(dir, "r");
   try {
-    (0, import_node_fs7.fsyncSync)(fd);
+    (0, import_node_fs8.fsyncSync)(fd);
   } finally {
-    (0, import_node_fs7.closeSync)(fd);
+    (0, import_node_fs8.closeSync)(fd);
   }
 }
 async function writeFileAtomic(target, data, mode = 420, durable = true) {
@@ -17893,17 +17893,17 @@ async function writeFileAtomic(target, data, mode = 420, durable = true) {
 function writeFileAtomicSync(target, data, mode = 420, durable = true) {
   const temp = tempPathFor(target);
   try {
-    const fd = (0, import_node_fs7.openSync)(temp, "wx", mode);
+    const fd = (0, import_node_fs8.openSync)(temp, "wx", mode);
     try {
-      (0, import_node_fs7.writeFileSync)(fd, data);
+      (0, import_node_fs8.writeFileSync)(fd, data);
       if (durable)
-        (0, import_node_fs7.fsyncSync)(fd);
+        (0, import_node_fs8.fsyncSync)(fd);
     } finally {
-      (0, import_node_fs7.closeSync)(fd);
+      (0, import_node_fs8.closeSync)(fd);
     }
-    (0, import_node_fs7.renameSync)(temp, target);
+    (0, import_node_fs8.renameSync)(temp, target);
   } catch (e) {
-    (0, import_node_fs7.rmSync)(temp, { force: true });
+    (0, import_node_fs8.rmSync)(temp, { force: true });
     throw e;
   }
   if (durable)
@@ -17921,12 +17921,12 @@ function isPidAlive(pid) {
     return errnoCode(e) === "EPERM";
   }
 }
-var import_node_crypto7, import_node_fs7, import_promises5, import_node_path8;
+var import_node_crypto7, import_node_fs8, import_promises5, import_node_path8;
 var init_fsutil = __esm({
   "dist/content/fsutil.js"() {
     "use strict";
     import_node_crypto7 = require("node:crypto");
-    import_node_fs7 = require("node:fs");
+    import_node_fs8 = require("node:fs");
     import_promises5 = require("node:fs/promises");
     import_node_path8 = require("node:path");
     init_errors6();
@@ -17960,10 +17960,10 @@ function ingestBytes(ref, data, paths, expectedSize, expectedDigest) {
   checkGot(ref, data.length, digest, expectedSize, expectedDigest);
   const target = paths.blobPath(digest);
   try {
-    const present = (0, import_node_fs8.statSync)(target);
+    const present = (0, import_node_fs9.statSync)(target);
     const now = /* @__PURE__ */ new Date();
     try {
-      (0, import_node_fs8.utimesSync)(target, now, now);
+      (0, import_node_fs9.utimesSync)(target, now, now);
     } catch {
     }
     return { digest, size: present.size, updatedAt: now };
@@ -17973,17 +17973,17 @@ function ingestBytes(ref, data, paths, expectedSize, expectedDigest) {
   }
   const path = (0, import_node_path9.join)(paths.ingestDir, ingestName());
   try {
-    const fd = (0, import_node_fs8.openSync)(path, "wx", 384);
+    const fd = (0, import_node_fs9.openSync)(path, "wx", 384);
     try {
-      (0, import_node_fs8.writeFileSync)(fd, data);
-      (0, import_node_fs8.fsyncSync)(fd);
-      (0, import_node_fs8.fchmodSync)(fd, 292);
+      (0, import_node_fs9.writeFileSync)(fd, data);
+      (0, import_node_fs9.fsyncSync)(fd);
+      (0, import_node_fs9.fchmodSync)(fd, 292);
     } finally {
-      (0, import_node_fs8.closeSync)(fd);
+      (0, import_node_fs9.closeSync)(fd);
     }
-    (0, import_node_fs8.renameSync)(path, target);
+    (0, import_node_fs9.renameSync)(path, target);
   } catch (e) {
-    (0, import_node_fs8.rmSync)(path, { force: true });
+    (0, import_node_fs9.rmSync)(path, { force: true });
     throw e;
   }
   fsyncDirSync((0, import_node_path9.dirname)(target));
@@ -17998,12 +17998,12 @@ async function statOrUndefined(path) {
     throw e;
   }
 }
-var import_node_crypto8, import_node_fs8, import_promises6, import_node_path9, import_node_stream3, import_promises7, IngestWriter;
+var import_node_crypto8, import_node_fs9, import_promises6, import_node_path9, import_node_stream3, import_promises7, IngestWriter;
 var init_ingest = __esm({
   "dist/content/ingest.js"() {
     "use strict";
     import_node_crypto8 = require("node:crypto");
-    import_node_fs8 = require("node:fs");
+    import_node_fs9 = require("node:fs");
     import_promises6 = require("node:fs/promises");
     import_node_path9 = require("node:path");
     import_node_stream3 = require("node:stream");
@@ -18144,7 +18144,7 @@ function sourcesPath(root2, digest) {
 }
 async function readRecord2(path) {
   try {
-    const parsed = JSON.parse((0, import_node_fs9.readFileSync)(path, "utf8"));
+    const parsed = JSON.parse((0, import_node_fs10.readFileSync)(path, "utf8"));
     return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed : {};
   } catch (e) {
     if (errnoCode(e) === "ENOENT" || e instanceof SyntaxError)
@@ -18168,11 +18168,11 @@ async function recordSource(root2, digest, domain, repository) {
 async function forgetSources(root2, digest) {
   await (0, import_promises8.rm)(sourcesPath(root2, digest), { force: true });
 }
-var import_node_fs9, import_promises8, import_node_path10, KEEP;
+var import_node_fs10, import_promises8, import_node_path10, KEEP;
 var init_sources = __esm({
   "dist/content/sources.js"() {
     "use strict";
-    import_node_fs9 = require("node:fs");
+    import_node_fs10 = require("node:fs");
     import_promises8 = require("node:fs/promises");
     import_node_path10 = require("node:path");
     init_oci();
@@ -18186,7 +18186,7 @@ var init_sources = __esm({
 async function openContentStore(root2, options = {}) {
   const store = new LocalContentStore(root2);
   for (const dir of [(0, import_node_path11.join)(root2, "blobs", "sha256"), (0, import_node_path11.join)(root2, "ingest"), (0, import_node_path11.join)(root2, "sources", "sha256")]) {
-    (0, import_node_fs10.mkdirSync)(dir, { recursive: true });
+    (0, import_node_fs11.mkdirSync)(dir, { recursive: true });
   }
   await store.cleanupIngests(options.ingestGraceMs ?? DEFAULT_INGEST_GRACE_MS);
   return store;
@@ -18194,11 +18194,11 @@ async function openContentStore(root2, options = {}) {
 function notFoundOr(e, digest) {
   return errnoCode(e) === "ENOENT" ? new ContentError("NOT_FOUND", `blob ${digest} not found in the content store`, { cause: e }) : e;
 }
-var import_node_fs10, import_promises9, import_node_events, import_node_path11, import_node_stream4, import_promises10, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, LocalContentStore;
+var import_node_fs11, import_promises9, import_node_events, import_node_path11, import_node_stream4, import_promises10, DEFAULT_INGEST_GRACE_MS, DEFAULT_READ_LIMIT, LocalContentStore;
 var init_store = __esm({
   "dist/content/store.js"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
+    import_node_fs11 = require("node:fs");
     import_promises9 = require("node:fs/promises");
     import_node_events = require("node:events");
     import_node_path11 = require("node:path");
@@ -18229,7 +18229,7 @@ var init_store = __esm({
       }
       async has(digest) {
         try {
-          (0, import_node_fs10.statSync)(this.blobPath(digest));
+          (0, import_node_fs11.statSync)(this.blobPath(digest));
           return true;
         } catch (e) {
           if (errnoCode(e) === "ENOENT")
@@ -18239,7 +18239,7 @@ var init_store = __esm({
       }
       async info(digest) {
         try {
-          const st = (0, import_node_fs10.statSync)(this.blobPath(digest));
+          const st = (0, import_node_fs11.statSync)(this.blobPath(digest));
           return { digest, size: st.size, updatedAt: st.mtime };
         } catch (e) {
           throw notFoundOr(e, digest);
@@ -18258,17 +18258,17 @@ var init_store = __esm({
       async readBytes(digest, limit = DEFAULT_READ_LIMIT) {
         let fd;
         try {
-          fd = (0, import_node_fs10.openSync)(this.blobPath(digest), "r");
+          fd = (0, import_node_fs11.openSync)(this.blobPath(digest), "r");
         } catch (e) {
           throw notFoundOr(e, digest);
         }
         try {
-          const { size: size2 } = (0, import_node_fs10.fstatSync)(fd);
+          const { size: size2 } = (0, import_node_fs11.fstatSync)(fd);
           if (size2 > limit)
             throw new ContentError("TOO_LARGE", `blob ${digest} is ${size2} bytes, above the ${limit}-byte limit for in-memory reads`);
-          return (0, import_node_fs10.readFileSync)(fd);
+          return (0, import_node_fs11.readFileSync)(fd);
         } finally {
-          (0, import_node_fs10.closeSync)(fd);
+          (0, import_node_fs11.closeSync)(fd);
         }
       }
       async writer(ref = "unnamed") {
@@ -18376,9 +18376,9 @@ var init_store = __esm({
       }
       async listIngests() {
         const out = [];
-        for (const name of (0, import_node_fs10.readdirSync)(this.#ingestDir)) {
+        for (const name of (0, import_node_fs11.readdirSync)(this.#ingestDir)) {
           try {
-            const st = (0, import_node_fs10.statSync)((0, import_node_path11.join)(this.#ingestDir, name));
+            const st = (0, import_node_fs11.statSync)((0, import_node_path11.join)(this.#ingestDir, name));
             out.push({ name, pid: ingestOwner(name) ?? 0, size: st.size, updatedAt: st.mtime });
           } catch (e) {
             if (errnoCode(e) !== "ENOENT")
@@ -18409,7 +18409,7 @@ async function withLock(lockPath, fn, options = {}) {
   try {
     return await fn();
   } finally {
-    (0, import_node_fs11.closeSync)(fd);
+    (0, import_node_fs12.closeSync)(fd);
   }
 }
 async function holdLock(lockPath, options = {}) {
@@ -18424,21 +18424,21 @@ function held(fd) {
   return {
     release: async () => {
       if (open11)
-        (0, import_node_fs11.closeSync)(fd);
+        (0, import_node_fs12.closeSync)(fd);
       open11 = false;
     }
   };
 }
 function tryOnce(lockPath) {
-  const fd = (0, import_node_fs11.openSync)(lockPath, "a", 420);
+  const fd = (0, import_node_fs12.openSync)(lockPath, "a", 420);
   try {
     if (native().tryLockExclusive(fd))
       return fd;
   } catch (e) {
-    (0, import_node_fs11.closeSync)(fd);
+    (0, import_node_fs12.closeSync)(fd);
     throw e;
   }
-  (0, import_node_fs11.closeSync)(fd);
+  (0, import_node_fs12.closeSync)(fd);
   return void 0;
 }
 async function acquire(lockPath, timeoutMs, signal) {
@@ -18455,11 +18455,11 @@ async function acquire(lockPath, timeoutMs, signal) {
     wait = Math.min(wait * 2, 100);
   }
 }
-var import_node_fs11;
+var import_node_fs12;
 var init_lock = __esm({
   "dist/content/lock.js"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     init_native();
     init_errors6();
   }
@@ -18467,7 +18467,7 @@ var init_lock = __esm({
 
 // dist/content/lease.js
 async function createLease(dir, content = {}) {
-  (0, import_node_fs12.mkdirSync)(dir, { recursive: true });
+  (0, import_node_fs13.mkdirSync)(dir, { recursive: true });
   const id = `${process.pid}-${(0, import_node_crypto9.randomBytes)(8).toString("hex")}`;
   const path = (0, import_node_path12.join)(dir, `${id}.json`);
   const blobs = new Set(content.blobs ?? []);
@@ -18534,12 +18534,12 @@ async function readLiveLeases(dir, options = {}) {
   }
   return { blobs, snapshots, stale };
 }
-var import_node_crypto9, import_node_fs12, import_promises11, import_node_path12;
+var import_node_crypto9, import_node_fs13, import_promises11, import_node_path12;
 var init_lease = __esm({
   "dist/content/lease.js"() {
     "use strict";
     import_node_crypto9 = require("node:crypto");
-    import_node_fs12 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_promises11 = require("node:fs/promises");
     import_node_path12 = require("node:path");
     init_oci();
@@ -18625,18 +18625,18 @@ function onPath(cmd) {
       continue;
     const candidate = (0, import_node_path13.join)(dir, cmd);
     try {
-      (0, import_node_fs13.accessSync)(candidate, import_node_fs13.constants.X_OK);
+      (0, import_node_fs14.accessSync)(candidate, import_node_fs14.constants.X_OK);
       return candidate;
     } catch {
     }
   }
   return void 0;
 }
-var import_node_fs13, import_node_path13, import_node_stream5, zlib, zstd, CHUNK3;
+var import_node_fs14, import_node_path13, import_node_stream5, zlib, zstd, CHUNK3;
 var init_codecs = __esm({
   "dist/content/codecs.js"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     import_node_path13 = require("node:path");
     import_node_stream5 = require("node:stream");
     init_errors();
@@ -18753,16 +18753,16 @@ async function applyTar(tar, targetDir) {
 }
 function lstatOrUndefined(path) {
   try {
-    return (0, import_node_fs14.lstatSync)(fsPath(path), { throwIfNoEntry: false });
+    return (0, import_node_fs15.lstatSync)(fsPath(path), { throwIfNoEntry: false });
   } catch {
     return void 0;
   }
 }
-var import_node_fs14, import_promises12, import_node_path14, Applier;
+var import_node_fs15, import_promises12, import_node_path14, Applier;
 var init_apply = __esm({
   "dist/snapshotter/apply.js"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     import_promises12 = require("node:fs/promises");
     import_node_path14 = require("node:path");
     init_native();
@@ -18791,10 +18791,10 @@ var init_apply = __esm({
           dir = (0, import_node_path14.join)(dir, part);
           if (this.safeDirs.has(dir))
             continue;
-          const st = this.created.has(dir) ? (0, import_node_fs14.lstatSync)(fsPath(dir), { throwIfNoEntry: false }) : void 0;
+          const st = this.created.has(dir) ? (0, import_node_fs15.lstatSync)(fsPath(dir), { throwIfNoEntry: false }) : void 0;
           if (st === void 0) {
-            (0, import_node_fs14.mkdirSync)(fsPath(dir), { mode: 493 });
-            (0, import_node_fs14.chmodSync)(fsPath(dir), 493);
+            (0, import_node_fs15.mkdirSync)(fsPath(dir), { mode: 493 });
+            (0, import_node_fs15.chmodSync)(fsPath(dir), 493);
             this.created.add(dir);
             this.safeDirs.add(dir);
             continue;
@@ -18812,7 +18812,7 @@ var init_apply = __esm({
           this.created.add(path);
           return;
         }
-        if ((0, import_node_fs14.lstatSync)(fsPath(path), { throwIfNoEntry: false }) === void 0)
+        if ((0, import_node_fs15.lstatSync)(fsPath(path), { throwIfNoEntry: false }) === void 0)
           return;
         await (0, import_promises12.rm)(fsPath(path), { recursive: true, force: true });
         this.safeDirs.clear();
@@ -18842,16 +18842,16 @@ var init_apply = __esm({
           const path2 = (0, import_node_path14.join)(await this.ensureDir(parentParts, h.name), hidden);
           await this.clear(path2);
           native().mknod(fsPath(path2), S_IFCHR, makedev(0, 0));
-          (0, import_node_fs14.lutimesSync)(fsPath(path2), h.mtime, h.mtime);
+          (0, import_node_fs15.lutimesSync)(fsPath(path2), h.mtime, h.mtime);
           return;
         }
         const dir = await this.ensureDir(parentParts, h.name);
         const path = (0, import_node_path14.join)(dir, base);
         if (h.type === "dir") {
-          const existing = this.created.has(path) ? (0, import_node_fs14.lstatSync)(fsPath(path), { throwIfNoEntry: false }) : void 0;
+          const existing = this.created.has(path) ? (0, import_node_fs15.lstatSync)(fsPath(path), { throwIfNoEntry: false }) : void 0;
           if (existing === void 0 || !existing.isDirectory()) {
             await this.clear(path);
-            (0, import_node_fs14.mkdirSync)(fsPath(path), { mode: 448 });
+            (0, import_node_fs15.mkdirSync)(fsPath(path), { mode: 448 });
           }
           this.created.add(path);
           this.safeDirs.add(path);
@@ -18865,10 +18865,10 @@ var init_apply = __esm({
             await this.writeFile(path, body);
             break;
           case "symlink":
-            (0, import_node_fs14.symlinkSync)(fsPath(h.linkname), fsPath(path));
+            (0, import_node_fs15.symlinkSync)(fsPath(h.linkname), fsPath(path));
             break;
           case "link":
-            (0, import_node_fs14.linkSync)(fsPath(this.linkSource(h)), fsPath(path));
+            (0, import_node_fs15.linkSync)(fsPath(this.linkSource(h)), fsPath(path));
             return;
           // same inode as its source: nothing more to restore
           case "char":
@@ -18880,18 +18880,18 @@ var init_apply = __esm({
           }
         }
         this.restoreMetadata(path, h);
-        (0, import_node_fs14.lutimesSync)(fsPath(path), h.mtime, h.mtime);
+        (0, import_node_fs15.lutimesSync)(fsPath(path), h.mtime, h.mtime);
       }
       async writeFile(path, body) {
-        const flags = import_node_fs14.constants.O_WRONLY | import_node_fs14.constants.O_CREAT | import_node_fs14.constants.O_EXCL | import_node_fs14.constants.O_NOFOLLOW;
-        const fd = (0, import_node_fs14.openSync)(fsPath(path), flags, 384);
+        const flags = import_node_fs15.constants.O_WRONLY | import_node_fs15.constants.O_CREAT | import_node_fs15.constants.O_EXCL | import_node_fs15.constants.O_NOFOLLOW;
+        const fd = (0, import_node_fs15.openSync)(fsPath(path), flags, 384);
         try {
           for await (const chunk of body) {
             for (let written = 0; written < chunk.length; )
-              written += (0, import_node_fs14.writeSync)(fd, chunk, written, chunk.length - written);
+              written += (0, import_node_fs15.writeSync)(fd, chunk, written, chunk.length - written);
           }
         } finally {
-          (0, import_node_fs14.closeSync)(fd);
+          (0, import_node_fs15.closeSync)(fd);
         }
       }
       /** The existing file a hard-link entry points at, reached without following symlinks. */
@@ -18918,9 +18918,9 @@ var init_apply = __esm({
       /** Owner, then mode (chown clears setuid bits and capabilities), then xattrs. */
       restoreMetadata(path, h) {
         const at = fsPath(path);
-        (0, import_node_fs14.lchownSync)(at, h.uid, h.gid);
+        (0, import_node_fs15.lchownSync)(at, h.uid, h.gid);
         if (h.type !== "symlink")
-          (0, import_node_fs14.chmodSync)(at, h.mode & 4095);
+          (0, import_node_fs15.chmodSync)(at, h.mode & 4095);
         for (const [name, value2] of h.xattrs) {
           if (!isLayerXattr(name))
             continue;
@@ -18934,7 +18934,7 @@ var init_apply = __esm({
       async finish() {
         for (const [path, mtime] of this.dirTimes) {
           if (lstatOrUndefined(path)?.isDirectory() === true)
-            (0, import_node_fs14.lutimesSync)(fsPath(path), mtime, mtime);
+            (0, import_node_fs15.lutimesSync)(fsPath(path), mtime, mtime);
         }
       }
     };
@@ -19079,7 +19079,7 @@ async function lstatOrUndefined2(path) {
 }
 function lstatSyncOrUndefined(path) {
   try {
-    return (0, import_node_fs15.lstatSync)(fsPath(path), { bigint: true });
+    return (0, import_node_fs16.lstatSync)(fsPath(path), { bigint: true });
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "ENOTDIR")
@@ -19087,11 +19087,11 @@ function lstatSyncOrUndefined(path) {
     throw e;
   }
 }
-var import_node_fs15, import_promises13, MAX_LINKS;
+var import_node_fs16, import_promises13, MAX_LINKS;
 var init_root_path = __esm({
   "dist/solver/ops/file/root-path.js"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_promises13 = require("node:fs/promises");
     init_errors();
     init_tarfs();
@@ -19317,9 +19317,9 @@ var init_wildcards = __esm({
 
 // dist/solver/ops/context/hash-file.js
 function blake3SmallFileSync(path) {
-  const fd = (0, import_node_fs16.openSync)(fsPath(path), import_node_fs16.constants.O_RDONLY | import_node_fs16.constants.O_NOFOLLOW);
+  const fd = (0, import_node_fs17.openSync)(fsPath(path), import_node_fs17.constants.O_RDONLY | import_node_fs17.constants.O_NOFOLLOW);
   try {
-    const size2 = (0, import_node_fs16.fstatSync)(fd).size;
+    const size2 = (0, import_node_fs17.fstatSync)(fd).size;
     if (size2 > SMALL_FILE)
       return void 0;
     if (scratch.length < size2 + 1)
@@ -19327,7 +19327,7 @@ function blake3SmallFileSync(path) {
     const want = size2 + 1;
     let filled = 0;
     while (filled < want) {
-      const n = (0, import_node_fs16.readSync)(fd, scratch, filled, want - filled, null);
+      const n = (0, import_node_fs17.readSync)(fd, scratch, filled, want - filled, null);
       if (n === 0)
         break;
       filled += n;
@@ -19336,20 +19336,20 @@ function blake3SmallFileSync(path) {
       return void 0;
     return new import_blake_hash.Blake3Hasher().update(scratch.subarray(0, filled)).digest("hex");
   } finally {
-    (0, import_node_fs16.closeSync)(fd);
+    (0, import_node_fs17.closeSync)(fd);
   }
 }
-var import_node_fs16, import_promises14, import_blake_hash, SMALL_FILE, blake3File, scratch;
+var import_node_fs17, import_promises14, import_blake_hash, SMALL_FILE, blake3File, scratch;
 var init_hash_file = __esm({
   "dist/solver/ops/context/hash-file.js"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_promises14 = require("node:fs/promises");
     import_blake_hash = __toESM(require_blake(), 1);
     init_tarfs();
     SMALL_FILE = 1 << 20;
     blake3File = async (path, signal) => {
-      const handle = await (0, import_promises14.open)(fsPath(path), import_node_fs16.constants.O_RDONLY | import_node_fs16.constants.O_NOFOLLOW);
+      const handle = await (0, import_promises14.open)(fsPath(path), import_node_fs17.constants.O_RDONLY | import_node_fs17.constants.O_NOFOLLOW);
       try {
         const hasher = new import_blake_hash.Blake3Hasher();
         const { size: size2 } = await handle.stat();
@@ -19549,11 +19549,11 @@ function splitPath(path) {
 function nowNs() {
   return BigInt(Date.now()) * 1000000n;
 }
-var import_node_fs17, MAGIC, MAGIC_BYTES, BYTE_ORDER_MARK, HEAD_NUMBERS, StatCacheDir, StatCache;
+var import_node_fs18, MAGIC, MAGIC_BYTES, BYTE_ORDER_MARK, HEAD_NUMBERS, StatCacheDir, StatCache;
 var init_stat_cache = __esm({
   "dist/solver/ops/context/stat-cache.js"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     init_content();
     init_errors();
     init_tarfs();
@@ -19703,7 +19703,7 @@ var init_stat_cache = __esm({
       static async open(file, opts = {}) {
         let data;
         try {
-          data = (0, import_node_fs17.readFileSync)(file);
+          data = (0, import_node_fs18.readFileSync)(file);
         } catch (e) {
           if (e.code !== "ENOENT") {
             throw new BuildError("IO", `cannot read stat cache ${file}: ${e.message}`, {}, { cause: e });
@@ -20316,7 +20316,7 @@ var init_spec = __esm({
 function packageRoot() {
   let dir = (0, import_node_path16.dirname)((0, import_node_url2.fileURLToPath)(__tsbuildModuleUrl));
   for (; ; ) {
-    if ((0, import_node_fs18.existsSync)((0, import_node_path16.join)(dir, "package.json")))
+    if ((0, import_node_fs19.existsSync)((0, import_node_path16.join)(dir, "package.json")))
       return dir;
     const parent = (0, import_node_path16.dirname)(dir);
     if (parent === dir)
@@ -20328,11 +20328,11 @@ function runnerBinaryPath(env = process.env) {
   const override = nativeDirOverride(env);
   return override !== void 0 ? (0, import_node_path16.join)(override, RUNNER_FILE) : (0, import_node_path16.join)(packageRoot(), BUILD_DIR, RUNNER_FILE);
 }
-var import_node_fs18, import_node_path16, import_node_url2, BUILD_DIR, RUNNER_FILE;
+var import_node_fs19, import_node_path16, import_node_url2, BUILD_DIR, RUNNER_FILE;
 var init_runner_binary = __esm({
   "dist/executor/runner-binary.js"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_node_path16 = require("node:path");
     import_node_url2 = require("node:url");
     init_native();
@@ -20671,7 +20671,7 @@ function emulatorFor(architecture, entries) {
 function binfmtEntries(dir = BINFMT_DIR) {
   let names;
   try {
-    names = (0, import_node_fs19.readdirSync)(dir).filter((n) => n !== "register" && n !== "status");
+    names = (0, import_node_fs20.readdirSync)(dir).filter((n) => n !== "register" && n !== "status");
   } catch {
     return [];
   }
@@ -20679,7 +20679,7 @@ function binfmtEntries(dir = BINFMT_DIR) {
     return [];
   return names.flatMap((n) => {
     try {
-      const e = parseBinfmtEntry(n, (0, import_node_fs19.readFileSync)((0, import_node_path17.join)(dir, n), "utf8"));
+      const e = parseBinfmtEntry(n, (0, import_node_fs20.readFileSync)((0, import_node_path17.join)(dir, n), "utf8"));
       return e === void 0 ? [] : [e];
     } catch {
       return [];
@@ -20688,16 +20688,16 @@ function binfmtEntries(dir = BINFMT_DIR) {
 }
 function readStatus(dir) {
   try {
-    return (0, import_node_fs19.readFileSync)((0, import_node_path17.join)(dir, "status"), "utf8").trim() === "enabled";
+    return (0, import_node_fs20.readFileSync)((0, import_node_path17.join)(dir, "status"), "utf8").trim() === "enabled";
   } catch {
     return false;
   }
 }
-var import_node_fs19, import_node_path17, BINFMT_DIR, ELF;
+var import_node_fs20, import_node_path17, BINFMT_DIR, ELF;
 var init_emulation = __esm({
   "dist/executor/emulation.js"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_node_path17 = require("node:path");
     BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
     ELF = {
@@ -20987,7 +20987,7 @@ function mountOne(mount, target) {
     }
     const volatile = mount.type === "overlay" && mount.options.includes(VOLATILE_OPTION);
     if (volatile)
-      (0, import_node_fs20.rmSync)(volatileMark(writableOverlay([mount]).work), { recursive: true, force: true });
+      (0, import_node_fs21.rmSync)(volatileMark(writableOverlay([mount]).work), { recursive: true, force: true });
     const { mount: rendered, cwd } = renderForMount(volatile && volatileRefused ? withoutVolatile(mount) : mount);
     try {
       addon2.mount(rendered.source, target, rendered.type, flags, mountData(rendered), cwd ?? null);
@@ -21033,11 +21033,11 @@ function unmount(target, opts = {}) {
     }
   }
 }
-var import_node_fs20, import_node_path18, FLAG_BITS, volatileRefused, withoutVolatile;
+var import_node_fs21, import_node_path18, FLAG_BITS, volatileRefused, withoutVolatile;
 var init_mount = __esm({
   "dist/solver/ops/mount.js"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_node_path18 = require("node:path");
     init_native();
     init_snapshotter();
@@ -21103,7 +21103,7 @@ async function makeNode(target, kind, major2 = 0, minor2 = 0) {
   mknod(target, TYPES2[kind], kind === "fifo" ? 0 : makedev(major2, minor2));
 }
 async function makeNodeLike(target, fi) {
-  const type = Number(fi.mode) & import_node_fs21.constants.S_IFMT;
+  const type = Number(fi.mode) & import_node_fs22.constants.S_IFMT;
   if (type !== S_IFIFO && type !== S_IFCHR && type !== S_IFBLK) {
     throw new BuildError("COPY_FAILED", `cannot copy ${target}: unknown file type 0${type.toString(8)}`);
   }
@@ -21116,11 +21116,11 @@ function mknod(target, type, dev) {
     throw new BuildError("COPY_FAILED", `cannot create special file ${target}: ${e.message}`, {}, { cause: e });
   }
 }
-var import_node_fs21, TYPES2;
+var import_node_fs22, TYPES2;
 var init_special_files = __esm({
   "dist/solver/ops/file/special-files.js"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     init_errors();
     init_native();
     init_tarfs();
@@ -21137,7 +21137,7 @@ function compressionOf(head2) {
   return "none";
 }
 async function decode3(path, compression) {
-  const file = await (0, import_promises17.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
+  const file = await (0, import_promises17.open)(fsPath(path), import_node_fs23.constants.O_RDONLY | import_node_fs23.constants.O_NOFOLLOW);
   const input = file.createReadStream();
   if (compression === "none")
     return { stream: input, done: Promise.resolve(), stop: () => input.destroy() };
@@ -21181,7 +21181,7 @@ async function detectArchive(path) {
   const st = await lstatOrUndefined2(path);
   if (st === void 0 || !st.isFile())
     return void 0;
-  const handle = await (0, import_promises17.open)(fsPath(path), import_node_fs22.constants.O_RDONLY | import_node_fs22.constants.O_NOFOLLOW);
+  const handle = await (0, import_promises17.open)(fsPath(path), import_node_fs23.constants.O_RDONLY | import_node_fs23.constants.O_NOFOLLOW);
   let head2;
   try {
     head2 = Buffer.alloc(8);
@@ -21234,7 +21234,7 @@ async function extractArchive(archivePath, compression, destDir, opts) {
             await (0, import_promises17.mkdir)(at, { mode });
           break;
         case "file": {
-          const out = await (0, import_promises17.open)(at, import_node_fs22.constants.O_CREAT | import_node_fs22.constants.O_EXCL | import_node_fs22.constants.O_WRONLY | import_node_fs22.constants.O_NOFOLLOW, 384);
+          const out = await (0, import_promises17.open)(at, import_node_fs23.constants.O_CREAT | import_node_fs23.constants.O_EXCL | import_node_fs23.constants.O_WRONLY | import_node_fs23.constants.O_NOFOLLOW, 384);
           await (0, import_promises18.pipeline)(import_node_stream7.Readable.from(body), out.createWriteStream());
           break;
         }
@@ -21284,11 +21284,11 @@ async function extractArchive(archivePath, compression, destDir, opts) {
   for (const { path, mtime } of dirTimes)
     await (0, import_promises17.lutimes)(fsPath(path), mtime, mtime);
 }
-var import_node_fs22, import_promises17, import_node_stream7, import_promises18, MAGIC2, PROGRAMS;
+var import_node_fs23, import_promises17, import_node_stream7, import_promises18, MAGIC2, PROGRAMS;
 var init_archive = __esm({
   "dist/solver/ops/file/archive.js"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_promises17 = require("node:fs/promises");
     import_node_stream7 = require("node:stream");
     import_promises18 = require("node:stream/promises");
@@ -21421,14 +21421,14 @@ function copyError(message, hint, cause) {
 async function copyDirectoryOnly(dst, fi, overwriteMeta) {
   const st = lstatSyncOrUndefined(dst);
   if (st === void 0) {
-    (0, import_node_fs24.mkdirSync)(fsPath(dst), { mode: Number(fi.mode) & 4095 });
+    (0, import_node_fs25.mkdirSync)(fsPath(dst), { mode: Number(fi.mode) & 4095 });
     return true;
   }
   if (!st.isDirectory()) {
     throw copyError(`cannot copy to non-directory: ${dst}`, "The destination has a file or symlink where the source has a directory.");
   }
   if (overwriteMeta)
-    (0, import_node_fs24.chmodSync)(fsPath(dst), Number(fi.mode) & 4095);
+    (0, import_node_fs25.chmodSync)(fsPath(dst), Number(fi.mode) & 4095);
   return false;
 }
 async function replacing(target, create) {
@@ -21447,17 +21447,17 @@ async function ensureEmptyFileTarget(target, st) {
   if (st.isDirectory()) {
     throw copyError(`cannot replace to directory ${target} with file`, "A directory exists where the source has a file.");
   }
-  (0, import_node_fs24.unlinkSync)(fsPath(target));
+  (0, import_node_fs25.unlinkSync)(fsPath(target));
 }
 async function setTimes(target, fi) {
-  (0, import_node_fs24.lutimesSync)(fsPath(target), Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
+  (0, import_node_fs25.lutimesSync)(fsPath(target), Number(fi.atimeNs) / 1e9, Number(fi.mtimeNs) / 1e9);
 }
-var import_node_fs23, import_node_fs24, import_promises19, import_node_path19, FILE_CONCURRENCY, S_IFMT3, Copier, S_ISGID;
+var import_node_fs24, import_node_fs25, import_promises19, import_node_path19, FILE_CONCURRENCY, S_IFMT3, Copier, S_ISGID;
 var init_copier = __esm({
   "dist/solver/ops/file/copier.js"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
     import_node_fs24 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_promises19 = require("node:fs/promises");
     init_errors();
     init_file_mode();
@@ -21524,7 +21524,7 @@ var init_copier = __esm({
         if (!include && !isDir)
           return;
         const type = fi.mode & BigInt(S_IFMT3);
-        const createFirst = type === BigInt(import_node_fs23.constants.S_IFREG) || type === BigInt(import_node_fs23.constants.S_IFLNK);
+        const createFirst = type === BigInt(import_node_fs24.constants.S_IFREG) || type === BigInt(import_node_fs24.constants.S_IFLNK);
         const targetFi = createFirst ? void 0 : lstatSyncOrUndefined(target);
         if (include)
           await this.createPendingDirs(overwriteMeta);
@@ -21534,7 +21534,7 @@ var init_copier = __esm({
         let restoreTimes = false;
         let copied = false;
         switch (type) {
-          case BigInt(import_node_fs23.constants.S_IFDIR): {
+          case BigInt(import_node_fs24.constants.S_IFDIR): {
             const created = await this.copyDirectory(srcRel, comps, target, fi, overwriteMeta, include, excluded, ignored, parent);
             if (!overwriteMeta) {
               copyInfo = created;
@@ -21542,14 +21542,14 @@ var init_copier = __esm({
             }
             break;
           }
-          case BigInt(import_node_fs23.constants.S_IFREG):
+          case BigInt(import_node_fs24.constants.S_IFREG):
             copied = await this.copyRegular(src, target, fi);
             break;
-          case BigInt(import_node_fs23.constants.S_IFLNK):
-            await replacing(target, () => (0, import_node_fs24.symlinkSync)((0, import_node_fs24.readlinkSync)(fsPath(src), { encoding: "buffer" }), fsPath(target)));
+          case BigInt(import_node_fs24.constants.S_IFLNK):
+            await replacing(target, () => (0, import_node_fs25.symlinkSync)((0, import_node_fs25.readlinkSync)(fsPath(src), { encoding: "buffer" }), fsPath(target)));
             break;
-          case BigInt(import_node_fs23.constants.S_IFSOCK):
-            await (await (0, import_promises19.open)(fsPath(target), import_node_fs23.constants.O_CREAT | import_node_fs23.constants.O_EXCL | import_node_fs23.constants.O_WRONLY | import_node_fs23.constants.O_NOFOLLOW, 384)).close();
+          case BigInt(import_node_fs24.constants.S_IFSOCK):
+            await (await (0, import_promises19.open)(fsPath(target), import_node_fs24.constants.O_CREAT | import_node_fs24.constants.O_EXCL | import_node_fs24.constants.O_WRONLY | import_node_fs24.constants.O_NOFOLLOW, 384)).close();
             break;
           default:
             await makeNodeLike(target, fi);
@@ -21639,7 +21639,7 @@ var init_copier = __esm({
           const first2 = this.inodes.get(key);
           if (first2 !== void 0) {
             const path = await first2;
-            await replacing(target, () => (0, import_node_fs24.linkSync)(fsPath(path), fsPath(target)));
+            await replacing(target, () => (0, import_node_fs25.linkSync)(fsPath(path), fsPath(target)));
             return false;
           }
           const firstCopy = new Promise((resolve8, reject2) => {
@@ -21652,7 +21652,7 @@ var init_copier = __esm({
         }
         try {
           this.opts.signal?.throwIfAborted();
-          await replacing(target, () => (0, import_promises19.copyFile)(fsPath(src), fsPath(target), import_node_fs23.constants.COPYFILE_EXCL));
+          await replacing(target, () => (0, import_promises19.copyFile)(fsPath(src), fsPath(target), import_node_fs24.constants.COPYFILE_EXCL));
           written?.(target);
           return true;
         } catch (e) {
@@ -21671,10 +21671,10 @@ var init_copier = __esm({
         const path = fsPath(target);
         const settled = copied && this.opts.chmod === void 0 && owner.uid === process.geteuid?.() && owner.gid === this.newFileGroup((0, import_node_path19.dirname)(target));
         if (!settled) {
-          (0, import_node_fs24.lchownSync)(path, owner.uid, owner.gid);
+          (0, import_node_fs25.lchownSync)(path, owner.uid, owner.gid);
           if (!fi.isSymbolicLink()) {
             const mode = Number(fi.mode) & 4095;
-            (0, import_node_fs24.chmodSync)(path, this.opts.chmod === void 0 ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 4095);
+            (0, import_node_fs25.chmodSync)(path, this.opts.chmod === void 0 ? mode : applyChmod(this.opts.chmod, mode, fi.isDirectory()) & 4095);
           }
         }
         await setTimes(target, fi);
@@ -21692,7 +21692,7 @@ var init_copier = __esm({
       newFileGroup(dir) {
         let gid = this.newFileGroups.get(dir);
         if (gid === void 0) {
-          const st = (0, import_node_fs24.statSync)(fsPath(dir));
+          const st = (0, import_node_fs25.statSync)(fsPath(dir));
           gid = (st.mode & S_ISGID) !== 0 ? st.gid : process.getegid?.() ?? -1;
           this.newFileGroups.set(dir, gid);
         }
@@ -22220,7 +22220,7 @@ var init_mounted = __esm({
 // dist/solver/ops/records.js
 async function readRecord3(dir, key) {
   try {
-    return JSON.parse((0, import_node_fs25.readFileSync)(fileFor(dir, key), "utf8"));
+    return JSON.parse((0, import_node_fs26.readFileSync)(fileFor(dir, key), "utf8"));
   } catch (e) {
     if (e.code === "ENOENT" || e instanceof SyntaxError)
       return void 0;
@@ -22240,13 +22240,13 @@ async function snapshotExists(snapshots, name) {
   }
 }
 function removeRecord(dir, key) {
-  (0, import_node_fs25.rmSync)(fileFor(dir, key), { force: true });
+  (0, import_node_fs26.rmSync)(fileFor(dir, key), { force: true });
 }
-var import_node_fs25, import_node_path22, import_node_crypto11, fileFor;
+var import_node_fs26, import_node_path22, import_node_crypto11, fileFor;
 var init_records2 = __esm({
   "dist/solver/ops/records.js"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_path22 = require("node:path");
     import_node_crypto11 = require("node:crypto");
     init_content();
@@ -22412,12 +22412,12 @@ async function ensureCacheDir(locks, dir, seed) {
     }
   });
 }
-var import_node_crypto14, import_node_fs26, import_promises24, import_node_path25, O_PATH, StepMounts;
+var import_node_crypto14, import_node_fs27, import_promises24, import_node_path25, O_PATH, StepMounts;
 var init_exec_mounts = __esm({
   "dist/solver/ops/exec-mounts.js"() {
     "use strict";
     import_node_crypto14 = require("node:crypto");
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_promises24 = require("node:fs/promises");
     import_node_path25 = require("node:path");
     init_errors();
@@ -22610,10 +22610,10 @@ var init_exec_mounts = __esm({
           hint: "a cache mount's source= is a path inside the cache, made by an earlier step that used it"
         });
         const path = hostPath(root2, rel);
-        const fd = (0, import_node_fs26.openSync)(fsPath(path), O_PATH);
+        const fd = (0, import_node_fs27.openSync)(fsPath(path), O_PATH);
         try {
           const proc = `/proc/self/fd/${fd}`;
-          if (!(0, import_node_fs26.readlinkSync)(proc, { encoding: "buffer" }).equals(nameBytes(path))) {
+          if (!(0, import_node_fs27.readlinkSync)(proc, { encoding: "buffer" }).equals(nameBytes(path))) {
             throw new BuildError("MOUNT_FAILED", `cache mount source ${JSON.stringify(sub)} changed while it was being mounted`, {
               hint: "another step using the same cache replaced it; run the build again"
             });
@@ -22628,7 +22628,7 @@ var init_exec_mounts = __esm({
           this.releases.push(async () => unmount(point, { detach: true }));
           return point;
         } finally {
-          (0, import_node_fs26.closeSync)(fd);
+          (0, import_node_fs27.closeSync)(fd);
         }
       }
       /**
@@ -24019,16 +24019,16 @@ var init_reference = __esm({
 // dist/images/image-store.js
 async function openImageStore(options) {
   const { root: root2, content } = options;
-  (0, import_node_fs27.mkdirSync)(root2, { recursive: true });
+  (0, import_node_fs28.mkdirSync)(root2, { recursive: true });
   try {
-    (0, import_node_fs27.lstatSync)((0, import_node_path28.join)(root2, "oci-layout"));
+    (0, import_node_fs28.lstatSync)((0, import_node_path28.join)(root2, "oci-layout"));
   } catch (e) {
     if (errnoCode(e) !== "ENOENT")
       throw e;
     await writeFileAtomic((0, import_node_path28.join)(root2, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
   }
   try {
-    (0, import_node_fs27.lstatSync)((0, import_node_path28.join)(root2, "blobs"));
+    (0, import_node_fs28.lstatSync)((0, import_node_path28.join)(root2, "blobs"));
   } catch (e) {
     if (errnoCode(e) !== "ENOENT")
       throw e;
@@ -24042,11 +24042,11 @@ async function openImageStore(options) {
 function refName(d) {
   return d.annotations?.[Annotation.refName];
 }
-var import_node_fs27, import_promises28, import_node_path28, DEFAULT_PRUNE_GRACE_MS, LocalImageStore;
+var import_node_fs28, import_promises28, import_node_path28, DEFAULT_PRUNE_GRACE_MS, LocalImageStore;
 var init_image_store = __esm({
   "dist/images/image-store.js"() {
     "use strict";
-    import_node_fs27 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     import_promises28 = require("node:fs/promises");
     import_node_path28 = require("node:path");
     init_content();
@@ -24227,7 +24227,7 @@ var init_image_store = __esm({
       async #readIndex() {
         let text;
         try {
-          text = (0, import_node_fs27.readFileSync)((0, import_node_path28.join)(this.root, "index.json"), "utf8");
+          text = (0, import_node_fs28.readFileSync)((0, import_node_path28.join)(this.root, "index.json"), "utf8");
         } catch (e) {
           if (errnoCode(e) === "ENOENT")
             return [];
@@ -31164,7 +31164,7 @@ var require_client_h1 = __commonJS({
       kHTTPContext,
       kClosed
     } = require_symbols();
-    var constants10 = require_constants2();
+    var constants11 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var removeAllListeners = util.removeAllListeners;
@@ -31300,7 +31300,7 @@ var require_client_h1 = __commonJS({
          */
       constructor(client, socket, { exports: exports3 }) {
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants10.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants11.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -31396,11 +31396,11 @@ var require_client_h1 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants10.ERROR.OK) {
+          if (ret !== constants11.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants10.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants11.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants10.ERROR.PAUSED) {
+            } else if (ret === constants11.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -31423,10 +31423,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants10.ERROR.OK) {
+        if (ret === constants11.ERROR.OK) {
           return null;
         }
-        if (ret === constants10.ERROR.PAUSED || ret === constants10.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants11.ERROR.PAUSED || ret === constants11.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -31443,7 +31443,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants10.ERROR[ret], data);
+        return new HTTPParserError(message, constants11.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -31654,7 +31654,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants10.ERROR.PAUSED : 0;
+        return pause ? constants11.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -31680,7 +31680,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants10.ERROR.PAUSED;
+          return constants11.ERROR.PAUSED;
         }
         return 0;
       }
@@ -31720,13 +31720,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants10.ERROR.PAUSED;
+          return constants11.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants10.ERROR.PAUSED;
+          return constants11.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants10.ERROR.PAUSED;
+          return constants11.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -35215,11 +35215,11 @@ var require_undici_entry = __commonJS({
 // dist/registry/http.js
 function deferredExtraCa() {
   if (extra === void 0) {
-    const path = globalThis[DEFERRED_EXTRA_CA];
+    const path = globalThis[DEFERRED_EXTRA_CA2];
     extra = { pem: void 0 };
     if (typeof path === "string") {
       try {
-        extra = { pem: (0, import_node_fs28.readFileSync)(path, "utf8") };
+        extra = { pem: (0, import_node_fs29.readFileSync)(path, "utf8") };
       } catch {
       }
     }
@@ -35239,12 +35239,12 @@ function loadUndici() {
   });
   return undici;
 }
-var import_node_fs28, DEFERRED_EXTRA_CA, extra, undici;
+var import_node_fs29, DEFERRED_EXTRA_CA2, extra, undici;
 var init_http = __esm({
   "dist/registry/http.js"() {
     "use strict";
-    import_node_fs28 = require("node:fs");
-    DEFERRED_EXTRA_CA = /* @__PURE__ */ Symbol.for("tsbuild.deferredExtraCaCerts");
+    import_node_fs29 = require("node:fs");
+    DEFERRED_EXTRA_CA2 = /* @__PURE__ */ Symbol.for("tsbuild.deferredExtraCaCerts");
   }
 });
 
@@ -36959,7 +36959,7 @@ async function* readLayerTar(source) {
 }
 async function writeTarFile(dest, fill) {
   const temp = tempPathFor(dest);
-  const out = (0, import_node_fs29.createWriteStream)(temp, { flags: "wx", mode: 420, highWaterMark: 1 << 20 });
+  const out = (0, import_node_fs30.createWriteStream)(temp, { flags: "wx", mode: 420, highWaterMark: 1 << 20 });
   let failure;
   out.on("error", (error) => {
     failure ??= { error };
@@ -37049,12 +37049,12 @@ function ancestorsOf(path) {
   }
   return out;
 }
-var import_node_events2, import_node_fs29, import_promises32, import_node_path31, import_promises33, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
+var import_node_events2, import_node_fs30, import_promises32, import_node_path31, import_promises33, WHITEOUT_PREFIX2, OPAQUE_MARKER2;
 var init_tar = __esm({
   "dist/exporter/tar.js"() {
     "use strict";
     import_node_events2 = require("node:events");
-    import_node_fs29 = require("node:fs");
+    import_node_fs30 = require("node:fs");
     import_promises32 = require("node:fs/promises");
     import_node_path31 = require("node:path");
     import_promises33 = require("node:stream/promises");
@@ -37086,7 +37086,7 @@ async function writeOciLayout(options, image) {
   await writeDirAtomically(options.dest, async (dir) => {
     await (0, import_promises34.mkdir)((0, import_node_path32.join)(dir, "blobs", "sha256"), { recursive: true });
     for (const b of blobs) {
-      await (0, import_promises35.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs30.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
+      await (0, import_promises35.pipeline)(await image.provider.reader(b.digest), (0, import_node_fs31.createWriteStream)((0, import_node_path32.join)(dir, blobPath(b)), { mode: 420 }));
     }
     await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "oci-layout"), OCI_LAYOUT);
     await (0, import_promises34.writeFile)((0, import_node_path32.join)(dir, "index.json"), index);
@@ -37135,11 +37135,11 @@ async function addBlobs(w, provider, blobs) {
     await w.addStream(layoutEntry(blobPath(b), b.size), await provider.reader(b.digest));
   }
 }
-var import_node_fs30, import_promises34, import_node_path32, import_promises35, OCI_LAYOUT;
+var import_node_fs31, import_promises34, import_node_path32, import_promises35, OCI_LAYOUT;
 var init_oci_layout = __esm({
   "dist/exporter/oci-layout.js"() {
     "use strict";
-    import_node_fs30 = require("node:fs");
+    import_node_fs31 = require("node:fs");
     import_promises34 = require("node:fs/promises");
     import_node_path32 = require("node:path");
     import_promises35 = require("node:stream/promises");
@@ -37260,7 +37260,7 @@ async function writeEntry(root2, target, h, body, options) {
     case "dir":
       break;
     case "file":
-      await (0, import_promises37.pipeline)(body, (0, import_node_fs31.createWriteStream)(at, { flags: "wx", mode: 384 }));
+      await (0, import_promises37.pipeline)(body, (0, import_node_fs32.createWriteStream)(at, { flags: "wx", mode: 384 }));
       break;
     case "symlink":
       await (0, import_promises36.symlink)(fsPath(h.linkname), at);
@@ -37449,11 +37449,11 @@ function outputHeader(h, rel) {
     ...h.xattrs.size > 0 ? { xattrs: [...h.xattrs] } : {}
   };
 }
-var import_node_fs31, import_promises36, import_node_path33, import_promises37;
+var import_node_fs32, import_promises36, import_node_path33, import_promises37;
 var init_rootfs = __esm({
   "dist/exporter/rootfs.js"() {
     "use strict";
-    import_node_fs31 = require("node:fs");
+    import_node_fs32 = require("node:fs");
     import_promises36 = require("node:fs/promises");
     import_node_path33 = require("node:path");
     import_promises37 = require("node:stream/promises");
@@ -37563,7 +37563,7 @@ async function openLocalCache(src, options = {}) {
     async open(blob2) {
       const path = blobFile(src, blob2.digest);
       try {
-        const s = (0, import_node_fs32.createReadStream)(path);
+        const s = (0, import_node_fs33.createReadStream)(path);
         await new Promise((resolve8, reject2) => s.once("open", () => resolve8()).once("error", reject2));
         return s;
       } catch (e) {
@@ -37716,11 +37716,11 @@ async function fillLayout(dir, dest, tag, cache2, content, placed) {
   await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "oci-layout"), OCI_LAYOUT2);
   await (0, import_promises38.writeFile)((0, import_node_path34.join)(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
 }
-var import_node_fs32, import_promises38, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
+var import_node_fs33, import_promises38, import_node_path34, DEFAULT_CACHE_TAG, OCI_LAYOUT2, MAX_METADATA, blobFile;
 var init_local = __esm({
   "dist/cache/local.js"() {
     "use strict";
-    import_node_fs32 = require("node:fs");
+    import_node_fs33 = require("node:fs");
     import_promises38 = require("node:fs/promises");
     import_node_path34 = require("node:path");
     init_content();
@@ -37930,11 +37930,11 @@ function retryAfterMs(header, now = Date.now()) {
   const at = Date.parse(v);
   return Number.isNaN(at) ? void 0 : Math.max(0, at - now);
 }
-var import_node_fs33, import_node_stream10, SERVICE, BLOCK_SIZE, AZURE_VERSION, MAX_5XX_RETRIES, sleep2, GhaClient;
+var import_node_fs34, import_node_stream10, SERVICE, BLOCK_SIZE, AZURE_VERSION, MAX_5XX_RETRIES, sleep2, GhaClient;
 var init_client2 = __esm({
   "dist/cache/gha/client.js"() {
     "use strict";
-    import_node_fs33 = require("node:fs");
+    import_node_fs34 = require("node:fs");
     import_node_stream10 = require("node:stream");
     init_errors();
     init_registry();
@@ -38082,7 +38082,7 @@ var init_client2 = __esm({
           const res2 = await this.blobRequest("uploading a cache blob", signedUrl, {}, {
             method: "PUT",
             headers: { "x-ms-blob-type": "BlockBlob", "content-length": String(size2), "content-type": "application/octet-stream" },
-            body: () => (0, import_node_fs33.createReadStream)(path)
+            body: () => (0, import_node_fs34.createReadStream)(path)
           });
           return this.expectOk("uploading a cache blob", res2);
         }
@@ -38093,7 +38093,7 @@ var init_client2 = __esm({
           const res2 = await this.blobRequest("uploading a block of a cache blob", signedUrl, { comp: "block", blockid: id }, {
             method: "PUT",
             headers: { "content-length": String(end - offset) },
-            body: () => (0, import_node_fs33.createReadStream)(path, { start: offset, end: end - 1 })
+            body: () => (0, import_node_fs34.createReadStream)(path, { start: offset, end: end - 1 })
           });
           await this.expectOk("uploading a block of a cache blob", res2);
           ids.push(id);
@@ -39029,15 +39029,15 @@ async function copyBlob(content, dir, d) {
     } catch {
       throw new BuildError("IO", `oci-layout://${dir}: blob ${d.digest} is missing`, { hint: "the layout is incomplete" });
     }
-    await content.writeBlob((0, import_node_fs34.createReadStream)(path), { digest: d.digest, size: d.size });
+    await content.writeBlob((0, import_node_fs35.createReadStream)(path), { digest: d.digest, size: d.size });
   }
   return d.size <= 4 * 1024 * 1024 ? content.readBytes(d.digest) : Buffer.alloc(0);
 }
-var import_node_fs34, import_promises41, import_node_path36;
+var import_node_fs35, import_promises41, import_node_path36;
 var init_named_contexts = __esm({
   "dist/build/named-contexts.js"() {
     "use strict";
-    import_node_fs34 = require("node:fs");
+    import_node_fs35 = require("node:fs");
     import_promises41 = require("node:fs/promises");
     import_node_path36 = require("node:path");
     init_errors();
@@ -39727,7 +39727,7 @@ function scratchDirFor(tmpRoot) {
 function mountPoints() {
   let text;
   try {
-    text = (0, import_node_fs35.readFileSync)("/proc/self/mountinfo", "utf8");
+    text = (0, import_node_fs36.readFileSync)("/proc/self/mountinfo", "utf8");
   } catch {
     return [];
   }
@@ -39759,12 +39759,12 @@ async function sweepStaleScratch(tmpRoot) {
       });
   }
 }
-var import_node_crypto19, import_node_fs35, import_promises43, import_node_path37, NAME2;
+var import_node_crypto19, import_node_fs36, import_promises43, import_node_path37, NAME2;
 var init_scratch = __esm({
   "dist/build/scratch.js"() {
     "use strict";
     import_node_crypto19 = require("node:crypto");
-    import_node_fs35 = require("node:fs");
+    import_node_fs36 = require("node:fs");
     import_promises43 = require("node:fs/promises");
     import_node_path37 = require("node:path");
     init_content();
@@ -39794,14 +39794,14 @@ async function openState(rootPath) {
     tmpDir: scratchDirFor((0, import_node_path38.join)(root2, "tmp"))
   };
   for (const d of [root2, ...Object.values(dirs), (0, import_node_path38.join)(root2, "content"), (0, import_node_path38.join)(root2, "snapshots"), (0, import_node_path38.join)(root2, "images")]) {
-    (0, import_node_fs36.mkdirSync)(d, { recursive: true });
+    (0, import_node_fs37.mkdirSync)(d, { recursive: true });
   }
   await sweepStaleScratch((0, import_node_path38.join)(root2, "tmp"));
   const content = await openContentStore((0, import_node_path38.join)(root2, "content"));
   const snapshots = await openOverlaySnapshotter((0, import_node_path38.join)(root2, "snapshots"));
   const images = await openImageStore({ root: (0, import_node_path38.join)(root2, "images"), content, leasesDir: dirs.leasesDir });
   const statDir = (0, import_node_path38.join)(root2, "context-stat");
-  (0, import_node_fs36.mkdirSync)(statDir, { recursive: true });
+  (0, import_node_fs37.mkdirSync)(statDir, { recursive: true });
   return {
     root: root2,
     content,
@@ -39811,11 +39811,11 @@ async function openState(rootPath) {
     statCacheFile: (contextDir) => (0, import_node_path38.join)(statDir, `${(0, import_node_crypto20.createHash)("sha256").update(contextDir).digest("hex")}.json`)
   };
 }
-var import_node_fs36, import_node_crypto20, import_node_path38;
+var import_node_fs37, import_node_crypto20, import_node_path38;
 var init_state = __esm({
   "dist/build/state.js"() {
     "use strict";
-    import_node_fs36 = require("node:fs");
+    import_node_fs37 = require("node:fs");
     import_node_crypto20 = require("node:crypto");
     import_node_path38 = require("node:path");
     init_content();
@@ -40917,16 +40917,16 @@ function ociLayout(name, rest, cwd) {
 }
 function isDirectory(p) {
   try {
-    return (0, import_node_fs37.statSync)(p).isDirectory();
+    return (0, import_node_fs38.statSync)(p).isDirectory();
   } catch {
     return false;
   }
 }
-var import_node_fs37, import_node_path42, FORMS;
+var import_node_fs38, import_node_path42, FORMS;
 var init_build_context = __esm({
   "dist/cli/build-context.js"() {
     "use strict";
-    import_node_fs37 = require("node:fs");
+    import_node_fs38 = require("node:fs");
     import_node_path42 = require("node:path");
     init_errors();
     init_build2();
@@ -41400,7 +41400,7 @@ function checkOutputPaths(outputs, side) {
 }
 function stat7(path, follow) {
   try {
-    return follow ? (0, import_node_fs38.statSync)(path) : (0, import_node_fs38.lstatSync)(path);
+    return follow ? (0, import_node_fs39.statSync)(path) : (0, import_node_fs39.lstatSync)(path);
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT")
@@ -41441,7 +41441,7 @@ function checkCreatable(dest) {
 }
 function writable(prefix, dir) {
   try {
-    (0, import_node_fs38.accessSync)(dir, import_node_fs38.constants.W_OK | import_node_fs38.constants.X_OK);
+    (0, import_node_fs39.accessSync)(dir, import_node_fs39.constants.W_OK | import_node_fs39.constants.X_OK);
   } catch (e) {
     const code = e.code;
     const why = code === "EROFS" ? "is on a read-only file system" : code === "EACCES" ? "is not writable" : code ?? String(e);
@@ -41462,11 +41462,11 @@ function checkSideFile(flag, path) {
   }
   writable(`${flag} ${path}: invalid output path`, dir);
 }
-var import_node_fs38, import_node_path45, KIND;
+var import_node_fs39, import_node_path45, KIND;
 var init_output_paths = __esm({
   "dist/cli/output-paths.js"() {
     "use strict";
-    import_node_fs38 = require("node:fs");
+    import_node_fs39 = require("node:fs");
     import_node_path45 = require("node:path");
     init_args2();
     KIND = [
@@ -41493,7 +41493,7 @@ function readRegistryCAs(values2) {
     const file = v.slice(eq2 + 1);
     let pem;
     try {
-      pem = (0, import_node_fs39.readFileSync)(file, "utf8");
+      pem = (0, import_node_fs40.readFileSync)(file, "utf8");
     } catch (e) {
       throw new BuildError("IO", `cannot read the CA file ${file}: ${e.code ?? e.message}`);
     }
@@ -41503,11 +41503,11 @@ function readRegistryCAs(values2) {
   }
   return out;
 }
-var import_node_fs39;
+var import_node_fs40;
 var init_registry_options = __esm({
   "dist/cli/registry-options.js"() {
     "use strict";
-    import_node_fs39 = require("node:fs");
+    import_node_fs40 = require("node:fs");
     init_errors();
     init_args2();
   }
@@ -41842,7 +41842,7 @@ function openSecrets(specs, environ) {
     const path = file;
     let st;
     try {
-      st = (0, import_node_fs40.statSync)(path);
+      st = (0, import_node_fs41.statSync)(path);
     } catch (e) {
       throw new BuildError("IO", `secret ${spec.id}: cannot read ${path}: ${errnoText(e)}`, { hint: "name an existing file with --secret id=ID,src=FILE" });
     }
@@ -41880,7 +41880,7 @@ function notRegular(id, path, st) {
 async function readSecretFile(id, path) {
   let handle;
   try {
-    handle = await (0, import_promises47.open)(path, import_node_fs40.constants.O_RDONLY | import_node_fs40.constants.O_NONBLOCK | import_node_fs40.constants.O_NOCTTY);
+    handle = await (0, import_promises47.open)(path, import_node_fs41.constants.O_RDONLY | import_node_fs41.constants.O_NONBLOCK | import_node_fs41.constants.O_NOCTTY);
   } catch (e) {
     throw new BuildError("IO", `secret ${id}: cannot read ${path}: ${errnoText(e)}`);
   }
@@ -41936,7 +41936,7 @@ function openSsh(specs, environ) {
     const path = paths[0];
     let socket;
     try {
-      socket = (0, import_node_fs40.statSync)(path).isSocket();
+      socket = (0, import_node_fs41.statSync)(path).isSocket();
     } catch (e) {
       throw new BuildError("IO", `--ssh ${spec.id}: ${path}: ${errnoText(e)}`);
     }
@@ -41957,11 +41957,11 @@ function errnoText(e) {
     return "permission denied";
   return code ?? (e instanceof Error ? e.message : String(e));
 }
-var import_node_fs40, import_promises47, MAX_SECRET_SIZE;
+var import_node_fs41, import_promises47, MAX_SECRET_SIZE;
 var init_secrets = __esm({
   "dist/cli/secrets.js"() {
     "use strict";
-    import_node_fs40 = require("node:fs");
+    import_node_fs41 = require("node:fs");
     import_promises47 = require("node:fs/promises");
     init_errors();
     init_build2();
@@ -41986,7 +41986,7 @@ async function buildCommand(argv2, io) {
     throw usageError("build needs exactly one CONTEXT directory", "tsbuild build [flags] CONTEXT");
   const contextDir = (0, import_node_path46.resolve)(p.positionals[0]);
   try {
-    if (!(0, import_node_fs41.statSync)(contextDir).isDirectory())
+    if (!(0, import_node_fs42.statSync)(contextDir).isDirectory())
       throw new Error();
   } catch {
     throw usageError(`the build context "${p.positionals[0]}" is not a directory`);
@@ -42035,7 +42035,7 @@ async function buildCommand(argv2, io) {
   checkOutputPaths(outputs, { ...iidFile === void 0 ? {} : { iidfile: iidFile }, ...metadataFile === void 0 ? {} : { metadataFile } });
   if (iidFile !== void 0) {
     try {
-      (0, import_node_fs41.rmSync)(iidFile, { force: true });
+      (0, import_node_fs42.rmSync)(iidFile, { force: true });
     } catch (e) {
       throw new BuildError("IO", `cannot replace the --iidfile ${iidFile}: ${e.message}`);
     }
@@ -42054,7 +42054,7 @@ async function buildCommand(argv2, io) {
     dockerfilePath = fileFlag === void 0 ? (0, import_node_path46.join)(contextDir, "Dockerfile") : (0, import_node_path46.resolve)(fileFlag);
     dockerfileName = fileFlag ?? (0, import_node_path46.join)(p.positionals[0], "Dockerfile");
     try {
-      dockerfile = (0, import_node_fs41.readFileSync)(dockerfilePath);
+      dockerfile = (0, import_node_fs42.readFileSync)(dockerfilePath);
     } catch (e) {
       throw new BuildError("IO", `cannot read the Dockerfile ${dockerfileName}: ${e.code === "ENOENT" ? "no such file" : e.message}`, {
         hint: "name it with -f PATH"
@@ -42133,11 +42133,11 @@ async function buildCommand(argv2, io) {
     interrupts.dispose();
   }
 }
-var import_node_fs41, import_node_path46, BUILD_FLAGS, BUILD_HELP;
+var import_node_fs42, import_node_path46, BUILD_FLAGS, BUILD_HELP;
 var init_build3 = __esm({
   "dist/cli/build.js"() {
     "use strict";
-    import_node_fs41 = require("node:fs");
+    import_node_fs42 = require("node:fs");
     import_node_path46 = require("node:path");
     init_errors();
     init_build2();
@@ -42656,7 +42656,7 @@ async function parseCommand(argv2, io) {
 function readSource(file, io) {
   let data;
   try {
-    data = file === "-" ? io.readStdin() : (0, import_node_fs42.readFileSync)(file);
+    data = file === "-" ? io.readStdin() : (0, import_node_fs43.readFileSync)(file);
   } catch (e) {
     const err = e;
     throw new BuildError("IO", `cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
@@ -42664,11 +42664,11 @@ function readSource(file, io) {
   io.sources.set(file === "-" ? "<stdin>" : file, data);
   return data;
 }
-var import_node_fs42, COMMON2, USAGE, commands, PARSE_FLAGS, PARSE_HELP;
+var import_node_fs43, COMMON2, USAGE, commands, PARSE_FLAGS, PARSE_HELP;
 var init_commands = __esm({
   "dist/cli/commands.js"() {
     "use strict";
-    import_node_fs42 = require("node:fs");
+    import_node_fs43 = require("node:fs");
     init_errors();
     init_build2();
     init_args2();
@@ -42748,9 +42748,34 @@ stages and variable expansion, reporting the first error and any warnings.
 });
 
 // dist/cli/main.js
-var import_node_fs43 = require("node:fs");
+var import_node_fs44 = require("node:fs");
 var nodeModule = __toESM(require("node:module"), 1);
 init_errors();
+
+// dist/cli/extra-ca.js
+var import_node_fs = require("node:fs");
+var HANDED_OVER = "TSBUILD_EXTRA_CA_CERTS";
+var DEFERRED_EXTRA_CA = /* @__PURE__ */ Symbol.for("tsbuild.deferredExtraCaCerts");
+function takeBackExtraCaCerts(env, warn) {
+  const path = env[HANDED_OVER];
+  if (path === void 0)
+    return;
+  delete env[HANDED_OVER];
+  env["NODE_EXTRA_CA_CERTS"] = path;
+  try {
+    (0, import_node_fs.accessSync)(path, import_node_fs.constants.R_OK);
+    globalThis[DEFERRED_EXTRA_CA] = path;
+  } catch (e) {
+    warn(`Warning: Ignoring extra certs from \`${path}\`, load failed: ${e.message}
+`);
+  }
+}
+function handOverExtraCaCerts(env) {
+  const { NODE_EXTRA_CA_CERTS: path, ...rest } = env;
+  return path === void 0 || path === "" ? rest : { ...rest, [HANDED_OVER]: path };
+}
+
+// dist/cli/main.js
 init_interrupt();
 
 // dist/cli/mount-namespace.js
@@ -42759,13 +42784,14 @@ var MARK = "TSBUILD_MOUNT_NAMESPACE";
 function inPrivateMountNamespace(env) {
   return env[MARK] === "1";
 }
-function childEnv(env) {
-  const { NODE_EXTRA_CA_CERTS: extraCa, ...rest } = env;
-  return { ...rest, [MARK]: "1", ...extraCa === void 0 || extraCa === "" ? {} : { TSBUILD_EXTRA_CA_CERTS: extraCa } };
-}
 function reexecInMountNamespace(argv2) {
   return new Promise((resolve8, reject2) => {
-    const child = process.getBuiltinModule("node:child_process").spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", process.execPath, ...process.execArgv, ...argv2], { stdio: "inherit", env: childEnv(process.env) });
+    const child = process.getBuiltinModule("node:child_process").spawn(
+      "setpriv",
+      ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", process.execPath, ...process.execArgv, ...argv2],
+      // NODE_EXTRA_CA_CERTS handed over, so that the command run again does not read it as it starts.
+      { stdio: "inherit", env: { ...handOverExtraCaCerts(process.env), [MARK]: "1" } }
+    );
     let interrupted = false;
     const forward = (sig) => () => {
       if (sig !== "SIGHUP")
@@ -42833,7 +42859,7 @@ ${e.stack}` : "";
 }
 
 // dist/cli/stdout.js
-var import_node_fs = require("node:fs");
+var import_node_fs2 = require("node:fs");
 function onStreamError(e) {
   if (e.code === "EPIPE")
     process.exit(process.exitCode ?? 0);
@@ -42855,7 +42881,7 @@ function stdoutWriter(fd = 1) {
     let done = 0;
     while (done < data.length) {
       try {
-        done += (0, import_node_fs.writeSync)(fd, data, done);
+        done += (0, import_node_fs2.writeSync)(fd, data, done);
       } catch (e) {
         if (e.code === "EAGAIN")
           return viaStream(data.subarray(done));
@@ -42874,7 +42900,7 @@ function sourceLine(file, line) {
   let data = sources.get(file);
   if (data === void 0) {
     try {
-      data = (0, import_node_fs43.readFileSync)(file);
+      data = (0, import_node_fs44.readFileSync)(file);
     } catch {
       return void 0;
     }
@@ -42889,6 +42915,7 @@ function needsMounts(args) {
   return first2 === "build" || first2 === "." || first2.startsWith("-") || first2.includes("/");
 }
 async function main() {
+  takeBackExtraCaCerts(process.env, (line) => process.stderr.write(line));
   try {
     if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
       process.exitCode = await reexecInMountNamespace([process.argv[1], ...argv]);
@@ -42897,7 +42924,7 @@ async function main() {
       process.exitCode = await runCommand2(argv, {
         stdout: stdoutWriter(),
         stderr: (s) => process.stderr.write(s),
-        readStdin: () => (0, import_node_fs43.readFileSync)(0),
+        readStdin: () => (0, import_node_fs44.readFileSync)(0),
         env: process.env,
         sources,
         // Made on first use: a quiet build never writes to standard error.

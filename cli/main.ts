@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { isBuildError } from '../errors/index.js';
+import { takeBackExtraCaCerts } from './extra-ca.js';
 import { INTERRUPTED_STATUS } from './interrupt.js';
 import { inPrivateMountNamespace, reexecInMountNamespace } from './mount-namespace.js';
 import { renderError } from './render-error.js';
@@ -41,6 +42,7 @@ function needsMounts(args: readonly string[]): boolean {
 
 /** The whole command; no top-level await, so that the bundle can be a script (see bin/start.cjs). */
 async function main(): Promise<void> {
+  takeBackExtraCaCerts(process.env, (line) => process.stderr.write(line));
   try {
     if (needsMounts(argv) && process.getuid?.() === 0 && !inPrivateMountNamespace(process.env)) {
       process.exitCode = await reexecInMountNamespace([process.argv[1]!, ...argv]);

@@ -8,6 +8,7 @@
  * that killing the outer process kills the inner one too.
  */
 
+import { handOverExtraCaCerts } from './extra-ca.js';
 import { INTERRUPTED_STATUS } from './interrupt.js';
 
 const MARK = 'TSBUILD_MOUNT_NAMESPACE';
@@ -16,22 +17,14 @@ export function inPrivateMountNamespace(env: NodeJS.ProcessEnv): boolean {
   return env[MARK] === '1';
 }
 
-/**
- * The environment of the command run again: marked, and with NODE_EXTRA_CA_CERTS handed over
- * for bin/start.cjs to load only when needed, as bin/tsbuild.js does (registry/http.ts says why).
- */
-function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: extraCa, ...rest } = env;
-  return { ...rest, [MARK]: '1', ...(extraCa === undefined || extraCa === '' ? {} : { TSBUILD_EXTRA_CA_CERTS: extraCa }) };
-}
-
 /** Run this same command again inside a private mount namespace; resolves to its exit status. */
 export function reexecInMountNamespace(argv: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = process.getBuiltinModule('node:child_process').spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...argv],
-      { stdio: 'inherit', env: childEnv(process.env) },
+      // NODE_EXTRA_CA_CERTS handed over, so that the command run again does not read it as it starts.
+      { stdio: 'inherit', env: { ...handOverExtraCaCerts(process.env), [MARK]: '1' } },
     );
     let interrupted = false;
     const forward = (sig: NodeJS.Signals) => () => {

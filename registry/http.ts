@@ -8,15 +8,15 @@
  *
  * NODE_EXTRA_CA_CERTS: Node reads and parses that file as it starts, before any code runs;
  * with a system bundle of ~140 certificates that is ~50 ms of every command, and most commands
- * open no TLS connection. The launcher (bin/tsbuild.js, bin/start.cjs) therefore keeps the
- * variable from Node's start, puts it back in the environment for child processes, and leaves
- * its path under DEFERRED_EXTRA_CA; the certificates are then read here, when undici loads,
- * and every TLS connection trusts them as Node's own default would have.
+ * open no TLS connection. The launcher (bin/tsbuild.js) therefore keeps the variable from
+ * Node's start; the CLI puts it back in the environment for child processes and leaves its
+ * path under DEFERRED_EXTRA_CA (cli/extra-ca.ts); the certificates are then read here, when
+ * undici loads, and every TLS connection trusts them as Node's own default would have.
  */
 import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 
-/** Where the launcher leaves the NODE_EXTRA_CA_CERTS path that Node did not load (bin/start.cjs). */
+/** Where the CLI leaves the NODE_EXTRA_CA_CERTS path that Node did not load (cli/extra-ca.ts). */
 const DEFERRED_EXTRA_CA = Symbol.for('tsbuild.deferredExtraCaCerts');
 
 let extra: { pem: string | undefined } | undefined;
@@ -30,7 +30,7 @@ function deferredExtraCa(): string | undefined {
       try {
         extra = { pem: readFileSync(path, 'utf8') };
       } catch {
-        // As Node does with a file it cannot load: its warning is printed at start (bin/start.cjs).
+        // As Node does with a file it cannot load: its warning is printed at start (cli/extra-ca.ts).
       }
     }
   }

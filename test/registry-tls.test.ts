@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates } from './support/certs.js';
 import { TSBUILD, makeBaseArchive, run, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
+import { repoRoot } from './shared.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-registry-tls-'));
@@ -70,11 +71,14 @@ describe.skipIf(!isRoot && !isCI)('a registry behind TLS with its own CA', () =>
     // for it: given another CA, it speaks TLS, and trusts that CA besides Node's roots and
     // NODE_EXTRA_CA_CERTS, as Node's default would.
     const args = (root: string) => ['build', '--root', join(work, root), '--progress', 'plain', '--registry-ca', `${registry.host}=${otherCa}`, dir];
-    // Both ways the CLI starts: as a program (bin/tsbuild.js hands the variable over in its
-    // shell line) and through node (the CLI does so as it enters its mount namespace).
+    // Every way the CLI starts: as a program (bin/tsbuild.js hands the variable over in its
+    // shell line), through node (the CLI does so as it enters its mount namespace), and its
+    // entry module run by node without the launcher (as the action's script is).
     const asProgram = (extraCa: string, root: string) => spawnSync(TSBUILD, args(root), { encoding: 'utf8', env: env(extraCa) });
     const throughNode = (extraCa: string, root: string) => spawnSync(process.execPath, [TSBUILD, ...args(root)], { encoding: 'utf8', env: env(extraCa) });
-    for (const [name, start] of [['program', asProgram], ['node', throughNode]] as const) {
+    const entryModule = join(repoRoot, 'dist', 'cli', 'main.js');
+    const throughEntry = (extraCa: string, root: string) => spawnSync(process.execPath, [entryModule, ...args(root)], { encoding: 'utf8', env: env(extraCa) });
+    for (const [name, start] of [['program', asProgram], ['node', throughNode], ['entry', throughEntry]] as const) {
       rmSync(seen, { force: true });
       const ok = start(ca, `root-extra-${name}`);
       expect(ok.status, ok.stderr).toBe(0);
