@@ -35213,11 +35213,15 @@ var require_undici_entry = __commonJS({
 });
 
 // dist/registry/http.js
-function deferredExtraCa() {
+function deferredPath() {
+  const path = globalThis[DEFERRED_EXTRA_CA2];
+  return typeof path === "string" ? path : void 0;
+}
+function extraCaPem() {
   if (extra === void 0) {
-    const path = globalThis[DEFERRED_EXTRA_CA2];
+    const path = deferredPath() ?? (process.env["NODE_EXTRA_CA_CERTS"] || void 0);
     extra = { pem: void 0 };
-    if (typeof path === "string") {
+    if (path !== void 0) {
       try {
         extra = { pem: (0, import_node_fs29.readFileSync)(path, "utf8") };
       } catch {
@@ -35228,12 +35232,12 @@ function deferredExtraCa() {
 }
 function trustedCas(hostCa) {
   const { rootCertificates } = process.getBuiltinModule("node:tls");
-  const pem = deferredExtraCa();
+  const pem = extraCaPem();
   return [...rootCertificates, ...pem === void 0 ? [] : [pem], ...hostCa === void 0 ? [] : [hostCa]];
 }
 function loadUndici() {
   undici ??= Promise.resolve().then(() => __toESM(require_undici_entry(), 1)).then((u) => {
-    if (deferredExtraCa() !== void 0)
+    if (deferredPath() !== void 0)
       u.setGlobalDispatcher(new u.Agent({ connect: { ca: trustedCas() } }));
     return u;
   });

@@ -19,18 +19,27 @@ import type { Dispatcher } from 'undici';
 /** Where the CLI leaves the NODE_EXTRA_CA_CERTS path that Node did not load (cli/extra-ca.ts). */
 const DEFERRED_EXTRA_CA = Symbol.for('tsbuild.deferredExtraCaCerts');
 
+/** The NODE_EXTRA_CA_CERTS path Node did not load at its start, if the CLI deferred it. */
+function deferredPath(): string | undefined {
+  const path = (globalThis as Record<symbol, unknown>)[DEFERRED_EXTRA_CA];
+  return typeof path === 'string' ? path : undefined;
+}
+
 let extra: { pem: string | undefined } | undefined;
 
-/** The PEM text of NODE_EXTRA_CA_CERTS when Node did not load it at its start; read once. */
-function deferredExtraCa(): string | undefined {
+/**
+ * The PEM text of NODE_EXTRA_CA_CERTS, read once: the deferred file, or the one Node loaded at
+ * its start (Node's default trusts it, but a connection given its own CAs must list it too).
+ */
+function extraCaPem(): string | undefined {
   if (extra === undefined) {
-    const path = (globalThis as Record<symbol, unknown>)[DEFERRED_EXTRA_CA];
+    const path = deferredPath() ?? (process.env['NODE_EXTRA_CA_CERTS'] || undefined);
     extra = { pem: undefined };
-    if (typeof path === 'string') {
+    if (path !== undefined) {
       try {
         extra = { pem: readFileSync(path, 'utf8') };
       } catch {
-        // As Node does with a file it cannot load: its warning is printed at start (cli/extra-ca.ts).
+        // As Node does with a file it cannot load (its warning is printed at start): without it.
       }
     }
   }
@@ -40,7 +49,7 @@ function deferredExtraCa(): string | undefined {
 /** The CA certificates a TLS connection trusts: Node's roots, NODE_EXTRA_CA_CERTS, and `hostCa`. */
 export function trustedCas(hostCa?: string): string[] {
   const { rootCertificates } = process.getBuiltinModule('node:tls');
-  const pem = deferredExtraCa();
+  const pem = extraCaPem();
   return [...rootCertificates, ...(pem === undefined ? [] : [pem]), ...(hostCa === undefined ? [] : [hostCa])];
 }
 
@@ -49,7 +58,7 @@ let undici: Promise<typeof import('undici')> | undefined;
 /** undici, loaded once; its default dispatcher trusts NODE_EXTRA_CA_CERTS where Node's start did not load it. */
 export function loadUndici(): Promise<typeof import('undici')> {
   undici ??= import('undici').then((u) => {
-    if (deferredExtraCa() !== undefined) u.setGlobalDispatcher(new u.Agent({ connect: { ca: trustedCas() } }) as Dispatcher);
+    if (deferredPath() !== undefined) u.setGlobalDispatcher(new u.Agent({ connect: { ca: trustedCas() } }) as Dispatcher);
     return u;
   });
   return undici;

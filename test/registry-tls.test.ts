@@ -78,7 +78,14 @@ describe.skipIf(!isRoot && !isCI)('a registry behind TLS with its own CA', () =>
     const throughNode = (extraCa: string, root: string) => spawnSync(process.execPath, [TSBUILD, ...args(root)], { encoding: 'utf8', env: env(extraCa) });
     const entryModule = join(repoRoot, 'dist', 'cli', 'main.js');
     const throughEntry = (extraCa: string, root: string) => spawnSync(process.execPath, [entryModule, ...args(root)], { encoding: 'utf8', env: env(extraCa) });
-    for (const [name, start] of [['program', asProgram], ['node', throughNode], ['entry', throughEntry]] as const) {
+    // And where nothing hands it over (already in a mount namespace): Node loads it itself, and
+    // a connection given its own CAs (--registry-ca) must still list it.
+    const nodeLoads = (extraCa: string, root: string) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, entryModule, ...args(root)], {
+        encoding: 'utf8',
+        env: { ...env(extraCa), TSBUILD_MOUNT_NAMESPACE: '1' },
+      });
+    for (const [name, start] of [['program', asProgram], ['node', throughNode], ['entry', throughEntry], ['node-loads', nodeLoads]] as const) {
       rmSync(seen, { force: true });
       const ok = start(ca, `root-extra-${name}`);
       expect(ok.status, ok.stderr).toBe(0);
