@@ -6,7 +6,8 @@
  * -af` and the removal of every image. Both pull the base from the same registry and run RUN
  * on the host's network. The Dockerfile has the usual shape: a base, a dependency install
  * (~64 MB, half of it compressible), a COPY of the source, a build step.
- * Prints medians and the ratio; asserts nothing. Needs root.
+ * Prints medians and the ratio, and where the time of one more tsbuild run goes; asserts
+ * nothing. Needs root.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,28 @@ function checkout(dir: string, base: string): void {
   );
 }
 
+/**
+ * One more build with `--progress json`, untimed by the others: from the start to the first
+ * event, then to the first step that runs (base image and caches resolved, hits found), then
+ * to the last event, then to the end.
+ */
+function phases(args: readonly string[]): string {
+  sh('sync', []);
+  const t0 = Date.now();
+  const r = sh(TSBUILD, [...args, '--progress', 'json']);
+  const end = Date.now();
+  const events = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { kind?: string; name?: string; state?: string; at?: number })
+    .filter((e) => typeof e.at === 'number');
+  const first = events[0]?.at;
+  const last = events.at(-1)?.at;
+  const ran = events.find((e) => e.kind === 'vertex' && e.state === 'started' && /^\[\d+\/\d+\]/.test(e.name ?? ''))?.at;
+  if (first === undefined || last === undefined || ran === undefined) return 'no step ran';
+  return `start ${first - t0} ms, base and cache ${ran - first} ms, the steps that run ${last - ran} ms, finish ${end - last} ms`;
+}
+
 export async function run(): Promise<string[]> {
   if (process.getuid?.() !== 0) return ['cache CI benchmark needs root'];
   if (spawnSync('sh', ['-c', 'command -v docker-registry']).status !== 0) return ['cache CI benchmark: docker-registry not installed (bash scripts/install-deps.sh)'];
@@ -102,9 +125,12 @@ export async function run(): Promise<string[]> {
       bk.push(timed(DOCKER, ['build', '--network', 'host', '-q', '--cache-from', bkImage, '-t', 'ci:latest', ctx], DOCKER_ENV));
     }
     const [t, b] = [median(ts), median(bk)];
+    writeFileSync(join(ctx, 'src', 'mod0.c'), `int mod0(void) { return ${100 + RUNS}; }\n`);
+    const split = phases(['build', '--root', join(WORK, 'root-phases'), ...hostNetwork, '--cache-from', `type=registry,ref=${tsCache}`, '-t', 'ci:latest', ctx]);
     return [
       `${'CI rebuild: fresh state, registry cache, 1 file changed'.padEnd(56)} tsbuild ${t.toFixed(0)} ms   BuildKit ${b.toFixed(0)} ms` +
         `   (BuildKit / tsbuild = ${(b / t).toFixed(2)}×)   target ≥ 3×`,
+      `${'  where tsbuild\'s time goes (one more run)'.padEnd(56)} ${split}`,
     ];
   } finally {
     await registry?.stop();
