@@ -7,7 +7,7 @@
 // a blob that is not the layer, and pushes and exports images built on it with the layer's
 // descriptor unchanged and its blob never uploaded.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ import { run, runAsync, tsbuildAsync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { makeBusyboxRootfs } from './support/rootfs.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
+import { filesNamed } from './support/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-foreign-'));
 const dockerConfig = join(work, 'docker-config');
@@ -91,13 +92,6 @@ async function registryHas(repository: string, digest: string): Promise<boolean>
   });
   expect([200, 404]).toContain(res.status);
   return res.status === 200;
-}
-
-/** Files named `hex` anywhere below `dir`. */
-function filesNamed(dir: string, hex: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
-    .filter((e) => e.isFile() && e.name === hex)
-    .map((e) => join(e.parentPath, e.name));
 }
 
 /** Removes blob `digest` from `repository` (the registry allows deletes). */

@@ -2,7 +2,7 @@
 // holds the layer's blob after part of it went through, and the layer's first file is then
 // already complete in the builder's staging directory. Released, the build finishes.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, tsbuildAsync, tsbuildSync } from './support/cli.js';
 import { isCI, isRoot } from './support/env.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
+import { filesNamed } from './support/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-unpack-streaming-'));
 const FILE_SIZE = 3 << 20;
@@ -22,14 +23,10 @@ let held: { path: string; after: number } | undefined;
 let release!: () => void;
 const released = new Promise<void>((resolve) => (release = resolve));
 
-/** Regular files named `name` under `dir` (not following links), with their sizes; none while the builder moves things under it. */
-function filesNamed(dir: string, name: string): number[] {
+/** The sizes of the files named `name` below `dir`; none while the builder moves things under it. */
+function sizesOf(dir: string, name: string): number[] {
   try {
-    const sizes: number[] = [];
-    for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[]) {
-      if (e.isFile() && e.name === name) sizes.push(statSync(join(e.parentPath, e.name)).size);
-    }
-    return sizes;
+    return filesNamed(dir, name).map((path) => statSync(path).size);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
@@ -112,7 +109,7 @@ describe.skipIf(!isRoot && !isCI)('unpacking a base layer as it downloads', () =
       // directory's snapshots, while the proxy still holds the rest of the blob.
       for (let i = 0; i < 600 && !seen.includes(FILE_SIZE); i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        seen = filesNamed(join(root, 'snapshots'), 'a-first.bin');
+        seen = sizesOf(join(root, 'snapshots'), 'a-first.bin');
       }
     } finally {
       release();
@@ -121,6 +118,6 @@ describe.skipIf(!isRoot && !isCI)('unpacking a base layer as it downloads', () =
     const r = await build.done;
     expect(r.status, r.stderr).toBe(0);
     // Whole after the release: both files, in the snapshot the build committed.
-    expect(filesNamed(join(root, 'snapshots'), 'z-last.bin')).toContain(FILE_SIZE);
+    expect(sizesOf(join(root, 'snapshots'), 'z-last.bin')).toContain(FILE_SIZE);
   });
 });

@@ -1,5 +1,8 @@
-/** Build contexts written from a table of files, and the busybox base image most e2e tests build first. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/**
+ * Build contexts written from a table of files, the busybox base image most e2e tests build
+ * first, and finding files a build left in a state directory.
+ */
+import { mkdirSync, readdirSync, writeFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from './rootfs.js';
 
@@ -24,4 +27,11 @@ export async function busyboxBaseContext(dir: string, extra: readonly string[] =
   await makeBusyboxRootfs(join(dir, 'rootfs'));
   writeFileSync(join(dir, 'Dockerfile'), ['FROM scratch', 'COPY rootfs/ /', ...extra, ''].join('\n'));
   return dir;
+}
+
+/** The regular files named `name` anywhere below `dir` (links not followed), as paths. */
+export function filesNamed(dir: string, name: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => e.isFile() && e.name === name)
+    .map((e) => join(e.parentPath, e.name));
 }
