@@ -39525,7 +39525,8 @@ async function build(req) {
   const bases = new BaseImages(state, access, req.pull, req.events);
   const statCaches = new StatCaches(state);
   const contexts = await ContextSources.open(state, req.buildContexts ?? /* @__PURE__ */ new Map(), bases, statCaches);
-  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, req.platform ?? hostPlatform());
+  const targetPlatform = req.platform ?? hostPlatform();
+  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, targetPlatform);
   opening.catch(() => {
   });
   const plan = await planStages(parsed.ast, req, bases, contexts);
@@ -39548,7 +39549,7 @@ async function build(req) {
   const vertices = new GraphResolver({
     store: state,
     locks: fileLocks,
-    images: storeImageResolver(state.content, (ref) => bases.source(ref), async (key) => contexts.source(key, req.platform ?? hostPlatform())),
+    images: storeImageResolver(state.content, (ref) => bases.source(ref), async (key) => contexts.source(key, targetPlatform)),
     executor: sandboxExecutor(networks),
     local: (name) => {
       const context = name === MAIN_CONTEXT ? mainContext : contexts.sources.get(name)?.context;

@@ -18,7 +18,8 @@ const vm = require('node:vm');
 // Set before any script compiles: V8 checks a code cache against its flags, so the caches
 // written here (writeFullCodeCache) carry it too. The action's script sets the same
 // (scripts/bundle-options.mjs, V8_FLAGS).
-require('node:v8').setFlagsFromString('--liftoff-only');
+const v8 = require('node:v8');
+v8.setFlagsFromString('--liftoff-only');
 
 function scriptOf(bundle, source, cachedData) {
   // No import() in the bundle: code read from a cache has no module loader to call.
@@ -57,7 +58,6 @@ function saveCache(bundle, data) {
 function writeFullCodeCache(bundle) {
   // Eager compilation for this one script; the flag is back before the cache is taken, so the
   // cache carries the same flags as every later run and V8 accepts it there.
-  const v8 = require('node:v8');
   v8.setFlagsFromString('--no-lazy');
   let script;
   try {

@@ -7,9 +7,10 @@
 // costs a millisecond at every command): `[ -O / ]`, true for the owner of /, stands for "is
 // root", and a root that does not own / takes the other way, where start.cjs enters the
 // namespace itself. NODE_EXTRA_CA_CERTS, which Node would load as it starts, is handed over
-// as TSBUILD_EXTRA_CA_CERTS, for the CLI to take back (cli/extra-ca.ts; registry/http.ts says why). Run as `node bin/tsbuild.js`, that line is a string and a comment, and
-// this JavaScript starts the CLI (start.cjs), which re-executes itself into the namespace
-// when it needs one.
+// as TSBUILD_EXTRA_CA_CERTS, for the CLI to take back (cli/extra-ca.ts; registry/http.ts says
+// why). Run as `node bin/tsbuild.js`, that line is a string and a comment, and this
+// JavaScript starts the CLI (start.cjs), which re-executes itself into the namespace when it
+// needs one.
 import { createRequire } from 'node:module';
 
 createRequire(import.meta.url)('./start.cjs');

@@ -87,10 +87,11 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
   const statCaches = new StatCaches(state);
   const contexts = await ContextSources.open(state, req.buildContexts ?? new Map(), bases, statCaches);
 
+  // The plan's target platform, known before planning: the requested one, or the host's.
+  const targetPlatform = req.platform ?? hostPlatform();
   // The imported caches are opened while the plan resolves its base images: both are a few
-  // round trips to registries. (The target platform is the plan's: the requested one, or the
-  // host's.)
-  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, req.platform ?? hostPlatform());
+  // round trips to registries.
+  const opening = openCacheImports(state, req.cacheFrom ?? [], req.events, (message) => req.warn(message), access, targetPlatform);
   opening.catch(() => {}); // awaited below; a plan that fails first wins
   const plan = await planStages(parsed.ast, req, bases, contexts);
   for (const w of plan.warnings) req.warn(w.message, w.range === undefined ? undefined : `${w.range.file}:${w.range.start.line}`);
@@ -116,7 +117,7 @@ export async function build(req: BuildRequest): Promise<BuiltImage> {
     images: storeImageResolver(
       state.content,
       (ref) => bases.source(ref),
-      async (key) => contexts.source(key, req.platform ?? hostPlatform()),
+      async (key) => contexts.source(key, targetPlatform),
     ),
     executor: sandboxExecutor(networks),
     local: (name) => {

@@ -72,7 +72,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const retryable = (status: number) => status === 429 || status >= 500;
 
 /** Whether a failed request failed on the server's certificate (OpenSSL's verify codes, Node's name check). */
-export function isCertificateError(e: unknown): boolean {
+function isCertificateError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code);
 }
