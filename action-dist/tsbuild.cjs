@@ -36865,6 +36865,9 @@ async function compressLayer(openTar, compression, options) {
 async function openLayerTar(provider, layer) {
   return layerTarOf(layer, () => provider.reader(layer.digest));
 }
+async function fetchedLayerTar(store, layer, fetching) {
+  return layerTarOf(layer, () => store.readWhileWritten(layer.digest, fetching));
+}
 async function layerTarOf(layer, open11) {
   const compression = layerCompression(layer.mediaType);
   if (compression === void 0)
@@ -38743,7 +38746,7 @@ var init_cache_import = __esm({
           diffId,
           ...created === void 0 ? {} : { created },
           // Read as it arrives: the unpack overlaps the download.
-          open: () => layerTarOf(blob2, () => content.readWhileWritten(blob2.digest, this.fetch(blob2))),
+          open: () => fetchedLayerTar(content, blob2, this.fetch(blob2)),
           fetch: () => this.fetch(blob2),
           // Outputs and later exports reuse the blob instead of compressing the layer again.
           unpacked: () => rememberBlobAsIs(content, diffId, blob2)
@@ -39153,7 +39156,7 @@ async function layersOf2(content, image, fetch) {
   return image.layers.map((layer, i) => ({
     diffId: diffIds[i],
     // A layer still to fetch is read as it arrives (the unpack overlaps the download).
-    open: () => fetch === void 0 ? openLayerTar(content, layer) : layerTarOf(layer, () => content.readWhileWritten(layer.digest, fetch(layer))),
+    open: () => fetch === void 0 ? openLayerTar(content, layer) : fetchedLayerTar(content, layer, fetch(layer)),
     ...fetch === void 0 ? {} : { fetch: () => fetch(layer) },
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
     unpacked: () => rememberBlobAsIs(content, diffIds[i], layer)

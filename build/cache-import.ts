@@ -13,7 +13,7 @@ import {
 } from '../cache/index.js';
 import { BuildError } from '../errors/index.js';
 import { hostPlatform } from '../frontend/index.js';
-import { layerTarOf } from '../exporter/index.js';
+import { fetchedLayerTar } from '../exporter/index.js';
 import { rememberBlobAsIs } from '../images/index.js';
 import { digestOf, type CacheStore, type Digest, type EventSink, type StepExplanation } from '../solver/core/index.js';
 import { chainIds, snapshotForChain, unpackImage, type ImageLayer, type Ref } from '../solver/ops/index.js';
@@ -189,7 +189,7 @@ export class ImportedCache implements CacheStore<Ref> {
       diffId,
       ...(created === undefined ? {} : { created }),
       // Read as it arrives: the unpack overlaps the download.
-      open: () => layerTarOf(blob, () => content.readWhileWritten(blob.digest, this.fetch(blob))),
+      open: () => fetchedLayerTar(content, blob, this.fetch(blob)),
       fetch: () => this.fetch(blob),
       // Outputs and later exports reuse the blob instead of compressing the layer again.
       unpacked: () => rememberBlobAsIs(content, diffId, blob),

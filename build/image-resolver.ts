@@ -4,7 +4,7 @@
  * content store, fetched into it first where they are not there yet.
  */
 import type { ContentStore } from '../content/index.js';
-import { layerTarOf, openLayerTar } from '../exporter/index.js';
+import { fetchedLayerTar, openLayerTar } from '../exporter/index.js';
 import { readImageConfig, rememberBlobAsIs, type ImageBlobs } from '../images/index.js';
 import type { Descriptor } from '../oci/index.js';
 import type { ImageLayer, ImageResolver, LazyLayer, ResolvedImage } from '../solver/ops/index.js';
@@ -33,7 +33,7 @@ async function layersOf(content: ContentStore, image: ImageBlobs, fetch?: (layer
   return image.layers.map((layer, i) => ({
     diffId: diffIds[i]!,
     // A layer still to fetch is read as it arrives (the unpack overlaps the download).
-    open: () => (fetch === undefined ? openLayerTar(content, layer) : layerTarOf(layer, () => content.readWhileWritten(layer.digest, fetch(layer)))),
+    open: () => (fetch === undefined ? openLayerTar(content, layer) : fetchedLayerTar(content, layer, fetch(layer))),
     ...(fetch === undefined ? {} : { fetch: () => fetch(layer) }),
     // Outputs and pushes reuse the blob as it came instead of compressing the layer again.
     unpacked: () => rememberBlobAsIs(content, diffIds[i]!, layer),

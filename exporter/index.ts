@@ -3,7 +3,7 @@ export { imageConfigObject, imageConfigBytes, type ImageConfigInput } from './co
 export { manifestObject, manifestBytes, type ManifestInput } from './manifest.js';
 export { assembleImage, type AssembleInput, type LayerRef } from './image.js';
 export {
-  compressLayer, exportLayer, layerTarOf, openLayerTar, DEFAULT_LAYER_FORMAT,
+  compressLayer, exportLayer, fetchedLayerTar, openLayerTar, DEFAULT_LAYER_FORMAT,
   type CompressLayerOptions, type CompressedLayer, type LayerFormat,
 } from './layers.js';
 export { writeOciLayout, ociIndex, exportDescriptor, exportNames, type ExportImage, type OciLayoutOptions } from './oci-layout.js';

@@ -123,8 +123,16 @@ export async function openLayerTar(provider: ContentProvider, layer: Descriptor)
   return layerTarOf(layer, () => provider.reader(layer.digest));
 }
 
-/** The uncompressed tar of a layer whose blob `open` reads (say, as it downloads). */
-export async function layerTarOf(layer: Descriptor, open: () => Promise<Readable>): Promise<Readable> {
+/**
+ * The uncompressed tar of a layer whose blob `fetching` is bringing into `store`, read as it
+ * arrives (ContentStore.readWhileWritten): an unpack then overlaps the download.
+ */
+export async function fetchedLayerTar(store: Pick<ContentStore, 'readWhileWritten'>, layer: Descriptor, fetching: Promise<unknown>): Promise<Readable> {
+  return layerTarOf(layer, () => store.readWhileWritten(layer.digest, fetching));
+}
+
+/** The uncompressed tar of a layer whose blob `open` reads. */
+async function layerTarOf(layer: Descriptor, open: () => Promise<Readable>): Promise<Readable> {
   const compression = layerCompression(layer.mediaType);
   if (compression === undefined) throw new ExporterError('BAD_IMAGE', `not a layer media type: ${layer.mediaType}`);
   const blob = await open();
